@@ -1,0 +1,44 @@
+import { defineMethods } from '#shared/api/method-def.ts';
+import { field, optional } from '#shared/api/schema.ts';
+import { groupId } from '#shared/api/methods/common.ts';
+
+/** Creating and reading groups. */
+export const groupMethods = defineMethods({
+  group_create: {
+    summary: 'Create a group; the caller is its owner and the listed users its first members.',
+    readOnly: false,
+    session: 'required',
+    params: {
+      user_list: field.ids('Users to add, as "7,8,15" or a JSON array; every id must be a known user.', {
+        maxItems: 95,
+        invalid: 'BAD_USER_LIST',
+      }),
+      group_name: optional(field.string('Group name.', { maxLength: 255, invalid: 'BAD_GROUP_NAME' })),
+      memo: optional(field.string('Group memo.', { maxLength: 255, invalid: 'BAD_MEMO' })),
+      consensus_coin: optional(field.id('Coin the joiner must hold.', 'BAD_COIN_ID')),
+      consensus_value: optional(field.decimal('Amount of consensus_coin the joiner must hold.', 'BAD_PRICE')),
+    },
+  },
+  group_info: {
+    summary: 'The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).',
+    readOnly: true,
+    session: 'required',
+    params: { group_id: groupId },
+  },
+  group_user_list: {
+    summary: 'Members with role and join time, a page at a time.',
+    readOnly: true,
+    session: 'none',
+    params: {
+      group_id: groupId,
+      cursor: optional(field.string('Opaque cursor from the previous page’s next_cursor.', { maxLength: 200 })),
+      limit: optional(field.int('Page size.', { min: 1, max: 200, default: 50 })),
+    },
+  },
+  user_groups: {
+    summary: 'The caller’s groups.',
+    readOnly: true,
+    session: 'required',
+    params: {},
+  },
+});

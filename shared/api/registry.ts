@@ -1,0 +1,24 @@
+import type { MethodDef } from '#shared/api/method-def.ts';
+import { groupMethods } from '#shared/api/methods/groups.ts';
+
+/**
+ * The one registry of `im/*` methods. The CDK stack makes a function and routes per entry, the
+ * local runtime serves the same entries, and the handler of `name` lives at `functions/im/<name>.ts`.
+ */
+export const METHODS = {
+  ...groupMethods,
+} as const;
+
+export type MethodName = keyof typeof METHODS;
+
+export const methodNames = Object.keys(METHODS) as MethodName[];
+
+export const isMethodName = (name: string): name is MethodName => Object.hasOwn(METHODS, name);
+
+export const methodDef = (name: MethodName): MethodDef => METHODS[name];
+
+/** Where a method's handler module lives, relative to the project root. */
+export const handlerEntry = (name: MethodName): string => `functions/im/${name}.ts`;
+
+/** The stream fan-out handler's module, relative to the project root. */
+export const FANOUT_ENTRY = 'functions/fanout.ts';

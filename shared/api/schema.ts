@@ -1,0 +1,70 @@
+import type { StatusName } from '#shared/errors.ts';
+
+/**
+ * A small parameter schema language. Each method declares its parameters with it once; the HTTP
+ * layer validates and coerces with it, and the OpenAPI generator documents from it.
+ */
+interface FieldBase {
+  readonly required: boolean;
+  readonly doc: string;
+  /** The status a malformed value is refused with (a missing required one is always status 0). */
+  readonly invalid?: StatusName;
+}
+
+export interface IdField extends FieldBase {
+  readonly type: 'id';
+}
+export interface IntField extends FieldBase {
+  readonly type: 'int';
+  readonly min: number;
+  readonly max: number;
+  readonly default?: number;
+}
+export interface StringField extends FieldBase {
+  readonly type: 'string';
+  readonly maxLength: number;
+  readonly minLength?: number;
+  readonly default?: string;
+}
+export interface IdListField extends FieldBase {
+  readonly type: 'ids';
+  readonly maxItems: number;
+}
+/** An exact non-negative decimal, kept as its canonical text; the domain scales it by the coin. */
+export interface DecimalField extends FieldBase {
+  readonly type: 'decimal';
+}
+
+export type Field = IdField | IntField | StringField | IdListField | DecimalField;
+export type Schema = Readonly<Record<string, Field>>;
+
+type Value<F extends Field> = F extends IdField | IntField ? number : F extends IdListField ? number[] : string;
+type Present<F extends Field> = F extends { required: true } ? true : F extends { default: number | string } ? true : false;
+
+/** The validated parameters a method's core receives. */
+export type Params<S extends Schema> = {
+  -readonly [K in keyof S as Present<S[K]> extends true ? K : never]: Value<S[K]>;
+} & {
+  -readonly [K in keyof S as Present<S[K]> extends true ? never : K]?: Value<S[K]>;
+};
+
+/** The largest id list one call takes; longer ones are refused with status 165. */
+export const MAX_IDS_PER_CALL = 100;
+
+export const field = {
+  id: (doc: string, invalid?: StatusName) => ({ type: 'id', required: true, doc, invalid }) as const,
+  ids: (doc: string, options: { maxItems?: number; invalid?: StatusName } = {}) =>
+    ({ type: 'ids', required: true, doc, maxItems: options.maxItems ?? MAX_IDS_PER_CALL, invalid: options.invalid }) as const,
+  int: <D extends number | undefined = undefined>(
+    doc: string,
+    options: { min: number; max: number; default?: D; invalid?: StatusName },
+  ) => ({ type: 'int', required: true, doc, ...options }) as const,
+  string: (doc: string, options: { maxLength: number; minLength?: number; invalid?: StatusName }) =>
+    ({ type: 'string', required: true, doc, ...options }) as const,
+  decimal: (doc: string, invalid?: StatusName) => ({ type: 'decimal', required: true, doc, invalid }) as const,
+};
+
+/** The same field, no longer required. */
+export function optional<F extends Field>(f: F): Omit<F, 'required'> & { readonly required: false } {
+  return { ...f, required: false };
+}

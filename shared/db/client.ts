@@ -1,0 +1,51 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { optionalEnv, requireEnv } from '#shared/config.ts';
+
+/** What every data function receives: the document client and the table it works on. */
+export interface Db {
+  readonly doc: DynamoDBDocumentClient;
+  readonly table: string;
+}
+
+export interface DbSettings {
+  table: string;
+  /** DynamoDB Local's URL; unset in AWS. */
+  endpoint?: string | undefined;
+  region?: string | undefined;
+}
+
+/**
+ * Numbers come back as JS numbers while they are safe, and as BigInt beyond that, so balances
+ * in minor units of an 18-decimal coin never pass through a float.
+ */
+function readNumber(text: string): number | bigint {
+  const value = Number(text);
+  return Number.isSafeInteger(value) || !/^-?\d+$/.test(text) ? value : BigInt(text);
+}
+
+export function createDb(settings: DbSettings): Db {
+  const client = new DynamoDBClient({
+    region: settings.region ?? 'us-east-1',
+    ...(settings.endpoint
+      ? { endpoint: settings.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
+      : {}),
+  });
+  const doc = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+    unmarshallOptions: { wrapNumbers: readNumber },
+  });
+  return { doc, table: settings.table };
+}
+
+let shared: Db | undefined;
+
+/** The container's client, built from the environment the first time it is asked for. */
+export function defaultDb(): Db {
+  shared ??= createDb({
+    table: requireEnv('TABLE_NAME'),
+    endpoint: optionalEnv('DYNAMODB_ENDPOINT'),
+    region: optionalEnv('AWS_REGION'),
+  });
+  return shared;
+}

@@ -1,0 +1,66 @@
+/**
+ * The app's status codes, each with its HTTP status and a readable default message. This table is
+ * the only place a status code meets an HTTP status; domain code throws `AppError`s by name.
+ */
+export const STATUS = {
+  MISSING_PARAM: { code: 0, http: 400, msg: 'missing parameter' },
+  OK: { code: 1, http: 200, msg: '成功' },
+  NOT_LOGGED_IN: { code: 2, http: 401, msg: 'not logged in' },
+  BAD_SESSION: { code: 3, http: 401, msg: 'bad session or unknown user' },
+  INTERNAL: { code: 5, http: 500, msg: 'internal error' },
+  BAD_BASE64: { code: 17, http: 400, msg: 'bad base64' },
+  BAD_IMAGE: { code: 18, http: 400, msg: 'image is not PNG or JPEG' },
+  UNKNOWN_COIN: { code: 23, http: 404, msg: 'unknown coin' },
+  BALANCE_TOO_LOW: { code: 24, http: 422, msg: 'balance too low' },
+  WALLET_PWD_NOT_SET: { code: 25, http: 422, msg: 'wallet password not set' },
+  WALLET_PWD_WRONG: { code: 26, http: 422, msg: 'wallet password wrong' },
+  RONGCLOUD: { code: 41, http: 502, msg: 'RongCloud error' },
+  BAD_GROUP_NAME: { code: 51, http: 400, msg: 'bad group name' },
+  GROUP_NOT_FOUND: { code: 52, http: 404, msg: 'group does not exist' },
+  ALREADY_MEMBER: { code: 53, http: 409, msg: 'already in the group' },
+  NO_PERMISSION: { code: 54, http: 403, msg: 'no permission' },
+  BAD_PRICE: { code: 55, http: 400, msg: 'bad price' },
+  BAD_COIN_ID: { code: 56, http: 400, msg: 'bad coin_id' },
+  BAD_MEMO: { code: 57, http: 400, msg: 'bad memo length' },
+  NOT_MEMBER: { code: 58, http: 404, msg: 'user not in the group' },
+  ALREADY_ADMIN: { code: 59, http: 409, msg: 'already an admin' },
+  BAD_USER_LIST: { code: 151, http: 400, msg: 'bad user_list' },
+  CONSENSUS_NOT_MET: { code: 153, http: 422, msg: 'consensus not met' },
+  NOT_ADMIN: { code: 154, http: 403, msg: 'not an admin' },
+  NO_JOIN_REQUEST: { code: 155, http: 404, msg: 'no such join request' },
+  ADMIN_NEED_NOT_PAY: { code: 156, http: 409, msg: 'admins need not pay for private chat' },
+  PRIVATE_ALREADY_PAID: { code: 157, http: 409, msg: 'private chat already paid' },
+  PRIVATE_IS_FREE: { code: 158, http: 409, msg: "this group's private chat is free" },
+  WALLET_LOCKED: { code: 159, http: 429, msg: 'wallet locked' },
+  JOIN_PENDING: { code: 160, http: 409, msg: 'join request already pending' },
+  OWNER_CANNOT_QUIT: { code: 161, http: 409, msg: 'the owner cannot quit' },
+  GROUP_FULL: { code: 162, http: 409, msg: 'group full' },
+  UNKNOWN_METHOD: { code: 163, http: 404, msg: 'unknown method' },
+  MALFORMED_BODY: { code: 164, http: 400, msg: 'malformed body' },
+  TOO_MANY_IDS: { code: 165, http: 400, msg: 'too many ids in one call' },
+  BAD_PARAM: { code: 166, http: 400, msg: 'bad parameter' },
+  THROTTLED: { code: 167, http: 429, msg: 'too many requests' },
+} as const satisfies Record<string, { code: number; http: number; msg: string }>;
+
+export type StatusName = keyof typeof STATUS;
+
+/** A refusal the client may see: carries its app status, its HTTP status and a readable message. */
+export class AppError extends Error {
+  readonly status: number;
+  readonly http: number;
+
+  constructor(name: StatusName, message?: string, options?: { http?: number; cause?: unknown }) {
+    const entry = STATUS[name];
+    super(message ?? entry.msg, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AppError';
+    this.status = entry.code;
+    this.http = options?.http ?? entry.http;
+  }
+}
+
+export const fail = (name: StatusName, message?: string, options?: { http?: number }): never => {
+  throw new AppError(name, message, options);
+};
+
+/** The caller is outside the group: the seed's 58, answered as a permission refusal. */
+export const callerNotMember = (): never => fail('NOT_MEMBER', 'you are not in this group', { http: 403 });

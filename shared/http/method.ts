@@ -1,0 +1,50 @@
+import middy from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { METHODS, type MethodName } from '#shared/api/registry.ts';
+import type { Params } from '#shared/api/schema.ts';
+import { validate } from '#shared/api/validate.ts';
+import { type Db, defaultDb } from '#shared/db/client.ts';
+import { collectParams } from '#shared/http/collect.ts';
+import { envelope, successReply } from '#shared/http/envelope.ts';
+import { lookupCaller, sessionKeyFor } from '#shared/http/session.ts';
+
+type Methods = typeof METHODS;
+type CallerOf<M extends MethodName> = Methods[M]['session'] extends 'required'
+  ? number
+  : Methods[M]['session'] extends 'optional'
+    ? number | undefined
+    : undefined;
+
+/** What a method's core receives: validated parameters, the caller and the table. */
+export interface MethodInput<M extends MethodName> {
+  readonly params: Params<Methods[M]['params']>;
+  readonly caller: CallerOf<M>;
+  readonly db: Db;
+  readonly requestId: string;
+}
+
+export type MethodCore<M extends MethodName> = (input: MethodInput<M>) => Promise<unknown>;
+
+export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+
+/**
+ * Wraps a method's core in the shared HTTP chain: headers normalised, the reply envelope and the
+ * one error policy, parameters collected and validated, the session resolved. A handler module is
+ * then one line: `export const handler = method('group_info', core)`.
+ */
+export function method<M extends MethodName>(name: M, core: MethodCore<M>, db: Db = defaultDb()): HttpHandler {
+  const def = METHODS[name];
+  const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+    .use(httpHeaderNormalizer())
+    .use(envelope(name))
+    .handler(async (event, context) => {
+      const raw = collectParams(event);
+      const sessionKey = sessionKeyFor(def.session, raw.session_key);
+      const params = validate(def.params, raw) as MethodInput<M>['params'];
+      const caller = (await lookupCaller(db, sessionKey)) as CallerOf<M>;
+      const data = await core({ params, caller, db, requestId: context.awsRequestId });
+      return successReply(data);
+    });
+  return handler as unknown as HttpHandler;
+}
