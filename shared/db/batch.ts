@@ -1,4 +1,4 @@
-import { BatchGetCommand, type BatchGetCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, type BatchGetCommandInput, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '#shared/db/client.ts';
 
 export type Key = { pk: string; sk: string };
@@ -31,7 +31,7 @@ export async function batchGet(
       };
       for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {
         if (attempt > 0) await sleep(Math.min(1000, 25 * 2 ** attempt) * Math.random());
-        const out = await db.doc.send(new BatchGetCommand({ RequestItems: pending }));
+        const out: BatchGetCommandOutput = await db.doc.send(new BatchGetCommand({ RequestItems: pending }));
         items.push(...((out.Responses?.[db.table] ?? []) as Item[]));
         pending = out.UnprocessedKeys;
       }
