@@ -1,0 +1,13 @@
+import { createGroup } from '#shared/groups/create.ts';
+import { method } from '#shared/http/method.ts';
+
+export const handler = method('group_create', ({ params, caller, db }) =>
+  createGroup(db, {
+    ownerId: caller,
+    userIds: params.user_list,
+    name: params.group_name,
+    memo: params.memo,
+    consensusCoin: params.consensus_coin,
+    consensusValue: params.consensus_value,
+  }),
+);

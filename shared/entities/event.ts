@@ -1,0 +1,61 @@
+import { randomBytes } from 'node:crypto';
+import type { TxItem } from '#shared/db/transact.ts';
+
+/**
+ * A group event: written in the same transaction as the change it describes. The stream turns
+ * it into notifications (the outbox), and the group's events double as its audit log.
+ */
+export const EVENT_PREFIX = 'E#';
+export const EVENT_TTL_SECONDS = 30 * 24 * 3600;
+
+export type GroupOperation =
+  | 'Create'
+  | 'Add'
+  | 'Quit'
+  | 'Kicked'
+  | 'Dismiss'
+  | 'Rename'
+  | 'Bulletin'
+  | 'SetAdmin'
+  | 'RemoveAdmin'
+  | 'Transfer'
+  | 'SetPrice'
+  | 'SetConsensus'
+  | 'SetLogo'
+  | 'SetPrivate'
+  | 'SetDnd'
+  | 'JoinRequest'
+  | 'JoinRejected'
+  | 'PayPrivate';
+
+export interface GroupEvent {
+  readonly groupId: number;
+  readonly op: GroupOperation;
+  readonly actor: number;
+  readonly data: Record<string, unknown>;
+  readonly timeMs?: number;
+}
+
+export function eventSk(timeMs: number): string {
+  return `${EVENT_PREFIX}${String(timeMs).padStart(13, '0')}#${randomBytes(6).toString('hex')}`;
+}
+
+export function putEvent(table: string, event: GroupEvent): TxItem {
+  const timeMs = event.timeMs ?? Date.now();
+  return {
+    Put: {
+      TableName: table,
+      Item: {
+        pk: `G#${event.groupId}`,
+        sk: eventSk(timeMs),
+        kind: 'event',
+        group_id: event.groupId,
+        op: event.op,
+        actor: event.actor,
+        data: event.data,
+        time: Math.floor(timeMs / 1000),
+        ttl: Math.floor(timeMs / 1000) + EVENT_TTL_SECONDS,
+      },
+    },
+  };
+}

@@ -1,0 +1,103 @@
+import { HOT_SHARDS } from '#shared/db/table.ts';
+import { type Coin, decimalsOf } from '#shared/entities/coin.ts';
+import type { Role } from '#shared/entities/member.ts';
+import { fromUnits, units } from '#shared/money.ts';
+
+/** The group item: `G#<gid>` / `META`. */
+export const groupKey = (groupId: number) => ({ pk: `G#${groupId}`, sk: 'META' as const });
+export const groupPk = (groupId: number) => `G#${groupId}`;
+
+export const DEFAULT_MAX_MEMBERS = 3000;
+
+/**
+ * Ids are random 31-bit integers rather than a counter: no hot counter item, one round trip
+ * less per create, and a collision only retries (the create is conditioned on a free id).
+ */
+export const MIN_GROUP_ID = 10_000_000;
+export const MAX_GROUP_ID = 2_147_483_647;
+
+export interface GroupItem {
+  pk: string;
+  sk: 'META';
+  kind: 'group';
+  group_id: number;
+  name: string;
+  memo: string;
+  logo: string;
+  owner_id: number;
+  admins?: Set<number>;
+  member_count: number;
+  max_members: number;
+  price: bigint | number;
+  coin_id: number;
+  consensus_coin: number;
+  consensus_value: bigint | number;
+  private_price: bigint | number;
+  private_coin_id: number;
+  create_time: number;
+  status: 'active' | 'dismissed';
+  hotpk?: string;
+  hotsk?: number;
+}
+
+/** The shard of the sparse hot index a group lives in. */
+export const hotShard = (groupId: number) => `HOT#${groupId % HOT_SHARDS}`;
+
+/** The group object `G` of the API, with the caller's own view when there is a caller. */
+export interface GroupView {
+  id: number;
+  name: string;
+  memo: string;
+  logo: string;
+  owner_id: number;
+  admins: number[];
+  admin_count: number;
+  member_count: number;
+  max_members: number;
+  price: string;
+  coin_id: number;
+  consensus_coin: number;
+  consensus_value: string;
+  private_price: string;
+  private_coin_id: number;
+  create_time: number;
+  is_join?: 0 | 1;
+  role?: Role | null;
+  dnd?: 0 | 1;
+}
+
+export interface CallerView {
+  readonly role: Role | null;
+  readonly dnd: boolean;
+}
+
+export const isLive = (item: Record<string, unknown> | undefined): item is Record<string, unknown> & GroupItem =>
+  item !== undefined && item.kind === 'group' && item.status === 'active';
+
+export function groupView(item: GroupItem, coins: Map<number, Coin>, caller?: CallerView): GroupView {
+  const admins = [...(item.admins ?? [])].map(Number).sort((a, b) => a - b);
+  const view: GroupView = {
+    id: Number(item.group_id),
+    name: item.name ?? '',
+    memo: item.memo ?? '',
+    logo: item.logo ?? '',
+    owner_id: Number(item.owner_id),
+    admins,
+    admin_count: admins.length,
+    member_count: Number(item.member_count),
+    max_members: Number(item.max_members ?? DEFAULT_MAX_MEMBERS),
+    price: fromUnits(units(item.price), decimalsOf(coins, item.coin_id)),
+    coin_id: Number(item.coin_id ?? 0),
+    consensus_coin: Number(item.consensus_coin ?? 0),
+    consensus_value: fromUnits(units(item.consensus_value), decimalsOf(coins, item.consensus_coin)),
+    private_price: fromUnits(units(item.private_price), decimalsOf(coins, item.private_coin_id)),
+    private_coin_id: Number(item.private_coin_id ?? 0),
+    create_time: Number(item.create_time),
+  };
+  if (caller) {
+    view.is_join = caller.role ? 1 : 0;
+    view.role = caller.role;
+    view.dnd = caller.role && caller.dnd ? 1 : 0;
+  }
+  return view;
+}

@@ -1,0 +1,54 @@
+import type { TxItem } from '#shared/db/transact.ts';
+import { TABLE } from '#shared/db/table.ts';
+
+export type Role = 'owner' | 'admin' | 'member';
+
+/**
+ * A membership: `G#<gid>` / `M#<uid>` with the uid zero-padded, so a group's members list in
+ * numeric order. The byUser index (`U#<uid>` / `G#<gid>`) lists a user's groups.
+ */
+export const MEMBER_PREFIX = 'M#';
+const pad = (userId: number) => String(userId).padStart(15, '0');
+export const memberSk = (userId: number) => `${MEMBER_PREFIX}${pad(userId)}`;
+export const memberKey = (groupId: number, userId: number) => ({ pk: `G#${groupId}`, sk: memberSk(userId) });
+export const userGroupsPk = (userId: number) => `U#${userId}`;
+
+export interface MemberItem {
+  pk: string;
+  sk: string;
+  kind: 'member';
+  group_id: number;
+  user_id: number;
+  role: Role;
+  join_time: number;
+  dnd: 0 | 1;
+  gsi1pk: string;
+  gsi1sk: string;
+  private_paid?: 0 | 1;
+}
+
+export function memberItem(groupId: number, userId: number, role: Role, joinTime: number): MemberItem {
+  return {
+    ...memberKey(groupId, userId),
+    kind: 'member',
+    group_id: groupId,
+    user_id: userId,
+    role,
+    join_time: joinTime,
+    dnd: 0,
+    [TABLE.indexes.byUser.partitionKey]: userGroupsPk(userId),
+    [TABLE.indexes.byUser.sortKey]: `G#${groupId}`,
+  } as MemberItem;
+}
+
+/** A Put that creates the membership only if the user is not in the group yet. */
+export const putNewMember = (table: string, item: MemberItem): TxItem => ({
+  Put: {
+    TableName: table,
+    Item: item,
+    ConditionExpression: 'attribute_not_exists(pk)',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  },
+});
+
+export const isAdminRole = (role: Role | null | undefined) => role === 'owner' || role === 'admin';

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { TxItem } from '#shared/db/transact.ts';
+
+/**
+ * Balances and ledger entries live in the user's partition. A balance is integer minor units;
+ * a ledger entry records one side of one movement, keyed by time so the newest reads first.
+ */
+export const balanceKey = (userId: number, coinId: number) => ({ pk: `U#${userId}`, sk: `B#${coinId}` });
+export const BALANCE_PREFIX = 'B#';
+export const LEDGER_PREFIX = 'L#';
+
+export const ledgerKey = (userId: number, timeMs: number, txId: string) => ({
+  pk: `U#${userId}`,
+  sk: `${LEDGER_PREFIX}${String(timeMs).padStart(13, '0')}#${txId}`,
+});
+
+export type LedgerKind = 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust';
+
+export interface Movement {
+  readonly userId: number;
+  readonly coinId: number;
+  /** Signed minor units: positive in, negative out. */
+  readonly amount: bigint;
+  readonly kind: LedgerKind;
+  readonly txId: string;
+  readonly timeMs: number;
+  readonly counterparty?: number | undefined;
+  readonly groupId?: number | undefined;
+}
+
+export const newTxId = () => randomUUID();
+
+/**
+ * The two writes one side of a movement needs: the balance change (an outgoing one conditioned
+ * on enough funds, so no balance ever goes below zero) and its ledger entry.
+ */
+export function movementItems(table: string, m: Movement): [TxItem, TxItem] {
+  const out = m.amount < 0n;
+  const balance: TxItem = {
+    Update: {
+      TableName: table,
+      Key: balanceKey(m.userId, m.coinId),
+      UpdateExpression: 'SET kind = :kind, user_id = :uid, coin_id = :coin ADD balance :amount',
+      ...(out ? { ConditionExpression: 'balance >= :need' } : {}),
+      ExpressionAttributeValues: {
+        ':kind': 'balance',
+        ':uid': m.userId,
+        ':coin': m.coinId,
+        ':amount': m.amount,
+        ...(out ? { ':need': -m.amount } : {}),
+      },
+    },
+  };
+  const ledger: TxItem = {
+    Put: {
+      TableName: table,
+      Item: {
+        ...ledgerKey(m.userId, m.timeMs, m.txId),
+        kind: 'ledger',
+        user_id: m.userId,
+        coin_id: m.coinId,
+        amount: m.amount,
+        entry_kind: m.kind,
+        tx_id: m.txId,
+        time: Math.floor(m.timeMs / 1000),
+        ...(m.counterparty !== undefined ? { counterparty: m.counterparty } : {}),
+        ...(m.groupId !== undefined ? { group_id: m.groupId } : {}),
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
+  return [balance, ledger];
+}

@@ -1,0 +1,104 @@
+import { randomInt } from 'node:crypto';
+import type { Db } from '#shared/db/client.ts';
+import { failedIndex, transact } from '#shared/db/transact.ts';
+import { allCoins, requireCoin } from '#shared/entities/coin.ts';
+import { putEvent } from '#shared/entities/event.ts';
+import {
+  DEFAULT_MAX_MEMBERS,
+  type GroupItem,
+  type GroupView,
+  groupKey,
+  groupView,
+  hotShard,
+  MAX_GROUP_ID,
+  MIN_GROUP_ID,
+} from '#shared/entities/group.ts';
+import { memberItem, putNewMember } from '#shared/entities/member.ts';
+import { unknownUsers } from '#shared/entities/user.ts';
+import { fail } from '#shared/errors.ts';
+import { toUnits } from '#shared/money.ts';
+
+export interface CreateGroupInput {
+  readonly ownerId: number;
+  readonly userIds: readonly number[];
+  readonly name?: string | undefined;
+  readonly memo?: string | undefined;
+  readonly consensusCoin?: number | undefined;
+  readonly consensusValue?: string | undefined;
+}
+
+const ID_ATTEMPTS = 3;
+
+async function consensusOf(db: Db, coinId: number | undefined, value: string | undefined) {
+  if (coinId === undefined && value === undefined) return { coin: 0, units: 0n };
+  if (coinId === undefined) return fail('MISSING_PARAM', 'missing parameter consensus_coin');
+  if (value === undefined) return fail('MISSING_PARAM', 'missing parameter consensus_value');
+  const coin = await requireCoin(db, coinId);
+  const amount = toUnits(value, coin.decimals, 'BAD_PRICE');
+  return amount === 0n ? { coin: 0, units: 0n } : { coin: coin.coinId, units: amount };
+}
+
+/**
+ * Creates the group, the owner's and every listed user's membership, and the Create event in one
+ * transaction, after checking every listed id is a known user (nothing is written otherwise).
+ */
+export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ group_id: number; group_info: GroupView }> {
+  const others = [...new Set(input.userIds)].filter((id) => id !== input.ownerId);
+  const [missing, consensus] = await Promise.all([unknownUsers(db, others), consensusOf(db, input.consensusCoin, input.consensusValue)]);
+  if (missing.length > 0) fail('BAD_USER_LIST', `unknown users in user_list: ${missing.join(',')}`);
+
+  const now = Date.now();
+  const nowSeconds = Math.floor(now / 1000);
+  const memberCount = others.length + 1;
+  for (let attempt = 1; ; attempt++) {
+    const groupId = randomInt(MIN_GROUP_ID, MAX_GROUP_ID);
+    const group: GroupItem = {
+      ...groupKey(groupId),
+      kind: 'group',
+      group_id: groupId,
+      name: input.name ?? '',
+      memo: input.memo ?? '',
+      logo: '',
+      owner_id: input.ownerId,
+      member_count: memberCount,
+      max_members: DEFAULT_MAX_MEMBERS,
+      price: 0,
+      coin_id: 0,
+      consensus_coin: consensus.coin,
+      consensus_value: consensus.units,
+      private_price: 0,
+      private_coin_id: 0,
+      create_time: nowSeconds,
+      status: 'active',
+      hotpk: hotShard(groupId),
+      hotsk: memberCount,
+    };
+    const members = [memberItem(groupId, input.ownerId, 'owner', nowSeconds), ...others.map((id) => memberItem(groupId, id, 'member', nowSeconds))];
+    try {
+      await transact(
+        db,
+        [
+          { Put: { TableName: db.table, Item: group, ConditionExpression: 'attribute_not_exists(pk)' } },
+          ...members.map((member) => putNewMember(db.table, member)),
+          putEvent(db.table, {
+            groupId,
+            op: 'Create',
+            actor: input.ownerId,
+            data: { name: group.name, memo: group.memo, member_ids: members.map((m) => m.user_id) },
+            timeMs: now,
+          }),
+        ],
+        {
+          onConditionFailed: (reasons) => {
+            throw failedIndex(reasons) === 0 ? new IdTaken() : new Error('a new group already had members');
+          },
+        },
+      );
+      return { group_id: groupId, group_info: groupView(group, await allCoins(db), { role: 'owner', dnd: false }) };
+    } catch (error) {
+      if (!(error instanceof IdTaken) || attempt >= ID_ATTEMPTS) throw error;
+    }
+  }
+}
+
+class IdTaken extends Error {}
