@@ -55,11 +55,9 @@ export const field = {
   id: (doc: string, invalid?: StatusName) => ({ type: 'id', required: true, doc, invalid }) as const,
   ids: (doc: string, options: { maxItems?: number; invalid?: StatusName } = {}) =>
     ({ type: 'ids', required: true, doc, maxItems: options.maxItems ?? MAX_IDS_PER_CALL, invalid: options.invalid }) as const,
-  int: <D extends number | undefined = undefined>(
-    doc: string,
-    options: { min: number; max: number; default?: D; invalid?: StatusName },
-  ) => ({ type: 'int', required: true, doc, ...options }) as const,
-  string: (doc: string, options: { maxLength: number; minLength?: number; invalid?: StatusName }) =>
+  int: <const O extends { min: number; max: number; default?: number; invalid?: StatusName }>(doc: string, options: O) =>
+    ({ type: 'int', required: true, doc, ...options }) as const,
+  string: <const O extends { maxLength: number; minLength?: number; invalid?: StatusName }>(doc: string, options: O) =>
     ({ type: 'string', required: true, doc, ...options }) as const,
   decimal: (doc: string, invalid?: StatusName) => ({ type: 'decimal', required: true, doc, invalid }) as const,
 };

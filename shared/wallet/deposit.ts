@@ -1,0 +1,38 @@
+import type { Db } from '#shared/db/client.ts';
+import { transact } from '#shared/db/transact.ts';
+import { requireCoin } from '#shared/entities/coin.ts';
+import { type LedgerKind, movementItems, newTxId } from '#shared/entities/wallet.ts';
+import { fail } from '#shared/errors.ts';
+import { fromUnits, toUnits } from '#shared/money.ts';
+
+/**
+ * Credits (or, with `direction: 'out'`, debits) a user from outside the service: deposits from the
+ * account system and operator adjustments. The transaction id doubles as the idempotency token,
+ * so replaying the same deposit id never credits twice.
+ */
+export async function adjustBalance(
+  db: Db,
+  input: { userId: number; coinId: number; amount: string; txId?: string; direction?: 'in' | 'out'; kind?: LedgerKind },
+): Promise<{ tx_id: string; amount: string }> {
+  const coin = await requireCoin(db, input.coinId);
+  const units = toUnits(input.amount, coin.decimals);
+  if (units === 0n) fail('BAD_PRICE', 'amount must be greater than zero');
+  const txId = input.txId ?? newTxId();
+  const signed = input.direction === 'out' ? -units : units;
+  await transact(
+    db,
+    movementItems(db.table, {
+      userId: input.userId,
+      coinId: coin.coinId,
+      amount: signed,
+      kind: input.kind ?? (input.direction === 'out' ? 'withdraw' : 'deposit'),
+      txId,
+      timeMs: Date.now(),
+    }),
+    {
+      token: txId.slice(0, 36),
+      onConditionFailed: (reasons) => fail(reasons[0]?.code === 'ConditionalCheckFailed' ? 'BALANCE_TOO_LOW' : 'BAD_PARAM'),
+    },
+  );
+  return { tx_id: txId, amount: fromUnits(signed, coin.decimals) };
+}
