@@ -1,0 +1,27 @@
+import type { AttributeValue } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import type { GroupOperation } from '#shared/entities/event.ts';
+
+/** A group event as the stream delivers it: the outbox entry a reactor acts on. */
+export interface StoredEvent {
+  readonly groupId: number;
+  /** The event item's sort key: unique within the group, ordered by time. */
+  readonly eventId: string;
+  readonly op: GroupOperation | 'Cleanup';
+  readonly actor: number;
+  readonly data: Record<string, unknown>;
+  readonly time: number;
+}
+
+/** The stream's new image of an event item, in the DynamoDB JSON the stream carries. */
+export function storedEventFromImage(image: Record<string, AttributeValue>): StoredEvent {
+  const item = unmarshall(image, { wrapNumbers: (text) => (Number.isSafeInteger(Number(text)) ? Number(text) : BigInt(text)) });
+  return {
+    groupId: Number(item.group_id),
+    eventId: String(item.sk),
+    op: item.op,
+    actor: Number(item.actor),
+    data: (item.data ?? {}) as Record<string, unknown>,
+    time: Number(item.time),
+  };
+}
