@@ -30,4 +30,10 @@ export function fromUnits(units: bigint | number, decimals: number): string {
 
 /** A stored number (a JS number while safe, a BigInt beyond) as BigInt; absent is zero. */
 export const units = (stored: unknown): bigint =>
-  typeof stored === 'bigint' ? stored : typeof stored === 'number' ? BigInt(stored) : typeof stored === 'string' ? BigInt(stored) : 0n;
+  typeof stored === 'bigint'
+    ? stored
+    : typeof stored === 'number'
+      ? BigInt(stored)
+      : typeof stored === 'string'
+        ? BigInt(stored)
+        : 0n;

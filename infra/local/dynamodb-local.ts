@@ -29,7 +29,9 @@ export function findJava(): string {
   const java = process.env.JAVA_HOME ? join(process.env.JAVA_HOME, 'bin', 'java') : 'java';
   const probe = spawnSync(java, ['-version'], { encoding: 'utf8' });
   if (probe.error) {
-    throw new Error(`DynamoDB Local needs a Java ${MIN_JAVA}+ runtime, and none was found (install e.g. openjdk-17-jre-headless)`);
+    throw new Error(
+      `DynamoDB Local needs a Java ${MIN_JAVA}+ runtime, and none was found (install e.g. openjdk-17-jre-headless)`,
+    );
   }
   return checkJavaVersion(java, `${probe.stderr}${probe.stdout}`);
 }

@@ -10,7 +10,7 @@ export interface MethodDef<S extends Schema = Schema> {
   readonly session: SessionUse;
   readonly params: S;
   /** Extra grants beyond the table, for the stack's least-privilege roles. */
-  readonly needs?: readonly ('logoBucket')[];
+  readonly needs?: readonly 'logoBucket'[];
 }
 
 /** Keeps each entry's literal parameter types while checking it is a method definition. */

@@ -1,5 +1,5 @@
-import { fail } from '#shared/errors.ts';
 import type { Field, Params, Schema } from '#shared/api/schema.ts';
+import { fail } from '#shared/errors.ts';
 
 /** Raw parameter values as they arrive: strings from forms and queries, anything from JSON. */
 export type RawParams = Record<string, unknown>;
@@ -65,7 +65,8 @@ function parseField(name: string, f: Field, value: unknown): number | number[] |
       const text = String(value);
       const length = charLength(text);
       if (length > f.maxLength) invalid(name, f, `must be at most ${f.maxLength} characters`);
-      if (f.minLength !== undefined && text.trim().length < f.minLength) invalid(name, f, `must be at least ${f.minLength} characters`);
+      if (f.minLength !== undefined && text.trim().length < f.minLength)
+        invalid(name, f, `must be at least ${f.minLength} characters`);
       return text;
     }
   }

@@ -44,7 +44,10 @@ async function consensusOf(db: Db, coinId: number | undefined, value: string | u
  */
 export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ group_id: number; group_info: GroupView }> {
   const others = [...new Set(input.userIds)].filter((id) => id !== input.ownerId);
-  const [missing, consensus] = await Promise.all([unknownUsers(db, others), consensusOf(db, input.consensusCoin, input.consensusValue)]);
+  const [missing, consensus] = await Promise.all([
+    unknownUsers(db, others),
+    consensusOf(db, input.consensusCoin, input.consensusValue),
+  ]);
   if (missing.length > 0) fail('BAD_USER_LIST', `unknown users in user_list: ${missing.join(',')}`);
 
   const now = Date.now();
@@ -73,7 +76,10 @@ export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ gr
       hotpk: hotShard(groupId),
       hotsk: memberCount,
     };
-    const members = [memberItem(groupId, input.ownerId, 'owner', nowSeconds), ...others.map((id) => memberItem(groupId, id, 'member', nowSeconds))];
+    const members = [
+      memberItem(groupId, input.ownerId, 'owner', nowSeconds),
+      ...others.map((id) => memberItem(groupId, id, 'member', nowSeconds)),
+    ];
     try {
       await transact(
         db,

@@ -33,7 +33,14 @@ export async function groupUserList(
   const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, groupId);
   if (after !== undefined && !/^\d{1,15}$/.test(after)) fail('BAD_PARAM', 'cursor is not valid');
   const [meta, out] = await Promise.all([
-    db.doc.send(new GetCommand({ TableName: db.table, Key: groupKey(groupId), ProjectionExpression: 'kind, #s', ExpressionAttributeNames: { '#s': 'status' } })),
+    db.doc.send(
+      new GetCommand({
+        TableName: db.table,
+        Key: groupKey(groupId),
+        ProjectionExpression: 'kind, #s',
+        ExpressionAttributeNames: { '#s': 'status' },
+      }),
+    ),
     db.doc.send(
       new QueryCommand({
         TableName: db.table,
@@ -81,7 +88,13 @@ export async function userGroups(db: Db, userId: number): Promise<{ user_groups:
     start = out.LastEvaluatedKey;
   } while (start && memberships.length < MAX_USER_GROUPS);
 
-  const [groups, coins] = await Promise.all([batchGet(db, memberships.map((m) => groupKey(m.group_id))), allCoins(db)]);
+  const [groups, coins] = await Promise.all([
+    batchGet(
+      db,
+      memberships.map((m) => groupKey(m.group_id)),
+    ),
+    allCoins(db),
+  ]);
   const live = new Map(groups.filter(isLive).map((g) => [Number(g.group_id), g as GroupItem]));
   const views = memberships
     .filter((m) => live.has(Number(m.group_id)))

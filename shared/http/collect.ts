@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { fail } from '#shared/errors.ts';
 import type { RawParams } from '#shared/api/validate.ts';
+import { fail } from '#shared/errors.ts';
 
 /**
  * JSON numbers are kept as their source text, so `"price": 0.1` or a 20-digit amount reaches the

@@ -1,7 +1,7 @@
+import type { SessionUse } from '#shared/api/method-def.ts';
 import type { Db } from '#shared/db/client.ts';
 import { findSessionUser, MAX_SESSION_KEY_LENGTH } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
-import type { SessionUse } from '#shared/api/method-def.ts';
 
 /**
  * The session key the method needs, checked without touching the table, so a call without one is

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
-import { createTableInput } from '#shared/db/table.ts';
 import { createDb, type Db } from '#shared/db/client.ts';
+import { createTableInput } from '#shared/db/table.ts';
 
 /** A fresh table on the run's DynamoDB Local, so test files never see each other's items. */
 export async function createTestDb(): Promise<Db & { drop(): Promise<void> }> {

@@ -1,6 +1,6 @@
 import { defineMethods } from '#shared/api/method-def.ts';
-import { field, optional } from '#shared/api/schema.ts';
 import { groupId } from '#shared/api/methods/common.ts';
+import { field, optional } from '#shared/api/schema.ts';
 
 /** Creating and reading groups. */
 export const groupMethods = defineMethods({

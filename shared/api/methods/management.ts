@@ -1,6 +1,6 @@
 import { defineMethods } from '#shared/api/method-def.ts';
-import { field, optional } from '#shared/api/schema.ts';
 import { groupId } from '#shared/api/methods/common.ts';
+import { field, optional } from '#shared/api/schema.ts';
 
 /** Owner, admin and member management of a group, dismissal, search and the hot list. */
 export const managementMethods = defineMethods({
@@ -8,7 +8,10 @@ export const managementMethods = defineMethods({
     summary: 'Set the memo (owner or admin).',
     readOnly: false,
     session: 'required',
-    params: { group_id: groupId, memo: field.string('Memo text, at most 255 characters.', { maxLength: 255, invalid: 'BAD_MEMO' }) },
+    params: {
+      group_id: groupId,
+      memo: field.string('Memo text, at most 255 characters.', { maxLength: 255, invalid: 'BAD_MEMO' }),
+    },
   },
   group_set_name: {
     summary: 'Rename the group (owner or admin).',
@@ -26,7 +29,11 @@ export const managementMethods = defineMethods({
     needs: ['logoBucket'],
     params: {
       group_id: groupId,
-      logo: field.string('Base64 PNG or JPEG, at most 2 MB decoded.', { maxLength: 2_900_000, minLength: 1, invalid: 'BAD_BASE64' }),
+      logo: field.string('Base64 PNG or JPEG, at most 2 MB decoded.', {
+        maxLength: 2_900_000,
+        minLength: 1,
+        invalid: 'BAD_BASE64',
+      }),
     },
   },
   group_set_admin: {

@@ -1,6 +1,6 @@
 import { defineMethods } from '#shared/api/method-def.ts';
-import { field, optional } from '#shared/api/schema.ts';
 import { groupId, walletPwd } from '#shared/api/methods/common.ts';
+import { field, optional } from '#shared/api/schema.ts';
 
 /** Prices, joining, join requests, paid private chat and the caller's wallet. */
 export const walletMethods = defineMethods({
