@@ -1,0 +1,55 @@
+import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { optionalEnv } from '#shared/config.ts';
+import type { StoredEvent } from '#shared/outbox/event.ts';
+import { log } from '#shared/log.ts';
+
+/** Where an event goes after its retry budget: with its key and content, so it can be replayed. */
+export interface DeadLetter {
+  send(event: StoredEvent, reason: string): Promise<void>;
+}
+
+export interface DeadLetterMessage {
+  readonly type: 'group-event';
+  readonly key: { pk: string; sk: string };
+  readonly event: StoredEvent;
+  readonly reason: string;
+  readonly failedAt: string;
+}
+
+export const deadLetterMessage = (event: StoredEvent, reason: string): DeadLetterMessage => ({
+  type: 'group-event',
+  key: { pk: `G#${event.groupId}`, sk: event.eventId },
+  event,
+  reason,
+  failedAt: new Date().toISOString(),
+});
+
+const toJson = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+
+export function sqsDeadLetter(queueUrl: string, sqs = new SQSClient({})): DeadLetter {
+  return {
+    async send(event, reason) {
+      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: toJson(deadLetterMessage(event, reason)) }));
+    },
+  };
+}
+
+/** Locally there is no queue: dead letters are kept in memory and logged, for `/_local/dlq`. */
+export function memoryDeadLetter(): DeadLetter & { readonly messages: DeadLetterMessage[] } {
+  const messages: DeadLetterMessage[] = [];
+  return {
+    messages,
+    async send(event, reason) {
+      const message = deadLetterMessage(event, reason);
+      messages.push(message);
+      log('error', 'event dead-lettered', { key: message.key, op: event.op, reason });
+    },
+  };
+}
+
+export const localDeadLetters = memoryDeadLetter();
+
+export function defaultDeadLetter(): DeadLetter {
+  const url = optionalEnv('DLQ_URL');
+  return url ? sqsDeadLetter(url) : localDeadLetters;
+}

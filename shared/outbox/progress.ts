@@ -1,0 +1,54 @@
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '#shared/db/client.ts';
+import type { StoredEvent } from '#shared/outbox/event.ts';
+
+/**
+ * The sent-marker of one event: which of its actions are done and how often handling it failed.
+ * It sits beside the event in the group's partition (`O#<event id>`), so a redelivered batch
+ * resumes where it stopped and never repeats an action it already completed.
+ */
+const MARKER_TTL_SECONDS = 30 * 24 * 3600;
+
+export const progressKey = (event: Pick<StoredEvent, 'groupId' | 'eventId'>) => ({
+  pk: `G#${event.groupId}`,
+  sk: `O#${event.eventId}`,
+});
+
+export interface Progress {
+  readonly done: Set<string>;
+  readonly attempts: number;
+}
+
+export async function loadProgress(db: Db, event: StoredEvent): Promise<Progress> {
+  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: progressKey(event), ConsistentRead: true }));
+  return { done: new Set((Item?.done as Set<string> | undefined) ?? []), attempts: Number(Item?.attempts ?? 0) };
+}
+
+const ttl = () => Math.floor(Date.now() / 1000) + MARKER_TTL_SECONDS;
+
+export async function markDone(db: Db, event: StoredEvent, action: string): Promise<void> {
+  await db.doc.send(
+    new UpdateCommand({
+      TableName: db.table,
+      Key: progressKey(event),
+      UpdateExpression: 'SET kind = :kind, #ttl = :ttl ADD done :action',
+      ExpressionAttributeNames: { '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':kind': 'outbox', ':ttl': ttl(), ':action': new Set([action]) },
+    }),
+  );
+}
+
+/** Counts one failed attempt and returns the new count. */
+export async function recordFailure(db: Db, event: StoredEvent): Promise<number> {
+  const out = await db.doc.send(
+    new UpdateCommand({
+      TableName: db.table,
+      Key: progressKey(event),
+      UpdateExpression: 'SET kind = :kind, #ttl = :ttl ADD attempts :one',
+      ExpressionAttributeNames: { '#ttl': 'ttl' },
+      ExpressionAttributeValues: { ':kind': 'outbox', ':ttl': ttl(), ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }),
+  );
+  return Number(out.Attributes?.attempts ?? 1);
+}

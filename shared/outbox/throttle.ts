@@ -1,0 +1,51 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '#shared/db/client.ts';
+
+/**
+ * A rate limit shared by every Lambda instance: one counter item per bucket and wall-clock second,
+ * incremented only while under the limit. RongCloud allows 20 group messages a second per app, so
+ * all fan-out instances draw from the same `rongcloud-group` bucket.
+ */
+export class Throttled extends Error {
+  constructor(bucket: string) {
+    super(`rate budget ${bucket} stayed exhausted`);
+    this.name = 'Throttled';
+  }
+}
+
+export interface ThrottleOptions {
+  readonly maxWaitMs?: number;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export async function acquire(db: Db, bucket: string, perSecond: number, options: ThrottleOptions = {}): Promise<void> {
+  const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? defaultSleep;
+  const deadline = now() + (options.maxWaitMs ?? 10_000);
+  for (;;) {
+    const second = Math.floor(now() / 1000);
+    try {
+      await db.doc.send(
+        new UpdateCommand({
+          TableName: db.table,
+          Key: { pk: `RATE#${bucket}`, sk: String(second) },
+          UpdateExpression: 'SET #ttl = :ttl ADD used :one',
+          ConditionExpression: 'attribute_not_exists(used) OR used < :limit',
+          ExpressionAttributeNames: { '#ttl': 'ttl' },
+          ExpressionAttributeValues: { ':one': 1, ':limit': perSecond, ':ttl': second + 120 },
+        }),
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    const nextSecond = (second + 1) * 1000;
+    if (nextSecond > deadline) throw new Throttled(bucket);
+    // Spread the waiters over the first part of the next second instead of all at its edge.
+    await sleep(nextSecond - now() + Math.floor(Math.random() * 200));
+  }
+}
