@@ -1,7 +1,7 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { optionalEnv } from '#shared/config.ts';
-import type { StoredEvent } from '#shared/outbox/event.ts';
 import { log } from '#shared/log.ts';
+import type { StoredEvent } from '#shared/outbox/event.ts';
 
 /** Where an event goes after its retry budget: with its key and content, so it can be replayed. */
 export interface DeadLetter {

@@ -1,11 +1,11 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import type { Db } from '#shared/db/client.ts';
+import { errorFields, log } from '#shared/log.ts';
 import type { DeadLetter } from '#shared/outbox/dead-letter.ts';
 import { type StoredEvent, storedEventFromImage } from '#shared/outbox/event.ts';
 import { loadProgress, markDone, recordFailure } from '#shared/outbox/progress.ts';
 import type { Once, Reactor } from '#shared/outbox/reactor.ts';
-import { errorFields, log } from '#shared/log.ts';
 
 /**
  * How many times one event may fail before it is set aside in the dead-letter queue. It is below
@@ -65,4 +65,5 @@ export async function processStreamBatch(deps: FanoutDeps, records: readonly Dyn
 }
 
 /** Runs one stored event through the reactors again, for the operator's dead-letter replay. */
-export const replayEvent = (deps: Omit<FanoutDeps, 'deadLetter'>, event: StoredEvent) => runReactors({ ...deps, deadLetter: { send: async () => {} } }, event);
+export const replayEvent = (deps: Omit<FanoutDeps, 'deadLetter'>, event: StoredEvent) =>
+  runReactors({ ...deps, deadLetter: { send: async () => {} } }, event);

@@ -1,0 +1,103 @@
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { afterAll, describe, expect, it } from 'vitest';
+import { putEvent } from '#shared/entities/event.ts';
+import { memoryDeadLetter } from '#shared/outbox/dead-letter.ts';
+import { MAX_EVENT_ATTEMPTS, processStreamBatch } from '#shared/outbox/fanout.ts';
+import type { Reactor } from '#shared/outbox/reactor.ts';
+import { acquire, Throttled } from '#shared/outbox/throttle.ts';
+import { createTestDb } from '../support/db.ts';
+
+const db = await createTestDb();
+afterAll(() => db.drop());
+
+let sequence = 100;
+function record(groupId: number, op: 'Add' | 'Rename' = 'Add'): DynamoDBRecord {
+  const put = putEvent(db.table, { groupId, op, actor: 1, data: { user_ids: [2] } }).Put!;
+  return {
+    eventName: 'INSERT',
+    dynamodb: { SequenceNumber: String(sequence++), NewImage: marshall(put.Item, { removeUndefinedValues: true }) as never },
+  };
+}
+
+/** A reactor with two external effects whose failures the test scripts. */
+function scriptedReactor(failures: { first?: number; second?: number }) {
+  const sent: string[] = [];
+  const left = { ...failures };
+  const reactor: Reactor = {
+    name: 'scripted',
+    async react(_db, event, once) {
+      await once('first', async () => {
+        if ((left.first ?? 0) > 0) {
+          left.first!--;
+          throw new Error('first failed');
+        }
+        sent.push(`first:${event.groupId}`);
+      });
+      await once('second', async () => {
+        if ((left.second ?? 0) > 0) {
+          left.second!--;
+          throw new Error('second failed');
+        }
+        sent.push(`second:${event.groupId}`);
+      });
+    },
+  };
+  return { reactor, sent };
+}
+
+describe('the stream fan-out', () => {
+  it('stops at the first failing record and resumes it without repeating what was done', async () => {
+    const { reactor, sent } = scriptedReactor({ second: 1 });
+    const deps = { db, reactors: [reactor], deadLetter: memoryDeadLetter() };
+    const batch = [record(1), record(2), record(3)];
+    const first = await processStreamBatch(deps, batch);
+    expect(first.batchItemFailures).toEqual([{ itemIdentifier: batch[0]!.dynamodb!.SequenceNumber }]);
+    expect(sent).toEqual(['first:1']);
+    const second = await processStreamBatch(deps, batch);
+    expect(second.batchItemFailures).toEqual([]);
+    expect(sent).toEqual(['first:1', 'second:1', 'first:2', 'second:2', 'first:3', 'second:3']);
+    await processStreamBatch(deps, batch);
+    expect(sent).toHaveLength(6);
+  });
+
+  it('sets an event that keeps failing aside with its key and goes on with the rest', async () => {
+    const { reactor, sent } = scriptedReactor({ first: 1000 });
+    const deadLetter = memoryDeadLetter();
+    const deps = { db, reactors: [reactor], deadLetter };
+    const batch = [record(7)];
+    for (let i = 1; i < MAX_EVENT_ATTEMPTS; i++)
+      expect((await processStreamBatch(deps, batch)).batchItemFailures).toHaveLength(1);
+    expect(deadLetter.messages).toHaveLength(0);
+    expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([]);
+    expect(deadLetter.messages).toHaveLength(1);
+    expect(deadLetter.messages[0]).toMatchObject({ type: 'group-event', key: { pk: 'G#7' }, event: { op: 'Add', groupId: 7 } });
+    expect(deadLetter.messages[0]?.key.sk).toMatch(/^E#/);
+    expect(sent).toEqual([]);
+  });
+});
+
+describe('the shared rate budget', () => {
+  it('grants at most the limit within one second and makes the rest wait for the next', async () => {
+    let clock = 5_000_000;
+    const slept: number[] = [];
+    const options = {
+      now: () => clock,
+      sleep: async (ms: number) => {
+        slept.push(ms);
+        clock += ms;
+      },
+    };
+    await Promise.all(Array.from({ length: 5 }, () => acquire(db, 'test', 5, options)));
+    expect(slept).toEqual([]);
+    await acquire(db, 'test', 5, options);
+    expect(slept).toHaveLength(1);
+    expect(Math.floor(clock / 1000)).toBe(5001);
+  });
+
+  it('gives up with Throttled once the wait would pass its deadline', async () => {
+    const clock = 9_000_000;
+    for (let i = 0; i < 2; i++) await acquire(db, 'tight', 2, { now: () => clock });
+    await expect(acquire(db, 'tight', 2, { now: () => clock, maxWaitMs: 100 })).rejects.toBeInstanceOf(Throttled);
+  });
+});
