@@ -1,11 +1,19 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { defaultDb } from '#shared/db/client.ts';
+import { rongCloudNotifier } from '#shared/notify/reactor.ts';
 import { defaultDeadLetter } from '#shared/outbox/dead-letter.ts';
 import { processStreamBatch } from '#shared/outbox/fanout.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
+import { defaultRongCloud } from '#shared/rongcloud/default.ts';
+import { loadRongCloudSettings } from '#shared/rongcloud/settings.ts';
 
 /** The reactors every committed group event passes through, in order. */
-const reactors: readonly Reactor[] = [];
+const reactors: readonly Reactor[] = [
+  rongCloudNotifier({
+    rongcloud: defaultRongCloud,
+    systemUserId: async () => (await loadRongCloudSettings()).systemUserId,
+  }),
+];
 
 const deps = { db: defaultDb(), reactors, deadLetter: defaultDeadLetter() };
 

@@ -1,0 +1,136 @@
+import type { StoredEvent } from '#shared/outbox/event.ts';
+import type { GroupOperation as NotifiedOperation } from '#shared/rongcloud/notification.ts';
+
+/**
+ * What one committed group event asks of RongCloud, in order, as plain data. Each action has a
+ * stable id so the fan-out's sent-markers can skip it on redelivery. The order encodes the rule
+ * that departing members must receive `Kicked`, `Quit` and `Dismiss` before RongCloud drops them.
+ */
+export type Action =
+  | { id: string; kind: 'groupCreate'; userIds: number[]; groupName: string }
+  | { id: string; kind: 'groupJoin'; userIds: number[]; groupName: string }
+  | { id: string; kind: 'groupQuit'; userIds: number[] }
+  | { id: string; kind: 'groupDismiss'; operator: number }
+  | { id: string; kind: 'groupRefresh'; groupName: string }
+  | { id: string; kind: 'groupDnd'; userId: number; muted: boolean }
+  | { id: string; kind: 'groupNotice'; operation: NotifiedOperation; data: Record<string, unknown>; message: string }
+  | { id: string; kind: 'userNotice'; toUserIds: number[]; objectName: string; content: Record<string, unknown> };
+
+/** The app's own message types for single users (custom names must not start with `RC:`). */
+export const USER_NOTICES = {
+  joinRequest: 'MSG:join_group',
+  joinResult: 'MSG:join_group_result',
+  payment: 'MSG:group_pay',
+} as const;
+
+const num = (value: unknown) => Number(value ?? 0);
+const ids = (value: unknown): number[] => (Array.isArray(value) ? value.map(Number).filter((id) => id > 0) : []);
+const text = (value: unknown) => (typeof value === 'string' ? value : value === undefined || value === null ? '' : String(value));
+
+/** A group name RongCloud accepts: it refuses an empty one. */
+const rongName = (event: StoredEvent) => text(event.data.name) || `group ${event.groupId}`;
+
+function notice(event: StoredEvent, operation: NotifiedOperation, data: Record<string, unknown>, message = ''): Action {
+  return { id: 'notice', kind: 'groupNotice', operation, data: { ...data, timestamp: event.time * 1000 }, message };
+}
+
+function paymentNotice(event: StoredEvent, kind: 'join' | 'private', from: number): Action[] {
+  const payment = event.data.payment as Record<string, unknown> | undefined;
+  const owner = num(event.data.owner_id);
+  if (!payment || !owner) return [];
+  return [
+    {
+      id: 'pay',
+      kind: 'userNotice',
+      toUserIds: [owner],
+      objectName: USER_NOTICES.payment,
+      content: { group_id: event.groupId, from_user: from, coin_id: num(payment.coin_id), amount: text(payment.amount), kind },
+    },
+  ];
+}
+
+export function planNotifications(event: StoredEvent): Action[] {
+  const d = event.data;
+  switch (event.op) {
+    case 'Create':
+      return [
+        { id: 'create', kind: 'groupCreate', userIds: ids(d.member_ids), groupName: rongName(event) },
+        notice(event, 'Create', { targetGroupName: text(d.name), targetUserIds: ids(d.member_ids) }),
+      ];
+    case 'Add': {
+      const added = ids(d.user_ids);
+      const actions: Action[] = [
+        { id: 'join', kind: 'groupJoin', userIds: added, groupName: rongName(event) },
+        notice(event, 'Add', { targetUserIds: added, via: text(d.via) || 'invite' }),
+      ];
+      if (d.via === 'approve') {
+        actions.push({
+          id: 'result',
+          kind: 'userNotice',
+          toUserIds: added,
+          objectName: USER_NOTICES.joinResult,
+          content: { group_id: event.groupId, action: 1 },
+        });
+      }
+      return [...actions, ...paymentNotice(event, 'join', added[0] ?? event.actor)];
+    }
+    case 'Quit':
+      return [notice(event, 'Quit', { targetUserIds: [event.actor] }), { id: 'quit', kind: 'groupQuit', userIds: [event.actor] }];
+    case 'Kicked':
+      return [
+        notice(event, 'Kicked', { targetUserIds: ids(d.user_ids) }),
+        { id: 'quit', kind: 'groupQuit', userIds: ids(d.user_ids) },
+      ];
+    case 'Dismiss':
+      return [
+        notice(event, 'Dismiss', { targetGroupName: text(d.name) }),
+        { id: 'dismiss', kind: 'groupDismiss', operator: event.actor },
+      ];
+    case 'Rename':
+      return [
+        { id: 'refresh', kind: 'groupRefresh', groupName: rongName(event) },
+        notice(event, 'Rename', { targetGroupName: text(d.name), oldGroupName: text(d.old_name) }),
+      ];
+    case 'Bulletin':
+      return [notice(event, 'Bulletin', { content: text(d.memo) }, text(d.memo))];
+    case 'SetAdmin':
+    case 'RemoveAdmin':
+      return [notice(event, event.op, { targetUserIds: ids(d.user_ids) })];
+    case 'Transfer':
+      return [notice(event, 'Transfer', { targetUserIds: [num(d.to)], oldOwnerId: num(d.from) })];
+    case 'SetPrice':
+      return [notice(event, 'SetPrice', { price: text(d.price), coinId: num(d.coin_id) })];
+    case 'SetConsensus':
+      return [notice(event, 'SetConsensus', { coinId: num(d.consensus_coin), value: text(d.consensus_value) })];
+    case 'SetPrivate':
+      return [notice(event, 'SetPrivate', { price: text(d.private_price), coinId: num(d.private_coin_id) })];
+    case 'SetLogo':
+      return [notice(event, 'SetLogo', { logo: text(d.logo) })];
+    case 'SetDnd':
+      return [{ id: 'dnd', kind: 'groupDnd', userId: event.actor, muted: num(d.dnd) === 1 }];
+    case 'JoinRequest':
+      return [
+        {
+          id: 'request',
+          kind: 'userNotice',
+          toUserIds: ids(d.notify_ids),
+          objectName: USER_NOTICES.joinRequest,
+          content: { group_id: event.groupId, user_id: num(d.user_id), group_name: text(d.name) },
+        },
+      ];
+    case 'JoinRejected':
+      return [
+        {
+          id: 'result',
+          kind: 'userNotice',
+          toUserIds: [num(d.user_id)],
+          objectName: USER_NOTICES.joinResult,
+          content: { group_id: event.groupId, action: 2 },
+        },
+      ];
+    case 'PayPrivate':
+      return paymentNotice(event, 'private', event.actor);
+    default:
+      return [];
+  }
+}
