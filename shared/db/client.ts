@@ -19,7 +19,7 @@ export interface DbSettings {
  * Numbers come back as JS numbers while they are safe, and as BigInt beyond that, so balances
  * in minor units of an 18-decimal coin never pass through a float.
  */
-function readNumber(text: string): number | bigint {
+export function readNumber(text: string): number | bigint {
   const value = Number(text);
   return Number.isSafeInteger(value) || !/^-?\d+$/.test(text) ? value : BigInt(text);
 }

@@ -1,6 +1,7 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import type { Db } from '#shared/db/client.ts';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
+import { type Db, readNumber } from '#shared/db/client.ts';
 
 export type TxItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
 
@@ -13,18 +14,25 @@ export interface CancelReason {
 const MAX_CONFLICT_ATTEMPTS = 4;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The document client leaves errors alone, so the old items of a cancellation arrive marshalled. */
 function reasonsOf(error: TransactionCanceledException): CancelReason[] {
   return (error.CancellationReasons ?? []).map((reason) => ({
     code: reason.Code ?? 'None',
-    item: reason.Item as Record<string, unknown> | undefined,
+    item: reason.Item ? unmarshall(reason.Item as Record<string, AttributeValue>, { wrapNumbers: readNumber }) : undefined,
   }));
 }
 
 /**
+ * A cancellation is a definite answer that nothing was written, so each retry after a conflict is
+ * a new request with its own token; the SDK's own retries of one attempt keep that attempt's token.
+ */
+const attemptToken = (token: string, attempt: number) => (attempt === 1 ? token : `${token.slice(0, 32)}~${attempt}`);
+
+/**
  * Runs one transaction. A cancellation caused by conditions goes to `onConditionFailed`, which
  * turns the failing item's index into the right domain error; a cancellation by a conflicting
- * transaction is retried a few times with jittered backoff (the same token makes a retry of an
- * already-applied transaction a no-op within AWS's ten-minute window).
+ * transaction is retried a few times with jittered backoff. The token makes the SDK's retry of an
+ * attempt whose reply was lost a no-op within AWS's ten-minute window.
  */
 export async function transact(
   db: Db,
@@ -40,7 +48,7 @@ export async function transact(
       await db.doc.send(
         new TransactWriteCommand({
           TransactItems: [...items],
-          ...(options.token ? { ClientRequestToken: options.token } : {}),
+          ...(options.token ? { ClientRequestToken: attemptToken(options.token, attempt) } : {}),
         }),
       );
       return;

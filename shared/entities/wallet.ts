@@ -71,3 +71,6 @@ export function movementItems(table: string, m: Movement): [TxItem, TxItem] {
   };
   return [balance, ledger];
 }
+
+/** The wallet item: password hash and the failure count the lockout is computed from. */
+export const walletKey = (userId: number) => ({ pk: `U#${userId}`, sk: 'W' as const });
