@@ -6,6 +6,12 @@ import { fail, type StatusName } from '#shared/errors.ts';
  */
 export const MAX_DECIMALS = 18;
 
+/**
+ * DynamoDB keeps 38 significant digits. Capping one amount at 36 leaves room for a balance to
+ * gather a hundred maximal credits, so an oversized amount is a 400 here rather than a failed write.
+ */
+export const MAX_UNITS = 10n ** 36n - 1n;
+
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 
 /** A decimal text such as "12.5" as minor units of a coin with `decimals` places. */
@@ -15,7 +21,9 @@ export function toUnits(text: string, decimals: number, invalid: StatusName = 'B
   const whole = match[1] ?? '0';
   const fraction = (match[2] ?? '').replace(/0+$/, '');
   if (fraction.length > decimals) return fail(invalid, `at most ${decimals} decimal places for this coin`);
-  return BigInt(whole + fraction.padEnd(decimals, '0'));
+  const value = BigInt(whole + fraction.padEnd(decimals, '0'));
+  if (value > MAX_UNITS) return fail(invalid, 'amount is too large');
+  return value;
 }
 
 /** Minor units as the shortest exact decimal text: 1500000n with 6 places -> "1.5". */
