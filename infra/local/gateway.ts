@@ -1,0 +1,139 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { handlerEntry, isMethodName, METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
+import { AppError } from '#shared/errors.ts';
+import { errorReply } from '#shared/http/envelope.ts';
+import { loadHandler } from './handler-modules.ts';
+import { httpApiEvent } from './http-api-event.ts';
+import { writeResult } from './http-api-result.ts';
+import { lambdaContext } from './lambda-context.ts';
+import { type LocalLog, silentLog } from './local-log.ts';
+import { type LocalMount, sendJson, sendNotFound } from './local-mount.ts';
+
+/**
+ * The local API Gateway: `POST /im/<method>` for every registry entry and `GET /im/<method>` for the
+ * read-only ones, each turned into a payload v2 event for the method's own handler module, plus the
+ * local-only services mounted under `/_local`. Refusals outside a handler use the app's envelope:
+ * an unknown method is 404 status 163, a known method asked with the wrong verb 405 status 163
+ * (with `Allow`), a body over the limit 413 status 164, and any failure of the gateway itself 500
+ * status 5, never a stack.
+ */
+export interface GatewayOptions {
+  readonly region: string;
+  readonly apiId?: string;
+  /** API Gateway takes 10 MB and Lambda 6 MB; the app never needs more than a 2 MB logo in base64. */
+  readonly maxBodyBytes?: number;
+  readonly mounts?: readonly LocalMount[];
+  /** Requests wait for this before reaching a handler, so none runs before the table exists. */
+  readonly ready?: Promise<unknown>;
+  readonly log?: LocalLog;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
+const IM_PREFIX = '/im/';
+
+type HttpHandler = (event: APIGatewayProxyEventV2, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
+
+export const verbsOf = (name: MethodName): string[] => (METHODS[name].readOnly ? ['GET', 'POST'] : ['POST']);
+
+const envelope = (res: ServerResponse, error: AppError, headers: Record<string, string> = {}) => {
+  const reply: APIGatewayProxyStructuredResultV2 = errorReply(error);
+  writeResult(res, { ...reply, headers: { ...reply.headers, ...headers } });
+};
+
+class BodyTooLarge extends Error {}
+
+/** Reads the body up to the limit; past it the rest is drained so the client still gets the 413. */
+async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw new BodyTooLarge();
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= maxBytes) parts.push(chunk as Buffer);
+  }
+  if (size > maxBytes) throw new BodyTooLarge();
+  return Buffer.concat(parts);
+}
+
+function index(res: ServerResponse): void {
+  sendJson(res, 200, {
+    service: 'im-group-service (local)',
+    methods: methodNames.map((name) => ({
+      name,
+      path: `${IM_PREFIX}${name}`,
+      verbs: verbsOf(name),
+      session: METHODS[name].session,
+      summary: METHODS[name].summary,
+    })),
+    local: ['/health', '/_local/rongcloud', '/_local/logos/<file>', '/_local/dlq'],
+  });
+}
+
+export interface Gateway {
+  /** The `request` listener of a node:http server. */
+  handle(req: IncomingMessage, res: ServerResponse): void;
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
+  const log = options.log ?? silentLog;
+  const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const settings = { apiId: options.apiId ?? 'local', region: options.region };
+  const mounts = options.mounts ?? [];
+
+  async function invoke(req: IncomingMessage, res: ServerResponse, name: MethodName): Promise<void> {
+    const verbs = verbsOf(name);
+    if (!verbs.includes(req.method ?? '')) {
+      req.resume();
+      return envelope(res, new AppError('UNKNOWN_METHOD', `${name} answers ${verbs.join(' and ')}`, { http: 405 }), {
+        allow: verbs.join(', '),
+      });
+    }
+    let body: Buffer;
+    try {
+      body = await readBody(req, maxBodyBytes);
+    } catch (error) {
+      if (!(error instanceof BodyTooLarge)) throw error;
+      return envelope(res, new AppError('MALFORMED_BODY', `the body is larger than ${maxBodyBytes} bytes`, { http: 413 }), {
+        connection: 'close',
+      });
+    }
+    await options.ready;
+    const routeKey = `${req.method} ${IM_PREFIX}${name}`;
+    const handler = await loadHandler<APIGatewayProxyEventV2, unknown>(handlerEntry(name));
+    const result = await (handler as HttpHandler)(
+      httpApiEvent(req, body, routeKey, settings),
+      lambdaContext(name, settings.region),
+    );
+    writeResult(res, result);
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = (req.url ?? '/').split('?')[0] ?? '/';
+    if (path.startsWith(IM_PREFIX)) {
+      const name = path.slice(IM_PREFIX.length);
+      if (isMethodName(name)) return invoke(req, res, name);
+      req.resume();
+      return envelope(res, new AppError('UNKNOWN_METHOD', `unknown method ${name.slice(0, 64)}`));
+    }
+    if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) return index(res);
+    if (path === '/health') return sendJson(res, 200, { ok: true });
+    const mount = mounts.find((m) => path === m.prefix || path.startsWith(`${m.prefix}/`));
+    if (mount && (await mount.handle(req, res, path.slice(mount.prefix.length)))) return;
+    req.resume();
+    sendNotFound(res);
+  }
+
+  return {
+    handle(req, res) {
+      route(req, res).catch((error: unknown) => {
+        log.error('request failed outside the handler', {
+          url: (req.url ?? '').split('?')[0],
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        });
+        if (res.headersSent) res.destroy();
+        else envelope(res, new AppError('INTERNAL'));
+      });
+    },
+  };
+}
