@@ -1,0 +1,35 @@
+import type { DynamoDBRecord } from 'aws-lambda';
+
+/**
+ * Which stream records reach the fan-out: inserts of group-event items. The CDK stack passes this
+ * very object to the event source mapping (`FilterCriteria.filter(FANOUT_FILTER_PATTERN)`), and
+ * the local poller applies it with `isFanoutRecord`, so the two cannot disagree.
+ */
+export const FANOUT_FILTER_PATTERN = {
+  eventName: ['INSERT'],
+  dynamodb: { NewImage: { kind: { S: ['event'] } } },
+} as const;
+
+type Literal = string | number | boolean | null;
+export interface FilterPattern {
+  readonly [key: string]: readonly Literal[] | FilterPattern;
+}
+
+/**
+ * EventBridge-style matching, limited to what the patterns here use: every key must be present,
+ * a list matches when the value equals one of its literals, an object matches recursively. Content
+ * rules (`prefix`, `numeric`, ...) are refused rather than silently treated as literals.
+ */
+export function matchesPattern(pattern: FilterPattern, value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  return Object.entries(pattern).every(([key, rule]) => {
+    const actual = (value as Record<string, unknown>)[key];
+    if (!Array.isArray(rule)) return matchesPattern(rule as FilterPattern, actual);
+    return rule.some((option: unknown) => {
+      if (typeof option === 'object' && option !== null) throw new TypeError(`unsupported filter rule under "${key}"`);
+      return option === actual;
+    });
+  });
+}
+
+export const isFanoutRecord = (record: DynamoDBRecord): boolean => matchesPattern(FANOUT_FILTER_PATTERN, record);
