@@ -1,0 +1,201 @@
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createDb, type Db } from '#shared/db/client.ts';
+import { localDeadLetters } from '#shared/outbox/dead-letter.ts';
+import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
+import { createGateway } from './gateway.ts';
+import { applyLocalEnvironment, LOCAL_RONGCLOUD } from './local-env.ts';
+import { createLocalLog } from './local-log.ts';
+import { type LocalMount, sendJson } from './local-mount.ts';
+import { logoFiles } from './logo-files.ts';
+import { createRongCloudStandIn, type RongCloudStandIn } from './rongcloud-standin.ts';
+import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts';
+import { type SeedResult, seedDemoData } from './seed.ts';
+import { memoryCheckpoints, tableCheckpoints } from './stream-checkpoints.ts';
+import { type StreamPoller, startStreamPoller } from './stream-poller.ts';
+import { ensureTable } from './table-bootstrap.ts';
+
+export interface LocalRuntimeOptions {
+  /** 0 picks a free port. Default 3000. */
+  readonly port?: number;
+  readonly host?: '127.0.0.1' | (string & {});
+  /** Where DynamoDB Local's files, the logos and `runtime.json` live; `memory` (the default) keeps nothing. */
+  readonly dataDir?: string;
+  /** An already running DynamoDB Local to use instead of starting one (the tests share theirs). */
+  readonly dynamoEndpoint?: string;
+  readonly tableName?: string;
+  /** Seed the demo users, sessions, coins and balances when absent. Default true. */
+  readonly seed?: boolean;
+  readonly quiet?: boolean;
+}
+
+export interface LocalRuntime {
+  readonly url: string;
+  readonly port: number;
+  /** A table client of its own, for tests and tools; handlers use theirs. */
+  readonly db: Db;
+  readonly tableName: string;
+  readonly dynamoEndpoint: string;
+  /** The data directory, or undefined in memory. */
+  readonly dataDir: string | undefined;
+  readonly logoDir: string;
+  readonly seeded: SeedResult | undefined;
+  readonly rongcloud: RongCloudStandIn;
+  readonly poller: StreamPoller;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_TABLE = 'im-local';
+export const LOCAL_REGION = 'us-east-1';
+
+function listen(server: Server, port: number, host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address();
+      resolvePort(typeof address === 'object' && address ? address.port : port);
+    });
+  });
+}
+
+/** Stops accepting, lets requests in flight finish for a moment, then cuts what is left. */
+function closeServer(server: Server): Promise<void> {
+  return new Promise((done) => {
+    if (!server.listening) return done();
+    const force = setTimeout(() => server.closeAllConnections(), 2000);
+    server.close(() => {
+      clearTimeout(force);
+      done();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function deferred() {
+  let resolveReady!: () => void;
+  let rejectReady!: (error: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolveReady = res;
+    rejectReady = rej;
+  });
+  promise.catch(() => undefined);
+  return { promise, resolve: resolveReady, reject: rejectReady };
+}
+
+/**
+ * The whole service on one machine: DynamoDB Local (started here, or one already running), the
+ * table from the one table definition, the demo data, the local API Gateway serving every method
+ * of the registry, the RongCloud stand-in and the stream poller driving the fan-out. The HTTP port
+ * is bound first because the handlers' settings name it (RongCloud and logo URLs); requests that
+ * arrive before the table is ready wait for it.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+  const log = createLocalLog({ quiet: options.quiet === true });
+  const dataDir = options.dataDir === undefined || options.dataDir === 'memory' ? undefined : resolve(options.dataDir);
+  const tableName = options.tableName ?? DEFAULT_TABLE;
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const cleanUp = async () => {
+    for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
+  };
+
+  try {
+    if (dataDir) {
+      await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
+      const running = await readRuntimeInfo(dataDir);
+      if (running) throw new Error(`a local runtime already uses ${dataDir}: ${running.url} (pid ${running.pid})`);
+    }
+    let dynamo: DynamoLocal | undefined;
+    if (!options.dynamoEndpoint) {
+      dynamo = await startDynamoLocal(dataDir ? { dataDir: join(dataDir, 'dynamodb') } : {});
+      cleanups.push(() => dynamo!.stop());
+    }
+    const dynamoEndpoint = options.dynamoEndpoint ?? dynamo!.endpoint;
+
+    const logoDir = dataDir ? join(dataDir, 'logos') : await mkdtemp(join(tmpdir(), 'im-logos-'));
+    await mkdir(logoDir, { recursive: true });
+    if (!dataDir) cleanups.push(() => rm(logoDir, { recursive: true, force: true }));
+
+    const ready = deferred();
+    const rongcloud = createRongCloudStandIn({ appKey: LOCAL_RONGCLOUD.appKey, appSecret: LOCAL_RONGCLOUD.appSecret });
+    let poller: StreamPoller | undefined;
+    const dlq: LocalMount = {
+      prefix: '/_local/dlq',
+      async handle(req, res, subpath) {
+        if (subpath !== '' && subpath !== '/') return false;
+        if (req.method !== 'GET') sendJson(res, 405, { message: 'GET lists the dead letters' }, { allow: 'GET' });
+        else sendJson(res, 200, { stream: poller?.failures ?? [], events: localDeadLetters.messages });
+        return true;
+      },
+    };
+    const gateway = createGateway({
+      region: LOCAL_REGION,
+      ready: ready.promise,
+      log,
+      mounts: [
+        { prefix: '/_local/rongcloud', handle: (req, res, sub) => rongcloud.handle(req, res, sub) },
+        logoFiles(logoDir),
+        dlq,
+      ],
+    });
+    const server = createServer(gateway.handle);
+    const host = options.host ?? '127.0.0.1';
+    const port = await listen(server, options.port ?? 3000, host);
+    cleanups.push(async () => {
+      rongcloud.close();
+      await closeServer(server);
+    });
+    const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+
+    applyLocalEnvironment({ tableName, dynamoEndpoint, region: LOCAL_REGION, url, logoDir });
+    const db = createDb({ table: tableName, endpoint: dynamoEndpoint, region: LOCAL_REGION });
+    const table = await ensureTable(db);
+    if (table.addedIndexes.length > 0) log.info('added indexes missing from the existing table', { indexes: table.addedIndexes });
+    const seeded = options.seed === false ? undefined : await seedDemoData(db, log);
+
+    poller = await startStreamPoller({
+      endpoint: dynamoEndpoint,
+      region: LOCAL_REGION,
+      tableName,
+      checkpoints: dataDir ? (arn) => tableCheckpoints(db, arn) : memoryCheckpoints(),
+      log,
+    });
+    cleanups.push(() => poller!.stop());
+    ready.resolve();
+
+    if (dataDir) {
+      await writeRuntimeInfo(dataDir, {
+        pid: process.pid,
+        url,
+        dynamoEndpoint,
+        tableName,
+        region: LOCAL_REGION,
+        startedAt: new Date().toISOString(),
+      });
+      cleanups.push(() => removeRuntimeInfo(dataDir));
+    }
+
+    let stopping: Promise<void> | undefined;
+    return {
+      url,
+      port,
+      db,
+      tableName,
+      dynamoEndpoint,
+      dataDir,
+      logoDir,
+      seeded,
+      rongcloud,
+      poller,
+      stop: () => {
+        stopping ??= cleanUp();
+        return stopping;
+      },
+    };
+  } catch (error) {
+    await cleanUp();
+    throw error;
+  }
+}

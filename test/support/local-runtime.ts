@@ -1,0 +1,106 @@
+import { randomUUID } from 'node:crypto';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { inject } from 'vitest';
+import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
+
+/** Reply data as tests read it: its shape is pinned by the assertions, not by a type. */
+// biome-ignore lint/suspicious/noExplicitAny: each test asserts the fields it reads
+export type ReplyData = any;
+
+/** The reply envelope every `im/*` method answers with. */
+export interface Envelope<T = ReplyData> {
+  success: boolean;
+  status: number;
+  msg: string;
+  data: T;
+}
+
+export interface Reply<T = ReplyData> {
+  http: number;
+  headers: Headers;
+  body: Envelope<T>;
+}
+
+export type Params = Record<string, string | number | boolean | null | ReadonlyArray<string | number> | undefined>;
+
+export interface CallOptions {
+  /** Sent as `session_key`. */
+  session?: string;
+  /** POST unless the parameters go in the query string. */
+  verb?: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** How the parameters travel: a JSON body (default), a form body or the query string. */
+  as?: 'json' | 'form' | 'query';
+  /** A body sent as it is instead of the parameters, for malformed input. */
+  raw?: { body: string; contentType?: string };
+}
+
+const formValue = (value: Params[string]) => (Array.isArray(value) ? value.join(',') : String(value));
+
+function encodeForm(params: Params): string {
+  const form = new URLSearchParams();
+  for (const [key, value] of Object.entries(params)) if (value !== undefined) form.append(key, formValue(value));
+  return form.toString();
+}
+
+export type Call = <T = ReplyData>(method: string, params?: Params, options?: CallOptions) => Promise<Reply<T>>;
+
+/** A client for `POST|GET <url>/im/<method>` that reads the envelope back. */
+export function apiClient(baseUrl: string): Call {
+  return async (method, params = {}, options = {}) => {
+    const all: Params = options.session === undefined ? params : { ...params, session_key: options.session };
+    const as = options.as ?? 'json';
+    const verb = options.verb ?? (as === 'query' ? 'GET' : 'POST');
+    let url = `${baseUrl}/im/${method}`;
+    const init: RequestInit = { method: verb, headers: {} };
+    if (options.raw) {
+      init.body = options.raw.body;
+      init.headers = { 'content-type': options.raw.contentType ?? 'application/json' };
+    } else if (as === 'query') {
+      const query = encodeForm(all);
+      if (query) url += `?${query}`;
+    } else if (as === 'form') {
+      init.body = encodeForm(all);
+      init.headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    } else {
+      init.body = JSON.stringify(all);
+      init.headers = { 'content-type': 'application/json' };
+    }
+    const res = await fetch(url, init);
+    const text = await res.text();
+    let body: Envelope;
+    try {
+      body = JSON.parse(text) as Envelope;
+    } catch {
+      throw new Error(`${verb} /im/${method} answered HTTP ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
+    }
+    return { http: res.status, headers: res.headers, body };
+  };
+}
+
+export interface TestRuntime extends LocalRuntime {
+  call: Call;
+}
+
+/**
+ * The local runtime in this test process: a free port, nothing on disk, the run's DynamoDB Local
+ * with a table of its own, demo data seeded. One per test file (handler modules keep the table
+ * client they were first imported with).
+ */
+export async function startTestRuntime(options: { seed?: boolean } = {}): Promise<TestRuntime> {
+  const runtime = await startLocalRuntime({
+    port: 0,
+    dataDir: 'memory',
+    dynamoEndpoint: inject('dynamoEndpoint'),
+    tableName: `e2e-${randomUUID()}`,
+    seed: options.seed ?? true,
+    quiet: true,
+  });
+  return {
+    ...runtime,
+    call: apiClient(runtime.url),
+    stop: async () => {
+      await runtime.stop();
+      await runtime.db.doc.send(new DeleteTableCommand({ TableName: runtime.tableName }));
+    },
+  };
+}
