@@ -1,0 +1,71 @@
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+
+/** The repository root: handler entries, package.json (for `#shared/*`) and the lock file live here. */
+export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+/**
+ * ESM bundles still meet CommonJS code inside some dependencies that calls `require` for Node
+ * built-ins; ESM has no `require`, so the bundle recreates one.
+ */
+const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+export interface ImFunctionProps {
+  /** The handler module, relative to the project root (as the registry gives it). */
+  readonly entry: string;
+  /** The table every function works on; its name reaches the code as TABLE_NAME. */
+  readonly table: ITable;
+  /** API handlers stay well under the HTTP API's 30 s integration limit; stream consumers get more. */
+  readonly timeout?: Duration;
+  readonly environment?: Record<string, string>;
+}
+
+/**
+ * Every Lambda of the service, with the runtime, architecture, logging, tracing and bundling
+ * profile fixed in one place. Grants are left to the caller so that each function gets only
+ * what its own code needs.
+ */
+export class ImFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: ImFunctionProps) {
+    const logGroup = new LogGroup(scope, `${id}Logs`, {
+      retention: RetentionDays.ONE_MONTH,
+      // Logs are not the record of anything; the table and its point-in-time backups are.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    super(scope, id, {
+      entry: path.join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      timeout: props.timeout ?? Duration.seconds(10),
+      tracing: Tracing.ACTIVE,
+      logGroup,
+      environment: {
+        ...props.environment,
+        TABLE_NAME: props.table.tableName,
+        NODE_OPTIONS: '--enable-source-maps',
+      },
+      bundling: {
+        // The local esbuild (a devDependency) bundles; synth never needs Docker or a network.
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        minify: true,
+        sourceMap: true,
+        // The AWS SDK v3 is bundled rather than taken from the runtime: a pinned, tree-shaken copy.
+        externalModules: [],
+        banner: ESM_REQUIRE_BANNER,
+      },
+    });
+  }
+}

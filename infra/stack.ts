@@ -1,0 +1,183 @@
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { Distribution, ViewerProtocolPolicy } from 'aws-cdk-lib/aws-cloudfront';
+import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
+import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import { ImFunction } from '#infra/constructs/im-function.ts';
+import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames } from '#shared/api/registry.ts';
+import { type IndexDefinition, TABLE } from '#shared/db/table.ts';
+
+export const DEFAULT_RONGCLOUD_PARAMETER = '/im-group/rongcloud';
+export const DEFAULT_RONGCLOUD_API_HOSTS = ['api.rong-api.com', 'api-b.rong-api.com'];
+
+export interface ImGroupStackProps extends StackProps {
+  /** The SSM parameter holding the RongCloud app key and secret. */
+  readonly rongcloudParameterName?: string;
+  /** RongCloud API hosts, tried in order (their primary first, then the backup). */
+  readonly rongcloudApiHosts?: readonly string[];
+}
+
+const attributeType = { S: AttributeType.STRING, N: AttributeType.NUMBER } as const;
+
+/** The whole service: one table, one function and route set per registry entry, the stream fan-out. */
+export class ImGroupStack extends Stack {
+  readonly table: Table;
+  readonly api: HttpApi;
+  /** Each method's own function, so tests and later additions (alarms, nag rules) can find them. */
+  readonly methodFunctions = new Map<MethodName, ImFunction>();
+  readonly fanoutFunction: ImFunction;
+
+  constructor(scope: Construct, id: string, props: ImGroupStackProps = {}) {
+    super(scope, id, props);
+
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      timeToLiveAttribute: TABLE.ttlAttribute,
+      stream: StreamViewType[TABLE.stream],
+      // Balances and ledgers live here: the table outlives any stack update or deletion.
+      removalPolicy: RemovalPolicy.RETAIN,
+      deletionProtection: true,
+    });
+    for (const index of Object.values(TABLE.indexes) as IndexDefinition[]) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.name,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: attributeType[index.sortKeyType] },
+      });
+    }
+
+    const logos = this.logoStore();
+
+    const { api, stage } = this.httpApi();
+    this.api = api;
+    for (const name of methodNames) {
+      const def = methodDef(name);
+      const needsLogos = def.needs?.includes('logoBucket') ?? false;
+      const fn = new ImFunction(this, `Fn_${name}`, {
+        entry: handlerEntry(name),
+        table: this.table,
+        environment: needsLogos ? { LOGO_BUCKET: logos.bucket.bucketName, LOGO_BASE_URL: logos.baseUrl } : {},
+      });
+      if (def.readOnly) this.table.grantReadData(fn);
+      else this.table.grantReadWriteData(fn);
+      if (needsLogos) logos.bucket.grantPut(fn);
+      this.methodFunctions.set(name, fn);
+
+      this.api.addRoutes({
+        path: `/im/${name}`,
+        methods: def.readOnly ? [HttpMethod.POST, HttpMethod.GET] : [HttpMethod.POST],
+        integration: new HttpLambdaIntegration(`Integration_${name}`, fn),
+      });
+    }
+
+    this.fanoutFunction = this.fanout(props);
+
+    new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL of the im/* API' });
+    new CfnOutput(this, 'TableName', { value: this.table.tableName });
+  }
+
+  /** The HTTP API with its `$default` stage made here, so the stage's throttle is ours to set. */
+  private httpApi() {
+    const api = new HttpApi(this, 'Api', {
+      description: 'IM group service',
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: ['*'],
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
+        allowHeaders: ['content-type'],
+        maxAge: Duration.days(1),
+      },
+    });
+    const stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { burstLimit: 200, rateLimit: 100 },
+    });
+    return { api, stage };
+  }
+
+  /** Group logos: a private bucket, served only through CloudFront with origin access control. */
+  private logoStore() {
+    const bucket = new Bucket(this, 'Logos', {
+      blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
+      encryption: BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    const distribution = new Distribution(this, 'LogoCdn', {
+      comment: 'Group logos',
+      defaultBehavior: {
+        origin: S3BucketOrigin.withOriginAccessControl(bucket),
+        viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+      },
+    });
+    new CfnOutput(this, 'LogoBaseUrl', { value: `https://${distribution.distributionDomainName}` });
+    return { bucket, baseUrl: `https://${distribution.distributionDomainName}` };
+  }
+
+  /**
+   * The outbox consumer: group-event inserts only, in order (one batch per shard at a time), with
+   * bounded retries and record age so one poison record cannot block a shard, and a dead-letter
+   * queue so nothing that gives up is lost.
+   */
+  private fanout(props: ImGroupStackProps): ImFunction {
+    const rongcloudParameter = props.rongcloudParameterName ?? DEFAULT_RONGCLOUD_PARAMETER;
+    const hosts = props.rongcloudApiHosts ?? DEFAULT_RONGCLOUD_API_HOSTS;
+
+    const fn = new ImFunction(this, 'Fanout', {
+      entry: FANOUT_ENTRY,
+      table: this.table,
+      timeout: Duration.seconds(60),
+      environment: { RONGCLOUD_PARAMETER: rongcloudParameter, RONGCLOUD_API_HOSTS: hosts.join(',') },
+    });
+    // It writes sent-markers and cleans up after dismissed groups.
+    this.table.grantReadWriteData(fn);
+    // A SecureString under the AWS-managed aws/ssm key needs no KMS grant: that key's policy lets
+    // any principal of the account decrypt through SSM.
+    fn.addToRolePolicy(
+      new PolicyStatement({
+        actions: ['ssm:GetParameter'],
+        resources: [
+          this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: rongcloudParameter.replace(/^\//, '') }),
+        ],
+      }),
+    );
+
+    const dlq = new Queue(this, 'FanoutDlq', {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+    });
+    fn.addEventSource(
+      new DynamoEventSource(this.table, {
+        startingPosition: StartingPosition.TRIM_HORIZON,
+        batchSize: 25,
+        bisectBatchOnError: true,
+        retryAttempts: 5,
+        maxRecordAge: Duration.hours(6),
+        reportBatchItemFailures: true,
+        parallelizationFactor: 1,
+        onFailure: new SqsDlq(dlq),
+        filters: [
+          FilterCriteria.filter({
+            eventName: FilterRule.isEqual('INSERT'),
+            dynamodb: { NewImage: { kind: { S: FilterRule.isEqual('event') } } },
+          }),
+        ],
+      }),
+    );
+    new CfnOutput(this, 'FanoutDlqUrl', { value: dlq.queueUrl });
+    return fn;
+  }
+}
