@@ -1,0 +1,341 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { type ImFunction, PROJECT_ROOT } from '#infra/constructs/im-function.ts';
+import { DEFAULT_RONGCLOUD_API_HOSTS, DEFAULT_RONGCLOUD_PARAMETER, ImGroupStack } from '#infra/stack.ts';
+import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames } from '#shared/api/registry.ts';
+import { createTableInput, type IndexDefinition, TABLE } from '#shared/db/table.ts';
+
+/** The same feature flags and settings `cdk synth` uses, so the template under test is the deployed one. */
+const cdkContext = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
+  .context;
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+const list = <T>(value: T | T[]): T[] => (Array.isArray(value) ? value : [value]);
+
+const WRITE_ACTION = /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|TransactWriteItems|PartiQL(Insert|Update|Delete))$/;
+
+/** IAM offers no resource-level scoping for these, so `Resource: "*"` is the only form they take. */
+const UNSCOPABLE_ACTIONS = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams']);
+
+let app: App;
+let stack: ImGroupStack;
+let template: Template;
+
+const logicalId = (construct: IConstruct) => Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
+
+/** Every statement of every inline policy attached to the given role. */
+function statementsOfRole(roleLogicalId: string): Statement[] {
+  const policies = template.findResources('AWS::IAM::Policy', {
+    Properties: { Roles: Match.arrayWith([{ Ref: roleLogicalId }]) },
+  });
+  return Object.values(policies).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+}
+
+function actionsOf(fn: ImFunction): string[] {
+  return statementsOfRole(logicalId(fn.role!)).flatMap((s) => list(s.Action));
+}
+
+function allStatements(): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+  );
+}
+
+function functionProps(construct: IConstruct) {
+  return template.toJSON().Resources[logicalId(construct)].Properties;
+}
+
+beforeAll(() => {
+  const started = performance.now();
+  app = new App({ context: cdkContext });
+  stack = new ImGroupStack(app, 'ImGroupStack');
+  template = Template.fromStack(stack);
+  const seconds = ((performance.now() - started) / 1000).toFixed(1);
+  console.log(`synth with bundling of ${methodNames.length + 1} functions took ${seconds} s`);
+}, 300_000);
+
+describe('the method registry and the handlers on disk', () => {
+  it('has a handler file for every registry entry and for the fan-out', () => {
+    for (const entry of [...methodNames.map(handlerEntry), FANOUT_ENTRY]) {
+      expect(existsSync(path.join(PROJECT_ROOT, entry)), entry).toBe(true);
+    }
+  });
+});
+
+describe('functions', () => {
+  it('makes one Lambda function per registry entry plus the stream fan-out', () => {
+    template.resourceCountIs('AWS::Lambda::Function', methodNames.length + 1);
+    expect([...stack.methodFunctions.keys()].sort()).toEqual([...methodNames].sort());
+  });
+
+  it('runs every function on Node.js 24, arm64, with tracing, 512 MB and source maps', () => {
+    template.allResourcesProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Architectures: ['arm64'],
+      MemorySize: 512,
+      TracingConfig: { Mode: 'Active' },
+      Environment: {
+        Variables: Match.objectLike({ TABLE_NAME: { Ref: logicalId(stack.table) }, NODE_OPTIONS: '--enable-source-maps' }),
+      },
+      LoggingConfig: { LogGroup: Match.anyValue() },
+    });
+  });
+
+  it('keeps API functions at 10 s and gives the fan-out 60 s', () => {
+    for (const fn of stack.methodFunctions.values()) expect(functionProps(fn).Timeout).toBe(10);
+    expect(functionProps(stack.fanoutFunction).Timeout).toBe(60);
+  });
+
+  it('keeps every log group for one month', () => {
+    template.resourceCountIs('AWS::Logs::LogGroup', methodNames.length + 1);
+    template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
+  });
+
+  it('bundles every function into one minified ESM file with a require shim and a source map', () => {
+    const sizes: Record<string, string> = {};
+    for (const [name, fn] of [...stack.methodFunctions, ['fanout', stack.fanoutFunction] as const]) {
+      const assetHash = (functionProps(fn).Code.S3Key as string).replace(/\.zip$/, '');
+      const file = path.join(app.outdir, `asset.${assetHash}`, 'index.mjs');
+      const code = readFileSync(file, 'utf8');
+      expect(code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(
+        true,
+      );
+      expect(existsSync(`${file}.map`)).toBe(true);
+      sizes[name] = `${(statSync(file).size / 1024).toFixed(1)} KiB`;
+    }
+    console.log('bundle sizes', sizes);
+  });
+});
+
+describe('the table', () => {
+  const indexes = Object.values(TABLE.indexes) as IndexDefinition[];
+
+  it('has the keys, attributes and indexes of the shared table definition', () => {
+    const expected = createTableInput('any');
+    const attributes = new Capture();
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: expected.KeySchema,
+      AttributeDefinitions: attributes,
+      GlobalSecondaryIndexes: Match.arrayEquals(
+        indexes.map((index) =>
+          Match.objectLike({
+            IndexName: index.name,
+            KeySchema: [
+              { AttributeName: index.partitionKey, KeyType: 'HASH' },
+              { AttributeName: index.sortKey, KeyType: 'RANGE' },
+            ],
+            Projection: { ProjectionType: 'ALL' },
+          }),
+        ),
+      ),
+    });
+    const byName = (a: { AttributeName: string }, b: { AttributeName: string }) => a.AttributeName.localeCompare(b.AttributeName);
+    expect([...(attributes.asArray() as { AttributeName: string }[])].sort(byName)).toEqual(
+      [...expected.AttributeDefinitions].sort(byName),
+    );
+  });
+
+  it('is on demand, with point-in-time recovery, TTL, the stream, deletion protection, and retained', () => {
+    template.resourceCountIs('AWS::DynamoDB::Table', 1);
+    template.hasResource('AWS::DynamoDB::Table', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        BillingMode: 'PAY_PER_REQUEST',
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+        TimeToLiveSpecification: { AttributeName: TABLE.ttlAttribute, Enabled: true },
+        StreamSpecification: { StreamViewType: TABLE.stream },
+        DeletionProtectionEnabled: true,
+      }),
+    });
+  });
+});
+
+describe('the HTTP API', () => {
+  it('has one route per method and verb exactly as the registry implies: POST for all, GET for read-only', () => {
+    const expected = methodNames.flatMap((name) =>
+      methodDef(name).readOnly ? [`POST /im/${name}`, `GET /im/${name}`] : [`POST /im/${name}`],
+    );
+    const routeKeys = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map(
+      (r) => r.Properties.RouteKey as string,
+    );
+    expect(routeKeys.sort()).toEqual(expected.sort());
+  });
+
+  it('sends each route to its own method’s function with payload format 2.0', () => {
+    const routes = template.findResources('AWS::ApiGatewayV2::Route');
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    for (const route of Object.values(routes)) {
+      const name = (route.Properties.RouteKey as string).split('/im/')[1] as (typeof methodNames)[number];
+      const integrationId = (route.Properties.Target['Fn::Join'][1] as unknown[])
+        .map((part) => (part as { Ref?: string }).Ref)
+        .find(Boolean);
+      const integration = integrations[integrationId as string];
+      expect(integration?.Properties.PayloadFormatVersion).toBe('2.0');
+      expect(integration?.Properties.IntegrationUri).toEqual({
+        'Fn::GetAtt': [logicalId(stack.methodFunctions.get(name)!), 'Arn'],
+      });
+    }
+  });
+
+  it('throttles the default stage and deploys it automatically', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Stage', 1);
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingBurstLimit: 200, ThrottlingRateLimit: 100 },
+    });
+  });
+
+  it('allows cross-origin GET and POST', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      ProtocolType: 'HTTP',
+      CorsConfiguration: Match.objectLike({ AllowMethods: Match.arrayWith(['GET', 'POST']) }),
+    });
+  });
+
+  it('outputs the API URL', () => {
+    template.hasOutput('ApiUrl', {
+      Value: { 'Fn::Join': ['', Match.arrayWith([{ Ref: logicalId(stack.api) }])] },
+    });
+  });
+});
+
+describe('least privilege', () => {
+  it('grants no wildcard action anywhere and no wildcard resource except where IAM cannot scope', () => {
+    for (const statement of allStatements()) {
+      for (const action of list(statement.Action)) {
+        expect(action).not.toBe('*');
+        expect(action.endsWith(':*'), action).toBe(false);
+      }
+      if (list(statement.Resource).includes('*')) {
+        for (const action of list(statement.Action)) expect(UNSCOPABLE_ACTIONS.has(action), action).toBe(true);
+      }
+    }
+  });
+
+  it('gives read-only methods no table write, and the others table writes', () => {
+    for (const [name, fn] of stack.methodFunctions) {
+      const writes = actionsOf(fn).filter((action) => WRITE_ACTION.test(action));
+      if (methodDef(name).readOnly) expect(writes, name).toEqual([]);
+      else expect(writes, name).toContain('dynamodb:PutItem');
+    }
+  });
+
+  it('gives the logo bucket and its settings only to methods that need it', () => {
+    for (const [name, fn] of stack.methodFunctions) {
+      const needsLogos = methodDef(name).needs?.includes('logoBucket') ?? false;
+      const s3Actions = actionsOf(fn).filter((action) => action.startsWith('s3:'));
+      const variables = functionProps(fn).Environment.Variables as Record<string, unknown>;
+      if (needsLogos) {
+        expect(s3Actions, name).toContain('s3:PutObject');
+        expect(variables, name).toHaveProperty('LOGO_BUCKET');
+        expect(variables, name).toHaveProperty('LOGO_BASE_URL');
+      } else {
+        expect(s3Actions, name).toEqual([]);
+        expect(variables, name).not.toHaveProperty('LOGO_BUCKET');
+      }
+    }
+  });
+
+  it('keeps the logo bucket private, encrypted and TLS-only, served through CloudFront with origin access control', () => {
+    template.hasResourceProperties('AWS::S3::Bucket', {
+      PublicAccessBlockConfiguration: {
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      },
+      BucketEncryption: { ServerSideEncryptionConfiguration: [{ ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } }] },
+    });
+    template.hasResourceProperties('AWS::S3::BucketPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          Match.objectLike({ Effect: 'Allow', Principal: { Service: 'cloudfront.amazonaws.com' }, Action: 's3:GetObject' }),
+        ]),
+      },
+    });
+    template.resourceCountIs('AWS::CloudFront::OriginAccessControl', 1);
+  });
+});
+
+describe('the stream fan-out', () => {
+  it('reads only group-event inserts, in order, with bounded retries, bisection, partial failures and a dead-letter queue', () => {
+    const dlq = new Capture();
+    const pattern = new Capture();
+    const age = new Capture();
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      FunctionName: { Ref: logicalId(stack.fanoutFunction) },
+      EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.table), 'StreamArn'] },
+      StartingPosition: 'TRIM_HORIZON',
+      BatchSize: 25,
+      BisectBatchOnFunctionError: true,
+      MaximumRetryAttempts: 5,
+      MaximumRecordAgeInSeconds: age,
+      ParallelizationFactor: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
+      FilterCriteria: { Filters: [{ Pattern: pattern }] },
+    });
+    expect(age.asNumber()).toBeGreaterThanOrEqual(60);
+    expect(age.asNumber()).toBeLessThanOrEqual(6 * 3600);
+    expect(JSON.parse(pattern.asString())).toEqual({
+      eventName: ['INSERT'],
+      dynamodb: { NewImage: { kind: { S: ['event'] } } },
+    });
+    expect(template.toJSON().Resources[dlq.asString()]).toMatchObject({
+      Type: 'AWS::SQS::Queue',
+      Properties: { MessageRetentionPeriod: 14 * 24 * 3600 },
+    });
+  });
+
+  it('writes to the table and reads exactly the RongCloud parameter named in its environment', () => {
+    expect(actionsOf(stack.fanoutFunction)).toContain('dynamodb:PutItem');
+    expect(functionProps(stack.fanoutFunction).Environment.Variables).toMatchObject({
+      RONGCLOUD_PARAMETER: DEFAULT_RONGCLOUD_PARAMETER,
+      RONGCLOUD_API_HOSTS: DEFAULT_RONGCLOUD_API_HOSTS.join(','),
+    });
+    const ssm = statementsOfRole(logicalId(stack.fanoutFunction.role!)).filter((s) =>
+      list(s.Action).some((a) => a.startsWith('ssm:')),
+    );
+    expect(ssm).toHaveLength(1);
+    expect(ssm[0]?.Action).toBe('ssm:GetParameter');
+    expect(JSON.stringify(ssm[0]?.Resource)).toContain(`:parameter${DEFAULT_RONGCLOUD_PARAMETER}"`);
+  });
+
+  it('takes the parameter name and API hosts from the stack settings', () => {
+    // Bundling is skipped here: only the settings differ from the stack synthesized above.
+    const other = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
+    const custom = new ImGroupStack(other, 'Custom', {
+      rongcloudParameterName: '/other/rongcloud',
+      rongcloudApiHosts: ['rc.example.com'],
+    });
+    const customTemplate = Template.fromStack(custom);
+    customTemplate.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({ RONGCLOUD_PARAMETER: '/other/rongcloud', RONGCLOUD_API_HOSTS: 'rc.example.com' }),
+      },
+    });
+    customTemplate.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'ssm:GetParameter',
+            Resource: { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp(':parameter/other/rongcloud$')])] },
+          }),
+        ]),
+      },
+    });
+  });
+});
