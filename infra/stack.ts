@@ -5,12 +5,13 @@ import { Distribution, ViewerProtocolPolicy } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { FilterCriteria, FilterRule, StartingPosition } from 'aws-cdk-lib/aws-lambda';
+import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ImFunction } from '#infra/constructs/im-function.ts';
+import { FANOUT_FILTER_PATTERN } from '#infra/local/stream-filter.ts';
 import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames } from '#shared/api/registry.ts';
 import { type IndexDefinition, TABLE } from '#shared/db/table.ts';
 
@@ -169,12 +170,8 @@ export class ImGroupStack extends Stack {
         reportBatchItemFailures: true,
         parallelizationFactor: 1,
         onFailure: new SqsDlq(dlq),
-        filters: [
-          FilterCriteria.filter({
-            eventName: FilterRule.isEqual('INSERT'),
-            dynamodb: { NewImage: { kind: { S: FilterRule.isEqual('event') } } },
-          }),
-        ],
+        // The same pattern the local stream poller applies, so both runtimes fan out the same records.
+        filters: [FilterCriteria.filter(FANOUT_FILTER_PATTERN)],
       }),
     );
     new CfnOutput(this, 'FanoutDlqUrl', { value: dlq.queueUrl });
