@@ -1,5 +1,6 @@
 import type { MethodDef } from '#shared/api/method-def.ts';
 import { groupMethods } from '#shared/api/methods/groups.ts';
+import { managementMethods } from '#shared/api/methods/management.ts';
 
 /**
  * The one registry of `im/*` methods. The CDK stack makes a function and routes per entry, the
@@ -7,6 +8,7 @@ import { groupMethods } from '#shared/api/methods/groups.ts';
  */
 export const METHODS = {
   ...groupMethods,
+  ...managementMethods,
 } as const;
 
 export type MethodName = keyof typeof METHODS;

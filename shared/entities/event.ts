@@ -30,7 +30,8 @@ export type GroupOperation =
 
 export interface GroupEvent {
   readonly groupId: number;
-  readonly op: GroupOperation;
+  /** `Cleanup` is internal: a dismissed group's next clean-up round, never announced. */
+  readonly op: GroupOperation | 'Cleanup';
   readonly actor: number;
   readonly data: Record<string, unknown>;
   readonly timeMs?: number;

@@ -38,6 +38,10 @@ export interface GroupItem {
   status: 'active' | 'dismissed';
   hotpk?: string;
   hotsk?: number;
+  /** The hot score's day bucket (UTC days since the epoch) and the joins counted in it. */
+  hot_day?: number;
+  hot_joins?: number;
+  dismissed_at?: number;
 }
 
 /** The shard of the sparse hot index a group lives in. */

@@ -9,13 +9,13 @@ import {
   type GroupView,
   groupKey,
   groupView,
-  hotShard,
   MAX_GROUP_ID,
   MIN_GROUP_ID,
 } from '#shared/entities/group.ts';
 import { memberItem, putNewMember } from '#shared/entities/member.ts';
 import { unknownUsers } from '#shared/entities/user.ts';
 import { fail } from '#shared/errors.ts';
+import { initialHot } from '#shared/groups/hot.ts';
 import { toUnits } from '#shared/money.ts';
 
 export interface CreateGroupInput {
@@ -73,8 +73,7 @@ export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ gr
       private_coin_id: 0,
       create_time: nowSeconds,
       status: 'active',
-      hotpk: hotShard(groupId),
-      hotsk: memberCount,
+      ...initialHot(groupId, memberCount, now),
     };
     const members = [
       memberItem(groupId, input.ownerId, 'owner', nowSeconds),

@@ -2,6 +2,12 @@ import { defineMethods } from '#shared/api/method-def.ts';
 import { groupId } from '#shared/api/methods/common.ts';
 import { field, optional } from '#shared/api/schema.ts';
 
+/**
+ * Ids one role change or invitation takes: each is one item of a single transaction, beside the
+ * group item and the event (DynamoDB's limit is 100 items).
+ */
+const MAX_TARGETS = 98;
+
 /** Owner, admin and member management of a group, dismissal, search and the hot list. */
 export const managementMethods = defineMethods({
   group_set_memo: {
@@ -40,13 +46,13 @@ export const managementMethods = defineMethods({
     summary: 'Make members admins (owner only).',
     readOnly: false,
     session: 'required',
-    params: { group_id: groupId, pre_admin: field.ids('Members to promote: one id or several.') },
+    params: { group_id: groupId, pre_admin: field.ids('Members to promote: one id or several.', { maxItems: MAX_TARGETS }) },
   },
   group_delete_admin: {
     summary: 'Make admins plain members again (owner only).',
     readOnly: false,
     session: 'required',
-    params: { group_id: groupId, pre_admin: field.ids('Admins to demote: one id or several.') },
+    params: { group_id: groupId, pre_admin: field.ids('Admins to demote: one id or several.', { maxItems: MAX_TARGETS }) },
   },
   group_delete_user: {
     summary: 'Remove a member (admin or owner; only the owner removes an admin; nobody removes the owner).',
@@ -58,7 +64,7 @@ export const managementMethods = defineMethods({
     summary: 'Add users directly, without price or consensus (admin or owner); a result per id.',
     readOnly: false,
     session: 'required',
-    params: { group_id: groupId, pre_invite: field.ids('Users to add.') },
+    params: { group_id: groupId, pre_invite: field.ids('Users to add.', { maxItems: MAX_TARGETS }) },
   },
   group_dismiss: {
     summary: 'Dismiss the group for everyone at once (admin or owner).',

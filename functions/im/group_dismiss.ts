@@ -1,0 +1,4 @@
+import { dismissGroup } from '#shared/groups/dismiss.ts';
+import { method } from '#shared/http/method.ts';
+
+export const handler = method('group_dismiss', ({ params, caller, db }) => dismissGroup(db, params.group_id, caller));

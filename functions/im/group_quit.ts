@@ -1,0 +1,4 @@
+import { quitGroup } from '#shared/groups/members.ts';
+import { method } from '#shared/http/method.ts';
+
+export const handler = method('group_quit', ({ params, caller, db }) => quitGroup(db, params.group_id, caller));

@@ -1,0 +1,9 @@
+import { updateLogo } from '#shared/groups/logo.ts';
+import { method } from '#shared/http/method.ts';
+import { logoStoreFromEnv } from '#shared/logo/store.ts';
+
+const store = logoStoreFromEnv();
+
+export const handler = method('group_update_logo', ({ params, caller, db }) =>
+  updateLogo(db, store, { groupId: params.group_id, caller, logo: params.logo }),
+);

@@ -1,0 +1,144 @@
+import type { Db } from '#shared/db/client.ts';
+import { type TxItem, transact } from '#shared/db/transact.ts';
+import { allCoins } from '#shared/entities/coin.ts';
+import { putEvent } from '#shared/entities/event.ts';
+import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
+import { memberKey, type Role } from '#shared/entities/member.ts';
+import { AppError, fail } from '#shared/errors.ts';
+import { requireOwner } from '#shared/groups/access.ts';
+import { adminsOf, byOwner, live, merge, metaRefusal, metaUpdate, retrying, Stale } from '#shared/groups/guard.ts';
+import { loadTargets } from '#shared/groups/load.ts';
+
+/** A member item's role change, valid only if the role is still the one the change starts from. */
+const roleChange = (table: string, groupId: number, userId: number, from: Role, to: Role): TxItem => ({
+  Update: {
+    TableName: table,
+    Key: memberKey(groupId, userId),
+    UpdateExpression: 'SET #role = :to',
+    ConditionExpression: 'attribute_exists(pk) AND #role = :from',
+    ExpressionAttributeNames: { '#role': 'role' },
+    ExpressionAttributeValues: { ':from': from, ':to': to },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  },
+});
+
+/** The refusal for a target whose member item is `item` (undefined: not in the group). */
+function targetRefusal(userId: number, item: { role?: unknown } | undefined, direction: 'promote' | 'demote'): AppError {
+  if (!item) return new AppError('NOT_MEMBER', `user ${userId} is not in the group`);
+  if (item.role === 'owner') return new AppError('BAD_PARAM', 'the owner cannot be made or unmade an admin');
+  return direction === 'promote'
+    ? new AppError('ALREADY_ADMIN', `user ${userId} is already an admin`)
+    : new AppError('BAD_PARAM', `user ${userId} is not an admin`);
+}
+
+/**
+ * Promotes (`promote`) or demotes members, all or none: every target must be in the group with
+ * the starting role. Each member item's role and the group's `admins` set change in one
+ * transaction, each conditioned on the state it starts from, so a target removed or changed
+ * meanwhile refuses the whole call with the same status a fresh read would give.
+ */
+async function changeAdmins(
+  db: Db,
+  input: { groupId: number; caller: number; userIds: readonly number[]; direction: 'promote' | 'demote' },
+): Promise<{ group_info: GroupView }> {
+  const { groupId, caller, userIds, direction } = input;
+  const [access, coins] = await Promise.all([loadTargets(db, groupId, caller, userIds), allCoins(db)]);
+  const me = requireOwner(access);
+  const [from, to]: [Role, Role] = direction === 'promote' ? ['member', 'admin'] : ['admin', 'member'];
+  for (const id of userIds) {
+    const target = id === caller ? me : access.targets.get(id);
+    if (target?.role !== from) throw targetRefusal(id, target, direction);
+  }
+  const ids = new Set(userIds);
+  const change = merge(live, byOwner(caller), {
+    [direction === 'promote' ? 'add' : 'delete']: ['admins :ids'],
+    values: { ':ids': ids },
+  });
+  await transact(
+    db,
+    [
+      metaUpdate(db.table, groupId, change),
+      ...userIds.map((id) => roleChange(db.table, groupId, id, from, to)),
+      putEvent(db.table, {
+        groupId,
+        op: direction === 'promote' ? 'SetAdmin' : 'RemoveAdmin',
+        actor: caller,
+        data: { name: access.group.name, user_ids: [...userIds] },
+      }),
+    ],
+    {
+      onConditionFailed: (reasons) => {
+        const refusal = reasons[0]?.code === 'ConditionalCheckFailed' ? metaRefusal(reasons[0].item, caller, 'owner') : undefined;
+        if (refusal) throw refusal;
+        const index = reasons.findIndex((reason, i) => i > 0 && reason.code === 'ConditionalCheckFailed');
+        const id = userIds[index - 1];
+        throw id === undefined ? new AppError('INTERNAL') : targetRefusal(id, reasons[index]?.item, direction);
+      },
+    },
+  );
+  const admins = adminsOf(access.group);
+  for (const id of ids) direction === 'promote' ? admins.add(id) : admins.delete(id);
+  const group: GroupItem = { ...access.group, admins };
+  return { group_info: groupView(group, coins, { role: 'owner', dnd: me.dnd === 1 }) };
+}
+
+export const setAdmins = (db: Db, groupId: number, caller: number, userIds: readonly number[]) =>
+  changeAdmins(db, { groupId, caller, userIds, direction: 'promote' });
+
+export const deleteAdmins = (db: Db, groupId: number, caller: number, userIds: readonly number[]) =>
+  changeAdmins(db, { groupId, caller, userIds, direction: 'demote' });
+
+/**
+ * Hands the group to a member: the group's `owner_id` and `admins`, the new owner's role and the
+ * old owner's (now admin) change together. `admins` is written whole, conditioned on the set that
+ * was read (DynamoDB cannot add and delete on one attribute in one update), so a concurrent change
+ * of the set (an admin quitting) makes it read again and retry.
+ */
+export async function transferOwner(
+  db: Db,
+  groupId: number,
+  caller: number,
+  newOwner: number,
+): Promise<{ group_info: GroupView }> {
+  if (newOwner === caller) fail('BAD_PARAM', 'you already own this group');
+  const coins = await allCoins(db);
+  const { group, dnd } = await retrying(async () => {
+    const access = await loadTargets(db, groupId, caller, [newOwner]);
+    const me = requireOwner(access);
+    const target = access.targets.get(newOwner) ?? fail('NOT_MEMBER', `user ${newOwner} is not in the group`);
+    const seen = adminsOf(access.group);
+    const admins = new Set([...seen].filter((id) => id !== newOwner));
+    admins.add(caller);
+    const change = merge(live, byOwner(caller), {
+      set: ['owner_id = :newOwner', 'admins = :admins'],
+      when: [seen.size === 0 ? 'attribute_not_exists(admins)' : 'admins = :seen'],
+      values: { ':newOwner': newOwner, ':admins': admins, ...(seen.size === 0 ? {} : { ':seen': seen }) },
+    });
+    await transact(
+      db,
+      [
+        metaUpdate(db.table, groupId, change),
+        roleChange(db.table, groupId, newOwner, target.role, 'owner'),
+        roleChange(db.table, groupId, caller, 'owner', 'admin'),
+        putEvent(db.table, {
+          groupId,
+          op: 'Transfer',
+          actor: caller,
+          data: { name: access.group.name, old_owner: caller, new_owner: newOwner, user_ids: [newOwner] },
+        }),
+      ],
+      {
+        onConditionFailed: (reasons) => {
+          const metaFailed = reasons[0]?.code === 'ConditionalCheckFailed';
+          const refusal = metaFailed ? metaRefusal(reasons[0]?.item, caller, 'owner') : undefined;
+          if (refusal) throw refusal;
+          if (reasons[1]?.code === 'ConditionalCheckFailed' && !reasons[1].item)
+            fail('NOT_MEMBER', `user ${newOwner} is not in the group`);
+          throw new Stale();
+        },
+      },
+    );
+    return { group: { ...access.group, owner_id: newOwner, admins }, dnd: me.dnd === 1 };
+  });
+  return { group_info: groupView(group, coins, { role: 'admin', dnd }) };
+}

@@ -1,0 +1,125 @@
+import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { batchWrite } from '#shared/db/batch-write.ts';
+import type { Db } from '#shared/db/client.ts';
+import { transact } from '#shared/db/transact.ts';
+import { putEvent } from '#shared/entities/event.ts';
+import { groupKey, groupPk } from '#shared/entities/group.ts';
+import { MEMBER_PREFIX } from '#shared/entities/member.ts';
+import { AppError } from '#shared/errors.ts';
+import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
+import { byAdmin, live, merge, metaRefusal, metaUpdate } from '#shared/groups/guard.ts';
+import { log } from '#shared/log.ts';
+import type { Reactor } from '#shared/outbox/reactor.ts';
+
+/** Groups up to this size carry their member ids in the Dismiss event, read beside the group. */
+const MEMBER_IDS_IN_EVENT = 200;
+
+/**
+ * Dismisses the group (admin or owner, as the seed has it) in one transaction: the group item
+ * becomes a tombstone (`status = dismissed`, out of the sparse hot index), so every reader that
+ * checks `isLive` stops seeing it at once, and the random id is never handed out again. The
+ * Dismiss event carries the name, the member count and, for small groups, the member ids (read
+ * in parallel with the group; a snapshot, for notifications only). Its items are removed later,
+ * by the stream (`groupCleanup`).
+ */
+export async function dismissGroup(db: Db, groupId: number, caller: number): Promise<{ group_id: number }> {
+  const [access, firstMembers] = await Promise.all([
+    loadGroup(db, groupId, caller),
+    db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
+        ExpressionAttributeValues: { ':pk': groupPk(groupId), ':m': MEMBER_PREFIX },
+        ProjectionExpression: 'user_id',
+        Limit: MEMBER_IDS_IN_EVENT,
+      }),
+    ),
+  ]);
+  requireAdmin(access);
+  const complete = firstMembers.LastEvaluatedKey === undefined;
+  const now = Date.now();
+  await transact(
+    db,
+    [
+      metaUpdate(
+        db.table,
+        groupId,
+        merge(live, byAdmin(caller), {
+          set: ['#status = :dismissed', 'dismissed_at = :now'],
+          remove: ['hotpk', 'hotsk'],
+          values: { ':dismissed': 'dismissed', ':now': Math.floor(now / 1000) },
+        }),
+      ),
+      putEvent(db.table, {
+        groupId,
+        op: 'Dismiss',
+        actor: caller,
+        timeMs: now,
+        data: {
+          name: access.group.name,
+          memo: access.group.memo,
+          member_count: Number(access.group.member_count),
+          ...(complete ? { member_ids: (firstMembers.Items ?? []).map((item) => Number(item.user_id)) } : {}),
+        },
+      }),
+    ],
+    {
+      onConditionFailed: (reasons) => {
+        throw metaRefusal(reasons[0]?.item, caller, 'admin') ?? new AppError('INTERNAL');
+      },
+    },
+  );
+  return { group_id: groupId };
+}
+
+/** Items deleted per stream invocation: a bounded amount of work, whatever the group's size. */
+export const CLEANUP_BATCH = 400;
+/** A runaway guard: 10,000 members take 26 rounds; this is far beyond any real group. */
+const MAX_ROUNDS = 1000;
+
+/**
+ * Removes a dismissed group's items (members, join requests, events, sent-markers, anything under
+ * its key but the tombstone) a bounded batch per invocation. When more remain it writes a Cleanup
+ * event, whose arrival on the stream runs the next round. Each round reads from the start of the
+ * partition: what earlier rounds deleted is gone, so the partition itself is the cursor, and the
+ * Cleanup events written along the way are swept up by the rounds after them. Running a round
+ * twice (at-least-once delivery) deletes nothing new and at worst starts a second, equally
+ * bounded chain that ends with the first.
+ */
+export async function cleanupRound(db: Db, groupId: number, round: number): Promise<{ deleted: number; more: boolean }> {
+  const { Item: meta } = await db.doc.send(new GetCommand({ TableName: db.table, Key: groupKey(groupId), ConsistentRead: true }));
+  if (meta?.status !== 'dismissed') return { deleted: 0, more: false };
+  const out = await db.doc.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': groupPk(groupId) },
+      ProjectionExpression: 'pk, sk',
+      ConsistentRead: true,
+      // The tombstone may fall inside the page; one extra row keeps the page at CLEANUP_BATCH deletions.
+      Limit: CLEANUP_BATCH + 1,
+    }),
+  );
+  const keys = (out.Items ?? [])
+    .filter((item) => item.sk !== 'META')
+    .map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+  await batchWrite(db, { deletes: keys });
+  const more = out.LastEvaluatedKey !== undefined;
+  if (more && round >= MAX_ROUNDS) {
+    log('error', 'group clean-up stopped after too many rounds', { groupId, round });
+    return { deleted: keys.length, more: false };
+  }
+  if (more) {
+    const next = putEvent(db.table, { groupId, op: 'Cleanup', actor: 0, data: { round: round + 1, deleted: keys.length } }).Put!;
+    await db.doc.send(new PutCommand({ TableName: next.TableName, Item: next.Item }));
+  }
+  return { deleted: keys.length, more };
+}
+
+export const groupCleanup: Reactor = {
+  name: 'group-cleanup',
+  async react(db, event) {
+    if (event.op !== 'Dismiss' && event.op !== 'Cleanup') return;
+    await cleanupRound(db, event.groupId, Number(event.data.round ?? 1));
+  },
+};

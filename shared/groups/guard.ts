@@ -1,0 +1,142 @@
+import type { TxItem } from '#shared/db/transact.ts';
+import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
+import type { Role } from '#shared/entities/member.ts';
+import { AppError } from '#shared/errors.ts';
+
+/**
+ * Pieces of one update of the group item. Every change to a group updates (or checks) its META
+ * item in the same transaction, and the pieces carry the conditions that make the change valid
+ * at commit time: the group is live, the caller still has the authority it was checked for, the
+ * counters have room.
+ */
+export interface MetaChange {
+  readonly set?: readonly string[];
+  readonly add?: readonly string[];
+  readonly remove?: readonly string[];
+  readonly delete?: readonly string[];
+  readonly when?: readonly string[];
+  readonly names?: Readonly<Record<string, string>>;
+  readonly values?: Readonly<Record<string, unknown>>;
+}
+
+export function merge(...parts: MetaChange[]): MetaChange {
+  return {
+    set: parts.flatMap((p) => p.set ?? []),
+    add: parts.flatMap((p) => p.add ?? []),
+    remove: parts.flatMap((p) => p.remove ?? []),
+    delete: parts.flatMap((p) => p.delete ?? []),
+    when: parts.flatMap((p) => p.when ?? []),
+    names: Object.assign({}, ...parts.map((p) => p.names ?? {})),
+    values: Object.assign({}, ...parts.map((p) => p.values ?? {})),
+  };
+}
+
+const nonEmpty = <T extends object>(record: T | undefined) => (record && Object.keys(record).length > 0 ? record : undefined);
+
+function updateExpression(change: MetaChange): string {
+  const clauses: string[] = [];
+  if (change.set?.length) clauses.push(`SET ${change.set.join(', ')}`);
+  if (change.add?.length) clauses.push(`ADD ${change.add.join(', ')}`);
+  if (change.remove?.length) clauses.push(`REMOVE ${change.remove.join(', ')}`);
+  if (change.delete?.length) clauses.push(`DELETE ${change.delete.join(', ')}`);
+  return clauses.join(' ');
+}
+
+const conditionOf = (change: MetaChange) =>
+  change.when?.length ? { ConditionExpression: change.when.map((c) => `(${c})`).join(' AND ') } : {};
+
+/** The group item's update; a failed condition returns the item as it was, to explain the refusal. */
+export function metaUpdate(table: string, groupId: number, change: MetaChange): TxItem {
+  const names = nonEmpty(change.names);
+  const values = nonEmpty(change.values);
+  return {
+    Update: {
+      TableName: table,
+      Key: groupKey(groupId),
+      UpdateExpression: updateExpression(change),
+      ...conditionOf(change),
+      ...(names ? { ExpressionAttributeNames: names } : {}),
+      ...(values ? { ExpressionAttributeValues: values } : {}),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/** Only the conditions, for changes that write other items but leave the group item as it is. */
+export function metaCheck(table: string, groupId: number, change: MetaChange): TxItem {
+  const names = nonEmpty(change.names);
+  const values = nonEmpty(change.values);
+  return {
+    ConditionCheck: {
+      TableName: table,
+      Key: groupKey(groupId),
+      ConditionExpression: conditionOf(change).ConditionExpression ?? 'attribute_exists(pk)',
+      ...(names ? { ExpressionAttributeNames: names } : {}),
+      ...(values ? { ExpressionAttributeValues: values } : {}),
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+export const live: MetaChange = { when: ['#status = :active'], names: { '#status': 'status' }, values: { ':active': 'active' } };
+
+export const byOwner = (caller: number): MetaChange => ({ when: ['owner_id = :caller'], values: { ':caller': caller } });
+
+/** The admins set on the group item mirrors the member roles, so authority is checked without another item. */
+export const byAdmin = (caller: number): MetaChange => ({
+  when: ['owner_id = :caller OR contains(admins, :caller)'],
+  values: { ':caller': caller },
+});
+
+export const adminsOf = (group: Pick<GroupItem, 'admins'> | Record<string, unknown>): Set<number> =>
+  new Set([...((group.admins as Iterable<unknown> | undefined) ?? [])].map(Number));
+
+/** The caller's role as the group item records it (plain members are not listed there). */
+export function recordedRole(group: GroupItem, userId: number): Exclude<Role, 'member'> | undefined {
+  if (Number(group.owner_id) === userId) return 'owner';
+  return adminsOf(group).has(userId) ? 'admin' : undefined;
+}
+
+/**
+ * Why the group item refused a change: gone, or the caller lost the authority it was checked for.
+ * Undefined means the refusal was about something the caller decides (a cap, a stale value).
+ */
+export function metaRefusal(
+  old: Record<string, unknown> | undefined,
+  caller: number,
+  need: 'owner' | 'admin' | 'none',
+): AppError | undefined {
+  if (!isLive(old)) return new AppError('GROUP_NOT_FOUND');
+  const role = recordedRole(old, caller);
+  if (need === 'owner' && role !== 'owner') return new AppError('NO_PERMISSION', 'only the owner may do this');
+  if (need === 'admin' && role === undefined) return new AppError('NOT_ADMIN', 'only admins and the owner may do this');
+  return undefined;
+}
+
+/** Thrown inside a transaction's failure handler when what was read changed: read again and retry. */
+export class Stale extends Error {
+  readonly group: GroupItem | undefined;
+  /** `seen`: the group item as the failed write found it, when the group item was what failed. */
+  constructor(seen?: Record<string, unknown>) {
+    super('the group changed while the change was being written');
+    this.group = isLive(seen) ? seen : undefined;
+  }
+}
+
+const RETRIES = 5;
+
+/**
+ * Runs an optimistic change, retrying when it turned out to be based on a stale read. Each retry
+ * gets the group item the failed write saw (when it had one), so most retries need no new read.
+ */
+export async function retrying<T>(attempt: (seen: GroupItem | undefined) => Promise<T>): Promise<T> {
+  let seen: GroupItem | undefined;
+  for (let n = 1; ; n++) {
+    try {
+      return await attempt(seen);
+    } catch (error) {
+      if (!(error instanceof Stale) || n >= RETRIES) throw error;
+      seen = error.group ?? seen;
+    }
+  }
+}

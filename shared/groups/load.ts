@@ -1,0 +1,47 @@
+import { batchGet, type Key } from '#shared/db/batch.ts';
+import type { Db } from '#shared/db/client.ts';
+import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
+import { type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { userKey } from '#shared/entities/user.ts';
+import { fail } from '#shared/errors.ts';
+import type { GroupAccess } from '#shared/groups/access.ts';
+
+export interface TargetAccess extends GroupAccess {
+  /** The targets' memberships; a target outside the group is absent. */
+  readonly targets: ReadonlyMap<number, MemberItem>;
+  /** Targets known as users, when asked for. */
+  readonly users: ReadonlySet<number>;
+}
+
+/**
+ * The group, the caller's membership and the targets' memberships (and, when asked, whether the
+ * targets are known users), all in one consistent BatchGet: one round trip for up to 100 keys,
+ * parallel chunks beyond.
+ */
+export async function loadTargets(
+  db: Db,
+  groupId: number,
+  callerId: number,
+  targetIds: readonly number[],
+  options: { users?: boolean } = {},
+): Promise<TargetAccess> {
+  const keys: Key[] = [
+    groupKey(groupId),
+    memberKey(groupId, callerId),
+    ...targetIds.filter((id) => id !== callerId).map((id) => memberKey(groupId, id)),
+    ...(options.users ? targetIds.map(userKey) : []),
+  ];
+  const items = await batchGet(db, keys, { consistent: true });
+  const group = items.find((item) => item.sk === 'META');
+  if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+  const members = new Map(
+    items.filter((item) => item.kind === 'member').map((item) => [Number(item.user_id), item as unknown as MemberItem]),
+  );
+  const wanted = new Set(targetIds);
+  return {
+    group: group as GroupItem,
+    member: members.get(callerId),
+    targets: new Map([...members].filter(([id]) => wanted.has(id))),
+    users: new Set(items.filter((item) => item.kind === 'user').map((item) => Number(item.user_id))),
+  };
+}

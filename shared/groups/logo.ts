@@ -1,0 +1,31 @@
+import type { Db } from '#shared/db/client.ts';
+import type { GroupView } from '#shared/entities/group.ts';
+import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
+import { setGroupText } from '#shared/groups/settings.ts';
+import { decodeLogo } from '#shared/logo/image.ts';
+import type { LogoStore } from '#shared/logo/store.ts';
+
+/**
+ * Stores the group icon (owner or admin) and points the group at it. The image is checked before
+ * anything is read, stored only after the caller's role is, and stored before the group item
+ * names it, so the group never points at a missing file.
+ */
+export async function updateLogo(
+  db: Db,
+  store: LogoStore,
+  input: { groupId: number; caller: number; logo: string },
+): Promise<{ logo: string; group_info: GroupView }> {
+  const image = decodeLogo(input.logo);
+  const access = await loadGroup(db, input.groupId, input.caller);
+  requireAdmin(access);
+  await store.put(image.key, image.bytes, image.contentType);
+  const url = store.url(image.key);
+  const { group_info } = await setGroupText(db, {
+    groupId: input.groupId,
+    caller: input.caller,
+    field: 'logo',
+    value: url,
+    access,
+  });
+  return { logo: url, group_info };
+}

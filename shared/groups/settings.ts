@@ -1,0 +1,111 @@
+import type { Db } from '#shared/db/client.ts';
+import { failedIndex, transact } from '#shared/db/transact.ts';
+import { allCoins } from '#shared/entities/coin.ts';
+import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
+import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
+import { type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { AppError, callerNotMember } from '#shared/errors.ts';
+import { type GroupAccess, loadGroup, requireAdmin, requireMember } from '#shared/groups/access.ts';
+import { byAdmin, live, merge, metaCheck, metaRefusal, metaUpdate, retrying, Stale } from '#shared/groups/guard.ts';
+
+type TextField = 'name' | 'memo' | 'logo';
+
+const OPERATION: Record<TextField, GroupOperation> = { name: 'Rename', memo: 'Bulletin', logo: 'SetLogo' };
+
+/**
+ * What a notification needs, and what the search postings need: the texts before and after, so
+ * the stream can drop the n-grams that left and add those that came.
+ */
+function eventData(field: TextField, before: GroupItem, value: string): Record<string, unknown> {
+  if (field === 'logo') return { name: before.name, logo: value, old_logo: before.logo ?? '' };
+  const after = { name: before.name, memo: before.memo, [field]: value };
+  return { name: after.name, memo: after.memo, old_name: before.name, old_memo: before.memo };
+}
+
+const callerView = (group: GroupItem, member: MemberItem, coins: Awaited<ReturnType<typeof allCoins>>) =>
+  groupView(group, coins, { role: member.role, dnd: member.dnd === 1 });
+
+/**
+ * Sets one text of the group (owner or admin) and writes its event in the same transaction. The
+ * write is conditioned on the old text, so the event's old value is exact; a concurrent change
+ * of the same text makes it retry with the value that change left.
+ */
+export async function setGroupText(
+  db: Db,
+  input: { groupId: number; caller: number; field: TextField; value: string; access?: GroupAccess },
+): Promise<{ group_info: GroupView }> {
+  const [access, coins] = await Promise.all([input.access ?? loadGroup(db, input.groupId, input.caller), allCoins(db)]);
+  const member = requireAdmin(access);
+  const attr = `#${input.field}`;
+  const final = await retrying(async (seen) => {
+    const group = seen ?? access.group;
+    const before = String(group[input.field] ?? '');
+    if (before === input.value) return group;
+    const change = merge(live, byAdmin(input.caller), {
+      set: [`${attr} = :value`],
+      when: [group[input.field] === undefined ? `attribute_not_exists(${attr})` : `${attr} = :before`],
+      names: { [attr]: input.field },
+      values: { ':value': input.value, ...(group[input.field] === undefined ? {} : { ':before': before }) },
+    });
+    await transact(
+      db,
+      [
+        metaUpdate(db.table, input.groupId, change),
+        putEvent(db.table, {
+          groupId: input.groupId,
+          op: OPERATION[input.field],
+          actor: input.caller,
+          data: eventData(input.field, group, input.value),
+        }),
+      ],
+      {
+        onConditionFailed: (reasons) => {
+          const old = reasons[0]?.item;
+          throw metaRefusal(old, input.caller, 'admin') ?? new Stale(old);
+        },
+      },
+    );
+    return { ...group, [input.field]: input.value };
+  });
+  return { group_info: callerView(final, member, coins) };
+}
+
+export const setMemo = (db: Db, groupId: number, caller: number, memo: string) =>
+  setGroupText(db, { groupId, caller, field: 'memo', value: memo });
+
+export const setName = (db: Db, groupId: number, caller: number, name: string) =>
+  setGroupText(db, { groupId, caller, field: 'name', value: name });
+
+/**
+ * The caller's do-not-disturb flag. The SetDnd event lets the stream keep RongCloud's own
+ * setting in step; an unchanged flag writes nothing.
+ */
+export async function setDnd(db: Db, groupId: number, caller: number, dnd: 0 | 1): Promise<{ group_info: GroupView }> {
+  const [access, coins] = await Promise.all([loadGroup(db, groupId, caller), allCoins(db)]);
+  const member = requireMember(access);
+  if (member.dnd !== dnd) {
+    await transact(
+      db,
+      [
+        metaCheck(db.table, groupId, live),
+        {
+          Update: {
+            TableName: db.table,
+            Key: memberKey(groupId, caller),
+            UpdateExpression: 'SET dnd = :dnd',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeValues: { ':dnd': dnd },
+          },
+        },
+        putEvent(db.table, { groupId, op: 'SetDnd', actor: caller, data: { name: access.group.name, user_id: caller, dnd } }),
+      ],
+      {
+        onConditionFailed: (reasons) => {
+          if (failedIndex(reasons) !== 0) callerNotMember();
+          throw metaRefusal(reasons[0]?.item, caller, 'none') ?? new AppError('GROUP_NOT_FOUND');
+        },
+      },
+    );
+  }
+  return { group_info: callerView(access.group, { ...member, dnd }, coins) };
+}

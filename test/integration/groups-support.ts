@@ -1,0 +1,96 @@
+import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { expect } from 'vitest';
+import type { Db } from '#shared/db/client.ts';
+import { groupKey } from '#shared/entities/group.ts';
+import { createGroup } from '#shared/groups/create.ts';
+import type { StoredEvent } from '#shared/outbox/event.ts';
+import type { Reactor } from '#shared/outbox/reactor.ts';
+
+/** Every item under the group's key, read consistently. */
+export async function partition(db: Db, groupId: number): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out: QueryCommandOutput = await db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': groupKey(groupId).pk },
+        ConsistentRead: true,
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    items.push(...((out.Items ?? []) as Record<string, unknown>[]));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
+export const metaOf = async (db: Db, groupId: number) => (await partition(db, groupId)).find((item) => item.sk === 'META');
+
+export async function eventsOf(db: Db, groupId: number, op?: string): Promise<Record<string, unknown>[]> {
+  return (await partition(db, groupId)).filter((item) => item.kind === 'event' && (op === undefined || item.op === op));
+}
+
+/** An event item as the stream would hand it to a reactor. */
+export const storedEvent = (item: Record<string, unknown>): StoredEvent => ({
+  groupId: Number(item.group_id),
+  eventId: String(item.sk),
+  op: item.op as StoredEvent['op'],
+  actor: Number(item.actor),
+  data: (item.data ?? {}) as Record<string, unknown>,
+  time: Number(item.time),
+});
+
+const noOnce = async (_action: string, effect: () => Promise<unknown>) => void (await effect());
+
+/**
+ * Plays the stream for one group: runs the reactors on each of its events not yet handled, in
+ * order, including events the reactors themselves write, until none is left. Returns how many
+ * events were handled.
+ */
+export async function drainEvents(db: Db, groupId: number, reactors: readonly Reactor[], handled = new Set<string>()): Promise<number> {
+  let count = 0;
+  for (;;) {
+    const fresh = (await eventsOf(db, groupId)).filter((item) => !handled.has(String(item.sk)));
+    if (fresh.length === 0) return count;
+    for (const item of fresh) {
+      handled.add(String(item.sk));
+      for (const reactor of reactors) await reactor.react(db, storedEvent(item), noOnce);
+      count++;
+    }
+  }
+}
+
+/** The invariants between the group item and its member items. */
+export async function expectConsistent(db: Db, groupId: number): Promise<void> {
+  const items = await partition(db, groupId);
+  const meta = items.find((item) => item.sk === 'META')!;
+  const members = items.filter((item) => item.kind === 'member');
+  expect(Number(meta.member_count)).toBe(members.length);
+  expect(Number(meta.member_count)).toBeLessThanOrEqual(Number(meta.max_members));
+  const admins = [...((meta.admins as Set<number> | undefined) ?? [])].map(Number).sort((a, b) => a - b);
+  const adminItems = members
+    .filter((m) => m.role === 'admin')
+    .map((m) => Number(m.user_id))
+    .sort((a, b) => a - b);
+  expect(admins).toEqual(adminItems);
+  expect(members.filter((m) => m.role === 'owner').map((m) => Number(m.user_id))).toEqual([Number(meta.owner_id)]);
+  expect(Number(meta.hotsk) - Number(meta.hot_joins ?? 0)).toBe(Number(meta.member_count) * 1000);
+}
+
+/** A group with an owner and members; `maxMembers` plays an operator's lower cap. */
+export async function groupWith(db: Db, ownerId: number, memberIds: number[], options: { name?: string; memo?: string; maxMembers?: number } = {}) {
+  const { group_id } = await createGroup(db, { ownerId, userIds: memberIds, name: options.name, memo: options.memo });
+  if (options.maxMembers !== undefined) {
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: groupKey(group_id),
+        UpdateExpression: 'SET max_members = :m',
+        ExpressionAttributeValues: { ':m': options.maxMembers },
+      }),
+    );
+  }
+  return group_id;
+}
