@@ -1,0 +1,4 @@
+import { method } from '#shared/http/method.ts';
+import { walletRecords } from '#shared/wallet/records.ts';
+
+export const handler = method('wallet_records', ({ params, caller, db }) => walletRecords(db, caller, { cursor: params.cursor }));

@@ -1,0 +1,63 @@
+import { type Movement, movementItems, newTxId } from '#shared/entities/wallet.ts';
+import { fail } from '#shared/errors.ts';
+import { units } from '#shared/money.ts';
+import type { Step } from '#shared/wallet/steps.ts';
+
+export interface Payment {
+  readonly payer: number;
+  readonly payee: number;
+  readonly coinId: number;
+  /** Minor units, positive. */
+  readonly amount: bigint;
+  readonly kind: 'join' | 'private';
+  readonly groupId: number;
+  readonly timeMs: number;
+}
+
+/**
+ * Both sides of a payment: the payer's balance (conditioned on holding `atLeast`, by default the
+ * amount) and ledger entry, then the payee's. One transaction id names both ledger entries; their
+ * puts are conditioned on not existing, so the same transaction can never be applied twice.
+ */
+export function paymentSteps(
+  table: string,
+  payment: Payment,
+  options: { atLeast?: bigint; short?: (balance: bigint) => never } = {},
+): Step[] {
+  if (payment.amount <= 0n) throw new Error('a payment moves a positive amount');
+  if (payment.payer === payment.payee) throw new Error('a payment needs two parties');
+  const txId = newTxId();
+  const side = (userId: number, amount: bigint, counterparty: number): Movement => ({
+    userId,
+    coinId: payment.coinId,
+    amount,
+    kind: payment.kind,
+    txId,
+    timeMs: payment.timeMs,
+    counterparty,
+    groupId: payment.groupId,
+  });
+  const [payerBalance, payerLedger] = movementItems(table, side(payment.payer, -payment.amount, payment.payee));
+  const [payeeBalance, payeeLedger] = movementItems(table, side(payment.payee, payment.amount, payment.payer));
+  const update = payerBalance.Update!;
+  const need = options.atLeast !== undefined && options.atLeast > payment.amount ? options.atLeast : payment.amount;
+  const short = options.short ?? (() => fail('BALANCE_TOO_LOW'));
+  const never = () => {
+    throw new Error('a ledger entry with a fresh transaction id already existed');
+  };
+  return [
+    {
+      item: {
+        Update: {
+          ...update,
+          ExpressionAttributeValues: { ...update.ExpressionAttributeValues, ':need': need },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        },
+      },
+      refused: (old) => short(units(old?.balance)),
+    },
+    { item: payerLedger, refused: never },
+    { item: payeeBalance },
+    { item: payeeLedger, refused: never },
+  ];
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { batchGet } from '#shared/db/batch.ts';
+import type { Db } from '#shared/db/client.ts';
+import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
+import { putEvent } from '#shared/entities/event.ts';
+import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
+import { isAdminRole, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { walletKey } from '#shared/entities/wallet.ts';
+import { callerNotMember, fail } from '#shared/errors.ts';
+import { groupCheckStep } from '#shared/joins/meta.ts';
+import { fromUnits, units } from '#shared/money.ts';
+import { checkWalletPassword, type WalletItem } from '#shared/wallet/password.ts';
+import { paymentSteps } from '#shared/wallet/payment.ts';
+import { commit, requestToken, StartOver, type Step } from '#shared/wallet/steps.ts';
+
+/** The group, two memberships and (when asked) the caller's wallet, in one consistent BatchGet. */
+async function readPrivate(db: Db, groupId: number, callerId: number, other?: number, withWallet = false) {
+  const keys = [
+    groupKey(groupId),
+    memberKey(groupId, callerId),
+    ...(other !== undefined && other !== callerId ? [memberKey(groupId, other)] : []),
+    ...(withWallet ? [walletKey(callerId)] : []),
+  ];
+  const items = await batchGet(db, keys, { consistent: true });
+  const group = items.find((item) => item.sk === 'META');
+  if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+  const memberOf = (userId: number) =>
+    items.find((item) => item.kind === 'member' && Number(item.user_id) === userId) as MemberItem | undefined;
+  return {
+    group: group as GroupItem,
+    caller: memberOf(callerId),
+    other: other === undefined ? undefined : memberOf(other),
+    wallet: items.find((item) => item.sk === 'W') as WalletItem | undefined,
+  };
+}
+
+/** Admins and the owner never pay (156); a free private chat cannot be paid (158); once only (157). */
+function payable(member: MemberItem, price: bigint) {
+  if (isAdminRole(member.role)) fail('ADMIN_NEED_NOT_PAY');
+  if (price === 0n) fail('PRIVATE_IS_FREE');
+  if (Number(member.private_paid ?? 0) === 1) fail('PRIVATE_ALREADY_PAID');
+}
+
+/**
+ * `group_pay_private`: a plain member pays the group's private-chat price to the owner, once. One
+ * transaction: the membership flagged as paid (only if still a plain member who has not paid),
+ * the group's private price, coin and owner as read, the wallet unlocked with the same password,
+ * both balance movements and ledger entries, and the PayPrivate event.
+ */
+export async function payPrivate(
+  db: Db,
+  input: { userId: number; groupId: number; walletPwd: string; attemptId?: string | undefined },
+): Promise<{ result: 'paid'; group_id: number; payment: { coin_id: number; amount: string } }> {
+  const { userId, groupId } = input;
+  const attemptId = input.attemptId ?? randomUUID();
+  for (let round = 1; ; round++) {
+    const state = await readPrivate(db, groupId, userId, undefined, true);
+    const member = state.caller ?? callerNotMember();
+    const price = units(state.group.private_price);
+    const coinId = Number(state.group.private_coin_id ?? 0);
+    const ownerId = Number(state.group.owner_id);
+    payable(member, price);
+    const now = Date.now();
+    const grant = await checkWalletPassword(db, { userId, wallet: state.wallet, password: input.walletPwd, now });
+    const amount = fromUnits(price, decimalsOf(await allCoins(db), coinId));
+    const steps: Step[] = [
+      {
+        item: {
+          Update: {
+            TableName: db.table,
+            Key: memberKey(groupId, userId),
+            UpdateExpression: 'SET private_paid = :one',
+            ConditionExpression:
+              'attribute_exists(pk) AND #role = :member AND (attribute_not_exists(private_paid) OR private_paid <> :one)',
+            ExpressionAttributeNames: { '#role': 'role' },
+            ExpressionAttributeValues: { ':one': 1, ':member': 'member' },
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+          },
+        },
+        refused: (old) => {
+          if (!old) return callerNotMember();
+          payable(old as unknown as MemberItem, price);
+          throw new Error('the membership refused a payment it allows');
+        },
+      },
+      groupCheckStep(db.table, groupId, {
+        when: ['private_price = :p_price', 'private_coin_id = :p_coin', 'owner_id = :p_owner'],
+        values: { ':p_price': price, ':p_coin': coinId, ':p_owner': ownerId },
+      }),
+      { item: grant.check, refused: grant.refused },
+      ...paymentSteps(db.table, { payer: userId, payee: ownerId, coinId, amount: price, kind: 'private', groupId, timeMs: now }),
+      {
+        item: putEvent(db.table, {
+          groupId,
+          op: 'PayPrivate',
+          actor: userId,
+          data: {
+            user_id: userId,
+            owner_id: ownerId,
+            name: state.group.name ?? '',
+            payment: { coin_id: coinId, amount, from_user: userId, to_user: ownerId },
+          },
+          timeMs: now,
+        }),
+      },
+    ];
+    try {
+      await commit(db, steps, requestToken('group_pay_private', userId, groupId, attemptId, round));
+    } catch (error) {
+      await grant.settle();
+      if (!(error instanceof StartOver)) throw error;
+      if (round >= 3) fail('THROTTLED', 'the group keeps changing; try again');
+      continue;
+    }
+    await grant.settle();
+    return { result: 'paid', group_id: groupId, payment: { coin_id: coinId, amount } };
+  }
+}
+
+export type PrivateReason = 'owner' | 'admin' | 'free' | 'paid' | 'not_paid';
+
+/**
+ * `group_can_private`: whether the caller may message `toUser` privately within this group. Both
+ * must be members. The owner and admins always may; anyone may when it is free; otherwise only
+ * a member who has paid.
+ */
+export async function canPrivate(
+  db: Db,
+  input: { userId: number; groupId: number; toUser: number },
+): Promise<{ can_private: boolean; private_reason: PrivateReason }> {
+  const state = await readPrivate(db, input.groupId, input.userId, input.toUser);
+  const caller = state.caller ?? callerNotMember();
+  if (!state.other) fail('NOT_MEMBER', 'to_user is not in this group');
+  const answer = (can: boolean, reason: PrivateReason) => ({ can_private: can, private_reason: reason });
+  if (caller.role === 'owner') return answer(true, 'owner');
+  if (caller.role === 'admin') return answer(true, 'admin');
+  if (units(state.group.private_price) === 0n) return answer(true, 'free');
+  return Number(caller.private_paid ?? 0) === 1 ? answer(true, 'paid') : answer(false, 'not_paid');
+}
