@@ -1,6 +1,7 @@
 import type { MethodDef } from '#shared/api/method-def.ts';
 import { groupMethods } from '#shared/api/methods/groups.ts';
 import { managementMethods } from '#shared/api/methods/management.ts';
+import { walletMethods } from '#shared/api/methods/wallet.ts';
 
 /**
  * The one registry of `im/*` methods. The CDK stack makes a function and routes per entry, the
@@ -9,6 +10,7 @@ import { managementMethods } from '#shared/api/methods/management.ts';
 export const METHODS = {
   ...groupMethods,
   ...managementMethods,
+  ...walletMethods,
 } as const;
 
 export type MethodName = keyof typeof METHODS;

@@ -1,0 +1,12 @@
+import { method } from '#shared/http/method.ts';
+import { reactToJoin } from '#shared/joins/requests.ts';
+
+export const handler = method('group_react_join', ({ params, caller, db, requestId }) =>
+  reactToJoin(db, {
+    adminId: caller,
+    groupId: params.group_id,
+    userId: params.pre_user,
+    action: params.action === 2 ? 2 : 1,
+    attemptId: requestId,
+  }),
+);

@@ -1,0 +1,12 @@
+import { method } from '#shared/http/method.ts';
+import { setConsensus } from '#shared/joins/terms.ts';
+
+export const handler = method('group_set_consensus', ({ params, caller, db, requestId }) =>
+  setConsensus(db, {
+    ownerId: caller,
+    groupId: params.group_id,
+    coinId: params.consensus_coin,
+    value: params.consensus_value,
+    attemptId: requestId,
+  }),
+);

@@ -1,0 +1,179 @@
+import { randomUUID } from 'node:crypto';
+import { batchGet } from '#shared/db/batch.ts';
+import type { Db } from '#shared/db/client.ts';
+import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
+import { putEvent } from '#shared/entities/event.ts';
+import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
+import { putJoinRequest, REQUEST_TTL_SECONDS } from '#shared/entities/join-request.ts';
+import { type MemberItem, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
+import { balanceKey, walletKey } from '#shared/entities/wallet.ts';
+import { fail } from '#shared/errors.ts';
+import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
+import { fromUnits } from '#shared/money.ts';
+import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
+import { paymentSteps } from '#shared/wallet/payment.ts';
+import { commit, requestToken, StartOver, type Step } from '#shared/wallet/steps.ts';
+
+export interface JoinInput {
+  readonly userId: number;
+  readonly groupId: number;
+  readonly walletPwd?: string | undefined;
+  /** Names this join attempt (the request id): the same attempt always yields the same transaction token. */
+  readonly attemptId?: string | undefined;
+}
+
+export type JoinResult =
+  | { result: 'joined'; group_id: number; payment?: { coin_id: number; amount: string } }
+  | { result: 'pending'; group_id: number; expire_time: number };
+
+/** A changed group is read again this many times before the caller is asked to retry. */
+const ROUNDS = 3;
+
+interface JoinState {
+  readonly group: GroupItem;
+  readonly member: MemberItem | undefined;
+  readonly wallet: WalletItem | undefined;
+}
+
+/** The group, the caller's membership and wallet item in one consistent round trip. */
+async function readState(db: Db, groupId: number, userId: number): Promise<JoinState> {
+  const items = await batchGet(db, [groupKey(groupId), memberKey(groupId, userId), walletKey(userId)], { consistent: true });
+  const group = items.find((item) => item.sk === 'META');
+  if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+  return {
+    group,
+    member: items.find((item) => item.kind === 'member') as MemberItem | undefined,
+    wallet: items.find((item) => item.sk === 'W') as WalletItem | undefined,
+  };
+}
+
+/**
+ * `group_join`. A paid or consensus group is joined in one transaction: the membership (only if
+ * not yet a member), the count under the cap, the group's terms unchanged, the wallet unlocked with
+ * the same password, the holding and the payment with both ledger entries, and the Add event. A free
+ * group gets a pending request for the admins instead. A retry of a join that succeeded finds the
+ * membership and is told 53 with nothing charged.
+ */
+export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
+  const attemptId = input.attemptId ?? randomUUID();
+  for (let round = 1; ; round++) {
+    const state = await readState(db, input.groupId, input.userId);
+    if (state.member) fail('ALREADY_MEMBER');
+    const terms = termsOf(state.group);
+    const token = requestToken('group_join', input.userId, input.groupId, attemptId, round);
+    try {
+      return isFree(terms) ? await requestToJoin(db, input, state, terms, token) : await joinNow(db, input, state, terms, token);
+    } catch (error) {
+      if (!(error instanceof StartOver)) throw error;
+      if (round >= ROUNDS) fail('THROTTLED', 'the group keeps changing; try again');
+    }
+  }
+}
+
+async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTerms, token: string): Promise<JoinResult> {
+  const { userId, groupId } = input;
+  const now = Date.now();
+  const paid = terms.price > 0n;
+  let grant: PasswordGrant | undefined;
+  if (paid) {
+    if (input.walletPwd === undefined) fail('MISSING_PARAM', 'missing parameter wallet_pwd');
+    grant = await checkWalletPassword(db, { userId, wallet: state.wallet, password: input.walletPwd ?? '', now });
+  }
+  const coins = await allCoins(db);
+  const amount = paid ? fromUnits(terms.price, decimalsOf(coins, terms.coinId)) : undefined;
+  const holding = terms.consensusValue > 0n;
+  // One item cannot appear twice in a transaction: a holding in the price's own coin is checked by
+  // the payment's balance condition (it must cover the larger of the two).
+  const holdingInPriceCoin = paid && holding && terms.consensusCoin === terms.coinId;
+
+  const steps: Step[] = [
+    {
+      item: putNewMember(db.table, memberItem(groupId, userId, 'member', Math.floor(now / 1000))),
+      refused: () => fail('ALREADY_MEMBER'),
+    },
+    addMemberStep(db.table, state.group, now, { change: sameTerms(terms) }),
+    ...(grant ? [{ item: grant.check, refused: grant.refused }] : []),
+    ...(holding && !holdingInPriceCoin ? [holdingStep(db.table, userId, terms)] : []),
+    ...(paid
+      ? paymentSteps(
+          db.table,
+          { payer: userId, payee: terms.ownerId, coinId: terms.coinId, amount: terms.price, kind: 'join', groupId, timeMs: now },
+          holdingInPriceCoin
+            ? {
+                atLeast: terms.consensusValue,
+                short: (balance) => fail(balance < terms.price ? 'BALANCE_TOO_LOW' : 'CONSENSUS_NOT_MET'),
+              }
+            : {},
+        )
+      : []),
+    {
+      item: putEvent(db.table, {
+        groupId,
+        op: 'Add',
+        actor: userId,
+        data: {
+          user_ids: [userId],
+          via: 'join',
+          name: state.group.name ?? '',
+          owner_id: terms.ownerId,
+          ...(paid ? { payment: { coin_id: terms.coinId, amount, from_user: userId, to_user: terms.ownerId } } : {}),
+        },
+        timeMs: now,
+      }),
+    },
+  ];
+  try {
+    await commit(db, steps, token);
+  } catch (error) {
+    // The password was right even though the join was refused: that still ends a run of wrong ones.
+    await grant?.settle();
+    throw error;
+  }
+  await grant?.settle();
+  return { result: 'joined', group_id: groupId, ...(paid ? { payment: { coin_id: terms.coinId, amount: amount ?? '0' } } : {}) };
+}
+
+/** The joiner holds at least the consensus amount, checked at commit time so it cannot be raced. */
+function holdingStep(table: string, userId: number, terms: JoinTerms): Step {
+  return {
+    item: {
+      ConditionCheck: {
+        TableName: table,
+        Key: balanceKey(userId, terms.consensusCoin),
+        ConditionExpression: 'balance >= :need',
+        ExpressionAttributeValues: { ':need': terms.consensusValue },
+      },
+    },
+    refused: () => fail('CONSENSUS_NOT_MET'),
+  };
+}
+
+async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: JoinTerms, token: string): Promise<JoinResult> {
+  const { userId, groupId } = input;
+  const now = Date.now();
+  const nowSeconds = Math.floor(now / 1000);
+  const admins = [...(state.group.admins ?? [])].map(Number);
+  await commit(
+    db,
+    [
+      groupCheckStep(db.table, groupId, sameTerms(terms)),
+      { item: putJoinRequest(db.table, groupId, userId, nowSeconds), refused: () => fail('JOIN_PENDING') },
+      {
+        item: putEvent(db.table, {
+          groupId,
+          op: 'JoinRequest',
+          actor: userId,
+          data: {
+            user_id: userId,
+            name: state.group.name ?? '',
+            owner_id: terms.ownerId,
+            notify_ids: [...new Set([terms.ownerId, ...admins])],
+          },
+          timeMs: now,
+        }),
+      },
+    ],
+    token,
+  );
+  return { result: 'pending', group_id: groupId, expire_time: nowSeconds + REQUEST_TTL_SECONDS };
+}

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '#shared/db/client.ts';
+import { putEvent } from '#shared/entities/event.ts';
+import { groupPk } from '#shared/entities/group.ts';
+import { deletePendingJoinRequest, REQUEST_PREFIX } from '#shared/entities/join-request.ts';
+import { memberItem, putNewMember } from '#shared/entities/member.ts';
+import { fail } from '#shared/errors.ts';
+import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
+import { byAdmin } from '#shared/groups/guard.ts';
+import { addMemberStep, groupCheckStep } from '#shared/joins/meta.ts';
+import { commit, requestToken, StartOver } from '#shared/wallet/steps.ts';
+
+export interface JoinRequestRow {
+  user_id: number;
+  request_time: number;
+  expire_time: number;
+}
+
+/** At most this many pending requests are listed at once (the reply has no cursor). */
+const MAX_LISTED = 500;
+
+async function pendingRequests(db: Db, groupId: number, nowSeconds: number): Promise<JoinRequestRow[]> {
+  const rows: JoinRequestRow[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out: QueryCommandOutput = await db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :r)',
+        // TTL deletion lags (and never happens in DynamoDB Local): an expired request is no request.
+        FilterExpression: 'expire_time >= :now',
+        ExpressionAttributeValues: { ':pk': groupPk(groupId), ':r': REQUEST_PREFIX, ':now': nowSeconds },
+        ProjectionExpression: 'user_id, request_time, expire_time',
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    for (const item of out.Items ?? []) {
+      rows.push({
+        user_id: Number(item.user_id),
+        request_time: Number(item.request_time),
+        expire_time: Number(item.expire_time),
+      });
+    }
+    start = out.LastEvaluatedKey;
+  } while (start && rows.length < MAX_LISTED);
+  return rows.sort((a, b) => a.request_time - b.request_time || a.user_id - b.user_id).slice(0, MAX_LISTED);
+}
+
+/** `group_join_requests`: the pending requests, oldest first, for admins and the owner. */
+export async function listJoinRequests(
+  db: Db,
+  input: { adminId: number; groupId: number },
+): Promise<{ requests: JoinRequestRow[] }> {
+  const nowSeconds = Math.floor(Date.now() / 1000);
+  const [access, requests] = await Promise.all([
+    loadGroup(db, input.groupId, input.adminId),
+    pendingRequests(db, input.groupId, nowSeconds),
+  ]);
+  requireAdmin(access);
+  return { requests };
+}
+
+export type JoinAction = 1 | 2;
+
+/**
+ * `group_react_join`: approves (1) or rejects (2) a pending request. The request is deleted on
+ * condition that it is still pending, in the same transaction as the decision's effects, so each
+ * request is decided once. The decider's authority is checked on the group item at commit time.
+ */
+export async function reactToJoin(
+  db: Db,
+  input: { adminId: number; groupId: number; userId: number; action: JoinAction; attemptId?: string | undefined },
+): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
+  const attemptId = input.attemptId ?? randomUUID();
+  for (let round = 1; ; round++) {
+    try {
+      return await decide(
+        db,
+        input,
+        requestToken('group_react_join', input.adminId, input.groupId, input.userId, input.action, attemptId, round),
+      );
+    } catch (error) {
+      if (!(error instanceof StartOver)) throw error;
+      if (round >= ROUNDS) fail('THROTTLED', 'the group keeps changing; try again');
+    }
+  }
+}
+
+const ROUNDS = 3;
+
+async function decide(
+  db: Db,
+  input: { adminId: number; groupId: number; userId: number; action: JoinAction },
+  token: string,
+): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
+  const { adminId, groupId, userId } = input;
+  const access = await loadGroup(db, groupId, adminId);
+  requireAdmin(access);
+  const now = Date.now();
+  const nowSeconds = Math.floor(now / 1000);
+  const request = {
+    item: deletePendingJoinRequest(db.table, groupId, userId, nowSeconds),
+    refused: () => fail('NO_JOIN_REQUEST'),
+  };
+
+  if (input.action === 2) {
+    await commit(
+      db,
+      [
+        groupCheckStep(db.table, groupId, byAdmin(adminId), { caller: adminId, need: 'admin' }),
+        request,
+        {
+          item: putEvent(db.table, {
+            groupId,
+            op: 'JoinRejected',
+            actor: adminId,
+            data: { user_id: userId, name: access.group.name ?? '' },
+            timeMs: now,
+          }),
+        },
+      ],
+      token,
+    );
+    return { result: 'rejected', user_id: userId };
+  }
+
+  await commit(
+    db,
+    [
+      addMemberStep(db.table, access.group, now, { change: byAdmin(adminId), caller: adminId, need: 'admin' }),
+      // Someone who became a member meanwhile (invited, say) is told 53 rather than 155.
+      { item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds)), refused: () => fail('ALREADY_MEMBER') },
+      request,
+      {
+        item: putEvent(db.table, {
+          groupId,
+          op: 'Add',
+          actor: adminId,
+          data: { user_ids: [userId], via: 'approve', name: access.group.name ?? '' },
+          timeMs: now,
+        }),
+      },
+    ],
+    token,
+  );
+  return { result: 'approved', user_id: userId };
+}
