@@ -13,6 +13,9 @@ export interface LocalSettings {
   readonly logoDir: string;
 }
 
+export const DEFAULT_TABLE = 'im-local';
+export const LOCAL_REGION = 'us-east-1';
+
 export const LOCAL_RONGCLOUD = { appKey: 'local-app-key', appSecret: 'local-app-secret', systemUser: 'system' } as const;
 
 export function localEnvironment(settings: LocalSettings): Record<string, string> {

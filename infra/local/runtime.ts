@@ -2,11 +2,12 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { createDb, type Db } from '#shared/db/client.ts';
 import { localDeadLetters } from '#shared/outbox/dead-letter.ts';
 import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
 import { createGateway } from './gateway.ts';
-import { applyLocalEnvironment, LOCAL_RONGCLOUD } from './local-env.ts';
+import { applyLocalEnvironment, DEFAULT_TABLE, LOCAL_REGION, LOCAL_RONGCLOUD } from './local-env.ts';
 import { createLocalLog } from './local-log.ts';
 import { type LocalMount, sendJson } from './local-mount.ts';
 import { logoFiles } from './logo-files.ts';
@@ -42,13 +43,12 @@ export interface LocalRuntime {
   readonly dataDir: string | undefined;
   readonly logoDir: string;
   readonly seeded: SeedResult | undefined;
+  /** Milliseconds each startup phase took, to see where a slow start goes. */
+  readonly timings: Readonly<Record<string, number>>;
   readonly rongcloud: RongCloudStandIn;
   readonly poller: StreamPoller;
   stop(): Promise<void>;
 }
-
-export const DEFAULT_TABLE = 'im-local';
-export const LOCAL_REGION = 'us-east-1';
 
 function listen(server: Server, port: number, host: string): Promise<number> {
   return new Promise((resolvePort, reject) => {
@@ -97,6 +97,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
   const dataDir = options.dataDir === undefined || options.dataDir === 'memory' ? undefined : resolve(options.dataDir);
   const tableName = options.tableName ?? DEFAULT_TABLE;
   const cleanups: Array<() => Promise<unknown>> = [];
+  const timings: Record<string, number> = {};
+  let phaseStart = performance.now();
+  const phase = (name: string) => {
+    const now = performance.now();
+    timings[name] = Math.round(now - phaseStart);
+    phaseStart = now;
+  };
   const cleanUp = async () => {
     for (const step of cleanups.splice(0).reverse()) await step().catch(() => undefined);
   };
@@ -113,6 +120,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       cleanups.push(() => dynamo!.stop());
     }
     const dynamoEndpoint = options.dynamoEndpoint ?? dynamo!.endpoint;
+    phase('dynamodb');
 
     const logoDir = dataDir ? join(dataDir, 'logos') : await mkdtemp(join(tmpdir(), 'im-logos-'));
     await mkdir(logoDir, { recursive: true });
@@ -153,7 +161,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const db = createDb({ table: tableName, endpoint: dynamoEndpoint, region: LOCAL_REGION });
     const table = await ensureTable(db);
     if (table.addedIndexes.length > 0) log.info('added indexes missing from the existing table', { indexes: table.addedIndexes });
+    phase('table');
     const seeded = options.seed === false ? undefined : await seedDemoData(db, log);
+    phase('seed');
 
     poller = await startStreamPoller({
       endpoint: dynamoEndpoint,
@@ -163,6 +173,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       log,
     });
     cleanups.push(() => poller!.stop());
+    phase('stream');
     ready.resolve();
 
     if (dataDir) {
@@ -187,6 +198,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       dataDir,
       logoDir,
       seeded,
+      timings,
       rongcloud,
       poller,
       stop: () => {

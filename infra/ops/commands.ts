@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Db } from '#shared/db/client.ts';
+import { coinKey, putCoin } from '#shared/entities/coin.ts';
+import { MAX_SESSION_KEY_LENGTH, putSession, revokeSession } from '#shared/entities/session.ts';
+import { putUser, unknownUsers } from '#shared/entities/user.ts';
+import { adjustBalance } from '#shared/wallet/deposit.ts';
+import { Refused, UsageError } from './target.ts';
+
+/**
+ * The operator commands. Each names its positional arguments and options; `cli.ts` parses them,
+ * resolves the target table and calls `run`. Output for people goes through `say`; `print` is the
+ * one line a script may capture (a session key, a transaction id).
+ */
+export interface CommandContext {
+  readonly db: Db;
+  readonly args: readonly string[];
+  readonly options: Readonly<Record<string, string | boolean | undefined>>;
+  say(line: string): void;
+  print(line: string): void;
+}
+
+type OptionSpec = { readonly type: 'string' | 'boolean' };
+
+export interface Command {
+  readonly usage: string;
+  readonly summary: string;
+  readonly options?: Readonly<Record<string, OptionSpec>>;
+  /** How many positional arguments it takes: [min, max]. */
+  readonly arity: readonly [number, number];
+  run(context: CommandContext): Promise<void>;
+}
+
+export function positiveId(text: string | undefined, what: string): number {
+  const value = Number(text);
+  if (!text || !/^\d{1,15}$/.test(text) || value < 1 || !Number.isSafeInteger(value)) {
+    throw new UsageError(`${what} must be a positive integer, not "${text ?? ''}"`);
+  }
+  return value;
+}
+
+async function requireUser(db: Db, userId: number): Promise<void> {
+  if ((await unknownUsers(db, [userId])).length > 0) throw new Refused(`there is no user ${userId}: create it with user:create`);
+}
+
+function balanceCommand(direction: 'in' | 'out'): Command {
+  const verb = direction === 'in' ? 'credit' : 'debit';
+  return {
+    usage: `balance:${verb} <userId> <coinId> <amount> [--tx-id ID]`,
+    summary:
+      direction === 'in'
+        ? 'Credit a deposit; the same --tx-id never credits twice (the id doubles as the idempotency token).'
+        : 'Debit a withdrawal; refused when the balance is too low.',
+    options: { 'tx-id': { type: 'string' } },
+    arity: [3, 3],
+    async run({ db, args, options, say, print }) {
+      const userId = positiveId(args[0], 'userId');
+      const coinId = positiveId(args[1], 'coinId');
+      await requireUser(db, userId);
+      const txId = typeof options['tx-id'] === 'string' ? options['tx-id'] : undefined;
+      if (txId !== undefined && (txId.length === 0 || txId.length > 36))
+        throw new UsageError('--tx-id must be 1 to 36 characters');
+      const result = await adjustBalance(db, {
+        userId,
+        coinId,
+        amount: args[2] ?? '',
+        direction,
+        ...(txId ? { txId } : {}),
+      }).catch((error: unknown) => {
+        // The transaction id is the request token: a replay within DynamoDB's window is refused, not applied twice.
+        if ((error as Error).name === 'IdempotentParameterMismatchException')
+          throw new Refused(`transaction ${txId} was already applied`);
+        throw error;
+      });
+      say(`${verb}ed ${result.amount} of coin ${coinId} to user ${userId}`);
+      print(result.tx_id);
+    },
+  };
+}
+
+export const COMMANDS: Record<string, Command> = {
+  'user:create': {
+    usage: 'user:create <id> [--nickname NAME]',
+    summary: 'Create (or overwrite) a user of the account system.',
+    options: { nickname: { type: 'string' } },
+    arity: [1, 1],
+    async run({ db, args, options, say }) {
+      const userId = positiveId(args[0], 'id');
+      const nickname = typeof options.nickname === 'string' ? options.nickname : undefined;
+      await putUser(db, userId, ...(nickname ? [nickname] : []));
+      say(`user ${userId} created`);
+    },
+  },
+  'session:create': {
+    usage: 'session:create <userId> [--key KEY] [--ttl-days N]',
+    summary: 'Create a session for a user and print its key (random unless --key); no expiry unless --ttl-days.',
+    options: { key: { type: 'string' }, 'ttl-days': { type: 'string' } },
+    arity: [1, 1],
+    async run({ db, args, options, say, print }) {
+      const userId = positiveId(args[0], 'userId');
+      const key = typeof options.key === 'string' ? options.key : randomBytes(24).toString('base64url');
+      if (key.trim() !== key || key.length === 0 || key.length > MAX_SESSION_KEY_LENGTH) {
+        throw new UsageError(`--key must be 1 to ${MAX_SESSION_KEY_LENGTH} characters without surrounding spaces`);
+      }
+      const days = typeof options['ttl-days'] === 'string' ? Number(options['ttl-days']) : undefined;
+      if (days !== undefined && !(Number.isFinite(days) && days > 0))
+        throw new UsageError('--ttl-days must be a positive number');
+      await requireUser(db, userId);
+      await putSession(db, key, userId, days === undefined ? undefined : Math.round(days * 86_400));
+      say(`session for user ${userId}${days === undefined ? ', no expiry' : `, expires in ${days} days`}:`);
+      print(key);
+    },
+  },
+  'session:revoke': {
+    usage: 'session:revoke <key>',
+    summary: 'Revoke a session key at once.',
+    arity: [1, 1],
+    async run({ db, args, say }) {
+      const revoked = await revokeSession(db, args[0] ?? '');
+      if (!revoked) throw new Refused('no such session');
+      say('session revoked');
+    },
+  },
+  'coin:add': {
+    usage: 'coin:add <id> <symbol> <decimals>',
+    summary: 'Add a coin of the wallet; its decimals cannot change once amounts exist, so an existing coin is refused.',
+    arity: [3, 3],
+    async run({ db, args, say }) {
+      const coinId = positiveId(args[0], 'id');
+      const symbol = (args[1] ?? '').trim();
+      if (!/^[A-Za-z0-9]{1,16}$/.test(symbol)) throw new UsageError('symbol must be 1 to 16 letters or digits');
+      const decimals = Number(args[2]);
+      if (!/^\d{1,2}$/.test(args[2] ?? '')) throw new UsageError('decimals must be an integer from 0 to 18');
+      const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: coinKey(coinId), ConsistentRead: true }));
+      if (Item) throw new Refused(`coin ${coinId} already exists (${String(Item.coin_name)}, ${String(Item.decimals)} decimals)`);
+      await putCoin(db, { coinId, name: symbol, decimals });
+      say(`coin ${coinId} ${symbol} added with ${decimals} decimals`);
+    },
+  },
+  'balance:credit': balanceCommand('in'),
+  'balance:debit': balanceCommand('out'),
+};

@@ -1,0 +1,74 @@
+import { execFile } from 'node:child_process';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Db } from '#shared/db/client.ts';
+import { findSessionUser } from '#shared/entities/session.ts';
+import { balanceKey } from '#shared/entities/wallet.ts';
+import { createTestDb } from '../support/db.ts';
+
+/** The operator CLI as an operator runs it, against a test table on the run's DynamoDB Local. */
+
+let db: Db & { drop(): Promise<void> };
+
+beforeAll(async () => {
+  db = await createTestDb();
+});
+afterAll(async () => {
+  await db.drop();
+});
+
+function ops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const target = ['--endpoint', inject('dynamoEndpoint'), '--table', db.table];
+  return new Promise((resolve) => {
+    execFile(
+      'npx',
+      ['tsx', 'infra/ops/cli.ts', ...args, ...target],
+      { cwd: new URL('../..', import.meta.url), env: { ...process.env, LOG_LEVEL: 'silent' } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: stdout.trim(), stderr }),
+    );
+  });
+}
+
+const balanceOf = async (userId: number, coinId: number) =>
+  (await db.doc.send(new GetCommand({ TableName: db.table, Key: balanceKey(userId, coinId), ConsistentRead: true }))).Item
+    ?.balance;
+
+describe('the operator CLI', () => {
+  it('creates a user and a session whose printed key logs the user in', async () => {
+    expect((await ops('user:create', '501', '--nickname', 'ops-user')).code).toBe(0);
+    const created = await ops('session:create', '501', '--ttl-days', '1');
+
+    expect(created.code).toBe(0);
+    expect(created.stdout).toMatch(/^[\w-]{20,55}$/);
+    expect(await findSessionUser(db, created.stdout)).toBe(501);
+
+    expect((await ops('session:revoke', created.stdout)).code).toBe(0);
+    expect(await findSessionUser(db, created.stdout)).toBeUndefined();
+    expect((await ops('session:revoke', created.stdout)).code).toBe(1);
+  }, 60_000);
+
+  it('adds a coin, credits and debits balances, and refuses a debit below zero', async () => {
+    await ops('user:create', '502');
+    expect((await ops('coin:add', '9', 'TST', '2')).code).toBe(0);
+    expect((await ops('coin:add', '9', 'TST', '2')).code).toBe(1);
+
+    const credit = await ops('balance:credit', '502', '9', '10.25', '--tx-id', 'ops-test-1');
+    expect(credit.code).toBe(0);
+    expect(credit.stdout).toBe('ops-test-1');
+    expect(Number(await balanceOf(502, 9))).toBe(1025);
+
+    expect((await ops('balance:debit', '502', '9', '0.25')).code).toBe(0);
+    const tooMuch = await ops('balance:debit', '502', '9', '100');
+    expect(tooMuch.code).toBe(1);
+    expect(tooMuch.stderr).toContain('status 24');
+    expect(Number(await balanceOf(502, 9))).toBe(1000);
+  }, 60_000);
+
+  it('refuses a session for an unknown user and exits 2 on bad usage', async () => {
+    expect((await ops('session:create', '999999')).code).toBe(1);
+    expect((await ops('user:create', 'abc')).code).toBe(2);
+    expect((await ops('user:create')).code).toBe(2);
+    expect((await ops('no:such-command')).code).toBe(2);
+    expect((await ops('user:create', '7', '--bogus')).code).toBe(2);
+  }, 60_000);
+});
