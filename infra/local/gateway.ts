@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { handlerEntry, isMethodName, METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
 import { AppError } from '#shared/errors.ts';
 import { errorReply } from '#shared/http/envelope.ts';
@@ -27,12 +27,14 @@ export interface GatewayOptions {
   /** Requests wait for this before reaching a handler, so none runs before the table exists. */
   readonly ready?: Promise<unknown>;
   readonly log?: LocalLog;
+  /** Where a method's handler comes from; by default its module at `handlerEntry(name)`. */
+  readonly loadMethod?: (name: MethodName) => Promise<MethodHandler>;
 }
+
+export type MethodHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 const IM_PREFIX = '/im/';
-
-type HttpHandler = (event: APIGatewayProxyEventV2, context: ReturnType<typeof lambdaContext>) => Promise<unknown>;
 
 export const verbsOf = (name: MethodName): string[] => (METHODS[name].readOnly ? ['GET', 'POST'] : ['POST']);
 
@@ -80,6 +82,8 @@ export function createGateway(options: GatewayOptions): Gateway {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const settings = { apiId: options.apiId ?? 'local', region: options.region };
   const mounts = options.mounts ?? [];
+  const loadMethod =
+    options.loadMethod ?? ((name: MethodName) => loadHandler<APIGatewayProxyEventV2, unknown>(handlerEntry(name)));
 
   async function invoke(req: IncomingMessage, res: ServerResponse, name: MethodName): Promise<void> {
     const verbs = verbsOf(name);
@@ -100,11 +104,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     await options.ready;
     const routeKey = `${req.method} ${IM_PREFIX}${name}`;
-    const handler = await loadHandler<APIGatewayProxyEventV2, unknown>(handlerEntry(name));
-    const result = await (handler as HttpHandler)(
-      httpApiEvent(req, body, routeKey, settings),
-      lambdaContext(name, settings.region),
-    );
+    const handler = await loadMethod(name);
+    const result = await handler(httpApiEvent(req, body, routeKey, settings), lambdaContext(name, settings.region));
     writeResult(res, result);
   }
 

@@ -60,9 +60,11 @@ async function grant(db: Db, userId: number, coin: (typeof DEMO_COINS)[number]):
 }
 
 async function seedAccounts(db: Db): Promise<void> {
-  await Promise.all(DEMO_COINS.map((coin) => putCoin(db, { coinId: coin.coinId, name: coin.name, decimals: coin.decimals })));
-  await Promise.all(userIds(DEMO_USERS).map((id) => putUser(db, id)));
-  await Promise.all(userIds(DEMO_USERS).map((id) => putSession(db, demoSessionKey(id), id)));
+  await Promise.all([
+    ...DEMO_COINS.map((coin) => putCoin(db, { coinId: coin.coinId, name: coin.name, decimals: coin.decimals })),
+    ...userIds(DEMO_USERS).map((id) => putUser(db, id)),
+    ...userIds(DEMO_USERS).map((id) => putSession(db, demoSessionKey(id), id)),
+  ]);
   await Promise.all(userIds(DEMO_FUNDED_USERS).flatMap((id) => DEMO_COINS.map((coin) => grant(db, id, coin))));
 }
 

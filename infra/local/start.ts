@@ -11,6 +11,11 @@ function portFromEnv(): number {
   return port;
 }
 
+const phases = (timings: Readonly<Record<string, number>>) =>
+  Object.entries(timings)
+    .map(([name, ms]) => `${name} ${(ms / 1000).toFixed(1)} s`)
+    .join(', ');
+
 function banner(runtime: LocalRuntime, seconds: string): string {
   const { url } = runtime;
   const coins = DEMO_COINS.map((coin) => `${coin.grant} ${coin.name}`).join(' and ');
@@ -19,7 +24,7 @@ function banner(runtime: LocalRuntime, seconds: string): string {
     : 'in memory: nothing is kept after Ctrl-C';
   return [
     '',
-    `IM group service (local) on ${url}, ready in ${seconds} s`,
+    `IM group service (local) on ${url}, ready in ${seconds} s (${phases(runtime.timings)})`,
     `  data            ${data}`,
     `  DynamoDB Local  ${runtime.dynamoEndpoint}, table ${runtime.tableName}`,
     `  methods         ${url}/  (POST ${url}/im/<method>; read-only methods also answer GET)`,
