@@ -123,11 +123,13 @@ export class Stale extends Error {
   }
 }
 
-const RETRIES = 5;
+const RETRIES = 8;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs an optimistic change, retrying when it turned out to be based on a stale read. Each retry
- * gets the group item the failed write saw (when it had one), so most retries need no new read.
+ * Runs an optimistic change, retrying with jittered backoff when it turned out to be based on a
+ * stale read. Each retry gets the group item the failed write saw (when it had one), so most
+ * retries need no new read. A group changing faster than that is answered 429, not 500.
  */
 export async function retrying<T>(attempt: (seen: GroupItem | undefined) => Promise<T>): Promise<T> {
   let seen: GroupItem | undefined;
@@ -135,8 +137,10 @@ export async function retrying<T>(attempt: (seen: GroupItem | undefined) => Prom
     try {
       return await attempt(seen);
     } catch (error) {
-      if (!(error instanceof Stale) || n >= RETRIES) throw error;
+      if (!(error instanceof Stale)) throw error;
+      if (n >= RETRIES) throw new AppError('THROTTLED', 'the group is changing too fast; try again');
       seen = error.group ?? seen;
+      await sleep(Math.random() * Math.min(200, 5 * 2 ** n));
     }
   }
 }

@@ -6,16 +6,16 @@ import { createGroup } from '#shared/groups/create.ts';
 import type { StoredEvent } from '#shared/outbox/event.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 
-/** Every item under the group's key, read consistently. */
-export async function partition(db: Db, groupId: number): Promise<Record<string, unknown>[]> {
+/** Every item under the group's key (or those whose sort key starts with `prefix`), read consistently. */
+export async function partition(db: Db, groupId: number, prefix?: string): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const out: QueryCommandOutput = await db.doc.send(
       new QueryCommand({
         TableName: db.table,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': groupKey(groupId).pk },
+        KeyConditionExpression: prefix ? 'pk = :pk AND begins_with(sk, :prefix)' : 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': groupKey(groupId).pk, ...(prefix ? { ':prefix': prefix } : {}) },
         ConsistentRead: true,
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
@@ -29,7 +29,7 @@ export async function partition(db: Db, groupId: number): Promise<Record<string,
 export const metaOf = async (db: Db, groupId: number) => (await partition(db, groupId)).find((item) => item.sk === 'META');
 
 export async function eventsOf(db: Db, groupId: number, op?: string): Promise<Record<string, unknown>[]> {
-  return (await partition(db, groupId)).filter((item) => item.kind === 'event' && (op === undefined || item.op === op));
+  return (await partition(db, groupId, 'E#')).filter((item) => item.kind === 'event' && (op === undefined || item.op === op));
 }
 
 /** An event item as the stream would hand it to a reactor. */
@@ -49,7 +49,12 @@ const noOnce = async (_action: string, effect: () => Promise<unknown>) => void (
  * order, including events the reactors themselves write, until none is left. Returns how many
  * events were handled.
  */
-export async function drainEvents(db: Db, groupId: number, reactors: readonly Reactor[], handled = new Set<string>()): Promise<number> {
+export async function drainEvents(
+  db: Db,
+  groupId: number,
+  reactors: readonly Reactor[],
+  handled = new Set<string>(),
+): Promise<number> {
   let count = 0;
   for (;;) {
     const fresh = (await eventsOf(db, groupId)).filter((item) => !handled.has(String(item.sk)));
@@ -80,7 +85,12 @@ export async function expectConsistent(db: Db, groupId: number): Promise<void> {
 }
 
 /** A group with an owner and members; `maxMembers` plays an operator's lower cap. */
-export async function groupWith(db: Db, ownerId: number, memberIds: number[], options: { name?: string; memo?: string; maxMembers?: number } = {}) {
+export async function groupWith(
+  db: Db,
+  ownerId: number,
+  memberIds: number[],
+  options: { name?: string; memo?: string; maxMembers?: number } = {},
+) {
   const { group_id } = await createGroup(db, { ownerId, userIds: memberIds, name: options.name, memo: options.memo });
   if (options.maxMembers !== undefined) {
     await db.doc.send(
