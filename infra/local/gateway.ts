@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { handlerEntry, isMethodName, METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
@@ -9,6 +10,7 @@ import { writeResult } from './http-api-result.ts';
 import { lambdaContext } from './lambda-context.ts';
 import { type LocalLog, silentLog } from './local-log.ts';
 import { type LocalMount, sendJson, sendNotFound } from './local-mount.ts';
+import { fromRoot } from './project-root.ts';
 
 /**
  * The local API Gateway: `POST /im/<method>` for every registry entry and `GET /im/<method>` for the
@@ -44,6 +46,15 @@ const envelope = (res: ServerResponse, error: AppError, headers: Record<string, 
 };
 
 class BodyTooLarge extends Error {}
+
+/** A registry entry whose handler module is not written yet: said plainly rather than as a crash. */
+class MissingHandler extends Error {}
+
+async function loadMethodModule(name: MethodName): Promise<MethodHandler> {
+  const entry = handlerEntry(name);
+  if (!existsSync(fromRoot(entry))) throw new MissingHandler(`${name} has no handler module yet (${entry})`);
+  return loadHandler<APIGatewayProxyEventV2, unknown>(entry);
+}
 
 /** Reads the body up to the limit; past it the rest is drained so the client still gets the 413. */
 async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
@@ -82,8 +93,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const settings = { apiId: options.apiId ?? 'local', region: options.region };
   const mounts = options.mounts ?? [];
-  const loadMethod =
-    options.loadMethod ?? ((name: MethodName) => loadHandler<APIGatewayProxyEventV2, unknown>(handlerEntry(name)));
+  const loadMethod = options.loadMethod ?? loadMethodModule;
 
   async function invoke(req: IncomingMessage, res: ServerResponse, name: MethodName): Promise<void> {
     const verbs = verbsOf(name);
@@ -128,11 +138,12 @@ export function createGateway(options: GatewayOptions): Gateway {
   return {
     handle(req, res) {
       route(req, res).catch((error: unknown) => {
-        log.error('request failed outside the handler', {
+        log.error('request failed without a handler reply', {
           url: (req.url ?? '').split('?')[0],
           error: error instanceof Error ? (error.stack ?? error.message) : String(error),
         });
         if (res.headersSent) res.destroy();
+        else if (error instanceof MissingHandler) envelope(res, new AppError('INTERNAL', error.message, { http: 501 }));
         else envelope(res, new AppError('INTERNAL'));
       });
     },
