@@ -1,0 +1,196 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createDb } from '#shared/db/client.ts';
+import { AppError } from '#shared/errors.ts';
+import { replyForError } from '#shared/http/envelope.ts';
+import { joinGroup } from '#shared/joins/join.ts';
+import { hashPassword } from '#shared/wallet/password.ts';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const db = createDb({ table: 'unit-test-table', endpoint: 'http://127.0.0.1:9' });
+const GID = 10_000_001;
+const PWD = '123456';
+let pwdHash: string;
+
+const meta = {
+  pk: `G#${GID}`,
+  sk: 'META',
+  kind: 'group',
+  group_id: GID,
+  name: 'paid',
+  owner_id: 1,
+  member_count: 1,
+  max_members: 3000,
+  price: 2_000_000,
+  coin_id: 1,
+  consensus_coin: 0,
+  consensus_value: 0,
+  private_price: 0,
+  private_coin_id: 0,
+  status: 'active',
+  hot_day: Math.floor(Date.now() / 86_400_000),
+  hot_joins: 0,
+};
+
+/** The paid join's items, in order: member, group, wallet check, payer balance and ledger, payee balance and ledger, event. */
+const N_ITEMS = 8;
+const reasons = (failed: Record<number, { Code: string; Item?: Record<string, unknown> }>) =>
+  Array.from({ length: N_ITEMS }, (_, i) => {
+    const reason = failed[i];
+    if (!reason) return { Code: 'None' };
+    return { Code: reason.Code, ...(reason.Item ? { Item: marshall(reason.Item) } : {}) };
+  });
+const cancelled = (failed: Record<number, { Code: string; Item?: Record<string, unknown> }>) =>
+  new TransactionCanceledException({
+    message: 'Transaction cancelled',
+    $metadata: {},
+    CancellationReasons: reasons(failed) as never,
+  });
+const conflict = () => cancelled({ 1: { Code: 'TransactionConflict' } });
+
+const transactions = () => ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input);
+
+beforeAll(async () => {
+  pwdHash = await hashPassword(PWD);
+});
+afterAll(() => ddb.restore());
+
+beforeEach(() => {
+  ddb.reset();
+  ddb.on(BatchGetCommand).resolves({
+    Responses: { 'unit-test-table': [meta, { pk: 'U#2', sk: 'W', kind: 'wallet', user_id: 2, pwd_hash: pwdHash, failed: 0 }] },
+  });
+  ddb.on(QueryCommand).resolves({ Items: [{ pk: 'COIN', sk: 'C#1', coin_id: 1, coin_name: 'USDT', decimals: 6 }] });
+  ddb.on(UpdateCommand).resolves({});
+});
+
+const join = (attemptId = 'request-1') => joinGroup(db, { userId: 2, groupId: GID, walletPwd: PWD, attemptId });
+
+describe('a paid join meeting a conflicting transaction', () => {
+  it('retries after a TransactionConflict and succeeds, sending the very same items each time', async () => {
+    ddb.on(TransactWriteCommand).rejectsOnce(conflict()).resolves({});
+    expect(await join()).toEqual({ result: 'joined', group_id: GID, payment: { coin_id: 1, amount: '2' } });
+    const [first, second] = transactions();
+    expect(transactions()).toHaveLength(2);
+    expect(second!.TransactItems).toEqual(first!.TransactItems);
+    expect(first!.TransactItems).toHaveLength(N_ITEMS);
+    // A cancellation proves nothing was written, so the retry is a new request with its own token.
+    expect(second!.ClientRequestToken).not.toBe(first!.ClientRequestToken);
+  });
+
+  it('derives the token from the attempt, so the same attempt always carries the same token', async () => {
+    ddb.on(TransactWriteCommand).resolves({});
+    await join('request-7');
+    await join('request-7');
+    await join('request-8');
+    const tokens = transactions().map((t) => t.ClientRequestToken);
+    expect(tokens[0]).toBe(tokens[1]);
+    expect(tokens[2]).not.toBe(tokens[0]);
+    expect(tokens[0]!.length).toBeLessThanOrEqual(36);
+  });
+
+  it('gives up after a bounded number of conflicts with an internal error, the same single charge in every attempt', async () => {
+    ddb.on(TransactWriteCommand).rejects(conflict());
+    const error = await join().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransactionCanceledException);
+    expect(error).not.toBeInstanceOf(AppError);
+    const { reply } = replyForError(error);
+    expect(reply.statusCode).toBe(500);
+    expect(JSON.parse(String(reply.body))).toMatchObject({ success: false, status: 5 });
+
+    const sent = transactions();
+    expect(sent).toHaveLength(4);
+    for (const t of sent) expect(t.TransactItems).toEqual(sent[0]!.TransactItems);
+    // Every attempt carries the same ledger keys, each put conditioned on not existing: even a
+    // misreported attempt could never have been applied alongside another.
+    const ledgerPuts = sent[0]!.TransactItems!.filter((item) => String(item.Put?.Item?.sk ?? '').startsWith('L#'));
+    expect(ledgerPuts).toHaveLength(2);
+    for (const put of ledgerPuts) expect(put.Put?.ConditionExpression).toBe('attribute_not_exists(pk)');
+  });
+});
+
+describe('a cancelled paid join, mapped by the failing item', () => {
+  const refusal = async (failed: Record<number, { Code: string; Item?: Record<string, unknown> }>) => {
+    ddb.on(TransactWriteCommand).rejects(cancelled(failed));
+    const error = await join().catch((e: unknown) => e);
+    if (!(error instanceof AppError)) throw error;
+    return { status: error.status, http: error.http };
+  };
+
+  it('the membership already existing is 53, even when the balance also fell short', async () => {
+    expect(await refusal({ 0: { Code: 'ConditionalCheckFailed' }, 3: { Code: 'ConditionalCheckFailed' } })).toEqual({
+      status: 53,
+      http: 409,
+    });
+  });
+
+  it('the group item tells a dismissed group (404) from a full one (162), from the old item it returns', async () => {
+    expect(await refusal({ 1: { Code: 'ConditionalCheckFailed', Item: { ...meta, status: 'dismissed' } } })).toEqual({
+      status: 52,
+      http: 404,
+    });
+    expect(await refusal({ 1: { Code: 'ConditionalCheckFailed', Item: { ...meta, member_count: 3000 } } })).toEqual({
+      status: 162,
+      http: 409,
+    });
+  });
+
+  it('a wallet locked meanwhile is 159; a password changed meanwhile is 26', async () => {
+    const wallet = { pk: 'U#2', sk: 'W', pwd_hash: pwdHash, failed: 5, failed_at: Date.now() };
+    expect(await refusal({ 2: { Code: 'ConditionalCheckFailed', Item: wallet } })).toEqual({ status: 159, http: 429 });
+    expect(await refusal({ 2: { Code: 'ConditionalCheckFailed', Item: { ...wallet, pwd_hash: 'scrypt$other' } } })).toEqual({
+      status: 26,
+      http: 422,
+    });
+  });
+
+  it('the payer’s balance condition is 24', async () => {
+    expect(await refusal({ 3: { Code: 'ConditionalCheckFailed', Item: { pk: 'U#2', sk: 'B#1', balance: 1 } } })).toEqual({
+      status: 24,
+      http: 422,
+    });
+  });
+
+  it('a group whose terms changed is read again and decided again', async () => {
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled({ 1: { Code: 'ConditionalCheckFailed', Item: { ...meta, price: 3_000_000 } } }))
+      .resolves({});
+    expect(await join()).toMatchObject({ result: 'joined' });
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(2);
+    const [first, second] = transactions();
+    expect(second!.ClientRequestToken).not.toBe(first!.ClientRequestToken);
+  });
+});
+
+describe('the group_join handler', () => {
+  it('answers a transaction that keeps conflicting with a plain 500 envelope, no trace', async () => {
+    ddb.on(GetCommand).resolves({ Item: { pk: 'S#x', sk: 'S', user_id: 2 } });
+    ddb.on(TransactWriteCommand).rejects(conflict());
+    const { handler } = await import('#functions/im/group_join.ts');
+    const reply = await handler(
+      {
+        rawPath: '/im/group_join',
+        rawQueryString: '',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ session_key: 'demo-session-2', group_id: GID, wallet_pwd: PWD }),
+        isBase64Encoded: false,
+        requestContext: { http: { method: 'POST' } },
+      } as unknown as APIGatewayProxyEventV2,
+      { awsRequestId: 'req-1' } as Context,
+    );
+    expect(reply.statusCode).toBe(500);
+    expect(JSON.parse(String(reply.body))).toEqual({ success: false, status: 5, msg: 'internal error', data: null });
+  });
+});
