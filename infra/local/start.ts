@@ -72,6 +72,14 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', shutdown);
   process.on('SIGTERM', shutdown);
+  // A crash must still stop DynamoDB Local: its Java process would otherwise outlive this one.
+  const crash = (error: unknown) => {
+    console.error('[local] crashed:', error);
+    process.exitCode = 1;
+    runtime.stop().finally(() => process.exit(1));
+  };
+  process.on('uncaughtException', crash);
+  process.on('unhandledRejection', crash);
 }
 
 main().catch((error: unknown) => {
