@@ -74,12 +74,11 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
   const { userId, groupId } = input;
   const now = Date.now();
   const paid = terms.price > 0n;
-  let grant: PasswordGrant | undefined;
-  if (paid) {
-    if (input.walletPwd === undefined) fail('MISSING_PARAM', 'missing parameter wallet_pwd');
-    grant = await checkWalletPassword(db, { userId, wallet: state.wallet, password: input.walletPwd ?? '', now });
-  }
-  const coins = await allCoins(db);
+  if (paid && input.walletPwd === undefined) fail('MISSING_PARAM', 'missing parameter wallet_pwd');
+  const [grant, coins]: [PasswordGrant | undefined, Awaited<ReturnType<typeof allCoins>>] = await Promise.all([
+    paid ? checkWalletPassword(db, { userId, wallet: state.wallet, password: input.walletPwd ?? '', now }) : undefined,
+    allCoins(db),
+  ]);
   const amount = paid ? fromUnits(terms.price, decimalsOf(coins, terms.coinId)) : undefined;
   const holding = terms.consensusValue > 0n;
   // One item cannot appear twice in a transaction: a holding in the price's own coin is checked by

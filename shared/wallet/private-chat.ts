@@ -61,8 +61,11 @@ export async function payPrivate(
     const ownerId = Number(state.group.owner_id);
     payable(member, price);
     const now = Date.now();
-    const grant = await checkWalletPassword(db, { userId, wallet: state.wallet, password: input.walletPwd, now });
-    const amount = fromUnits(price, decimalsOf(await allCoins(db), coinId));
+    const [grant, coins] = await Promise.all([
+      checkWalletPassword(db, { userId, wallet: state.wallet, password: input.walletPwd, now }),
+      allCoins(db),
+    ]);
+    const amount = fromUnits(price, decimalsOf(coins, coinId));
     const steps: Step[] = [
       {
         item: {
