@@ -97,7 +97,7 @@ export function planNotifications(event: StoredEvent): Action[] {
     case 'RemoveAdmin':
       return [notice(event, event.op, { targetUserIds: ids(d.user_ids) })];
     case 'Transfer':
-      return [notice(event, 'Transfer', { targetUserIds: [num(d.to)], oldOwnerId: num(d.from) })];
+      return [notice(event, 'Transfer', { targetUserIds: [num(d.new_owner)], oldOwnerId: num(d.old_owner) })];
     case 'SetPrice':
       return [notice(event, 'SetPrice', { price: text(d.price), coinId: num(d.coin_id) })];
     case 'SetConsensus':
