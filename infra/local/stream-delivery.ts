@@ -20,7 +20,7 @@ export interface StreamFailure {
   readonly requestContext: {
     readonly requestId: string;
     readonly functionArn: string;
-    readonly condition: 'RetryAttemptsExhausted';
+    readonly condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
     readonly approximateInvokeCount: number;
   };
   readonly responseContext: {
@@ -62,8 +62,9 @@ const sequenceOf = (record: DynamoDBRecord) => record.dynamodb?.SequenceNumber ?
 const arrivalOf = (record: DynamoDBRecord) =>
   new Date((record.dynamodb?.ApproximateCreationDateTime ?? Date.now() / 1000) * 1000).toISOString();
 
-function failureMessage(
-  options: DeliveryOptions,
+/** `attempts` 0 means the record was too old to be tried at all. */
+export function failureMessage(
+  options: Pick<DeliveryOptions, 'functionArn' | 'streamArn'>,
   shardId: string,
   record: DynamoDBRecord,
   attempts: number,
@@ -75,13 +76,13 @@ function failureMessage(
     requestContext: {
       requestId: randomUUID(),
       functionArn: options.functionArn,
-      condition: 'RetryAttemptsExhausted',
+      condition: attempts === 0 ? 'RecordAgeExceeded' : 'RetryAttemptsExhausted',
       approximateInvokeCount: attempts,
     },
     responseContext: {
       statusCode: 200,
       executedVersion: '$LATEST',
-      ...(outcome.kind === 'error' ? { functionError: 'Unhandled' as const } : {}),
+      ...(outcome.kind === 'error' && attempts > 0 ? { functionError: 'Unhandled' as const } : {}),
     },
     DDBStreamBatchInfo: {
       shardId,

@@ -20,7 +20,7 @@ import { LOCAL_ACCOUNT_ID, lambdaContext } from './lambda-context.ts';
 import { type LocalLog, silentLog } from './local-log.ts';
 import { fromRoot } from './project-root.ts';
 import { type CheckpointStore, memoryCheckpoints } from './stream-checkpoints.ts';
-import { createDelivery, DeliveryStopped, type InvokeOutcome, type StreamFailure } from './stream-delivery.ts';
+import { createDelivery, DeliveryStopped, failureMessage, type InvokeOutcome, type StreamFailure } from './stream-delivery.ts';
 import { isFanoutRecord } from './stream-filter.ts';
 import { lambdaRecord, regionalArn } from './stream-records.ts';
 
@@ -48,6 +48,8 @@ export interface StreamPollerOptions {
   /** How often the shard list is read again, to follow the shards DynamoDB rolls over. */
   readonly discoverEveryMs?: number;
   readonly invokeTimeoutMs?: number;
+  /** Records older than this are given up on without an invocation, like MaximumRecordAgeInSeconds. */
+  readonly maxRecordAgeSeconds?: number;
   readonly functionName?: string;
   readonly log?: LocalLog;
 }
@@ -157,23 +159,32 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     }
   };
 
+  const functionArn = `arn:aws:lambda:${options.region}:${LOCAL_ACCOUNT_ID}:function:${functionName}`;
+  const giveUp = (failure: StreamFailure) => {
+    failures.push(failure);
+    log.error('stream record sent to the on-failure list', {
+      condition: failure.requestContext.condition,
+      sequenceNumber: failure.DDBStreamBatchInfo.startSequenceNumber,
+      reason: failure.reason,
+      keys: failure.record.dynamodb?.Keys,
+    });
+  };
   const deliver = createDelivery({
     invoke,
     maxRetries: options.maxRetries ?? 5,
     bisectOnError: options.bisectOnError ?? true,
     retryDelayMs: options.retryDelayMs ?? 100,
-    functionArn: `arn:aws:lambda:${options.region}:${LOCAL_ACCOUNT_ID}:function:${functionName}`,
+    functionArn,
     streamArn: eventSourceArn,
     signal: stopping.signal,
-    onFailure: (failure) => {
-      failures.push(failure);
-      log.error('stream record sent to the on-failure list after its retries', {
-        sequenceNumber: failure.DDBStreamBatchInfo.startSequenceNumber,
-        reason: failure.reason,
-        keys: failure.record.dynamodb?.Keys,
-      });
-    },
+    onFailure: giveUp,
   });
+  const maxRecordAgeSeconds = options.maxRecordAgeSeconds ?? 6 * 3600;
+  /** A persisted runtime restarted after a long pause must not announce stale changes, as Lambda would not. */
+  const tooOld = (record: DynamoDBRecord) => {
+    const created = record.dynamodb?.ApproximateCreationDateTime;
+    return created !== undefined && created < Date.now() / 1000 - maxRecordAgeSeconds;
+  };
 
   const pause = async (ms: number) => {
     await sleep(ms, undefined, { signal: stopping.signal }).catch(() => undefined);
@@ -211,7 +222,14 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
 
   async function handleRecords(worker: ShardWorker, records: SdkRecord[]) {
     const converted = records.map((record) => lambdaRecord(record, eventSourceArn, options.region));
-    const matching = converted.filter(isFanoutRecord);
+    const candidates = converted.filter(isFanoutRecord);
+    for (const record of candidates.filter(tooOld)) {
+      const reason = `older than ${maxRecordAgeSeconds} s`;
+      giveUp(
+        failureMessage({ functionArn, streamArn: eventSourceArn }, worker.shard.ShardId!, record, 0, { kind: 'error', reason }),
+      );
+    }
+    const matching = candidates.filter((record) => !tooOld(record));
     for (let i = 0; i < matching.length; i += batchSize) {
       const batch = matching.slice(i, i + batchSize);
       await deliver(batch, worker.shard.ShardId!);

@@ -164,6 +164,19 @@ describe('the local stream poller', () => {
     expect(poller.failures[0]?.responseContext.functionError).toBeUndefined();
   });
 
+  it('gives up on records older than the maximum record age without invoking the fan-out', async () => {
+    const db = await freshTable();
+    await putEvent(db, 'stale');
+    const fanout = fakeFanout(ok);
+    const poller = await poll(db, fanout.handler, { maxRecordAgeSeconds: 0 });
+    await poller.waitForDrain();
+
+    expect(fanout.calls).toEqual([]);
+    expect(poller.failures).toHaveLength(1);
+    expect(poller.failures[0]?.requestContext).toMatchObject({ condition: 'RecordAgeExceeded', approximateInvokeCount: 0 });
+    expect(nameOf(poller.failures[0]!.record)).toBe('stale');
+  });
+
   it('resumes after its checkpoint when restarted on a persisted table', async () => {
     const db = await freshTable();
     const fanout = fakeFanout(ok);
