@@ -1,5 +1,5 @@
 import type { Db } from '#shared/db/client.ts';
-import { transact } from '#shared/db/transact.ts';
+import { failedIndex, transact } from '#shared/db/transact.ts';
 import { requireCoin } from '#shared/entities/coin.ts';
 import { type LedgerKind, movementItems, newTxId } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
@@ -8,7 +8,9 @@ import { fromUnits, toUnits } from '#shared/money.ts';
 /**
  * Credits (or, with `direction: 'out'`, debits) a user from outside the service: deposits from the
  * account system and operator adjustments. The transaction id doubles as the idempotency token,
- * so replaying the same deposit id never credits twice.
+ * and a named transaction also leaves a marker item conditioned on not existing: the token only
+ * covers DynamoDB's ten-minute window, the marker makes a replay of the same id a refusal at any
+ * time rather than a second credit.
  */
 export async function adjustBalance(
   db: Db,
@@ -19,19 +21,45 @@ export async function adjustBalance(
   if (units === 0n) fail('BAD_PRICE', 'amount must be greater than zero');
   const txId = input.txId ?? newTxId();
   const signed = input.direction === 'out' ? -units : units;
+  const marker =
+    input.txId === undefined
+      ? []
+      : [
+          {
+            Put: {
+              TableName: db.table,
+              Item: {
+                pk: `U#${input.userId}`,
+                sk: `T#${txId}`,
+                kind: 'applied_tx',
+                coin_id: coin.coinId,
+                amount: signed,
+                time: Math.floor(Date.now() / 1000),
+              },
+              ConditionExpression: 'attribute_not_exists(pk)',
+            },
+          },
+        ];
   await transact(
     db,
-    movementItems(db.table, {
-      userId: input.userId,
-      coinId: coin.coinId,
-      amount: signed,
-      kind: input.kind ?? (input.direction === 'out' ? 'withdraw' : 'deposit'),
-      txId,
-      timeMs: Date.now(),
-    }),
+    [
+      ...movementItems(db.table, {
+        userId: input.userId,
+        coinId: coin.coinId,
+        amount: signed,
+        kind: input.kind ?? (input.direction === 'out' ? 'withdraw' : 'deposit'),
+        txId,
+        timeMs: Date.now(),
+      }),
+      ...marker,
+    ],
     {
       token: txId.slice(0, 36),
-      onConditionFailed: (reasons) => fail(reasons[0]?.code === 'ConditionalCheckFailed' ? 'BALANCE_TOO_LOW' : 'BAD_PARAM'),
+      onConditionFailed: (reasons) => {
+        const index = failedIndex(reasons);
+        if (index === 2) return fail('BAD_PARAM', `transaction ${txId} was already applied`);
+        return fail(index === 0 ? 'BALANCE_TOO_LOW' : 'BAD_PARAM');
+      },
     },
   );
   return { tx_id: txId, amount: fromUnits(signed, coin.decimals) };
