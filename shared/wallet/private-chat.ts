@@ -11,7 +11,7 @@ import { groupCheckStep } from '#shared/joins/meta.ts';
 import { fromUnits, units } from '#shared/money.ts';
 import { checkWalletPassword, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
-import { commit, requestToken, StartOver, type Step } from '#shared/wallet/steps.ts';
+import { commit, requestToken, StartOver, type Step, worthAnotherRound } from '#shared/wallet/steps.ts';
 
 /** The group, two memberships and (when asked) the caller's wallet, in one consistent BatchGet. */
 async function readPrivate(db: Db, groupId: number, callerId: number, other?: number, withWallet = false) {
@@ -111,8 +111,10 @@ export async function payPrivate(
       await commit(db, steps, requestToken('group_pay_private', userId, groupId, attemptId, round));
     } catch (error) {
       await grant.settle();
-      if (!(error instanceof StartOver)) throw error;
-      if (round >= 3) fail('THROTTLED', 'the group keeps changing; try again');
+      if (!worthAnotherRound(error) || round >= 3) {
+        if (error instanceof StartOver) fail('THROTTLED', 'the group keeps changing; try again');
+        throw error;
+      }
       continue;
     }
     await grant.settle();

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { Db } from '#shared/db/client.ts';
 import { failedIndex, type TxItem, transact } from '#shared/db/transact.ts';
 
@@ -16,6 +17,16 @@ export class StartOver extends Error {
     this.name = 'StartOver';
   }
 }
+
+/**
+ * Whether to read again and decide again: the state changed under the decision, or concurrent
+ * transactions kept conflicting past the retries (a fresh read then usually finds the winner's
+ * result, such as the membership a parallel identical join created, and answers from it).
+ */
+export const worthAnotherRound = (error: unknown) =>
+  error instanceof StartOver ||
+  (error instanceof TransactionCanceledException &&
+    (error.CancellationReasons ?? []).some((r) => r.Code === 'TransactionConflict'));
 
 /**
  * Commits the steps as one transaction. Steps are listed in the order their refusals should win

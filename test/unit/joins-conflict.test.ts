@@ -100,7 +100,7 @@ describe('a paid join meeting a conflicting transaction', () => {
     expect(tokens[0]!.length).toBeLessThanOrEqual(36);
   });
 
-  it('gives up after a bounded number of conflicts with an internal error, the same single charge in every attempt', async () => {
+  it('gives up after a bounded number of conflicts with an internal error, each attempt the same single charge', async () => {
     ddb.on(TransactWriteCommand).rejects(conflict());
     const error = await join().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TransactionCanceledException);
@@ -109,14 +109,34 @@ describe('a paid join meeting a conflicting transaction', () => {
     expect(reply.statusCode).toBe(500);
     expect(JSON.parse(String(reply.body))).toMatchObject({ success: false, status: 5 });
 
+    // Three rounds of reading and deciding, each with four attempts at the same transaction.
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(3);
     const sent = transactions();
-    expect(sent).toHaveLength(4);
-    for (const t of sent) expect(t.TransactItems).toEqual(sent[0]!.TransactItems);
-    // Every attempt carries the same ledger keys, each put conditioned on not existing: even a
-    // misreported attempt could never have been applied alongside another.
-    const ledgerPuts = sent[0]!.TransactItems!.filter((item) => String(item.Put?.Item?.sk ?? '').startsWith('L#'));
-    expect(ledgerPuts).toHaveLength(2);
-    for (const put of ledgerPuts) expect(put.Put?.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(sent).toHaveLength(12);
+    for (let round = 0; round < 3; round++) {
+      const attempts = sent.slice(round * 4, round * 4 + 4);
+      for (const t of attempts) expect(t.TransactItems).toEqual(attempts[0]!.TransactItems);
+    }
+    // Every attempt carries its ledger keys with puts conditioned on not existing, and every one
+    // was cancelled as a whole: nothing was charged, let alone twice.
+    for (const t of sent) {
+      const ledgerPuts = t.TransactItems!.filter((item) => String(item.Put?.Item?.sk ?? '').startsWith('L#'));
+      expect(ledgerPuts).toHaveLength(2);
+      for (const put of ledgerPuts) expect(put.Put?.ConditionExpression).toBe('attribute_not_exists(pk)');
+    }
+    expect(new Set(sent.map((t) => t.ClientRequestToken)).size).toBe(12);
+  });
+
+  it('reads again after conflicts run out and answers 53 when a parallel identical join won', async () => {
+    const wallet = { pk: 'U#2', sk: 'W', kind: 'wallet', user_id: 2, pwd_hash: pwdHash, failed: 0 };
+    const member = { pk: `G#${GID}`, sk: 'M#000000000000002', kind: 'member', group_id: GID, user_id: 2, role: 'member' };
+    ddb
+      .on(BatchGetCommand)
+      .resolvesOnce({ Responses: { 'unit-test-table': [meta, wallet] } })
+      .resolves({ Responses: { 'unit-test-table': [meta, wallet, member] } });
+    ddb.on(TransactWriteCommand).rejects(conflict());
+    expect(await join().catch((e: unknown) => e)).toMatchObject({ status: 53, http: 409 });
+    expect(transactions()).toHaveLength(4);
   });
 });
 
