@@ -9,9 +9,15 @@ import { AppError, fail } from '#shared/errors.ts';
 import { errorFields, log } from '#shared/log.ts';
 
 /**
- * scrypt with N = 2^13, r = 8 (8 MiB): about 42 ms of one core as measured on these machines, so
- * it stays near 50 ms on a Lambda with a full vCPU (1,769 MB). The parameters travel inside each
- * stored hash, so raising them later leaves existing hashes readable.
+ * scrypt with N = 2^13, r = 8 (8 MiB): about 42 ms of one core as measured on these machines. A
+ * Lambda has a full vCPU at 1,769 MB and a share of one below that (about 140 ms at 512 MB), for
+ * the same GB-seconds. The parameters travel inside each stored hash, so raising them later leaves
+ * existing hashes readable.
+ *
+ * Guesses are judged first and counted after, each count a conditional ADD; a right password only
+ * pays if, at commit, the wallet is unlocked with the same hash (a ConditionCheck in the payment's
+ * transaction). Of any number of parallel guesses, then, only those counted before the fifth wrong
+ * one can be told 26 or succeed; the rest find the wallet locked (159), right or wrong alike.
  */
 const COST = { N: 8192, r: 8, p: 1 } as const;
 const KEY_BYTES = 32;
