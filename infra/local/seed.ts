@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '#shared/db/client.ts';
@@ -48,6 +49,12 @@ async function setDemoPassword(setPassword: SetWalletPassword, db: Db, userId: n
 }
 
 /**
+ * DynamoDB scopes request tokens to the account, not the table: seeding a second table on the same
+ * DynamoDB (as the tests do) needs ids of its own, still the same on every rerun for one table.
+ */
+const tableTag = (db: Db) => createHash('sha256').update(db.table).digest('hex').slice(0, 8);
+
+/**
  * A grant is skipped when the balance already exists: the deterministic transaction id only
  * protects a rerun within DynamoDB's idempotency window, the check protects one at any time.
  */
@@ -56,7 +63,12 @@ async function grant(db: Db, userId: number, coin: (typeof DEMO_COINS)[number]):
     new GetCommand({ TableName: db.table, Key: balanceKey(userId, coin.coinId), ConsistentRead: true }),
   );
   if (Item) return;
-  await adjustBalance(db, { userId, coinId: coin.coinId, amount: coin.grant, txId: `seed-demo-u${userId}-c${coin.coinId}` });
+  await adjustBalance(db, {
+    userId,
+    coinId: coin.coinId,
+    amount: coin.grant,
+    txId: `seed-${tableTag(db)}-u${userId}-c${coin.coinId}`,
+  });
 }
 
 async function seedAccounts(db: Db): Promise<void> {
