@@ -136,12 +136,25 @@ export class ImGroupStack extends Stack {
     const rongcloudParameter = props.rongcloudParameterName ?? DEFAULT_RONGCLOUD_PARAMETER;
     const hosts = props.rongcloudApiHosts ?? DEFAULT_RONGCLOUD_API_HOSTS;
 
+    // One queue for both ways of giving up: the handler's own dead letters (an event whose reactors
+    // failed too often, sent with its key so `ops dlq:replay` can run it again) and the event
+    // source's on-failure records (a batch Lambda stopped retrying).
+    const dlq = new Queue(this, 'FanoutDlq', {
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      encryption: QueueEncryption.SQS_MANAGED,
+    });
     const fn = new ImFunction(this, 'Fanout', {
       entry: FANOUT_ENTRY,
       table: this.table,
       timeout: Duration.seconds(60),
-      environment: { RONGCLOUD_PARAMETER: rongcloudParameter, RONGCLOUD_API_HOSTS: hosts.join(',') },
+      environment: {
+        RONGCLOUD_PARAMETER: rongcloudParameter,
+        RONGCLOUD_API_HOSTS: hosts.join(','),
+        DLQ_URL: dlq.queueUrl,
+      },
     });
+    dlq.grantSendMessages(fn);
     // It writes sent-markers and cleans up after dismissed groups.
     this.table.grantReadWriteData(fn);
     // A SecureString under the AWS-managed aws/ssm key needs no KMS grant: that key's policy lets
@@ -155,11 +168,6 @@ export class ImGroupStack extends Stack {
       }),
     );
 
-    const dlq = new Queue(this, 'FanoutDlq', {
-      retentionPeriod: Duration.days(14),
-      enforceSSL: true,
-      encryption: QueueEncryption.SQS_MANAGED,
-    });
     fn.addEventSource(
       new DynamoEventSource(this.table, {
         startingPosition: StartingPosition.TRIM_HORIZON,

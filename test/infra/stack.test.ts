@@ -315,6 +315,18 @@ describe('the stream fan-out', () => {
     expect(JSON.stringify(ssm[0]?.Resource)).toContain(`:parameter${DEFAULT_RONGCLOUD_PARAMETER}"`);
   });
 
+  it('sends its own dead letters to the queue the event source fails to, and may only send there', () => {
+    const env = functionProps(stack.fanoutFunction).Environment.Variables;
+    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0]!;
+    const queueId = mapping.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0];
+    expect(env.DLQ_URL).toEqual({ Ref: queueId });
+    const sqs = statementsOfRole(logicalId(stack.fanoutFunction.role!)).filter((s) =>
+      list(s.Action).some((a) => a.startsWith('sqs:')),
+    );
+    expect(sqs.flatMap((s) => list(s.Action))).toContain('sqs:SendMessage');
+    for (const statement of sqs) expect(statement.Resource).toEqual({ 'Fn::GetAtt': [queueId, 'Arn'] });
+  });
+
   it('takes the parameter name and API hosts from the stack settings', () => {
     // Bundling is skipped here: only the settings differ from the stack synthesized above.
     const other = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
