@@ -8,10 +8,12 @@ import { fail } from '#shared/errors.ts';
 import { postingPk } from '#shared/search/postings.ts';
 import { matches, queryTokens } from '#shared/search/tokens.ts';
 
-/** Posting keys read per Query page. */
+/** Posting keys read per Query page once the list to follow is chosen. */
 const PAGE = 1000;
-/** Posting lists opened at once to find the shortest (the rarest n-gram of the query). */
+/** Posting lists opened at once to find the shortest (the rarest n-gram of the query)... */
 const PROBES = 4;
+/** ...each by a first page this long: a list that ends within it is short enough to drive. */
+const PROBE_PAGE = 100;
 /**
  * The most candidates one search verifies. A query whose rarest n-gram is shared by more groups
  * (a single very common character) is answered from the first MAX_CANDIDATES of them, its count
@@ -24,24 +26,29 @@ interface PostingList {
   readonly next: Record<string, unknown> | undefined;
 }
 
-async function postingPage(db: Db, token: string, start?: Record<string, unknown>): Promise<PostingList> {
+async function postingPage(db: Db, token: string, limit: number, start?: Record<string, unknown>): Promise<PostingList> {
   const out = await db.doc.send(
     new QueryCommand({
       TableName: db.table,
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': postingPk(token) },
       ProjectionExpression: 'sk',
-      Limit: PAGE,
+      Limit: limit,
       ...(start ? { ExclusiveStartKey: start } : {}),
     }),
   );
   return { ids: (out.Items ?? []).map((item) => Number(String(item.sk).slice(2))), next: out.LastEvaluatedKey };
 }
 
-/** Up to PROBES tokens spread over the query: its start, its end and between. */
+/**
+ * Up to PROBES tokens spread over the query (its start, its end and between), preferring n-grams
+ * without spaces: a letter beside a space is shared by most texts, so its list is rarely the shortest.
+ */
 function probes(tokens: readonly string[]): string[] {
-  if (tokens.length <= PROBES) return [...tokens];
-  return Array.from({ length: PROBES }, (_, i) => tokens[Math.round((i * (tokens.length - 1)) / (PROBES - 1))]!);
+  const solid = tokens.filter((token) => !/\s/.test(token));
+  const pool = solid.length > 0 ? solid : [...tokens];
+  if (pool.length <= PROBES) return pool;
+  return Array.from({ length: PROBES }, (_, i) => pool[Math.round((i * (pool.length - 1)) / (PROBES - 1))]!);
 }
 
 /**
@@ -49,14 +56,14 @@ function probes(tokens: readonly string[]): string[] {
  * (up to MAX_CANDIDATES), intersected with the other probed lists that fit in one page.
  */
 async function candidates(db: Db, tokens: readonly string[]): Promise<{ ids: number[]; truncated: boolean }> {
-  const firsts = await Promise.all(probes(tokens).map((token) => postingPage(db, token).then((list) => ({ token, list }))));
+  const firsts = await Promise.all(probes(tokens).map((token) => postingPage(db, token, PROBE_PAGE).then((list) => ({ token, list }))));
   const complete = firsts.filter((probe) => probe.list.next === undefined);
   const pool = complete.length > 0 ? complete : firsts;
   const driver = pool.reduce((best, probe) => (probe.list.ids.length < best.list.ids.length ? probe : best));
   const ids = [...driver.list.ids];
   let next = driver.list.next;
   while (next && ids.length < MAX_CANDIDATES) {
-    const page = await postingPage(db, driver.token, next);
+    const page = await postingPage(db, driver.token, PAGE, next);
     ids.push(...page.ids);
     next = page.next;
   }

@@ -73,7 +73,9 @@ describe('group_delete_user', () => {
     const gid = await groupWith(db, 1, [2, 3], { name: 'k' });
     expect(await removeUser(db, gid, 1, 3)).toEqual({ group_id: gid, user_id: 3 });
     expect((await groupInfo(db, gid, 3)).group_info).toMatchObject({ is_join: 0, member_count: 2 });
-    expect(await eventsOf(db, gid, 'Kicked')).toEqual([expect.objectContaining({ actor: 1, data: { name: 'k', user_ids: [3] } })]);
+    expect(await eventsOf(db, gid, 'Kicked')).toEqual([
+      expect.objectContaining({ actor: 1, data: { name: 'k', user_ids: [3] } }),
+    ]);
     await expectConsistent(db, gid);
   });
 

@@ -37,7 +37,8 @@ describe('hot_groups', () => {
     await quitGroup(db, big, 5);
     await removeUser(db, big, 1, 4);
     expect(await metaOf(db, big)).toMatchObject({ member_count: 3, hotsk: 3000 });
-    expect(await hotIds()).toEqual([growing, big, quiet]);
+    // big and quiet now tie on 3 members and no joins today; ties go to the lower id.
+    expect(await hotIds()).toEqual([growing, ...[big, quiet].sort((a, b) => a - b)]);
     for (const gid of [big, growing, quiet]) await expectConsistent(db, gid);
   });
 
