@@ -56,7 +56,9 @@ function probes(tokens: readonly string[]): string[] {
  * (up to MAX_CANDIDATES), intersected with the other probed lists that fit in one page.
  */
 async function candidates(db: Db, tokens: readonly string[]): Promise<{ ids: number[]; truncated: boolean }> {
-  const firsts = await Promise.all(probes(tokens).map((token) => postingPage(db, token, PROBE_PAGE).then((list) => ({ token, list }))));
+  const firsts = await Promise.all(
+    probes(tokens).map((token) => postingPage(db, token, PROBE_PAGE).then((list) => ({ token, list }))),
+  );
   const complete = firsts.filter((probe) => probe.list.next === undefined);
   const pool = complete.length > 0 ? complete : firsts;
   const driver = pool.reduce((best, probe) => (probe.list.ids.length < best.list.ids.length ? probe : best));
