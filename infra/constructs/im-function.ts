@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
-import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 
@@ -15,6 +15,20 @@ export const PROJECT_ROOT = fileURLToPath(new URL('../..', import.meta.url));
  * built-ins; ESM has no `require`, so the bundle recreates one.
  */
 const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/** How every function is bundled; exported so the benchmark measures exactly what ships. */
+export const IM_BUNDLING = {
+  // The local esbuild (a devDependency) bundles; synth never needs Docker or a network.
+  forceDockerBundling: false,
+  format: OutputFormat.ESM,
+  target: 'node24',
+  mainFields: ['module', 'main'],
+  minify: true,
+  sourceMap: true,
+  // The AWS SDK v3 is bundled rather than taken from the runtime: a pinned, tree-shaken copy.
+  externalModules: [],
+  banner: ESM_REQUIRE_BANNER,
+} satisfies BundlingOptions;
 
 export interface ImFunctionProps {
   /** The handler module, relative to the project root (as the registry gives it). */
@@ -54,18 +68,7 @@ export class ImFunction extends NodejsFunction {
         TABLE_NAME: props.table.tableName,
         NODE_OPTIONS: '--enable-source-maps',
       },
-      bundling: {
-        // The local esbuild (a devDependency) bundles; synth never needs Docker or a network.
-        forceDockerBundling: false,
-        format: OutputFormat.ESM,
-        target: 'node24',
-        mainFields: ['module', 'main'],
-        minify: true,
-        sourceMap: true,
-        // The AWS SDK v3 is bundled rather than taken from the runtime: a pinned, tree-shaken copy.
-        externalModules: [],
-        banner: ESM_REQUIRE_BANNER,
-      },
+      bundling: IM_BUNDLING,
     });
   }
 }
