@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { FailurePlan } from '../../infra/local/rongcloud-standin.ts';
+import { startTestRuntime, type TestRuntime } from '../support/local-runtime.ts';
+import { acceptedCalls, duplicates, noticesFor } from './notifications-calls.ts';
+
+/**
+ * RongCloud failing half the calls for a while, first with 500s, then 429s, then timeouts, with
+ * bursts long enough to outlast the client's own retries so the stream redelivers events: once it
+ * recovers, every announcement went out exactly once and in order per group.
+ */
+
+let runtime: TestRuntime;
+const session = (userId: number) => `demo-session-${userId}`;
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+});
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+async function ok(method: string, caller: number, params: Record<string, unknown> = {}) {
+  const reply = await runtime.call(method, params as never, { session: session(caller) });
+  if (reply.http !== 200) throw new Error(`${method} by ${caller} answered ${reply.http}: ${JSON.stringify(reply.body)}`);
+  return reply.body.data;
+}
+
+async function plan(next: FailurePlan) {
+  const res = await fetch(`${runtime.url}/_local/rongcloud/fail`, { method: 'POST', body: JSON.stringify(next) });
+  expect(res.status).toBe(200);
+}
+
+async function deadLetters(): Promise<{ stream: unknown[]; events: unknown[] }> {
+  return (await (await fetch(`${runtime.url}/_local/dlq`)).json()) as never;
+}
+
+/** What the notices of one group look like without their timestamps, so two runs compare. */
+const shape = (groupId: number, calls: Awaited<ReturnType<typeof acceptedCalls>>) =>
+  noticesFor(calls, groupId).map((notice) => {
+    if (notice.call === 'RC:GrpNtf')
+      return `${notice.operation}:${JSON.stringify(notice.data.targetUserIds ?? notice.data.targetGroupName ?? notice.data.content ?? '')}`;
+    if (notice.call === 'group/create' || notice.call === 'group/join' || notice.call === 'group/quit')
+      return `${notice.call}:${notice.users.join(',')}`;
+    return notice.call;
+  });
+
+const expectedShape = (owner: number, first: number, invited: number, admin: number, kicked: number, name: string) => [
+  `group/create:${owner},${first},${kicked}`,
+  `Create:${JSON.stringify([owner, first, kicked])}`,
+  `group/join:${invited}`,
+  `Add:${JSON.stringify([invited])}`,
+  'group/refresh',
+  `Rename:${JSON.stringify(name)}`,
+  `Bulletin:${JSON.stringify(`memo of ${name}`)}`,
+  `SetAdmin:${JSON.stringify([admin])}`,
+  `Kicked:${JSON.stringify([kicked])}`,
+  `group/quit:${kicked}`,
+  `Quit:${JSON.stringify([invited])}`,
+  `group/quit:${invited}`,
+  `Dismiss:${JSON.stringify(name)}`,
+  'group/dismiss',
+];
+
+describe('notifications while RongCloud fails', () => {
+  it('loses nothing and sends nothing twice through 500s, 429s and timeouts', async () => {
+    const started = Date.now();
+    // Half the calls fail with 500, and one burst of five in a row outlasts the client's four attempts.
+    await plan({ mode: '500', count: 5 });
+    const x = (await ok('group_create', 1, { user_list: [2, 3], group_name: 'X' })).group_id as number;
+    const y = (await ok('group_create', 4, { user_list: [5, 6], group_name: 'Y' })).group_id as number;
+    await runtime.poller.waitForDrain(60_000);
+    await plan({ mode: '500', ratio: 0.5 });
+    await ok('group_invite_user', 1, { group_id: x, pre_invite: [7] });
+    await ok('group_invite_user', 4, { group_id: y, pre_invite: [8] });
+    await ok('group_set_name', 1, { group_id: x, group_name: 'X2' });
+    await ok('group_set_name', 4, { group_id: y, group_name: 'Y2' });
+    await runtime.poller.waitForDrain(60_000);
+
+    await plan({ mode: '429', count: 5 });
+    await ok('group_set_memo', 1, { group_id: x, memo: 'memo of X2' });
+    await runtime.poller.waitForDrain(60_000);
+    await plan({ mode: '429', ratio: 0.5 });
+    await ok('group_set_memo', 4, { group_id: y, memo: 'memo of Y2' });
+    await ok('group_set_admin', 1, { group_id: x, pre_admin: [2] });
+    await ok('group_set_admin', 4, { group_id: y, pre_admin: [5] });
+    await ok('group_delete_user', 1, { group_id: x, pre_del: 3 });
+    await ok('group_delete_user', 4, { group_id: y, pre_del: 6 });
+    await runtime.poller.waitForDrain(60_000);
+
+    // Each timeout holds a call past the client's 5 s limit: three of them, every other call.
+    await plan({ mode: 'timeout', ratio: 0.5, count: 3 });
+    await ok('group_quit', 7, { group_id: x });
+    await ok('group_quit', 8, { group_id: y });
+    await ok('group_dismiss', 1, { group_id: x });
+    await ok('group_dismiss', 4, { group_id: y });
+    await runtime.poller.waitForDrain(90_000);
+    await plan({ mode: 'off' });
+    await runtime.poller.waitForDrain(30_000);
+
+    const calls = await acceptedCalls(runtime.url);
+    const rejected = runtime.rongcloud.rejected();
+    const byReason = Object.groupBy(rejected, (call) => call.reason);
+    console.info(
+      `faults: ${calls.length} calls accepted, rejected ${rejected.length} (500: ${byReason['500']?.length ?? 0}, 429: ${byReason['429']?.length ?? 0}, timeout: ${byReason.timeout?.length ?? 0}) in ${Date.now() - started} ms`,
+    );
+
+    expect(byReason['500']?.length ?? 0).toBeGreaterThanOrEqual(7);
+    expect(byReason['429']?.length ?? 0).toBeGreaterThanOrEqual(7);
+    expect(byReason.timeout?.length).toBe(3);
+    expect(shape(x, calls)).toEqual(expectedShape(1, 2, 7, 2, 3, 'X2'));
+    expect(shape(y, calls)).toEqual(expectedShape(4, 5, 8, 5, 6, 'Y2'));
+    expect(calls).toHaveLength(28);
+    expect(duplicates(calls)).toEqual([]);
+    expect(await deadLetters()).toEqual({ stream: [], events: [] });
+  }, 240_000);
+});
