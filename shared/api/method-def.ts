@@ -1,3 +1,5 @@
+import type { ReplySchema } from '#shared/api/reply.ts';
+import type { Refusal } from '#shared/api/reply-statuses.ts';
 import type { Schema } from '#shared/api/schema.ts';
 
 /** Who may call a method: a session is required, optional (it fills the caller's view) or unused. */
@@ -9,6 +11,14 @@ export interface MethodDef<S extends Schema = Schema> {
   readonly readOnly: boolean;
   readonly session: SessionUse;
   readonly params: S;
+  /** The `data` of a successful reply, declared with the reply schema language. */
+  readonly reply: ReplySchema;
+  /**
+   * Refusals the method's own rules answer. Those its session use and parameters imply (status 0,
+   * 2, 3, a field's malformed-value status, 165) and the transport's (5, 164) are added from the
+   * rest of the definition by `methodStatuses`.
+   */
+  readonly refusals: readonly Refusal[];
   /** Extra grants beyond the table, for the stack's least-privilege roles. */
   readonly needs?: readonly 'logoBucket'[];
 }

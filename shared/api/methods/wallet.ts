@@ -1,5 +1,8 @@
 import { defineMethods } from '#shared/api/method-def.ts';
-import { groupId, walletPwd } from '#shared/api/methods/common.ts';
+import { ADMIN_ONLY, groupId, OWNER_ONLY, WALLET_PAYMENT, walletPwd } from '#shared/api/methods/common.ts';
+import { reply } from '#shared/api/reply.ts';
+import { GROUP_INFO, NEXT_CURSOR, PAYMENT } from '#shared/api/reply-shapes.ts';
+import { CALLER_OUTSIDE, TARGET_OUTSIDE } from '#shared/api/reply-statuses.ts';
 import { field, optional } from '#shared/api/schema.ts';
 
 /** Prices, joining, join requests, paid private chat and the caller's wallet. */
@@ -13,6 +16,8 @@ export const walletMethods = defineMethods({
       price: field.decimal('Exact decimal, no more fractional digits than the coin has.', 'BAD_PRICE'),
       coin_id: field.id('Coin of the price.', 'BAD_COIN_ID'),
     },
+    reply: GROUP_INFO,
+    refusals: [...OWNER_ONLY, 'UNKNOWN_COIN', { name: 'BAD_PRICE', why: 'more decimals than the coin has' }],
   },
   group_set_consensus: {
     summary: 'Holding requirement to join (owner only); 0 clears it.',
@@ -23,18 +28,44 @@ export const walletMethods = defineMethods({
       consensus_coin: field.id('Coin the joiner must hold.', 'BAD_COIN_ID'),
       consensus_value: field.decimal('Amount the joiner must hold.', 'BAD_PRICE'),
     },
+    reply: GROUP_INFO,
+    refusals: [...OWNER_ONLY, 'UNKNOWN_COIN', { name: 'BAD_PRICE', why: 'more decimals than the coin has' }],
   },
   group_join: {
     summary: 'Join: pay the price, meet the consensus, or ask the admins when the group is free.',
     readOnly: false,
     session: 'required',
     params: { group_id: groupId, wallet_pwd: optional(walletPwd) },
+    reply: reply.either(
+      reply.object(
+        { result: reply.literal(['joined']), group_id: reply.id(), payment: PAYMENT },
+        { optional: ['payment'], doc: 'A member now; payment when the group has a price.' },
+      ),
+      reply.object(
+        { result: reply.literal(['pending']), group_id: reply.id(), expire_time: reply.time('When the request lapses.') },
+        { doc: 'A free group: the admins decide.' },
+      ),
+    ),
+    refusals: [
+      'GROUP_NOT_FOUND',
+      'ALREADY_MEMBER',
+      'JOIN_PENDING',
+      { name: 'MISSING_PARAM', why: 'wallet_pwd is missing and the group has a price' },
+      ...WALLET_PAYMENT,
+      'CONSENSUS_NOT_MET',
+      'GROUP_FULL',
+      'THROTTLED',
+    ],
   },
   group_join_requests: {
     summary: 'Pending join requests (admin or owner).',
     readOnly: true,
     session: 'required',
     params: { group_id: groupId },
+    reply: reply.object({
+      requests: reply.list(reply.object({ user_id: reply.id(), request_time: reply.time(), expire_time: reply.time() })),
+    }),
+    refusals: ADMIN_ONLY,
   },
   group_react_join: {
     summary: 'Approve or reject a pending join request (admin or owner).',
@@ -45,6 +76,8 @@ export const walletMethods = defineMethods({
       pre_user: field.id('Applicant.'),
       action: optional(field.int('1 approves (default), 2 rejects.', { min: 1, max: 2, default: 1 })),
     },
+    reply: reply.object({ result: reply.literal(['approved', 'rejected']), user_id: reply.id('The applicant.') }),
+    refusals: [...ADMIN_ONLY, 'NO_JOIN_REQUEST', 'ALREADY_MEMBER', 'GROUP_FULL', 'THROTTLED'],
   },
   group_set_private: {
     summary: 'Price a member pays to private-message members of this group (owner only); 0 = free.',
@@ -55,30 +88,70 @@ export const walletMethods = defineMethods({
       price: field.decimal('Exact decimal price.', 'BAD_PRICE'),
       coin_id: optional(field.id('Coin; defaults to the group’s coin.', 'BAD_COIN_ID')),
     },
+    reply: GROUP_INFO,
+    refusals: [
+      ...OWNER_ONLY,
+      'UNKNOWN_COIN',
+      { name: 'BAD_PRICE', why: 'more decimals than the coin has' },
+      { name: 'BAD_COIN_ID', why: 'no coin_id and the group has no coin' },
+    ],
   },
   group_pay_private: {
     summary: 'Pay the group’s private-chat price once; the owner receives it.',
     readOnly: false,
     session: 'required',
     params: { group_id: groupId, wallet_pwd: walletPwd },
+    reply: reply.object({ result: reply.literal(['paid']), group_id: reply.id(), payment: PAYMENT }),
+    refusals: [
+      'GROUP_NOT_FOUND',
+      CALLER_OUTSIDE,
+      'ADMIN_NEED_NOT_PAY',
+      'PRIVATE_IS_FREE',
+      'PRIVATE_ALREADY_PAID',
+      ...WALLET_PAYMENT,
+      'THROTTLED',
+    ],
   },
   group_can_private: {
     summary: 'Whether the caller may private-message a member of this group, and why.',
     readOnly: true,
     session: 'required',
     params: { group_id: groupId, to_user: field.id('The member to message.') },
+    reply: reply.object({
+      can_private: reply.bool(),
+      private_reason: reply.literal(['owner', 'admin', 'free', 'paid', 'not_paid']),
+    }),
+    refusals: ['GROUP_NOT_FOUND', CALLER_OUTSIDE, TARGET_OUTSIDE('to_user')],
   },
   wallet_balance: {
     summary: 'The caller’s balances.',
     readOnly: true,
     session: 'required',
     params: {},
+    reply: reply.object({
+      user_coins: reply.list(reply.object({ coin_id: reply.id(), coin_name: reply.text(), balance: reply.decimal() })),
+    }),
+    refusals: [],
   },
   wallet_records: {
     summary: 'The caller’s ledger, newest first.',
     readOnly: true,
     session: 'required',
     params: { cursor: optional(field.string('Opaque cursor from next_cursor.', { maxLength: 200 })) },
+    reply: reply.object({
+      records: reply.list(
+        reply.object({
+          coin_id: reply.id(),
+          amount: reply.decimal('+ in, - out.', { signed: true }),
+          kind: reply.literal(['deposit', 'join', 'private', 'withdraw', 'adjust']),
+          counterparty: reply.nullable(reply.id()),
+          group_id: reply.nullable(reply.id()),
+          time: reply.time(),
+        }),
+      ),
+      next_cursor: NEXT_CURSOR,
+    }),
+    refusals: [{ name: 'BAD_PARAM', why: 'cursor is not one this list gave' }],
   },
   wallet_set_pwd: {
     summary: 'Set or change the wallet password.',
@@ -88,5 +161,13 @@ export const walletMethods = defineMethods({
       new_pwd: field.string('New password, 6 to 64 characters.', { maxLength: 64, minLength: 6 }),
       old_pwd: optional(field.string('Current password, when one is set.', { maxLength: 64, minLength: 1 })),
     },
+    reply: reply.empty(),
+    refusals: [
+      { name: 'MISSING_PARAM', why: 'old_pwd is missing and a password is set' },
+      { name: 'BAD_PARAM', why: 'new_pwd is not 6 to 64 characters' },
+      'WALLET_PWD_WRONG',
+      'WALLET_LOCKED',
+      'THROTTLED',
+    ],
   },
 });

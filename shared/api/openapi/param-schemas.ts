@@ -1,0 +1,86 @@
+import type { Field, Schema } from '#shared/api/schema.ts';
+import { STATUS } from '#shared/errors.ts';
+
+type JsonSchema = Record<string, unknown>;
+
+/**
+ * How a parameter travels: in a JSON body numbers may come as numbers or as strings and id lists
+ * as arrays; in a form body or a query string everything is text, id lists comma-separated.
+ */
+export type Carrier = 'json' | 'text';
+
+const ID_PATTERN = '^\\d{1,15}$';
+const ID_LIST_PATTERN = '^\\d{1,15}(,\\d{1,15})*$';
+const INT_PATTERN = '^-?\\d{1,15}$';
+const DECIMAL_PATTERN = '^\\d{1,40}(\\.\\d{1,40})?$';
+const MAX_ID = 999_999_999_999_999;
+
+const idSchema = (carrier: Carrier): JsonSchema =>
+  carrier === 'text'
+    ? { type: 'integer', minimum: 1, maximum: MAX_ID }
+    : {
+        anyOf: [
+          { type: 'integer', minimum: 1, maximum: MAX_ID },
+          { type: 'string', pattern: ID_PATTERN },
+        ],
+      };
+
+function valueSchema(f: Field, carrier: Carrier): JsonSchema {
+  switch (f.type) {
+    case 'id':
+      return idSchema(carrier);
+    case 'ids': {
+      const list = { type: 'string', pattern: ID_LIST_PATTERN, examples: ['7,8,15'] };
+      if (carrier === 'text') return list;
+      const array = { type: 'array', items: idSchema('json'), minItems: 1, maxItems: f.maxItems };
+      return { anyOf: [list, array] };
+    }
+    case 'int': {
+      const range = { type: 'integer', minimum: f.min, maximum: f.max };
+      const withDefault = f.default === undefined ? {} : { default: f.default };
+      if (carrier === 'text') return { ...range, ...withDefault };
+      return { anyOf: [range, { type: 'string', pattern: INT_PATTERN }], ...withDefault };
+    }
+    case 'string':
+      return {
+        type: 'string',
+        maxLength: f.maxLength,
+        ...(f.minLength === undefined ? {} : { minLength: f.minLength }),
+        ...(f.default === undefined ? {} : { default: f.default }),
+      };
+    case 'decimal': {
+      const text = { type: 'string', pattern: DECIMAL_PATTERN, examples: ['0', '2.5'] };
+      return carrier === 'text' ? text : { anyOf: [text, { type: 'number', minimum: 0 }] };
+    }
+  }
+}
+
+/** The limits a reader needs in words, beside the schema's own keywords. */
+function limitsText(f: Field): string {
+  const malformed = STATUS[f.invalid ?? 'BAD_PARAM'].code;
+  const parts: string[] = [];
+  if (f.type === 'ids') parts.push(`At most ${f.maxItems} ids (more: status ${STATUS.TOO_MANY_IDS.code}).`);
+  if (f.type === 'int') parts.push(`From ${f.min} to ${f.max}.`);
+  if (f.type === 'string')
+    parts.push(f.minLength === undefined ? `At most ${f.maxLength} characters.` : `${f.minLength} to ${f.maxLength} characters.`);
+  if (f.type === 'decimal') parts.push('Exact decimal, never negative; no more fractional digits than the coin has.');
+  parts.push(`Malformed: status ${malformed}.`);
+  return parts.join(' ');
+}
+
+export function fieldSchema(f: Field, carrier: Carrier): JsonSchema {
+  return { ...valueSchema(f, carrier), description: `${f.doc} ${limitsText(f)}` };
+}
+
+/** Present in a call unless the schema fills it in: required and without a default. */
+export const isRequired = (f: Field) => f.required && !('default' in f && f.default !== undefined);
+
+export function bodySchema(params: Schema, carrier: Carrier, sessionKey: JsonSchema | undefined): JsonSchema {
+  const properties: Record<string, JsonSchema> = {};
+  for (const [name, f] of Object.entries(params)) properties[name] = fieldSchema(f, carrier);
+  if (sessionKey) properties.session_key = sessionKey;
+  const required = Object.entries(params)
+    .filter(([, f]) => isRequired(f))
+    .map(([name]) => name);
+  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}) };
+}

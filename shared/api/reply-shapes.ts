@@ -1,0 +1,45 @@
+import { reply } from '#shared/api/reply.ts';
+
+/** Reply shapes several methods share (SPEC "Replies"). */
+
+const ROLE = ['owner', 'admin', 'member'] as const;
+
+/** The group object `G`; the caller's own view (`is_join`, `role`, `dnd`) only when there is a caller. */
+export const GROUP = reply.named(
+  'Group',
+  reply.object(
+    {
+      id: reply.id('Group id.'),
+      name: reply.text(),
+      memo: reply.text(),
+      logo: reply.text('Icon URL, empty when none.'),
+      owner_id: reply.id(),
+      admins: reply.list(reply.id(), 'Admin user ids, the owner not included.'),
+      admin_count: reply.int(),
+      member_count: reply.int(),
+      max_members: reply.int(),
+      price: reply.decimal('Price to join; "0" when free.'),
+      coin_id: reply.int('Coin of the price; 0 when none.'),
+      consensus_coin: reply.int('Coin the joiner must hold; 0 when none.'),
+      consensus_value: reply.decimal('Amount of consensus_coin to hold; "0" when none.'),
+      private_price: reply.decimal('Price of private chat; "0" when free.'),
+      private_coin_id: reply.int(),
+      create_time: reply.time(),
+      is_join: reply.flag('Whether the caller is a member.'),
+      role: reply.nullable(reply.literal(ROLE), 'The caller’s role, null when not a member.'),
+      dnd: reply.flag('The caller’s do-not-disturb flag.'),
+    },
+    { optional: ['is_join', 'role', 'dnd'], doc: 'The group object G.' },
+  ),
+);
+
+export const GROUP_INFO = reply.object({ group_info: GROUP });
+
+export const GROUP_LIST = (key: string) => reply.object({ [key]: reply.list(GROUP) });
+
+export const NEXT_CURSOR = reply.nullable(reply.text(), 'Pass as cursor for the next page; null on the last page.');
+
+export const PAYMENT = reply.object(
+  { coin_id: reply.id(), amount: reply.decimal('What was paid.') },
+  { doc: 'The payment made.' },
+);

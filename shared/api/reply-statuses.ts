@@ -1,0 +1,57 @@
+import type { MethodDef } from '#shared/api/method-def.ts';
+import { STATUS, type StatusName } from '#shared/errors.ts';
+
+/**
+ * A refusal a method's own rules can answer: a status by name, at its usual HTTP status or, where
+ * the code answers it with another one, at that one.
+ */
+export type Refusal = StatusName | { readonly name: StatusName; readonly http?: number; readonly why?: string };
+
+/** A caller outside the group: status 58 answered as a permission refusal (see `callerNotMember`). */
+export const CALLER_OUTSIDE: Refusal = { name: 'NOT_MEMBER', http: 403, why: 'the caller is not in the group' };
+
+/** Status 58 for the user a parameter names. */
+export const TARGET_OUTSIDE = (param: string): Refusal => ({ name: 'NOT_MEMBER', why: `${param} is not in the group` });
+
+export interface DocumentedStatus {
+  readonly name: StatusName;
+  readonly code: number;
+  readonly http: number;
+  /** Why the method answers it. */
+  readonly why: string;
+}
+
+const entry = (refusal: Refusal, why?: string): DocumentedStatus => {
+  const { name, http, why: own } = typeof refusal === 'string' ? { name: refusal, http: undefined, why: undefined } : refusal;
+  return { name, code: STATUS[name].code, http: http ?? STATUS[name].http, why: why ?? own ?? STATUS[name].msg };
+};
+
+/**
+ * Every status a method can answer besides success: those the transport and the parameter schema
+ * imply, then the method's own refusals. One list per (status, HTTP status) pair, by code.
+ */
+export function methodStatuses(def: MethodDef): DocumentedStatus[] {
+  const all: DocumentedStatus[] = [
+    entry('MALFORMED_BODY', 'the body is not a JSON object or a form'),
+    entry({ name: 'MALFORMED_BODY', http: 413 }, 'the body is larger than the gateway takes'),
+    entry('INTERNAL', 'an unexpected failure, never with a trace'),
+  ];
+  if (def.session === 'required') all.push(entry('NOT_LOGGED_IN', 'no session_key'));
+  if (def.session !== 'none') all.push(entry('BAD_SESSION', 'session_key unknown, expired or too long'));
+  const fields = Object.entries(def.params);
+  if (fields.some(([, f]) => f.required && !('default' in f && f.default !== undefined))) {
+    all.push(entry('MISSING_PARAM', 'a required parameter is missing'));
+  }
+  for (const [name, f] of fields) {
+    all.push(entry(f.invalid ?? 'BAD_PARAM', `${name} is malformed or out of range`));
+    if (f.type === 'ids') all.push(entry('TOO_MANY_IDS', `${name} lists more than ${f.maxItems} ids`));
+  }
+  for (const refusal of def.refusals) all.push(entry(refusal));
+  const byPair = new Map<string, DocumentedStatus>();
+  for (const status of all) {
+    const key = `${status.code}/${status.http}`;
+    const seen = byPair.get(key);
+    byPair.set(key, seen ? { ...seen, why: seen.why.includes(status.why) ? seen.why : `${seen.why}; ${status.why}` } : status);
+  }
+  return [...byPair.values()].sort((a, b) => a.code - b.code || a.http - b.http);
+}
