@@ -29,7 +29,7 @@ afterEach(async () => {
  * A RongCloud that records what it accepted and runs `fault` before and after each call: the
  * fault may throw (RongCloud refused) or never return (the process died there).
  */
-function fakeRongCloud(fault: (call: string, phase: 'before' | 'after') => Promise<never> | undefined) {
+function fakeRongCloud(fault: (call: string, phase: 'before' | 'after') => unknown) {
   const accepted: string[] = [];
   const calls = async (call: string) => {
     await fault(call, 'before');
@@ -60,7 +60,7 @@ async function writeRenames(db: Db, groups: number[]) {
 const never = () => new Promise<never>(() => {});
 
 /** The fault decides per call; `die` ends the current invocation as a crash would, leaving its work unfinished. */
-type Fault = (call: string, phase: 'before' | 'after', die: () => Promise<never>) => Promise<never> | undefined;
+type Fault = (call: string, phase: 'before' | 'after', die: () => Promise<never>) => unknown;
 
 /** Writes the events first, so the poller finds them all in the stream and batches them as Lambda would. */
 async function setUp(gids: number[], fault: Fault) {
