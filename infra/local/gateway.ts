@@ -4,6 +4,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { handlerEntry, isMethodName, METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
 import { AppError } from '#shared/errors.ts';
 import { errorReply } from '#shared/http/envelope.ts';
+import { DOCS_PATH, OPENAPI_PATH, serveDocs } from './docs.ts';
 import { loadHandler } from './handler-modules.ts';
 import { httpApiEvent } from './http-api-event.ts';
 import { writeResult } from './http-api-result.ts';
@@ -14,11 +15,11 @@ import { fromRoot } from './project-root.ts';
 
 /**
  * The local API Gateway: `POST /im/<method>` for every registry entry and `GET /im/<method>` for the
- * read-only ones, each turned into a payload v2 event for the method's own handler module, plus the
- * local-only services mounted under `/_local`. Refusals outside a handler use the app's envelope:
- * an unknown method is 404 status 163, a known method asked with the wrong verb 405 status 163
- * (with `Allow`), a body over the limit 413 status 164, and any failure of the gateway itself 500
- * status 5, never a stack.
+ * read-only ones, each turned into a payload v2 event for the method's own handler module, the API's
+ * documentation at `/docs` and `/openapi.json`, plus the local-only services mounted under `/_local`.
+ * Refusals outside a handler use the app's envelope: an unknown method is 404 status 163, a known
+ * method asked with the wrong verb 405 status 163 (with `Allow`), a body over the limit 413 status
+ * 164, and any failure of the gateway itself 500 status 5, never a stack.
  */
 export interface GatewayOptions {
   readonly region: string;
@@ -79,6 +80,7 @@ function index(res: ServerResponse): void {
       session: METHODS[name].session,
       summary: METHODS[name].summary,
     })),
+    docs: { page: DOCS_PATH, openapi: OPENAPI_PATH },
     local: ['/health', '/_local/rongcloud', '/_local/logos/<file>', '/_local/dlq'],
   });
 }
@@ -129,6 +131,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
     if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) return index(res);
     if (path === '/health') return sendJson(res, 200, { ok: true });
+    if (await serveDocs(req, res, path)) return;
     const mount = mounts.find((m) => path === m.prefix || path.startsWith(`${m.prefix}/`));
     if (mount && (await mount.handle(req, res, path.slice(mount.prefix.length)))) return;
     req.resume();

@@ -42,6 +42,19 @@ function encodeForm(params: Params): string {
   return form.toString();
 }
 
+/** A reply exactly as a test received it, kept so its shape can be checked against the API document. */
+export interface SeenReply {
+  readonly method: string;
+  readonly verb: string;
+  readonly http: number;
+  readonly body: unknown;
+}
+
+const seen: SeenReply[] = [];
+
+/** Every reply an `apiClient` of this test file has received, oldest first. */
+export const seenReplies = (): readonly SeenReply[] => seen;
+
 export type Call = <T = ReplyData>(method: string, params?: Params, options?: CallOptions) => Promise<Reply<T>>;
 
 /** A client for `POST|GET <url>/im/<method>` that reads the envelope back. */
@@ -73,6 +86,7 @@ export function apiClient(baseUrl: string): Call {
     } catch {
       throw new Error(`${verb} /im/${method} answered HTTP ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
     }
+    seen.push({ method, verb, http: res.status, body });
     return { http: res.status, headers: res.headers, body };
   };
 }

@@ -1,0 +1,87 @@
+import { readFile } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { openApiDocument } from '#shared/api/openapi/document.ts';
+
+/**
+ * The API's documentation on the local runtime: the OpenAPI document at `/openapi.json` and a
+ * Swagger UI page reading it at `/docs`. Every asset comes from the installed swagger-ui-dist
+ * package, so the page works without the internet; Swagger UI's online spec validator is off
+ * for the same reason.
+ */
+export const OPENAPI_PATH = '/openapi.json';
+export const DOCS_PATH = '/docs';
+
+const UI_DIR = path.dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+
+/** The only files served from the package: what the page loads, nothing else of node_modules. */
+const UI_FILES: Readonly<Record<string, string>> = {
+  'swagger-ui.css': 'text/css; charset=utf-8',
+  'swagger-ui-bundle.js': 'text/javascript; charset=utf-8',
+  'favicon-32x32.png': 'image/png',
+};
+
+const INIT_SCRIPT = `window.addEventListener('load', () => {
+  window.ui = SwaggerUIBundle({
+    url: '${OPENAPI_PATH}',
+    dom_id: '#swagger-ui',
+    deepLinking: true,
+    docExpansion: 'list',
+    defaultModelsExpandDepth: 0,
+    validatorUrl: null,
+    presets: [SwaggerUIBundle.presets.apis],
+    layout: 'BaseLayout',
+  });
+});
+`;
+
+const PAGE = `<!doctype html>
+<html lang="en">
+  <head>
+    <meta charset="utf-8">
+    <title>IM group service API</title>
+    <link rel="stylesheet" href="${DOCS_PATH}/swagger-ui.css">
+    <link rel="icon" type="image/png" href="${DOCS_PATH}/favicon-32x32.png">
+  </head>
+  <body>
+    <div id="swagger-ui"></div>
+    <script src="${DOCS_PATH}/swagger-ui-bundle.js"></script>
+    <script src="${DOCS_PATH}/init.js"></script>
+  </body>
+</html>
+`;
+
+let documentText: string | undefined;
+const openApiText = () => {
+  documentText ??= JSON.stringify(openApiDocument());
+  return documentText;
+};
+
+function send(req: IncomingMessage, res: ServerResponse, type: string, body: string | Buffer): void {
+  res.writeHead(200, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-cache' });
+  res.end(req.method === 'HEAD' ? undefined : body);
+}
+
+/** Answers the documentation paths; false for any other path, which the gateway routes on. */
+export async function serveDocs(req: IncomingMessage, res: ServerResponse, urlPath: string): Promise<boolean> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+  if (urlPath === OPENAPI_PATH) {
+    send(req, res, 'application/json; charset=utf-8', openApiText());
+    return true;
+  }
+  if (urlPath === DOCS_PATH || urlPath === `${DOCS_PATH}/`) {
+    send(req, res, 'text/html; charset=utf-8', PAGE);
+    return true;
+  }
+  if (!urlPath.startsWith(`${DOCS_PATH}/`)) return false;
+  const file = urlPath.slice(DOCS_PATH.length + 1);
+  if (file === 'init.js') {
+    send(req, res, 'text/javascript; charset=utf-8', INIT_SCRIPT);
+    return true;
+  }
+  const type = Object.hasOwn(UI_FILES, file) ? UI_FILES[file] : undefined;
+  if (type === undefined) return false;
+  send(req, res, type, await readFile(path.join(UI_DIR, file)));
+  return true;
+}

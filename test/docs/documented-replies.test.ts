@@ -1,0 +1,180 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { methodNames } from '#shared/api/registry.ts';
+import {
+  type CallOptions,
+  type Params,
+  type Reply,
+  seenReplies,
+  startTestRuntime,
+  type TestRuntime,
+} from '../support/local-runtime.ts';
+import { replyChecker } from './documented-replies.ts';
+
+/**
+ * Every method over HTTP, in success and in refusal, through each way parameters travel; then
+ * every reply this file received is checked against the OpenAPI document: its HTTP status is one
+ * the operation documents, and its body matches that response's schema.
+ */
+
+let runtime: TestRuntime;
+const session = (userId: number) => `demo-session-${userId}`;
+const PWD = '123456';
+const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('rest of a png')]);
+
+async function expectCall(http: number, method: string, params: Params, options: CallOptions = {}): Promise<Reply> {
+  const reply = await runtime.call(method, params, options);
+  expect(reply.http, `${method}: ${JSON.stringify(reply.body)}`).toBe(http);
+  return reply;
+}
+
+const as = (user: number, options: CallOptions = {}): CallOptions => ({ session: session(user), ...options });
+
+beforeAll(async () => {
+  runtime = await startTestRuntime();
+});
+afterAll(async () => {
+  await runtime?.stop();
+});
+
+let free: number;
+let paid: number;
+let gated: number;
+
+describe('a tour of every method', () => {
+  it('creates and reads a free group', async () => {
+    const created = await expectCall(200, 'group_create', { user_list: [2, 3, 4], group_name: 'Docs tour', memo: 'm' }, as(1));
+    free = created.body.data.group_id;
+    await expectCall(200, 'group_info', { group_id: free }, as(1, { as: 'query' }));
+    const first = await expectCall(200, 'group_user_list', { group_id: free, limit: 2 }, { as: 'query' });
+    expect(first.body.data.next_cursor).toEqual(expect.any(String));
+    await expectCall(200, 'group_user_list', { group_id: free, cursor: first.body.data.next_cursor }, { as: 'form' });
+    await expectCall(200, 'user_groups', {}, as(2, { as: 'form' }));
+  });
+
+  it('changes the group’s settings, logo and admins', async () => {
+    await expectCall(200, 'group_set_memo', { group_id: free, memo: 'every method' }, as(1, { as: 'form' }));
+    await expectCall(200, 'group_set_name', { group_id: free, group_name: 'Docs tour 2' }, as(1));
+    const logo = await expectCall(200, 'group_update_logo', { group_id: free, logo: PNG.toString('base64') }, as(1));
+    expect(logo.body.data.logo).toMatch(/\.png$/);
+    await expectCall(400, 'group_update_logo', { group_id: free, logo: 'not base64 at all!' }, as(1));
+    await expectCall(400, 'group_update_logo', { group_id: free, logo: Buffer.from('plain text').toString('base64') }, as(1));
+    await expectCall(200, 'group_set_admin', { group_id: free, pre_admin: '2' }, as(1, { as: 'form' }));
+    await expectCall(409, 'group_set_admin', { group_id: free, pre_admin: [2] }, as(1));
+    await expectCall(200, 'group_delete_admin', { group_id: free, pre_admin: [2] }, as(1));
+    await expectCall(200, 'group_set_admin', { group_id: free, pre_admin: [2] }, as(1));
+    await expectCall(403, 'group_set_admin', { group_id: free, pre_admin: [3] }, as(2));
+  });
+
+  it('invites, removes and mutes members', async () => {
+    const invited = await expectCall(200, 'group_invite_user', { group_id: free, pre_invite: '5,999999' }, as(2, { as: 'form' }));
+    expect(invited.body.data.results).toEqual({ 5: 'added', 999999: 'not_found' });
+    await expectCall(200, 'group_delete_user', { group_id: free, pre_del: 5 }, as(2));
+    await expectCall(403, 'group_delete_user', { group_id: free, pre_del: 4 }, as(3));
+    await expectCall(200, 'group_set_dnd', { group_id: free, dnd: 1 }, as(3));
+    await expectCall(403, 'group_set_dnd', { group_id: free, dnd: 1 }, as(9));
+  });
+
+  it('asks to join a free group and has the request decided', async () => {
+    const asked = await expectCall(200, 'group_join', { group_id: free }, as(6));
+    expect(asked.body.data.result).toBe('pending');
+    await expectCall(409, 'group_join', { group_id: free }, as(6));
+    const pending = await expectCall(200, 'group_join_requests', { group_id: free }, as(2, { as: 'query' }));
+    expect(pending.body.data.requests).toHaveLength(1);
+    await expectCall(200, 'group_react_join', { group_id: free, pre_user: 6 }, as(2));
+    await expectCall(409, 'group_react_join', { group_id: free, pre_user: 6 }, as(2));
+    await expectCall(404, 'group_react_join', { group_id: free, pre_user: 9 }, as(2));
+    await expectCall(200, 'group_quit', { group_id: free }, as(6));
+    await expectCall(409, 'group_quit', { group_id: free }, as(1));
+  });
+
+  it('prices private chat and pays for it', async () => {
+    await expectCall(200, 'group_set_private', { group_id: free, price: '1', coin_id: 1 }, as(1));
+    const before = await expectCall(200, 'group_can_private', { group_id: free, to_user: 3 }, as(4, { as: 'query' }));
+    expect(before.body.data).toEqual({ can_private: false, private_reason: 'not_paid' });
+    const paidChat = await expectCall(200, 'group_pay_private', { group_id: free, wallet_pwd: PWD }, as(4));
+    expect(paidChat.body.data.payment).toEqual({ coin_id: 1, amount: '1' });
+    await expectCall(409, 'group_pay_private', { group_id: free, wallet_pwd: PWD }, as(4));
+    await expectCall(409, 'group_pay_private', { group_id: free, wallet_pwd: PWD }, as(2));
+    await expectCall(404, 'group_can_private', { group_id: free, to_user: 15 }, as(4));
+    await expectCall(403, 'group_can_private', { group_id: free, to_user: 3 }, as(15));
+  });
+
+  it('joins a paid group with the wallet password', async () => {
+    paid = (await expectCall(200, 'group_create', { user_list: [2] }, as(1))).body.data.group_id;
+    await expectCall(200, 'group_set_price', { group_id: paid, price: '2.5', coin_id: 1 }, as(1, { as: 'form' }));
+    await expectCall(403, 'group_set_price', { group_id: paid, price: '3', coin_id: 1 }, as(2));
+    await expectCall(400, 'group_set_price', { group_id: paid, price: '0.1234567', coin_id: 1 }, as(1));
+    await expectCall(400, 'group_join', { group_id: paid }, as(7));
+    await expectCall(422, 'group_join', { group_id: paid, wallet_pwd: '000000' }, as(7));
+    const joined = await expectCall(200, 'group_join', { group_id: paid, wallet_pwd: PWD }, as(7));
+    expect(joined.body.data).toEqual({ result: 'joined', group_id: paid, payment: { coin_id: 1, amount: '2.5' } });
+    await expectCall(409, 'group_join', { group_id: paid, wallet_pwd: PWD }, as(7));
+    await expectCall(422, 'group_join', { group_id: paid, wallet_pwd: PWD }, as(15));
+  });
+
+  it('joins a group gated by a holding', async () => {
+    gated = (await expectCall(200, 'group_create', { user_list: [2] }, as(1))).body.data.group_id;
+    await expectCall(200, 'group_set_consensus', { group_id: gated, consensus_coin: 2, consensus_value: '5' }, as(1));
+    await expectCall(404, 'group_set_consensus', { group_id: gated, consensus_coin: 99, consensus_value: '5' }, as(1));
+    const joined = await expectCall(200, 'group_join', { group_id: gated }, as(8));
+    expect(joined.body.data).toEqual({ result: 'joined', group_id: gated });
+    await expectCall(422, 'group_join', { group_id: gated }, as(16));
+  });
+
+  it('lists hot groups and finds groups by name', async () => {
+    await expectCall(200, 'hot_groups', {}, { as: 'query' });
+    await expectCall(200, 'hot_groups', {}, as(1));
+    const found = await expectCall(200, 'group_search', { search_words: 'docs' }, as(1, { as: 'query' }));
+    expect(found.body.data.count).toBeGreaterThanOrEqual(1);
+    await expectCall(400, 'group_search', { search_words: ' ' }, as(1));
+  });
+
+  it('reads the wallet and changes its password', async () => {
+    await expectCall(200, 'wallet_balance', {}, as(7, { as: 'query' }));
+    const records = await expectCall(200, 'wallet_records', {}, as(7));
+    expect(records.body.data.records.map((r: { amount: string }) => r.amount)).toContain('-2.5');
+    await expectCall(200, 'wallet_records', {}, as(1, { as: 'form' }));
+    await expectCall(400, 'wallet_records', { cursor: 'not-a-cursor' }, as(1));
+    await expectCall(422, 'wallet_set_pwd', { new_pwd: 'abcdef12', old_pwd: '654321' }, as(12));
+    await expectCall(200, 'wallet_set_pwd', { new_pwd: 'abcdef12', old_pwd: PWD }, as(12));
+    await expectCall(400, 'wallet_set_pwd', { new_pwd: 'abcdef12' }, as(12));
+  });
+
+  it('hands the group over and dismisses it', async () => {
+    await expectCall(200, 'group_transfer_owner', { group_id: free, pre_owner: 2 }, as(1));
+    await expectCall(404, 'group_transfer_owner', { group_id: free, pre_owner: 15 }, as(2));
+    await expectCall(200, 'group_dismiss', { group_id: free }, as(2));
+    await expectCall(404, 'group_info', { group_id: free }, as(1));
+  });
+
+  it('refuses calls the transport or the parameters rule out', async () => {
+    await expectCall(401, 'group_info', { group_id: paid });
+    await expectCall(401, 'group_info', { group_id: paid }, { session: 'no-such-session' });
+    await expectCall(400, 'group_info', {}, as(1));
+    await expectCall(400, 'group_info', { group_id: 'seven' }, as(1));
+    await expectCall(400, 'group_create', { user_list: 'x' }, as(1));
+    await expectCall(400, 'group_create', { user_list: [2], group_name: 'n'.repeat(256) }, as(1));
+    await expectCall(
+      400,
+      'group_invite_user',
+      { group_id: paid, pre_invite: Array.from({ length: 99 }, (_, i) => i + 1) },
+      as(1),
+    );
+    await expectCall(400, 'group_set_memo', {}, as(1, { raw: { body: '{"group_id": ' } }));
+  });
+});
+
+describe('the replies, against the OpenAPI document', () => {
+  it('match their documented shapes, at documented HTTP statuses with documented status codes', () => {
+    const check = replyChecker();
+    const replies = seenReplies();
+    expect(replies.length).toBeGreaterThan(methodNames.length * 2);
+    const problems = replies.map(check).filter((problem) => problem !== undefined);
+    expect(problems).toEqual([]);
+  });
+
+  it('include a success of every method in the registry', () => {
+    const succeeded = new Set(seenReplies().flatMap((reply) => (reply.http === 200 ? [reply.method] : [])));
+    expect(methodNames.filter((name) => !succeeded.has(name))).toEqual([]);
+  });
+});
