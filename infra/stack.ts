@@ -1,17 +1,20 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
-import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { Distribution, ViewerProtocolPolicy } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
-import { AttributeType, BillingMode, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, BillingMode, type CfnTable, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
-import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws-cdk-lib/aws-s3';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ImFunction } from '#infra/constructs/im-function.ts';
 import { FANOUT_FILTER_PATTERN } from '#infra/local/stream-filter.ts';
+import { Monitoring } from '#infra/monitoring.ts';
 import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames } from '#shared/api/registry.ts';
 import { type IndexDefinition, TABLE } from '#shared/db/table.ts';
 
@@ -34,6 +37,8 @@ export class ImGroupStack extends Stack {
   /** Each method's own function, so tests and later additions (alarms, nag rules) can find them. */
   readonly methodFunctions = new Map<MethodName, ImFunction>();
   readonly fanoutFunction: ImFunction;
+  readonly fanoutDlq: Queue;
+  readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: ImGroupStackProps = {}) {
     super(scope, id, props);
@@ -71,20 +76,58 @@ export class ImGroupStack extends Stack {
       });
       if (def.readOnly) this.table.grantReadData(fn);
       else this.table.grantReadWriteData(fn);
-      if (needsLogos) logos.bucket.grantPut(fn);
+      if (needsLogos) this.grantLogoWrites(fn, logos.bucket);
+      this.acknowledgeIndexGrant(fn);
       this.methodFunctions.set(name, fn);
 
-      this.api.addRoutes({
+      const routes = this.api.addRoutes({
         path: `/im/${name}`,
         methods: def.readOnly ? [HttpMethod.POST, HttpMethod.GET] : [HttpMethod.POST],
         integration: new HttpLambdaIntegration(`Integration_${name}`, fn),
       });
+      for (const route of routes) {
+        Validations.of(route).acknowledge({
+          id: 'AwsSolutions-APIG4',
+          reason:
+            'The API is called by the app with the session_key of the spec, not with IAM, Cognito or JWT; every ' +
+            'method resolves the key against the table before it reads or writes anything of the caller.',
+        });
+      }
     }
 
-    this.fanoutFunction = this.fanout(props);
+    ({ fn: this.fanoutFunction, dlq: this.fanoutDlq } = this.fanout(props));
+    this.acknowledgeIndexGrant(this.fanoutFunction);
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      api: this.api,
+      functions: new Map([...this.methodFunctions, ['fanout', this.fanoutFunction]]),
+      fanout: this.fanoutFunction,
+      fanoutDlq: this.fanoutDlq,
+    });
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL of the im/* API' });
     new CfnOutput(this, 'TableName', { value: this.table.tableName });
+    new CfnOutput(this, 'AlarmTopicArn', {
+      value: this.monitoring.topic.topicArn,
+      description: 'Subscribe here to receive the service alarms',
+    });
+  }
+
+  /** The table grants name `<table>/index/*`: the wildcard spans this table's own indexes only. */
+  private acknowledgeIndexGrant(fn: ImFunction) {
+    Validations.of(fn.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(this.table.node.defaultChild as CfnTable)}.Arn>/index/*]`,
+      reason: 'Queries use the global secondary indexes of the service table; the wildcard covers no other table.',
+    });
+  }
+
+  /** Only object writes under the bucket, not the multipart and ACL extras `grantPut` adds. */
+  private grantLogoWrites(fn: ImFunction, bucket: Bucket) {
+    fn.addToRolePolicy(new PolicyStatement({ actions: ['s3:PutObject'], resources: [bucket.arnForObjects('*')] }));
+    Validations.of(fn.role!).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${this.getLogicalId(bucket.node.defaultChild as CfnBucket)}.Arn>/*]`,
+      reason: 'Logo keys are content hashes chosen at upload, so the function writes any key of this one bucket.',
+    });
   }
 
   /** The HTTP API with its `$default` stage made here, so the stage's throttle is ours to set. */
@@ -99,11 +142,31 @@ export class ImGroupStack extends Stack {
         maxAge: Duration.days(1),
       },
     });
+    const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
+      retention: RetentionDays.ONE_MONTH,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
     const stage = new HttpStage(this, 'DefaultStage', {
       httpApi: api,
       stageName: '$default',
       autoDeploy: true,
       throttle: { burstLimit: 200, rateLimit: 100 },
+      // One line per request without parameters or bodies, which carry session keys and passwords.
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            ip: '$context.identity.sourceIp',
+            time: '$context.requestTime',
+            method: '$context.httpMethod',
+            path: '$context.path',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
     });
     return { api, stage };
   }
@@ -123,6 +186,23 @@ export class ImGroupStack extends Stack {
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
       },
     });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'Objects are written only by the logo function (its requests are in its logs) and read only through ' +
+        'CloudFront; a second bucket of access logs would record nothing that matters for public images.',
+    });
+    const cdnReasons = {
+      'AwsSolutions-CFR1': 'Group logos are public images shown to app users in every country.',
+      'AwsSolutions-CFR2':
+        'The CDN serves static, public, content-addressed images read-only; there is nothing for a WAF to guard.',
+      'AwsSolutions-CFR3':
+        'Standard logs need a separate bucket with ACLs enabled; for public, content-addressed images they would ' +
+        'record nothing worth that bucket.',
+      'AwsSolutions-CFR4':
+        'The distribution uses the default cloudfront.net certificate, which does not allow choosing the minimum TLS version.',
+    };
+    for (const [id, reason] of Object.entries(cdnReasons)) Validations.of(distribution).acknowledge({ id, reason });
     new CfnOutput(this, 'LogoBaseUrl', { value: `https://${distribution.distributionDomainName}` });
     return { bucket, baseUrl: `https://${distribution.distributionDomainName}` };
   }
@@ -132,7 +212,7 @@ export class ImGroupStack extends Stack {
    * bounded retries and record age so one poison record cannot block a shard, and a dead-letter
    * queue so nothing that gives up is lost.
    */
-  private fanout(props: ImGroupStackProps): ImFunction {
+  private fanout(props: ImGroupStackProps): { fn: ImFunction; dlq: Queue } {
     const rongcloudParameter = props.rongcloudParameterName ?? DEFAULT_RONGCLOUD_PARAMETER;
     const hosts = props.rongcloudApiHosts ?? DEFAULT_RONGCLOUD_API_HOSTS;
 
@@ -143,6 +223,10 @@ export class ImGroupStack extends Stack {
       retentionPeriod: Duration.days(14),
       enforceSSL: true,
       encryption: QueueEncryption.SQS_MANAGED,
+    });
+    Validations.of(dlq).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is itself the dead-letter queue of the fan-out; its depth has an alarm.',
     });
     const fn = new ImFunction(this, 'Fanout', {
       entry: FANOUT_ENTRY,
@@ -183,6 +267,6 @@ export class ImGroupStack extends Stack {
       }),
     );
     new CfnOutput(this, 'FanoutDlqUrl', { value: dlq.queueUrl });
-    return fn;
+    return { fn, dlq };
   }
 }

@@ -1,18 +1,15 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { App, type CfnElement, Stack } from 'aws-cdk-lib';
-import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { type App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ImFunction, PROJECT_ROOT } from '#infra/constructs/im-function.ts';
 import { FANOUT_FILTER_PATTERN } from '#infra/local/stream-filter.ts';
-import { DEFAULT_RONGCLOUD_API_HOSTS, DEFAULT_RONGCLOUD_PARAMETER, ImGroupStack } from '#infra/stack.ts';
+import { DEFAULT_RONGCLOUD_API_HOSTS, DEFAULT_RONGCLOUD_PARAMETER, type ImGroupStack } from '#infra/stack.ts';
 import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames } from '#shared/api/registry.ts';
 import { createTableInput, type IndexDefinition, TABLE } from '#shared/db/table.ts';
-
-/** The same feature flags and settings `cdk synth` uses, so the template under test is the deployed one. */
-const cdkContext = (JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'cdk.json'), 'utf8')) as { context: Record<string, unknown> })
-  .context;
+import { SYNTH_TIMEOUT_MS, synthStack } from '../support/synth.ts';
 
 interface Statement {
   Effect: string;
@@ -56,13 +53,10 @@ function functionProps(construct: IConstruct) {
 }
 
 beforeAll(() => {
-  const started = performance.now();
-  app = new App({ context: cdkContext });
-  stack = new ImGroupStack(app, 'ImGroupStack');
-  template = Template.fromStack(stack);
-  const seconds = ((performance.now() - started) / 1000).toFixed(1);
-  console.log(`synth with bundling of ${methodNames.length + 1} functions took ${seconds} s`);
-}, 300_000);
+  const synthesized = synthStack();
+  ({ app, stack, template } = synthesized);
+  console.log(`synth with bundling of ${methodNames.length + 1} functions took ${synthesized.seconds.toFixed(1)} s`);
+}, SYNTH_TIMEOUT_MS);
 
 describe('the method registry and the handlers on disk', () => {
   it('has a handler file for every registry entry and for the fan-out', () => {
@@ -97,7 +91,8 @@ describe('functions', () => {
   });
 
   it('keeps every log group for one month', () => {
-    template.resourceCountIs('AWS::Logs::LogGroup', methodNames.length + 1);
+    // One per function and the API's access logs.
+    template.resourceCountIs('AWS::Logs::LogGroup', methodNames.length + 2);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
@@ -329,12 +324,10 @@ describe('the stream fan-out', () => {
 
   it('takes the parameter name and API hosts from the stack settings', () => {
     // Bundling is skipped here: only the settings differ from the stack synthesized above.
-    const other = new App({ context: { ...cdkContext, 'aws:cdk:bundling-stacks': [] } });
-    const custom = new ImGroupStack(other, 'Custom', {
-      rongcloudParameterName: '/other/rongcloud',
-      rongcloudApiHosts: ['rc.example.com'],
+    const { template: customTemplate } = synthStack({
+      bundling: false,
+      stackProps: { rongcloudParameterName: '/other/rongcloud', rongcloudApiHosts: ['rc.example.com'] },
     });
-    const customTemplate = Template.fromStack(custom);
     customTemplate.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({ RONGCLOUD_PARAMETER: '/other/rongcloud', RONGCLOUD_API_HOSTS: 'rc.example.com' }),
@@ -350,5 +343,92 @@ describe('the stream fan-out', () => {
         ]),
       },
     });
+  });
+});
+
+describe('alarms', () => {
+  const topicId = () => logicalId(stack.monitoring.topic);
+
+  function alarmsOn(metricName: string, namespace: string) {
+    return Object.values(template.findResources('AWS::CloudWatch::Alarm')).filter(
+      (alarm) => alarm.Properties.MetricName === metricName && alarm.Properties.Namespace === namespace,
+    );
+  }
+
+  it('send to one topic, encrypted with a rotated key CloudWatch may use, given as an output', () => {
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    const key = template.findResources('AWS::KMS::Key');
+    const [keyId] = Object.keys(key);
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: { 'Fn::GetAtt': [keyId, 'Arn'] } });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      EnableKeyRotation: true,
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: Match.arrayWith(['kms:Decrypt', 'kms:GenerateDataKey*']),
+          }),
+        ]),
+      },
+    });
+    template.hasOutput('AlarmTopicArn', { Value: { Ref: topicId() } });
+    for (const alarm of Object.values(template.findResources('AWS::CloudWatch::Alarm'))) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topicId() }]);
+      expect(alarm.Properties.OKActions).toEqual([{ Ref: topicId() }]);
+      expect(alarm.Properties.TreatMissingData).toBe('notBreaching');
+    }
+  });
+
+  it('watch the API for 5xx replies', () => {
+    const [alarm, ...more] = alarmsOn('5xx', 'AWS/ApiGateway');
+    expect(more).toEqual([]);
+    expect(alarm?.Properties).toMatchObject({
+      Dimensions: [{ Name: 'ApiId', Value: { Ref: logicalId(stack.api) } }],
+      Statistic: 'Sum',
+      Period: 300,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('watch every function for errors and throttles', () => {
+    const functions = [...stack.methodFunctions.values(), stack.fanoutFunction].map((fn) => logicalId(fn)).sort();
+    for (const metric of ['Errors', 'Throttles']) {
+      const alarms = alarmsOn(metric, 'AWS/Lambda');
+      const watched = alarms.map((a) => a.Properties.Dimensions[0].Value.Ref as string).sort();
+      expect(watched, metric).toEqual(functions);
+      for (const alarm of alarms) expect(alarm.Properties).toMatchObject({ Threshold: 1, Statistic: 'Sum' });
+    }
+  });
+
+  it('watch the fan-out dead-letter queue for any message', () => {
+    const [alarm, ...more] = alarmsOn('ApproximateNumberOfMessagesVisible', 'AWS/SQS');
+    expect(more).toEqual([]);
+    expect(alarm?.Properties).toMatchObject({
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId(stack.fanoutDlq), 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Statistic: 'Maximum',
+    });
+  });
+
+  it('watch the fan-out falling behind the stream', () => {
+    const [alarm, ...more] = alarmsOn('IteratorAge', 'AWS/Lambda');
+    expect(more).toEqual([]);
+    expect(alarm?.Properties).toMatchObject({
+      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack.fanoutFunction) } }],
+      Statistic: 'Maximum',
+      Threshold: 300_000,
+    });
+  });
+});
+
+describe('the API stage', () => {
+  it('writes access logs without parameters to a log group of its own', () => {
+    const stage = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'))[0];
+    const settings = stage?.Properties.AccessLogSettings;
+    expect(settings.DestinationArn['Fn::GetAtt'][1]).toBe('Arn');
+    const format = JSON.parse(settings.Format) as Record<string, string>;
+    expect(format.requestId).toBe('$context.requestId');
+    expect(Object.values(format).join(' ')).not.toMatch(/querystring|body|header/i);
   });
 });

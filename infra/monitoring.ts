@@ -1,0 +1,94 @@
+import { Duration } from 'aws-cdk-lib';
+import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+export interface MonitoringProps {
+  readonly api: IHttpApi;
+  /** Every Lambda of the service, by a short name used in the alarm's own name. */
+  readonly functions: ReadonlyMap<string, IFunction>;
+  /** The stream consumer, whose lag is watched as well as its errors. */
+  readonly fanout: IFunction;
+  readonly fanoutDlq: IQueue;
+}
+
+/** How far the fan-out may fall behind the table before someone is told; its records give up at 6 h. */
+export const ITERATOR_AGE_LIMIT = Duration.minutes(5);
+/** Internal errors in five minutes that page: a single one is logged with its stack, a few are a trend. */
+export const API_5XX_LIMIT = 5;
+
+/**
+ * The service's alarms, all sending to one encrypted topic: the API answering 5xx, any function
+ * failing or being throttled, anything reaching the fan-out's dead-letter queue, and the fan-out
+ * falling behind the stream.
+ */
+export class Monitoring extends Construct {
+  readonly topic: Topic;
+  readonly alarms: Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+
+    // A key of our own: CloudWatch cannot publish to a topic under the AWS-managed aws/sns key,
+    // whose policy cannot be changed to let it.
+    const key = new Key(this, 'AlarmTopicKey', {
+      description: 'Encrypts the IM group service alarm topic',
+      enableKeyRotation: true,
+    });
+    key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new Topic(this, 'AlarmTopic', { displayName: 'IM group service alarms', masterKey: key, enforceSSL: true });
+
+    this.alarm('Api5xx', props.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), {
+      threshold: API_5XX_LIMIT,
+      description: `The HTTP API answered ${API_5XX_LIMIT} or more 5xx replies in five minutes.`,
+    });
+
+    for (const [name, fn] of props.functions) {
+      this.alarm(`${name}Errors`, fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' }), {
+        threshold: 1,
+        description: `${name} failed (an unhandled error or a timeout); method errors are answered, so any is a fault.`,
+      });
+      this.alarm(`${name}Throttles`, fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' }), {
+        threshold: 1,
+        description: `${name} was throttled: calls were refused by Lambda's concurrency limit.`,
+      });
+    }
+
+    this.alarm(
+      'FanoutDlqDepth',
+      props.fanoutDlq.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      {
+        threshold: 1,
+        description: 'Group events reached the fan-out dead-letter queue; replay them with `ops dlq:replay`.',
+      },
+    );
+
+    this.alarm('FanoutIteratorAge', props.fanout.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }), {
+      threshold: ITERATOR_AGE_LIMIT.toMilliseconds(),
+      evaluationPeriods: 3,
+      description: `The fan-out has been more than ${ITERATOR_AGE_LIMIT.toHumanString()} behind the table stream for three minutes.`,
+    });
+  }
+
+  /** Alarms at or above the threshold; no data (an idle service) is healthy. */
+  private alarm(id: string, metric: IMetric, options: { threshold: number; description: string; evaluationPeriods?: number }) {
+    const alarm = new Alarm(this, id, {
+      metric,
+      threshold: options.threshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: options.evaluationPeriods ?? 1,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: options.description,
+    });
+    alarm.addAlarmAction(new SnsAction(this.topic));
+    alarm.addOkAction(new SnsAction(this.topic));
+    this.alarms.push(alarm);
+    return alarm;
+  }
+}
