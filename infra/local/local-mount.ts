@@ -1,4 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { MemoryDeadLetter } from '#shared/outbox/dead-letter.ts';
+import type { StreamPoller } from './stream-poller.ts';
 
 /**
  * A local-only service the gateway serves under a path prefix (`/_local/...`). `handle` gets the
@@ -22,3 +24,53 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 
 /** What API Gateway answers for a path no route matches. */
 export const sendNotFound = (res: ServerResponse) => sendJson(res, 404, { message: 'Not Found' });
+
+async function readJson(req: IncomingMessage, maxBytes = 1024 * 1024): Promise<unknown> {
+  const parts: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > maxBytes) throw new SyntaxError('body too large');
+    parts.push(chunk as Buffer);
+  }
+  return JSON.parse(Buffer.concat(parts).toString('utf8'));
+}
+
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
+
+/**
+ * The local runtime's dead letters, where an operator's `dlq:replay` finds them: `GET` lists the
+ * stream's on-failure records (`stream`, what Lambda sends the on-failure destination) and the
+ * handler's own dead letters (`events`); `POST /ack` with `{ stream: [requestId], events: [sk] }`
+ * drops those that were replayed, as deleting a queue message would.
+ */
+export function deadLetterMount(sources: { poller: () => StreamPoller | undefined; events: MemoryDeadLetter }): LocalMount {
+  return {
+    prefix: '/_local/dlq',
+    async handle(req, res, subpath) {
+      const path = subpath.split('?')[0]?.replace(/\/+$/, '') ?? '';
+      if (path === '') {
+        if (req.method !== 'GET') sendJson(res, 405, { message: 'GET lists the dead letters' }, { allow: 'GET' });
+        else sendJson(res, 200, { stream: sources.poller()?.failures ?? [], events: sources.events.messages });
+        return true;
+      }
+      if (path !== '/ack') return false;
+      if (req.method !== 'POST') {
+        sendJson(res, 405, { message: 'POST {"stream": [requestId], "events": [sk]}' }, { allow: 'POST' });
+        return true;
+      }
+      let body: Record<string, unknown>;
+      try {
+        body = ((await readJson(req)) ?? {}) as Record<string, unknown>;
+      } catch {
+        sendJson(res, 400, { message: 'the body is not JSON' });
+        return true;
+      }
+      const stream = sources.poller()?.acknowledge(strings(body.stream)) ?? 0;
+      const events = sources.events.remove(strings(body.events));
+      sendJson(res, 200, { removed: { stream, events } });
+      return true;
+    },
+  };
+}

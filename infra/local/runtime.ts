@@ -9,7 +9,7 @@ import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
 import { createGateway } from './gateway.ts';
 import { applyLocalEnvironment, DEFAULT_TABLE, LOCAL_REGION, LOCAL_RONGCLOUD } from './local-env.ts';
 import { createLocalLog } from './local-log.ts';
-import { type LocalMount, sendJson } from './local-mount.ts';
+import { deadLetterMount } from './local-mount.ts';
 import { logoFiles } from './logo-files.ts';
 import { createRongCloudStandIn, type RongCloudStandIn } from './rongcloud-standin.ts';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts';
@@ -129,15 +129,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const ready = deferred();
     const rongcloud = createRongCloudStandIn({ appKey: LOCAL_RONGCLOUD.appKey, appSecret: LOCAL_RONGCLOUD.appSecret });
     let poller: StreamPoller | undefined;
-    const dlq: LocalMount = {
-      prefix: '/_local/dlq',
-      async handle(req, res, subpath) {
-        if (subpath !== '' && subpath !== '/') return false;
-        if (req.method !== 'GET') sendJson(res, 405, { message: 'GET lists the dead letters' }, { allow: 'GET' });
-        else sendJson(res, 200, { stream: poller?.failures ?? [], events: localDeadLetters.messages });
-        return true;
-      },
-    };
+    const dlq = deadLetterMount({ poller: () => poller, events: localDeadLetters });
     const gateway = createGateway({
       region: LOCAL_REGION,
       ready: ready.promise,

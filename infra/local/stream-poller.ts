@@ -58,6 +58,8 @@ export interface StreamPoller {
   readonly streamArn: string;
   /** Records given up on after the retries, oldest first (the local on-failure destination). */
   readonly failures: readonly StreamFailure[];
+  /** Drops the listed failures (by `requestContext.requestId`) once they were replayed; returns how many went. */
+  acknowledge(requestIds: readonly string[]): number;
   /** True when no batch is in flight and every open shard's last read found nothing new. */
   idle(): boolean;
   /** Resolves once every record written before the call has been handled (or given up on). */
@@ -343,6 +345,13 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   return {
     streamArn: eventSourceArn,
     failures,
+    acknowledge(requestIds) {
+      const gone = new Set(requestIds);
+      const kept = failures.filter((failure) => !gone.has(failure.requestContext.requestId));
+      const removed = failures.length - kept.length;
+      failures.splice(0, failures.length, ...kept);
+      return removed;
+    },
     idle,
     async waitForDrain(timeoutMs = 15_000) {
       const since = performance.now();

@@ -43,7 +43,7 @@ async function run(argv: string[]): Promise<number> {
   const target = await resolveTarget(values as TargetOptions, say);
   try {
     say(`on ${target.description}`);
-    await command.run({ db: target.db, args: positionals, options: values, say, print });
+    await command.run({ db: target.db, target, args: positionals, options: values, say, print });
   } finally {
     await target.release();
   }

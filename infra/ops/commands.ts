@@ -5,7 +5,8 @@ import { coinKey, putCoin } from '#shared/entities/coin.ts';
 import { MAX_SESSION_KEY_LENGTH, putSession, revokeSession } from '#shared/entities/session.ts';
 import { putUser, unknownUsers } from '#shared/entities/user.ts';
 import { adjustBalance } from '#shared/wallet/deposit.ts';
-import { Refused, UsageError } from './target.ts';
+import { dlqReplay } from './dlq-command.ts';
+import { Refused, type Target, UsageError } from './target.ts';
 
 /**
  * The operator commands. Each names its positional arguments and options; `cli.ts` parses them,
@@ -14,6 +15,7 @@ import { Refused, UsageError } from './target.ts';
  */
 export interface CommandContext {
   readonly db: Db;
+  readonly target: Target;
   readonly args: readonly string[];
   readonly options: Readonly<Record<string, string | boolean | undefined>>;
   say(line: string): void;
@@ -139,4 +141,5 @@ export const COMMANDS: Record<string, Command> = {
   },
   'balance:credit': balanceCommand('in'),
   'balance:debit': balanceCommand('out'),
+  'dlq:replay': dlqReplay,
 };

@@ -9,6 +9,11 @@ import { readRuntimeInfo } from '../local/runtime-file.ts';
 export interface Target {
   readonly db: Db;
   readonly description: string;
+  /** DynamoDB Local's URL; undefined for a deployed table. */
+  readonly endpoint: string | undefined;
+  readonly region: string;
+  /** The running local runtime's base URL, when the target was found through its `runtime.json`. */
+  readonly runtimeUrl?: string;
   release(): Promise<void>;
 }
 
@@ -45,14 +50,21 @@ const nothingToRelease = async () => {};
 export async function resolveTarget(options: TargetOptions, note: (line: string) => void): Promise<Target> {
   if (options.endpoint) {
     const table = options.table ?? DEFAULT_TABLE;
-    const db = createDb({ table, endpoint: options.endpoint, region: options.region ?? LOCAL_REGION });
-    return { db, description: `table ${table} on ${options.endpoint}`, release: nothingToRelease };
+    const region = options.region ?? LOCAL_REGION;
+    const db = createDb({ table, endpoint: options.endpoint, region });
+    return {
+      db,
+      description: `table ${table} on ${options.endpoint}`,
+      endpoint: options.endpoint,
+      region,
+      release: nothingToRelease,
+    };
   }
   if (options.table && !options.local) {
     const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     if (!region) throw new UsageError('--table needs --region (or AWS_REGION) to reach a deployed table');
     const db = createDb({ table: options.table, region });
-    return { db, description: `table ${options.table} in ${region}`, release: nothingToRelease };
+    return { db, description: `table ${options.table} in ${region}`, endpoint: undefined, region, release: nothingToRelease };
   }
 
   const dirSetting = options['data-dir'] ?? process.env.IM_DATA_DIR ?? '.im-data';
@@ -64,7 +76,14 @@ export async function resolveTarget(options: TargetOptions, note: (line: string)
   if (running) {
     const table = options.table ?? running.tableName;
     const db = createDb({ table, endpoint: running.dynamoEndpoint, region: running.region });
-    return { db, description: `table ${table} of the local runtime at ${running.url}`, release: nothingToRelease };
+    return {
+      db,
+      description: `table ${table} of the local runtime at ${running.url}`,
+      endpoint: running.dynamoEndpoint,
+      region: running.region,
+      runtimeUrl: running.url,
+      release: nothingToRelease,
+    };
   }
   const dbPath = join(dataDir, 'dynamodb');
   if (!existsSync(dbPath)) {
@@ -76,6 +95,8 @@ export async function resolveTarget(options: TargetOptions, note: (line: string)
   return {
     db: createDb({ table, endpoint: local.endpoint, region: LOCAL_REGION }),
     description: `table ${table} in ${dataDir}`,
+    endpoint: local.endpoint,
+    region: LOCAL_REGION,
     release: () => local.stop(),
   };
 }

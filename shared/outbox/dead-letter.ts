@@ -34,11 +34,24 @@ export function sqsDeadLetter(queueUrl: string, sqs = new SQSClient({})): DeadLe
   };
 }
 
+export interface MemoryDeadLetter extends DeadLetter {
+  readonly messages: DeadLetterMessage[];
+  /** Forgets the dead letters of these events once they were replayed; returns how many went. */
+  remove(eventIds: readonly string[]): number;
+}
+
 /** Locally there is no queue: dead letters are kept in memory and logged, for `/_local/dlq`. */
-export function memoryDeadLetter(): DeadLetter & { readonly messages: DeadLetterMessage[] } {
+export function memoryDeadLetter(): MemoryDeadLetter {
   const messages: DeadLetterMessage[] = [];
   return {
     messages,
+    remove(eventIds) {
+      const gone = new Set(eventIds);
+      const before = messages.length;
+      const kept = messages.filter((message) => !gone.has(message.key.sk));
+      messages.splice(0, messages.length, ...kept);
+      return before - kept.length;
+    },
     async send(event, reason) {
       const message = deadLetterMessage(event, reason);
       messages.push(message);

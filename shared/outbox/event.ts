@@ -15,11 +15,17 @@ export interface StoredEvent {
 
 /** The stream's new image of an event item, in the DynamoDB JSON the stream carries. */
 export function storedEventFromImage(image: Record<string, AttributeValue>): StoredEvent {
-  const item = unmarshall(image, { wrapNumbers: (text) => (Number.isSafeInteger(Number(text)) ? Number(text) : BigInt(text)) });
+  return storedEventFromItem(
+    unmarshall(image, { wrapNumbers: (text) => (Number.isSafeInteger(Number(text)) ? Number(text) : BigInt(text)) }),
+  );
+}
+
+/** An event item as the document client reads it, for a replay that re-reads the event by its key. */
+export function storedEventFromItem(item: Record<string, unknown>): StoredEvent {
   return {
     groupId: Number(item.group_id),
     eventId: String(item.sk),
-    op: item.op,
+    op: item.op as StoredEvent['op'],
     actor: Number(item.actor),
     data: (item.data ?? {}) as Record<string, unknown>,
     time: Number(item.time),

@@ -1,0 +1,84 @@
+import { fanoutReactors } from '#shared/outbox/reactors.ts';
+import { createRongCloudApi } from '#shared/rongcloud/api.ts';
+import { createRongCloud } from '#shared/rongcloud/client.ts';
+import { readRongCloudSettings } from '#shared/rongcloud/settings.ts';
+import { LOCAL_RONGCLOUD } from '../local/local-env.ts';
+import type { Command, CommandContext } from './commands.ts';
+import { describeEntry, localStreamArn, replayDeadLetter, streamsClient } from './dlq-replay.ts';
+import { type DeadLetterSource, localSource, sqsSource } from './dlq-sources.ts';
+import { Refused, UsageError } from './target.ts';
+
+const text = (value: string | boolean | undefined) => (typeof value === 'string' && value !== '' ? value : undefined);
+
+/** The RongCloud a replay talks to: the deployment's own settings, or the local runtime's stand-in. */
+async function rongCloudFor(queueUrl: string | undefined, runtimeUrl: string | undefined, parameter: string | undefined) {
+  if (queueUrl) {
+    if (parameter) process.env.RONGCLOUD_PARAMETER = parameter;
+    const settings = await readRongCloudSettings();
+    const api = createRongCloudApi(
+      createRongCloud({ appKey: settings.appKey, appSecret: settings.appSecret, hosts: settings.hosts }),
+    );
+    return { api, systemUserId: settings.systemUserId };
+  }
+  const api = createRongCloudApi(
+    createRongCloud({
+      appKey: LOCAL_RONGCLOUD.appKey,
+      appSecret: LOCAL_RONGCLOUD.appSecret,
+      hosts: [`${runtimeUrl}/_local/rongcloud/api`],
+    }),
+  );
+  return { api, systemUserId: LOCAL_RONGCLOUD.systemUser as string };
+}
+
+async function replayFrom(source: DeadLetterSource, context: CommandContext, deps: Parameters<typeof replayDeadLetter>[0]) {
+  const { say, print } = context;
+  let replayed = 0;
+  let kept = 0;
+  say(`replaying ${source.description}`);
+  for (let letters = await source.receive(); letters.length > 0; letters = await source.receive()) {
+    for (const letter of letters) {
+      const what = describeEntry(letter.entry);
+      const outcome = await replayDeadLetter(deps, letter.entry);
+      if (!outcome.replayed) {
+        kept += 1;
+        say(`kept ${what}: ${outcome.why}`);
+        continue;
+      }
+      await letter.done();
+      replayed += 1;
+      const ops = outcome.events.map((event) => event.op).join(', ') || 'nothing to send';
+      say(`replayed ${what} (${ops})${outcome.note ? `: ${outcome.note}` : ''}`);
+    }
+  }
+  print(`replayed ${replayed}, kept ${kept}`);
+  if (kept > 0) throw new Refused(`${kept} dead letter${kept === 1 ? '' : 's'} could not be replayed and stay where they were`);
+}
+
+export const dlqReplay: Command = {
+  usage: 'dlq:replay [--queue-url URL] [--local-url URL] [--rongcloud-parameter NAME]',
+  summary:
+    "Replay the fan-out's dead letters once (sent-markers skip what already went out) and delete each one replayed; " +
+    'the stack queue with --queue-url (and --table, --region), else the local runtime.',
+  options: { 'queue-url': { type: 'string' }, 'local-url': { type: 'string' }, 'rongcloud-parameter': { type: 'string' } },
+  arity: [0, 0],
+  async run(context) {
+    const { db, target, options } = context;
+    const queueUrl = text(options['queue-url']);
+    const runtimeUrl = text(options['local-url']) ?? target.runtimeUrl;
+    if (!queueUrl && !runtimeUrl) {
+      throw new UsageError('no dead letters to read: start the local runtime (npm start), or pass --local-url, or --queue-url');
+    }
+    const rongcloud = await rongCloudFor(queueUrl, runtimeUrl, text(options['rongcloud-parameter']));
+    const deps = {
+      db,
+      reactors: fanoutReactors({ rongcloud: async () => rongcloud.api, systemUserId: async () => rongcloud.systemUserId }),
+      streams: streamsClient(target),
+      ...(target.endpoint ? { streamArnFor: localStreamArn } : {}),
+    };
+    try {
+      await replayFrom(queueUrl ? sqsSource(queueUrl, target.region) : localSource(runtimeUrl!), context, deps);
+    } finally {
+      deps.streams.destroy();
+    }
+  },
+};
