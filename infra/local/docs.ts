@@ -36,12 +36,21 @@ const INIT_SCRIPT = `window.addEventListener('load', () => {
 });
 `;
 
+/** Denser than Swagger UI's defaults, so the whole list of methods reads at a glance. */
+const PAGE_CSS = `.swagger-ui .info { margin: 24px 0 12px; }
+.swagger-ui .opblock-tag { padding: 6px 10px 6px 0; }
+.swagger-ui .opblock { margin: 0 0 4px; }
+.swagger-ui .opblock .opblock-summary { padding: 2px 6px; }
+.swagger-ui .opblock .opblock-summary-method { padding: 4px 0; }
+`;
+
 const PAGE = `<!doctype html>
 <html lang="en">
   <head>
     <meta charset="utf-8">
     <title>IM group service API</title>
     <link rel="stylesheet" href="${DOCS_PATH}/swagger-ui.css">
+    <link rel="stylesheet" href="${DOCS_PATH}/page.css">
     <link rel="icon" type="image/png" href="${DOCS_PATH}/favicon-32x32.png">
   </head>
   <body>
@@ -76,8 +85,13 @@ export async function serveDocs(req: IncomingMessage, res: ServerResponse, urlPa
   }
   if (!urlPath.startsWith(`${DOCS_PATH}/`)) return false;
   const file = urlPath.slice(DOCS_PATH.length + 1);
-  if (file === 'init.js') {
-    send(req, res, 'text/javascript; charset=utf-8', INIT_SCRIPT);
+  if (file === 'init.js' || file === 'page.css') {
+    send(
+      req,
+      res,
+      file === 'init.js' ? 'text/javascript; charset=utf-8' : 'text/css; charset=utf-8',
+      file === 'init.js' ? INIT_SCRIPT : PAGE_CSS,
+    );
     return true;
   }
   const type = Object.hasOwn(UI_FILES, file) ? UI_FILES[file] : undefined;

@@ -34,7 +34,12 @@ export const reply = {
   flag: (doc?: string) => described({ type: 'integer', enum: [0, 1] }, doc),
   /** Money as an exact decimal string; signed only where the declaration says so. */
   decimal: (doc?: string, options: { signed?: boolean } = {}) =>
-    described({ type: 'string', pattern: options.signed ? '^-?\\d+(\\.\\d+)?$' : '^\\d+(\\.\\d+)?$' }, doc),
+    described(
+      options.signed
+        ? { type: 'string', pattern: '^-?\\d+(\\.\\d+)?$', examples: ['-2.5'] }
+        : { type: 'string', pattern: '^\\d+(\\.\\d+)?$', examples: ['2.5'] },
+      doc,
+    ),
   literal: <const V extends readonly (string | number | boolean)[]>(values: V, doc?: string) =>
     described({ enum: [...values] }, doc),
   nullable: (schema: ReplySchema, doc?: string) => described({ anyOf: [schema, { type: 'null' }] }, doc),

@@ -46,20 +46,14 @@ const statusTable = () =>
     ...Object.values(STATUS).map((s) => `| ${s.code} | ${s.http} | ${s.msg} |`),
   ].join('\n');
 
-const DESCRIPTION = `The group API of the IM service. Every method is \`POST /im/<method>\`; read-only methods also
-answer \`GET /im/<method>\` with the parameters in the query string. Parameters come as a JSON body, an
-\`application/x-www-form-urlencoded\` body or a query string, with the same names; numbers may come as
-strings and id lists as \`"7,8,15"\` or a JSON array. \`session_key\` names the caller.
+const DESCRIPTION = `Every method is \`POST /im/<method>\`; read-only methods also answer \`GET /im/<method>\`
+with the parameters in the query string. Parameters come as a JSON body, an \`application/x-www-form-urlencoded\`
+body or a query string, with the same names; numbers may come as strings and id lists as \`"7,8,15"\` or a JSON
+array. \`session_key\` names the caller (demo: \`demo-session-1\` … \`demo-session-20\`).
 
-Every reply is the same JSON envelope: success is HTTP 200 with
-\`{"success": true, "status": 1, "msg": "成功", "data": {...}}\`; a refusal is
-\`{"success": false, "status": <code>, "msg": "<readable>", "data": null}\` with the HTTP status of its code.
-Money is an exact decimal string.
-
-${statusTable()}
-
-A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the
-group, status 58 with HTTP 404.`;
+Every reply is one JSON envelope: success is HTTP 200 with \`{"success": true, "status": 1, "msg": "成功", "data": {...}}\`;
+a refusal is \`{"success": false, "status": <code>, "msg": "<readable>", "data": null}\` at the HTTP status of its
+code (the table is under the \`Refusal\` schema). Money is an exact decimal string.`;
 
 /** Lists every named shape once, wherever in a reply it appears. */
 function collectNamed(schema: unknown, into: Map<string, ReplySchema>): void {
@@ -74,7 +68,7 @@ function collectNamed(schema: unknown, into: Map<string, ReplySchema>): void {
 
 const REFUSAL = {
   type: 'object',
-  description: 'The envelope of every refusal.',
+  description: `The envelope of every refusal. Status codes and their HTTP statuses:\n\n${statusTable()}\n\nA caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.`,
   properties: {
     success: { const: false },
     status: { type: 'integer', description: 'The app status code.' },
