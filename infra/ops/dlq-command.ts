@@ -30,8 +30,13 @@ async function rongCloudFor(queueUrl: string | undefined, runtimeUrl: string | u
   return { api, systemUserId: LOCAL_RONGCLOUD.systemUser as string };
 }
 
-async function replayFrom(source: DeadLetterSource, context: CommandContext, deps: Parameters<typeof replayDeadLetter>[0]) {
-  const { say, print } = context;
+/** Replays every letter the source holds; deletes each one replayed, keeps and names the rest. */
+export async function replayFrom(
+  source: DeadLetterSource,
+  io: Pick<CommandContext, 'say' | 'print'>,
+  deps: Parameters<typeof replayDeadLetter>[0],
+) {
+  const { say, print } = io;
   let replayed = 0;
   let kept = 0;
   say(`replaying ${source.description}`);

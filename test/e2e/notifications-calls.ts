@@ -43,6 +43,12 @@ export function noticeOf(accepted: AcceptedCall): Notice {
     case '/message/group/publish.json': {
       const content = JSON.parse(one(form, 'content') ?? '{}') as Record<string, unknown>;
       if (typeof content.data !== 'string') throw new Error(`RC:GrpNtf data must be a JSON string: ${one(form, 'content')}`);
+      const keys = Object.keys(content).sort().join(',');
+      if (keys !== 'data,extra,message,operation,operatorUserId' || content.operatorUserId !== one(form, 'fromUserId')) {
+        throw new Error(
+          `RC:GrpNtf content is not { operatorUserId, operation, data, message, extra } from its sender: ${one(form, 'content')}`,
+        );
+      }
       return {
         call: 'RC:GrpNtf',
         group: list(form.toGroupId).join(','),
