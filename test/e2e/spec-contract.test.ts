@@ -146,7 +146,36 @@ async function eventually<T>(probe: () => Promise<T | undefined>, what: string, 
   }
 }
 
+/** What the RongCloud stand-in accepted, oldest first (SPEC "Local runtime contract"). */
+interface Accepted {
+  path: string;
+  form: Record<string, string | string[]>;
+}
+
+const valuesOf = (value: string | string[] | undefined) => (Array.isArray(value) ? value : value === undefined ? [] : [value]);
+
+async function accepted(): Promise<Accepted[]> {
+  const res = await fetch(`${runtime.url}/_local/rongcloud`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as Accepted[];
+}
+
+/** The content of a system message of `objectName` to `userId` that `matches`, once it has gone out. */
+function systemMessageTo(userId: number, objectName: string, matches: (content: Record<string, unknown>) => boolean) {
+  return eventually(async () => {
+    for (const call of await accepted()) {
+      if (call.path !== '/message/system/publish.json' || valuesOf(call.form.objectName)[0] !== objectName) continue;
+      if (!valuesOf(call.form.toUserId).includes(String(userId))) continue;
+      const content = JSON.parse(valuesOf(call.form.content)[0] ?? '{}') as Record<string, unknown>;
+      if (matches(content)) return content;
+    }
+    return undefined;
+  }, `${objectName} to user ${userId}`);
+}
+
 const PNG_1X1 = 'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==';
+const JPEG_1X1 =
+  '/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAP//////////////////////////////////////////////////////////////////////////////////////wgALCAABAAEBAREA/8QAFBABAAAAAAAAAAAAAAAAAAAAAP/aAAgBAQABPxA=';
 
 describe('transport and envelope', () => {
   it('answers an unknown method with 404 status 163 and a malformed body with 400 status 164', async () => {
@@ -176,6 +205,8 @@ describe('transport and envelope', () => {
       const data = await ok('group_info', { group_id: String(groupId) }, 1, { as });
       expect(data.group_info.id).toBe(groupId);
     }
+    const postedQuery = await ok('group_info', { group_id: groupId }, 1, { as: 'query', verb: 'POST' });
+    expect(postedQuery.group_info.id).toBe(groupId);
     const viaForm = await ok('group_set_admin', { group_id: String(groupId), pre_admin: '3' }, 1, { as: 'form' });
     expect(viaForm.group_info.admins).toEqual([3]);
 
@@ -302,6 +333,12 @@ describe('owner and admin settings', () => {
       as: 'form',
     });
     expect(data.group_info).toMatchObject({ price: '0.000000000000000001', coin_id: ETH });
+    // a JSON number as JavaScript writes it: JSON.stringify(0.0000001) is "1e-7"
+    const body = JSON.stringify({ session_key: session(1), group_id: groupId, price: 0.0000001, coin_id: ETH });
+    expect(body).toContain('1e-7');
+    const small = await send('group_set_price', {}, null, { raw: { body } });
+    expectSuccess(small, 'price 1e-7');
+    expect(small.body.data.group_info.price).toBe('0.0000001');
     data = await ok('group_set_price', { group_id: groupId, price: '0', coin_id: USDT }, 1);
     expect(data.group_info.price).toBe('0');
   });
@@ -344,6 +381,8 @@ describe('owner and admin settings', () => {
     await refused('group_set_consensus', { group_id: groupId, consensus_coin: ETH, consensus_value: '1' }, 2, 54, 403);
     data = await ok('group_set_consensus', { group_id: groupId, consensus_coin: ETH, consensus_value: 0 }, 1);
     expect(data.group_info.consensus_value).toBe('0');
+    // price 0 (set before) and no consensus: a join is a request again
+    expect((await ok('group_join', { group_id: groupId }, 14)).result).toBe('pending');
   });
 
   it('group_set_dnd: the caller’s flag only, "1" and "0" as strings', async () => {
@@ -366,6 +405,10 @@ describe('owner and admin settings', () => {
     const image = await fetch(new URL(logo, runtime.url));
     expect(image.status).toBe(200);
     expect(Buffer.from(await image.arrayBuffer())).toEqual(Buffer.from(PNG_1X1, 'base64'));
+
+    await ok('group_update_logo', { group_id: groupId, logo: JPEG_1X1 }, 1);
+    const jpeg = await fetch(new URL((await info(groupId, 1)).logo, runtime.url));
+    expect(Buffer.from(await jpeg.arrayBuffer())).toEqual(Buffer.from(JPEG_1X1, 'base64'));
 
     await refused('group_update_logo', { group_id: groupId, logo: '%%% not base64 %%%' }, 1, 17, 400);
     await refused(
@@ -509,6 +552,8 @@ describe('joining', () => {
     await refused('group_join', { group_id: groupId, wallet_pwd: PASSWORD }, 14, 24, 422);
     const data = await ok('group_join', { group_id: String(groupId), wallet_pwd: PASSWORD }, 5);
     expect(data.result).toBe('joined');
+    // "plus the payment when one was made"
+    expect(JSON.stringify(data)).toContain('12.5');
     expect(await balance(5, USDT)).toBe('987.5');
     expect(Number(await balance(1, USDT)) - Number(ownerBefore)).toBe(12.5);
     expect((await members(groupId)).get(5)).toBe('member');
@@ -533,6 +578,14 @@ describe('joining', () => {
     expect(received).toHaveLength(1);
     expect(received[0]).toMatchObject({ coin_id: USDT, counterparty: 5 });
     expect(received[0].amount).toMatch(/^\+?12\.5$/);
+
+    const notice = await systemMessageTo(1, 'MSG:group_pay', (content) => Number(content.group_id) === groupId);
+    expect(notice).toMatchObject({ kind: 'join' });
+    expect({ from: Number(notice.from_user), coin: Number(notice.coin_id), amount: String(notice.amount) }).toEqual({
+      from: 5,
+      coin: USDT,
+      amount: '12.5',
+    });
   });
 
   it('five wrong wallet passwords lock the wallet for the right one too (429 status 159)', async () => {
@@ -582,6 +635,25 @@ describe('joining', () => {
     await refused('group_react_join', { group_id: groupId, pre_user: 13, action: 2 }, 1, 155, 404);
     await refused('group_react_join', { group_id: groupId, pre_user: 14 }, 1, 155, 404);
     await refused('group_join', { group_id: groupId }, 12, 53, 409);
+
+    for (const decider of [1, 2]) {
+      const asked = await systemMessageTo(
+        decider,
+        'MSG:join_group',
+        (c) => Number(c.group_id) === groupId && Number(c.user_id) === 12,
+      );
+      expect(asked.group_name).toBe(`Free ${tag}`);
+    }
+    for (const [applicant, action] of [
+      [12, 1],
+      [13, 2],
+    ] as const) {
+      await systemMessageTo(
+        applicant,
+        'MSG:join_group_result',
+        (c) => Number(c.group_id) === groupId && Number(c.action) === action,
+      );
+    }
   });
 });
 
@@ -616,6 +688,15 @@ describe('private chat', () => {
     expect(outsider.http).toBe(403);
     const ledger = (await ok('wallet_records', {}, 4)).records[0];
     expect(ledger).toMatchObject({ coin_id: USDT, amount: '-2', counterparty: 1, group_id: groupId });
+  });
+});
+
+describe('private chat price', () => {
+  it('defaults to the group’s coin when coin_id is left out', async () => {
+    const groupId = await createGroup(1, [3], { group_name: `Private coin ${tag}` });
+    await ok('group_set_price', { group_id: groupId, price: '0.01', coin_id: ETH }, 1);
+    const data = await ok('group_set_private', { group_id: groupId, price: '0.5' }, 1);
+    expect(data.group_info).toMatchObject({ private_price: '0.5', private_coin_id: ETH });
   });
 });
 
@@ -666,6 +747,8 @@ describe('search, hot groups and dismissal', () => {
     expect(byOutsider.list[0].is_join).toBe(0);
     const byMember = await ok('group_search', { search_words: `astro ${word}` }, 3);
     expect(byMember.list.map((group: { id: number; is_join: number }) => [group.id, group.is_join])).toEqual([[first, 1]]);
+    const inside = await ok('group_search', { search_words: `STRO ${word}` }, 3);
+    expect(inside.list.map((group: { id: number }) => group.id)).toEqual([first]);
   });
 
   it('hot_groups needs no session and answers G', async () => {
@@ -700,5 +783,20 @@ describe('search, hot groups and dismissal', () => {
     expect(found).toEqual({ count: 0, list: [] });
     await refused('group_join', { group_id: groupId }, 14, 52, 404);
     await refused('group_dismiss', { group_id: groupId }, 1, 52, 404);
+
+    // Dismiss is announced to the group before RongCloud dismisses it, so members still get it.
+    const order = await eventually(async () => {
+      const calls = await accepted();
+      const announced = calls.findIndex((call) => {
+        if (call.path !== '/message/group/publish.json' || !valuesOf(call.form.toGroupId).includes(String(groupId))) return false;
+        const content = JSON.parse(valuesOf(call.form.content)[0] ?? '{}') as { operation?: string };
+        return valuesOf(call.form.objectName)[0] === 'RC:GrpNtf' && content.operation === 'Dismiss';
+      });
+      const dismissed = calls.findIndex(
+        (call) => call.path === '/group/dismiss.json' && valuesOf(call.form.groupId).includes(String(groupId)),
+      );
+      return announced >= 0 && dismissed >= 0 ? { announced, dismissed } : undefined;
+    }, 'Dismiss announced and the RongCloud group dismissed');
+    expect(order.announced).toBeLessThan(order.dismissed);
   });
 });
