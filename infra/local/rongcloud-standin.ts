@@ -16,7 +16,12 @@ export interface AcceptedCall {
   at: string;
 }
 
-export type FailureMode = '500' | '429' | 'timeout';
+/**
+ * `timeout` holds a call unanswered and does not carry it out; `lost` carries it out, then holds
+ * the answer the same way: RongCloud did the work but the caller never heard, the window where a
+ * retried message is delivered twice.
+ */
+export type FailureMode = '500' | '429' | 'timeout' | 'lost';
 
 export interface RejectedCall extends AcceptedCall {
   reason: 'signature' | 'parameter' | FailureMode;
@@ -38,7 +43,7 @@ export interface RongCloudStandInOptions {
   appSecret?: string;
   /** The accepted and rejected lists each keep this many, newest last. */
   maxRecorded?: number;
-  /** How long 'timeout' mode holds a call before answering 504: longer than the client's timeout. */
+  /** How long 'timeout' and 'lost' hold a call before answering 504: longer than the client's timeout. */
   holdMs?: number;
   maxBodyBytes?: number;
 }
@@ -58,7 +63,7 @@ export interface RongCloudStandIn {
 }
 
 const PREFIX = '/_local/rongcloud';
-const FAILURE_MODES = new Set(['500', '429', 'timeout', 'off']);
+const FAILURE_MODES = new Set(['500', '429', 'timeout', 'lost', 'off']);
 
 interface ParameterRule {
   required: string[];
@@ -173,7 +178,7 @@ const header = (req: IncomingMessage, name: string) => {
 function validPlan(input: unknown): FailurePlan | string {
   if (!input || typeof input !== 'object') return 'expected a JSON object';
   const { mode, count, ratio, paths } = input as Record<string, unknown>;
-  if (typeof mode !== 'string' || !FAILURE_MODES.has(mode)) return "mode must be '500', '429', 'timeout' or 'off'";
+  if (typeof mode !== 'string' || !FAILURE_MODES.has(mode)) return "mode must be '500', '429', 'timeout', 'lost' or 'off'";
   if (count !== undefined && !(Number.isInteger(count) && (count as number) > 0)) return 'count must be a positive integer';
   if (ratio !== undefined && !(typeof ratio === 'number' && ratio > 0 && ratio <= 1)) return 'ratio must be in (0, 1]';
   if (paths !== undefined && !(Array.isArray(paths) && paths.every((path) => typeof path === 'string'))) {
@@ -300,6 +305,11 @@ export function createRongCloudStandIn(options: RongCloudStandInOptions = {}): R
 
     remember(acceptedCalls, { path, form, at });
     applyMembership(path, form);
+    if (failure === 'lost') {
+      reject(failure, 504);
+      await hold(res);
+      return reply(504, { code: 1050, errorMessage: 'injected timeout after the call was carried out' });
+    }
     if (path === '/group/user/query.json') {
       const groupId = asList(form.groupId)[0] ?? '';
       return reply(200, { code: 200, id: groupId, users: [...(groups.get(groupId) ?? [])].map((id) => ({ id })) });

@@ -20,6 +20,7 @@ export interface NotifierDeps {
 
 interface Target {
   readonly groupId: number;
+  readonly eventId: string;
   readonly operator: number;
   readonly systemUser: string | undefined;
 }
@@ -51,6 +52,8 @@ async function perform(db: Db, api: RongCloudApi, target: Target, action: Action
           operation: action.operation,
           data: action.data,
           message: action.message,
+          // A call RongCloud carried out but whose answer was lost is sent again; the same id lets apps drop the repeat.
+          extra: { eventId: target.eventId },
         }),
         isIncludeSender: true,
       });
@@ -81,7 +84,7 @@ export function rongCloudNotifier(deps: NotifierDeps): Reactor {
       const actions = planNotifications(event);
       if (actions.length === 0) return;
       const [api, systemUser] = await Promise.all([deps.rongcloud(), deps.systemUserId()]);
-      const target = { groupId: event.groupId, operator: event.actor, systemUser };
+      const target = { groupId: event.groupId, eventId: event.eventId, operator: event.actor, systemUser };
       for (const action of actions) await once(action.id, () => perform(db, api, target, action));
     },
   };

@@ -16,7 +16,14 @@ export type Notice =
   | { call: 'group/dismiss'; group: string; operator: string | undefined }
   | { call: 'group/refresh'; group: string; name: string | undefined }
   | { call: 'dnd'; group: string; user: string | undefined; muted: string | undefined }
-  | { call: 'RC:GrpNtf'; group: string; from: string | undefined; operation: string; data: Record<string, unknown> }
+  | {
+      call: 'RC:GrpNtf';
+      group: string;
+      from: string | undefined;
+      operation: string;
+      data: Record<string, unknown>;
+      extra: Record<string, unknown>;
+    }
   | { call: 'system'; group: string; object: string | undefined; to: string[]; content: Record<string, unknown> }
   | { call: 'other'; group: string; path: string };
 
@@ -55,6 +62,7 @@ export function noticeOf(accepted: AcceptedCall): Notice {
         from: one(form, 'fromUserId'),
         operation: String(content.operation),
         data: JSON.parse(content.data) as Record<string, unknown>,
+        extra: JSON.parse(String(content.extra || '{}')) as Record<string, unknown>,
       };
     }
     case '/message/system/publish.json': {

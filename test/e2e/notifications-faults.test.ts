@@ -113,4 +113,23 @@ describe('notifications while RongCloud fails', () => {
     expect(duplicates(calls)).toEqual([]);
     expect(await deadLetters()).toEqual({ stream: [], events: [] });
   }, 240_000);
+
+  it('sends a notice twice when RongCloud carried it out but its answer was lost, with one id apps can drop the repeat by', async () => {
+    const gid = (await ok('group_create', 1, { user_list: [2], group_name: 'Lost' })).group_id as number;
+    await runtime.poller.waitForDrain(30_000);
+    const before = await acceptedCalls(runtime.url);
+
+    await plan({ mode: 'lost', count: 1, paths: ['/message/group/publish.json'] });
+    await ok('group_set_memo', 1, { group_id: gid, memo: 'said twice' });
+    await runtime.poller.waitForDrain(60_000);
+
+    const after = (await acceptedCalls(runtime.url)).slice(before.length);
+    const notices = noticesFor(after, gid);
+    expect(notices.map((notice) => notice.call === 'RC:GrpNtf' && notice.operation)).toEqual(['Bulletin', 'Bulletin']);
+    // The client's own retry after its timeout: the same request, so the same event id in extra.
+    expect(duplicates(after)).toHaveLength(1);
+    const [first, second] = notices;
+    expect(first?.call === 'RC:GrpNtf' && first.extra.eventId).toMatch(/^E#/);
+    expect(second?.call === 'RC:GrpNtf' && second.extra).toEqual(first?.call === 'RC:GrpNtf' && first.extra);
+  }, 120_000);
 });

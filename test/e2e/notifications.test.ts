@@ -31,7 +31,13 @@ async function settledNotices(groupId: number): Promise<Notice[]> {
 }
 
 const notice = (operation: string, from: number, data: Record<string, unknown>) =>
-  expect.objectContaining({ call: 'RC:GrpNtf', from: String(from), operation, data: expect.objectContaining(data) });
+  expect.objectContaining({
+    call: 'RC:GrpNtf',
+    from: String(from),
+    operation,
+    data: expect.objectContaining(data),
+    extra: { eventId: expect.stringMatching(/^E#\d{13}#/) },
+  });
 const system = (object: string, to: number[], content: Record<string, unknown>) => ({
   call: 'system',
   group: expect.any(String),

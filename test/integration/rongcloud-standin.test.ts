@@ -140,6 +140,20 @@ describe('local RongCloud stand-in driven by the RongCloud client', () => {
     },
   );
 
+  it('carries out a call in lost mode and then withholds the answer, so a retry is accepted twice', async () => {
+    standIn.setFailure({ mode: 'lost', count: 1 });
+
+    await createRongCloudApi(client()).publishGroupMessage({
+      fromUserId: '1',
+      toGroupIds: ['g1'],
+      objectName: 'MSG:ping',
+      content: { n: 1 },
+    });
+
+    expect((await listed()).map((call) => call.path)).toEqual(['/message/group/publish.json', '/message/group/publish.json']);
+    expect(await listed('?rejected=1')).toMatchObject([{ path: '/message/group/publish.json', reason: 'lost', status: 504 }]);
+  });
+
   it('fails every other call with a ratio, only on the paths named, and never records a rejected call as accepted', async () => {
     standIn.setFailure({ mode: '500', ratio: 0.5, paths: ['message/group/publish'] });
     const api = createRongCloudApi(client());
