@@ -1,0 +1,88 @@
+import type { MethodName } from '#shared/api/registry.ts';
+
+/**
+ * The least DynamoDB work each method's semantics need, in sequential round trips, with the
+ * reason. Every method with a session first reads it (one GetItem): the caller's id is needed
+ * before anything that depends on who calls. Coins are cached per container, so they cost nothing
+ * on a warm call.
+ */
+export interface Minimum {
+  roundTrips: number;
+  reason: string;
+}
+
+export const MINIMUMS: Record<MethodName, Minimum> = {
+  group_create: {
+    roundTrips: 2,
+    reason: 'session, then one transaction: group, members, event, and a check that each listed user exists',
+  },
+  group_info: { roundTrips: 2, reason: 'session, then the group and the caller’s membership read side by side' },
+  group_user_list: { roundTrips: 1, reason: 'no session; one Query for the page of member items' },
+  user_groups: {
+    roundTrips: 3,
+    reason: 'session; the memberships from the by-user index; then the groups they name, in one BatchGet',
+  },
+  group_set_memo: { roundTrips: 2, reason: 'session, then one conditional write (role checked in the condition) with its event' },
+  group_set_name: { roundTrips: 2, reason: 'session, then one conditional write with its event (postings follow on the stream)' },
+  group_update_logo: {
+    roundTrips: 2,
+    reason: 'session, then one conditional write with its event (the image goes to the object store, not DynamoDB)',
+  },
+  group_set_admin: { roundTrips: 2, reason: 'session, then one transaction: owner checked, roles changed, event' },
+  group_delete_admin: { roundTrips: 2, reason: 'session, then one transaction: owner checked, roles changed, event' },
+  group_delete_user: {
+    roundTrips: 2,
+    reason: 'session, then one transaction: caller’s and target’s roles checked, member deleted, count, event',
+  },
+  group_invite_user: {
+    roundTrips: 2,
+    reason: 'session, then one transaction: users checked, members put, count, event',
+  },
+  group_dismiss: { roundTrips: 2, reason: 'session, then one transaction: tombstone and event (clean-up runs on the stream)' },
+  group_quit: { roundTrips: 2, reason: 'session, then one transaction: member deleted, count, event' },
+  group_transfer_owner: { roundTrips: 2, reason: 'session, then one transaction: both roles and the group’s owner, event' },
+  group_set_dnd: { roundTrips: 2, reason: 'session, then one conditional update of the caller’s member item (and its event)' },
+  hot_groups: {
+    roundTrips: 3,
+    reason: 'session; the hot index shards in parallel; then the caller’s membership of the top groups in one BatchGet',
+  },
+  group_search: {
+    roundTrips: 3,
+    reason:
+      'session; the postings of the query’s tokens in parallel; the matching groups and caller’s memberships in one BatchGet',
+  },
+  group_set_price: { roundTrips: 2, reason: 'session, then one conditional update (owner) with its event' },
+  group_set_consensus: { roundTrips: 2, reason: 'session, then one conditional update (owner) with its event' },
+  group_join: {
+    roundTrips: 3,
+    reason:
+      'session; group, wallet (password hash) and balance read side by side; one transaction: pay, member, count, ledger, event',
+  },
+  group_join_requests: { roundTrips: 2, reason: 'session, then the caller’s role and the request items read side by side' },
+  group_react_join: {
+    roundTrips: 2,
+    reason: 'session, then one transaction: role and request checked, request removed, member added, count, event',
+  },
+  group_set_private: { roundTrips: 2, reason: 'session, then one conditional update (owner) with its event' },
+  group_pay_private: {
+    roundTrips: 3,
+    reason: 'session; group, membership, wallet and balance side by side; one transaction: pay, mark paid, ledger',
+  },
+  group_can_private: {
+    roundTrips: 2,
+    reason: 'session, then group, both memberships and the paid marker side by side',
+  },
+  wallet_balance: { roundTrips: 2, reason: 'session, then one Query of the caller’s balance items' },
+  wallet_records: { roundTrips: 2, reason: 'session, then one Query for a page of ledger items' },
+  wallet_set_pwd: {
+    roundTrips: 3,
+    reason: 'session; the wallet, to check the old password against its hash; one conditional write of the new hash',
+  },
+};
+
+/** group_join on a free group files a join request instead of paying. */
+export const FREE_JOIN_MINIMUM: Minimum = {
+  roundTrips: 3,
+  reason:
+    'session; the group (its terms decide between paying and asking) and the caller’s state; one transaction: request and event',
+};

@@ -1,0 +1,313 @@
+/**
+ * Turns the phases' results into test/bench/REPORT.md and the chart it links. Every comparison is
+ * a ratio of two numbers taken in the same run, so a loaded machine moves both alike.
+ */
+
+import { writeFile } from 'node:fs/promises';
+import { cpus, loadavg, platform, release } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { BundleRow } from './bundles.ts';
+import type { CapacityRow } from './capacity.ts';
+import type { CpuRow } from './cpu.ts';
+import type { Invocation } from './dismiss.ts';
+import type { LatencySeries } from './latency.ts';
+import { readResult } from './phase-io.ts';
+import type { ScaleRow } from './scale.ts';
+import { round, times } from './stats.ts';
+import { barChart } from './svg.ts';
+
+const CHART = 'ratios.svg';
+
+interface Results {
+  bundles: { runs: number; rows: BundleRow[] };
+  capacity: { rows: CapacityRow[] };
+  cpu: { budgetMs: number; rows: CpuRow[] };
+  scale: { sizes: number[]; seeding: { groups: number; items: number; seconds: number }[]; rows: ScaleRow[] };
+  dismiss: { members: number; cleanupBatch: number; totalMs: number; invocations: Invocation[] };
+  latency: { series: LatencySeries[] };
+}
+
+export interface RunInfo {
+  startedMs: number;
+  phaseSeconds: Record<string, number>;
+  loadAtStart: number[];
+}
+
+const table = (head: string[], rows: (string | number)[][]) =>
+  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
+const ms = (value: number) => (value < 10 ? value.toFixed(1) : value.toFixed(0));
+const us = (value: number) => (value < 1000 ? `${value.toFixed(0)} µs` : `${(value / 1000).toFixed(1)} ms`);
+const units = (value: number) => String(round(value, 1));
+const load = (values: number[]) => values.map((v) => v.toFixed(1)).join(' / ');
+
+function sections(r: Results, run: RunInfo): string[] {
+  const floor = r.bundles.rows.find((row) => row.name === 'floor');
+  if (!floor) throw new Error('no floor bundle');
+  const functions = r.bundles.rows.filter((row) => row.name !== 'floor');
+  const cores = cpus();
+  const totalSeconds = Object.values(run.phaseSeconds).reduce((a, b) => a + b, 0);
+  const over = r.capacity.rows.filter((row) => row.reading.roundTrips > row.minRoundTrips);
+  const maxImport = functions.reduce((a, b) => (b.importMedianMs > a.importMedianMs ? b : a));
+  const maxBytes = functions.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const cpuNoHash = r.cpu.rows.filter((row) => row.handlerUs / row.bareUs < 10);
+  const cpuMedianRatio = [...cpuNoHash.map((row) => row.handlerUs / row.bareUs)].sort((a, b) => a - b)[
+    Math.floor(cpuNoHash.length / 2)
+  ];
+  const flatRows = r.scale.rows.filter((row) => row.flat);
+  const flatHolds = flatRows.every((row) =>
+    row.cells.every(
+      (cell) =>
+        cell.reading.roundTrips === row.cells[0]?.reading.roundTrips && cell.reading.capacity === row.cells[0]?.reading.capacity,
+    ),
+  );
+  const inv = r.dismiss.invocations;
+  const info = r.latency.series.find((s) => s.name === 'group_info');
+  const join = r.latency.series.find((s) => s.name.startsWith('group_join'));
+  const get = r.latency.series.find((s) => s.name.startsWith('DynamoDB'));
+
+  const out: string[] = [];
+  out.push(`# Benchmark report
+
+Written by \`npm run bench\` (test/bench/run.ts) on ${new Date(run.startedMs).toISOString().slice(0, 16).replace('T', ' ')} UTC.
+Machine: ${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'}), ${platform()} ${release()}, Node ${process.version}.
+Load average (1/5/15 min) at the start ${load(run.loadAtStart)}, at the end ${load(loadavg())}: the machine is shared,
+so absolute times are noisy; **every comparison below is a ratio of two numbers taken in the same run**, and
+round trips and capacity do not depend on load at all. The whole run took ${totalSeconds.toFixed(0)} s
+(${Object.entries(run.phaseSeconds)
+    .map(([phase, s]) => `${phase} ${s.toFixed(0)} s`)
+    .join(', ')}).
+
+![ratios to each floor](${CHART})
+
+## Headlines
+
+- **Round trips**: ${r.capacity.rows.length - over.length} of ${r.capacity.rows.length} typical calls make the fewest round trips their semantics need; ${over.length} make one more than that floor (${over.map((row) => `\`${row.label}\``).join(', ') || 'none'}).
+- **Bundles**: functions are ${kb(Math.min(...functions.map((f) => f.bytes)))}–${kb(maxBytes.bytes)} minified against ${kb(floor.bytes)} for the bare DynamoDB handler (largest \`${maxBytes.name}\`, ${times(maxBytes.bytes, floor.bytes)}); cold import median up to ${ms(maxImport.importMedianMs)} ms (\`${maxImport.name}\`) against ${ms(floor.importMedianMs)} ms, ${times(maxImport.importMedianMs, floor.importMedianMs)}.
+- **Warm CPU**: the median handler spends ${times(cpuMedianRatio ?? Number.NaN, 1)} the CPU of a bare handler sending the same requests; the calls that check a wallet password are dominated by scrypt (${r.cpu.rows
+    .filter((row) => row.handlerUs / row.bareUs >= 10)
+    .map((row) => `\`${row.label}\` ${us(row.handlerUs)}`)
+    .join(', ')}).
+- **Scaling**: from ${r.scale.sizes.join(' to ')} groups, round trips and capacity of the fixed-size reads ${flatHolds ? 'are identical' : '**change** (see the table)'}; only the search for a word a fixed share of groups contain grows, with its matches.
+- **Dismissing ${r.dismiss.members.toLocaleString('en')} members**: ${inv.length} stream invocations, at most ${Math.max(...inv.map((i) => i.itemsDeleted))} items deleted and ${units(Math.max(...inv.map((i) => i.capacity)))} capacity units per invocation, ${(r.dismiss.totalMs / 1000).toFixed(1)} s in all on DynamoDB Local.
+- **End to end** (local runtime over HTTP): \`group_info\` p50 ${ms(info?.cells[0]?.p50Ms ?? Number.NaN)} ms at concurrency 1 against ${ms(get?.cells[0]?.p50Ms ?? Number.NaN)} ms for a raw GetItem (${times(info?.cells[0]?.p50Ms ?? 0, get?.cells[0]?.p50Ms ?? 0)}); a paid \`group_join\` p50 ${ms(join?.cells[0]?.p50Ms ?? Number.NaN)} ms.`);
+
+  out.push(`## Cost per method
+
+One typical successful call of each registry method, through its real handler (session lookup included) on
+DynamoDB Local with \`ReturnConsumedCapacity: INDEXES\`, counted by a middleware on the table client. *Round trips*
+are sequential waits on DynamoDB (requests sent side by side count once). *Capacity* is what DynamoDB Local
+reports (it counts a transaction as 2 units per item written and reads by size; the *index* column is the part spent
+on global secondary indexes). *AWS RCU/WCU* prices the same requests by AWS's documented rules (reads 4 KB,
+half for eventually consistent; writes 1 KB, doubled in transactions) — the team's published cost figure.
+*Minimum* is the fewest round trips the method's semantics need, with the reason.
+
+${table(
+  [
+    'call',
+    'round trips',
+    'minimum',
+    'requests',
+    'capacity',
+    'of it index',
+    'AWS RCU',
+    'AWS WCU',
+    'requests sent',
+    'why the minimum',
+  ],
+  r.capacity.rows.map((row) => [
+    `\`${row.label}\``,
+    row.reading.roundTrips > row.minRoundTrips ? `**${row.reading.roundTrips}**` : row.reading.roundTrips,
+    row.minRoundTrips,
+    row.reading.requests,
+    units(row.reading.capacity),
+    units(row.reading.indexCapacity),
+    units(row.reading.rcu),
+    units(row.reading.wcu),
+    row.reading.commands.join(' + '),
+    row.reason,
+  ]),
+)}
+
+Bold round trips exceed the minimum. The extra round trip of the management writes is the read of the group and the
+caller's membership before the transaction: the transaction could check the role itself (a ConditionCheck) and
+explain a refusal from its cancellation reasons, at the price of less specific errors when several conditions fail.`);
+
+  out.push(`## Bundles and cold import
+
+Each function bundled with the esbuild settings of \`ImFunction\` (infra/constructs/im-function.ts exports them as
+\`IM_BUNDLING\`: ESM, node24, minified, source maps, AWS SDK bundled). *Import* is the median of ${r.bundles.runs} fresh
+\`node --enable-source-maps\` processes importing the bundle (module evaluation and the handler's top-level setup,
+not Node's own start), interleaved across functions. The floor is test/bench/floor-handler.ts: the DynamoDB document
+client and one GetItem.
+
+${table(
+  ['function', 'bundle', '÷ floor', 'import p50 (ms)', '÷ floor', 'runs (ms)'],
+  r.bundles.rows.map((row) => [
+    row.name === 'floor' ? '**floor** (bare DynamoDB handler)' : `\`${row.name}\``,
+    kb(row.bytes),
+    times(row.bytes, floor.bytes),
+    ms(row.importMedianMs),
+    times(row.importMedianMs, floor.importMedianMs),
+    row.importMs.map((v) => v.toFixed(0)).join(', '),
+  ]),
+)}`);
+
+  out.push(`## Warm CPU per call
+
+Each handler called warm in one process with the DynamoDB document client mocked (aws-sdk-client-mock), the mock
+answering with the replies the same call got from DynamoDB Local above. The floor is a bare handler that parses the
+request, sends the very same requests round trip by round trip to the same mock, and answers JSON. CPU is
+\`process.cpuUsage()\` (user + system, all threads) over at least 5 calls and ${r.cpu.budgetMs} ms of CPU, divided by the calls.
+
+${table(
+  ['call', 'calls', 'handler CPU', 'bare CPU', '÷ floor'],
+  r.cpu.rows.map((row) => [`\`${row.label}\``, row.calls, us(row.handlerUs), us(row.bareUs), times(row.handlerUs, row.bareUs)]),
+)}
+
+The password checks (\`group_join\` paid, \`group_pay_private\`, \`wallet_set_pwd\` which checks and hashes) are scrypt
+N=2^13, deliberately expensive; the rest is middy, validation, the envelope and the domain code.`);
+
+  const sizes = r.scale.sizes;
+  out.push(`## Scaling with the number of groups
+
+One table grown from ${sizes.join(' to ')} groups by BatchWriteItem in the entities' shape (group items with their hot index
+keys, member items, and search postings for the n-grams the measured searches look up; a search reads no other
+posting partition). Seeding: ${r.scale.seeding.map((s) => `${s.groups} groups, ${s.items} items in ${s.seconds.toFixed(0)} s`).join('; ')}.
+The calls run the domain functions directly (no session lookup). Latency is the median of 7 calls on DynamoDB
+Local after 3 warm-up calls; *÷ first* compares it with the smallest table.
+
+${table(
+  ['call', 'groups', 'results', 'round trips', 'requests', 'items read', 'capacity', 'latency (ms)', '÷ first'],
+  r.scale.rows.flatMap((row) =>
+    row.cells.map((cell, i) => [
+      i === 0 ? `\`${row.label}\`${row.flat ? '' : ' (grows by design)'}` : '',
+      cell.groups.toLocaleString('en'),
+      cell.count ?? '–',
+      cell.reading.roundTrips,
+      cell.reading.requests,
+      cell.reading.itemsRead,
+      units(cell.reading.capacity),
+      ms(cell.latencyMs),
+      times(cell.latencyMs, row.cells[0]?.latencyMs ?? 0),
+    ]),
+  ),
+)}
+
+100,000 groups do not fit the run's time budget on this machine (DynamoDB Local writes about a thousand items a
+second here); \`BENCH_SCALE_SIZES=1000,20000,100000 npm run bench -- scale\` measures them on their own.`);
+
+  out.push(`## Dismissing a group of ${r.dismiss.members.toLocaleString('en')} members
+
+\`group_dismiss\` tombstones the group in one transaction; the stream then deletes its items ${r.dismiss.cleanupBatch} per
+invocation, each round writing a Cleanup event that triggers the next. Run through the local stream poller (the
+stack's batch size and filter) with the fan-out's search and clean-up reactors. The RongCloud notifier is left out: it
+needs the RongCloud stand-in, and for a dismissal it makes two RongCloud calls and writes a sent-marker per call,
+whatever the group's size.
+
+${table(
+  [
+    'invocations',
+    'total time',
+    'max items deleted / invocation',
+    'max items read / invocation',
+    'max capacity / invocation',
+    'total capacity',
+    'max requests / invocation',
+    'slowest invocation',
+  ],
+  [
+    [
+      inv.length,
+      `${(r.dismiss.totalMs / 1000).toFixed(1)} s`,
+      Math.max(...inv.map((i) => i.itemsDeleted)),
+      Math.max(...inv.map((i) => i.itemsRead)),
+      units(Math.max(...inv.map((i) => i.capacity))),
+      units(inv.reduce((n, i) => n + i.capacity, 0)),
+      Math.max(...inv.map((i) => i.requests)),
+      `${ms(Math.max(...inv.map((i) => i.ms)))} ms`,
+    ],
+  ],
+)}
+
+Total time includes the poller's waits between rounds (it polls an idle shard every 200 ms); each invocation's work is
+bounded by the batch size, whatever the group's size.`);
+
+  out.push(`## End-to-end latency
+
+The local runtime in one process (gateway, handlers, stream poller, DynamoDB Local in its own JVM), called over
+HTTP from the same process with N requests in flight. \`group_info\` is read by a member; \`group_join\` joins a group
+priced 1 USDT, every call by a joiner who has not joined yet (so each pays, checks its password and commits a
+transaction on the same group item). The floor is a raw GetItem of the group's item sent to DynamoDB Local at the same
+concurrency. *÷ floor* compares p50s.
+
+${table(
+  ['call', 'concurrency', 'calls', 'p50 (ms)', 'p99 (ms)', 'per second', 'p50 ÷ floor', 'failures'],
+  r.latency.series.flatMap((series) =>
+    series.cells.map((cell, i) => [
+      i === 0 ? series.name : '',
+      cell.concurrency,
+      cell.calls,
+      ms(cell.p50Ms),
+      ms(cell.p99Ms),
+      cell.perSecond.toFixed(1),
+      times(cell.p50Ms, get?.cells[i]?.p50Ms ?? 0),
+      Object.entries(cell.failures)
+        .map(([why, n]) => `${n} × ${why}`)
+        .join(', ') || '0',
+    ]),
+  ),
+)}
+
+Joins into one group serialise on its item (member count and hot score), so their throughput does not grow with
+concurrency; reads do until the two cores are busy.`);
+  return out;
+}
+
+function chart(r: Results): string {
+  const floor = r.bundles.rows.find((row) => row.name === 'floor');
+  const importByName = new Map(r.bundles.rows.map((row) => [row.name, row]));
+  const cpuByLabel = new Map(r.cpu.rows.map((row) => [row.label, row]));
+  return barChart({
+    title: 'Each method against its floor (same run)',
+    subtitle:
+      'round trips ÷ the semantic minimum · cold import ÷ bare DynamoDB handler · warm CPU ÷ bare handler with the same requests',
+    series: [
+      { name: 'round trips ÷ minimum', color: '#4e79a7' },
+      { name: 'cold import ÷ floor', color: '#f28e2b' },
+      { name: 'warm CPU ÷ floor', color: '#59a14f' },
+    ],
+    rows: r.capacity.rows.map((row) => {
+      const bundle = importByName.get(row.method);
+      const cpu = cpuByLabel.get(row.label);
+      return {
+        label: row.label,
+        values: [
+          row.reading.roundTrips / row.minRoundTrips,
+          bundle && floor ? bundle.importMedianMs / floor.importMedianMs : undefined,
+          cpu ? cpu.handlerUs / cpu.bareUs : undefined,
+        ],
+      };
+    }),
+    max: 4,
+    reference: 1,
+    format: (value) => `×${value < 10 ? round(value, 1) : round(value, 0)}`,
+  });
+}
+
+export async function writeReport(workDir: string, run: RunInfo): Promise<{ markdown: string; chart: string }> {
+  const results: Results = {
+    bundles: await readResult(workDir, 'bundles'),
+    capacity: await readResult(workDir, 'capacity'),
+    cpu: await readResult(workDir, 'cpu'),
+    scale: await readResult(workDir, 'scale'),
+    dismiss: await readResult(workDir, 'dismiss'),
+    latency: await readResult(workDir, 'latency'),
+  };
+  const markdown = fileURLToPath(new URL('REPORT.md', import.meta.url));
+  const chartFile = fileURLToPath(new URL(CHART, import.meta.url));
+  await writeFile(markdown, `${sections(results, run).join('\n\n')}\n`);
+  await writeFile(chartFile, chart(results));
+  return { markdown, chart: chartFile };
+}

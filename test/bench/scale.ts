@@ -1,0 +1,133 @@
+/**
+ * Phase: the reads whose cost could grow with the number of groups, on one table grown from 1,000
+ * to 20,000 groups (and 100,000 when BENCH_SCALE_SIZES asks for it). Each call is measured for
+ * round trips, consumed capacity and latency (median of a few calls) at every size; all but the
+ * search for a common word look for the same things at every size, so they should stay flat.
+ */
+import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { createDb, type Db } from '#shared/db/client.ts';
+import { createTableInput } from '#shared/db/table.ts';
+import { putCoin } from '#shared/entities/coin.ts';
+import { hotGroups } from '#shared/groups/hot.ts';
+import { groupUserList, userGroups } from '#shared/groups/read.ts';
+import { groupSearch } from '#shared/search/search.ts';
+import { queryTokens } from '#shared/search/tokens.ts';
+import { meter, type Reading } from './capacity-meter.ts';
+import { phaseEnv, writeResult } from './phase-io.ts';
+import { progress } from './progress.ts';
+import { CALLER, CALLER_GROUPS, FIRST_GROUP, LISTED_MEMBERS, RARE, RARE_PHRASE, seedGroups } from './scale-seed.ts';
+import { median } from './stats.ts';
+
+export interface ScaleCell {
+  groups: number;
+  reading: Omit<Reading, 'calls'>;
+  count: number | undefined;
+  latencyMs: number;
+}
+
+export interface ScaleRow {
+  label: string;
+  /** Whether the call looks for the same thing at every size, so its cost should not move. */
+  flat: boolean;
+  cells: ScaleCell[];
+}
+
+const LATENCY_CALLS = 7;
+const WARM_CALLS = 3;
+const ABSENT_PHRASE = '无此群组';
+const COMMON_WORD = 'omega';
+/** The posting partitions the searches below read; no others need writing. */
+const WANTED = new Set([RARE_PHRASE, ABSENT_PHRASE, COMMON_WORD].flatMap((words) => queryTokens(words).tokens));
+const SIZES = (process.env.BENCH_SCALE_SIZES ?? '1000,20000').split(',').map(Number);
+
+interface ScaleCall {
+  label: string;
+  flat: boolean;
+  run: (db: Db) => Promise<unknown>;
+  count: (result: never) => number;
+}
+
+const CALLS: ScaleCall[] = [
+  {
+    label: 'hot_groups (with caller)',
+    flat: true,
+    run: (db) => hotGroups(db, CALLER),
+    count: (r: { hot_groups: unknown[] }) => r.hot_groups.length,
+  },
+  {
+    label: `user_groups (caller in ${CALLER_GROUPS} groups)`,
+    flat: true,
+    run: (db) => userGroups(db, CALLER),
+    count: (r: { user_groups: unknown[] }) => r.user_groups.length,
+  },
+  {
+    label: `group_user_list (first page of 50, ${LISTED_MEMBERS} members)`,
+    flat: true,
+    run: (db) => groupUserList(db, FIRST_GROUP, { limit: 50 }),
+    count: (r: { user_list: unknown[] }) => r.user_list.length,
+  },
+  {
+    label: `group_search "${RARE_PHRASE}" (${RARE} matches at any size)`,
+    flat: true,
+    run: (db) => groupSearch(db, CALLER, { words: RARE_PHRASE, page: 1, perPage: 20 }),
+    count: (r: { count: number }) => r.count,
+  },
+  {
+    label: `group_search "${ABSENT_PHRASE}" (0 matches)`,
+    flat: true,
+    run: (db) => groupSearch(db, CALLER, { words: ABSENT_PHRASE, page: 1, perPage: 20 }),
+    count: (r: { count: number }) => r.count,
+  },
+  {
+    label: `group_search "${COMMON_WORD}" (10% of groups match)`,
+    flat: false,
+    run: (db) => groupSearch(db, CALLER, { words: COMMON_WORD, page: 1, perPage: 20 }),
+    count: (r: { count: number }) => r.count,
+  },
+];
+
+async function main() {
+  const { dynamoEndpoint } = phaseEnv();
+  const db = createDb({ table: 'bench-scale', endpoint: dynamoEndpoint });
+  await db.doc.send(new CreateTableCommand(createTableInput(db.table)));
+  await putCoin(db, { coinId: 1, name: 'USDT', decimals: 6 });
+  const { measure } = meter(db);
+  const rows = new Map<string, ScaleRow>(CALLS.map((call) => [call.label, { label: call.label, flat: call.flat, cells: [] }]));
+  const seeding: { groups: number; items: number; seconds: number }[] = [];
+  let seeded = 0;
+  for (const size of SIZES) {
+    const started = Date.now();
+    progress(`scale: growing the table from ${seeded} to ${size} groups`);
+    let lastReport = Date.now();
+    const items = await seedGroups(db, { from: seeded, to: size }, WANTED, (done) => {
+      if (Date.now() - lastReport > 10_000) {
+        lastReport = Date.now();
+        progress(`scale: ${done} / ${size} groups written`);
+      }
+    });
+    seeding.push({ groups: size, items, seconds: (Date.now() - started) / 1000 });
+    seeded = size;
+    progress(`scale: ${size} groups (${items} items) in ${((Date.now() - started) / 1000).toFixed(0)} s; measuring`);
+    await hotGroups(db); // the coin list is cached per container, as on a warm Lambda
+    for (const call of CALLS) {
+      for (let i = 0; i < WARM_CALLS; i++) await call.run(db);
+      const { result, reading } = await measure(() => call.run(db));
+      const latencies: number[] = [];
+      for (let i = 0; i < LATENCY_CALLS; i++) {
+        const t = performance.now();
+        await call.run(db);
+        latencies.push(performance.now() - t);
+      }
+      const { calls: _calls, ...counts } = reading;
+      rows.get(call.label)?.cells.push({
+        groups: size,
+        reading: counts,
+        count: call.count(result as never),
+        latencyMs: median(latencies),
+      });
+    }
+  }
+  await writeResult('scale', { sizes: SIZES, seeding, rows: [...rows.values()] });
+}
+
+await main();
