@@ -80,6 +80,9 @@ export class ImFunction extends NodejsFunction {
       environment: {
         ...props.environment,
         TABLE_NAME: props.table.tableName,
+        // Empty, so unused, in AWS. `sam local --env-vars` only overrides variables the template
+        // declares; declared here, it can point a function at DynamoDB Local.
+        DYNAMODB_ENDPOINT: '',
         NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: IM_BUNDLING,

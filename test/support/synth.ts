@@ -19,7 +19,14 @@ export interface SynthOptions {
   /** Aspects applied before synthesis, such as a cdk-nag rule pack. */
   readonly aspects?: readonly IAspect[];
   readonly stackProps?: ImGroupStackProps;
+  /**
+   * The asset and path metadata the CDK CLI asks for on every `cdk synth`; tools such as `sam local`
+   * find each function's bundle through it.
+   */
+  readonly cliMetadata?: boolean;
 }
+
+const CLI_METADATA = { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true };
 
 export interface SynthesizedStack {
   readonly app: App;
@@ -32,7 +39,7 @@ export interface SynthesizedStack {
 export function synthStack(options: SynthOptions = {}): SynthesizedStack {
   const started = performance.now();
   const context = options.bundling === false ? { ...cdkContext, 'aws:cdk:bundling-stacks': [] } : cdkContext;
-  const app = new App({ context });
+  const app = new App({ context: options.cliMetadata ? { ...context, ...CLI_METADATA } : context });
   const stack = new ImGroupStack(app, 'ImGroupStack', options.stackProps);
   for (const aspect of options.aspects ?? []) Aspects.of(app).add(aspect);
   const template = Template.fromStack(stack);
