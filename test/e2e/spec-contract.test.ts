@@ -755,6 +755,10 @@ describe('search, hot groups and dismissal', () => {
     const data = await ok('hot_groups', {}, null);
     expect(Object.keys(data)).toEqual(['hot_groups']);
     for (const group of data.hot_groups) expectGroup(group, false);
+    expect(data.hot_groups.length).toBeGreaterThan(0);
+    // hottest first, members before recent joins: a bigger group is never ranked below a smaller one
+    const sizes = data.hot_groups.map((group: { member_count: number }) => group.member_count);
+    expect(sizes).toEqual([...sizes].sort((x, y) => y - x));
   });
 
   it('a dismissed group vanishes at once from group_info, user_groups, hot_groups and search', async () => {
