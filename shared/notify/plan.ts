@@ -49,7 +49,33 @@ function paymentNotice(event: StoredEvent, kind: 'join' | 'private', from: numbe
   ];
 }
 
-export function planNotifications(event: StoredEvent): Action[] {
+/** RongCloud's cap on recipients of one system message. */
+export const SYSTEM_MESSAGE_RECIPIENTS = 100;
+
+/**
+ * One action per RongCloud call: a notice to more users than one call takes becomes several, each
+ * with its own id, so a retry after the second call failed does not send the first again. The
+ * first keeps the plain id, which markers written before the split still name.
+ */
+function oneCallEach(actions: Action[]): Action[] {
+  return actions.flatMap((action) => {
+    if (action.kind !== 'userNotice' || action.toUserIds.length <= SYSTEM_MESSAGE_RECIPIENTS) return [action];
+    const parts: Action[] = [];
+    for (let start = 0; start < action.toUserIds.length; start += SYSTEM_MESSAGE_RECIPIENTS) {
+      const part = start / SYSTEM_MESSAGE_RECIPIENTS;
+      parts.push({
+        ...action,
+        id: part === 0 ? action.id : `${action.id}#${part + 1}`,
+        toUserIds: action.toUserIds.slice(start, start + SYSTEM_MESSAGE_RECIPIENTS),
+      });
+    }
+    return parts;
+  });
+}
+
+export const planNotifications = (event: StoredEvent): Action[] => oneCallEach(planEvent(event));
+
+function planEvent(event: StoredEvent): Action[] {
   const d = event.data;
   switch (event.op) {
     case 'Create':

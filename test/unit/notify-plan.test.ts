@@ -62,4 +62,13 @@ describe('planning notifications', () => {
   it('never hands RongCloud an empty group name', () => {
     expect(planNotifications(event('Create', { name: '', member_ids: [1] }))[0]).toMatchObject({ groupName: 'group 42' });
   });
+
+  it('splits a notice to more users than one system message takes into calls with ids of their own', () => {
+    const admins = Array.from({ length: 230 }, (_, i) => i + 1);
+    const plan = planNotifications(event('JoinRequest', { user_id: 999, name: 'g', notify_ids: admins }));
+
+    expect(plan.map((action) => action.id)).toEqual(['request', 'request#2', 'request#3']);
+    expect(plan.map((action) => (action.kind === 'userNotice' ? action.toUserIds.length : 0))).toEqual([100, 100, 30]);
+    expect(plan.flatMap((action) => (action.kind === 'userNotice' ? action.toUserIds : []))).toEqual(admins);
+  });
 });
