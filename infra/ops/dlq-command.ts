@@ -14,6 +14,11 @@ const text = (value: string | boolean | undefined) => (typeof value === 'string'
 async function rongCloudFor(queueUrl: string | undefined, runtimeUrl: string | undefined, parameter: string | undefined) {
   if (queueUrl) {
     if (parameter) process.env.RONGCLOUD_PARAMETER = parameter;
+    if (!process.env.RONGCLOUD_PARAMETER && !process.env.RONGCLOUD_APP_KEY) {
+      throw new UsageError(
+        'replaying a deployed queue sends to RongCloud: pass --rongcloud-parameter with the stack parameter (by default /im-group/rongcloud)',
+      );
+    }
     const settings = await readRongCloudSettings();
     const api = createRongCloudApi(
       createRongCloud({ appKey: settings.appKey, appSecret: settings.appSecret, hosts: settings.hosts }),
