@@ -150,7 +150,10 @@ describe('local RongCloud stand-in driven by the RongCloud client', () => {
       content: { n: 1 },
     });
 
-    expect((await listed()).map((call) => call.path)).toEqual(['/message/group/publish.json', '/message/group/publish.json']);
+    expect(((await listed()) as Array<{ path: string }>).map((call) => call.path)).toEqual([
+      '/message/group/publish.json',
+      '/message/group/publish.json',
+    ]);
     expect(await listed('?rejected=1')).toMatchObject([{ path: '/message/group/publish.json', reason: 'lost', status: 504 }]);
   });
 
