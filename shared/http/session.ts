@@ -9,6 +9,10 @@ import { fail } from '#shared/errors.ts';
  */
 export function sessionKeyFor(use: SessionUse, raw: unknown): string | undefined {
   if (use === 'none') return undefined;
+  // A list or an object is no key: `["s-1"]` must not pass as `s-1` by way of String().
+  if (raw !== undefined && raw !== null && typeof raw !== 'string' && typeof raw !== 'number') {
+    return fail('BAD_SESSION', 'session_key must be text');
+  }
   const key = typeof raw === 'string' ? raw.trim() : raw === undefined || raw === null ? '' : String(raw);
   if (!key) return use === 'required' ? fail('NOT_LOGGED_IN', 'missing session_key') : undefined;
   if (key.length > MAX_SESSION_KEY_LENGTH) return fail('BAD_SESSION', 'session_key is too long');

@@ -1,0 +1,75 @@
+import { mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { inject } from 'vitest';
+import { type LambdaHandler, loadHandler } from '#infra/local/handler-modules.ts';
+import { handlerEntry, type MethodName, methodNames } from '#shared/api/registry.ts';
+import type { Db } from '#shared/db/client.ts';
+import { createGroup } from '#shared/groups/create.ts';
+import { joinGroup } from '#shared/joins/join.ts';
+import { setPrice } from '#shared/joins/terms.ts';
+import { setWalletPassword } from '#shared/wallet/password.ts';
+import { createTestDb } from '../support/db.ts';
+import { seedUsers, USDT } from '../support/fixtures.ts';
+
+export type HttpHandler = LambdaHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
+
+export const WALLET_PWD = '123456';
+
+/**
+ * The real handler modules on a fresh DynamoDB Local table. Handler modules make their table client
+ * from the environment when first imported, so the environment is set before any import, and one
+ * test file holds one world.
+ */
+export async function handlerWorld() {
+  const db = await createTestDb();
+  Object.assign(process.env, {
+    TABLE_NAME: db.table,
+    DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
+    AWS_ACCESS_KEY_ID: 'local',
+    AWS_SECRET_ACCESS_KEY: 'local',
+    LOGO_DIR: await mkdtemp(path.join(tmpdir(), 'fuzz-logos-')),
+    LOGO_BASE_URL: 'http://localhost/logos',
+  });
+  const handlers = new Map<MethodName, HttpHandler>();
+  for (const name of methodNames) handlers.set(name, await loadHandler(handlerEntry(name)));
+  return { db, handlers };
+}
+
+/**
+ * Users 1..6 with sessions `s-<id>`, balances and wallet passwords; user 1 owns a paid group with
+ * members 2 and 3, and a free group where user 5 waits for approval.
+ */
+export async function seedWorld(db: Db) {
+  const users = await seedUsers(db, 6, { usdt: '1000', eth: '5' });
+  await Promise.all(users.map((id) => setWalletPassword(db, id, WALLET_PWD)));
+  const { group_id: paid } = await createGroup(db, { ownerId: 1, userIds: [2, 3], name: 'paid group' });
+  await setPrice(db, { ownerId: 1, groupId: paid, price: '5', coinId: USDT.coinId });
+  const { group_id: free } = await createGroup(db, { ownerId: 1, userIds: [2], name: 'free group' });
+  await joinGroup(db, { userId: 5, groupId: free });
+  return { users, paid, free };
+}
+
+const toJson = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
+
+/** Every item of the table, in key order, as text: equal snapshots mean nothing was written. */
+export async function scanTable(db: Db): Promise<Map<string, string>> {
+  const items = new Map<string, string>();
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out: ScanCommandOutput = await db.doc.send(
+      new ScanCommand({ TableName: db.table, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
+    for (const item of out.Items ?? []) items.set(`${item.pk} ${item.sk}`, toJson(item));
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return new Map([...items].sort(([a], [b]) => a.localeCompare(b)));
+}
+
+/** The keys whose items were added, removed or changed between two snapshots. */
+export function changedKeys(before: Map<string, string>, after: Map<string, string>): string[] {
+  const keys = new Set([...before.keys(), ...after.keys()]);
+  return [...keys].filter((key) => before.get(key) !== after.get(key));
+}
