@@ -6,6 +6,7 @@
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handlerEntry, type MethodName, methodNames } from '#shared/api/registry.ts';
 import { defaultDb } from '#shared/db/client.ts';
@@ -138,6 +139,8 @@ async function main() {
     await writeResult('capacity', { rows });
   } finally {
     await runtime.stop();
+    // The next phases share this DynamoDB Local; a table left behind slows it down for them.
+    await runtime.db.doc.send(new DeleteTableCommand({ TableName: runtime.tableName }));
   }
 }
 

@@ -4,7 +4,7 @@
  * search reactors. Each invocation is metered: items deleted, requests and capacity, so the
  * report can show that every invocation's work stays bounded whatever the group's size.
  */
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import { createDb } from '#shared/db/client.ts';
@@ -113,6 +113,7 @@ async function main() {
     await writeResult('dismiss', { members: MEMBERS, cleanupBatch: CLEANUP_BATCH, totalMs, invocations });
   } finally {
     await poller.stop();
+    await db.doc.send(new DeleteTableCommand({ TableName: db.table }));
   }
 }
 

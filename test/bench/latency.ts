@@ -4,7 +4,7 @@
  * call by a joiner who has not joined yet), at concurrency 1, 4 and 16. DynamoDB Local's own raw
  * GetItem, at the same concurrency, is the floor: no service can answer faster than one read.
  */
-import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import { walletKey } from '#shared/entities/wallet.ts';
 import { hashPassword } from '#shared/wallet/password.ts';
@@ -139,6 +139,8 @@ async function main() {
     await writeResult('latency', { series });
   } finally {
     await runtime.stop();
+    // The next phases share this DynamoDB Local; a table left behind slows it down for them.
+    await runtime.db.doc.send(new DeleteTableCommand({ TableName: runtime.tableName }));
   }
 }
 

@@ -16,7 +16,7 @@ import { progress } from './progress.ts';
 import { writeReport } from './report.ts';
 
 /** In order: the CPU phase replays what the capacity phase recorded. */
-const PHASES = ['bundles', 'capacity', 'cpu', 'scale', 'dismiss', 'latency'] as const;
+const PHASES = ['bundles', 'capacity', 'cpu', 'dismiss', 'scale', 'latency'] as const;
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 

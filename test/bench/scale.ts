@@ -4,7 +4,7 @@
  * round trips, consumed capacity and latency (median of a few calls) at every size; all but the
  * search for a common word look for the same things at every size, so they should stay flat.
  */
-import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { createDb, type Db } from '#shared/db/client.ts';
 import { createTableInput } from '#shared/db/table.ts';
 import { putCoin } from '#shared/entities/coin.ts';
@@ -128,6 +128,8 @@ async function main() {
     }
   }
   await writeResult('scale', { sizes: SIZES, seeding, rows: [...rows.values()] });
+  // DynamoDB Local slows down for every table while this one's items and stream records remain.
+  await db.doc.send(new DeleteTableCommand({ TableName: db.table }));
 }
 
 await main();
