@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FailurePlan } from '../../infra/local/rongcloud-standin.ts';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.ts';
@@ -132,4 +134,46 @@ describe('notifications while RongCloud fails', () => {
     expect(first?.call === 'RC:GrpNtf' && first.extra.eventId).toMatch(/^E#/);
     expect(second?.call === 'RC:GrpNtf' && second.extra).toEqual(first?.call === 'RC:GrpNtf' && first.extra);
   }, 120_000);
+
+  it('sets events aside during an outage longer than the retries, and the operator replay sends each once and in order', async () => {
+    const gid = (await ok('group_create', 1, { user_list: [2, 3], group_name: 'Outage' })).group_id as number;
+    await runtime.poller.waitForDrain(30_000);
+    const before = await acceptedCalls(runtime.url);
+
+    const down = Date.now();
+    await plan({ mode: '500' });
+    await ok('group_set_name', 1, { group_id: gid, group_name: 'Outage 2' });
+    await ok('group_set_admin', 1, { group_id: gid, pre_admin: [2] });
+    await ok('group_delete_user', 1, { group_id: gid, pre_del: 3 });
+    while ((await deadLetters()).events.length < 3) {
+      if (Date.now() - down > 150_000) throw new Error('the events were not set aside within 150 s');
+      await sleep(200);
+    }
+    const setAsideMs = Date.now() - down;
+    await plan({ mode: 'off' });
+    expect(await acceptedCalls(runtime.url)).toHaveLength(before.length);
+
+    const replay = await new Promise<{ code: number; stdout: string }>((resolve) => {
+      const target = ['--endpoint', runtime.dynamoEndpoint, '--table', runtime.tableName, '--local-url', runtime.url];
+      execFile(
+        'npx',
+        ['tsx', 'infra/ops/cli.ts', 'dlq:replay', ...target],
+        { cwd: new URL('../..', import.meta.url), env: { ...process.env, LOG_LEVEL: 'silent' } },
+        (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: stdout.trim() }),
+      );
+    });
+    console.info(`outage: three events set aside ${setAsideMs} ms after RongCloud went down; replay exit ${replay.code}`);
+    expect(replay).toEqual({ code: 0, stdout: 'replayed 3, kept 0' });
+
+    const after = (await acceptedCalls(runtime.url)).slice(before.length);
+    expect(shape(gid, after)).toEqual([
+      'group/refresh',
+      `Rename:${JSON.stringify('Outage 2')}`,
+      `SetAdmin:${JSON.stringify([2])}`,
+      `Kicked:${JSON.stringify([3])}`,
+      'group/quit:3',
+    ]);
+    expect(duplicates(after)).toEqual([]);
+    expect(await deadLetters()).toEqual({ stream: [], events: [] });
+  }, 240_000);
 });
