@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
@@ -160,7 +161,8 @@ describe('every method refuses invalid input with a 4xx envelope and writes noth
       const before = await scanTable(db);
       await fc.assert(
         fc.asyncProperty(caseOf(name), async (c) => {
-          const reply = await handler(eventOf(name, c), lambdaContext);
+          // Each call its own request id, as Lambda gives one: ids name the write transactions.
+          const reply = await handler(eventOf(name, c), { ...lambdaContext, awsRequestId: randomUUID() });
           const body = JSON.parse(String(reply.body)) as { success: unknown; status: unknown; msg: unknown; data: unknown };
           expect(reply.statusCode, JSON.stringify(body)).toBeGreaterThanOrEqual(400);
           expect(reply.statusCode, JSON.stringify(body)).toBeLessThan(500);
