@@ -42,40 +42,48 @@ async function changeAdmins(
   input: { groupId: number; caller: number; userIds: readonly number[]; direction: 'promote' | 'demote' },
 ): Promise<{ group_info: GroupView }> {
   const { groupId, caller, userIds, direction } = input;
-  const [access, coins] = await Promise.all([loadTargets(db, groupId, caller, userIds), allCoins(db)]);
-  const me = requireOwner(access);
   const [from, to]: [Role, Role] = direction === 'promote' ? ['member', 'admin'] : ['admin', 'member'];
-  for (const id of userIds) {
-    const target = id === caller ? me : access.targets.get(id);
-    if (target?.role !== from) throw targetRefusal(id, target, direction);
-  }
   const ids = new Set(userIds);
   const change = merge(live, byOwner(caller), {
     [direction === 'promote' ? 'add' : 'delete']: ['admins :ids'],
     values: { ':ids': ids },
   });
-  await transact(
-    db,
-    [
-      metaUpdate(db.table, groupId, change),
-      ...userIds.map((id) => roleChange(db.table, groupId, id, from, to)),
-      putEvent(db.table, {
-        groupId,
-        op: direction === 'promote' ? 'SetAdmin' : 'RemoveAdmin',
-        actor: caller,
-        data: { name: access.group.name, user_ids: [...userIds] },
-      }),
-    ],
-    {
-      onConditionFailed: (reasons) => {
-        const refusal = reasons[0]?.code === 'ConditionalCheckFailed' ? metaRefusal(reasons[0].item, caller, 'owner') : undefined;
-        if (refusal) throw refusal;
-        const index = reasons.findIndex((reason, i) => i > 0 && reason.code === 'ConditionalCheckFailed');
-        const id = userIds[index - 1];
-        throw id === undefined ? new AppError('INTERNAL') : targetRefusal(id, reasons[index]?.item, direction);
-      },
-    },
-  );
+  // Read again after conflicts run out: the write that won may have settled the answer (58, 59).
+  const [{ access, me }, coins] = await Promise.all([
+    retrying(async () => {
+      const access = await loadTargets(db, groupId, caller, userIds);
+      const me = requireOwner(access);
+      for (const id of userIds) {
+        const target = id === caller ? me : access.targets.get(id);
+        if (target?.role !== from) throw targetRefusal(id, target, direction);
+      }
+      await transact(
+        db,
+        [
+          metaUpdate(db.table, groupId, change),
+          ...userIds.map((id) => roleChange(db.table, groupId, id, from, to)),
+          putEvent(db.table, {
+            groupId,
+            op: direction === 'promote' ? 'SetAdmin' : 'RemoveAdmin',
+            actor: caller,
+            data: { name: access.group.name, user_ids: [...userIds] },
+          }),
+        ],
+        {
+          onConditionFailed: (reasons) => {
+            const refusal =
+              reasons[0]?.code === 'ConditionalCheckFailed' ? metaRefusal(reasons[0].item, caller, 'owner') : undefined;
+            if (refusal) throw refusal;
+            const index = reasons.findIndex((reason, i) => i > 0 && reason.code === 'ConditionalCheckFailed');
+            const id = userIds[index - 1];
+            throw id === undefined ? new AppError('INTERNAL') : targetRefusal(id, reasons[index]?.item, direction);
+          },
+        },
+      );
+      return { access, me };
+    }),
+    allCoins(db),
+  ]);
   const admins = adminsOf(access.group);
   for (const id of ids) direction === 'promote' ? admins.add(id) : admins.delete(id);
   const group: GroupItem = { ...access.group, admins };

@@ -7,7 +7,7 @@ import { groupKey, groupPk } from '#shared/entities/group.ts';
 import { MEMBER_PREFIX } from '#shared/entities/member.ts';
 import { AppError } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
-import { byAdmin, live, merge, metaRefusal, metaUpdate } from '#shared/groups/guard.ts';
+import { byAdmin, live, merge, metaRefusal, metaUpdate, retrying } from '#shared/groups/guard.ts';
 import { log } from '#shared/log.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 
@@ -38,36 +38,39 @@ export async function dismissGroup(db: Db, groupId: number, caller: number): Pro
   requireAdmin(access);
   const complete = firstMembers.LastEvaluatedKey === undefined;
   const now = Date.now();
-  await transact(
-    db,
-    [
-      metaUpdate(
-        db.table,
-        groupId,
-        merge(live, byAdmin(caller), {
-          set: ['#status = :dismissed', 'dismissed_at = :now'],
-          remove: ['hotpk', 'hotsk'],
-          values: { ':dismissed': 'dismissed', ':now': Math.floor(now / 1000) },
+  // A cancellation writes nothing, so a dismissal that kept conflicting is simply sent again.
+  await retrying(() =>
+    transact(
+      db,
+      [
+        metaUpdate(
+          db.table,
+          groupId,
+          merge(live, byAdmin(caller), {
+            set: ['#status = :dismissed', 'dismissed_at = :now'],
+            remove: ['hotpk', 'hotsk'],
+            values: { ':dismissed': 'dismissed', ':now': Math.floor(now / 1000) },
+          }),
+        ),
+        putEvent(db.table, {
+          groupId,
+          op: 'Dismiss',
+          actor: caller,
+          timeMs: now,
+          data: {
+            name: access.group.name,
+            memo: access.group.memo,
+            member_count: Number(access.group.member_count),
+            ...(complete ? { member_ids: (firstMembers.Items ?? []).map((item) => Number(item.user_id)) } : {}),
+          },
         }),
-      ),
-      putEvent(db.table, {
-        groupId,
-        op: 'Dismiss',
-        actor: caller,
-        timeMs: now,
-        data: {
-          name: access.group.name,
-          memo: access.group.memo,
-          member_count: Number(access.group.member_count),
-          ...(complete ? { member_ids: (firstMembers.Items ?? []).map((item) => Number(item.user_id)) } : {}),
+      ],
+      {
+        onConditionFailed: (reasons) => {
+          throw metaRefusal(reasons[0]?.item, caller, 'admin') ?? new AppError('INTERNAL');
         },
-      }),
-    ],
-    {
-      onConditionFailed: (reasons) => {
-        throw metaRefusal(reasons[0]?.item, caller, 'admin') ?? new AppError('INTERNAL');
       },
-    },
+    ),
   );
   return { group_id: groupId };
 }

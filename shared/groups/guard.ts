@@ -1,3 +1,4 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import type { TxItem } from '#shared/db/transact.ts';
 import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
 import type { Role } from '#shared/entities/member.ts';
@@ -127,9 +128,18 @@ const RETRIES = 8;
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
+ * A transaction that kept meeting concurrent ones on the same items past `transact`'s own
+ * retries: nothing was written, and the group is as busy as when a read goes stale.
+ */
+const keptConflicting = (error: unknown) =>
+  error instanceof TransactionCanceledException &&
+  (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
+
+/**
  * Runs an optimistic change, retrying with jittered backoff when it turned out to be based on a
- * stale read. Each retry gets the group item the failed write saw (when it had one), so most
- * retries need no new read. A group changing faster than that is answered 429, not 500.
+ * stale read or kept conflicting with other writes to the group. Each retry gets the group item
+ * the failed write saw (when it had one), so most retries need no new read. A group changing
+ * faster than that is answered 429, not 500.
  */
 export async function retrying<T>(attempt: (seen: GroupItem | undefined) => Promise<T>): Promise<T> {
   let seen: GroupItem | undefined;
@@ -137,9 +147,9 @@ export async function retrying<T>(attempt: (seen: GroupItem | undefined) => Prom
     try {
       return await attempt(seen);
     } catch (error) {
-      if (!(error instanceof Stale)) throw error;
+      if (!(error instanceof Stale) && !keptConflicting(error)) throw error;
       if (n >= RETRIES) throw new AppError('THROTTLED', 'the group is changing too fast; try again');
-      seen = error.group ?? seen;
+      if (error instanceof Stale) seen = error.group ?? seen;
       await sleep(Math.random() * Math.min(200, 5 * 2 ** n));
     }
   }

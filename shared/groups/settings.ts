@@ -84,27 +84,30 @@ export async function setDnd(db: Db, groupId: number, caller: number, dnd: 0 | 1
   const [access, coins] = await Promise.all([loadGroup(db, groupId, caller), allCoins(db)]);
   const member = requireMember(access);
   if (member.dnd !== dnd) {
-    await transact(
-      db,
-      [
-        metaCheck(db.table, groupId, live),
+    // A cancellation writes nothing, so a change that kept conflicting is simply sent again.
+    await retrying(() =>
+      transact(
+        db,
+        [
+          metaCheck(db.table, groupId, live),
+          {
+            Update: {
+              TableName: db.table,
+              Key: memberKey(groupId, caller),
+              UpdateExpression: 'SET dnd = :dnd',
+              ConditionExpression: 'attribute_exists(pk)',
+              ExpressionAttributeValues: { ':dnd': dnd },
+            },
+          },
+          putEvent(db.table, { groupId, op: 'SetDnd', actor: caller, data: { name: access.group.name, user_id: caller, dnd } }),
+        ],
         {
-          Update: {
-            TableName: db.table,
-            Key: memberKey(groupId, caller),
-            UpdateExpression: 'SET dnd = :dnd',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeValues: { ':dnd': dnd },
+          onConditionFailed: (reasons) => {
+            if (failedIndex(reasons) !== 0) callerNotMember();
+            throw metaRefusal(reasons[0]?.item, caller, 'none') ?? new AppError('GROUP_NOT_FOUND');
           },
         },
-        putEvent(db.table, { groupId, op: 'SetDnd', actor: caller, data: { name: access.group.name, user_id: caller, dnd } }),
-      ],
-      {
-        onConditionFailed: (reasons) => {
-          if (failedIndex(reasons) !== 0) callerNotMember();
-          throw metaRefusal(reasons[0]?.item, caller, 'none') ?? new AppError('GROUP_NOT_FOUND');
-        },
-      },
+      ),
     );
   }
   return { group_info: callerView(access.group, { ...member, dnd }, coins) };
