@@ -13,10 +13,16 @@ export interface PhaseEnv {
 }
 
 export function phaseEnv(): PhaseEnv {
-  const dynamoEndpoint = process.env.BENCH_DYNAMO_ENDPOINT;
   const workDir = process.env.BENCH_WORK_DIR;
-  if (!dynamoEndpoint || !workDir) throw new Error('run the benchmark with `npm run bench`, which starts DynamoDB Local');
-  return { dynamoEndpoint, workDir };
+  const endpoint = process.env.BENCH_DYNAMO_ENDPOINT;
+  if (!workDir) throw new Error('run the benchmark with `npm run bench`');
+  return {
+    workDir,
+    get dynamoEndpoint() {
+      if (!endpoint) throw new Error('this phase needs the DynamoDB Local that `npm run bench` starts for it');
+      return endpoint;
+    },
+  };
 }
 
 export const resultPath = (workDir: string, phase: string) => join(workDir, `${phase}.json`);

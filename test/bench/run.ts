@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: starts DynamoDB Local in memory, runs each phase in a process of its own (so a
- * phase's mocks, environment and handler modules never reach another), then writes
+ * `npm run bench`: runs each phase in a process of its own (so a phase's mocks, environment and
+ * handler modules never reach another), each on a fresh in-memory DynamoDB Local, then writes
  * test/bench/REPORT.md and its chart from what the phases left behind.
  *
  *   npm run bench                 every phase, then the report
@@ -17,10 +17,27 @@ import { writeReport } from './report.ts';
 
 /** In order: the CPU phase replays what the capacity phase recorded. */
 const PHASES = ['bundles', 'capacity', 'cpu', 'dismiss', 'scale', 'latency'] as const;
+type Phase = (typeof PHASES)[number];
+const NEEDS_DYNAMO = new Set<Phase>(['capacity', 'dismiss', 'scale', 'latency']);
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-function runPhase(phase: string, env: Record<string, string>): Promise<void> {
+/**
+ * A phase that uses DynamoDB gets a fresh DynamoDB Local: after a phase has written and deleted
+ * tens of thousands of items, the same instance stays slow for the next one.
+ */
+async function runPhase(phase: Phase, env: Record<string, string>): Promise<void> {
+  if (!NEEDS_DYNAMO.has(phase)) return runProcess(phase, env);
+  progress(`${phase}: starting a fresh DynamoDB Local (in memory)`);
+  const dynamo = await startDynamoLocal();
+  try {
+    await runProcess(phase, { ...env, BENCH_DYNAMO_ENDPOINT: dynamo.endpoint });
+  } finally {
+    await dynamo.stop();
+  }
+}
+
+function runProcess(phase: Phase, env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(here, `${phase}.ts`)], {
       env: { ...process.env, ...env },
@@ -43,11 +60,9 @@ async function main() {
   const keep = process.env.BENCH_WORK_DIR;
   const workDir = keep ?? (await mkdtemp(join(tmpdir(), 'im-bench-')));
   await mkdir(workDir, { recursive: true });
-  progress(`starting DynamoDB Local (in memory); work directory ${workDir}`);
-  const dynamo = await startDynamoLocal();
+  progress(`work directory ${workDir}`);
   try {
     const env = {
-      BENCH_DYNAMO_ENDPOINT: dynamo.endpoint,
       BENCH_WORK_DIR: workDir,
       BENCH_STARTED_MS: String(startedMs),
       // Handlers log a line per request; thousands of them would bury the progress lines.
@@ -68,7 +83,6 @@ async function main() {
       progress(`results are in ${workDir} (a report needs every phase)`);
     }
   } finally {
-    await dynamo.stop();
     if (!keep) await rm(workDir, { recursive: true, force: true });
   }
 }

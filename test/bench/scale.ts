@@ -1,8 +1,8 @@
 /**
- * Phase: the reads whose cost could grow with the number of groups, on one table grown from 1,000
- * to 20,000 groups (and 100,000 when BENCH_SCALE_SIZES asks for it). Each call is measured for
- * round trips, consumed capacity and latency (median of a few calls) at every size; all but the
- * search for a common word look for the same things at every size, so they should stay flat.
+ * Phase: the reads whose cost could grow with the number of groups, on a table of 1,000 and one of
+ * 20,000 groups (and 100,000 when BENCH_SCALE_SIZES asks for it). Each call is measured for round
+ * trips, consumed capacity and latency (median of a few calls) at every size; all but the search
+ * for a common word look for the same things at every size, so they should stay flat.
  */
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { createDb, type Db } from '#shared/db/client.ts';
@@ -32,8 +32,8 @@ export interface ScaleRow {
   cells: ScaleCell[];
 }
 
-const LATENCY_CALLS = 7;
-const WARM_CALLS = 3;
+const LATENCY_CALLS = 9;
+const WARM_CALLS = 5;
 const ABSENT_PHRASE = '无此群组';
 const COMMON_WORD = 'omega';
 /** The posting partitions the searches below read; no others need writing. */
@@ -86,50 +86,64 @@ const CALLS: ScaleCall[] = [
   },
 ];
 
-async function main() {
-  const { dynamoEndpoint } = phaseEnv();
-  const db = createDb({ table: 'bench-scale', endpoint: dynamoEndpoint });
+async function seededTable(dynamoEndpoint: string, size: number) {
+  const db = createDb({ table: `bench-scale-${size}`, endpoint: dynamoEndpoint });
   await db.doc.send(new CreateTableCommand(createTableInput(db.table)));
   await putCoin(db, { coinId: 1, name: 'USDT', decimals: 6 });
-  const { measure } = meter(db);
-  const rows = new Map<string, ScaleRow>(CALLS.map((call) => [call.label, { label: call.label, flat: call.flat, cells: [] }]));
-  const seeding: { groups: number; items: number; seconds: number }[] = [];
-  let seeded = 0;
-  for (const size of SIZES) {
-    const started = Date.now();
-    progress(`scale: growing the table from ${seeded} to ${size} groups`);
-    let lastReport = Date.now();
-    const items = await seedGroups(db, { from: seeded, to: size }, WANTED, (done) => {
-      if (Date.now() - lastReport > 10_000) {
-        lastReport = Date.now();
-        progress(`scale: ${done} / ${size} groups written`);
-      }
-    });
-    seeding.push({ groups: size, items, seconds: (Date.now() - started) / 1000 });
-    seeded = size;
-    progress(`scale: ${size} groups (${items} items) in ${((Date.now() - started) / 1000).toFixed(0)} s; measuring`);
+  const started = Date.now();
+  let lastReport = Date.now();
+  const items = await seedGroups(db, { from: 0, to: size }, WANTED, (done) => {
+    if (Date.now() - lastReport > 10_000) {
+      lastReport = Date.now();
+      progress(`scale: ${done} / ${size} groups written`);
+    }
+  });
+  const seconds = (Date.now() - started) / 1000;
+  progress(`scale: ${size} groups (${items} items) in ${seconds.toFixed(0)} s`);
+  return { db, size, measure: meter(db).measure, seeding: { groups: size, items, seconds } };
+}
+
+async function main() {
+  const { dynamoEndpoint } = phaseEnv();
+  const tables = [];
+  for (const size of SIZES) tables.push(await seededTable(dynamoEndpoint, size));
+  progress('scale: measuring every call on every table');
+  const latencies = new Map<string, number[]>();
+  const key = (size: number, label: string) => `${size} ${label}`;
+  for (const { db } of tables) {
     await hotGroups(db); // the coin list is cached per container, as on a warm Lambda
-    for (const call of CALLS) {
-      for (let i = 0; i < WARM_CALLS; i++) await call.run(db);
-      const { result, reading } = await measure(() => call.run(db));
-      const latencies: number[] = [];
-      for (let i = 0; i < LATENCY_CALLS; i++) {
+    for (const call of CALLS) for (let i = 0; i < WARM_CALLS; i++) await call.run(db);
+  }
+  // Interleaved, so that the JVM's warming up and the machine's load reach every size alike.
+  for (let round = 0; round < LATENCY_CALLS; round++) {
+    for (const { db, size } of tables) {
+      for (const call of CALLS) {
         const t = performance.now();
         await call.run(db);
-        latencies.push(performance.now() - t);
+        const samples = latencies.get(key(size, call.label)) ?? [];
+        samples.push(performance.now() - t);
+        latencies.set(key(size, call.label), samples);
       }
+    }
+  }
+  const rows: ScaleRow[] = [];
+  for (const call of CALLS) {
+    const row: ScaleRow = { label: call.label, flat: call.flat, cells: [] };
+    for (const { db, size, measure } of tables) {
+      const { result, reading } = await measure(() => call.run(db));
       const { calls: _calls, ...counts } = reading;
-      rows.get(call.label)?.cells.push({
+      row.cells.push({
         groups: size,
         reading: counts,
         count: call.count(result as never),
-        latencyMs: median(latencies),
+        latencyMs: median(latencies.get(key(size, call.label)) ?? []),
       });
     }
+    rows.push(row);
   }
-  await writeResult('scale', { sizes: SIZES, seeding, rows: [...rows.values()] });
-  // DynamoDB Local slows down for every table while this one's items and stream records remain.
-  await db.doc.send(new DeleteTableCommand({ TableName: db.table }));
+  await writeResult('scale', { sizes: SIZES, seeding: tables.map((t) => t.seeding), rows });
+  // DynamoDB Local slows down for every table while large ones and their stream records remain.
+  for (const { db } of tables) await db.doc.send(new DeleteTableCommand({ TableName: db.table }));
 }
 
 await main();
