@@ -2,33 +2,12 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import type { RawParams } from '#shared/api/validate.ts';
 import { fail } from '#shared/errors.ts';
 
-const EXPONENT = /^(-?)(\d+)(?:\.(\d+))?[eE]([+-]?\d{1,3})$/;
-
-/**
- * A JSON number in exponent form as plain digits, since JavaScript clients send 0.0000001 as
- * `1e-7` and SPEC accepts any JSON number. Moves the decimal point in the text, never through a float.
- */
-function plainDigits(source: string): string {
-  const m = EXPONENT.exec(source);
-  if (!m) return source;
-  const [, sign = '', whole = '', fraction = '', exponent = '0'] = m;
-  const digits = whole + fraction;
-  const point = whole.length + Number(exponent);
-  const plain =
-    point <= 0
-      ? `0.${'0'.repeat(-point)}${digits}`
-      : point >= digits.length
-        ? digits + '0'.repeat(point - digits.length)
-        : `${digits.slice(0, point)}.${digits.slice(point)}`;
-  return sign + plain.replace(/^0+(?=\d)/, '');
-}
-
 /**
  * JSON numbers are kept as their source text, so `"price": 0.1` or a 20-digit amount reaches the
  * money code exactly as the client wrote it, never through a float.
  */
 function numbersAsText(this: unknown, _key: string, value: unknown, context?: { source?: string }) {
-  return typeof value === 'number' && context?.source !== undefined ? plainDigits(context.source) : value;
+  return typeof value === 'number' && context?.source !== undefined ? context.source : value;
 }
 
 function parseJson(text: string): RawParams {

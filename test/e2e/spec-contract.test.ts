@@ -333,12 +333,13 @@ describe('owner and admin settings', () => {
       as: 'form',
     });
     expect(data.group_info).toMatchObject({ price: '0.000000000000000001', coin_id: ETH });
-    // a JSON number as JavaScript writes it: JSON.stringify(0.0000001) is "1e-7"
+    // Exponent forms are refused even as JSON numbers: money is written out in plain digits.
     const body = JSON.stringify({ session_key: session(1), group_id: groupId, price: 0.0000001, coin_id: ETH });
     expect(body).toContain('1e-7');
     const small = await send('group_set_price', {}, null, { raw: { body } });
-    expectSuccess(small, 'price 1e-7');
-    expect(small.body.data.group_info.price).toBe('0.0000001');
+    expect(small.http).toBe(400);
+    expect(small.body).toMatchObject({ success: false, status: 55, data: null });
+    expect((await ok('group_info', { group_id: groupId }, 1)).group_info.price).toBe('0.000000000000000001');
     data = await ok('group_set_price', { group_id: groupId, price: '0', coin_id: USDT }, 1);
     expect(data.group_info.price).toBe('0');
   });
