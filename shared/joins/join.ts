@@ -12,7 +12,7 @@ import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, terms
 import { fromUnits } from '#shared/money.ts';
 import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
-import { commit, requestToken, StartOver, type Step, worthAnotherRound } from '#shared/wallet/steps.ts';
+import { commit, requestToken, type Step, worthAnotherRound } from '#shared/wallet/steps.ts';
 
 export interface JoinInput {
   readonly userId: number;
@@ -65,7 +65,7 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
       return isFree(terms) ? await requestToJoin(db, input, state, terms, token) : await joinNow(db, input, state, terms, token);
     } catch (error) {
       if (!worthAnotherRound(error) || round >= ROUNDS) {
-        if (error instanceof StartOver) fail('THROTTLED', 'the group keeps changing; try again');
+        if (worthAnotherRound(error)) fail('THROTTLED', 'the group keeps changing; try again');
         throw error;
       }
     }

@@ -9,7 +9,7 @@ import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
 import { byAdmin } from '#shared/groups/guard.ts';
 import { addMemberStep, groupCheckStep } from '#shared/joins/meta.ts';
-import { commit, requestToken, StartOver, worthAnotherRound } from '#shared/wallet/steps.ts';
+import { commit, requestToken, worthAnotherRound } from '#shared/wallet/steps.ts';
 
 export interface JoinRequestRow {
   user_id: number;
@@ -82,7 +82,7 @@ export async function reactToJoin(
       );
     } catch (error) {
       if (!worthAnotherRound(error) || round >= ROUNDS) {
-        if (error instanceof StartOver) fail('THROTTLED', 'the group keeps changing; try again');
+        if (worthAnotherRound(error)) fail('THROTTLED', 'the group keeps changing; try again');
         throw error;
       }
     }

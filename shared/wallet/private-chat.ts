@@ -11,7 +11,7 @@ import { groupCheckStep } from '#shared/joins/meta.ts';
 import { fromUnits, units } from '#shared/money.ts';
 import { checkWalletPassword, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
-import { commit, requestToken, StartOver, type Step, worthAnotherRound } from '#shared/wallet/steps.ts';
+import { commit, requestToken, type Step, worthAnotherRound } from '#shared/wallet/steps.ts';
 
 /** The group, two memberships and (when asked) the caller's wallet, in one consistent BatchGet. */
 async function readPrivate(db: Db, groupId: number, callerId: number, other?: number, withWallet = false) {
@@ -112,7 +112,7 @@ export async function payPrivate(
     } catch (error) {
       await grant.settle();
       if (!worthAnotherRound(error) || round >= 3) {
-        if (error instanceof StartOver) fail('THROTTLED', 'the group keeps changing; try again');
+        if (worthAnotherRound(error)) fail('THROTTLED', 'the group keeps changing; try again');
         throw error;
       }
       continue;

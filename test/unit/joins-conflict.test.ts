@@ -100,14 +100,13 @@ describe('a paid join meeting a conflicting transaction', () => {
     expect(tokens[0]!.length).toBeLessThanOrEqual(36);
   });
 
-  it('gives up after a bounded number of conflicts with an internal error, each attempt the same single charge', async () => {
+  it('gives up after a bounded number of conflicts with 429 (try again), each attempt the same single charge', async () => {
     ddb.on(TransactWriteCommand).rejects(conflict());
     const error = await join().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(TransactionCanceledException);
-    expect(error).not.toBeInstanceOf(AppError);
+    expect(error).toBeInstanceOf(AppError);
     const { reply } = replyForError(error);
-    expect(reply.statusCode).toBe(500);
-    expect(JSON.parse(String(reply.body))).toMatchObject({ success: false, status: 5 });
+    expect(reply.statusCode).toBe(429);
+    expect(JSON.parse(String(reply.body))).toMatchObject({ success: false, status: 167 });
 
     // Three rounds of reading and deciding, each with four attempts at the same transaction.
     expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(3);
@@ -195,7 +194,7 @@ describe('a cancelled paid join, mapped by the failing item', () => {
 });
 
 describe('the group_join handler', () => {
-  it('answers a transaction that keeps conflicting with a plain 500 envelope, no trace', async () => {
+  it('answers a transaction that keeps conflicting with 429 status 167, so the app retries later', async () => {
     ddb.on(GetCommand).resolves({ Item: { pk: 'S#x', sk: 'S', user_id: 2 } });
     ddb.on(TransactWriteCommand).rejects(conflict());
     const { handler } = await import('#functions/im/group_join.ts');
@@ -210,7 +209,7 @@ describe('the group_join handler', () => {
       } as unknown as APIGatewayProxyEventV2,
       { awsRequestId: 'req-1' } as Context,
     );
-    expect(reply.statusCode).toBe(500);
-    expect(JSON.parse(String(reply.body))).toEqual({ success: false, status: 5, msg: 'internal error', data: null });
+    expect(reply.statusCode).toBe(429);
+    expect(JSON.parse(String(reply.body))).toMatchObject({ success: false, status: 167, data: null });
   });
 });
