@@ -56,7 +56,7 @@ const COMMANDS: Record<string, new (input: any) => any> = {
 };
 
 /** CPU spent per measurement: enough for a stable mean, small enough for 29 calls × 2 handlers. */
-const CPU_BUDGET_US = Number(process.env.BENCH_CPU_BUDGET_MS ?? 300) * 1000;
+const CPU_BUDGET_US = Number(process.env.BENCH_CPU_BUDGET_MS ?? 600) * 1000;
 const MIN_CALLS = 3;
 const SLICES = 3;
 const MAX_CALLS = 3000;

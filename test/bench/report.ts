@@ -168,7 +168,9 @@ ${table(
   r.cpu.rows.map((row) => [`\`${row.label}\``, row.calls, us(row.handlerUs), us(row.bareUs), times(row.handlerUs, row.bareUs)]),
 )}
 
-The password checks (\`group_join\` paid, \`group_pay_private\`, \`wallet_set_pwd\` which checks and hashes) are scrypt
+On this shared machine a single row moves by ±50% from one run to the next (the floor itself is a few hundred µs,
+mostly the SDK's middleware stack around the mock), so read the column as "within about 2× of the floor" rather than
+row by row. The password checks (\`group_join\` paid, \`group_pay_private\`, \`wallet_set_pwd\` which checks and hashes) are scrypt
 N=2^13, deliberately expensive; the rest is middy, validation, the envelope and the domain code.`);
 
   const sizes = r.scale.sizes;
