@@ -3,7 +3,9 @@
  * a ratio of two numbers taken in the same run, so a loaded machine moves both alike.
  */
 
+import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { BundleRow } from './bundles.ts';
@@ -302,6 +304,13 @@ function chart(r: Results): string {
   });
 }
 
+/** `biome check .` formats Markdown too, so the report is left as the repository's formatter writes it. */
+function formatMarkdown(file: string): void {
+  const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');
+  const run = spawnSync(process.execPath, [biome, 'format', '--write', file], { encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`biome could not format ${file}: ${run.stderr || run.stdout}`);
+}
+
 export async function writeReport(workDir: string, run: RunInfo): Promise<{ markdown: string; chart: string }> {
   const results: Results = {
     bundles: await readResult(workDir, 'bundles'),
@@ -314,6 +323,7 @@ export async function writeReport(workDir: string, run: RunInfo): Promise<{ mark
   const markdown = fileURLToPath(new URL('REPORT.md', import.meta.url));
   const chartFile = fileURLToPath(new URL(CHART, import.meta.url));
   await writeFile(markdown, `${sections(results, run).join('\n\n')}\n`);
+  formatMarkdown(markdown);
   await writeFile(chartFile, chart(results));
   return { markdown, chart: chartFile };
 }
