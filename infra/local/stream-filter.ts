@@ -10,6 +10,19 @@ export const FANOUT_FILTER_PATTERN = {
   dynamodb: { NewImage: { kind: { S: ['event'] } } },
 } as const;
 
+/**
+ * How the event source delivers to the fan-out, read by the stack and the local poller alike.
+ * A batch whose event waits on RongCloud is retried with the handler's pauses between tries
+ * (`shared/outbox/fanout.ts`), so these retries must outlast its outage patience: then the handler,
+ * which knows the event's key, sets the event aside, rather than Lambda, which knows only sequence
+ * numbers. The record age bounds a shard that keeps failing for any other reason.
+ */
+export const FANOUT_DELIVERY = {
+  batchSize: 25,
+  retryAttempts: 30,
+  maxRecordAgeSeconds: 6 * 3600,
+} as const;
+
 type Literal = string | number | boolean | null;
 export interface FilterPattern {
   readonly [key: string]: readonly Literal[] | FilterPattern;

@@ -21,7 +21,7 @@ import { type LocalLog, silentLog } from './local-log.ts';
 import { fromRoot } from './project-root.ts';
 import { type CheckpointStore, memoryCheckpoints } from './stream-checkpoints.ts';
 import { createDelivery, DeliveryStopped, failureMessage, type InvokeOutcome, type StreamFailure } from './stream-delivery.ts';
-import { isFanoutRecord } from './stream-filter.ts';
+import { FANOUT_DELIVERY, isFanoutRecord } from './stream-filter.ts';
 import { lambdaRecord, regionalArn } from './stream-records.ts';
 
 export type FanoutHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | undefined>;
@@ -129,7 +129,7 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
 
 export async function startStreamPoller(options: StreamPollerOptions): Promise<StreamPoller> {
   const log = options.log ?? silentLog;
-  const batchSize = options.batchSize ?? 25;
+  const batchSize = options.batchSize ?? FANOUT_DELIVERY.batchSize;
   const idlePollMs = options.idlePollMs ?? 200;
   const discoverEveryMs = options.discoverEveryMs ?? 1000;
   const invokeTimeoutMs = options.invokeTimeoutMs ?? 60_000;
@@ -173,7 +173,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   };
   const deliver = createDelivery({
     invoke,
-    maxRetries: options.maxRetries ?? 5,
+    maxRetries: options.maxRetries ?? FANOUT_DELIVERY.retryAttempts,
     bisectOnError: options.bisectOnError ?? true,
     retryDelayMs: options.retryDelayMs ?? 100,
     functionArn,
@@ -181,7 +181,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     signal: stopping.signal,
     onFailure: giveUp,
   });
-  const maxRecordAgeSeconds = options.maxRecordAgeSeconds ?? 6 * 3600;
+  const maxRecordAgeSeconds = options.maxRecordAgeSeconds ?? FANOUT_DELIVERY.maxRecordAgeSeconds;
   /** A persisted runtime restarted after a long pause must not announce stale changes, as Lambda would not. */
   const tooOld = (record: DynamoDBRecord) => {
     const created = record.dynamodb?.ApproximateCreationDateTime;

@@ -1,23 +1,55 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import { optionalEnv } from '#shared/config.ts';
 import type { Db } from '#shared/db/client.ts';
 import { errorFields, log } from '#shared/log.ts';
 import type { DeadLetter } from '#shared/outbox/dead-letter.ts';
 import { type StoredEvent, storedEventFromImage } from '#shared/outbox/event.ts';
 import { loadProgress, markDone, recordFailure } from '#shared/outbox/progress.ts';
 import type { Once, Reactor } from '#shared/outbox/reactor.ts';
+import { Throttled } from '#shared/outbox/throttle.ts';
+import { RongCloudError } from '#shared/rongcloud/errors.ts';
 
 /**
- * How many times one event may fail before it is set aside in the dead-letter queue. It is below
- * the event source mapping's own retry budget, so this handler, which knows the event's key,
- * dead-letters it rather than Lambda, which only knows sequence numbers.
+ * How many times one event may fail for a reason of its own (a fault no retry will mend) before it
+ * is set aside in the dead-letter queue. It is below the event source mapping's retry budget, so
+ * this handler, which knows the event's key, dead-letters it rather than Lambda, which only knows
+ * sequence numbers.
  */
 export const MAX_EVENT_ATTEMPTS = 4;
+
+/**
+ * How long RongCloud may be unavailable (5xx, 429, timeouts, the shared rate budget exhausted)
+ * before an event waiting on it is set aside. Until then the event is retried, and the stream holds
+ * the events behind it: notices are delayed, in order, rather than left for an operator's replay.
+ */
+export const DEFAULT_OUTAGE_PATIENCE_MS = 5 * 60 * 1000;
+/** The longest pause between two tries while RongCloud is unavailable, within one invocation. */
+const MAX_PAUSE_MS = 20_000;
+
+/** The pause after an event's nth failure while RongCloud is unavailable. */
+export const pauseAfter = (attempts: number) => Math.min(MAX_PAUSE_MS, 500 * 2 ** Math.min(attempts - 1, 10));
 
 export interface FanoutDeps {
   readonly db: Db;
   readonly reactors: readonly Reactor[];
   readonly deadLetter: DeadLetter;
+  /** Defaults to FANOUT_OUTAGE_PATIENCE_SECONDS, else DEFAULT_OUTAGE_PATIENCE_MS. */
+  readonly outagePatienceMs?: number;
+  /** Waits before a failed batch is handed back for redelivery; defaults to a timer. */
+  readonly pause?: (ms: number) => Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** RongCloud out of reach or asking us to slow down: waiting will mend it. */
+export const isUnavailable = (error: unknown) =>
+  error instanceof Throttled || (error instanceof RongCloudError && error.retryable);
+
+function outagePatienceMs(deps: FanoutDeps): number {
+  if (deps.outagePatienceMs !== undefined) return deps.outagePatienceMs;
+  const seconds = Number(optionalEnv('FANOUT_OUTAGE_PATIENCE_SECONDS') ?? Number.NaN);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : DEFAULT_OUTAGE_PATIENCE_MS;
 }
 
 async function runReactors(deps: FanoutDeps, event: StoredEvent): Promise<void> {
@@ -36,9 +68,23 @@ async function runReactors(deps: FanoutDeps, event: StoredEvent): Promise<void> 
 
 /** Returns true when the batch must stop at this record (to be redelivered from it). */
 async function handleFailure(deps: FanoutDeps, event: StoredEvent, error: unknown): Promise<boolean> {
-  const attempts = await recordFailure(deps.db, event);
-  log('warn', 'event failed', { groupId: event.groupId, eventId: event.eventId, op: event.op, attempts, ...errorFields(error) });
-  if (attempts < MAX_EVENT_ATTEMPTS) return true;
+  const { attempts, firstFailedAt } = await recordFailure(deps.db, event);
+  const unavailable = isUnavailable(error);
+  log('warn', 'event failed', {
+    groupId: event.groupId,
+    eventId: event.eventId,
+    op: event.op,
+    attempts,
+    unavailable,
+    ...errorFields(error),
+  });
+  const waiting = unavailable && Date.now() - firstFailedAt < outagePatienceMs(deps);
+  if (waiting) {
+    // Back off before the redelivery, so an outage costs a few invocations a minute, not a hot loop.
+    await (deps.pause ?? sleep)(pauseAfter(attempts));
+    return true;
+  }
+  if (!unavailable && attempts < MAX_EVENT_ATTEMPTS) return true;
   await deps.deadLetter.send(event, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   return false;
 }

@@ -38,17 +38,23 @@ export async function markDone(db: Db, event: StoredEvent, action: string): Prom
   );
 }
 
-/** Counts one failed attempt and returns the new count. */
-export async function recordFailure(db: Db, event: StoredEvent): Promise<number> {
+export interface FailureCount {
+  readonly attempts: number;
+  /** When handling this event first failed (epoch ms): how long its trouble has lasted. */
+  readonly firstFailedAt: number;
+}
+
+/** Counts one failed attempt and returns the new count with the time of the first failure. */
+export async function recordFailure(db: Db, event: StoredEvent, now = Date.now()): Promise<FailureCount> {
   const out = await db.doc.send(
     new UpdateCommand({
       TableName: db.table,
       Key: progressKey(event),
-      UpdateExpression: 'SET kind = :kind, #ttl = :ttl ADD attempts :one',
+      UpdateExpression: 'SET kind = :kind, #ttl = :ttl, first_failed = if_not_exists(first_failed, :now) ADD attempts :one',
       ExpressionAttributeNames: { '#ttl': 'ttl' },
-      ExpressionAttributeValues: { ':kind': 'outbox', ':ttl': ttl(), ':one': 1 },
+      ExpressionAttributeValues: { ':kind': 'outbox', ':ttl': ttl(), ':one': 1, ':now': now },
       ReturnValues: 'UPDATED_NEW',
     }),
   );
-  return Number(out.Attributes?.attempts ?? 1);
+  return { attempts: Number(out.Attributes?.attempts ?? 1), firstFailedAt: Number(out.Attributes?.first_failed ?? now) };
 }

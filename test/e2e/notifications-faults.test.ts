@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { FailurePlan } from '../../infra/local/rongcloud-standin.ts';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.ts';
 import { acceptedCalls, duplicates, noticesFor } from './notifications-calls.ts';
@@ -135,11 +135,39 @@ describe('notifications while RongCloud fails', () => {
     expect(second?.call === 'RC:GrpNtf' && second.extra).toEqual(first?.call === 'RC:GrpNtf' && first.extra);
   }, 120_000);
 
-  it('sets events aside during an outage longer than the retries, and the operator replay sends each once and in order', async () => {
+  it('holds notices back through an outage shorter than the fan-out patience and sends them, in order, once it ends', async () => {
+    const gid = (await ok('group_create', 1, { user_list: [2, 3], group_name: 'Short outage' })).group_id as number;
+    await runtime.poller.waitForDrain(30_000);
+    const before = await acceptedCalls(runtime.url);
+
+    await plan({ mode: '500' });
+    await ok('group_set_name', 1, { group_id: gid, group_name: 'Short outage 2' });
+    await ok('group_set_admin', 1, { group_id: gid, pre_admin: [2] });
+    await sleep(8_000);
+    expect(shape(gid, (await acceptedCalls(runtime.url)).slice(before.length))).toEqual([]);
+    await plan({ mode: 'off' });
+    await runtime.poller.waitForDrain(60_000);
+
+    const after = (await acceptedCalls(runtime.url)).slice(before.length);
+    expect(shape(gid, after)).toEqual([
+      'group/refresh',
+      `Rename:${JSON.stringify('Short outage 2')}`,
+      `SetAdmin:${JSON.stringify([2])}`,
+    ]);
+    expect(duplicates(after)).toEqual([]);
+    expect(await deadLetters()).toEqual({ stream: [], events: [] });
+  }, 120_000);
+
+  it('sets events aside during an outage longer than its patience, and the operator replay sends each once and in order', async () => {
     const gid = (await ok('group_create', 1, { user_list: [2, 3], group_name: 'Outage' })).group_id as number;
     await runtime.poller.waitForDrain(30_000);
     const before = await acceptedCalls(runtime.url);
 
+    // A patience of seconds rather than the deployed minutes, read by the in-process fan-out per failure.
+    process.env.FANOUT_OUTAGE_PATIENCE_SECONDS = '3';
+    onTestFinished(() => {
+      delete process.env.FANOUT_OUTAGE_PATIENCE_SECONDS;
+    });
     const down = Date.now();
     await plan({ mode: '500' });
     await ok('group_set_name', 1, { group_id: gid, group_name: 'Outage 2' });

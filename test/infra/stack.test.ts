@@ -5,7 +5,7 @@ import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ImFunction, PROJECT_ROOT } from '#infra/constructs/im-function.ts';
-import { FANOUT_FILTER_PATTERN } from '#infra/local/stream-filter.ts';
+import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/local/stream-filter.ts';
 import { DEFAULT_RONGCLOUD_API_HOSTS, DEFAULT_RONGCLOUD_PARAMETER, type ImGroupStack } from '#infra/stack.ts';
 import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames } from '#shared/api/registry.ts';
 import { createTableInput, type IndexDefinition, TABLE } from '#shared/db/table.ts';
@@ -275,9 +275,9 @@ describe('the stream fan-out', () => {
       FunctionName: { Ref: logicalId(stack.fanoutFunction) },
       EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.table), 'StreamArn'] },
       StartingPosition: 'TRIM_HORIZON',
-      BatchSize: 25,
+      BatchSize: FANOUT_DELIVERY.batchSize,
       BisectBatchOnFunctionError: true,
-      MaximumRetryAttempts: 5,
+      MaximumRetryAttempts: FANOUT_DELIVERY.retryAttempts,
       MaximumRecordAgeInSeconds: age,
       ParallelizationFactor: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],

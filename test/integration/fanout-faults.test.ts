@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -82,6 +83,9 @@ async function setUp(gids: number[], fault: Fault, eventFor: EventFor = rename) 
   const deps = {
     db,
     deadLetter,
+    // RongCloud counts as down for a few hundred milliseconds here, not the deployed minutes.
+    outagePatienceMs: 300,
+    pause: (ms: number) => sleep(Math.min(ms, 100)),
     reactors: [rongCloudNotifier({ rongcloud: async () => rongcloud.api, systemUserId: async () => 'system' })],
   };
   const invocations: number[] = [];

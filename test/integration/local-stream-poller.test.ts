@@ -130,7 +130,7 @@ describe('the local stream poller', () => {
       if (records.some((record) => nameOf(record) === 'poison')) throw new Error('cannot handle poison');
       return ok();
     });
-    const poller = await poll(db, fanout.handler);
+    const poller = await poll(db, fanout.handler, { maxRetries: 5 });
     await poller.waitForDrain();
 
     const poisonCalls = fanout.calls.filter((names) => names.includes('poison'));
@@ -156,7 +156,7 @@ describe('the local stream poller', () => {
     const db = await freshTable();
     for (const name of ['stuck', 'next']) await putEvent(db, name);
     const fanout = fakeFanout((records) => (nameOf(records[0]!) === 'stuck' ? failAt(records[0]) : ok()));
-    const poller = await poll(db, fanout.handler);
+    const poller = await poll(db, fanout.handler, { maxRetries: 5 });
     await poller.waitForDrain();
 
     expect(fanout.calls).toEqual([...Array.from({ length: 6 }, () => ['stuck', 'next']), ['next']]);

@@ -1,11 +1,13 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
+import { FANOUT_DELIVERY } from '#infra/local/stream-filter.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { memoryDeadLetter } from '#shared/outbox/dead-letter.ts';
-import { MAX_EVENT_ATTEMPTS, processStreamBatch } from '#shared/outbox/fanout.ts';
+import { DEFAULT_OUTAGE_PATIENCE_MS, MAX_EVENT_ATTEMPTS, pauseAfter, processStreamBatch } from '#shared/outbox/fanout.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 import { acquire, Throttled } from '#shared/outbox/throttle.ts';
+import { RongCloudError } from '#shared/rongcloud/errors.ts';
 import { createTestDb } from '../support/db.ts';
 
 const db = await createTestDb();
@@ -74,6 +76,79 @@ describe('the stream fan-out', () => {
     expect(deadLetter.messages[0]).toMatchObject({ type: 'group-event', key: { pk: 'G#7' }, event: { op: 'Add', groupId: 7 } });
     expect(deadLetter.messages[0]?.key.sk).toMatch(/^E#/);
     expect(sent).toEqual([]);
+  });
+});
+
+describe('the fan-out while RongCloud is unavailable', () => {
+  const down = () =>
+    new RongCloudError({
+      kind: 'http',
+      code: 0,
+      httpStatus: 503,
+      retryable: true,
+      resource: 'message/group/publish',
+      message: 'down',
+    });
+  const unavailableReactor = (failures: number, error: () => Error = down) => {
+    let left = failures;
+    const sent: number[] = [];
+    const reactor: Reactor = {
+      name: 'notice',
+      async react(_db, event, once) {
+        await once('send', async () => {
+          if (left-- > 0) throw error();
+          sent.push(event.groupId);
+        });
+      },
+    };
+    return { reactor, sent };
+  };
+
+  it('keeps retrying past the fault budget, with growing pauses, and sends once it is back', async () => {
+    const { reactor, sent } = unavailableReactor(MAX_EVENT_ATTEMPTS + 3);
+    const deadLetter = memoryDeadLetter();
+    const paused: number[] = [];
+    const deps = { db, reactors: [reactor], deadLetter, pause: async (ms: number) => void paused.push(ms) };
+    const batch = [record(31), record(32)];
+    for (let i = 0; i < MAX_EVENT_ATTEMPTS + 3; i++) {
+      expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([
+        { itemIdentifier: batch[0]!.dynamodb!.SequenceNumber },
+      ]);
+    }
+    expect(deadLetter.messages).toEqual([]);
+    expect(paused).toEqual([1, 2, 3, 4, 5, 6, 7].map(pauseAfter));
+    expect(paused[6]).toBeGreaterThan(paused[0]!);
+    expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([]);
+    expect(sent).toEqual([31, 32]);
+  });
+
+  it('sets the event aside once the outage outlasts its patience, and goes on with the rest', async () => {
+    const { reactor, sent } = unavailableReactor(1000);
+    const deadLetter = memoryDeadLetter();
+    const deps = { db, reactors: [reactor], deadLetter, outagePatienceMs: 150, pause: async () => {} };
+    const batch = [record(33)];
+    expect((await processStreamBatch(deps, batch)).batchItemFailures).toHaveLength(1);
+    expect(deadLetter.messages).toEqual([]);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([]);
+    expect(deadLetter.messages).toEqual([expect.objectContaining({ key: expect.objectContaining({ pk: 'G#33' }) })]);
+    expect(deadLetter.messages[0]?.reason).toContain('RongCloudError');
+    expect(sent).toEqual([]);
+  });
+
+  it('treats the shared rate budget running dry as waiting, not as a fault', async () => {
+    const { reactor } = unavailableReactor(MAX_EVENT_ATTEMPTS + 1, () => new Throttled('rongcloud-group'));
+    const deadLetter = memoryDeadLetter();
+    const deps = { db, reactors: [reactor], deadLetter, pause: async () => {} };
+    for (let i = 0; i <= MAX_EVENT_ATTEMPTS; i++) await processStreamBatch(deps, [record(34)]);
+    expect(deadLetter.messages).toEqual([]);
+  });
+
+  it('pauses long enough over the event source retries that the handler, not Lambda, gives up first', () => {
+    let waited = 0;
+    for (let attempt = 1; attempt <= FANOUT_DELIVERY.retryAttempts; attempt++) waited += pauseAfter(attempt);
+    // Each retry also spends its own invocation; the pauses alone must already outlast the patience.
+    expect(waited).toBeGreaterThan(DEFAULT_OUTAGE_PATIENCE_MS);
   });
 });
 
