@@ -1,8 +1,8 @@
-import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, onTestFinished } from 'vitest';
 import type { FailurePlan } from '../../infra/local/rongcloud-standin.ts';
-import { startTestRuntime, type TestRuntime } from '../support/local-runtime.ts';
+import { callAs, startTestRuntime, type TestRuntime } from '../support/local-runtime.ts';
+import { runOps, runtimeTarget } from '../support/ops-cli.ts';
 import { acceptedCalls, duplicates, noticesFor } from './notifications-calls.ts';
 
 /**
@@ -12,7 +12,6 @@ import { acceptedCalls, duplicates, noticesFor } from './notifications-calls.ts'
  */
 
 let runtime: TestRuntime;
-const session = (userId: number) => `demo-session-${userId}`;
 
 beforeAll(async () => {
   runtime = await startTestRuntime();
@@ -21,11 +20,7 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-async function ok(method: string, caller: number, params: Record<string, unknown> = {}) {
-  const reply = await runtime.call(method, params as never, { session: session(caller) });
-  if (reply.http !== 200) throw new Error(`${method} by ${caller} answered ${reply.http}: ${JSON.stringify(reply.body)}`);
-  return reply.body.data;
-}
+const ok = (method: string, caller: number, params: Record<string, unknown> = {}) => callAs(runtime, method, caller, params);
 
 async function plan(next: FailurePlan) {
   const res = await fetch(`${runtime.url}/_local/rongcloud/fail`, { method: 'POST', body: JSON.stringify(next) });
@@ -181,17 +176,9 @@ describe('notifications while RongCloud fails', () => {
     await plan({ mode: 'off' });
     expect(await acceptedCalls(runtime.url)).toHaveLength(before.length);
 
-    const replay = await new Promise<{ code: number; stdout: string }>((resolve) => {
-      const target = ['--endpoint', runtime.dynamoEndpoint, '--table', runtime.tableName, '--local-url', runtime.url];
-      execFile(
-        'npx',
-        ['tsx', 'infra/ops/cli.ts', 'dlq:replay', ...target],
-        { cwd: new URL('../..', import.meta.url), env: { ...process.env, LOG_LEVEL: 'silent' } },
-        (error, stdout) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: stdout.trim() }),
-      );
-    });
+    const replay = await runOps(['dlq:replay', ...runtimeTarget(runtime)]);
     console.info(`outage: three events set aside ${setAsideMs} ms after RongCloud went down; replay exit ${replay.code}`);
-    expect(replay).toEqual({ code: 0, stdout: 'replayed 3, kept 0' });
+    expect(replay).toMatchObject({ code: 0, stdout: 'replayed 3, kept 0' });
 
     const after = (await acceptedCalls(runtime.url)).slice(before.length);
     expect(shape(gid, after)).toEqual([

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestRuntime, type TestRuntime } from '../support/local-runtime.ts';
+import { callAs, startTestRuntime, type TestRuntime } from '../support/local-runtime.ts';
 import { acceptedCalls, duplicates, type Notice, noticesFor } from './notifications-calls.ts';
 
 /**
@@ -9,7 +9,6 @@ import { acceptedCalls, duplicates, type Notice, noticesFor } from './notificati
  */
 
 let runtime: TestRuntime;
-const session = (userId: number) => `demo-session-${userId}`;
 const PNG = Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from('a tiny logo')]);
 
 beforeAll(async () => {
@@ -19,11 +18,7 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-async function ok(method: string, caller: number, params: Record<string, unknown> = {}) {
-  const reply = await runtime.call(method, params as never, { session: session(caller) });
-  if (reply.http !== 200) throw new Error(`${method} by ${caller} answered ${reply.http}: ${JSON.stringify(reply.body)}`);
-  return reply.body.data;
-}
+const ok = (method: string, caller: number, params: Record<string, unknown> = {}) => callAs(runtime, method, caller, params);
 
 async function settledNotices(groupId: number): Promise<Notice[]> {
   await runtime.poller.waitForDrain(30_000);

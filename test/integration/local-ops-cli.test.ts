@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { findSessionUser } from '#shared/entities/session.ts';
 import { balanceKey } from '#shared/entities/wallet.ts';
 import { createTestDb } from '../support/db.ts';
+import { runOps } from '../support/ops-cli.ts';
 
 /** The operator CLI as an operator runs it, against a test table on the run's DynamoDB Local. */
 
@@ -17,17 +17,7 @@ afterAll(async () => {
   await db.drop();
 });
 
-function ops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const target = ['--endpoint', inject('dynamoEndpoint'), '--table', db.table];
-  return new Promise((resolve) => {
-    execFile(
-      'npx',
-      ['tsx', 'infra/ops/cli.ts', ...args, ...target],
-      { cwd: new URL('../..', import.meta.url), env: { ...process.env, LOG_LEVEL: 'silent' } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: stdout.trim(), stderr }),
-    );
-  });
-}
+const ops = (...args: string[]) => runOps([...args, '--endpoint', inject('dynamoEndpoint'), '--table', db.table]);
 
 const balanceOf = async (userId: number, coinId: number) =>
   (await db.doc.send(new GetCommand({ TableName: db.table, Key: balanceKey(userId, coinId), ConsistentRead: true }))).Item

@@ -1,4 +1,3 @@
-import { execFile } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -7,6 +6,7 @@ import { progressKey } from '#shared/outbox/progress.ts';
 import { localStreamArn, readStreamRange, streamsClient } from '../../infra/ops/dlq-replay.ts';
 import { acceptedCalls, noticesFor } from '../e2e/notifications-calls.ts';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.ts';
+import { runOps, runtimeTarget } from '../support/ops-cli.ts';
 
 /**
  * `npm run ops -- dlq:replay` against the local runtime: a handler dead letter (RongCloud refused
@@ -28,17 +28,7 @@ afterAll(async () => {
   await runtime?.stop();
 });
 
-function ops(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const target = ['--endpoint', runtime.dynamoEndpoint, '--table', runtime.tableName, '--local-url', runtime.url];
-  return new Promise((resolve) => {
-    execFile(
-      'npx',
-      ['tsx', 'infra/ops/cli.ts', ...args, ...target],
-      { cwd: new URL('../..', import.meta.url), env: { ...process.env, LOG_LEVEL: 'silent' } },
-      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: stdout.trim(), stderr }),
-    );
-  });
-}
+const ops = (...args: string[]) => runOps([...args, ...runtimeTarget(runtime)]);
 
 interface DeadLetters {
   stream: Array<{ DDBStreamBatchInfo: { startSequenceNumber: string } }>;
@@ -140,14 +130,7 @@ describe('npm run ops -- dlq:replay on the local runtime', () => {
   }, 30_000);
 
   it('exits 2 when there is neither a local runtime nor a queue to read', async () => {
-    const result = await new Promise<{ code: number; stderr: string }>((resolve) => {
-      execFile(
-        'npx',
-        ['tsx', 'infra/ops/cli.ts', 'dlq:replay', '--endpoint', runtime.dynamoEndpoint, '--table', runtime.tableName],
-        { cwd: new URL('../..', import.meta.url), env: { ...process.env, LOG_LEVEL: 'silent' } },
-        (error, _stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stderr }),
-      );
-    });
+    const result = await runOps(['dlq:replay', '--endpoint', runtime.dynamoEndpoint, '--table', runtime.tableName]);
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('--queue-url');
   }, 60_000);

@@ -95,6 +95,13 @@ export interface TestRuntime extends LocalRuntime {
   call: Call;
 }
 
+/** A call by demo user `caller` (its demo session) that must succeed: its data, else an error naming the refusal. */
+export async function callAs(runtime: TestRuntime, method: string, caller: number, params: Record<string, unknown> = {}) {
+  const reply = await runtime.call(method, params as Params, { session: `demo-session-${caller}` });
+  if (reply.http !== 200) throw new Error(`${method} by ${caller} answered ${reply.http}: ${JSON.stringify(reply.body)}`);
+  return reply.body.data;
+}
+
 /**
  * The local runtime in this test process: a free port, nothing on disk, the run's DynamoDB Local
  * with a table of its own, demo data seeded. One per test file (handler modules keep the table

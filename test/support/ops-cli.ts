@@ -1,0 +1,30 @@
+import { execFile } from 'node:child_process';
+import type { TestRuntime } from './local-runtime.ts';
+
+export interface OpsResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** `npm run ops -- <args>` as an operator runs it: its own process, its exit code and both outputs. */
+export function runOps(args: readonly string[]): Promise<OpsResult> {
+  return new Promise((resolve) => {
+    execFile(
+      'npx',
+      ['tsx', 'infra/ops/cli.ts', ...args],
+      { cwd: new URL('../..', import.meta.url), env: { ...process.env, LOG_LEVEL: 'silent' } },
+      (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: stdout.trim(), stderr }),
+    );
+  });
+}
+
+/** The target options that point the CLI at a test runtime's table and its HTTP side. */
+export const runtimeTarget = (runtime: TestRuntime) => [
+  '--endpoint',
+  runtime.dynamoEndpoint,
+  '--table',
+  runtime.tableName,
+  '--local-url',
+  runtime.url,
+];
