@@ -38,7 +38,9 @@ const exited = (process: ChildProcess, timeoutMs: number) =>
       () => reject(new Error(`npm start still running ${timeoutMs} ms after SIGINT:\n${output}`)),
       timeoutMs,
     );
-    process.once('exit', (code, signal) => {
+    // 'close', not 'exit': npm may exit on the SIGINT before the runtime under it has finished its
+    // shutdown; the output pipes close only when every process of the tree has let go of them.
+    process.once('close', (code, signal) => {
       clearTimeout(timer);
       resolve({ code, signal });
     });
@@ -78,7 +80,7 @@ describe('npm start', () => {
     expect(Array.isArray(await rongcloud.json())).toBe(true);
     expect(javaOnPort(dynamoPort)).toHaveLength(1);
 
-    const exit = exited(child, 15_000);
+    const exit = exited(child, 30_000);
     process.kill(-child.pid!, 'SIGINT');
     const { code, signal } = await exit;
 
