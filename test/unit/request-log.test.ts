@@ -1,0 +1,65 @@
+import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { MethodCore } from '#shared/http/method.ts';
+import { httpEvent, lambdaContext } from '../support/events.ts';
+
+/**
+ * The request log as Lambda writes it to CloudWatch: one JSON line per request, with its request id,
+ * and never the session key or the wallet password the request carried, whatever the outcome.
+ */
+
+const SESSION = 'secret-session-key-4f1c9b';
+const PASSWORD = 'hunter2-wallet-pwd';
+
+const ddb = mockClient(DynamoDBDocumentClient);
+const lines: string[] = [];
+let method: typeof import('#shared/http/method.ts').method;
+let createDb: typeof import('#shared/db/client.ts').createDb;
+let fail: typeof import('#shared/errors.ts').fail;
+
+beforeAll(async () => {
+  // The logger reads LOG_LEVEL once, at import: load it afresh with logging on.
+  vi.stubEnv('LOG_LEVEL', 'info');
+  vi.resetModules();
+  ({ method } = await import('#shared/http/method.ts'));
+  ({ createDb } = await import('#shared/db/client.ts'));
+  ({ fail } = await import('#shared/errors.ts'));
+  for (const stream of ['log', 'error'] as const) {
+    vi.spyOn(console, stream).mockImplementation((line: unknown) => void lines.push(String(line)));
+  }
+  ddb.on(GetCommand).resolves({ Item: { user_id: 7, ttl: Math.floor(Date.now() / 1000) + 3600 } });
+});
+afterAll(() => {
+  vi.restoreAllMocks();
+  vi.unstubAllEnvs();
+});
+
+const outcomes: Record<string, MethodCore<'group_join'>> = {
+  success: async () => ({ result: 'joined' }),
+  refusal: async () => fail('WALLET_PWD_WRONG'),
+  crash: async () => {
+    throw new Error('the table went away');
+  },
+};
+
+describe('the request log', () => {
+  it.each(Object.keys(outcomes))('writes one JSON line with the request id and no secret on %s', async (outcome) => {
+    const handler = method('group_join', outcomes[outcome]!, createDb({ table: 'unit' }));
+    const bodies = [
+      { body: JSON.stringify({ session_key: SESSION, group_id: 5, wallet_pwd: PASSWORD }), contentType: 'application/json' },
+      { body: `session_key=${SESSION}&group_id=5&wallet_pwd=${PASSWORD}`, contentType: 'application/x-www-form-urlencoded' },
+    ];
+    for (const input of bodies) {
+      lines.length = 0;
+      const reply = await handler(httpEvent('group_join', input), { ...lambdaContext, awsRequestId: `req-${outcome}` });
+      expect(reply.statusCode).toBe({ success: 200, refusal: 422, crash: 500 }[outcome]);
+      expect(lines).toHaveLength(1);
+      const entry = JSON.parse(lines[0]!);
+      expect(entry).toMatchObject({ msg: 'request', method: 'group_join', requestId: `req-${outcome}`, http: reply.statusCode });
+      expect(lines[0]).not.toContain(SESSION);
+      expect(lines[0]).not.toContain(PASSWORD);
+      expect(String(reply.body)).not.toContain(PASSWORD);
+    }
+  });
+});
