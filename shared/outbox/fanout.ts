@@ -20,7 +20,8 @@ export const MAX_EVENT_ATTEMPTS = 4;
 
 /**
  * How long RongCloud may be unavailable (5xx, 429, timeouts, the shared rate budget exhausted)
- * before an event waiting on it is set aside. Until then the event is retried, and the stream holds
+ * before an event waiting on it is set aside, counted from its first failure since it last made
+ * progress, so an outage that comes and goes does not add up over an event's actions. Until then the event is retried, and the stream holds
  * the events behind it: notices are delayed, in order, rather than left for an operator's replay.
  */
 export const DEFAULT_OUTAGE_PATIENCE_MS = 5 * 60 * 1000;

@@ -31,7 +31,7 @@ export async function markDone(db: Db, event: StoredEvent, action: string): Prom
     new UpdateCommand({
       TableName: db.table,
       Key: progressKey(event),
-      UpdateExpression: 'SET kind = :kind, #ttl = :ttl ADD done :action',
+      UpdateExpression: 'SET kind = :kind, #ttl = :ttl ADD done :action REMOVE first_failed',
       ExpressionAttributeNames: { '#ttl': 'ttl' },
       ExpressionAttributeValues: { ':kind': 'outbox', ':ttl': ttl(), ':action': new Set([action]) },
     }),
@@ -40,7 +40,10 @@ export async function markDone(db: Db, event: StoredEvent, action: string): Prom
 
 export interface FailureCount {
   readonly attempts: number;
-  /** When handling this event first failed (epoch ms): how long its trouble has lasted. */
+  /**
+   * When handling this event started failing (epoch ms) since its last completed action: how long
+   * it has gone without progress. Each completed action clears it.
+   */
   readonly firstFailedAt: number;
 }
 

@@ -136,6 +136,35 @@ describe('the fan-out while RongCloud is unavailable', () => {
     expect(sent).toEqual([]);
   });
 
+  it('counts its patience from the last action that went out, so an outage that comes and goes does not add up', async () => {
+    const failed = new Set<string>();
+    const sent: string[] = [];
+    const reactor: Reactor = {
+      name: 'notice',
+      async react(_db, _event, once) {
+        for (const action of ['first', 'second']) {
+          await once(action, async () => {
+            if (!failed.has(action)) {
+              failed.add(action);
+              throw down();
+            }
+            sent.push(action);
+          });
+        }
+      },
+    };
+    const deadLetter = memoryDeadLetter();
+    const deps = { db, reactors: [reactor], deadLetter, outagePatienceMs: 150, pause: async () => {} };
+    const batch = [record(35)];
+    expect((await processStreamBatch(deps, batch)).batchItemFailures).toHaveLength(1);
+    // The first action goes out; the second then fails later than the patience after the first failure.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await processStreamBatch(deps, batch)).batchItemFailures).toHaveLength(1);
+    expect(deadLetter.messages).toEqual([]);
+    expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([]);
+    expect(sent).toEqual(['first', 'second']);
+  });
+
   it('treats the shared rate budget running dry as waiting, not as a fault', async () => {
     const { reactor } = unavailableReactor(MAX_EVENT_ATTEMPTS + 1, () => new Throttled('rongcloud-group'));
     const deadLetter = memoryDeadLetter();
