@@ -48,8 +48,8 @@ async function main(): Promise<void> {
   const runtime = await startLocalRuntime({ port: portFromEnv(), dataDir: process.env.IM_DATA_DIR || '.im-data' });
   console.log(banner(runtime, ((performance.now() - began) / 1000).toFixed(1)));
 
-  // Ctrl-C reaches this process twice, from the terminal and relayed by tsx: only a second
-  // signal a moment later means "stop waiting".
+  // Ctrl-C can reach this process twice, from the terminal and relayed by a launcher such as tsx:
+  // only a second signal a moment later means "stop waiting".
   let stoppingSince: number | undefined;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stoppingSince !== undefined) {
