@@ -51,8 +51,10 @@ async function run(argv: string[]): Promise<number> {
 }
 
 function exitCodeFor(error: unknown): number {
-  if (error instanceof UsageError || (error as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (error instanceof UsageError || code?.startsWith('ERR_PARSE_ARGS')) {
     say(`ops: ${(error as Error).message}`);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') say("ops: an argument that begins with '-' goes after '--'");
     return 2;
   }
   if (error instanceof AppError) {

@@ -1,8 +1,7 @@
-import { randomBytes } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '#shared/db/client.ts';
 import { coinKey, putCoin } from '#shared/entities/coin.ts';
-import { MAX_SESSION_KEY_LENGTH, putSession, revokeSession } from '#shared/entities/session.ts';
+import { MAX_SESSION_KEY_LENGTH, newSessionKey, putSession, revokeSession } from '#shared/entities/session.ts';
 import { putUser, unknownUsers } from '#shared/entities/user.ts';
 import { adjustBalance } from '#shared/wallet/deposit.ts';
 import { dlqReplay } from './dlq-command.ts';
@@ -100,7 +99,7 @@ export const COMMANDS: Record<string, Command> = {
     arity: [1, 1],
     async run({ db, args, options, say, print }) {
       const userId = positiveId(args[0], 'userId');
-      const key = typeof options.key === 'string' ? options.key : randomBytes(24).toString('base64url');
+      const key = typeof options.key === 'string' ? options.key : newSessionKey();
       if (key.trim() !== key || key.length === 0 || key.length > MAX_SESSION_KEY_LENGTH) {
         throw new UsageError(`--key must be 1 to ${MAX_SESSION_KEY_LENGTH} characters without surrounding spaces`);
       }

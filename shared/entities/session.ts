@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '#shared/db/client.ts';
 
@@ -9,6 +9,17 @@ export const sessionKey = (rawKey: string) => ({
 });
 
 export const MAX_SESSION_KEY_LENGTH = 55;
+
+/**
+ * A fresh random key: 192 bits in base64url, drawn again when it would begin with '-' so that it
+ * can be pasted after a command name without being read as an option.
+ */
+export function newSessionKey(): string {
+  for (;;) {
+    const key = randomBytes(24).toString('base64url');
+    if (!key.startsWith('-')) return key;
+  }
+}
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 

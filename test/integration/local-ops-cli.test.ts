@@ -17,7 +17,9 @@ afterAll(async () => {
   await db.drop();
 });
 
-const ops = (...args: string[]) => runOps([...args, '--endpoint', inject('dynamoEndpoint'), '--table', db.table]);
+/** The target goes right after the command name, so that arguments after a '--' stay arguments. */
+const ops = (command: string, ...args: string[]) =>
+  runOps([command, '--endpoint', inject('dynamoEndpoint'), '--table', db.table, ...args]);
 
 const balanceOf = async (userId: number, coinId: number) =>
   (await db.doc.send(new GetCommand({ TableName: db.table, Key: balanceKey(userId, coinId), ConsistentRead: true }))).Item
@@ -35,6 +37,20 @@ describe('the operator CLI', () => {
     expect((await ops('session:revoke', created.stdout)).code).toBe(0);
     expect(await findSessionUser(db, created.stdout)).toBeUndefined();
     expect((await ops('session:revoke', created.stdout)).code).toBe(1);
+  }, 60_000);
+
+  it('takes a key that begins with a dash after --, and says so when it is not', async () => {
+    await ops('user:create', '503');
+    expect((await ops('session:create', '503', '--key=-dash-first-key')).code).toBe(0);
+    expect(await findSessionUser(db, '-dash-first-key')).toBe(503);
+
+    const unmarked = await ops('session:revoke', '-dash-first-key');
+    expect(unmarked.code).toBe(2);
+    expect(unmarked.stderr).toContain("goes after '--'");
+    expect(await findSessionUser(db, '-dash-first-key')).toBe(503);
+
+    expect((await ops('session:revoke', '--', '-dash-first-key')).code).toBe(0);
+    expect(await findSessionUser(db, '-dash-first-key')).toBeUndefined();
   }, 60_000);
 
   it('adds a coin, credits and debits balances, and refuses a debit below zero', async () => {
