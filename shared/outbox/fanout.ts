@@ -21,15 +21,16 @@ export const MAX_EVENT_ATTEMPTS = 4;
 /**
  * How long RongCloud may be unavailable (5xx, 429, timeouts, the shared rate budget exhausted)
  * before an event waiting on it is set aside, counted from its first failure since it last made
- * progress, so an outage that comes and goes does not add up over an event's actions. Until then the event is retried, and the stream holds
- * the events behind it: notices are delayed, in order, rather than left for an operator's replay.
+ * progress, so an outage that comes and goes does not add up over an event's actions. Until then
+ * the event is retried, and the stream holds the events behind it: notices are delayed, in order,
+ * rather than left for an operator's replay.
  */
 export const DEFAULT_OUTAGE_PATIENCE_MS = 5 * 60 * 1000;
 /** The longest pause between two tries while RongCloud is unavailable, within one invocation. */
 const MAX_PAUSE_MS = 20_000;
 
-/** The pause after an event's nth failure while RongCloud is unavailable. */
-export const pauseAfter = (attempts: number) => Math.min(MAX_PAUSE_MS, 500 * 2 ** Math.min(attempts - 1, 10));
+/** The pause after an event's nth outage retry since its last completed action. */
+export const pauseAfter = (waits: number) => Math.min(MAX_PAUSE_MS, 500 * 2 ** Math.min(waits - 1, 10));
 
 export interface FanoutDeps {
   readonly db: Db;
@@ -69,23 +70,23 @@ async function runReactors(deps: FanoutDeps, event: StoredEvent): Promise<void> 
 
 /** Returns true when the batch must stop at this record (to be redelivered from it). */
 async function handleFailure(deps: FanoutDeps, event: StoredEvent, error: unknown): Promise<boolean> {
-  const { attempts, firstFailedAt } = await recordFailure(deps.db, event);
   const unavailable = isUnavailable(error);
+  const { count, firstFailedAt } = await recordFailure(deps.db, event, unavailable);
   log('warn', 'event failed', {
     groupId: event.groupId,
     eventId: event.eventId,
     op: event.op,
-    attempts,
+    ...(unavailable ? { waits: count } : { attempts: count }),
     unavailable,
     ...errorFields(error),
   });
   const waiting = unavailable && Date.now() - firstFailedAt < outagePatienceMs(deps);
   if (waiting) {
     // Back off before the redelivery, so an outage costs a few invocations a minute, not a hot loop.
-    await (deps.pause ?? sleep)(pauseAfter(attempts));
+    await (deps.pause ?? sleep)(pauseAfter(count));
     return true;
   }
-  if (!unavailable && attempts < MAX_EVENT_ATTEMPTS) return true;
+  if (!unavailable && count < MAX_EVENT_ATTEMPTS) return true;
   await deps.deadLetter.send(event, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
   return false;
 }

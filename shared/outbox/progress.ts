@@ -31,7 +31,7 @@ export async function markDone(db: Db, event: StoredEvent, action: string): Prom
     new UpdateCommand({
       TableName: db.table,
       Key: progressKey(event),
-      UpdateExpression: 'SET kind = :kind, #ttl = :ttl ADD done :action REMOVE first_failed',
+      UpdateExpression: 'SET kind = :kind, #ttl = :ttl ADD done :action REMOVE first_failed, waits',
       ExpressionAttributeNames: { '#ttl': 'ttl' },
       ExpressionAttributeValues: { ':kind': 'outbox', ':ttl': ttl(), ':action': new Set([action]) },
     }),
@@ -39,7 +39,8 @@ export async function markDone(db: Db, event: StoredEvent, action: string): Prom
 }
 
 export interface FailureCount {
-  readonly attempts: number;
+  /** Failures of this kind: faults of the event's own in all, or outage retries since its last completed action. */
+  readonly count: number;
   /**
    * When handling this event started failing (epoch ms) since its last completed action: how long
    * it has gone without progress. Each completed action clears it.
@@ -47,17 +48,21 @@ export interface FailureCount {
   readonly firstFailedAt: number;
 }
 
-/** Counts one failed attempt and returns the new count with the time of the first failure. */
-export async function recordFailure(db: Db, event: StoredEvent, now = Date.now()): Promise<FailureCount> {
+/**
+ * Counts one failure, as an outage retry (`waits`) or as a fault of the event's own (`attempts`),
+ * so that waiting out RongCloud never spends the event's fault budget.
+ */
+export async function recordFailure(db: Db, event: StoredEvent, unavailable: boolean, now = Date.now()): Promise<FailureCount> {
   const out = await db.doc.send(
     new UpdateCommand({
       TableName: db.table,
       Key: progressKey(event),
-      UpdateExpression: 'SET kind = :kind, #ttl = :ttl, first_failed = if_not_exists(first_failed, :now) ADD attempts :one',
-      ExpressionAttributeNames: { '#ttl': 'ttl' },
+      UpdateExpression: 'SET kind = :kind, #ttl = :ttl, first_failed = if_not_exists(first_failed, :now) ADD #count :one',
+      ExpressionAttributeNames: { '#ttl': 'ttl', '#count': unavailable ? 'waits' : 'attempts' },
       ExpressionAttributeValues: { ':kind': 'outbox', ':ttl': ttl(), ':one': 1, ':now': now },
       ReturnValues: 'UPDATED_NEW',
     }),
   );
-  return { attempts: Number(out.Attributes?.attempts ?? 1), firstFailedAt: Number(out.Attributes?.first_failed ?? now) };
+  const counted = out.Attributes?.[unavailable ? 'waits' : 'attempts'];
+  return { count: Number(counted ?? 1), firstFailedAt: Number(out.Attributes?.first_failed ?? now) };
 }

@@ -165,6 +165,38 @@ describe('the fan-out while RongCloud is unavailable', () => {
     expect(sent).toEqual(['first', 'second']);
   });
 
+  it('keeps the fault budget apart from outage retries, and starts pauses over after progress', async () => {
+    const fault = () => new Error('bad notice');
+    const errors = [...Array<typeof down>(6).fill(down), ...Array<typeof fault>(MAX_EVENT_ATTEMPTS - 1).fill(fault)];
+    let calls = 0;
+    const reactor: Reactor = {
+      name: 'notice',
+      async react(_db, _event, once) {
+        await once('first', async () => {
+          const fail = errors[calls++];
+          if (fail) throw fail();
+        });
+        await once('second', async () => {
+          throw down();
+        });
+      },
+    };
+    const deadLetter = memoryDeadLetter();
+    const paused: number[] = [];
+    const deps = { db, reactors: [reactor], deadLetter, pause: async (ms: number) => void paused.push(ms) };
+    const batch = [record(36)];
+    // Six outage retries, then a fault of the event's own: it still gets its whole budget of tries.
+    for (let i = 0; i < 6 + MAX_EVENT_ATTEMPTS - 1; i++) {
+      expect((await processStreamBatch(deps, batch)).batchItemFailures).toHaveLength(1);
+    }
+    expect(deadLetter.messages).toEqual([]);
+    expect(paused).toEqual([1, 2, 3, 4, 5, 6].map(pauseAfter));
+    // The first action goes out on the next try; the second then waits from the shortest pause.
+    expect((await processStreamBatch(deps, batch)).batchItemFailures).toHaveLength(1);
+    expect(paused.slice(6)).toEqual([pauseAfter(1)]);
+    expect(deadLetter.messages).toEqual([]);
+  });
+
   it('treats the shared rate budget running dry as waiting, not as a fault', async () => {
     const { reactor } = unavailableReactor(MAX_EVENT_ATTEMPTS + 1, () => new Throttled('rongcloud-group'));
     const deadLetter = memoryDeadLetter();
