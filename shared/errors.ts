@@ -40,6 +40,7 @@ export const STATUS = {
   TOO_MANY_IDS: { code: 165, http: 400, msg: 'too many ids in one call' },
   BAD_PARAM: { code: 166, http: 400, msg: 'bad parameter' },
   THROTTLED: { code: 167, http: 429, msg: 'too many requests' },
+  TERMS_CHANGED: { code: 168, http: 409, msg: "the group's terms changed; the user must join again" },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;

@@ -52,6 +52,15 @@ export function putJoinRequest(table: string, groupId: number, userId: number, n
   };
 }
 
+/**
+ * Ends whatever request the user has, pending or lapsed, in the transaction that makes the user a
+ * member by another path (invited, paid or consensus join): a request must not outlive the
+ * membership it asked for, or a later approval would bring the user back after leaving.
+ */
+export function endJoinRequest(table: string, groupId: number, userId: number): TxItem {
+  return { Delete: { TableName: table, Key: joinRequestKey(groupId, userId) } };
+}
+
 /** Takes a pending request away: the condition makes each request decided exactly once. */
 export function deletePendingJoinRequest(table: string, groupId: number, userId: number, nowSeconds: number): TxItem {
   return {

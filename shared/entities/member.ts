@@ -51,4 +51,9 @@ export const putNewMember = (table: string, item: MemberItem): TxItem => ({
   },
 });
 
+/** The user is not a member, checked at commit time (a join request must not be stored for a member). */
+export const memberAbsent = (table: string, groupId: number, userId: number): TxItem => ({
+  ConditionCheck: { TableName: table, Key: memberKey(groupId, userId), ConditionExpression: 'attribute_not_exists(pk)' },
+});
+
 export const isAdminRole = (role: Role | null | undefined) => role === 'owner' || role === 'admin';

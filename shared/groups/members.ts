@@ -1,6 +1,7 @@
 import type { Db } from '#shared/db/client.ts';
 import { type TxItem, transact } from '#shared/db/transact.ts';
 import { putEvent } from '#shared/entities/event.ts';
+import { endJoinRequest } from '#shared/entities/join-request.ts';
 import { type MemberItem, memberItem, memberKey, putNewMember, type Role } from '#shared/entities/member.ts';
 import { AppError, callerNotMember, fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
@@ -24,8 +25,8 @@ export type InviteResult = 'added' | 'already_member' | 'not_found';
  * Adds users directly (admin or owner), without price or consensus. One consistent BatchGet reads
  * the group, the caller's role, the targets' memberships and whether they are known users; one
  * transaction then adds every new member, moves the count (within the cap, for the whole batch at
- * once) and writes the Add event. A user who joined meanwhile is reported `already_member` and
- * the rest retried.
+ * once), ends any join request of theirs and writes the Add event. A user who joined meanwhile is
+ * reported `already_member` and the rest retried.
  */
 export async function inviteUsers(
   db: Db,
@@ -51,6 +52,7 @@ export async function inviteUsers(
       [
         metaUpdate(db.table, groupId, merge(live, byAdmin(caller), membersAdded(group, adding.length, now))),
         ...adding.map((id) => putNewMember(db.table, memberItem(groupId, id, 'member', joinTime))),
+        ...adding.map((id) => endJoinRequest(db.table, groupId, id)),
         putEvent(db.table, { groupId, op: 'Add', actor: caller, data: { name: group.name, user_ids: adding }, timeMs: now }),
       ],
       {

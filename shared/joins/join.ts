@@ -4,8 +4,8 @@ import type { Db } from '#shared/db/client.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
-import { putJoinRequest, REQUEST_TTL_SECONDS } from '#shared/entities/join-request.ts';
-import { type MemberItem, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
+import { endJoinRequest, putJoinRequest, REQUEST_TTL_SECONDS } from '#shared/entities/join-request.ts';
+import { type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
 import { balanceKey, walletKey } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
 import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
@@ -93,6 +93,7 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
       refused: () => fail('ALREADY_MEMBER'),
     },
     addMemberStep(db.table, state.group, now, { change: sameTerms(terms) }),
+    { item: endJoinRequest(db.table, groupId, userId) },
     ...(grant ? [{ item: grant.check, refused: grant.refused }] : []),
     ...(holding && !holdingInPriceCoin ? [holdingStep(db.table, userId, terms)] : []),
     ...(paid
@@ -158,6 +159,8 @@ async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: 
     db,
     [
       groupCheckStep(db.table, groupId, sameTerms(terms)),
+      // Added meanwhile (invited, say): told 53, and no request is left to approve later.
+      { item: memberAbsent(db.table, groupId, userId), refused: () => fail('ALREADY_MEMBER') },
       { item: putJoinRequest(db.table, groupId, userId, nowSeconds), refused: () => fail('JOIN_PENDING') },
       {
         item: putEvent(db.table, {

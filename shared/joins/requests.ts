@@ -7,8 +7,8 @@ import { deletePendingJoinRequest, REQUEST_PREFIX } from '#shared/entities/join-
 import { memberItem, putNewMember } from '#shared/entities/member.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
-import { byAdmin } from '#shared/groups/guard.ts';
-import { addMemberStep, groupCheckStep } from '#shared/joins/meta.ts';
+import { byAdmin, merge } from '#shared/groups/guard.ts';
+import { addMemberStep, groupCheckStep, isFree, sameTerms, termsOf } from '#shared/joins/meta.ts';
 import { commit, requestToken, worthAnotherRound } from '#shared/wallet/steps.ts';
 
 export interface JoinRequestRow {
@@ -66,7 +66,9 @@ export type JoinAction = 1 | 2;
 /**
  * `group_react_join`: approves (1) or rejects (2) a pending request. The request is deleted on
  * condition that it is still pending, in the same transaction as the decision's effects, so each
- * request is decided once. The decider's authority is checked on the group item at commit time.
+ * request is decided once. The decider's authority and the group's free terms are checked on the
+ * group item at commit time; an approval the terms no longer allow rejects the request instead and
+ * answers 168.
  */
 export async function reactToJoin(
   db: Db,
@@ -106,31 +108,43 @@ async function decide(
     refused: () => fail('NO_JOIN_REQUEST'),
   };
 
-  if (input.action === 2) {
+  // Requests are made under free terms only: a price or a consensus set since then means the
+  // applicant never agreed to them, so the request ends and the applicant is told to join again.
+  const terms = termsOf(access.group);
+  const termsChanged = input.action === 1 && !isFree(terms);
+  if (input.action === 2 || termsChanged) {
     await commit(
       db,
       [
-        groupCheckStep(db.table, groupId, byAdmin(adminId), { caller: adminId, need: 'admin' }),
+        groupCheckStep(db.table, groupId, merge(byAdmin(adminId), termsChanged ? sameTerms(terms) : {}), {
+          caller: adminId,
+          need: 'admin',
+        }),
         request,
         {
           item: putEvent(db.table, {
             groupId,
             op: 'JoinRejected',
             actor: adminId,
-            data: { user_id: userId, name: access.group.name ?? '' },
+            data: { user_id: userId, name: access.group.name ?? '', ...(termsChanged ? { reason: 'terms_changed' } : {}) },
             timeMs: now,
           }),
         },
       ],
       token,
     );
+    if (termsChanged) fail('TERMS_CHANGED', `the group now has a price or a consensus; user ${userId} must join again`);
     return { result: 'rejected', user_id: userId };
   }
 
   await commit(
     db,
     [
-      addMemberStep(db.table, access.group, now, { change: byAdmin(adminId), caller: adminId, need: 'admin' }),
+      addMemberStep(db.table, access.group, now, {
+        change: merge(byAdmin(adminId), sameTerms(terms)),
+        caller: adminId,
+        need: 'admin',
+      }),
       // Someone who became a member meanwhile (invited, say) is told 53 rather than 155.
       { item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds)), refused: () => fail('ALREADY_MEMBER') },
       request,

@@ -151,7 +151,7 @@ function planEvent(event: StoredEvent): Action[] {
           kind: 'userNotice',
           toUserIds: [num(d.user_id)],
           objectName: USER_NOTICES.joinResult,
-          content: { group_id: event.groupId, action: 2 },
+          content: { group_id: event.groupId, action: 2, ...(d.reason ? { reason: text(d.reason) } : {}) },
         },
       ];
     case 'PayPrivate':

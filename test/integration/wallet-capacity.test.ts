@@ -61,7 +61,7 @@ afterAll(async () => {
 });
 
 describe('round trips per operation (session lookup excluded: one GetItem in the HTTP layer)', () => {
-  it('paid join: one consistent BatchGet, then one transaction of 8 items', async () => {
+  it('paid join: one consistent BatchGet, then one transaction of 9 items', async () => {
     const gid = await group(db, 1, [], { price: '1', coinId: USDT });
     const row = await measure('group_join (paid)', () => joinGroup(db, { userId: 2, groupId: gid, walletPwd: PWD }));
     expect(row.calls).toBe('BatchGet + TransactWrite');

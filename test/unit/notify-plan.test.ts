@@ -48,6 +48,13 @@ describe('planning notifications', () => {
     expect(planNotifications(event('JoinRejected', { user_id: 9 }))).toEqual([
       expect.objectContaining({ toUserIds: [9], objectName: 'MSG:join_group_result', content: { group_id: 42, action: 2 } }),
     ]);
+    expect(planNotifications(event('JoinRejected', { user_id: 9, reason: 'terms_changed' }))).toEqual([
+      expect.objectContaining({
+        toUserIds: [9],
+        objectName: 'MSG:join_group_result',
+        content: { group_id: 42, action: 2, reason: 'terms_changed' },
+      }),
+    ]);
   });
 
   it('gives every action of one event a distinct, stable id', () => {

@@ -11,6 +11,9 @@ import { field, optional } from '#shared/api/schema.ts';
  */
 const MAX_TARGETS = 98;
 
+/** An invitee is two items of the transaction: the new membership and the end of any join request. */
+const MAX_INVITEES = 49;
+
 /** Owner, admin and member management of a group, dismissal, search and the hot list. */
 export const managementMethods = defineMethods({
   group_set_memo: {
@@ -96,7 +99,7 @@ export const managementMethods = defineMethods({
     summary: 'Add users directly, without price or consensus (admin or owner); a result per id.',
     readOnly: false,
     session: 'required',
-    params: { group_id: groupId, pre_invite: field.ids('Users to add.', { maxItems: MAX_TARGETS }) },
+    params: { group_id: groupId, pre_invite: field.ids('Users to add.', { maxItems: MAX_INVITEES }) },
     reply: reply.object({
       results: reply.map(reply.literal(['added', 'already_member', 'not_found']), 'The outcome per user id.'),
     }),

@@ -77,7 +77,7 @@ export const walletMethods = defineMethods({
       action: optional(field.int('1 approves (default), 2 rejects.', { min: 1, max: 2, default: 1 })),
     },
     reply: reply.object({ result: reply.literal(['approved', 'rejected']), user_id: reply.id('The applicant.') }),
-    refusals: [...ADMIN_ONLY, 'NO_JOIN_REQUEST', 'ALREADY_MEMBER', 'GROUP_FULL', 'THROTTLED'],
+    refusals: [...ADMIN_ONLY, 'NO_JOIN_REQUEST', 'ALREADY_MEMBER', 'GROUP_FULL', 'TERMS_CHANGED', 'THROTTLED'],
   },
   group_set_private: {
     summary: 'Price a member pays to private-message members of this group (owner only); 0 = free.',
