@@ -108,11 +108,11 @@ export async function transferOwner(
   caller: number,
   newOwner: number,
 ): Promise<{ group_info: GroupView }> {
-  if (newOwner === caller) fail('BAD_PARAM', 'you already own this group');
   const coins = await allCoins(db);
   const { group, dnd } = await retrying(async () => {
     const access = await loadTargets(db, groupId, caller, [newOwner]);
     const me = requireOwner(access);
+    if (newOwner === caller) fail('BAD_PARAM', 'you already own this group');
     const target = access.targets.get(newOwner) ?? fail('NOT_MEMBER', `user ${newOwner} is not in the group`);
     const seen = adminsOf(access.group);
     const admins = new Set([...seen].filter((id) => id !== newOwner));

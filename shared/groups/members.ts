@@ -121,10 +121,10 @@ export async function removeUser(
   caller: number,
   targetId: number,
 ): Promise<{ group_id: number; user_id: number }> {
-  if (targetId === caller) fail('BAD_PARAM', 'use group_quit to leave a group');
   await retrying(async () => {
     const access = await loadTargets(db, groupId, caller, [targetId]);
     const me = requireAdmin(access);
+    if (targetId === caller) fail('BAD_PARAM', 'use group_quit to leave a group');
     const target = checkRemoval(me.role, access.targets.get(targetId), targetId);
     await transact(
       db,

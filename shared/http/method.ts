@@ -39,10 +39,11 @@ export function method<M extends MethodName>(name: M, core: MethodCore<M>, db: D
     .use(httpHeaderNormalizer())
     .use(envelope(name))
     .handler(async (event, context) => {
+      // Refusal order (README, "Order of refusals"): the request, the session, the parameters; the
+      // core goes on with the group, the caller's right, the target and the state.
       const raw = collectParams(event);
-      const sessionKey = sessionKeyFor(def.session, raw.session_key);
+      const caller = (await lookupCaller(db, sessionKeyFor(def.session, raw.session_key))) as CallerOf<M>;
       const params = validate(def.params, raw) as MethodInput<M>['params'];
-      const caller = (await lookupCaller(db, sessionKey)) as CallerOf<M>;
       const data = await core({ params, caller, db, requestId: context.awsRequestId });
       return successReply(data);
     });

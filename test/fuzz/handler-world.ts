@@ -6,6 +6,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from '
 import { inject } from 'vitest';
 import { type LambdaHandler, loadHandler } from '#infra/local/handler-modules.ts';
 import { handlerEntry, type MethodName, methodNames } from '#shared/api/registry.ts';
+import type { Field } from '#shared/api/schema.ts';
 import type { Db } from '#shared/db/client.ts';
 import { createGroup } from '#shared/groups/create.ts';
 import { joinGroup } from '#shared/joins/join.ts';
@@ -13,6 +14,7 @@ import { setPrice } from '#shared/joins/terms.ts';
 import { setWalletPassword } from '#shared/wallet/password.ts';
 import { createTestDb } from '../support/db.ts';
 import { seedUsers, USDT } from '../support/fixtures.ts';
+import type { Wire } from './invalid-values.ts';
 
 export type HttpHandler = LambdaHandler<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
@@ -72,4 +74,43 @@ export async function scanTable(db: Db): Promise<Map<string, string>> {
 export function changedKeys(before: Map<string, string>, after: Map<string, string>): string[] {
   const keys = new Set([...before.keys(), ...after.keys()]);
   return [...keys].filter((key) => before.get(key) !== after.get(key));
+}
+
+export type SeededWorld = Awaited<ReturnType<typeof seedWorld>>;
+
+export const wireOf = (value: string | number): Wire =>
+  typeof value === 'number' ? { json: String(value), form: [String(value)] } : { json: JSON.stringify(value), form: [value] };
+
+/** A well-formed value for each parameter, so a request is refused only for what the case broke. */
+export function validValue(world: SeededWorld, name: string, f: Field): Wire | undefined {
+  const byName: Record<string, string | number> = {
+    group_id: world.paid,
+    user_list: '2,3',
+    pre_admin: '2',
+    pre_invite: '4',
+    pre_del: 2,
+    pre_owner: 2,
+    pre_user: 5,
+    to_user: 2,
+    consensus_coin: 1,
+    coin_id: 1,
+    consensus_value: '1',
+    price: '1',
+    wallet_pwd: WALLET_PWD,
+    old_pwd: WALLET_PWD,
+    new_pwd: '654321',
+    // The PNG signature and a header tag: enough for the content sniffing, so a logo is accepted.
+    logo: 'iVBORw0KGgpJSERS',
+    search_words: 'group',
+  };
+  if (name in byName) return wireOf(byName[name]!);
+  switch (f.type) {
+    case 'int':
+      return wireOf(f.default ?? f.min);
+    case 'string':
+      // An opaque cursor has no valid form to invent; it is simply left out.
+      return f.required ? wireOf('text') : undefined;
+    default:
+      return undefined;
+  }
 }

@@ -6,7 +6,7 @@ import type { Field } from '#shared/api/schema.ts';
 import type { Db } from '#shared/db/client.ts';
 import { STATUS } from '#shared/errors.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
-import { changedKeys, type HttpHandler, handlerWorld, scanTable, seedWorld, WALLET_PWD } from './handler-world.ts';
+import { changedKeys, type HttpHandler, handlerWorld, scanTable, seedWorld, validValue, wireOf } from './handler-world.ts';
 import {
   invalidValue,
   malformedJson,
@@ -34,42 +34,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await db?.drop();
 });
-
-const wire = (value: string | number): Wire =>
-  typeof value === 'number' ? { json: String(value), form: [String(value)] } : { json: JSON.stringify(value), form: [value] };
-
-/** A well-formed value for each parameter, so a request is refused only for what the case broke. */
-function validValue(name: string, f: Field): Wire | undefined {
-  const byName: Record<string, string | number> = {
-    group_id: world.paid,
-    user_list: '2,3',
-    pre_admin: '2',
-    pre_invite: '4',
-    pre_del: 2,
-    pre_owner: 2,
-    pre_user: 5,
-    to_user: 2,
-    consensus_coin: 1,
-    coin_id: 1,
-    consensus_value: '1',
-    price: '1',
-    wallet_pwd: WALLET_PWD,
-    old_pwd: WALLET_PWD,
-    new_pwd: '654321',
-    logo: 'aGVsbG8=',
-    search_words: 'group',
-  };
-  if (name in byName) return wire(byName[name]!);
-  switch (f.type) {
-    case 'int':
-      return wire(f.default ?? f.min);
-    case 'string':
-      // An opaque cursor has no valid form to invent; it is simply left out.
-      return f.required ? wire('text') : undefined;
-    default:
-      return undefined;
-  }
-}
 
 /** The caller whose valid request would change something: the owner, or an outsider for joins. */
 const callerOf = (name: MethodName) => (name === 'group_join' || name === 'group_pay_private' ? 's-4' : 's-1');
@@ -136,8 +100,8 @@ function eventOf(name: MethodName, c: Case) {
     });
   }
   const entries = new Map<string, Wire | undefined>();
-  for (const [field, f] of Object.entries(def.params) as [string, Field][]) entries.set(field, validValue(field, f));
-  entries.set('session_key', def.session === 'none' ? undefined : wire(callerOf(name)));
+  for (const [field, f] of Object.entries(def.params) as [string, Field][]) entries.set(field, validValue(world, field, f));
+  entries.set('session_key', def.session === 'none' ? undefined : wireOf(callerOf(name)));
   for (const [key, value] of c.extras) entries.set(key, value);
   entries.set(breaker.kind === 'field' ? breaker.name : 'session_key', breaker.value);
   const present = [...entries].filter((entry): entry is [string, Wire] => entry[1] !== undefined);
