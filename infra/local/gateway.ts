@@ -57,17 +57,47 @@ async function loadMethodModule(name: MethodName): Promise<MethodHandler> {
   return loadHandler<APIGatewayProxyEventV2, unknown>(entry);
 }
 
-/** Reads the body up to the limit; past it the rest is drained so the client still gets the 413. */
-async function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  if (Number(req.headers['content-length'] ?? 0) > maxBytes) throw new BodyTooLarge();
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size <= maxBytes) parts.push(chunk as Buffer);
-  }
-  if (size > maxBytes) throw new BodyTooLarge();
-  return Buffer.concat(parts);
+/** Reads the body up to the limit; a larger one is refused as soon as that is known. */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers['content-length'] ?? 0) > maxBytes) return reject(new BodyTooLarge());
+    const parts: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) return void parts.push(chunk);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      reject(new BodyTooLarge());
+    };
+    const onEnd = () => resolve(Buffer.concat(parts));
+    req.on('data', onData);
+    req.once('end', onEnd);
+    req.once('error', reject);
+  });
+}
+
+/** How long, and how much more than the limit, a refused body is read and dropped before the connection is cut. */
+const DISCARD_MS = 10_000;
+const DISCARD_FACTOR = 4;
+
+/**
+ * After the 413 is sent, what the client still sends is read and dropped (a lingering close), so
+ * closing never resets a connection with unread bytes and the client reads the reply instead of
+ * EPIPE. Past the bound the connection is cut, so a client cannot hold it with an endless body.
+ */
+function discardRest(req: IncomingMessage, maxBytes: number): void {
+  let dropped = 0;
+  const cut = () => req.socket.destroy();
+  const timer = setTimeout(cut, DISCARD_MS);
+  timer.unref();
+  req.on('data', (chunk: Buffer) => {
+    dropped += chunk.length;
+    if (dropped > DISCARD_FACTOR * maxBytes) cut();
+  });
+  req.once('end', () => clearTimeout(timer));
+  req.once('close', () => clearTimeout(timer));
+  req.resume();
 }
 
 function index(res: ServerResponse): void {
@@ -110,9 +140,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       body = await readBody(req, maxBodyBytes);
     } catch (error) {
       if (!(error instanceof BodyTooLarge)) throw error;
-      return envelope(res, new AppError('MALFORMED_BODY', `the body is larger than ${maxBodyBytes} bytes`, { http: 413 }), {
-        connection: 'close',
-      });
+      envelope(res, new AppError('MALFORMED_BODY', `the body is larger than ${maxBodyBytes} bytes`, { http: 413 }));
+      return discardRest(req, maxBodyBytes);
     }
     await options.ready;
     const routeKey = `${req.method} ${IM_PREFIX}${name}`;

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
@@ -77,7 +78,8 @@ export function httpApiEvent(
   headers['x-forwarded-port'] = String(req.socket.localPort ?? '');
   headers['x-forwarded-proto'] = 'http';
   const domainName = headers.host ?? `${settings.apiId}.execute-api.${settings.region}.amazonaws.com`;
-  const text = isTextBody(headers['content-type']);
+  // Bytes that are not UTF-8 stay bytes, so the handler refuses them instead of reading U+FFFD.
+  const text = isTextBody(headers['content-type']) && isUtf8(body);
   const query = queryParameters(rawQueryString);
   const cookies = cookiesOf(req);
   return {

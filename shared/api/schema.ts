@@ -25,6 +25,8 @@ export interface StringField extends FieldBase {
   readonly maxLength: number;
   readonly minLength?: number;
   readonly default?: string;
+  /** Text that may span lines (a memo): line breaks are the only control characters it takes. */
+  readonly multiline?: boolean;
 }
 export interface IdListField extends FieldBase {
   readonly type: 'ids';
@@ -57,8 +59,10 @@ export const field = {
     ({ type: 'ids', required: true, doc, maxItems: options.maxItems ?? MAX_IDS_PER_CALL, invalid: options.invalid }) as const,
   int: <const O extends { min: number; max: number; default?: number; invalid?: StatusName }>(doc: string, options: O) =>
     ({ type: 'int', required: true, doc, ...options }) as const,
-  string: <const O extends { maxLength: number; minLength?: number; invalid?: StatusName }>(doc: string, options: O) =>
-    ({ type: 'string', required: true, doc, ...options }) as const,
+  string: <const O extends { maxLength: number; minLength?: number; invalid?: StatusName; multiline?: boolean }>(
+    doc: string,
+    options: O,
+  ) => ({ type: 'string', required: true, doc, ...options }) as const,
   decimal: (doc: string, invalid?: StatusName) => ({ type: 'decimal', required: true, doc, invalid }) as const,
 };
 

@@ -4,11 +4,38 @@ import { fail } from '#shared/errors.ts';
 /** Raw parameter values as they arrive: strings from forms and queries, anything from JSON. */
 export type RawParams = Record<string, unknown>;
 
-const ID = /^\d{1,15}$/;
-const INT = /^-?\d{1,15}$/;
-const DECIMAL = /^\d{1,40}(\.\d{1,40})?$/;
+/**
+ * Names whose form or query value held a literal `+`: form encoding turns it into a space, so
+ * `price=+1` would read as " 1"; a number written with a `+` is refused instead.
+ */
+export const SIGNED = Symbol('form values written with a plus sign');
+type Collected = RawParams & { [SIGNED]?: ReadonlySet<string> };
 
-const isAbsent = (value: unknown) => value === undefined || value === null || value === '';
+/** Numbers in plain digits: no sign, no leading zero, no exponent. The OpenAPI document shows the same. */
+export const NUMBER_PATTERNS = {
+  id: '[1-9]\\d{0,14}',
+  int: '0|[1-9]\\d{0,14}',
+  decimal: '(0|[1-9]\\d{0,39})(\\.\\d{1,40})?',
+} as const;
+const whole = (pattern: string) => new RegExp(`^(${pattern})$`);
+const ID = whole(NUMBER_PATTERNS.id);
+const INT = whole(NUMBER_PATTERNS.int);
+const DECIMAL = whole(NUMBER_PATTERNS.decimal);
+
+const isAbsent = (value: unknown) => value === undefined || value === null;
+const isBlank = (value: unknown) => typeof value === 'string' && value.trim() === '';
+
+const LF = 0x0a;
+const CR = 0x0d;
+
+/** A C0 control or DEL; a multi-line text may hold line feeds and carriage returns. */
+function hasControl(text: string, multiline: boolean): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if ((unit < 0x20 || unit === 0x7f) && !(multiline && (unit === LF || unit === CR))) return true;
+  }
+  return false;
+}
 
 /** Length in characters as a person counts them, so a Chinese name is not cut by UTF-16 units. */
 const charLength = (text: string) => {
@@ -36,9 +63,9 @@ function parseId(name: string, f: Field, value: unknown): number {
 
 function parseIds(name: string, f: Field & { type: 'ids' }, value: unknown): number[] {
   const parts = Array.isArray(value) ? value : typeof value === 'string' ? value.split(',') : [value];
-  const present = parts.filter((part) => !(typeof part === 'string' && part.trim() === ''));
-  if (present.length === 0) invalid(name, f, 'must list at least one id');
-  const ids = [...new Set(present.map((part) => parseId(name, f, part)))];
+  if (parts.length === 0) invalid(name, f, 'must list at least one id');
+  if (parts.some(isBlank)) invalid(name, f, 'has an empty element');
+  const ids = [...new Set(parts.map((part) => parseId(name, f, part)))];
   if (ids.length > f.maxItems) fail('TOO_MANY_IDS', `${name} takes at most ${f.maxItems} ids`);
   return ids;
 }
@@ -63,6 +90,8 @@ function parseField(name: string, f: Field, value: unknown): number | number[] |
     case 'string': {
       if (typeof value !== 'string' && typeof value !== 'number') invalid(name, f, 'must be text');
       const text = String(value);
+      if (!text.isWellFormed()) invalid(name, f, 'is not valid Unicode text');
+      if (hasControl(text, f.multiline === true)) invalid(name, f, 'must not contain control characters');
       const length = charLength(text);
       if (length > f.maxLength) invalid(name, f, `must be at most ${f.maxLength} characters`);
       if (f.minLength !== undefined && text.trim().length < f.minLength)
@@ -72,16 +101,21 @@ function parseField(name: string, f: Field, value: unknown): number | number[] |
   }
 }
 
-/** Checks and coerces raw values against a schema; the first bad parameter is refused. */
-export function validate<S extends Schema>(schema: S, raw: RawParams): Params<S> {
+/**
+ * Checks and coerces raw values against a schema; the first bad parameter is refused. Absent means
+ * not sent (or null); an empty text is absent only where text is expected, and a malformed number
+ * anywhere else.
+ */
+export function validate<S extends Schema>(schema: S, raw: Collected): Params<S> {
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(schema)) {
     const value = raw[name];
-    if (isAbsent(value)) {
+    if (isAbsent(value) || (f.type === 'string' && value === '')) {
       if ('default' in f && f.default !== undefined) out[name] = f.default;
       else if (f.required) fail('MISSING_PARAM', `missing parameter ${name}`);
       continue;
     }
+    if (f.type !== 'string' && raw[SIGNED]?.has(name)) invalid(name, f, 'must be written without a sign');
     out[name] = parseField(name, f, value);
   }
   return out as Params<S>;

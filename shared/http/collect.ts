@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { RawParams } from '#shared/api/validate.ts';
+import { type RawParams, SIGNED } from '#shared/api/validate.ts';
 import { fail } from '#shared/errors.ts';
 
 /**
@@ -23,19 +23,45 @@ function parseJson(text: string): RawParams {
   return parsed as RawParams;
 }
 
+/** Form percent-escapes must spell UTF-8: `%FF` is refused rather than read as U+FFFD. */
+function decodeFormPart(part: string): string {
+  try {
+    return decodeURIComponent(part.replaceAll('+', ' '));
+  } catch {
+    return fail('MALFORMED_BODY', 'the form is not valid percent-encoded UTF-8');
+  }
+}
+
+type Form = Record<string, string | string[]> & { [SIGNED]?: Set<string> };
+
 /** Repeated keys become lists, so `pre_admin=7&pre_admin=8` reads like `"7,8"`. */
-function parseForm(text: string): RawParams {
-  const out: Record<string, string | string[]> = {};
-  for (const [key, value] of new URLSearchParams(text)) {
+function parseForm(text: string): Form {
+  const out: Form = {};
+  const signed = new Set<string>();
+  for (const pair of text.split('&')) {
+    if (pair === '') continue;
+    const at = pair.indexOf('=');
+    const key = decodeFormPart(at < 0 ? pair : pair.slice(0, at));
+    const raw = at < 0 ? '' : pair.slice(at + 1);
+    const value = decodeFormPart(raw);
+    if (raw.includes('+')) signed.add(key);
     const seen = out[key];
     out[key] = seen === undefined ? value : Array.isArray(seen) ? [...seen, value] : [seen, value];
   }
+  if (signed.size > 0) out[SIGNED] = signed;
   return out;
 }
 
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
+
 function bodyText(event: APIGatewayProxyEventV2): string {
   if (!event.body) return '';
-  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
+  if (!event.isBase64Encoded) return event.body;
+  try {
+    return UTF8.decode(Buffer.from(event.body, 'base64'));
+  } catch {
+    return fail('MALFORMED_BODY', 'the body is not valid UTF-8');
+  }
 }
 
 /** Query string first, then the body (JSON or form), the body winning on the same name. */
@@ -45,5 +71,11 @@ export function collectParams(event: APIGatewayProxyEventV2): RawParams {
   if (!text) return query;
   const type = (event.headers?.['content-type'] ?? event.headers?.['Content-Type'] ?? '').toLowerCase();
   const looksJson = type.includes('json') || (!type.includes('form') && text.startsWith('{'));
-  return { ...query, ...(looksJson ? parseJson(text) : parseForm(text)) };
+  const body = looksJson ? parseJson(text) : parseForm(text);
+  const signed = new Set([...((query as Form)[SIGNED] ?? [])].filter((key) => !(key in body)));
+  for (const key of (body as Form)[SIGNED] ?? []) signed.add(key);
+  const merged: RawParams & { [SIGNED]?: Set<string> } = { ...query, ...body };
+  delete merged[SIGNED];
+  if (signed.size > 0) merged[SIGNED] = signed;
+  return merged;
 }

@@ -93,7 +93,6 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
       refused: () => fail('ALREADY_MEMBER'),
     },
     addMemberStep(db.table, state.group, now, { change: sameTerms(terms) }),
-    { item: endJoinRequest(db.table, groupId, userId) },
     ...(grant ? [{ item: grant.check, refused: grant.refused }] : []),
     ...(holding && !holdingInPriceCoin ? [holdingStep(db.table, userId, terms)] : []),
     ...(paid
@@ -108,6 +107,7 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
             : {},
         )
       : []),
+    { item: endJoinRequest(db.table, groupId, userId) },
     {
       item: putEvent(db.table, {
         groupId,

@@ -37,12 +37,21 @@ export async function ownerAndCoin(
 /**
  * Writes owner-only fields of the group item with their event in one transaction, conditioned on
  * the group being live and the caller still its owner, and answers with the group as it now is.
+ * Fields that already hold the values write nothing.
  */
 export async function setOwnerFields(
   db: Db,
   input: OwnerInput & { access: GroupAccess; fields: Partial<GroupItem>; op: GroupOperation; data: Record<string, unknown> },
 ): Promise<{ group_info: GroupView }> {
-  const names = Object.keys(input.fields);
+  const names = Object.keys(input.fields) as (keyof GroupItem)[];
+  const member = input.access.member!;
+  const view = async (group: GroupItem) => ({
+    group_info: groupView(group, await allCoins(db), { role: member.role, dnd: member.dnd === 1 }),
+  });
+  // A value set to what it already is writes nothing and announces nothing.
+  if (names.every((name) => String(input.access.group[name] ?? 0) === String(input.fields[name] ?? 0))) {
+    return view(input.access.group);
+  }
   const change: MetaChange = merge(byOwner(input.ownerId), {
     set: names.map((name) => `#f_${name} = :f_${name}`),
     names: Object.fromEntries(names.map((name) => [`#f_${name}`, name])),
@@ -63,13 +72,7 @@ export async function setOwnerFields(
     ],
     requestToken(input.op, input.ownerId, input.groupId, input.attemptId ?? randomUUID()),
   );
-  const member = input.access.member!;
-  return {
-    group_info: groupView({ ...input.access.group, ...input.fields }, await allCoins(db), {
-      role: member.role,
-      dnd: member.dnd === 1,
-    }),
-  };
+  return view({ ...input.access.group, ...input.fields });
 }
 
 /** `group_set_price`: the price to join in a coin; 0 makes the group free (the coin is kept as the group's coin). */

@@ -4,6 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '#shared/db/client.ts';
+import { joinRequestKey } from '#shared/entities/join-request.ts';
 import { memberItem } from '#shared/entities/member.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
 import { inviteUsers, quitGroup, removeUser } from '#shared/groups/members.ts';
@@ -97,9 +98,10 @@ describe('a cancelled transaction maps to the refusal a fresh read would give', 
       .resolves({});
     expect((await inviteUsers(db, GID, 1, [7, 8])).results).toEqual({ 7: 'already_member', 8: 'added' });
     const second = ddb.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems!;
-    expect(second).toHaveLength(3);
+    expect(second).toHaveLength(4);
     expect(second[0]?.Update?.ExpressionAttributeValues).toMatchObject({ ':added': 1, ':limit': 2999 });
     expect(second[1]?.Put?.Item).toMatchObject({ user_id: 8 });
+    expect(second[2]?.Delete?.Key).toEqual(joinRequestKey(GID, 8));
   });
 
   it('group_invite_user: a day bucket rolled over meanwhile retries with the bucket the failure returned', async () => {

@@ -43,8 +43,11 @@ const meta = {
   hot_joins: 0,
 };
 
-/** The paid join's items, in order: member, group, wallet check, payer balance and ledger, payee balance and ledger, event. */
-const N_ITEMS = 8;
+/**
+ * The paid join's items, in order: member, group, wallet check, payer balance and ledger, payee
+ * balance and ledger, the end of any join request, event.
+ */
+const N_ITEMS = 9;
 const reasons = (failed: Record<number, { Code: string; Item?: Record<string, unknown> }>) =>
   Array.from({ length: N_ITEMS }, (_, i) => {
     const reason = failed[i];

@@ -11,7 +11,7 @@ describe('parameter validation', async () => {
     expect(validate(create, { user_list: '7,8,15' }).user_list).toEqual([7, 8, 15]);
     expect(validate(create, { user_list: [7, '8', 15] }).user_list).toEqual([7, 8, 15]);
     expect(validate(create, { user_list: ['7', '8'] }).user_list).toEqual([7, 8]);
-    expect(validate(create, { user_list: ' 7 , 7 ,8,' }).user_list).toEqual([7, 8]);
+    expect(validate(create, { user_list: ' 7 , 7 ,8' }).user_list).toEqual([7, 8]);
   });
 
   it('refuses a malformed id list with the parameter’s own status', async () => {
@@ -19,6 +19,9 @@ describe('parameter validation', async () => {
     expect(await refusal(() => validate(create, { user_list: '-3' }))).toMatchObject({ status: 151, http: 400 });
     expect(await refusal(() => validate(create, { user_list: '0' }))).toMatchObject({ status: 151 });
     expect(await refusal(() => validate(create, { user_list: ',' }))).toMatchObject({ status: 151 });
+    for (const bad of ['2,,3', '7,8,', ',7', ' ', ['7', ''], [], '+7', '007']) {
+      expect(await refusal(() => validate(create, { user_list: bad })), JSON.stringify(bad)).toMatchObject({ status: 151 });
+    }
   });
 
   it('refuses more ids than one call takes with status 165', async () => {
@@ -58,5 +61,42 @@ describe('parameter validation', async () => {
     const schema = { memo: optional(field.string('memo', { maxLength: 5, invalid: 'BAD_MEMO' })) };
     expect(validate(schema, { memo: '' })).toEqual({});
     expect(await refusal(() => validate(schema, { memo: { a: 1 } }))).toMatchObject({ status: 57 });
+  });
+
+  it('accepts the numbers apps send and refuses signs, leading zeros and empty strings with the field’s status', async () => {
+    const list = groupMethods.group_user_list.params;
+    for (const good of [7, '7', ' 7 ']) expect(validate(list, { group_id: good }).group_id).toBe(7);
+    for (const bad of ['+7', '-7', '007', '', '  ', '7.0', '0']) {
+      expect(await refusal(() => validate(list, { group_id: bad })), JSON.stringify(bad)).toMatchObject({
+        status: 166,
+        http: 400,
+      });
+    }
+    expect(await refusal(() => validate(list, { group_id: 7, limit: '+10' }))).toMatchObject({ status: 166 });
+    expect(await refusal(() => validate(list, { group_id: 7, limit: '010' }))).toMatchObject({ status: 166 });
+    expect(validate(list, { group_id: 7, limit: '10' }).limit).toBe(10);
+    const schema = { price: field.decimal('price', 'BAD_PRICE'), coin_id: optional(field.id('coin', 'BAD_COIN_ID')) };
+    for (const good of ['0', '0.5', '10.25', ' 3 ']) expect(validate(schema, { price: good }).price).toBe(good.trim());
+    for (const bad of ['+1', '00001', '01.5', '']) {
+      expect(await refusal(() => validate(schema, { price: bad })), bad).toMatchObject({ status: 55, http: 400 });
+    }
+    expect(await refusal(() => validate(schema, { price: '1', coin_id: '' }))).toMatchObject({ status: 56, http: 400 });
+    expect(validate(schema, { price: '1', coin_id: null })).toEqual({ price: '1' });
+  });
+
+  it('refuses control characters and lone surrogates in text with the field’s status; a memo keeps its lines', async () => {
+    const name = { group_name: field.string('name', { maxLength: 255, invalid: 'BAD_GROUP_NAME' }) };
+    const memo = { memo: field.string('memo', { maxLength: 255, invalid: 'BAD_MEMO', multiline: true }) };
+    for (const bad of ['a\u0000b', 'tab\there', 'line\nbreak', 'bell\u0007', 'del\u007f', 'lone \ud800', 'lone \udc00 low']) {
+      expect(await refusal(() => validate(name, { group_name: bad })), JSON.stringify(bad)).toMatchObject({
+        status: 51,
+        http: 400,
+      });
+    }
+    expect(validate(name, { group_name: '交易群 🚀' }).group_name).toBe('交易群 🚀');
+    expect(validate(memo, { memo: 'first line\nsecond line\r\nthird' }).memo).toBe('first line\nsecond line\r\nthird');
+    for (const bad of ['nul\u0000', 'tab\t', 'esc\u001b[31m', 'half \ud83d']) {
+      expect(await refusal(() => validate(memo, { memo: bad })), JSON.stringify(bad)).toMatchObject({ status: 57, http: 400 });
+    }
   });
 });

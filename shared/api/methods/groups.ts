@@ -16,7 +16,7 @@ export const groupMethods = defineMethods({
         invalid: 'BAD_USER_LIST',
       }),
       group_name: optional(field.string('Group name.', { maxLength: 255, invalid: 'BAD_GROUP_NAME' })),
-      memo: optional(field.string('Group memo.', { maxLength: 255, invalid: 'BAD_MEMO' })),
+      memo: optional(field.string('Group memo; it may span lines.', { maxLength: 255, invalid: 'BAD_MEMO', multiline: true })),
       consensus_coin: optional(field.id('Coin the joiner must hold.', 'BAD_COIN_ID')),
       consensus_value: optional(field.decimal('Amount of consensus_coin the joiner must hold.', 'BAD_PRICE')),
     },

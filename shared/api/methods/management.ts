@@ -22,7 +22,11 @@ export const managementMethods = defineMethods({
     session: 'required',
     params: {
       group_id: groupId,
-      memo: field.string('Memo text, at most 255 characters.', { maxLength: 255, invalid: 'BAD_MEMO' }),
+      memo: field.string('Memo text, at most 255 characters; it may span lines.', {
+        maxLength: 255,
+        invalid: 'BAD_MEMO',
+        multiline: true,
+      }),
     },
     reply: GROUP_INFO,
     refusals: [...ADMIN_ONLY, 'THROTTLED'],
@@ -49,6 +53,8 @@ export const managementMethods = defineMethods({
         maxLength: 2_900_000,
         minLength: 1,
         invalid: 'BAD_BASE64',
+        // Base64 is often wrapped at 76 characters.
+        multiline: true,
       }),
     },
     reply: reply.object({ logo: reply.text('URL of the stored icon.'), group_info: GROUP }),

@@ -1,4 +1,5 @@
 import type { Field, Schema } from '#shared/api/schema.ts';
+import { NUMBER_PATTERNS } from '#shared/api/validate.ts';
 import { STATUS } from '#shared/errors.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -9,10 +10,10 @@ type JsonSchema = Record<string, unknown>;
  */
 export type Carrier = 'json' | 'text';
 
-const ID_PATTERN = '^\\d{1,15}$';
-const ID_LIST_PATTERN = '^\\d{1,15}(,\\d{1,15})*$';
-const INT_PATTERN = '^-?\\d{1,15}$';
-const DECIMAL_PATTERN = '^\\d{1,40}(\\.\\d{1,40})?$';
+const ID_PATTERN = `^${NUMBER_PATTERNS.id}$`;
+const ID_LIST_PATTERN = `^${NUMBER_PATTERNS.id}(,${NUMBER_PATTERNS.id})*$`;
+const INT_PATTERN = `^(${NUMBER_PATTERNS.int})$`;
+const DECIMAL_PATTERN = `^${NUMBER_PATTERNS.decimal}$`;
 const MAX_ID = 999_999_999_999_999;
 
 const idSchema = (carrier: Carrier): JsonSchema =>
