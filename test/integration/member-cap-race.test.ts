@@ -12,6 +12,8 @@ import { balanceOf, ETH, group, membersOf, metaOf, PWD, patchMeta, requestsOf, U
  * The member cap is enforced in the same write that adds a member, so invites (single and
  * batched), paid and consensus joins and approved requests racing for the last seats of a nearly
  * full group never overfill it, and every loser is told 162 with nothing written or charged.
+ * Requests made while a group was free cannot be approved once it has a price or a consensus
+ * (168): there they race as refusals that must never add anyone.
  */
 
 let db: Awaited<ReturnType<typeof world>>;
@@ -45,7 +47,7 @@ async function contend(kind: string, userIds: number[], work: () => Promise<unkn
  * pending requests stored while it was free; then price or consensus terms; then every kind of
  * contender at once, many more than the seats.
  */
-async function round(base: number, terms: 'paid' | 'consensus') {
+async function round(base: number, terms: 'free' | 'paid' | 'consensus') {
   const fillers = Array.from({ length: FILLERS }, (_, i) => base + i);
   const applicants = Array.from({ length: 6 }, (_, i) => base + 100 + i);
   const joiners = Array.from({ length: 8 }, (_, i) => base + 200 + i);
@@ -59,7 +61,7 @@ async function round(base: number, terms: 'paid' | 'consensus') {
   await setAdmins(db, gid, OWNER, ADMINS);
   for (const id of applicants) expect((await joinGroup(db, { userId: id, groupId: gid })).result).toBe('pending');
   if (terms === 'paid') await setPrice(db, { ownerId: OWNER, groupId: gid, price: '3', coinId: USDT });
-  else await setConsensus(db, { ownerId: OWNER, groupId: gid, coinId: ETH, value: '1' });
+  else if (terms === 'consensus') await setConsensus(db, { ownerId: OWNER, groupId: gid, coinId: ETH, value: '1' });
   const start = Number((await metaOf(db, gid)).member_count);
   expect(start).toBe(1 + ADMINS.length + FILLERS);
   await patchMeta(db, gid, { max_members: start + SEATS });
@@ -70,7 +72,8 @@ async function round(base: number, terms: 'paid' | 'consensus') {
     ...applicants.map((id, i) =>
       contend('approve', [id], () => reactToJoin(db, { adminId: deciders[i % 3]!, groupId: gid, userId: id, action: 1 })),
     ),
-    ...joiners.map((id) =>
+    // In a free group a join is a request, not a contender for a seat.
+    ...(terms === 'free' ? [] : joiners).map((id) =>
       contend('join', [id], () => joinGroup(db, { userId: id, groupId: gid, walletPwd: terms === 'paid' ? PWD : undefined })),
     ),
     ...invitees.map((id, i) => contend('invite', [id], () => inviteUsers(db, gid, deciders[i % 3]!, [id]))),
@@ -85,13 +88,18 @@ async function round(base: number, terms: 'paid' | 'consensus') {
   expect(members).toHaveLength(start + SEATS);
   expect(added).toHaveLength(SEATS);
   expect(members).toEqual(expect.arrayContaining(added));
-  for (const refused of refusals) expect(refused, refused.kind).toMatchObject({ status: 162, http: 409 });
+  for (const refused of refusals) {
+    const expected = refused.kind === 'approve' && terms !== 'free' ? 168 : 162;
+    expect(refused, refused.kind).toMatchObject({ status: expected, http: 409 });
+  }
+  if (terms !== 'free') expect(refusals.filter((r) => r.kind === 'approve')).toHaveLength(applicants.length);
   expect(refusals.length + outcomes.filter((o) => o.added.length > 0).length).toBe(outcomes.length);
   await expectConsistent(db, gid);
 
-  // Approvals that lost keep their request; winners' requests are gone.
+  // In a free group approvals that lost keep their request and winners' requests are gone; under
+  // changed terms every request ended with its refused approval.
   const pending = (await requestsOf(db, gid)).map((item) => Number(item.user_id)).sort((a, b) => a - b);
-  expect(pending).toEqual(applicants.filter((id) => !added.includes(id)));
+  expect(pending).toEqual(terms === 'free' ? applicants.filter((id) => !added.includes(id)) : []);
 
   if (terms === 'paid') {
     const payers = joiners.filter((id) => added.includes(id));
@@ -99,17 +107,23 @@ async function round(base: number, terms: 'paid' | 'consensus') {
       expect(await balanceOf(db, id, USDT), `joiner ${id}`).toBe(payers.includes(id) ? 10_000_000n - PRICE : 10_000_000n);
     }
     expect((await balanceOf(db, OWNER, USDT)) - ownerBefore).toBe(PRICE * BigInt(payers.length));
-  } else {
+  } else if (terms === 'consensus') {
     for (const id of joiners) expect(await balanceOf(db, id, ETH)).toBe(2n * 10n ** 18n);
   }
 }
 
 describe('the member cap under racing additions', () => {
-  it('fills a paid group exactly: invites, paid joins and approvals never exceed the cap', { timeout: 240_000 }, async () => {
+  it('fills a free group exactly: invites and approvals never exceed the cap', { timeout: 240_000 }, async () => {
+    for (const base of [70_000, 80_000]) await round(base, 'free');
+  });
+
+  it('fills a paid group exactly: invites and paid joins never exceed the cap, approvals add nobody', {
+    timeout: 240_000,
+  }, async () => {
     for (const base of [10_000, 20_000]) await round(base, 'paid');
   });
 
-  it('fills a consensus group exactly: invites, holding joins and approvals never exceed the cap', {
+  it('fills a consensus group exactly: invites and holding joins never exceed the cap, approvals add nobody', {
     timeout: 240_000,
   }, async () => {
     for (const base of [30_000, 40_000, 50_000]) await round(base, 'consensus');
