@@ -1,7 +1,7 @@
 import { createGroup } from '#shared/groups/create.ts';
 import { method } from '#shared/http/method.ts';
 
-export const handler = method('group_create', ({ params, caller, db }) =>
+export const handler = method('group_create', ({ params, caller, db, requestId }) =>
   createGroup(db, {
     ownerId: caller,
     userIds: params.user_list,
@@ -9,5 +9,6 @@ export const handler = method('group_create', ({ params, caller, db }) =>
     memo: params.memo,
     consensusCoin: params.consensus_coin,
     consensusValue: params.consensus_value,
+    attemptId: requestId,
   }),
 );

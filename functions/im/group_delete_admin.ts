@@ -1,6 +1,6 @@
 import { deleteAdmins } from '#shared/groups/admins.ts';
 import { method } from '#shared/http/method.ts';
 
-export const handler = method('group_delete_admin', ({ params, caller, db }) =>
-  deleteAdmins(db, params.group_id, caller, params.pre_admin),
+export const handler = method('group_delete_admin', ({ params, caller, db, requestId }) =>
+  deleteAdmins(db, params.group_id, caller, params.pre_admin, requestId),
 );

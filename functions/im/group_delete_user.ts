@@ -1,6 +1,6 @@
 import { removeUser } from '#shared/groups/members.ts';
 import { method } from '#shared/http/method.ts';
 
-export const handler = method('group_delete_user', ({ params, caller, db }) =>
-  removeUser(db, params.group_id, caller, params.pre_del),
+export const handler = method('group_delete_user', ({ params, caller, db, requestId }) =>
+  removeUser(db, params.group_id, caller, params.pre_del, requestId),
 );

@@ -1,4 +1,6 @@
 import { dismissGroup } from '#shared/groups/dismiss.ts';
 import { method } from '#shared/http/method.ts';
 
-export const handler = method('group_dismiss', ({ params, caller, db }) => dismissGroup(db, params.group_id, caller));
+export const handler = method('group_dismiss', ({ params, caller, db, requestId }) =>
+  dismissGroup(db, params.group_id, caller, requestId),
+);

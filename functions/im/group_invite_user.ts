@@ -1,6 +1,6 @@
 import { inviteUsers } from '#shared/groups/members.ts';
 import { method } from '#shared/http/method.ts';
 
-export const handler = method('group_invite_user', ({ params, caller, db }) =>
-  inviteUsers(db, params.group_id, caller, params.pre_invite),
+export const handler = method('group_invite_user', ({ params, caller, db, requestId }) =>
+  inviteUsers(db, params.group_id, caller, params.pre_invite, requestId),
 );

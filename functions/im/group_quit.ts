@@ -1,4 +1,6 @@
 import { quitGroup } from '#shared/groups/members.ts';
 import { method } from '#shared/http/method.ts';
 
-export const handler = method('group_quit', ({ params, caller, db }) => quitGroup(db, params.group_id, caller));
+export const handler = method('group_quit', ({ params, caller, db, requestId }) =>
+  quitGroup(db, params.group_id, caller, requestId),
+);

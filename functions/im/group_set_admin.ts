@@ -1,6 +1,6 @@
 import { setAdmins } from '#shared/groups/admins.ts';
 import { method } from '#shared/http/method.ts';
 
-export const handler = method('group_set_admin', ({ params, caller, db }) =>
-  setAdmins(db, params.group_id, caller, params.pre_admin),
+export const handler = method('group_set_admin', ({ params, caller, db, requestId }) =>
+  setAdmins(db, params.group_id, caller, params.pre_admin, requestId),
 );

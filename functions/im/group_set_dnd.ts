@@ -1,6 +1,6 @@
 import { setDnd } from '#shared/groups/settings.ts';
 import { method } from '#shared/http/method.ts';
 
-export const handler = method('group_set_dnd', ({ params, caller, db }) =>
-  setDnd(db, params.group_id, caller, params.dnd === 1 ? 1 : 0),
+export const handler = method('group_set_dnd', ({ params, caller, db, requestId }) =>
+  setDnd(db, params.group_id, caller, params.dnd === 1 ? 1 : 0, requestId),
 );

@@ -1,4 +1,6 @@
 import { setMemo } from '#shared/groups/settings.ts';
 import { method } from '#shared/http/method.ts';
 
-export const handler = method('group_set_memo', ({ params, caller, db }) => setMemo(db, params.group_id, caller, params.memo));
+export const handler = method('group_set_memo', ({ params, caller, db, requestId }) =>
+  setMemo(db, params.group_id, caller, params.memo, requestId),
+);

@@ -4,6 +4,6 @@ import { logoStoreFromEnv } from '#shared/logo/store.ts';
 
 const store = logoStoreFromEnv();
 
-export const handler = method('group_update_logo', ({ params, caller, db }) =>
-  updateLogo(db, store, { groupId: params.group_id, caller, logo: params.logo }),
+export const handler = method('group_update_logo', ({ params, caller, db, requestId }) =>
+  updateLogo(db, store, { groupId: params.group_id, caller, logo: params.logo, attemptId: requestId }),
 );

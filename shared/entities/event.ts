@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { TxItem } from '#shared/db/transact.ts';
+import type { TxItem } from '#shared/db/commit.ts';
 
 /**
  * A group event: written in the same transaction as the change it describes. The stream turns

@@ -1,4 +1,4 @@
-import type { TxItem } from '#shared/db/transact.ts';
+import type { TxItem } from '#shared/db/commit.ts';
 
 /**
  * A pending request to join a free group: `G#<gid>` / `R#<uid>`, the uid zero-padded like member

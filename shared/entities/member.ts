@@ -1,5 +1,5 @@
+import type { TxItem } from '#shared/db/commit.ts';
 import { TABLE } from '#shared/db/table.ts';
-import type { TxItem } from '#shared/db/transact.ts';
 
 export type Role = 'owner' | 'admin' | 'member';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { TxItem } from '#shared/db/transact.ts';
+import type { TxItem } from '#shared/db/commit.ts';
 
 /**
  * Balances and ledger entries live in the user's partition. A balance is integer minor units;

@@ -1,12 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '#shared/db/client.ts';
-import { type TxItem, transact } from '#shared/db/transact.ts';
+import { requestToken, type TxItem, withRetries } from '#shared/db/commit.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
 import { memberKey, type Role } from '#shared/entities/member.ts';
 import { AppError, fail } from '#shared/errors.ts';
 import { requireOwner } from '#shared/groups/access.ts';
-import { adminsOf, byOwner, live, merge, metaRefusal, metaUpdate, retrying, Stale } from '#shared/groups/guard.ts';
+import { adminsOf, byOwner, live, merge, metaRefusal, metaUpdate, refuseIf } from '#shared/groups/guard.ts';
 import { loadTargets } from '#shared/groups/load.ts';
 
 /** A member item's role change, valid only if the role is still the one the change starts from. */
@@ -39,9 +40,10 @@ function targetRefusal(userId: number, item: { role?: unknown } | undefined, dir
  */
 async function changeAdmins(
   db: Db,
-  input: { groupId: number; caller: number; userIds: readonly number[]; direction: 'promote' | 'demote' },
+  input: { groupId: number; caller: number; userIds: readonly number[]; direction: 'promote' | 'demote'; attemptId?: string },
 ): Promise<{ group_info: GroupView }> {
   const { groupId, caller, userIds, direction } = input;
+  const attemptId = input.attemptId ?? randomUUID();
   const [from, to]: [Role, Role] = direction === 'promote' ? ['member', 'admin'] : ['admin', 'member'];
   const ids = new Set(userIds);
   const change = merge(live, byOwner(caller), {
@@ -50,35 +52,33 @@ async function changeAdmins(
   });
   // Read again after conflicts run out: the write that won may have settled the answer (58, 59).
   const [{ access, me }, coins] = await Promise.all([
-    retrying(async () => {
+    withRetries(async ({ n, commit }) => {
       const access = await loadTargets(db, groupId, caller, userIds);
       const me = requireOwner(access);
       for (const id of userIds) {
         const target = id === caller ? me : access.targets.get(id);
         if (target?.role !== from) throw targetRefusal(id, target, direction);
       }
-      await transact(
+      await commit(
         db,
         [
-          metaUpdate(db.table, groupId, change),
-          ...userIds.map((id) => roleChange(db.table, groupId, id, from, to)),
-          putEvent(db.table, {
-            groupId,
-            op: direction === 'promote' ? 'SetAdmin' : 'RemoveAdmin',
-            actor: caller,
-            data: { name: access.group.name, user_ids: [...userIds] },
-          }),
-        ],
-        {
-          onConditionFailed: (reasons) => {
-            const refusal =
-              reasons[0]?.code === 'ConditionalCheckFailed' ? metaRefusal(reasons[0].item, caller, 'owner') : undefined;
-            if (refusal) throw refusal;
-            const index = reasons.findIndex((reason, i) => i > 0 && reason.code === 'ConditionalCheckFailed');
-            const id = userIds[index - 1];
-            throw id === undefined ? new AppError('INTERNAL') : targetRefusal(id, reasons[index]?.item, direction);
+          { item: metaUpdate(db.table, groupId, change), refused: (old) => refuseIf(metaRefusal(old, caller, 'owner')) },
+          ...userIds.map((id) => ({
+            item: roleChange(db.table, groupId, id, from, to),
+            refused: (old: Record<string, unknown> | undefined) => {
+              throw targetRefusal(id, old, direction);
+            },
+          })),
+          {
+            item: putEvent(db.table, {
+              groupId,
+              op: direction === 'promote' ? 'SetAdmin' : 'RemoveAdmin',
+              actor: caller,
+              data: { name: access.group.name, user_ids: [...userIds] },
+            }),
           },
-        },
+        ],
+        requestToken(direction, caller, groupId, attemptId, n),
       );
       return { access, me };
     }),
@@ -90,11 +90,11 @@ async function changeAdmins(
   return { group_info: groupView(group, coins, { role: 'owner', dnd: me.dnd === 1 }) };
 }
 
-export const setAdmins = (db: Db, groupId: number, caller: number, userIds: readonly number[]) =>
-  changeAdmins(db, { groupId, caller, userIds, direction: 'promote' });
+export const setAdmins = (db: Db, groupId: number, caller: number, userIds: readonly number[], attemptId?: string) =>
+  changeAdmins(db, { groupId, caller, userIds, direction: 'promote', ...(attemptId ? { attemptId } : {}) });
 
-export const deleteAdmins = (db: Db, groupId: number, caller: number, userIds: readonly number[]) =>
-  changeAdmins(db, { groupId, caller, userIds, direction: 'demote' });
+export const deleteAdmins = (db: Db, groupId: number, caller: number, userIds: readonly number[], attemptId?: string) =>
+  changeAdmins(db, { groupId, caller, userIds, direction: 'demote', ...(attemptId ? { attemptId } : {}) });
 
 /**
  * Hands the group to a member: the group's `owner_id` and `admins`, the new owner's role and the
@@ -107,9 +107,10 @@ export async function transferOwner(
   groupId: number,
   caller: number,
   newOwner: number,
+  attemptId: string = randomUUID(),
 ): Promise<{ group_info: GroupView }> {
   const coins = await allCoins(db);
-  const { group, dnd } = await retrying(async () => {
+  const { group, dnd } = await withRetries(async ({ n, commit }) => {
     const access = await loadTargets(db, groupId, caller, [newOwner]);
     const me = requireOwner(access);
     if (newOwner === caller) fail('BAD_PARAM', 'you already own this group');
@@ -122,29 +123,26 @@ export async function transferOwner(
       when: [seen.size === 0 ? 'attribute_not_exists(admins)' : 'admins = :seen'],
       values: { ':newOwner': newOwner, ':admins': admins, ...(seen.size === 0 ? {} : { ':seen': seen }) },
     });
-    await transact(
+    // The admins set changed, or the new owner's role: decided again from a fresh read.
+    await commit(
       db,
       [
-        metaUpdate(db.table, groupId, change),
-        roleChange(db.table, groupId, newOwner, target.role, 'owner'),
-        roleChange(db.table, groupId, caller, 'owner', 'admin'),
-        putEvent(db.table, {
-          groupId,
-          op: 'Transfer',
-          actor: caller,
-          data: { name: access.group.name, old_owner: caller, new_owner: newOwner, user_ids: [newOwner] },
-        }),
-      ],
-      {
-        onConditionFailed: (reasons) => {
-          const metaFailed = reasons[0]?.code === 'ConditionalCheckFailed';
-          const refusal = metaFailed ? metaRefusal(reasons[0]?.item, caller, 'owner') : undefined;
-          if (refusal) throw refusal;
-          if (reasons[1]?.code === 'ConditionalCheckFailed' && !reasons[1].item)
-            fail('NOT_MEMBER', `user ${newOwner} is not in the group`);
-          throw new Stale();
+        { item: metaUpdate(db.table, groupId, change), refused: (old) => refuseIf(metaRefusal(old, caller, 'owner')) },
+        {
+          item: roleChange(db.table, groupId, newOwner, target.role, 'owner'),
+          refused: (old) => (old ? undefined : fail('NOT_MEMBER', `user ${newOwner} is not in the group`)),
         },
-      },
+        { item: roleChange(db.table, groupId, caller, 'owner', 'admin'), refused: () => undefined },
+        {
+          item: putEvent(db.table, {
+            groupId,
+            op: 'Transfer',
+            actor: caller,
+            data: { name: access.group.name, old_owner: caller, new_owner: newOwner, user_ids: [newOwner] },
+          }),
+        },
+      ],
+      requestToken('group_transfer_owner', caller, groupId, newOwner, attemptId, n),
     );
     return { group: { ...access.group, owner_id: newOwner, admins }, dnd: me.dnd === 1 };
   });

@@ -1,6 +1,6 @@
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import type { Db } from '#shared/db/client.ts';
-import { failedIndex, transact } from '#shared/db/transact.ts';
+import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins, requireCoin } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import {
@@ -25,9 +25,9 @@ export interface CreateGroupInput {
   readonly memo?: string | undefined;
   readonly consensusCoin?: number | undefined;
   readonly consensusValue?: string | undefined;
+  /** Names this call (the request id): a resent request carries the same transaction token. */
+  readonly attemptId?: string | undefined;
 }
-
-const ID_ATTEMPTS = 3;
 
 async function consensusOf(db: Db, coinId: number | undefined, value: string | undefined) {
   if (coinId === undefined && value === undefined) return { coin: 0, units: 0n };
@@ -53,7 +53,9 @@ export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ gr
   const now = Date.now();
   const nowSeconds = Math.floor(now / 1000);
   const memberCount = others.length + 1;
-  for (let attempt = 1; ; attempt++) {
+  const attemptId = input.attemptId ?? randomUUID();
+  // A random id already taken is a round that starts over with another one.
+  return withRetries(async ({ n, commit }) => {
     const groupId = randomInt(MIN_GROUP_ID, MAX_GROUP_ID);
     const group: GroupItem = {
       ...groupKey(groupId),
@@ -79,31 +81,26 @@ export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ gr
       memberItem(groupId, input.ownerId, 'owner', nowSeconds),
       ...others.map((id) => memberItem(groupId, id, 'member', nowSeconds)),
     ];
-    try {
-      await transact(
-        db,
-        [
-          { Put: { TableName: db.table, Item: group, ConditionExpression: 'attribute_not_exists(pk)' } },
-          ...members.map((member) => putNewMember(db.table, member)),
-          putEvent(db.table, {
+    await commit(
+      db,
+      [
+        {
+          item: { Put: { TableName: db.table, Item: group, ConditionExpression: 'attribute_not_exists(pk)' } },
+          refused: () => undefined,
+        },
+        ...members.map((member) => ({ item: putNewMember(db.table, member), refused: () => undefined })),
+        {
+          item: putEvent(db.table, {
             groupId,
             op: 'Create',
             actor: input.ownerId,
             data: { name: group.name, memo: group.memo, member_ids: members.map((m) => m.user_id) },
             timeMs: now,
           }),
-        ],
-        {
-          onConditionFailed: (reasons) => {
-            throw failedIndex(reasons) === 0 ? new IdTaken() : new Error('a new group already had members');
-          },
         },
-      );
-      return { group_id: groupId, group_info: groupView(group, await allCoins(db), { role: 'owner', dnd: false }) };
-    } catch (error) {
-      if (!(error instanceof IdTaken) || attempt >= ID_ATTEMPTS) throw error;
-    }
-  }
+      ],
+      requestToken('group_create', input.ownerId, attemptId, n),
+    );
+    return { group_id: groupId, group_info: groupView(group, await allCoins(db), { role: 'owner', dnd: false }) };
+  });
 }
-
-class IdTaken extends Error {}

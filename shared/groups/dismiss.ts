@@ -1,13 +1,14 @@
+import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
-import { transact } from '#shared/db/transact.ts';
+import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, groupPk } from '#shared/entities/group.ts';
 import { MEMBER_PREFIX } from '#shared/entities/member.ts';
 import { AppError } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
-import { byAdmin, live, merge, metaRefusal, metaUpdate, retrying } from '#shared/groups/guard.ts';
+import { byAdmin, live, merge, metaRefusal, metaUpdate } from '#shared/groups/guard.ts';
 import { log } from '#shared/log.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 
@@ -22,7 +23,12 @@ const MEMBER_IDS_IN_EVENT = 200;
  * in parallel with the group; a snapshot, for notifications only). Its items are removed later,
  * by the stream (`groupCleanup`).
  */
-export async function dismissGroup(db: Db, groupId: number, caller: number): Promise<{ group_id: number }> {
+export async function dismissGroup(
+  db: Db,
+  groupId: number,
+  caller: number,
+  attemptId: string = randomUUID(),
+): Promise<{ group_id: number }> {
   const [access, firstMembers] = await Promise.all([
     loadGroup(db, groupId, caller),
     db.doc.send(
@@ -38,38 +44,40 @@ export async function dismissGroup(db: Db, groupId: number, caller: number): Pro
   requireAdmin(access);
   const complete = firstMembers.LastEvaluatedKey === undefined;
   const now = Date.now();
-  // A cancellation writes nothing, so a dismissal that kept conflicting is simply sent again.
-  await retrying(() =>
-    transact(
+  await withRetries(({ n, commit }) =>
+    commit(
       db,
       [
-        metaUpdate(
-          db.table,
-          groupId,
-          merge(live, byAdmin(caller), {
-            set: ['#status = :dismissed', 'dismissed_at = :now'],
-            remove: ['hotpk', 'hotsk'],
-            values: { ':dismissed': 'dismissed', ':now': Math.floor(now / 1000) },
-          }),
-        ),
-        putEvent(db.table, {
-          groupId,
-          op: 'Dismiss',
-          actor: caller,
-          timeMs: now,
-          data: {
-            name: access.group.name,
-            memo: access.group.memo,
-            member_count: Number(access.group.member_count),
-            ...(complete ? { member_ids: (firstMembers.Items ?? []).map((item) => Number(item.user_id)) } : {}),
+        {
+          item: metaUpdate(
+            db.table,
+            groupId,
+            merge(live, byAdmin(caller), {
+              set: ['#status = :dismissed', 'dismissed_at = :now'],
+              remove: ['hotpk', 'hotsk'],
+              values: { ':dismissed': 'dismissed', ':now': Math.floor(now / 1000) },
+            }),
+          ),
+          refused: (old) => {
+            throw metaRefusal(old, caller, 'admin') ?? new AppError('INTERNAL');
           },
-        }),
-      ],
-      {
-        onConditionFailed: (reasons) => {
-          throw metaRefusal(reasons[0]?.item, caller, 'admin') ?? new AppError('INTERNAL');
         },
-      },
+        {
+          item: putEvent(db.table, {
+            groupId,
+            op: 'Dismiss',
+            actor: caller,
+            timeMs: now,
+            data: {
+              name: access.group.name,
+              memo: access.group.memo,
+              member_count: Number(access.group.member_count),
+              ...(complete ? { member_ids: (firstMembers.Items ?? []).map((item) => Number(item.user_id)) } : {}),
+            },
+          }),
+        },
+      ],
+      requestToken('group_dismiss', caller, groupId, attemptId, n),
     ),
   );
   return { group_id: groupId };

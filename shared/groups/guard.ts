@@ -1,5 +1,4 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import type { TxItem } from '#shared/db/transact.ts';
+import type { TxItem } from '#shared/db/commit.ts';
 import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
 import type { Role } from '#shared/entities/member.ts';
 import { AppError } from '#shared/errors.ts';
@@ -114,43 +113,7 @@ export function metaRefusal(
   return undefined;
 }
 
-/** Thrown inside a transaction's failure handler when what was read changed: read again and retry. */
-export class Stale extends Error {
-  readonly group: GroupItem | undefined;
-  /** `seen`: the group item as the failed write found it, when the group item was what failed. */
-  constructor(seen?: Record<string, unknown>) {
-    super('the group changed while the change was being written');
-    this.group = isLive(seen) ? seen : undefined;
-  }
-}
-
-const RETRIES = 8;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/**
- * A transaction that kept meeting concurrent ones on the same items past `transact`'s own
- * retries: nothing was written, and the group is as busy as when a read goes stale.
- */
-const keptConflicting = (error: unknown) =>
-  error instanceof TransactionCanceledException &&
-  (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
-
-/**
- * Runs an optimistic change, retrying with jittered backoff when it turned out to be based on a
- * stale read or kept conflicting with other writes to the group. Each retry gets the group item
- * the failed write saw (when it had one), so most retries need no new read. A group changing
- * faster than that is answered 429, not 500.
- */
-export async function retrying<T>(attempt: (seen: GroupItem | undefined) => Promise<T>): Promise<T> {
-  let seen: GroupItem | undefined;
-  for (let n = 1; ; n++) {
-    try {
-      return await attempt(seen);
-    } catch (error) {
-      if (!(error instanceof Stale) && !keptConflicting(error)) throw error;
-      if (n >= RETRIES) throw new AppError('THROTTLED', 'the group is changing too fast; try again');
-      if (error instanceof Stale) seen = error.group ?? seen;
-      await sleep(Math.random() * Math.min(200, 5 * 2 ** n));
-    }
-  }
+/** A step's refusal from the group item: thrown when there is one; otherwise the change is decided again. */
+export function refuseIf(refusal: AppError | undefined): void {
+  if (refusal) throw refusal;
 }

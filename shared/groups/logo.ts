@@ -13,7 +13,7 @@ import type { LogoStore } from '#shared/logo/store.ts';
 export async function updateLogo(
   db: Db,
   store: LogoStore,
-  input: { groupId: number; caller: number; logo: string },
+  input: { groupId: number; caller: number; logo: string; attemptId?: string },
 ): Promise<{ logo: string; group_info: GroupView }> {
   const image = decodeLogo(input.logo);
   const access = await loadGroup(db, input.groupId, input.caller);
@@ -26,6 +26,7 @@ export async function updateLogo(
     field: 'logo',
     value: url,
     access,
+    ...(input.attemptId ? { attemptId: input.attemptId } : {}),
   });
   return { logo: url, group_info };
 }

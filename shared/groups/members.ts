@@ -1,21 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '#shared/db/client.ts';
-import { type TxItem, transact } from '#shared/db/transact.ts';
+import { requestToken, type Step, type TxItem, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
+import type { GroupItem } from '#shared/entities/group.ts';
 import { endJoinRequest } from '#shared/entities/join-request.ts';
 import { type MemberItem, memberItem, memberKey, putNewMember, type Role } from '#shared/entities/member.ts';
-import { AppError, callerNotMember, fail } from '#shared/errors.ts';
+import { callerNotMember, fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
-import {
-  byAdmin,
-  byOwner,
-  live,
-  type MetaChange,
-  merge,
-  metaRefusal,
-  metaUpdate,
-  retrying,
-  Stale,
-} from '#shared/groups/guard.ts';
+import { byAdmin, byOwner, live, type MetaChange, merge, metaRefusal, metaUpdate, refuseIf } from '#shared/groups/guard.ts';
 import { capReached, membersAdded, membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargets } from '#shared/groups/load.ts';
 
@@ -33,6 +25,7 @@ export async function inviteUsers(
   groupId: number,
   caller: number,
   userIds: readonly number[],
+  attemptId: string = randomUUID(),
 ): Promise<{ results: Record<string, InviteResult> }> {
   const access = await loadTargets(db, groupId, caller, userIds, { users: true });
   requireAdmin(access);
@@ -40,35 +33,44 @@ export async function inviteUsers(
   for (const id of userIds) {
     results[id] = id === caller || access.targets.has(id) ? 'already_member' : access.users.has(id) ? 'added' : 'not_found';
   }
-  await retrying(async (seen) => {
-    const group = seen ?? access.group;
+  await withRetries(async ({ n, seen, commit }) => {
+    const group = (seen ?? access.group) as GroupItem;
     const adding = userIds.filter((id) => results[id] === 'added');
     if (adding.length === 0) return;
     if (adding.length > Number(group.max_members) - Number(group.member_count)) fail('GROUP_FULL');
     const now = Date.now();
     const joinTime = Math.floor(now / 1000);
-    await transact(
+    await commit(
       db,
       [
-        metaUpdate(db.table, groupId, merge(live, byAdmin(caller), membersAdded(group, adding.length, now))),
-        ...adding.map((id) => putNewMember(db.table, memberItem(groupId, id, 'member', joinTime))),
-        ...adding.map((id) => endJoinRequest(db.table, groupId, id)),
-        putEvent(db.table, { groupId, op: 'Add', actor: caller, data: { name: group.name, user_ids: adding }, timeMs: now }),
-      ],
-      {
-        onConditionFailed: (reasons) => {
-          const meta = reasons[0];
-          if (meta?.code === 'ConditionalCheckFailed') {
-            const refusal = metaRefusal(meta.item, caller, 'admin');
-            if (refusal) throw refusal;
-            if (meta.item && capReached(meta.item, adding.length)) fail('GROUP_FULL');
-          }
-          for (const [i, id] of adding.entries()) {
-            if (reasons[i + 1]?.code === 'ConditionalCheckFailed') results[id] = 'already_member';
-          }
-          throw new Stale(meta?.code === 'ConditionalCheckFailed' ? meta.item : undefined);
+        {
+          item: metaUpdate(db.table, groupId, merge(live, byAdmin(caller), membersAdded(group, adding.length, now))),
+          group: true,
+          refused: (old) => {
+            refuseIf(metaRefusal(old, caller, 'admin'));
+            if (old && capReached(old, adding.length)) fail('GROUP_FULL');
+          },
         },
-      },
+        ...adding.map(
+          (id): Step => ({
+            item: putNewMember(db.table, memberItem(groupId, id, 'member', joinTime)),
+            refused: () => {
+              results[id] = 'already_member';
+            },
+          }),
+        ),
+        ...adding.map((id): Step => ({ item: endJoinRequest(db.table, groupId, id) })),
+        {
+          item: putEvent(db.table, {
+            groupId,
+            op: 'Add',
+            actor: caller,
+            data: { name: group.name, user_ids: adding },
+            timeMs: now,
+          }),
+        },
+      ],
+      requestToken('group_invite_user', caller, groupId, attemptId, n),
     );
   });
   return { results };
@@ -120,63 +122,71 @@ export async function removeUser(
   groupId: number,
   caller: number,
   targetId: number,
+  attemptId: string = randomUUID(),
 ): Promise<{ group_id: number; user_id: number }> {
-  await retrying(async () => {
+  await withRetries(async ({ n, commit }) => {
     const access = await loadTargets(db, groupId, caller, [targetId]);
     const me = requireAdmin(access);
     if (targetId === caller) fail('BAD_PARAM', 'use group_quit to leave a group');
     const target = checkRemoval(me.role, access.targets.get(targetId), targetId);
-    await transact(
+    // A role changed meanwhile (promoted, demoted) is decided again from a fresh read.
+    await commit(
       db,
       [
-        metaUpdate(
-          db.table,
-          groupId,
-          merge(departure(targetId, target.role), target.role === 'admin' ? byOwner(caller) : byAdmin(caller)),
-        ),
-        deleteMember(db.table, groupId, targetId, target.role),
-        putEvent(db.table, { groupId, op: 'Kicked', actor: caller, data: { name: access.group.name, user_ids: [targetId] } }),
-      ],
-      {
-        onConditionFailed: (reasons) => {
-          const meta = reasons[0];
-          if (meta?.code === 'ConditionalCheckFailed') {
-            throw metaRefusal(meta.item, caller, target.role === 'admin' ? 'owner' : 'admin') ?? new Stale();
-          }
-          if (!reasons[1]?.item) fail('NOT_MEMBER', `user ${targetId} is not in the group`);
-          throw new Stale();
+        {
+          item: metaUpdate(
+            db.table,
+            groupId,
+            merge(departure(targetId, target.role), target.role === 'admin' ? byOwner(caller) : byAdmin(caller)),
+          ),
+          refused: (old) => refuseIf(metaRefusal(old, caller, target.role === 'admin' ? 'owner' : 'admin')),
         },
-      },
+        {
+          item: deleteMember(db.table, groupId, targetId, target.role),
+          refused: (old) => (old ? undefined : fail('NOT_MEMBER', `user ${targetId} is not in the group`)),
+        },
+        {
+          item: putEvent(db.table, {
+            groupId,
+            op: 'Kicked',
+            actor: caller,
+            data: { name: access.group.name, user_ids: [targetId] },
+          }),
+        },
+      ],
+      requestToken('group_delete_user', caller, groupId, targetId, attemptId, n),
     );
   });
   return { group_id: groupId, user_id: targetId };
 }
 
 /** Leaves the group; the owner must transfer or dismiss first. */
-export async function quitGroup(db: Db, groupId: number, caller: number): Promise<{ group_id: number }> {
-  await retrying(async () => {
+export async function quitGroup(
+  db: Db,
+  groupId: number,
+  caller: number,
+  attemptId: string = randomUUID(),
+): Promise<{ group_id: number }> {
+  await withRetries(async ({ n, commit }) => {
     const access = await loadGroup(db, groupId, caller);
     const me = access.member ?? callerNotMember();
     if (me.role === 'owner') fail('OWNER_CANNOT_QUIT');
-    await transact(
+    await commit(
       db,
       [
-        metaUpdate(db.table, groupId, departure(caller, me.role)),
-        deleteMember(db.table, groupId, caller, me.role),
-        putEvent(db.table, { groupId, op: 'Quit', actor: caller, data: { name: access.group.name, user_ids: [caller] } }),
-      ],
-      {
-        onConditionFailed: (reasons) => {
-          const meta = reasons[0];
-          if (meta?.code === 'ConditionalCheckFailed') {
-            const refusal = metaRefusal(meta.item, caller, 'none');
-            if (refusal) throw refusal;
-            if (Number(meta.item?.owner_id) === caller) throw new AppError('OWNER_CANNOT_QUIT');
-          }
-          if (reasons[1]?.code === 'ConditionalCheckFailed' && !reasons[1].item) callerNotMember();
-          throw new Stale();
+        {
+          item: metaUpdate(db.table, groupId, departure(caller, me.role)),
+          refused: (old) => {
+            refuseIf(metaRefusal(old, caller, 'none'));
+            if (Number(old?.owner_id) === caller) fail('OWNER_CANNOT_QUIT');
+          },
         },
-      },
+        { item: deleteMember(db.table, groupId, caller, me.role), refused: (old) => (old ? undefined : callerNotMember()) },
+        {
+          item: putEvent(db.table, { groupId, op: 'Quit', actor: caller, data: { name: access.group.name, user_ids: [caller] } }),
+        },
+      ],
+      requestToken('group_quit', caller, groupId, attemptId, n),
     );
   });
   return { group_id: groupId };

@@ -1,12 +1,13 @@
+import { randomUUID } from 'node:crypto';
 import type { Db } from '#shared/db/client.ts';
-import { failedIndex, transact } from '#shared/db/transact.ts';
+import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
 import { type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { AppError, callerNotMember } from '#shared/errors.ts';
 import { type GroupAccess, loadGroup, requireAdmin, requireMember } from '#shared/groups/access.ts';
-import { byAdmin, live, merge, metaCheck, metaRefusal, metaUpdate, retrying, Stale } from '#shared/groups/guard.ts';
+import { byAdmin, live, merge, metaCheck, metaRefusal, metaUpdate, refuseIf } from '#shared/groups/guard.ts';
 
 type TextField = 'name' | 'memo' | 'logo';
 
@@ -32,13 +33,14 @@ const callerView = (group: GroupItem, member: MemberItem, coins: Awaited<ReturnT
  */
 export async function setGroupText(
   db: Db,
-  input: { groupId: number; caller: number; field: TextField; value: string; access?: GroupAccess },
+  input: { groupId: number; caller: number; field: TextField; value: string; access?: GroupAccess; attemptId?: string },
 ): Promise<{ group_info: GroupView }> {
+  const attemptId = input.attemptId ?? randomUUID();
   const [access, coins] = await Promise.all([input.access ?? loadGroup(db, input.groupId, input.caller), allCoins(db)]);
   const member = requireAdmin(access);
   const attr = `#${input.field}`;
-  const final = await retrying(async (seen) => {
-    const group = seen ?? access.group;
+  const final = await withRetries(async ({ n, seen, commit }) => {
+    const group = (seen ?? access.group) as GroupItem;
     const before = String(group[input.field] ?? '');
     if (before === input.value) return group;
     const change = merge(live, byAdmin(input.caller), {
@@ -47,66 +49,82 @@ export async function setGroupText(
       names: { [attr]: input.field },
       values: { ':value': input.value, ...(group[input.field] === undefined ? {} : { ':before': before }) },
     });
-    await transact(
+    await commit(
       db,
       [
-        metaUpdate(db.table, input.groupId, change),
-        putEvent(db.table, {
-          groupId: input.groupId,
-          op: OPERATION[input.field],
-          actor: input.caller,
-          data: eventData(input.field, group, input.value),
-        }),
-      ],
-      {
-        onConditionFailed: (reasons) => {
-          const old = reasons[0]?.item;
-          throw metaRefusal(old, input.caller, 'admin') ?? new Stale(old);
+        {
+          item: metaUpdate(db.table, input.groupId, change),
+          group: true,
+          refused: (old) => refuseIf(metaRefusal(old, input.caller, 'admin')),
         },
-      },
+        {
+          item: putEvent(db.table, {
+            groupId: input.groupId,
+            op: OPERATION[input.field],
+            actor: input.caller,
+            data: eventData(input.field, group, input.value),
+          }),
+        },
+      ],
+      requestToken(OPERATION[input.field], input.caller, input.groupId, attemptId, n),
     );
     return { ...group, [input.field]: input.value };
   });
   return { group_info: callerView(final, member, coins) };
 }
 
-export const setMemo = (db: Db, groupId: number, caller: number, memo: string) =>
-  setGroupText(db, { groupId, caller, field: 'memo', value: memo });
+export const setMemo = (db: Db, groupId: number, caller: number, memo: string, attemptId?: string) =>
+  setGroupText(db, { groupId, caller, field: 'memo', value: memo, ...(attemptId ? { attemptId } : {}) });
 
-export const setName = (db: Db, groupId: number, caller: number, name: string) =>
-  setGroupText(db, { groupId, caller, field: 'name', value: name });
+export const setName = (db: Db, groupId: number, caller: number, name: string, attemptId?: string) =>
+  setGroupText(db, { groupId, caller, field: 'name', value: name, ...(attemptId ? { attemptId } : {}) });
 
 /**
  * The caller's do-not-disturb flag. The SetDnd event lets the stream keep RongCloud's own
  * setting in step; an unchanged flag writes nothing.
  */
-export async function setDnd(db: Db, groupId: number, caller: number, dnd: 0 | 1): Promise<{ group_info: GroupView }> {
+export async function setDnd(
+  db: Db,
+  groupId: number,
+  caller: number,
+  dnd: 0 | 1,
+  attemptId: string = randomUUID(),
+): Promise<{ group_info: GroupView }> {
   const [access, coins] = await Promise.all([loadGroup(db, groupId, caller), allCoins(db)]);
   const member = requireMember(access);
   if (member.dnd !== dnd) {
-    // A cancellation writes nothing, so a change that kept conflicting is simply sent again.
-    await retrying(() =>
-      transact(
+    await withRetries(({ n, commit }) =>
+      commit(
         db,
         [
-          metaCheck(db.table, groupId, live),
           {
-            Update: {
-              TableName: db.table,
-              Key: memberKey(groupId, caller),
-              UpdateExpression: 'SET dnd = :dnd',
-              ConditionExpression: 'attribute_exists(pk)',
-              ExpressionAttributeValues: { ':dnd': dnd },
+            item: metaCheck(db.table, groupId, live),
+            refused: (old) => {
+              throw metaRefusal(old, caller, 'none') ?? new AppError('GROUP_NOT_FOUND');
             },
           },
-          putEvent(db.table, { groupId, op: 'SetDnd', actor: caller, data: { name: access.group.name, user_id: caller, dnd } }),
-        ],
-        {
-          onConditionFailed: (reasons) => {
-            if (failedIndex(reasons) !== 0) callerNotMember();
-            throw metaRefusal(reasons[0]?.item, caller, 'none') ?? new AppError('GROUP_NOT_FOUND');
+          {
+            item: {
+              Update: {
+                TableName: db.table,
+                Key: memberKey(groupId, caller),
+                UpdateExpression: 'SET dnd = :dnd',
+                ConditionExpression: 'attribute_exists(pk)',
+                ExpressionAttributeValues: { ':dnd': dnd },
+              },
+            },
+            refused: () => callerNotMember(),
           },
-        },
+          {
+            item: putEvent(db.table, {
+              groupId,
+              op: 'SetDnd',
+              actor: caller,
+              data: { name: access.group.name, user_id: caller, dnd },
+            }),
+          },
+        ],
+        requestToken('group_set_dnd', caller, groupId, dnd, attemptId, n),
       ),
     );
   }

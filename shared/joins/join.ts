@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { batchGet } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
+import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
@@ -12,7 +13,6 @@ import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, terms
 import { fromUnits } from '#shared/money.ts';
 import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
-import { commit, requestToken, type Step, worthAnotherRound } from '#shared/wallet/steps.ts';
 
 export interface JoinInput {
   readonly userId: number;
@@ -26,14 +26,14 @@ export type JoinResult =
   | { result: 'joined'; group_id: number; payment?: { coin_id: number; amount: string } }
   | { result: 'pending'; group_id: number; expire_time: number };
 
-/** A changed group is read again this many times before the caller is asked to retry. */
-const ROUNDS = 3;
-
 interface JoinState {
   readonly group: GroupItem;
   readonly member: MemberItem | undefined;
   readonly wallet: WalletItem | undefined;
 }
+
+/** Commits one round's steps with that round's token. */
+type Write = (steps: readonly Step[]) => Promise<void>;
 
 /** The group, the caller's membership and wallet item in one consistent round trip. */
 async function readState(db: Db, groupId: number, userId: number): Promise<JoinState> {
@@ -56,23 +56,18 @@ async function readState(db: Db, groupId: number, userId: number): Promise<JoinS
  */
 export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
   const attemptId = input.attemptId ?? randomUUID();
-  for (let round = 1; ; round++) {
+  // Every round reads again: after a conflict the winner's write (a parallel identical join's
+  // membership, say) decides the answer.
+  return withRetries(async ({ n, commit }) => {
     const state = await readState(db, input.groupId, input.userId);
     if (state.member) fail('ALREADY_MEMBER');
     const terms = termsOf(state.group);
-    const token = requestToken('group_join', input.userId, input.groupId, attemptId, round);
-    try {
-      return isFree(terms) ? await requestToJoin(db, input, state, terms, token) : await joinNow(db, input, state, terms, token);
-    } catch (error) {
-      if (!worthAnotherRound(error) || round >= ROUNDS) {
-        if (worthAnotherRound(error)) fail('THROTTLED', 'the group keeps changing; try again');
-        throw error;
-      }
-    }
-  }
+    const write: Write = (steps) => commit(db, steps, requestToken('group_join', input.userId, input.groupId, attemptId, n));
+    return isFree(terms) ? requestToJoin(db, input, state, terms, write) : joinNow(db, input, state, terms, write);
+  });
 }
 
-async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTerms, token: string): Promise<JoinResult> {
+async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTerms, write: Write): Promise<JoinResult> {
   const { userId, groupId } = input;
   const now = Date.now();
   const paid = terms.price > 0n;
@@ -125,13 +120,11 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
     },
   ];
   try {
-    await commit(db, steps, token);
-  } catch (error) {
-    // The password was right even though the join was refused: that still ends a run of wrong ones.
+    await write(steps);
+  } finally {
+    // A right password ends a run of wrong ones even when the join was refused.
     await grant?.settle();
-    throw error;
   }
-  await grant?.settle();
   return { result: 'joined', group_id: groupId, ...(paid ? { payment: { coin_id: terms.coinId, amount: amount ?? '0' } } : {}) };
 }
 
@@ -150,34 +143,30 @@ function holdingStep(table: string, userId: number, terms: JoinTerms): Step {
   };
 }
 
-async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: JoinTerms, token: string): Promise<JoinResult> {
+async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: JoinTerms, write: Write): Promise<JoinResult> {
   const { userId, groupId } = input;
   const now = Date.now();
   const nowSeconds = Math.floor(now / 1000);
   const admins = [...(state.group.admins ?? [])].map(Number);
-  await commit(
-    db,
-    [
-      groupCheckStep(db.table, groupId, sameTerms(terms)),
-      // Added meanwhile (invited, say): told 53, and no request is left to approve later.
-      { item: memberAbsent(db.table, groupId, userId), refused: () => fail('ALREADY_MEMBER') },
-      { item: putJoinRequest(db.table, groupId, userId, nowSeconds), refused: () => fail('JOIN_PENDING') },
-      {
-        item: putEvent(db.table, {
-          groupId,
-          op: 'JoinRequest',
-          actor: userId,
-          data: {
-            user_id: userId,
-            name: state.group.name ?? '',
-            owner_id: terms.ownerId,
-            notify_ids: [...new Set([terms.ownerId, ...admins])],
-          },
-          timeMs: now,
-        }),
-      },
-    ],
-    token,
-  );
+  await write([
+    groupCheckStep(db.table, groupId, sameTerms(terms)),
+    // Added meanwhile (invited, say): told 53, and no request is left to approve later.
+    { item: memberAbsent(db.table, groupId, userId), refused: () => fail('ALREADY_MEMBER') },
+    { item: putJoinRequest(db.table, groupId, userId, nowSeconds), refused: () => fail('JOIN_PENDING') },
+    {
+      item: putEvent(db.table, {
+        groupId,
+        op: 'JoinRequest',
+        actor: userId,
+        data: {
+          user_id: userId,
+          name: state.group.name ?? '',
+          owner_id: terms.ownerId,
+          notify_ids: [...new Set([terms.ownerId, ...admins])],
+        },
+        timeMs: now,
+      }),
+    },
+  ]);
   return { result: 'pending', group_id: groupId, expire_time: nowSeconds + REQUEST_TTL_SECONDS };
 }

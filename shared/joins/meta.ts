@@ -1,9 +1,9 @@
+import { StartOver, type Step } from '#shared/db/commit.ts';
 import type { GroupItem } from '#shared/entities/group.ts';
 import { fail } from '#shared/errors.ts';
 import { live, type MetaChange, merge, metaCheck, metaRefusal, metaUpdate } from '#shared/groups/guard.ts';
 import { capReached, membersAdded } from '#shared/groups/hot.ts';
 import { units } from '#shared/money.ts';
-import { StartOver, type Step } from '#shared/wallet/steps.ts';
 
 /** What a joiner must pay or hold, as read from the group item. */
 export interface JoinTerms {
@@ -59,7 +59,7 @@ export function groupRefused(
   const refusal = metaRefusal(old, options.caller ?? 0, options.need ?? 'none');
   if (refusal) throw refusal;
   if (old && options.adding && capReached(old, options.adding)) fail('GROUP_FULL');
-  throw new StartOver('the group changed since it was read');
+  throw new StartOver('the group changed since it was read', old);
 }
 
 /** One more member on the group item: count and hot score together, under the cap, on a live group. */

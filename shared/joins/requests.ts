@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '#shared/db/client.ts';
+import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupPk } from '#shared/entities/group.ts';
 import { deletePendingJoinRequest, REQUEST_PREFIX } from '#shared/entities/join-request.ts';
@@ -9,7 +10,6 @@ import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
 import { byAdmin, merge } from '#shared/groups/guard.ts';
 import { addMemberStep, groupCheckStep, isFree, sameTerms, termsOf } from '#shared/joins/meta.ts';
-import { commit, requestToken, worthAnotherRound } from '#shared/wallet/steps.ts';
 
 export interface JoinRequestRow {
   user_id: number;
@@ -75,28 +75,17 @@ export async function reactToJoin(
   input: { adminId: number; groupId: number; userId: number; action: JoinAction; attemptId?: string | undefined },
 ): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
   const attemptId = input.attemptId ?? randomUUID();
-  for (let round = 1; ; round++) {
-    try {
-      return await decide(
-        db,
-        input,
-        requestToken('group_react_join', input.adminId, input.groupId, input.userId, input.action, attemptId, round),
-      );
-    } catch (error) {
-      if (!worthAnotherRound(error) || round >= ROUNDS) {
-        if (worthAnotherRound(error)) fail('THROTTLED', 'the group keeps changing; try again');
-        throw error;
-      }
-    }
-  }
+  return withRetries(({ n, commit }) =>
+    decide(db, input, (steps) =>
+      commit(db, steps, requestToken('group_react_join', input.adminId, input.groupId, input.userId, input.action, attemptId, n)),
+    ),
+  );
 }
-
-const ROUNDS = 3;
 
 async function decide(
   db: Db,
   input: { adminId: number; groupId: number; userId: number; action: JoinAction },
-  token: string,
+  write: (steps: readonly Step[]) => Promise<void>,
 ): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
   const { adminId, groupId, userId } = input;
   const access = await loadGroup(db, groupId, adminId);
@@ -113,52 +102,44 @@ async function decide(
   const terms = termsOf(access.group);
   const termsChanged = input.action === 1 && !isFree(terms);
   if (input.action === 2 || termsChanged) {
-    await commit(
-      db,
-      [
-        groupCheckStep(db.table, groupId, merge(byAdmin(adminId), termsChanged ? sameTerms(terms) : {}), {
-          caller: adminId,
-          need: 'admin',
-        }),
-        request,
-        {
-          item: putEvent(db.table, {
-            groupId,
-            op: 'JoinRejected',
-            actor: adminId,
-            data: { user_id: userId, name: access.group.name ?? '', ...(termsChanged ? { reason: 'terms_changed' } : {}) },
-            timeMs: now,
-          }),
-        },
-      ],
-      token,
-    );
-    if (termsChanged) fail('TERMS_CHANGED', `the group now has a price or a consensus; user ${userId} must join again`);
-    return { result: 'rejected', user_id: userId };
-  }
-
-  await commit(
-    db,
-    [
-      addMemberStep(db.table, access.group, now, {
-        change: merge(byAdmin(adminId), sameTerms(terms)),
+    await write([
+      groupCheckStep(db.table, groupId, merge(byAdmin(adminId), termsChanged ? sameTerms(terms) : {}), {
         caller: adminId,
         need: 'admin',
       }),
-      // Someone who became a member meanwhile (invited, say) is told 53 rather than 155.
-      { item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds)), refused: () => fail('ALREADY_MEMBER') },
       request,
       {
         item: putEvent(db.table, {
           groupId,
-          op: 'Add',
+          op: 'JoinRejected',
           actor: adminId,
-          data: { user_ids: [userId], via: 'approve', name: access.group.name ?? '' },
+          data: { user_id: userId, name: access.group.name ?? '', ...(termsChanged ? { reason: 'terms_changed' } : {}) },
           timeMs: now,
         }),
       },
-    ],
-    token,
-  );
+    ]);
+    if (termsChanged) fail('TERMS_CHANGED', `the group now has a price or a consensus; user ${userId} must join again`);
+    return { result: 'rejected', user_id: userId };
+  }
+
+  await write([
+    addMemberStep(db.table, access.group, now, {
+      change: merge(byAdmin(adminId), sameTerms(terms)),
+      caller: adminId,
+      need: 'admin',
+    }),
+    // Someone who became a member meanwhile (invited, say) is told 53 rather than 155.
+    { item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds)), refused: () => fail('ALREADY_MEMBER') },
+    request,
+    {
+      item: putEvent(db.table, {
+        groupId,
+        op: 'Add',
+        actor: adminId,
+        data: { user_ids: [userId], via: 'approve', name: access.group.name ?? '' },
+        timeMs: now,
+      }),
+    },
+  ]);
   return { result: 'approved', user_id: userId };
 }

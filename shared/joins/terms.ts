@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '#shared/db/client.ts';
+import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins, type Coin, requireCoin } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
@@ -8,7 +9,6 @@ import { type GroupAccess, loadGroup, requireOwner } from '#shared/groups/access
 import { byOwner, type MetaChange, merge } from '#shared/groups/guard.ts';
 import { groupUpdateStep } from '#shared/joins/meta.ts';
 import { fromUnits, toUnits } from '#shared/money.ts';
-import { commit, requestToken } from '#shared/wallet/steps.ts';
 
 export interface OwnerInput {
   readonly ownerId: number;
@@ -57,20 +57,24 @@ export async function setOwnerFields(
     names: Object.fromEntries(names.map((name) => [`#f_${name}`, name])),
     values: Object.fromEntries(Object.entries(input.fields).map(([name, value]) => [`:f_${name}`, value])),
   });
-  await commit(
-    db,
-    [
-      groupUpdateStep(db.table, input.groupId, change, { caller: input.ownerId, need: 'owner' }),
-      {
-        item: putEvent(db.table, {
-          groupId: input.groupId,
-          op: input.op,
-          actor: input.ownerId,
-          data: { name: input.access.group.name ?? '', ...input.data },
-        }),
-      },
-    ],
-    requestToken(input.op, input.ownerId, input.groupId, input.attemptId ?? randomUUID()),
+  const attemptId = input.attemptId ?? randomUUID();
+  // The change depends on nothing it read but the caller's role, which the condition checks.
+  await withRetries(({ n, commit }) =>
+    commit(
+      db,
+      [
+        groupUpdateStep(db.table, input.groupId, change, { caller: input.ownerId, need: 'owner' }),
+        {
+          item: putEvent(db.table, {
+            groupId: input.groupId,
+            op: input.op,
+            actor: input.ownerId,
+            data: { name: input.access.group.name ?? '', ...input.data },
+          }),
+        },
+      ],
+      requestToken(input.op, input.ownerId, input.groupId, attemptId, n),
+    ),
   );
   return view({ ...input.access.group, ...input.fields });
 }

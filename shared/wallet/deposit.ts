@@ -1,5 +1,5 @@
 import type { Db } from '#shared/db/client.ts';
-import { failedIndex, transact } from '#shared/db/transact.ts';
+import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { requireCoin } from '#shared/entities/coin.ts';
 import { type LedgerKind, movementItems, newTxId } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
@@ -21,46 +21,39 @@ export async function adjustBalance(
   if (units === 0n) fail('BAD_PRICE', 'amount must be greater than zero');
   const txId = input.txId ?? newTxId();
   const signed = input.direction === 'out' ? -units : units;
-  const marker =
+  const movement: Step[] = movementItems(db.table, {
+    userId: input.userId,
+    coinId: coin.coinId,
+    amount: signed,
+    kind: input.kind ?? (input.direction === 'out' ? 'withdraw' : 'deposit'),
+    txId,
+    timeMs: Date.now(),
+  }).map((item, index) => ({
+    item,
+    refused: () => fail(index === 0 ? 'BALANCE_TOO_LOW' : 'BAD_PARAM'),
+  }));
+  const marker: Step[] =
     input.txId === undefined
       ? []
       : [
           {
-            Put: {
-              TableName: db.table,
-              Item: {
-                pk: `U#${input.userId}`,
-                sk: `T#${txId}`,
-                kind: 'applied_tx',
-                coin_id: coin.coinId,
-                amount: signed,
-                time: Math.floor(Date.now() / 1000),
+            item: {
+              Put: {
+                TableName: db.table,
+                Item: {
+                  pk: `U#${input.userId}`,
+                  sk: `T#${txId}`,
+                  kind: 'applied_tx',
+                  coin_id: coin.coinId,
+                  amount: signed,
+                  time: Math.floor(Date.now() / 1000),
+                },
+                ConditionExpression: 'attribute_not_exists(pk)',
               },
-              ConditionExpression: 'attribute_not_exists(pk)',
             },
+            refused: () => fail('BAD_PARAM', `transaction ${txId} was already applied`),
           },
         ];
-  await transact(
-    db,
-    [
-      ...movementItems(db.table, {
-        userId: input.userId,
-        coinId: coin.coinId,
-        amount: signed,
-        kind: input.kind ?? (input.direction === 'out' ? 'withdraw' : 'deposit'),
-        txId,
-        timeMs: Date.now(),
-      }),
-      ...marker,
-    ],
-    {
-      token: txId.slice(0, 36),
-      onConditionFailed: (reasons) => {
-        const index = failedIndex(reasons);
-        if (index === 2) return fail('BAD_PARAM', `transaction ${txId} was already applied`);
-        return fail(index === 0 ? 'BALANCE_TOO_LOW' : 'BAD_PARAM');
-      },
-    },
-  );
+  await withRetries(({ n, commit }) => commit(db, [...movement, ...marker], n === 1 ? txId.slice(0, 36) : requestToken(txId, n)));
   return { tx_id: txId, amount: fromUnits(signed, coin.decimals) };
 }

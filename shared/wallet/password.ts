@@ -3,7 +3,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Db, readNumber } from '#shared/db/client.ts';
-import type { TxItem } from '#shared/db/transact.ts';
+import type { TxItem } from '#shared/db/commit.ts';
 import { walletKey } from '#shared/entities/wallet.ts';
 import { AppError, fail } from '#shared/errors.ts';
 import { errorFields, log } from '#shared/log.ts';

@@ -1,7 +1,7 @@
+import type { Step } from '#shared/db/commit.ts';
 import { type Movement, movementItems, newTxId } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
 import { units } from '#shared/money.ts';
-import type { Step } from '#shared/wallet/steps.ts';
 
 export interface Payment {
   readonly payer: number;

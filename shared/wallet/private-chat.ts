@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { batchGet } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
+import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
@@ -11,7 +12,6 @@ import { groupCheckStep } from '#shared/joins/meta.ts';
 import { fromUnits, units } from '#shared/money.ts';
 import { checkWalletPassword, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
-import { commit, requestToken, type Step, worthAnotherRound } from '#shared/wallet/steps.ts';
 
 /** The group, two memberships and (when asked) the caller's wallet, in one consistent BatchGet. */
 async function readPrivate(db: Db, groupId: number, callerId: number, other?: number, withWallet = false) {
@@ -53,7 +53,7 @@ export async function payPrivate(
 ): Promise<{ result: 'paid'; group_id: number; payment: { coin_id: number; amount: string } }> {
   const { userId, groupId } = input;
   const attemptId = input.attemptId ?? randomUUID();
-  for (let round = 1; ; round++) {
+  return withRetries(async ({ n, commit }) => {
     const state = await readPrivate(db, groupId, userId, undefined, true);
     const member = state.caller ?? callerNotMember();
     const price = units(state.group.private_price);
@@ -108,18 +108,13 @@ export async function payPrivate(
       },
     ];
     try {
-      await commit(db, steps, requestToken('group_pay_private', userId, groupId, attemptId, round));
-    } catch (error) {
+      await commit(db, steps, requestToken('group_pay_private', userId, groupId, attemptId, n));
+    } finally {
+      // A right password ends a run of wrong ones even when the payment was refused.
       await grant.settle();
-      if (!worthAnotherRound(error) || round >= 3) {
-        if (worthAnotherRound(error)) fail('THROTTLED', 'the group keeps changing; try again');
-        throw error;
-      }
-      continue;
     }
-    await grant.settle();
-    return { result: 'paid', group_id: groupId, payment: { coin_id: coinId, amount } };
-  }
+    return { result: 'paid' as const, group_id: groupId, payment: { coin_id: coinId, amount } };
+  });
 }
 
 export type PrivateReason = 'owner' | 'admin' | 'free' | 'paid' | 'not_paid';

@@ -12,6 +12,7 @@ import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '#shared/db/client.ts';
+import { MAX_SENDS, SENDS_PER_ROUND } from '#shared/db/commit.ts';
 import { AppError } from '#shared/errors.ts';
 import { replyForError } from '#shared/http/envelope.ts';
 import { joinGroup } from '#shared/joins/join.ts';
@@ -111,12 +112,14 @@ describe('a paid join meeting a conflicting transaction', () => {
     expect(reply.statusCode).toBe(429);
     expect(JSON.parse(String(reply.body))).toMatchObject({ success: false, status: 167 });
 
-    // Three rounds of reading and deciding, each with four attempts at the same transaction.
-    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(3);
+    // Rounds of reading and deciding, each sending the same transaction a few times, within one budget.
+    const rounds = MAX_SENDS / SENDS_PER_ROUND;
+    expect(rounds).toBe(3);
+    expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(rounds);
     const sent = transactions();
-    expect(sent).toHaveLength(12);
-    for (let round = 0; round < 3; round++) {
-      const attempts = sent.slice(round * 4, round * 4 + 4);
+    expect(sent).toHaveLength(MAX_SENDS);
+    for (let round = 0; round < rounds; round++) {
+      const attempts = sent.slice(round * SENDS_PER_ROUND, (round + 1) * SENDS_PER_ROUND);
       for (const t of attempts) expect(t.TransactItems).toEqual(attempts[0]!.TransactItems);
     }
     // Every attempt carries its ledger keys with puts conditioned on not existing, and every one
@@ -126,7 +129,7 @@ describe('a paid join meeting a conflicting transaction', () => {
       expect(ledgerPuts).toHaveLength(2);
       for (const put of ledgerPuts) expect(put.Put?.ConditionExpression).toBe('attribute_not_exists(pk)');
     }
-    expect(new Set(sent.map((t) => t.ClientRequestToken)).size).toBe(12);
+    expect(new Set(sent.map((t) => t.ClientRequestToken)).size).toBe(MAX_SENDS);
   });
 
   it('reads again after conflicts run out and answers 53 when a parallel identical join won', async () => {
@@ -138,7 +141,7 @@ describe('a paid join meeting a conflicting transaction', () => {
       .resolves({ Responses: { 'unit-test-table': [meta, wallet, member] } });
     ddb.on(TransactWriteCommand).rejects(conflict());
     expect(await join().catch((e: unknown) => e)).toMatchObject({ status: 53, http: 409 });
-    expect(transactions()).toHaveLength(4);
+    expect(transactions()).toHaveLength(SENDS_PER_ROUND);
   });
 });
 
