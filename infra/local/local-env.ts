@@ -1,3 +1,4 @@
+import { LOCAL_DEAD_LETTERS } from '#shared/outbox/dead-letter.ts';
 /**
  * The settings a Lambda would get from the stack, pointed at the local services. Handler modules
  * read them once, when first imported (the table client, RongCloud's settings), so they must be in
@@ -31,6 +32,7 @@ export function localEnvironment(settings: LocalSettings): Record<string, string
     RONGCLOUD_SYSTEM_USER: LOCAL_RONGCLOUD.systemUser,
     LOGO_DIR: settings.logoDir,
     LOGO_BASE_URL: `${settings.url}/_local/logos`,
+    DLQ_URL: LOCAL_DEAD_LETTERS,
   };
 }
 

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { AppError } from '#shared/errors.ts';
-import { COMMANDS, type Command } from './commands.ts';
+import type { Command } from './command.ts';
+import { COMMANDS } from './commands.ts';
 import { Refused, resolveTarget, TARGET_OPTIONS, type TargetOptions, UsageError } from './target.ts';
 
 /**

@@ -4,34 +4,11 @@ import { coinKey, putCoin } from '#shared/entities/coin.ts';
 import { MAX_SESSION_KEY_LENGTH, newSessionKey, putSession, revokeSession } from '#shared/entities/session.ts';
 import { putUser, unknownUsers } from '#shared/entities/user.ts';
 import { adjustBalance } from '#shared/wallet/deposit.ts';
+import type { Command } from './command.ts';
 import { dlqReplay } from './dlq-command.ts';
-import { Refused, type Target, UsageError } from './target.ts';
+import { Refused, UsageError } from './target.ts';
 
-/**
- * The operator commands. Each names its positional arguments and options; `cli.ts` parses them,
- * resolves the target table and calls `run`. Output for people goes through `say`; `print` is the
- * one line a script may capture (a session key, a transaction id).
- */
-export interface CommandContext {
-  readonly db: Db;
-  readonly target: Target;
-  readonly args: readonly string[];
-  readonly options: Readonly<Record<string, string | boolean | undefined>>;
-  say(line: string): void;
-  print(line: string): void;
-}
-
-type OptionSpec = { readonly type: 'string' | 'boolean' };
-
-export interface Command {
-  readonly usage: string;
-  readonly summary: string;
-  readonly options?: Readonly<Record<string, OptionSpec>>;
-  /** How many positional arguments it takes: [min, max]. */
-  readonly arity: readonly [number, number];
-  run(context: CommandContext): Promise<void>;
-}
-
+/** The operator commands. */
 export function positiveId(text: string | undefined, what: string): number {
   const value = Number(text);
   if (!text || !/^\d{1,15}$/.test(text) || value < 1 || !Number.isSafeInteger(value)) {

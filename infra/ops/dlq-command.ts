@@ -3,7 +3,7 @@ import { createRongCloudApi } from '#shared/rongcloud/api.ts';
 import { createRongCloud } from '#shared/rongcloud/client.ts';
 import { readRongCloudSettings } from '#shared/rongcloud/settings.ts';
 import { LOCAL_RONGCLOUD } from '../local/local-env.ts';
-import type { Command, CommandContext } from './commands.ts';
+import type { Command, CommandContext } from './command.ts';
 import { describeEntry, localStreamArn, replayDeadLetter, streamsClient } from './dlq-replay.ts';
 import { type DeadLetterSource, localSource, sqsSource } from './dlq-sources.ts';
 import { Refused, UsageError } from './target.ts';

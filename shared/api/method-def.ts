@@ -1,5 +1,5 @@
+import type { Refusal } from '#shared/api/refusal.ts';
 import type { ReplySchema } from '#shared/api/reply.ts';
-import type { Refusal } from '#shared/api/reply-statuses.ts';
 import type { Schema } from '#shared/api/schema.ts';
 
 /** Who may call a method: a session is required, optional (it fills the caller's view) or unused. */

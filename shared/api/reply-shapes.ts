@@ -35,7 +35,8 @@ export const GROUP = reply.named(
 
 export const GROUP_INFO = reply.object({ group_info: GROUP });
 
-export const GROUP_LIST = (key: string) => reply.object({ [key]: reply.list(GROUP) });
+export const GROUP_LIST = <const K extends string>(key: K) =>
+  reply.object({ [key]: reply.list(GROUP) } as Record<K, ReturnType<typeof reply.list<typeof GROUP>>>);
 
 export const NEXT_CURSOR = reply.nullable(reply.text(), 'Pass as cursor for the next page; null on the last page.');
 

@@ -2,6 +2,7 @@ import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { METHODS, type MethodName } from '#shared/api/registry.ts';
+import type { ReplyValue } from '#shared/api/reply.ts';
 import type { Params } from '#shared/api/schema.ts';
 import { validate } from '#shared/api/validate.ts';
 import { type Db, defaultDb } from '#shared/db/client.ts';
@@ -24,7 +25,10 @@ export interface MethodInput<M extends MethodName> {
   readonly requestId: string;
 }
 
-export type MethodCore<M extends MethodName> = (input: MethodInput<M>) => Promise<unknown>;
+/** A method's reply `data`, as its registry entry declares it. */
+export type ReplyOf<M extends MethodName> = ReplyValue<Methods[M]['reply']>;
+
+export type MethodCore<M extends MethodName> = (input: MethodInput<M>) => Promise<ReplyOf<M>>;
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 

@@ -1,5 +1,5 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { optionalEnv } from '#shared/config.ts';
+import { requireEnv } from '#shared/config.ts';
 import { log } from '#shared/log.ts';
 import type { StoredEvent } from '#shared/outbox/event.ts';
 
@@ -62,7 +62,14 @@ export function memoryDeadLetter(): MemoryDeadLetter {
 
 export const localDeadLetters = memoryDeadLetter();
 
+/** The `DLQ_URL` of the local runtime: its in-process list, served at `/_local/dlq`. */
+export const LOCAL_DEAD_LETTERS = 'local';
+
+/**
+ * The queue `DLQ_URL` names. It is required: a fan-out deployed without it must fail at cold
+ * start, not keep its dead letters in a memory that dies with the container.
+ */
 export function defaultDeadLetter(): DeadLetter {
-  const url = optionalEnv('DLQ_URL');
-  return url ? sqsDeadLetter(url) : localDeadLetters;
+  const url = requireEnv('DLQ_URL');
+  return url === LOCAL_DEAD_LETTERS ? localDeadLetters : sqsDeadLetter(url);
 }

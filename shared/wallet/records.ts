@@ -1,7 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '#shared/db/client.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
-import { LEDGER_PREFIX } from '#shared/entities/wallet.ts';
+import { LEDGER_PREFIX, type LedgerKind } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
 import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';
 import { fromUnits, units } from '#shared/money.ts';
@@ -10,7 +10,7 @@ export interface LedgerRecord {
   coin_id: number;
   /** Signed: + in, - out. */
   amount: string;
-  kind: string;
+  kind: LedgerKind;
   counterparty: number | null;
   group_id: number | null;
   time: number;
@@ -52,7 +52,7 @@ export async function walletRecords(
   const records = shown.map((item) => ({
     coin_id: Number(item.coin_id),
     amount: fromUnits(units(item.amount), decimalsOf(coins, Number(item.coin_id))),
-    kind: String(item.entry_kind),
+    kind: String(item.entry_kind) as LedgerKind,
     counterparty: item.counterparty === undefined ? null : Number(item.counterparty),
     group_id: item.group_id === undefined ? null : Number(item.group_id),
     time: Number(item.time),

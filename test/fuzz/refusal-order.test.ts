@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_ONLY, OWNER_ONLY } from '#shared/api/methods/common.ts';
+import { CALLER_OUTSIDE } from '#shared/api/refusal.ts';
 import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
-import { CALLER_OUTSIDE } from '#shared/api/reply-statuses.ts';
 import type { Field } from '#shared/api/schema.ts';
 import type { Db } from '#shared/db/client.ts';
 import { setAdmins } from '#shared/groups/admins.ts';

@@ -1,17 +1,29 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
+import type { MethodName } from '#shared/api/registry.ts';
 import { createDb } from '#shared/db/client.ts';
 import { sessionKey } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
-import { method } from '#shared/http/method.ts';
+import { type MethodCore, type MethodInput, method } from '#shared/http/method.ts';
 import { httpEvent, jsonEvent, lambdaContext } from '../support/events.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const db = createDb({ table: 'unit' });
 
-const echo = method('group_user_list', async ({ params }) => ({ params }), db);
-const whoAmI = method('group_info', async ({ params, caller }) => ({ caller, group: params.group_id }), db);
+/** A core that answers what it received, not a method's reply: the chain around it is under test. */
+const probe = <M extends MethodName>(core: (input: MethodInput<M>) => Promise<unknown>) => core as MethodCore<M>;
+
+const echo = method(
+  'group_user_list',
+  probe(async ({ params }) => ({ params })),
+  db,
+);
+const whoAmI = method(
+  'group_info',
+  probe(async ({ params, caller }) => ({ caller, group: params.group_id })),
+  db,
+);
 
 const call = async (handler: typeof echo, event: ReturnType<typeof httpEvent>) => {
   const reply = await handler(event, lambdaContext);
@@ -88,7 +100,11 @@ describe('the HTTP method chain', () => {
   });
 
   it('keeps JSON numbers as their exact source text', async () => {
-    const exact = method('group_create', async ({ params }) => ({ value: params.consensus_value }), db);
+    const exact = method(
+      'group_create',
+      probe(async ({ params }) => ({ value: params.consensus_value })),
+      db,
+    );
     ddb.on(GetCommand).resolves({ Item: { user_id: 1 } });
     const event = httpEvent('group_create', {
       body: '{"session_key":"k","user_list":[2],"consensus_value":0.1000000000000000055511151231257827}',

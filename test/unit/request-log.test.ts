@@ -36,7 +36,7 @@ afterAll(() => {
 });
 
 const outcomes: Record<string, MethodCore<'group_join'>> = {
-  success: async () => ({ result: 'joined' }),
+  success: async () => ({ result: 'joined', group_id: 1 }),
   refusal: async () => fail('WALLET_PWD_WRONG'),
   crash: async () => {
     throw new Error('the table went away');

@@ -1,4 +1,4 @@
-import { CALLER_OUTSIDE, type Refusal } from '#shared/api/reply-statuses.ts';
+import { CALLER_OUTSIDE, type Refusal } from '#shared/api/refusal.ts';
 import { field } from '#shared/api/schema.ts';
 
 /** Parameters many methods share. */

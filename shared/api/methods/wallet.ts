@@ -1,8 +1,8 @@
 import { defineMethods } from '#shared/api/method-def.ts';
 import { ADMIN_ONLY, groupId, OWNER_ONLY, WALLET_PAYMENT, walletPwd } from '#shared/api/methods/common.ts';
+import { CALLER_OUTSIDE, TARGET_OUTSIDE } from '#shared/api/refusal.ts';
 import { reply } from '#shared/api/reply.ts';
 import { GROUP_INFO, NEXT_CURSOR, PAYMENT } from '#shared/api/reply-shapes.ts';
-import { CALLER_OUTSIDE, TARGET_OUTSIDE } from '#shared/api/reply-statuses.ts';
 import { field, optional } from '#shared/api/schema.ts';
 
 /** Prices, joining, join requests, paid private chat and the caller's wallet. */
