@@ -1,4 +1,5 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { isIdText } from '#shared/api/schema.ts';
 import type { Db } from '#shared/db/client.ts';
 import { coinKey, putCoin } from '#shared/entities/coin.ts';
 import { MAX_SESSION_KEY_LENGTH, newSessionKey, putSession, revokeSession } from '#shared/entities/session.ts';
@@ -10,11 +11,8 @@ import { Refused, UsageError } from './target.ts';
 
 /** The operator commands. */
 export function positiveId(text: string | undefined, what: string): number {
-  const value = Number(text);
-  if (!text || !/^\d{1,15}$/.test(text) || value < 1 || !Number.isSafeInteger(value)) {
-    throw new UsageError(`${what} must be a positive integer, not "${text ?? ''}"`);
-  }
-  return value;
+  if (!text || !isIdText(text)) throw new UsageError(`${what} must be a positive integer, not "${text ?? ''}"`);
+  return Number(text);
 }
 
 async function requireUser(db: Db, userId: number): Promise<void> {

@@ -1,5 +1,6 @@
 import type { MethodDef } from '#shared/api/method-def.ts';
 import type { Refusal } from '#shared/api/refusal.ts';
+import { mustBeSent } from '#shared/api/schema.ts';
 import { STATUS, type StatusName } from '#shared/errors.ts';
 
 export interface DocumentedStatus {
@@ -28,7 +29,7 @@ export function methodStatuses(def: MethodDef): DocumentedStatus[] {
   if (def.session === 'required') all.push(entry('NOT_LOGGED_IN', 'no session_key'));
   if (def.session !== 'none') all.push(entry('BAD_SESSION', 'session_key unknown, expired or too long'));
   const fields = Object.entries(def.params);
-  if (fields.some(([, f]) => f.required && !('default' in f && f.default !== undefined))) {
+  if (fields.some(([, f]) => mustBeSent(f))) {
     all.push(entry('MISSING_PARAM', 'a required parameter is missing'));
   }
   for (const [name, f] of fields) {

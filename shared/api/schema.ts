@@ -50,6 +50,21 @@ export type Params<S extends Schema> = {
   -readonly [K in keyof S as Present<S[K]> extends true ? never : K]?: Value<S[K]>;
 };
 
+/** Numbers in plain digits: no sign, no leading zero, no exponent. The OpenAPI document shows the same. */
+export const NUMBER_PATTERNS = {
+  id: '[1-9]\\d{0,14}',
+  int: '0|[1-9]\\d{0,14}',
+  decimal: '(0|[1-9]\\d{0,39})(\\.\\d{1,40})?',
+} as const;
+
+const ID_TEXT = new RegExp(`^${NUMBER_PATTERNS.id}$`);
+
+/** A positive id written in plain digits, small enough to be exact. */
+export const isIdText = (text: string) => ID_TEXT.test(text) && Number.isSafeInteger(Number(text));
+
+/** A parameter the caller must send: required and without a default. */
+export const mustBeSent = (f: Field) => f.required && !('default' in f && f.default !== undefined);
+
 /** The largest id list one call takes; longer ones are refused with status 165. */
 export const MAX_IDS_PER_CALL = 100;
 

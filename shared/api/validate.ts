@@ -1,4 +1,4 @@
-import type { Field, Params, Schema } from '#shared/api/schema.ts';
+import { type Field, mustBeSent, NUMBER_PATTERNS, type Params, type Schema } from '#shared/api/schema.ts';
 import { fail } from '#shared/errors.ts';
 
 /** Raw parameter values as they arrive: strings from forms and queries, anything from JSON. */
@@ -11,12 +11,6 @@ export type RawParams = Record<string, unknown>;
 export const SIGNED = Symbol('form values written with a plus sign');
 type Collected = RawParams & { [SIGNED]?: ReadonlySet<string> };
 
-/** Numbers in plain digits: no sign, no leading zero, no exponent. The OpenAPI document shows the same. */
-export const NUMBER_PATTERNS = {
-  id: '[1-9]\\d{0,14}',
-  int: '0|[1-9]\\d{0,14}',
-  decimal: '(0|[1-9]\\d{0,39})(\\.\\d{1,40})?',
-} as const;
 const whole = (pattern: string) => new RegExp(`^(${pattern})$`);
 const ID = whole(NUMBER_PATTERNS.id);
 const INT = whole(NUMBER_PATTERNS.int);
@@ -111,8 +105,8 @@ export function validate<S extends Schema>(schema: S, raw: Collected): Params<S>
   for (const [name, f] of Object.entries(schema)) {
     const value = raw[name];
     if (isAbsent(value) || (f.type === 'string' && value === '')) {
+      if (mustBeSent(f)) fail('MISSING_PARAM', `missing parameter ${name}`);
       if ('default' in f && f.default !== undefined) out[name] = f.default;
-      else if (f.required) fail('MISSING_PARAM', `missing parameter ${name}`);
       continue;
     }
     if (f.type !== 'string' && raw[SIGNED]?.has(name)) invalid(name, f, 'must be written without a sign');

@@ -1,4 +1,5 @@
 import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { isIdText } from '#shared/api/schema.ts';
 import { batchGet } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
 import { TABLE } from '#shared/db/table.ts';
@@ -31,7 +32,7 @@ export async function groupUserList(
   page: { cursor?: string | undefined; limit: number },
 ): Promise<{ user_list: MemberRow[]; next_cursor: string | null }> {
   const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, groupId);
-  if (after !== undefined && !/^\d{1,15}$/.test(after)) fail('BAD_PARAM', 'cursor is not valid');
+  if (after !== undefined && !isIdText(after)) fail('BAD_PARAM', 'cursor is not valid');
   const [meta, out] = await Promise.all([
     db.doc.send(
       new GetCommand({

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
 import { OPENAPI_FILE, openApiDocument, SESSION_SCHEME } from '#shared/api/openapi/document.ts';
-import { isRequired } from '#shared/api/openapi/param-schemas.ts';
 import { METHODS, methodNames } from '#shared/api/registry.ts';
 import { methodStatuses } from '#shared/api/reply-statuses.ts';
 import type { Field } from '#shared/api/schema.ts';
+import { mustBeSent } from '#shared/api/schema.ts';
 import { STATUS } from '#shared/errors.ts';
 
 // biome-ignore lint/suspicious/noExplicitAny: the document is read as plain JSON, each assertion names what it reads
@@ -58,7 +58,7 @@ describe('the OpenAPI document', () => {
     const def = METHODS[name];
     const post = document.paths[`/im/${name}`].post;
     const required = Object.entries(def.params)
-      .filter(([, f]) => isRequired(f))
+      .filter(([, f]) => mustBeSent(f))
       .map(([param]) => param)
       .sort();
     const paramNames = Object.keys(def.params).sort();

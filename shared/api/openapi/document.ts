@@ -2,10 +2,11 @@ import type { MethodDef } from '#shared/api/method-def.ts';
 import { groupMethods } from '#shared/api/methods/groups.ts';
 import { managementMethods } from '#shared/api/methods/management.ts';
 import { walletMethods } from '#shared/api/methods/wallet.ts';
-import { bodySchema, fieldSchema, isRequired } from '#shared/api/openapi/param-schemas.ts';
+import { bodySchema, fieldSchema } from '#shared/api/openapi/param-schemas.ts';
 import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
 import { definitionOf, type ReplySchema } from '#shared/api/reply.ts';
 import { type DocumentedStatus, methodStatuses } from '#shared/api/reply-statuses.ts';
+import { mustBeSent } from '#shared/api/schema.ts';
 import { MAX_SESSION_KEY_LENGTH } from '#shared/entities/session.ts';
 import { STATUS } from '#shared/errors.ts';
 
@@ -143,11 +144,11 @@ function operation(name: MethodName, def: MethodDef, verb: 'post' | 'get'): Json
       ...common,
       parameters: Object.entries(def.params).map(([param, f]) => {
         const schema = fieldSchema(f, 'text');
-        return { name: param, in: 'query', required: isRequired(f), description: schema.description, schema };
+        return { name: param, in: 'query', required: mustBeSent(f), description: schema.description, schema };
       }),
     };
   }
-  const anyRequired = Object.values(def.params).some(isRequired);
+  const anyRequired = Object.values(def.params).some(mustBeSent);
   return {
     ...common,
     requestBody: {

@@ -1,5 +1,4 @@
-import type { Field, Schema } from '#shared/api/schema.ts';
-import { NUMBER_PATTERNS } from '#shared/api/validate.ts';
+import { type Field, mustBeSent, NUMBER_PATTERNS, type Schema } from '#shared/api/schema.ts';
 import { STATUS } from '#shared/errors.ts';
 
 type JsonSchema = Record<string, unknown>;
@@ -73,15 +72,12 @@ export function fieldSchema(f: Field, carrier: Carrier): JsonSchema {
   return { ...valueSchema(f, carrier), description: `${f.doc} ${limitsText(f)}` };
 }
 
-/** Present in a call unless the schema fills it in: required and without a default. */
-export const isRequired = (f: Field) => f.required && !('default' in f && f.default !== undefined);
-
 export function bodySchema(params: Schema, carrier: Carrier, sessionKey: JsonSchema | undefined): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   for (const [name, f] of Object.entries(params)) properties[name] = fieldSchema(f, carrier);
   if (sessionKey) properties.session_key = sessionKey;
   const required = Object.entries(params)
-    .filter(([, f]) => isRequired(f))
+    .filter(([, f]) => mustBeSent(f))
     .map(([name]) => name);
   return { type: 'object', properties, ...(required.length > 0 ? { required } : {}) };
 }
