@@ -1,5 +1,5 @@
 import { App } from 'aws-cdk-lib';
-import { DEFAULT_RONGCLOUD_API_HOSTS, DEFAULT_RONGCLOUD_PARAMETER, ImGroupStack } from '#infra/stack.ts';
+import { DEFAULT_RONGCLOUD_PARAMETER, ImGroupStack } from '#infra/stack.ts';
 
 const app = new App();
 
@@ -12,9 +12,9 @@ const context = (key: string): string | undefined => {
 new ImGroupStack(app, 'ImGroupStack', {
   description: 'IM group service: HTTP API, one Lambda per method, DynamoDB, stream fan-out to RongCloud',
   rongcloudParameterName: context('rongcloudParameterName') ?? DEFAULT_RONGCLOUD_PARAMETER,
-  rongcloudApiHosts:
-    context('rongcloudApiHosts')
-      ?.split(',')
-      .map((host) => host.trim())
-      .filter(Boolean) ?? DEFAULT_RONGCLOUD_API_HOSTS,
+  // Unset: RongCloud's default hosts (shared/rongcloud/settings.ts).
+  rongcloudApiHosts: context('rongcloudApiHosts')
+    ?.split(',')
+    .map((host) => host.trim())
+    .filter(Boolean),
 });

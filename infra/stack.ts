@@ -17,9 +17,9 @@ import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/local/stream-filt
 import { Monitoring } from '#infra/monitoring.ts';
 import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames } from '#shared/api/registry.ts';
 import { type IndexDefinition, TABLE } from '#shared/db/table.ts';
+import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
 
 export const DEFAULT_RONGCLOUD_PARAMETER = '/im-group/rongcloud';
-export const DEFAULT_RONGCLOUD_API_HOSTS = ['api.rong-api.com', 'api-b.rong-api.com'];
 
 export interface ImGroupStackProps extends StackProps {
   /** The SSM parameter holding the RongCloud app key and secret. */
@@ -214,7 +214,7 @@ export class ImGroupStack extends Stack {
    */
   private fanout(props: ImGroupStackProps): { fn: ImFunction; dlq: Queue } {
     const rongcloudParameter = props.rongcloudParameterName ?? DEFAULT_RONGCLOUD_PARAMETER;
-    const hosts = props.rongcloudApiHosts ?? DEFAULT_RONGCLOUD_API_HOSTS;
+    const hosts = props.rongcloudApiHosts ?? DEFAULT_HOSTS;
 
     // One queue for both ways of giving up: the handler's own dead letters (an event whose reactors
     // failed too often, sent with its key so `ops dlq:replay` can run it again) and the event

@@ -1,5 +1,5 @@
-import type { RongCloudClient, RongCloudReply } from './client.ts';
-import { RongCloudError } from './errors.ts';
+import type { RongCloudClient, RongCloudReply } from '#shared/rongcloud/client.ts';
+import { RongCloudError } from '#shared/rongcloud/errors.ts';
 
 /** RongCloud's caps on ids per call. */
 export const LIMITS = {

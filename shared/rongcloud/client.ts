@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { log } from '#shared/log.ts';
-import { RongCloudError, type RongCloudErrorDetails } from './errors.ts';
-import { signingHeaders } from './sign.ts';
+import { RongCloudError, type RongCloudErrorDetails } from '#shared/rongcloud/errors.ts';
+import { signingHeaders } from '#shared/rongcloud/sign.ts';
 
 export type FormValue = string | number | readonly (string | number)[];
 /** Undefined fields are left out, so optional parameters can be passed through as they are. */

@@ -1,6 +1,6 @@
-import { createRongCloudApi, type RongCloudApi } from './api.ts';
-import { createRongCloud } from './client.ts';
-import { loadRongCloudSettings } from './settings.ts';
+import { createRongCloudApi, type RongCloudApi } from '#shared/rongcloud/api.ts';
+import { createRongCloud } from '#shared/rongcloud/client.ts';
+import { loadRongCloudSettings } from '#shared/rongcloud/settings.ts';
 
 let shared: Promise<RongCloudApi> | undefined;
 

@@ -6,9 +6,10 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ImFunction, PROJECT_ROOT } from '#infra/constructs/im-function.ts';
 import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/local/stream-filter.ts';
-import { DEFAULT_RONGCLOUD_API_HOSTS, DEFAULT_RONGCLOUD_PARAMETER, type ImGroupStack } from '#infra/stack.ts';
+import { DEFAULT_RONGCLOUD_PARAMETER, type ImGroupStack } from '#infra/stack.ts';
 import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames } from '#shared/api/registry.ts';
 import { createTableInput, type IndexDefinition, TABLE } from '#shared/db/table.ts';
+import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
 import { SYNTH_TIMEOUT_MS, synthStack } from '../support/synth.ts';
 
 interface Statement {
@@ -300,7 +301,7 @@ describe('the stream fan-out', () => {
     expect(actionsOf(stack.fanoutFunction)).toContain('dynamodb:PutItem');
     expect(functionProps(stack.fanoutFunction).Environment.Variables).toMatchObject({
       RONGCLOUD_PARAMETER: DEFAULT_RONGCLOUD_PARAMETER,
-      RONGCLOUD_API_HOSTS: DEFAULT_RONGCLOUD_API_HOSTS.join(','),
+      RONGCLOUD_API_HOSTS: DEFAULT_HOSTS.join(','),
     });
     const ssm = statementsOfRole(logicalId(stack.fanoutFunction.role!)).filter((s) =>
       list(s.Action).some((a) => a.startsWith('ssm:')),
