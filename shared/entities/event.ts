@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { TxItem } from '#shared/db/commit.ts';
+import { groupPk } from '#shared/entities/group.ts';
 
 /**
  * A group event: written in the same transaction as the change it describes. The stream turns
@@ -37,6 +38,9 @@ export interface GroupEvent {
   readonly timeMs?: number;
 }
 
+/** An event's key: its sort key is its id (`E#<ms>#<random>`), so a group's events list in order. */
+export const eventKey = (groupId: number, eventId: string) => ({ pk: groupPk(groupId), sk: eventId });
+
 export function eventSk(timeMs: number): string {
   return `${EVENT_PREFIX}${String(timeMs).padStart(13, '0')}#${randomBytes(6).toString('hex')}`;
 }
@@ -47,7 +51,7 @@ export function putEvent(table: string, event: GroupEvent): TxItem {
     Put: {
       TableName: table,
       Item: {
-        pk: `G#${event.groupId}`,
+        pk: groupPk(event.groupId),
         sk: eventSk(timeMs),
         kind: 'event',
         group_id: event.groupId,

@@ -1,11 +1,23 @@
 import { HOT_SHARDS } from '#shared/db/table.ts';
 import { type Coin, decimalsOf } from '#shared/entities/coin.ts';
-import type { Role } from '#shared/entities/member.ts';
 import { fromUnits, units } from '#shared/money.ts';
 
-/** The group item: `G#<gid>` / `META`. */
-export const groupKey = (groupId: number) => ({ pk: `G#${groupId}`, sk: 'META' as const });
+/**
+ * A group's partition (`G#<gid>`): the group item (`META`), memberships (`M#`), join requests
+ * (`R#`), events (`E#`) and their sent-markers (`O#`).
+ */
 export const groupPk = (groupId: number) => `G#${groupId}`;
+export const GROUP_SK = 'META';
+
+/** The group item: `G#<gid>` / `META`. */
+export const groupKey = (groupId: number) => ({ pk: groupPk(groupId), sk: GROUP_SK as 'META' });
+
+/** Whether an item read beside others is a group item (live or dismissed). */
+export const isGroupItem = (item: Record<string, unknown> | undefined): item is Record<string, unknown> & GroupItem =>
+  item?.sk === GROUP_SK;
+
+/** A member's role in a group. */
+export type Role = 'owner' | 'admin' | 'member';
 
 export const DEFAULT_MAX_MEMBERS = 3000;
 

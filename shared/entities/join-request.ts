@@ -1,4 +1,5 @@
 import type { TxItem } from '#shared/db/commit.ts';
+import { groupPk } from '#shared/entities/group.ts';
 
 /**
  * A pending request to join a free group: `G#<gid>` / `R#<uid>`, the uid zero-padded like member
@@ -10,7 +11,7 @@ export const REQUEST_TTL_SECONDS = 7 * 24 * 3600;
 
 const pad = (userId: number) => String(userId).padStart(15, '0');
 export const joinRequestKey = (groupId: number, userId: number) => ({
-  pk: `G#${groupId}`,
+  pk: groupPk(groupId),
   sk: `${REQUEST_PREFIX}${pad(userId)}`,
 });
 

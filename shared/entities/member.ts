@@ -1,7 +1,9 @@
 import type { TxItem } from '#shared/db/commit.ts';
 import { TABLE } from '#shared/db/table.ts';
+import { groupPk, type Role } from '#shared/entities/group.ts';
+import { userPk } from '#shared/entities/user.ts';
 
-export type Role = 'owner' | 'admin' | 'member';
+export type { Role };
 
 /**
  * A membership: `G#<gid>` / `M#<uid>` with the uid zero-padded, so a group's members list in
@@ -10,8 +12,8 @@ export type Role = 'owner' | 'admin' | 'member';
 export const MEMBER_PREFIX = 'M#';
 const pad = (userId: number) => String(userId).padStart(15, '0');
 export const memberSk = (userId: number) => `${MEMBER_PREFIX}${pad(userId)}`;
-export const memberKey = (groupId: number, userId: number) => ({ pk: `G#${groupId}`, sk: memberSk(userId) });
-export const userGroupsPk = (userId: number) => `U#${userId}`;
+export const memberKey = (groupId: number, userId: number) => ({ pk: groupPk(groupId), sk: memberSk(userId) });
+export const userGroupsPk = userPk;
 
 export interface MemberItem {
   pk: string;
@@ -37,7 +39,7 @@ export function memberItem(groupId: number, userId: number, role: Role, joinTime
     join_time: joinTime,
     dnd: 0,
     [TABLE.indexes.byUser.partitionKey]: userGroupsPk(userId),
-    [TABLE.indexes.byUser.sortKey]: `G#${groupId}`,
+    [TABLE.indexes.byUser.sortKey]: groupPk(groupId),
   } as MemberItem;
 }
 
@@ -55,5 +57,9 @@ export const putNewMember = (table: string, item: MemberItem): TxItem => ({
 export const memberAbsent = (table: string, groupId: number, userId: number): TxItem => ({
   ConditionCheck: { TableName: table, Key: memberKey(groupId, userId), ConditionExpression: 'attribute_not_exists(pk)' },
 });
+
+/** Whether an item read beside others is a membership. */
+export const isMemberItem = (item: Record<string, unknown> | undefined): item is Record<string, unknown> & MemberItem =>
+  item?.kind === 'member';
 
 export const isAdminRole = (role: Role | null | undefined) => role === 'owner' || role === 'admin';

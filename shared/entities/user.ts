@@ -2,8 +2,13 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
 
+/** A user's partition (`U#<uid>`): the profile, the wallet, balances, ledger and applied deposits. */
+export const userPk = (userId: number) => `U#${userId}`;
+
 /** A user of the app's account system, as this service knows it: it exists, with a nickname. */
-export const userKey = (userId: number) => ({ pk: `U#${userId}`, sk: 'P' });
+export const userKey = (userId: number) => ({ pk: userPk(userId), sk: 'P' });
+
+export const isUserItem = (item: Record<string, unknown>): boolean => item.kind === 'user';
 
 export async function putUser(db: Db, userId: number, nickname = `user${userId}`): Promise<void> {
   await db.doc.send(

@@ -1,16 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import type { TxItem } from '#shared/db/commit.ts';
+import { userPk } from '#shared/entities/user.ts';
 
 /**
  * Balances and ledger entries live in the user's partition. A balance is integer minor units;
  * a ledger entry records one side of one movement, keyed by time so the newest reads first.
  */
-export const balanceKey = (userId: number, coinId: number) => ({ pk: `U#${userId}`, sk: `B#${coinId}` });
 export const BALANCE_PREFIX = 'B#';
+export const balanceKey = (userId: number, coinId: number) => ({ pk: userPk(userId), sk: `${BALANCE_PREFIX}${coinId}` });
 export const LEDGER_PREFIX = 'L#';
 
 export const ledgerKey = (userId: number, timeMs: number, txId: string) => ({
-  pk: `U#${userId}`,
+  pk: userPk(userId),
   sk: `${LEDGER_PREFIX}${String(timeMs).padStart(13, '0')}#${txId}`,
 });
 
@@ -73,4 +74,20 @@ export function movementItems(table: string, m: Movement): [TxItem, TxItem] {
 }
 
 /** The wallet item: password hash and the failure count the lockout is computed from. */
-export const walletKey = (userId: number) => ({ pk: `U#${userId}`, sk: 'W' as const });
+export const walletKey = (userId: number) => ({ pk: userPk(userId), sk: 'W' as const });
+
+/** `U#<uid>` / `W`. `failed` counts wrong passwords since the last right one; `failed_at` is the latest (ms). */
+export interface WalletItem {
+  pk: string;
+  sk: 'W';
+  kind: 'wallet';
+  user_id: number;
+  pwd_hash?: string;
+  failed?: number;
+  failed_at?: number;
+  pwd_time?: number;
+}
+
+/** Whether an item read beside others is a wallet item. */
+export const isWalletItem = (item: Record<string, unknown> | undefined): item is Record<string, unknown> & WalletItem =>
+  item?.sk === 'W' && String(item.pk).startsWith(userPk(0).slice(0, -1));

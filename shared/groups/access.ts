@@ -1,7 +1,7 @@
 import { batchGet } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
-import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
-import { isAdminRole, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
+import { isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 
 /** A live group and, when asked, the caller's membership in it, read together in one round trip. */
@@ -13,9 +13,9 @@ export interface GroupAccess {
 export async function loadGroup(db: Db, groupId: number, callerId?: number): Promise<GroupAccess> {
   const keys = [groupKey(groupId), ...(callerId === undefined ? [] : [memberKey(groupId, callerId)])];
   const items = await batchGet(db, keys, { consistent: true });
-  const group = items.find((item) => item.sk === 'META');
+  const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
-  const member = items.find((item) => item.kind === 'member') as MemberItem | undefined;
+  const member = items.find(isMemberItem);
   return { group, member };
 }
 

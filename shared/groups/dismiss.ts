@@ -4,7 +4,7 @@ import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
-import { groupKey, groupPk } from '#shared/entities/group.ts';
+import { groupKey, groupPk, isGroupItem } from '#shared/entities/group.ts';
 import { MEMBER_PREFIX } from '#shared/entities/member.ts';
 import { AppError } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
@@ -112,7 +112,7 @@ export async function cleanupRound(db: Db, groupId: number, round: number): Prom
     }),
   );
   const keys = (out.Items ?? [])
-    .filter((item) => item.sk !== 'META')
+    .filter((item) => !isGroupItem(item))
     .map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
   await batchWrite(db, { deletes: keys });
   const more = out.LastEvaluatedKey !== undefined;

@@ -4,7 +4,7 @@ import type { Db } from '#shared/db/client.ts';
 import { HOT_SHARDS, TABLE } from '#shared/db/table.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupItem, type GroupView, groupView, hotShard, isLive } from '#shared/entities/group.ts';
-import { type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { isMemberItem, memberKey } from '#shared/entities/member.ts';
 import type { MetaChange } from '#shared/groups/guard.ts';
 
 /**
@@ -124,7 +124,7 @@ export async function hotGroups(db: Db, callerId?: number, timeMs = Date.now()):
     db,
     top.map((group) => memberKey(Number(group.group_id), callerId)),
   );
-  const mine = new Map((memberships as unknown as MemberItem[]).map((m) => [Number(m.group_id), m]));
+  const mine = new Map(memberships.filter(isMemberItem).map((m) => [Number(m.group_id), m]));
   return {
     hot_groups: top.map((group) => {
       const member = mine.get(Number(group.group_id));

@@ -1,8 +1,8 @@
 import { batchGet, type Key } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
-import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
-import { type MemberItem, memberKey } from '#shared/entities/member.ts';
-import { userKey } from '#shared/entities/user.ts';
+import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
+import { isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { isUserItem, userKey } from '#shared/entities/user.ts';
 import { fail } from '#shared/errors.ts';
 import type { GroupAccess } from '#shared/groups/access.ts';
 
@@ -32,16 +32,14 @@ export async function loadTargets(
     ...(options.users ? targetIds.map(userKey) : []),
   ];
   const items = await batchGet(db, keys, { consistent: true });
-  const group = items.find((item) => item.sk === 'META');
+  const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
-  const members = new Map(
-    items.filter((item) => item.kind === 'member').map((item) => [Number(item.user_id), item as unknown as MemberItem]),
-  );
+  const members = new Map(items.filter(isMemberItem).map((item): [number, MemberItem] => [Number(item.user_id), item]));
   const wanted = new Set(targetIds);
   return {
-    group: group as GroupItem,
+    group,
     member: members.get(callerId),
     targets: new Map([...members].filter(([id]) => wanted.has(id))),
-    users: new Set(items.filter((item) => item.kind === 'user').map((item) => Number(item.user_id))),
+    users: new Set(items.filter(isUserItem).map((item) => Number(item.user_id))),
   };
 }

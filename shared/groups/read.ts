@@ -5,7 +5,7 @@ import type { Db } from '#shared/db/client.ts';
 import { TABLE } from '#shared/db/table.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupItem, type GroupView, groupKey, groupPk, groupView, isLive } from '#shared/entities/group.ts';
-import { MEMBER_PREFIX, type MemberItem, memberSk, type Role, userGroupsPk } from '#shared/entities/member.ts';
+import { isMemberItem, MEMBER_PREFIX, type MemberItem, memberSk, type Role, userGroupsPk } from '#shared/entities/member.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup } from '#shared/groups/access.ts';
 import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';
@@ -85,7 +85,7 @@ export async function userGroups(db: Db, userId: number): Promise<{ user_groups:
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
-    memberships.push(...((out.Items ?? []) as MemberItem[]));
+    memberships.push(...(out.Items ?? []).filter(isMemberItem));
     start = out.LastEvaluatedKey;
   } while (start && memberships.length < MAX_USER_GROUPS);
 

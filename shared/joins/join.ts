@@ -4,10 +4,10 @@ import type { Db } from '#shared/db/client.ts';
 import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
-import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
+import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { endJoinRequest, putJoinRequest, REQUEST_TTL_SECONDS } from '#shared/entities/join-request.ts';
-import { type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
-import { balanceKey, walletKey } from '#shared/entities/wallet.ts';
+import { isMemberItem, type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
+import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
 import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
 import { fromUnits } from '#shared/money.ts';
@@ -38,12 +38,12 @@ type Write = (steps: readonly Step[]) => Promise<void>;
 /** The group, the caller's membership and wallet item in one consistent round trip. */
 async function readState(db: Db, groupId: number, userId: number): Promise<JoinState> {
   const items = await batchGet(db, [groupKey(groupId), memberKey(groupId, userId), walletKey(userId)], { consistent: true });
-  const group = items.find((item) => item.sk === 'META');
+  const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
   return {
     group,
-    member: items.find((item) => item.kind === 'member') as MemberItem | undefined,
-    wallet: items.find((item) => item.sk === 'W') as WalletItem | undefined,
+    member: items.find(isMemberItem),
+    wallet: items.find(isWalletItem),
   };
 }
 

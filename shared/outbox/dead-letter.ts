@@ -1,5 +1,6 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { requireEnv } from '#shared/config.ts';
+import { eventKey } from '#shared/entities/event.ts';
 import { log } from '#shared/log.ts';
 import type { StoredEvent } from '#shared/outbox/event.ts';
 
@@ -18,7 +19,7 @@ export interface DeadLetterMessage {
 
 export const deadLetterMessage = (event: StoredEvent, reason: string): DeadLetterMessage => ({
   type: 'group-event',
-  key: { pk: `G#${event.groupId}`, sk: event.eventId },
+  key: eventKey(event.groupId, event.eventId),
   event,
   reason,
   failedAt: new Date().toISOString(),

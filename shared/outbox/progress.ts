@@ -1,5 +1,6 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '#shared/db/client.ts';
+import { sentMarkerKey } from '#shared/entities/sent-marker.ts';
 import type { StoredEvent } from '#shared/outbox/event.ts';
 
 /**
@@ -9,10 +10,7 @@ import type { StoredEvent } from '#shared/outbox/event.ts';
  */
 const MARKER_TTL_SECONDS = 30 * 24 * 3600;
 
-export const progressKey = (event: Pick<StoredEvent, 'groupId' | 'eventId'>) => ({
-  pk: `G#${event.groupId}`,
-  sk: `O#${event.eventId}`,
-});
+export const progressKey = (event: Pick<StoredEvent, 'groupId' | 'eventId'>) => sentMarkerKey(event);
 
 export interface Progress {
   readonly done: Set<string>;

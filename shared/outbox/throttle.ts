@@ -1,6 +1,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '#shared/db/client.ts';
+import { rateBudgetKey } from '#shared/entities/rate-budget.ts';
 
 /**
  * A rate limit shared by every Lambda instance: one counter item per bucket and wall-clock second,
@@ -32,7 +33,7 @@ export async function acquire(db: Db, bucket: string, perSecond: number, options
       await db.doc.send(
         new UpdateCommand({
           TableName: db.table,
-          Key: { pk: `RATE#${bucket}`, sk: String(second) },
+          Key: rateBudgetKey(bucket, second),
           UpdateExpression: 'SET #ttl = :ttl ADD used :one',
           ConditionExpression: 'attribute_not_exists(used) OR used < :limit',
           ExpressionAttributeNames: { '#ttl': 'ttl' },

@@ -2,13 +2,9 @@ import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
 import { groupKey, isLive } from '#shared/entities/group.ts';
+import { postingKey } from '#shared/entities/posting.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 import { groupTokens } from '#shared/search/tokens.ts';
-
-/** A posting: `T#<n-gram>` / `G#<gid>`; a Query on one n-gram lists the groups that have it. */
-export const POSTING_PREFIX = 'T#';
-export const postingPk = (token: string) => `${POSTING_PREFIX}${token}`;
-export const postingKey = (token: string, groupId: number) => ({ pk: postingPk(token), sk: `G#${groupId}` });
 
 const TEXT_EVENTS = new Set(['Create', 'Rename', 'Bulletin', 'Dismiss']);
 

@@ -3,9 +3,9 @@ import { batchGet } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupItem, type GroupView, groupKey, groupView, isLive } from '#shared/entities/group.ts';
-import { type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { isMemberItem, memberKey } from '#shared/entities/member.ts';
+import { postingPk } from '#shared/entities/posting.ts';
 import { fail } from '#shared/errors.ts';
-import { postingPk } from '#shared/search/postings.ts';
 import { matches, queryTokens } from '#shared/search/tokens.ts';
 
 /** Posting keys read per Query page once the list to follow is chosen. */
@@ -93,10 +93,12 @@ export async function groupSearch(
     .filter((item): item is Record<string, unknown> & GroupItem => isLive(item) && matches(text, item.name, item.memo))
     .sort((a, b) => Number(b.member_count) - Number(a.member_count) || Number(a.group_id) - Number(b.group_id));
   const page = groups.slice((query.page - 1) * query.perPage, query.page * query.perPage);
-  const memberships = (await batchGet(
-    db,
-    page.map((group) => memberKey(Number(group.group_id), caller)),
-  )) as unknown as MemberItem[];
+  const memberships = (
+    await batchGet(
+      db,
+      page.map((group) => memberKey(Number(group.group_id), caller)),
+    )
+  ).filter(isMemberItem);
   const mine = new Map(memberships.map((m) => [Number(m.group_id), m]));
   const list = page.map((group) => {
     const member = mine.get(Number(group.group_id));

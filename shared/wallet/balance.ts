@@ -1,6 +1,7 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '#shared/db/client.ts';
 import { allCoins } from '#shared/entities/coin.ts';
+import { userPk } from '#shared/entities/user.ts';
 import { BALANCE_PREFIX } from '#shared/entities/wallet.ts';
 import { fromUnits, units } from '#shared/money.ts';
 
@@ -17,7 +18,7 @@ export async function walletBalance(db: Db, userId: number): Promise<{ user_coin
       new QueryCommand({
         TableName: db.table,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
-        ExpressionAttributeValues: { ':pk': `U#${userId}`, ':b': BALANCE_PREFIX },
+        ExpressionAttributeValues: { ':pk': userPk(userId), ':b': BALANCE_PREFIX },
         ProjectionExpression: 'coin_id, balance',
       }),
     ),

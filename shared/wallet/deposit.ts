@@ -1,5 +1,6 @@
 import type { Db } from '#shared/db/client.ts';
 import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
+import { appliedTxItem } from '#shared/entities/applied-tx.ts';
 import { requireCoin } from '#shared/entities/coin.ts';
 import { type LedgerKind, movementItems, newTxId } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
@@ -40,14 +41,7 @@ export async function adjustBalance(
             item: {
               Put: {
                 TableName: db.table,
-                Item: {
-                  pk: `U#${input.userId}`,
-                  sk: `T#${txId}`,
-                  kind: 'applied_tx',
-                  coin_id: coin.coinId,
-                  amount: signed,
-                  time: Math.floor(Date.now() / 1000),
-                },
+                Item: appliedTxItem(input.userId, txId, coin.coinId, signed, Math.floor(Date.now() / 1000)),
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },

@@ -4,7 +4,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Db, readNumber } from '#shared/db/client.ts';
 import type { TxItem } from '#shared/db/commit.ts';
-import { walletKey } from '#shared/entities/wallet.ts';
+import { type WalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { AppError, fail } from '#shared/errors.ts';
 import { errorFields, log } from '#shared/log.ts';
 
@@ -30,17 +30,7 @@ export const LOCK_MS = 15 * 60_000;
 export const MIN_PASSWORD_LENGTH = 6;
 export const MAX_PASSWORD_LENGTH = 64;
 
-/** `U#<uid>` / `W`. `failed` counts wrong passwords since the last right one; `failed_at` is the latest (ms). */
-export interface WalletItem {
-  pk: string;
-  sk: 'W';
-  kind: 'wallet';
-  user_id: number;
-  pwd_hash?: string;
-  failed?: number;
-  failed_at?: number;
-  pwd_time?: number;
-}
+export type { WalletItem };
 
 function derive(password: string, salt: Buffer, cost: { N: number; r: number; p: number }): Promise<Buffer> {
   return new Promise((resolve, reject) =>

@@ -4,13 +4,13 @@ import type { Db } from '#shared/db/client.ts';
 import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
-import { type GroupItem, groupKey, isLive } from '#shared/entities/group.ts';
-import { isAdminRole, type MemberItem, memberKey } from '#shared/entities/member.ts';
-import { walletKey } from '#shared/entities/wallet.ts';
+import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
+import { isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
 import { fromUnits, units } from '#shared/money.ts';
-import { checkWalletPassword, type WalletItem } from '#shared/wallet/password.ts';
+import { checkWalletPassword } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
 
 /** The group, two memberships and (when asked) the caller's wallet, in one consistent BatchGet. */
@@ -22,15 +22,15 @@ async function readPrivate(db: Db, groupId: number, callerId: number, other?: nu
     ...(withWallet ? [walletKey(callerId)] : []),
   ];
   const items = await batchGet(db, keys, { consistent: true });
-  const group = items.find((item) => item.sk === 'META');
+  const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
   const memberOf = (userId: number) =>
-    items.find((item) => item.kind === 'member' && Number(item.user_id) === userId) as MemberItem | undefined;
+    items.find((item): item is Record<string, unknown> & MemberItem => isMemberItem(item) && Number(item.user_id) === userId);
   return {
-    group: group as GroupItem,
+    group,
     caller: memberOf(callerId),
     other: other === undefined ? undefined : memberOf(other),
-    wallet: items.find((item) => item.sk === 'W') as WalletItem | undefined,
+    wallet: items.find(isWalletItem),
   };
 }
 
@@ -81,8 +81,8 @@ export async function payPrivate(
           },
         },
         refused: (old) => {
-          if (!old) return callerNotMember();
-          payable(old as unknown as MemberItem, price);
+          if (!isMemberItem(old)) return callerNotMember();
+          payable(old, price);
           throw new Error('the membership refused a payment it allows');
         },
       },

@@ -2,8 +2,8 @@ import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
 import { DEFAULT_MAX_MEMBERS, type GroupItem, groupKey } from '#shared/entities/group.ts';
 import { memberItem } from '#shared/entities/member.ts';
+import { postingKey } from '#shared/entities/posting.ts';
 import { initialHot } from '#shared/groups/hot.ts';
-import { postingKey } from '#shared/search/postings.ts';
 import { groupTokens } from '#shared/search/tokens.ts';
 
 /**

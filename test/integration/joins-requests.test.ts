@@ -2,7 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { joinRequestKey } from '#shared/entities/join-request.ts';
-import { memberItem } from '#shared/entities/member.ts';
+import { memberKey } from '#shared/entities/member.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { listJoinRequests, reactToJoin } from '#shared/joins/requests.ts';
 import { setPrice } from '#shared/joins/terms.ts';
@@ -33,7 +33,7 @@ async function freeGroup() {
   await db.doc.send(
     new UpdateCommand({
       TableName: db.table,
-      Key: { pk: `G#${gid}`, sk: memberItem(gid, 2, 'admin', 0).sk },
+      Key: memberKey(gid, 2),
       UpdateExpression: 'SET #r = :admin',
       ExpressionAttributeNames: { '#r': 'role' },
       ExpressionAttributeValues: { ':admin': 'admin' },
@@ -157,7 +157,7 @@ describe('deciding a join request', () => {
     await db.doc.send(
       new UpdateCommand({
         TableName: db.table,
-        Key: { pk: `G#${gid}`, sk: memberItem(gid, 12, 'member', 0).sk },
+        Key: memberKey(gid, 12),
         UpdateExpression: 'SET kind = :k, user_id = :u, group_id = :g, #r = :m',
         ExpressionAttributeNames: { '#r': 'role' },
         ExpressionAttributeValues: { ':k': 'member', ':u': 12, ':g': gid, ':m': 'member' },

@@ -2,9 +2,15 @@ import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
+import { eventKey } from '#shared/entities/event.ts';
+import { groupKey, groupPk } from '#shared/entities/group.ts';
+import { userKey } from '#shared/entities/user.ts';
 import { tableCheckpoints } from '../../infra/local/stream-checkpoints.ts';
 import { type FanoutHandler, type StreamPoller, startStreamPoller } from '../../infra/local/stream-poller.ts';
 import { createTestDb } from '../support/db.ts';
+
+/** The group the poller's test events belong to. */
+const GID = 100001;
 
 const tables: Array<{ drop(): Promise<void> }> = [];
 const pollers: StreamPoller[] = [];
@@ -36,7 +42,7 @@ async function poll(db: Db, handler: FanoutHandler, extra: Partial<Parameters<ty
 
 const putEvent = (db: Db, name: string) =>
   db.doc.send(
-    new PutCommand({ TableName: db.table, Item: { pk: 'G#100001', sk: `E#${name}`, kind: 'event', op: 'Create', name } }),
+    new PutCommand({ TableName: db.table, Item: { ...eventKey(GID, `E#${name}`), kind: 'event', op: 'Create', name } }),
   );
 
 const nameOf = (record: DynamoDBRecord) => record.dynamodb?.NewImage?.name?.S;
@@ -75,7 +81,7 @@ describe('the local stream poller', () => {
       eventSource: 'aws:dynamodb',
       awsRegion: 'us-east-1',
       dynamodb: {
-        Keys: { pk: { S: 'G#100001' }, sk: { S: 'E#first' } },
+        Keys: { pk: { S: groupPk(GID) }, sk: { S: 'E#first' } },
         NewImage: { kind: { S: 'event' }, op: { S: 'Create' } },
         StreamViewType: 'NEW_AND_OLD_IMAGES',
       },
@@ -93,17 +99,17 @@ describe('the local stream poller', () => {
     const db = await freshTable();
     const fanout = fakeFanout(ok);
     const poller = await poll(db, fanout.handler);
-    await db.doc.send(new PutCommand({ TableName: db.table, Item: { pk: 'U#1', sk: 'P', kind: 'user' } }));
+    await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...userKey(1), kind: 'user' } }));
     await putEvent(db, 'kept');
     await db.doc.send(
       new UpdateCommand({
         TableName: db.table,
-        Key: { pk: 'G#100001', sk: 'E#kept' },
+        Key: eventKey(GID, 'E#kept'),
         UpdateExpression: 'SET sent = :t',
         ExpressionAttributeValues: { ':t': true },
       }),
     );
-    await db.doc.send(new PutCommand({ TableName: db.table, Item: { pk: 'G#100001', sk: 'META', kind: 'group' } }));
+    await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...groupKey(GID), kind: 'group' } }));
     await poller.waitForDrain();
 
     expect(fanout.calls.flat()).toEqual(['kept']);

@@ -1,8 +1,9 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { postingPk } from '#shared/entities/posting.ts';
 import { inviteUsers } from '#shared/groups/members.ts';
 import { setMemo, setName } from '#shared/groups/settings.ts';
-import { postingPk, searchPostings, syncPostings } from '#shared/search/postings.ts';
+import { searchPostings, syncPostings } from '#shared/search/postings.ts';
 import { groupSearch } from '#shared/search/search.ts';
 import { createTestDb } from '../support/db.ts';
 import { seedUsers } from '../support/fixtures.ts';

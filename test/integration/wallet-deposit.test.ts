@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { appliedTxKey } from '#shared/entities/applied-tx.ts';
 import { adjustBalance } from '#shared/wallet/deposit.ts';
 import { balanceOf, ledgerOf, refusal, USDT, users, world } from './wallet-fixtures.ts';
 
@@ -25,7 +26,9 @@ describe('deposits named by a transaction id', () => {
 
   it('are refused after the token window too, by the marker the first credit left', async () => {
     // As DynamoDB sees it once the token has been forgotten: only the marker remembers.
-    await db.doc.send(new PutCommand({ TableName: db.table, Item: { pk: 'U#1', sk: `T#dep-old-${run}`, kind: 'applied_tx' } }));
+    await db.doc.send(
+      new PutCommand({ TableName: db.table, Item: { ...appliedTxKey(1, `dep-old-${run}`), kind: 'applied_tx' } }),
+    );
     expect(await refusal(adjustBalance(db, { userId: 1, coinId: USDT, amount: '5', txId: `dep-old-${run}` }))).toEqual({
       status: 166,
       http: 400,

@@ -2,9 +2,12 @@ import { GetCommand, QueryCommand, type QueryCommandOutput, UpdateCommand } from
 import { expect } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { putCoin } from '#shared/entities/coin.ts';
-import { groupKey } from '#shared/entities/group.ts';
-import { putUser } from '#shared/entities/user.ts';
-import { walletKey } from '#shared/entities/wallet.ts';
+import { EVENT_PREFIX } from '#shared/entities/event.ts';
+import { groupKey, groupPk } from '#shared/entities/group.ts';
+import { REQUEST_PREFIX } from '#shared/entities/join-request.ts';
+import { MEMBER_PREFIX } from '#shared/entities/member.ts';
+import { putUser, userPk } from '#shared/entities/user.ts';
+import { BALANCE_PREFIX, balanceKey, LEDGER_PREFIX, walletKey } from '#shared/entities/wallet.ts';
 import { AppError } from '#shared/errors.ts';
 import { createGroup } from '#shared/groups/create.ts';
 import { setPrice } from '#shared/joins/terms.ts';
@@ -63,17 +66,15 @@ async function queryAll(db: Db, pk: string, prefix: string): Promise<Record<stri
 }
 
 export const balanceOf = async (db: Db, userId: number, coinId: number) => {
-  const out = await db.doc.send(
-    new GetCommand({ TableName: db.table, Key: { pk: `U#${userId}`, sk: `B#${coinId}` }, ConsistentRead: true }),
-  );
+  const out = await db.doc.send(new GetCommand({ TableName: db.table, Key: balanceKey(userId, coinId), ConsistentRead: true }));
   return units(out.Item?.balance);
 };
 
-export const ledgerOf = (db: Db, userId: number) => queryAll(db, `U#${userId}`, 'L#');
+export const ledgerOf = (db: Db, userId: number) => queryAll(db, userPk(userId), LEDGER_PREFIX);
 export const membersOf = async (db: Db, groupId: number) =>
-  (await queryAll(db, `G#${groupId}`, 'M#')).map((item) => Number(item.user_id)).sort((a, b) => a - b);
-export const eventsOf = (db: Db, groupId: number) => queryAll(db, `G#${groupId}`, 'E#');
-export const requestsOf = (db: Db, groupId: number) => queryAll(db, `G#${groupId}`, 'R#');
+  (await queryAll(db, groupPk(groupId), MEMBER_PREFIX)).map((item) => Number(item.user_id)).sort((a, b) => a - b);
+export const eventsOf = (db: Db, groupId: number) => queryAll(db, groupPk(groupId), EVENT_PREFIX);
+export const requestsOf = (db: Db, groupId: number) => queryAll(db, groupPk(groupId), REQUEST_PREFIX);
 
 export async function metaOf(db: Db, groupId: number) {
   const out = await db.doc.send(new GetCommand({ TableName: db.table, Key: groupKey(groupId), ConsistentRead: true }));
@@ -106,7 +107,7 @@ export async function snapshot(db: Db, userIds: readonly number[], groupIds: rea
   const perUser = await Promise.all(
     userIds.map(async (id) => ({
       id,
-      balances: (await queryAll(db, `U#${id}`, 'B#')).map((item) => [item.sk, units(item.balance).toString()]),
+      balances: (await queryAll(db, userPk(id), BALANCE_PREFIX)).map((item) => [item.sk, units(item.balance).toString()]),
       ledger: (await ledgerOf(db, id)).map((item) => item.sk),
     })),
   );

@@ -1,6 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { walletKey } from '#shared/entities/wallet.ts';
 import { AppError } from '#shared/errors.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { setConsensus, setPrivatePrice } from '#shared/joins/terms.ts';
@@ -96,7 +97,7 @@ beforeAll(async () => {
 async function fundedUsers(ids: readonly number[], funds: { usdt?: string | undefined; eth?: string | undefined }) {
   await users(db, ids, { ...funds, pwd: null });
   await Promise.all(
-    ids.map((id) => db.doc.send(new PutCommand({ TableName: db.table, Item: { ...wallet, pk: `U#${id}`, user_id: id } }))),
+    ids.map((id) => db.doc.send(new PutCommand({ TableName: db.table, Item: { ...wallet, ...walletKey(id), user_id: id } }))),
   );
 }
 afterAll(() => db?.drop());

@@ -4,8 +4,10 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '#shared/db/client.ts';
+import { groupPk } from '#shared/entities/group.ts';
 import { joinRequestKey } from '#shared/entities/join-request.ts';
 import { memberItem } from '#shared/entities/member.ts';
+import { userKey } from '#shared/entities/user.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
 import { inviteUsers, quitGroup, removeUser } from '#shared/groups/members.ts';
 import { setMemo } from '#shared/groups/settings.ts';
@@ -16,7 +18,7 @@ const db = createDb({ table: 'unit' });
 const GID = 12345678;
 
 const meta = (over: Record<string, unknown> = {}) => ({
-  pk: `G#${GID}`,
+  pk: groupPk(GID),
   sk: 'META',
   kind: 'group',
   group_id: GID,
@@ -34,7 +36,7 @@ const meta = (over: Record<string, unknown> = {}) => ({
   ...over,
 });
 const member = (userId: number, role: 'owner' | 'admin' | 'member' = 'member') => memberItem(GID, userId, role, 1);
-const user = (userId: number) => ({ pk: `U#${userId}`, sk: 'P', kind: 'user', user_id: userId });
+const user = (userId: number) => ({ ...userKey(userId), kind: 'user', user_id: userId });
 
 /** A cancellation whose reasons are given by index: undefined = None, an object = the old item. */
 function cancelled(reasons: (object | 'failed' | 'conflict' | undefined)[]) {

@@ -3,6 +3,8 @@ import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, TransactWriteCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '#shared/db/client.ts';
+import { groupPk } from '#shared/entities/group.ts';
+import { userKey } from '#shared/entities/user.ts';
 import { AppError } from '#shared/errors.ts';
 import { deleteAdmins, setAdmins } from '#shared/groups/admins.ts';
 import { dismissGroup } from '#shared/groups/dismiss.ts';
@@ -21,7 +23,7 @@ const GID = 10_000_002;
 afterAll(() => ddb.restore());
 
 const meta = {
-  pk: `G#${GID}`,
+  pk: groupPk(GID),
   sk: 'META',
   kind: 'group',
   group_id: GID,
@@ -35,7 +37,7 @@ const meta = {
   hot_joins: 0,
 };
 const member = (userId: number, role: string) => ({
-  pk: `G#${GID}`,
+  pk: groupPk(GID),
   sk: `M#${String(userId).padStart(15, '0')}`,
   kind: 'member',
   group_id: GID,
@@ -43,7 +45,7 @@ const member = (userId: number, role: string) => ({
   role,
   dnd: 0,
 });
-const user = (userId: number) => ({ pk: `U#${userId}`, sk: 'P', kind: 'user', user_id: userId });
+const user = (userId: number) => ({ ...userKey(userId), kind: 'user', user_id: userId });
 
 const conflict = () =>
   new TransactionCanceledException({

@@ -13,6 +13,9 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '#shared/db/client.ts';
 import { MAX_SENDS, SENDS_PER_ROUND } from '#shared/db/commit.ts';
+import { groupPk } from '#shared/entities/group.ts';
+import { memberKey } from '#shared/entities/member.ts';
+import { balanceKey, walletKey } from '#shared/entities/wallet.ts';
 import { AppError } from '#shared/errors.ts';
 import { replyForError } from '#shared/http/envelope.ts';
 import { joinGroup } from '#shared/joins/join.ts';
@@ -25,7 +28,7 @@ const PWD = '123456';
 let pwdHash: string;
 
 const meta = {
-  pk: `G#${GID}`,
+  pk: groupPk(GID),
   sk: 'META',
   kind: 'group',
   group_id: GID,
@@ -73,7 +76,7 @@ afterAll(() => ddb.restore());
 beforeEach(() => {
   ddb.reset();
   ddb.on(BatchGetCommand).resolves({
-    Responses: { 'unit-test-table': [meta, { pk: 'U#2', sk: 'W', kind: 'wallet', user_id: 2, pwd_hash: pwdHash, failed: 0 }] },
+    Responses: { 'unit-test-table': [meta, { ...walletKey(2), kind: 'wallet', user_id: 2, pwd_hash: pwdHash, failed: 0 }] },
   });
   ddb.on(QueryCommand).resolves({ Items: [{ pk: 'COIN', sk: 'C#1', coin_id: 1, coin_name: 'USDT', decimals: 6 }] });
   ddb.on(UpdateCommand).resolves({});
@@ -133,8 +136,8 @@ describe('a paid join meeting a conflicting transaction', () => {
   });
 
   it('reads again after conflicts run out and answers 53 when a parallel identical join won', async () => {
-    const wallet = { pk: 'U#2', sk: 'W', kind: 'wallet', user_id: 2, pwd_hash: pwdHash, failed: 0 };
-    const member = { pk: `G#${GID}`, sk: 'M#000000000000002', kind: 'member', group_id: GID, user_id: 2, role: 'member' };
+    const wallet = { ...walletKey(2), kind: 'wallet', user_id: 2, pwd_hash: pwdHash, failed: 0 };
+    const member = { ...memberKey(GID, 2), kind: 'member', group_id: GID, user_id: 2, role: 'member' };
     ddb
       .on(BatchGetCommand)
       .resolvesOnce({ Responses: { 'unit-test-table': [meta, wallet] } })
@@ -172,7 +175,7 @@ describe('a cancelled paid join, mapped by the failing item', () => {
   });
 
   it('a wallet locked meanwhile is 159; a password changed meanwhile is 26', async () => {
-    const wallet = { pk: 'U#2', sk: 'W', pwd_hash: pwdHash, failed: 5, failed_at: Date.now() };
+    const wallet = { ...walletKey(2), pwd_hash: pwdHash, failed: 5, failed_at: Date.now() };
     expect(await refusal({ 2: { Code: 'ConditionalCheckFailed', Item: wallet } })).toEqual({ status: 159, http: 429 });
     expect(await refusal({ 2: { Code: 'ConditionalCheckFailed', Item: { ...wallet, pwd_hash: 'scrypt$other' } } })).toEqual({
       status: 26,
@@ -181,7 +184,7 @@ describe('a cancelled paid join, mapped by the failing item', () => {
   });
 
   it('the payer’s balance condition is 24', async () => {
-    expect(await refusal({ 3: { Code: 'ConditionalCheckFailed', Item: { pk: 'U#2', sk: 'B#1', balance: 1 } } })).toEqual({
+    expect(await refusal({ 3: { Code: 'ConditionalCheckFailed', Item: { ...balanceKey(2, 1), balance: 1 } } })).toEqual({
       status: 24,
       http: 422,
     });
