@@ -82,28 +82,37 @@ describe('the synthesized template for sam local', () => {
 });
 
 describe('the committed env file infra/local/sam-env.json', () => {
-  const envFile = JSON.parse(readFileSync(ENV_FILE, 'utf8')) as Record<string, Record<string, string>>;
+  const { Parameters: shared, ...perFunction } = JSON.parse(readFileSync(ENV_FILE, 'utf8')) as Record<
+    string,
+    Record<string, string>
+  >;
   const methodFunctionIds = () =>
     functions()
       .filter(([, fn]) => String(fn.Metadata?.['aws:cdk:path']).startsWith('ImGroupStack/Fn_'))
       .map(([id]) => id);
+  const declared = (id: string) => Object.keys(resources[id]?.Properties.Environment?.Variables ?? {});
 
-  it('has an entry per method function, by its logical id', () => {
+  it('sets the variables every method shares once, under Parameters, and every method declares them', () => {
     expect(methodFunctionIds()).toHaveLength(methodNames.length);
-    expect(Object.keys(envFile).sort()).toEqual(methodFunctionIds().sort());
+    expect(Object.keys(shared ?? {}).sort()).toEqual(['DYNAMODB_ENDPOINT', 'TABLE_NAME']);
+    for (const id of methodFunctionIds()) {
+      for (const name of Object.keys(shared ?? {})) expect(declared(id), `${id} ${name}`).toContain(name);
+    }
   });
 
-  it('sets only variables each function declares, since sam local ignores any other', () => {
-    for (const [id, values] of Object.entries(envFile)) {
-      const declared = Object.keys(resources[id]?.Properties.Environment?.Variables ?? {});
-      for (const name of Object.keys(values)) expect(declared, `${id} ${name}`).toContain(name);
+  it('names only method functions by logical id, with variables each declares, since sam local ignores any other', () => {
+    for (const [id, values] of Object.entries(perFunction)) {
+      expect(methodFunctionIds(), id).toContain(id);
+      for (const name of Object.keys(values)) expect(declared(id), `${id} ${name}`).toContain(name);
     }
   });
 
   it('points every method at the local runtime’s table on DynamoDB Local on the host', () => {
-    for (const [id, values] of Object.entries(envFile)) {
-      expect(values.TABLE_NAME, id).toBe(DEFAULT_TABLE);
-      expect(values.DYNAMODB_ENDPOINT, id).toMatch(/^http:\/\/host\.docker\.internal:\d+$/);
+    expect(shared?.TABLE_NAME).toBe(DEFAULT_TABLE);
+    expect(shared?.DYNAMODB_ENDPOINT).toMatch(/^http:\/\/host\.docker\.internal:\d+$/);
+    for (const [id, values] of Object.entries(perFunction)) {
+      expect(values.TABLE_NAME ?? DEFAULT_TABLE, id).toBe(DEFAULT_TABLE);
+      expect(values.DYNAMODB_ENDPOINT, id).toBeUndefined();
     }
   });
 });
