@@ -5,7 +5,9 @@
  * GetItem, at the same concurrency, is the floor: no service can answer faster than one read.
  */
 import { DeleteTableCommand, DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
 import { batchWrite } from '#shared/db/batch-write.ts';
+import { groupKey } from '#shared/entities/group.ts';
 import { walletKey } from '#shared/entities/wallet.ts';
 import { hashPassword } from '#shared/wallet/password.ts';
 import { LOCAL_REGION } from '../../infra/local/local-env.ts';
@@ -103,7 +105,7 @@ async function main() {
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
     });
     const getItem: Attempt = async () => {
-      await raw.send(new GetItemCommand({ TableName: runtime.tableName, Key: { pk: { S: `G#${groupId}` }, sk: { S: 'META' } } }));
+      await raw.send(new GetItemCommand({ TableName: runtime.tableName, Key: marshall(groupKey(groupId)) }));
       return undefined;
     };
     const info: Attempt = async () => {

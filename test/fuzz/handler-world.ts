@@ -9,8 +9,8 @@ import { handlerEntry, type MethodName, methodNames } from '#shared/api/registry
 import type { Field } from '#shared/api/schema.ts';
 import type { Db } from '#shared/db/client.ts';
 import { createGroup } from '#shared/groups/create.ts';
+import { setPrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
-import { setPrice } from '#shared/joins/terms.ts';
 import { setWalletPassword } from '#shared/wallet/password.ts';
 import { createTestDb } from '../support/db.ts';
 import { seedUsers, USDT } from '../support/fixtures.ts';

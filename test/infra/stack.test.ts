@@ -5,7 +5,7 @@ import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ImFunction, PROJECT_ROOT } from '#infra/constructs/im-function.ts';
-import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/local/stream-filter.ts';
+import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
 import { DEFAULT_RONGCLOUD_PARAMETER, type ImGroupStack } from '#infra/stack.ts';
 import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames } from '#shared/api/registry.ts';
 import { createTableInput, type IndexDefinition, TABLE } from '#shared/db/table.ts';

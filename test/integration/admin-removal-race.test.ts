@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { isGroupItem } from '#shared/entities/group.ts';
+import { MEMBER_PREFIX } from '#shared/entities/member.ts';
 import { AppError } from '#shared/errors.ts';
 import { deleteAdmins, setAdmins } from '#shared/groups/admins.ts';
 import { inviteUsers, removeUser } from '#shared/groups/members.ts';
@@ -72,7 +74,7 @@ describe('group_delete_user racing group_set_admin', () => {
       );
 
       const items = await partition(db, gid);
-      const meta = items.find((item) => item.sk === 'META')!;
+      const meta = items.find(isGroupItem)!;
       const roles = new Map(items.filter((item) => item.kind === 'member').map((item) => [Number(item.user_id), item.role]));
       const admins = [...((meta.admins as Set<number> | undefined) ?? [])].map(Number);
       for (const id of admins) expect(roles.get(id), `admin ${id} in round ${r}`).toBe('admin');
@@ -101,7 +103,7 @@ describe('group_delete_user racing group_set_admin', () => {
         attempt('remove by owner', pair[1]!, () => removeUser(db, gid, OWNER, pair[1]!)),
       ]);
       expect(removal.ok).toBe(true);
-      const roles = new Map((await partition(db, gid, 'M#')).map((item) => [Number(item.user_id), item.role]));
+      const roles = new Map((await partition(db, gid, MEMBER_PREFIX)).map((item) => [Number(item.user_id), item.role]));
       expect(roles.has(pair[1]!)).toBe(false);
       // all or none: a promotion that lost found one target gone and promoted neither
       expect(roles.get(pair[0]!)).toBe(promotion.ok ? 'admin' : 'member');

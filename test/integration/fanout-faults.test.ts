@@ -4,6 +4,7 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { putEvent } from '#shared/entities/event.ts';
+import { groupPk } from '#shared/entities/group.ts';
 import { rongCloudNotifier } from '#shared/notify/reactor.ts';
 import { memoryDeadLetter } from '#shared/outbox/dead-letter.ts';
 import { processStreamBatch } from '#shared/outbox/fanout.ts';
@@ -181,7 +182,7 @@ describe('the fan-out under faults, through the stream', () => {
 
     expect(accepted).toEqual(expectedCalls(gids).filter((call) => call !== 'notice:402:Rename'));
     expect(deadLetter.messages).toHaveLength(1);
-    expect(deadLetter.messages[0]).toMatchObject({ type: 'group-event', key: { pk: 'G#402' }, event: { op: 'Rename' } });
+    expect(deadLetter.messages[0]).toMatchObject({ type: 'group-event', key: { pk: groupPk(402) }, event: { op: 'Rename' } });
     expect(deadLetter.messages[0]?.reason).toContain('RongCloudError');
     expect(poller.failures).toEqual([]);
   }, 60_000);

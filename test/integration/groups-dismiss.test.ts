@@ -3,7 +3,8 @@ import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
-import { groupKey } from '#shared/entities/group.ts';
+import { GROUP_SK, groupKey, isGroupItem } from '#shared/entities/group.ts';
+import { joinRequestKey } from '#shared/entities/join-request.ts';
 import { memberItem } from '#shared/entities/member.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
 import { CLEANUP_BATCH, cleanupRound, dismissGroup, groupCleanup } from '#shared/groups/dismiss.ts';
@@ -60,7 +61,7 @@ describe('group_dismiss', () => {
 
     const [dismiss] = await eventsOf(db, gid, 'Dismiss');
     expect(dismiss).toMatchObject({ actor: 1, data: { name: '解散测试', memo: 'bye', member_count: 3, member_ids: [1, 2, 3] } });
-    const meta = (await partition(db, gid)).find((item) => item.sk === 'META');
+    const meta = (await partition(db, gid)).find(isGroupItem);
     expect(meta).toMatchObject({ status: 'dismissed', name: '解散测试' });
     expect(meta).not.toHaveProperty('hotpk');
     expect(meta).not.toHaveProperty('hotsk');
@@ -77,7 +78,7 @@ describe('group_dismiss', () => {
   it('cleans a 10,000-member group up in bounded rounds, each started by the previous one’s Cleanup event', async () => {
     const gid = await groupWith(db, 1, [2], { name: 'big' });
     await addBulkMembers(db, gid, 10_000);
-    await db.doc.send(new PutCommand({ TableName: db.table, Item: { pk: groupKey(gid).pk, sk: 'R#5', kind: 'join_request' } }));
+    await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...joinRequestKey(gid, 5), kind: 'join_request' } }));
     await dismissGroup(db, gid, 1);
     const [dismiss] = await eventsOf(db, gid, 'Dismiss');
     expect(dismiss?.data).toEqual({ name: 'big', memo: '', member_count: 10_002 });
@@ -95,7 +96,7 @@ describe('group_dismiss', () => {
     expect(rounds.length).toBeGreaterThanOrEqual(Math.ceil(10_005 / (CLEANUP_BATCH + 1)));
     expect(Math.max(...rounds)).toBeLessThanOrEqual(CLEANUP_BATCH + 1);
     const left = await partition(db, gid);
-    expect(left.map((item) => item.sk)).toEqual(['META']);
+    expect(left.map((item) => item.sk)).toEqual([GROUP_SK]);
     expect((await userGroups(db, 100_123)).user_groups).toEqual([]);
   }, 120_000);
 
@@ -104,11 +105,11 @@ describe('group_dismiss', () => {
     await dismissGroup(db, gid, 1);
     const events = await eventsOf(db, gid);
     await drainEvents(db, gid, [groupCleanup]);
-    expect((await partition(db, gid)).map((item) => item.sk)).toEqual(['META']);
+    expect((await partition(db, gid)).map((item) => item.sk)).toEqual([GROUP_SK]);
     for (const item of events) {
       await groupCleanup.react(db, storedEvent(item), async () => {});
     }
-    expect((await partition(db, gid)).map((item) => item.sk)).toEqual(['META']);
+    expect((await partition(db, gid)).map((item) => item.sk)).toEqual([GROUP_SK]);
   });
 
   it('runs the whole way through the local stream poller and the fan-out', async () => {
@@ -130,7 +131,7 @@ describe('group_dismiss', () => {
       expect((await groupSearch(db, 2, { words: '水线', page: 1, perPage: 5 })).list.map((g) => g.id)).toEqual([gid]);
       await dismissGroup(db, gid, 1);
       for (let i = 0; i < 20 && (await partition(db, gid)).length > 1; i++) await poller.waitForDrain(30_000);
-      expect((await partition(db, gid)).map((item) => item.sk)).toEqual(['META']);
+      expect((await partition(db, gid)).map((item) => item.sk)).toEqual([GROUP_SK]);
       expect((await groupSearch(db, 2, { words: '水线', page: 1, perPage: 5 })).count).toBe(0);
       expect(poller.failures).toEqual([]);
     } finally {

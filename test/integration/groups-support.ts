@@ -1,7 +1,8 @@
 import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
-import { groupKey } from '#shared/entities/group.ts';
+import { EVENT_PREFIX } from '#shared/entities/event.ts';
+import { groupKey, isGroupItem } from '#shared/entities/group.ts';
 import { createGroup } from '#shared/groups/create.ts';
 import type { StoredEvent } from '#shared/outbox/event.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
@@ -26,10 +27,12 @@ export async function partition(db: Db, groupId: number, prefix?: string): Promi
   return items;
 }
 
-export const metaOf = async (db: Db, groupId: number) => (await partition(db, groupId)).find((item) => item.sk === 'META');
+export const metaOf = async (db: Db, groupId: number) => (await partition(db, groupId)).find(isGroupItem);
 
 export async function eventsOf(db: Db, groupId: number, op?: string): Promise<Record<string, unknown>[]> {
-  return (await partition(db, groupId, 'E#')).filter((item) => item.kind === 'event' && (op === undefined || item.op === op));
+  return (await partition(db, groupId, EVENT_PREFIX)).filter(
+    (item) => item.kind === 'event' && (op === undefined || item.op === op),
+  );
 }
 
 /** An event item as the stream would hand it to a reactor. */
@@ -70,7 +73,7 @@ export async function drainEvents(
 /** The invariants between the group item and its member items. */
 export async function expectConsistent(db: Db, groupId: number): Promise<void> {
   const items = await partition(db, groupId);
-  const meta = items.find((item) => item.sk === 'META')!;
+  const meta = items.find(isGroupItem)!;
   const members = items.filter((item) => item.kind === 'member');
   expect(Number(meta.member_count)).toBe(members.length);
   expect(Number(meta.member_count)).toBeLessThanOrEqual(Number(meta.max_members));

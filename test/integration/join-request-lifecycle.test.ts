@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inviteUsers, quitGroup } from '#shared/groups/members.ts';
+import { setConsensus, setPrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { listJoinRequests, reactToJoin } from '#shared/joins/requests.ts';
-import { setConsensus, setPrice } from '#shared/joins/terms.ts';
 import { balanceOf, ETH, eventsOf, group, membersOf, PWD, refusal, requestsOf, USDT, users, world } from './wallet-fixtures.ts';
 
 let db: Awaited<ReturnType<typeof world>>;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors.ts';
+import { payPrivate } from '#shared/groups/private-chat.ts';
+import { setConsensus, setPrivatePrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
-import { setConsensus, setPrivatePrice } from '#shared/joins/terms.ts';
 import { fromUnits } from '#shared/money.ts';
-import { payPrivate } from '#shared/wallet/private-chat.ts';
 import {
   balanceOf,
   ETH,

@@ -2,8 +2,8 @@ import { type DynamoDBDocumentClient, TransactWriteCommand } from '@aws-sdk/lib-
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { groupInfo } from '#shared/groups/read.ts';
+import { setConsensus, setPrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
-import { setConsensus, setPrice } from '#shared/joins/terms.ts';
 import {
   balanceOf,
   ETH,

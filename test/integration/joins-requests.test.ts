@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { joinRequestKey } from '#shared/entities/join-request.ts';
 import { memberKey } from '#shared/entities/member.ts';
+import { setPrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { listJoinRequests, reactToJoin } from '#shared/joins/requests.ts';
-import { setPrice } from '#shared/joins/terms.ts';
 import { eventsOf, group, membersOf, metaOf, patchMeta, refusal, requestsOf, USDT, users, world } from './wallet-fixtures.ts';
 
 let db: Awaited<ReturnType<typeof world>>;

@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AppError } from '#shared/errors.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
 import { inviteUsers } from '#shared/groups/members.ts';
+import { setConsensus, setPrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { reactToJoin } from '#shared/joins/requests.ts';
-import { setConsensus, setPrice } from '#shared/joins/terms.ts';
 import { expectConsistent } from './groups-support.ts';
 import { balanceOf, ETH, group, membersOf, metaOf, PWD, patchMeta, requestsOf, USDT, users, world } from './wallet-fixtures.ts';
 

@@ -1,8 +1,9 @@
 import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, describe, expect, it } from 'vitest';
-import { FANOUT_DELIVERY } from '#infra/local/stream-filter.ts';
+import { FANOUT_DELIVERY } from '#infra/fanout-source.ts';
 import { putEvent } from '#shared/entities/event.ts';
+import { groupPk } from '#shared/entities/group.ts';
 import { memoryDeadLetter } from '#shared/outbox/dead-letter.ts';
 import { DEFAULT_OUTAGE_PATIENCE_MS, MAX_EVENT_ATTEMPTS, pauseAfter, processStreamBatch } from '#shared/outbox/fanout.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
@@ -73,7 +74,11 @@ describe('the stream fan-out', () => {
     expect(deadLetter.messages).toHaveLength(0);
     expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([]);
     expect(deadLetter.messages).toHaveLength(1);
-    expect(deadLetter.messages[0]).toMatchObject({ type: 'group-event', key: { pk: 'G#7' }, event: { op: 'Add', groupId: 7 } });
+    expect(deadLetter.messages[0]).toMatchObject({
+      type: 'group-event',
+      key: { pk: groupPk(7) },
+      event: { op: 'Add', groupId: 7 },
+    });
     expect(deadLetter.messages[0]?.key.sk).toMatch(/^E#/);
     expect(sent).toEqual([]);
   });
@@ -131,7 +136,7 @@ describe('the fan-out while RongCloud is unavailable', () => {
     expect(deadLetter.messages).toEqual([]);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([]);
-    expect(deadLetter.messages).toEqual([expect.objectContaining({ key: expect.objectContaining({ pk: 'G#33' }) })]);
+    expect(deadLetter.messages).toEqual([expect.objectContaining({ key: expect.objectContaining({ pk: groupPk(33) }) })]);
     expect(deadLetter.messages[0]?.reason).toContain('RongCloudError');
     expect(sent).toEqual([]);
   });

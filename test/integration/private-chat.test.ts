@@ -1,8 +1,8 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { memberKey } from '#shared/entities/member.ts';
-import { setPrice, setPrivatePrice } from '#shared/joins/terms.ts';
-import { canPrivate, payPrivate } from '#shared/wallet/private-chat.ts';
+import { canPrivate, payPrivate } from '#shared/groups/private-chat.ts';
+import { setPrice, setPrivatePrice } from '#shared/groups/terms.ts';
 import {
   balanceOf,
   ETH,

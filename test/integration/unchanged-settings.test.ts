@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setDnd, setMemo, setName } from '#shared/groups/settings.ts';
-import { setConsensus, setPrice, setPrivatePrice } from '#shared/joins/terms.ts';
+import { setConsensus, setPrice, setPrivatePrice } from '#shared/groups/terms.ts';
 import { ETH, eventsOf, group, metaOf, USDT, users, world } from './wallet-fixtures.ts';
 
 let db: Awaited<ReturnType<typeof world>>;

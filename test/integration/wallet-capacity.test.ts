@@ -1,12 +1,12 @@
 import type { ConsumedCapacity } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allCoins } from '#shared/entities/coin.ts';
+import { canPrivate, payPrivate } from '#shared/groups/private-chat.ts';
+import { setConsensus, setPrice, setPrivatePrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { listJoinRequests, reactToJoin } from '#shared/joins/requests.ts';
-import { setConsensus, setPrice, setPrivatePrice } from '#shared/joins/terms.ts';
 import { walletBalance } from '#shared/wallet/balance.ts';
 import { setWalletPassword } from '#shared/wallet/password.ts';
-import { canPrivate, payPrivate } from '#shared/wallet/private-chat.ts';
 import { walletRecords } from '#shared/wallet/records.ts';
 import { ETH, group, PWD, refusal, USDT, users, world } from './wallet-fixtures.ts';
 

@@ -10,7 +10,7 @@ import { putUser, userPk } from '#shared/entities/user.ts';
 import { BALANCE_PREFIX, balanceKey, LEDGER_PREFIX, walletKey } from '#shared/entities/wallet.ts';
 import { AppError } from '#shared/errors.ts';
 import { createGroup } from '#shared/groups/create.ts';
-import { setPrice } from '#shared/joins/terms.ts';
+import { setPrice } from '#shared/groups/terms.ts';
 import { units } from '#shared/money.ts';
 import { adjustBalance } from '#shared/wallet/deposit.ts';
 import { setWalletPassword } from '#shared/wallet/password.ts';

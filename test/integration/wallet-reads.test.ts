@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putCoin } from '#shared/entities/coin.ts';
+import { balanceKey } from '#shared/entities/wallet.ts';
 import { encodeCursor } from '#shared/groups/cursor.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { walletBalance } from '#shared/wallet/balance.ts';
@@ -72,6 +73,9 @@ describe('wallet_records', () => {
     const first = await walletRecords(db, 3, { limit: 2 });
     expect(await refusal(walletRecords(db, 2, { cursor: first.next_cursor! }))).toEqual({ status: 166, http: 400 });
     expect(await refusal(walletRecords(db, 3, { cursor: 'not-a-cursor' }))).toEqual({ status: 166, http: 400 });
-    expect(await refusal(walletRecords(db, 3, { cursor: encodeCursor(3, 'B#1') }))).toEqual({ status: 166, http: 400 });
+    expect(await refusal(walletRecords(db, 3, { cursor: encodeCursor(3, balanceKey(3, 1).sk) }))).toEqual({
+      status: 166,
+      http: 400,
+    });
   });
 });

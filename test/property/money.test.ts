@@ -3,9 +3,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { walletKey } from '#shared/entities/wallet.ts';
 import { AppError } from '#shared/errors.ts';
+import { payPrivate } from '#shared/groups/private-chat.ts';
+import { setConsensus, setPrivatePrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
-import { setConsensus, setPrivatePrice } from '#shared/joins/terms.ts';
-import { payPrivate } from '#shared/wallet/private-chat.ts';
 import {
   balanceOf,
   ETH,

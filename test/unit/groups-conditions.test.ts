@@ -4,7 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '#shared/db/client.ts';
-import { groupPk } from '#shared/entities/group.ts';
+import { GROUP_SK, groupPk } from '#shared/entities/group.ts';
 import { joinRequestKey } from '#shared/entities/join-request.ts';
 import { memberItem } from '#shared/entities/member.ts';
 import { userKey } from '#shared/entities/user.ts';
@@ -19,7 +19,7 @@ const GID = 12345678;
 
 const meta = (over: Record<string, unknown> = {}) => ({
   pk: groupPk(GID),
-  sk: 'META',
+  sk: GROUP_SK,
   kind: 'group',
   group_id: GID,
   name: 'g',

@@ -3,7 +3,8 @@ import { BatchGetCommand, DynamoDBDocumentClient, QueryCommand, TransactWriteCom
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '#shared/db/client.ts';
-import { groupPk } from '#shared/entities/group.ts';
+import { GROUP_SK, groupPk } from '#shared/entities/group.ts';
+import { memberKey } from '#shared/entities/member.ts';
 import { userKey } from '#shared/entities/user.ts';
 import { AppError } from '#shared/errors.ts';
 import { deleteAdmins, setAdmins } from '#shared/groups/admins.ts';
@@ -24,7 +25,7 @@ afterAll(() => ddb.restore());
 
 const meta = {
   pk: groupPk(GID),
-  sk: 'META',
+  sk: GROUP_SK,
   kind: 'group',
   group_id: GID,
   name: 'busy',
@@ -37,8 +38,7 @@ const meta = {
   hot_joins: 0,
 };
 const member = (userId: number, role: string) => ({
-  pk: groupPk(GID),
-  sk: `M#${String(userId).padStart(15, '0')}`,
+  ...memberKey(GID, userId),
   kind: 'member',
   group_id: GID,
   user_id: userId,

@@ -8,7 +8,7 @@ import { handler as search } from '#functions/im/group_search.ts';
 import { handler as hot } from '#functions/im/hot_groups.ts';
 import { managementMethods } from '#shared/api/methods/management.ts';
 import { validate } from '#shared/api/validate.ts';
-import { groupPk } from '#shared/entities/group.ts';
+import { GROUP_SK, groupPk } from '#shared/entities/group.ts';
 import { memberItem } from '#shared/entities/member.ts';
 import { httpEvent, jsonEvent, lambdaContext } from '../support/events.ts';
 import { refusal } from '../support/refusal.ts';
@@ -17,7 +17,7 @@ const ddb = mockClient(DynamoDBDocumentClient);
 const GID = 20_000_000;
 const meta = {
   pk: groupPk(GID),
-  sk: 'META',
+  sk: GROUP_SK,
   kind: 'group',
   group_id: GID,
   owner_id: 1,

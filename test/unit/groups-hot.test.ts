@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { GroupItem } from '#shared/entities/group.ts';
+import { type GroupItem, hotShard } from '#shared/entities/group.ts';
 import { capReached, currentScore, hotDay, hotScore, initialHot, membersAdded, membersRemoved } from '#shared/groups/hot.ts';
 
 const NOW = Date.UTC(2026, 5, 1, 12);
@@ -11,7 +11,7 @@ describe('the hot score', () => {
   it('ranks by members first and today’s joins second', () => {
     expect(hotScore(10, 3)).toBe(10_003);
     expect(hotScore(11, 0)).toBeGreaterThan(hotScore(10, 999));
-    expect(initialHot(13, 4, NOW)).toEqual({ hotpk: 'HOT#1', hotsk: 4000, hot_day: TODAY, hot_joins: 0 });
+    expect(initialHot(13, 4, NOW)).toEqual({ hotpk: hotShard(13), hotsk: 4000, hot_day: TODAY, hot_joins: 0 });
   });
 
   it('counts a bucket only on its own day', () => {

@@ -13,9 +13,10 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '#shared/db/client.ts';
 import { MAX_SENDS, SENDS_PER_ROUND } from '#shared/db/commit.ts';
-import { groupPk } from '#shared/entities/group.ts';
+import { GROUP_SK, groupPk } from '#shared/entities/group.ts';
 import { memberKey } from '#shared/entities/member.ts';
-import { balanceKey, walletKey } from '#shared/entities/wallet.ts';
+import { sessionKey } from '#shared/entities/session.ts';
+import { balanceKey, LEDGER_PREFIX, walletKey } from '#shared/entities/wallet.ts';
 import { AppError } from '#shared/errors.ts';
 import { replyForError } from '#shared/http/envelope.ts';
 import { joinGroup } from '#shared/joins/join.ts';
@@ -29,7 +30,7 @@ let pwdHash: string;
 
 const meta = {
   pk: groupPk(GID),
-  sk: 'META',
+  sk: GROUP_SK,
   kind: 'group',
   group_id: GID,
   name: 'paid',
@@ -128,7 +129,7 @@ describe('a paid join meeting a conflicting transaction', () => {
     // Every attempt carries its ledger keys with puts conditioned on not existing, and every one
     // was cancelled as a whole: nothing was charged, let alone twice.
     for (const t of sent) {
-      const ledgerPuts = t.TransactItems!.filter((item) => String(item.Put?.Item?.sk ?? '').startsWith('L#'));
+      const ledgerPuts = t.TransactItems!.filter((item) => String(item.Put?.Item?.sk ?? '').startsWith(LEDGER_PREFIX));
       expect(ledgerPuts).toHaveLength(2);
       for (const put of ledgerPuts) expect(put.Put?.ConditionExpression).toBe('attribute_not_exists(pk)');
     }
@@ -204,7 +205,7 @@ describe('a cancelled paid join, mapped by the failing item', () => {
 
 describe('the group_join handler', () => {
   it('answers a transaction that keeps conflicting with 429 status 167, so the app retries later', async () => {
-    ddb.on(GetCommand).resolves({ Item: { pk: 'S#x', sk: 'S', user_id: 2 } });
+    ddb.on(GetCommand).resolves({ Item: { ...sessionKey('x'), user_id: 2 } });
     ddb.on(TransactWriteCommand).rejects(conflict());
     const { handler } = await import('#functions/im/group_join.ts');
     const reply = await handler(
