@@ -13,7 +13,7 @@ import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ImFunction } from '#infra/constructs/im-function.ts';
-import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/local/stream-filter.ts';
+import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
 import { Monitoring } from '#infra/monitoring.ts';
 import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames } from '#shared/api/registry.ts';
 import { type IndexDefinition, TABLE } from '#shared/db/table.ts';

@@ -1,5 +1,5 @@
+import { setConsensus } from '#shared/groups/terms.ts';
 import { method } from '#shared/http/method.ts';
-import { setConsensus } from '#shared/joins/terms.ts';
 
 export const handler = method('group_set_consensus', ({ params, caller, db, requestId }) =>
   setConsensus(db, {

@@ -1,5 +1,5 @@
+import { setPrivatePrice } from '#shared/groups/terms.ts';
 import { method } from '#shared/http/method.ts';
-import { setPrivatePrice } from '#shared/joins/terms.ts';
 
 export const handler = method('group_set_private', ({ params, caller, db, requestId }) =>
   setPrivatePrice(db, {

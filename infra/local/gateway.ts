@@ -1,17 +1,17 @@
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { DOCS_PATH, OPENAPI_PATH, serveDocs } from '#infra/local/docs.ts';
+import { loadHandler } from '#infra/local/handler-modules.ts';
+import { httpApiEvent } from '#infra/local/http-api-event.ts';
+import { writeResult } from '#infra/local/http-api-result.ts';
+import { lambdaContext } from '#infra/local/lambda-context.ts';
+import { type LocalLog, silentLog } from '#infra/local/local-log.ts';
+import { type LocalMount, sendJson, sendNotFound } from '#infra/local/local-mount.ts';
+import { fromRoot } from '#infra/local/project-root.ts';
 import { handlerEntry, isMethodName, METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
 import { AppError } from '#shared/errors.ts';
 import { errorReply } from '#shared/http/envelope.ts';
-import { DOCS_PATH, OPENAPI_PATH, serveDocs } from './docs.ts';
-import { loadHandler } from './handler-modules.ts';
-import { httpApiEvent } from './http-api-event.ts';
-import { writeResult } from './http-api-result.ts';
-import { lambdaContext } from './lambda-context.ts';
-import { type LocalLog, silentLog } from './local-log.ts';
-import { type LocalMount, sendJson, sendNotFound } from './local-mount.ts';
-import { fromRoot } from './project-root.ts';
 
 /**
  * The local API Gateway: `POST /im/<method>` for every registry entry and `GET /im/<method>` for the

@@ -1,5 +1,5 @@
 import type { Context } from 'aws-lambda';
-import { moduleUrl } from './project-root.ts';
+import { moduleUrl } from '#infra/local/project-root.ts';
 
 export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Context) => Promise<R>;
 

@@ -2,7 +2,7 @@ import { isUtf8 } from 'node:buffer';
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import { LOCAL_ACCOUNT_ID } from './lambda-context.ts';
+import { LOCAL_ACCOUNT_ID } from '#infra/local/lambda-context.ts';
 
 /**
  * Request bodies API Gateway HTTP APIs pass as text; every other body, including a form body and

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { StreamPoller } from '#infra/local/stream-poller.ts';
 import type { MemoryDeadLetter } from '#shared/outbox/dead-letter.ts';
-import type { StreamPoller } from './stream-poller.ts';
 
 /**
  * A local-only service the gateway serves under a path prefix (`/_local/...`). `handle` gets the

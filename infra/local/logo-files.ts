@@ -1,7 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
-import { type LocalMount, sendJson } from './local-mount.ts';
+import { type LocalMount, sendJson } from '#infra/local/local-mount.ts';
 
 /** Plays the logo bucket's public URL: files under LOGO_DIR at `/_local/logos/<key>`. */
 export const LOGO_PREFIX = '/_local/logos';

@@ -3,20 +3,20 @@ import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { type DynamoLocal, startDynamoLocal } from '#infra/local/dynamodb-local.ts';
+import { createGateway } from '#infra/local/gateway.ts';
+import { applyLocalEnvironment, DEFAULT_TABLE, LOCAL_REGION, LOCAL_RONGCLOUD } from '#infra/local/local-env.ts';
+import { createLocalLog } from '#infra/local/local-log.ts';
+import { deadLetterMount } from '#infra/local/local-mount.ts';
+import { logoFiles } from '#infra/local/logo-files.ts';
+import { createRongCloudStandIn, type RongCloudStandIn } from '#infra/local/rongcloud-standin.ts';
+import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '#infra/local/runtime-file.ts';
+import { type SeedResult, seedDemoData } from '#infra/local/seed.ts';
+import { memoryCheckpoints, tableCheckpoints } from '#infra/local/stream-checkpoints.ts';
+import { type StreamPoller, startStreamPoller } from '#infra/local/stream-poller.ts';
+import { ensureTable } from '#infra/local/table-bootstrap.ts';
 import { createDb, type Db } from '#shared/db/client.ts';
 import { localDeadLetters } from '#shared/outbox/dead-letter.ts';
-import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
-import { createGateway } from './gateway.ts';
-import { applyLocalEnvironment, DEFAULT_TABLE, LOCAL_REGION, LOCAL_RONGCLOUD } from './local-env.ts';
-import { createLocalLog } from './local-log.ts';
-import { deadLetterMount } from './local-mount.ts';
-import { logoFiles } from './logo-files.ts';
-import { createRongCloudStandIn, type RongCloudStandIn } from './rongcloud-standin.ts';
-import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from './runtime-file.ts';
-import { type SeedResult, seedDemoData } from './seed.ts';
-import { memoryCheckpoints, tableCheckpoints } from './stream-checkpoints.ts';
-import { type StreamPoller, startStreamPoller } from './stream-poller.ts';
-import { ensureTable } from './table-bootstrap.ts';
 
 export interface LocalRuntimeOptions {
   /** 0 picks a free port. Default 3000. */

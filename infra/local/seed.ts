@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { LocalLog } from '#infra/local/local-log.ts';
+import { fromRoot, moduleUrl } from '#infra/local/project-root.ts';
 import type { Db } from '#shared/db/client.ts';
 import { putCoin } from '#shared/entities/coin.ts';
 import { putSession } from '#shared/entities/session.ts';
 import { putUser } from '#shared/entities/user.ts';
 import { balanceKey } from '#shared/entities/wallet.ts';
 import { adjustBalance } from '#shared/wallet/deposit.ts';
-import type { LocalLog } from './local-log.ts';
-import { fromRoot, moduleUrl } from './project-root.ts';
 
 /** The demo data the SPEC's local runtime contract promises. */
 export const DEMO_USERS = 20;

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { type LocalRuntime, startLocalRuntime } from './runtime.ts';
-import { DEMO_COINS, DEMO_FUNDED_USERS, DEMO_USERS, DEMO_WALLET_PASSWORD, demoSessionKey } from './seed.ts';
+import { type LocalRuntime, startLocalRuntime } from '#infra/local/runtime.ts';
+import { DEMO_COINS, DEMO_FUNDED_USERS, DEMO_USERS, DEMO_WALLET_PASSWORD, demoSessionKey } from '#infra/local/seed.ts';
 
 /** `npm start`: the local runtime on PORT (3000) with its data in IM_DATA_DIR (`.im-data/`, or `memory`). */
 

@@ -14,15 +14,21 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import { FANOUT_DELIVERY, isFanoutRecord } from '#infra/fanout-source.ts';
+import { loadHandler } from '#infra/local/handler-modules.ts';
+import { LOCAL_ACCOUNT_ID, lambdaContext } from '#infra/local/lambda-context.ts';
+import { type LocalLog, silentLog } from '#infra/local/local-log.ts';
+import { fromRoot } from '#infra/local/project-root.ts';
+import { type CheckpointStore, memoryCheckpoints } from '#infra/local/stream-checkpoints.ts';
+import {
+  createDelivery,
+  DeliveryStopped,
+  failureMessage,
+  type InvokeOutcome,
+  type StreamFailure,
+} from '#infra/local/stream-delivery.ts';
+import { lambdaRecord, regionalArn } from '#infra/local/stream-records.ts';
 import { FANOUT_ENTRY } from '#shared/api/registry.ts';
-import { loadHandler } from './handler-modules.ts';
-import { LOCAL_ACCOUNT_ID, lambdaContext } from './lambda-context.ts';
-import { type LocalLog, silentLog } from './local-log.ts';
-import { fromRoot } from './project-root.ts';
-import { type CheckpointStore, memoryCheckpoints } from './stream-checkpoints.ts';
-import { createDelivery, DeliveryStopped, failureMessage, type InvokeOutcome, type StreamFailure } from './stream-delivery.ts';
-import { FANOUT_DELIVERY, isFanoutRecord } from './stream-filter.ts';
-import { lambdaRecord, regionalArn } from './stream-records.ts';
 
 export type FanoutHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | undefined>;
 

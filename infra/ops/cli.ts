@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
+import type { Command } from '#infra/ops/command.ts';
+import { COMMANDS } from '#infra/ops/commands.ts';
+import { Refused, resolveTarget, TARGET_OPTIONS, type TargetOptions, UsageError } from '#infra/ops/target.ts';
 import { AppError } from '#shared/errors.ts';
-import type { Command } from './command.ts';
-import { COMMANDS } from './commands.ts';
-import { Refused, resolveTarget, TARGET_OPTIONS, type TargetOptions, UsageError } from './target.ts';
 
 /**
  * `npm run ops -- <command> [arguments] [target]`. Exit codes: 0 done, 1 refused or failed, 2 bad

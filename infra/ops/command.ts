@@ -1,5 +1,5 @@
+import type { Target } from '#infra/ops/target.ts';
 import type { Db } from '#shared/db/client.ts';
-import type { Target } from './target.ts';
 
 /**
  * An operator command. Each names its positional arguments and options; `cli.ts` parses them,

@@ -1,13 +1,13 @@
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type { Command } from '#infra/ops/command.ts';
+import { dlqReplay } from '#infra/ops/dlq-command.ts';
+import { Refused, UsageError } from '#infra/ops/target.ts';
 import { isIdText } from '#shared/api/schema.ts';
 import type { Db } from '#shared/db/client.ts';
 import { coinKey, putCoin } from '#shared/entities/coin.ts';
 import { MAX_SESSION_KEY_LENGTH, newSessionKey, putSession, revokeSession } from '#shared/entities/session.ts';
 import { putUser, unknownUsers } from '#shared/entities/user.ts';
 import { adjustBalance } from '#shared/wallet/deposit.ts';
-import type { Command } from './command.ts';
-import { dlqReplay } from './dlq-command.ts';
-import { Refused, UsageError } from './target.ts';
 
 /** The operator commands. */
 export function positiveId(text: string | undefined, what: string): number {

@@ -1,12 +1,12 @@
+import { LOCAL_RONGCLOUD } from '#infra/local/local-env.ts';
+import type { Command, CommandContext } from '#infra/ops/command.ts';
+import { describeEntry, localStreamArn, replayDeadLetter, streamsClient } from '#infra/ops/dlq-replay.ts';
+import { type DeadLetterSource, localSource, sqsSource } from '#infra/ops/dlq-sources.ts';
+import { Refused, UsageError } from '#infra/ops/target.ts';
 import { fanoutReactors } from '#shared/outbox/reactors.ts';
 import { createRongCloudApi } from '#shared/rongcloud/api.ts';
 import { createRongCloud } from '#shared/rongcloud/client.ts';
 import { readRongCloudSettings } from '#shared/rongcloud/settings.ts';
-import { LOCAL_RONGCLOUD } from '../local/local-env.ts';
-import type { Command, CommandContext } from './command.ts';
-import { describeEntry, localStreamArn, replayDeadLetter, streamsClient } from './dlq-replay.ts';
-import { type DeadLetterSource, localSource, sqsSource } from './dlq-sources.ts';
-import { Refused, UsageError } from './target.ts';
 
 const text = (value: string | boolean | undefined) => (typeof value === 'string' && value !== '' ? value : undefined);
 

@@ -5,11 +5,11 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { isFanoutRecord } from '#infra/fanout-source.ts';
 import type { Db } from '#shared/db/client.ts';
 import { type StoredEvent, storedEventFromImage, storedEventFromItem } from '#shared/outbox/event.ts';
 import { replayEvent } from '#shared/outbox/fanout.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
-import { isFanoutRecord } from '../local/stream-filter.ts';
 
 /**
  * Replaying the fan-out's dead letters. Two kinds reach the queue: the handler's own, which carry

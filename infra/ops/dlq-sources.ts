@@ -1,5 +1,5 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type DeadLetterEntry, parseDeadLetter } from './dlq-replay.ts';
+import { type DeadLetterEntry, parseDeadLetter } from '#infra/ops/dlq-replay.ts';
 
 /** One dead letter and how to remove it from where it waits once it was replayed. */
 export interface PendingLetter {

@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { startDynamoLocal } from '#infra/local/dynamodb-local.ts';
+import { DEFAULT_TABLE, LOCAL_REGION } from '#infra/local/local-env.ts';
+import { readRuntimeInfo } from '#infra/local/runtime-file.ts';
 import { createDb, type Db } from '#shared/db/client.ts';
-import { startDynamoLocal } from '../local/dynamodb-local.ts';
-import { DEFAULT_TABLE, LOCAL_REGION } from '../local/local-env.ts';
-import { readRuntimeInfo } from '../local/runtime-file.ts';
 
 /** Which table a command works on, and how to let go of it afterwards. */
 export interface Target {

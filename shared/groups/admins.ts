@@ -4,10 +4,11 @@ import { requestToken, type TxItem, withRetries } from '#shared/db/commit.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
+import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { memberKey, type Role } from '#shared/entities/member.ts';
 import { AppError, fail } from '#shared/errors.ts';
 import { requireOwner } from '#shared/groups/access.ts';
-import { adminsOf, byOwner, live, merge, metaRefusal, metaUpdate, refuseIf } from '#shared/groups/guard.ts';
+import { adminsOf, byOwner, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { loadTargets } from '#shared/groups/load.ts';
 
 /** A member item's role change, valid only if the role is still the one the change starts from. */

@@ -5,10 +5,11 @@ import type { Db } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, groupPk, isGroupItem } from '#shared/entities/group.ts';
+import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { MEMBER_PREFIX } from '#shared/entities/member.ts';
 import { AppError } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
-import { byAdmin, live, merge, metaRefusal, metaUpdate } from '#shared/groups/guard.ts';
+import { byAdmin, metaRefusal } from '#shared/groups/authority.ts';
 import { log } from '#shared/log.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 

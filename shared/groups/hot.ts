@@ -4,8 +4,8 @@ import type { Db } from '#shared/db/client.ts';
 import { HOT_SHARDS, TABLE } from '#shared/db/table.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupItem, type GroupView, groupView, hotShard, isLive } from '#shared/entities/group.ts';
+import type { MetaChange } from '#shared/entities/group-change.ts';
 import { isMemberItem, memberKey } from '#shared/entities/member.ts';
-import type { MetaChange } from '#shared/groups/guard.ts';
 
 /**
  * The hot score, defined once:

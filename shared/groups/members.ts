@@ -3,11 +3,12 @@ import type { Db } from '#shared/db/client.ts';
 import { requestToken, type Step, type TxItem, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import type { GroupItem } from '#shared/entities/group.ts';
+import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { endJoinRequest } from '#shared/entities/join-request.ts';
 import { type MemberItem, memberItem, memberKey, putNewMember, type Role } from '#shared/entities/member.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
-import { byAdmin, byOwner, live, type MetaChange, merge, metaRefusal, metaUpdate, refuseIf } from '#shared/groups/guard.ts';
+import { byAdmin, byOwner, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { capReached, membersAdded, membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargets } from '#shared/groups/load.ts';
 

@@ -4,10 +4,11 @@ import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
+import { live, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { AppError, callerNotMember } from '#shared/errors.ts';
 import { type GroupAccess, loadGroup, requireAdmin, requireMember } from '#shared/groups/access.ts';
-import { byAdmin, live, merge, metaCheck, metaRefusal, metaUpdate, refuseIf } from '#shared/groups/guard.ts';
+import { byAdmin, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 
 type TextField = 'name' | 'memo' | 'logo';
 

@@ -4,9 +4,10 @@ import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins, type Coin, requireCoin } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
+import { type MetaChange, merge } from '#shared/entities/group-change.ts';
 import { fail } from '#shared/errors.ts';
 import { type GroupAccess, loadGroup, requireOwner } from '#shared/groups/access.ts';
-import { byOwner, type MetaChange, merge } from '#shared/groups/guard.ts';
+import { byOwner } from '#shared/groups/authority.ts';
 import { groupUpdateStep } from '#shared/joins/meta.ts';
 import { fromUnits, toUnits } from '#shared/money.ts';
 

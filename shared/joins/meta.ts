@@ -1,7 +1,8 @@
 import { StartOver, type Step } from '#shared/db/commit.ts';
 import type { GroupItem } from '#shared/entities/group.ts';
+import { live, type MetaChange, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { fail } from '#shared/errors.ts';
-import { live, type MetaChange, merge, metaCheck, metaRefusal, metaUpdate } from '#shared/groups/guard.ts';
+import { metaRefusal } from '#shared/groups/authority.ts';
 import { capReached, membersAdded } from '#shared/groups/hot.ts';
 import { units } from '#shared/money.ts';
 

@@ -4,11 +4,12 @@ import type { Db } from '#shared/db/client.ts';
 import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupPk } from '#shared/entities/group.ts';
+import { merge } from '#shared/entities/group-change.ts';
 import { deletePendingJoinRequest, REQUEST_PREFIX } from '#shared/entities/join-request.ts';
 import { memberItem, putNewMember } from '#shared/entities/member.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
-import { byAdmin, merge } from '#shared/groups/guard.ts';
+import { byAdmin } from '#shared/groups/authority.ts';
 import { addMemberStep, groupCheckStep, isFree, sameTerms, termsOf } from '#shared/joins/meta.ts';
 
 export interface JoinRequestRow {
