@@ -1,5 +1,6 @@
-import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
 import { defaultDb } from '#shared/db/client.ts';
+import { withInvocation } from '#shared/log.ts';
 import { defaultDeadLetter } from '#shared/outbox/dead-letter.ts';
 import { processStreamBatch } from '#shared/outbox/fanout.ts';
 import { fanoutReactors } from '#shared/outbox/reactors.ts';
@@ -13,4 +14,5 @@ const reactors = fanoutReactors({
 
 const deps = { db: defaultDb(), reactors, deadLetter: defaultDeadLetter() };
 
-export const handler = (event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> => processStreamBatch(deps, event.Records);
+export const handler = (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> =>
+  withInvocation(context.awsRequestId, { records: event.Records.length }, () => processStreamBatch(deps, event.Records));

@@ -1,6 +1,6 @@
 import { Duration } from 'aws-cdk-lib';
 import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
-import { Alarm, ComparisonOperator, type IMetric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
+import { Alarm, ComparisonOperator, type IMetric, Metric, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
@@ -8,6 +8,7 @@ import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, type MetricName } from '#shared/metrics.ts';
 
 export interface MonitoringProps {
   readonly api: IHttpApi;
@@ -22,6 +23,14 @@ export interface MonitoringProps {
 export const ITERATOR_AGE_LIMIT = Duration.minutes(5);
 /** Internal errors in five minutes that page: a single one is logged with its stack, a few are a trend. */
 export const API_5XX_LIMIT = 5;
+/** RongCloud retries in five minutes that mean it is failing, not blinking (the client retries each call a few times). */
+export const RONGCLOUD_RETRY_LIMIT = 50;
+/** A RongCloud p99 above this for ten minutes slows every notice; its calls time out at 5 s. */
+export const RONGCLOUD_P99_MS = 2000;
+
+/** One of the service's own embedded metrics, summed over every dimension value (Service only). */
+const serviceMetric = (name: MetricName, statistic: string, period = Duration.minutes(5)) =>
+  new Metric({ namespace: METRICS_NAMESPACE, metricName: name, dimensionsMap: { Service: 'im-group' }, statistic, period });
 
 /**
  * The service's alarms, all sending to one encrypted topic: the API answering 5xx, any function
@@ -68,6 +77,22 @@ export class Monitoring extends Construct {
         description: 'Group events reached the fan-out dead-letter queue; replay them with `ops dlq:replay`.',
       },
     );
+
+    this.alarm('DeadLetters', serviceMetric('DeadLetters', 'Sum', Duration.minutes(1)), {
+      threshold: 1,
+      description: 'The fan-out set a group event aside (its own count, beside the queue depth); see the log line with its key.',
+    });
+
+    this.alarm('RongCloudRetries', serviceMetric('RongCloudRetries', 'Sum'), {
+      threshold: RONGCLOUD_RETRY_LIMIT,
+      description: `RongCloud calls were retried ${RONGCLOUD_RETRY_LIMIT} or more times in five minutes: it is failing or throttling.`,
+    });
+
+    this.alarm('RongCloudLatency', serviceMetric('RongCloudLatency', 'p99'), {
+      threshold: RONGCLOUD_P99_MS,
+      evaluationPeriods: 2,
+      description: `RongCloud's p99 answer time has been above ${RONGCLOUD_P99_MS} ms for ten minutes.`,
+    });
 
     this.alarm('FanoutIteratorAge', props.fanout.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }), {
       threshold: ITERATOR_AGE_LIMIT.toMilliseconds(),

@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { ApplicationLogLevel, Architecture, LoggingFormat, Runtime, SystemLogLevel, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { type BundlingOptions, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -39,6 +39,11 @@ export interface ImFunctionProps {
   /** API handlers stay well under the HTTP API's 30 s integration limit; stream consumers get more. */
   readonly timeout?: Duration;
   readonly environment?: Record<string, string>;
+  /**
+   * The application log level Lambda filters by (each line's `level`); embedded metrics are written
+   * at INFO, so a level above INFO drops them too.
+   */
+  readonly logLevel?: ApplicationLogLevel;
 }
 
 /**
@@ -77,6 +82,9 @@ export class ImFunction extends NodejsFunction {
       timeout: props.timeout ?? Duration.seconds(10),
       tracing: Tracing.ACTIVE,
       logGroup,
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: props.logLevel ?? ApplicationLogLevel.INFO,
+      systemLogLevelV2: SystemLogLevel.WARN,
       environment: {
         ...props.environment,
         TABLE_NAME: props.table.tableName,

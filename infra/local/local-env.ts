@@ -33,6 +33,7 @@ export function localEnvironment(settings: LocalSettings): Record<string, string
     LOGO_DIR: settings.logoDir,
     LOGO_BASE_URL: `${settings.url}/_local/logos`,
     DLQ_URL: LOCAL_DEAD_LETTERS,
+    METRICS_OUTPUT: 'totals',
   };
 }
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { StreamPoller } from '#infra/local/stream-poller.ts';
+import { metricTotals } from '#shared/metrics.ts';
 import type { MemoryDeadLetter } from '#shared/outbox/dead-letter.ts';
 
 /**
@@ -74,3 +75,14 @@ export function deadLetterMount(sources: { poller: () => StreamPoller | undefine
     },
   };
 }
+
+/** The metrics the handlers and the fan-out of this process recorded, as CloudWatch would sum them. */
+export const metricsMount = (): LocalMount => ({
+  prefix: '/_local/metrics',
+  async handle(req, res, subpath) {
+    if (subpath.split('?')[0]?.replace(/\/+$/, '') !== '') return false;
+    if (req.method !== 'GET') sendJson(res, 405, { message: 'GET lists the metrics' }, { allow: 'GET' });
+    else sendJson(res, 200, { metrics: metricTotals() });
+    return true;
+  },
+});

@@ -7,7 +7,7 @@ import { type DynamoLocal, startDynamoLocal } from '#infra/local/dynamodb-local.
 import { createGateway } from '#infra/local/gateway.ts';
 import { applyLocalEnvironment, DEFAULT_TABLE, LOCAL_REGION, LOCAL_RONGCLOUD } from '#infra/local/local-env.ts';
 import { createLocalLog } from '#infra/local/local-log.ts';
-import { deadLetterMount } from '#infra/local/local-mount.ts';
+import { deadLetterMount, metricsMount } from '#infra/local/local-mount.ts';
 import { logoFiles } from '#infra/local/logo-files.ts';
 import { createRongCloudStandIn, type RongCloudStandIn } from '#infra/local/rongcloud-standin.ts';
 import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '#infra/local/runtime-file.ts';
@@ -138,6 +138,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         { prefix: '/_local/rongcloud', handle: (req, res, sub) => rongcloud.handle(req, res, sub) },
         logoFiles(logoDir),
         dlq,
+        metricsMount(),
       ],
     });
     const server = createServer(gateway.handle);

@@ -9,6 +9,7 @@ import { isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/e
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
+import { paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits, units } from '#shared/money.ts';
 import { checkWalletPassword } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
@@ -113,6 +114,7 @@ export async function payPrivate(
       // A right password ends a run of wrong ones even when the payment was refused.
       await grant.settle();
     }
+    paymentMetrics(coinId, amount, 'private');
     return { result: 'paid' as const, group_id: groupId, payment: { coin_id: coinId, amount } };
   });
 }

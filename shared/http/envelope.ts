@@ -2,6 +2,7 @@ import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { AppError, STATUS } from '#shared/errors.ts';
 import { errorFields, log } from '#shared/log.ts';
+import { metric } from '#shared/metrics.ts';
 
 type Request = middy.Request<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Error, Context>;
 
@@ -57,6 +58,9 @@ export function envelope(method: string): middy.MiddlewareObj<APIGatewayProxyEve
     },
     onError: (request) => {
       const { reply, exposed } = replyForError(request.error);
+      metric('Refusals', 1, {
+        dimensions: { Status: String(exposed ? (request.error as AppError).status : STATUS.INTERNAL.code) },
+      });
       done(request, reply, exposed ? { status: (request.error as AppError).status } : errorFields(request.error));
     },
   };

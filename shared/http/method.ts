@@ -9,6 +9,7 @@ import { type Db, defaultDb } from '#shared/db/client.ts';
 import { collectParams } from '#shared/http/collect.ts';
 import { envelope, successReply } from '#shared/http/envelope.ts';
 import { lookupCaller, sessionKeyFor } from '#shared/http/session.ts';
+import { withInvocation } from '#shared/log.ts';
 
 type Methods = typeof METHODS;
 type CallerOf<M extends MethodName> = Methods[M]['session'] extends 'required'
@@ -51,5 +52,6 @@ export function method<M extends MethodName>(name: M, core: MethodCore<M>, db: D
       const data = await core({ params, caller, db, requestId: context.awsRequestId });
       return successReply(data);
     });
-  return handler as unknown as HttpHandler;
+  const run = handler as unknown as HttpHandler;
+  return (event, context) => withInvocation(context.awsRequestId, { method: name }, () => run(event, context));
 }

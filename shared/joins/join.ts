@@ -10,6 +10,7 @@ import { isMemberItem, type MemberItem, memberAbsent, memberItem, memberKey, put
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
 import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
+import { metric, paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
 import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
@@ -125,6 +126,8 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
     // A right password ends a run of wrong ones even when the join was refused.
     await grant?.settle();
   }
+  metric('Joins', 1, { dimensions: { Kind: paid ? 'paid' : 'consensus' }, properties: { groupId } });
+  if (paid) paymentMetrics(terms.coinId, amount ?? '0', 'join');
   return { result: 'joined', group_id: groupId, ...(paid ? { payment: { coin_id: terms.coinId, amount: amount ?? '0' } } : {}) };
 }
 
@@ -168,5 +171,6 @@ async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: 
       }),
     },
   ]);
+  metric('Joins', 1, { dimensions: { Kind: 'request' }, properties: { groupId } });
   return { result: 'pending', group_id: groupId, expire_time: nowSeconds + REQUEST_TTL_SECONDS };
 }

@@ -3,6 +3,7 @@ import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { optionalEnv } from '#shared/config.ts';
 import type { Db } from '#shared/db/client.ts';
 import { errorFields, log } from '#shared/log.ts';
+import { metric } from '#shared/metrics.ts';
 import type { DeadLetter } from '#shared/outbox/dead-letter.ts';
 import { type StoredEvent, storedEventFromImage } from '#shared/outbox/event.ts';
 import { loadProgress, markDone, recordFailure } from '#shared/outbox/progress.ts';
@@ -62,6 +63,7 @@ async function runReactors(deps: FanoutDeps, event: StoredEvent): Promise<void> 
       if (progress.done.has(name)) return;
       await effect();
       await markDone(deps.db, event, name);
+      metric('Deliveries', 1, { dimensions: { Action: reactor.name }, properties: { op: event.op, eventId: event.eventId } });
       progress.done.add(name);
     };
     await reactor.react(deps.db, event, once);
@@ -88,6 +90,7 @@ async function handleFailure(deps: FanoutDeps, event: StoredEvent, error: unknow
   }
   if (!unavailable && count < MAX_EVENT_ATTEMPTS) return true;
   await deps.deadLetter.send(event, error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+  metric('DeadLetters', 1, { properties: { op: event.op, eventId: event.eventId } });
   return false;
 }
 

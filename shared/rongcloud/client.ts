@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { log } from '#shared/log.ts';
+import { metric } from '#shared/metrics.ts';
 import { RongCloudError, type RongCloudErrorDetails } from '#shared/rongcloud/errors.ts';
 import { signingHeaders } from '#shared/rongcloud/sign.ts';
 
@@ -187,12 +188,18 @@ export function createRongCloud(options: RongCloudClientOptions): RongCloudClien
     const requestId = (callOptions.requestId ?? randomUUID()).slice(0, 36);
     for (let attempts = 1; ; attempts++) {
       const host = hosts[hostIndex % hosts.length]!;
+      const began = performance.now();
       const outcome = await attempt(host, path, body, requestId);
+      metric('RongCloudLatency', Math.round(performance.now() - began), {
+        unit: 'Milliseconds',
+        properties: { resource: path, ok: outcome.ok },
+      });
       if (outcome.ok) return outcome.reply;
       const { failure } = outcome;
       if (outcome.failover && hosts[hostIndex % hosts.length] === host) hostIndex = (hostIndex + 1) % hosts.length;
       if (!failure.retryable || attempts >= maxAttempts) throw new RongCloudError({ ...failure, attempts });
       const waitMs = Math.floor(random() * Math.min(maxDelayMs, baseDelayMs * 2 ** (attempts - 1)));
+      metric('RongCloudRetries', 1, { properties: { resource: path, kind: failure.kind } });
       log('warn', 'RongCloud call retried', {
         resource: path,
         attempt: attempts,

@@ -145,4 +145,22 @@ describe('notifications of a group through the stream', () => {
     expect(runtime.rongcloud.rejected()).toEqual([]);
     expect(runtime.poller.failures).toEqual([]);
   }, 60_000);
+
+  it('served what it counted at /_local/metrics: joins by kind, payments per coin, deliveries, no dead letter', async () => {
+    await runtime.poller.waitForDrain(30_000);
+    const { metrics } = (await (await fetch(`${runtime.url}/_local/metrics`)).json()) as {
+      metrics: Array<{ name: string; dimensions: Record<string, string>; count: number; sum: number }>;
+    };
+    const count = (name: string, dimensions: Record<string, string> = {}) =>
+      metrics
+        .filter((m) => m.name === name && Object.entries(dimensions).every(([k, v]) => m.dimensions[k] === v))
+        .reduce((total, m) => total + m.count, 0);
+    expect(count('Joins', { Kind: 'request' })).toBe(2);
+    expect(count('Joins', { Kind: 'paid' })).toBe(1);
+    expect(count('Joins', { Kind: 'consensus' })).toBe(1);
+    expect(count('Payments', { Coin: '1' })).toBe(2);
+    expect(count('Deliveries')).toBe((await acceptedCalls(runtime.url)).length);
+    expect(count('RongCloudLatency')).toBeGreaterThanOrEqual(count('Deliveries'));
+    expect(count('DeadLetters')).toBe(0);
+  }, 60_000);
 });

@@ -6,9 +6,11 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ImFunction, PROJECT_ROOT } from '#infra/constructs/im-function.ts';
 import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
+import { RONGCLOUD_P99_MS, RONGCLOUD_RETRY_LIMIT } from '#infra/monitoring.ts';
 import { DEFAULT_RONGCLOUD_PARAMETER, type ImGroupStack } from '#infra/stack.ts';
 import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames } from '#shared/api/registry.ts';
 import { createTableInput, type IndexDefinition, TABLE } from '#shared/db/table.ts';
+import { METRICS_NAMESPACE } from '#shared/metrics.ts';
 import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
 import { SYNTH_TIMEOUT_MS, synthStack } from '../support/synth.ts';
 
@@ -73,7 +75,7 @@ describe('functions', () => {
     expect([...stack.methodFunctions.keys()].sort()).toEqual([...methodNames].sort());
   });
 
-  it('runs every function on Node.js 24, arm64, with tracing, 512 MB and source maps', () => {
+  it('runs every function on Node.js 24, arm64, with tracing, 512 MB, source maps and JSON logs filtered at INFO', () => {
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
@@ -82,7 +84,7 @@ describe('functions', () => {
       Environment: {
         Variables: Match.objectLike({ TABLE_NAME: { Ref: logicalId(stack.table) }, NODE_OPTIONS: '--enable-source-maps' }),
       },
-      LoggingConfig: { LogGroup: Match.anyValue() },
+      LoggingConfig: { LogGroup: Match.anyValue(), LogFormat: 'JSON', ApplicationLogLevel: 'INFO', SystemLogLevel: 'WARN' },
     });
   });
 
@@ -410,6 +412,19 @@ describe('alarms', () => {
       ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       Statistic: 'Maximum',
     });
+  });
+
+  it('watch the service’s own metrics: any dead letter, RongCloud retrying and RongCloud slowing down', () => {
+    const byName = (name: string) => alarmsOn(name, METRICS_NAMESPACE);
+    expect(byName('DeadLetters').map((a) => a.Properties)).toEqual([
+      expect.objectContaining({ Dimensions: [{ Name: 'Service', Value: 'im-group' }], Statistic: 'Sum', Threshold: 1 }),
+    ]);
+    expect(byName('RongCloudRetries').map((a) => a.Properties)).toEqual([
+      expect.objectContaining({ Statistic: 'Sum', Threshold: RONGCLOUD_RETRY_LIMIT }),
+    ]);
+    expect(byName('RongCloudLatency').map((a) => a.Properties)).toEqual([
+      expect.objectContaining({ ExtendedStatistic: 'p99', Threshold: RONGCLOUD_P99_MS, EvaluationPeriods: 2 }),
+    ]);
   });
 
   it('watch the fan-out falling behind the stream', () => {

@@ -25,9 +25,10 @@ beforeAll(async () => {
   ({ method } = await import('#shared/http/method.ts'));
   ({ createDb } = await import('#shared/db/client.ts'));
   ({ fail } = await import('#shared/errors.ts'));
-  for (const stream of ['log', 'error'] as const) {
-    vi.spyOn(console, stream).mockImplementation((line: unknown) => void lines.push(String(line)));
-  }
+  vi.spyOn(process.stdout, 'write').mockImplementation((line: string | Uint8Array) => {
+    lines.push(String(line));
+    return true;
+  });
   ddb.on(GetCommand).resolves({ Item: { user_id: 7, ttl: Math.floor(Date.now() / 1000) + 3600 } });
 });
 afterAll(() => {
@@ -54,11 +55,18 @@ describe('the request log', () => {
       lines.length = 0;
       const reply = await handler(httpEvent('group_join', input), { ...lambdaContext, awsRequestId: `req-${outcome}` });
       expect(reply.statusCode).toBe({ success: 200, refusal: 422, crash: 500 }[outcome]);
-      expect(lines).toHaveLength(1);
-      const entry = JSON.parse(lines[0]!);
-      expect(entry).toMatchObject({ msg: 'request', method: 'group_join', requestId: `req-${outcome}`, http: reply.statusCode });
-      expect(lines[0]).not.toContain(SESSION);
-      expect(lines[0]).not.toContain(PASSWORD);
+      const entries = lines.map((line) => JSON.parse(line) as Record<string, unknown>).filter((entry) => !('_aws' in entry));
+      expect(entries).toHaveLength(1);
+      expect(entries[0]).toMatchObject({
+        message: 'request',
+        method: 'group_join',
+        requestId: `req-${outcome}`,
+        http: reply.statusCode,
+      });
+      for (const line of lines) {
+        expect(line).not.toContain(SESSION);
+        expect(line).not.toContain(PASSWORD);
+      }
       expect(String(reply.body)).not.toContain(PASSWORD);
     }
   });
