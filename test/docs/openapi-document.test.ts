@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
-import { OPENAPI_FILE, openApiDocument, SESSION_SCHEME } from '#shared/api/openapi/document.ts';
+import { DEMO_SESSION, OPENAPI_FILE, openApiDocument } from '#shared/api/openapi/document.ts';
 import { METHODS, methodNames } from '#shared/api/registry.ts';
 import { methodStatuses } from '#shared/api/reply-statuses.ts';
 import type { Field } from '#shared/api/schema.ts';
@@ -66,13 +66,14 @@ describe('the OpenAPI document', () => {
       const body = post.requestBody.content[type].schema;
       const expectedProps = def.session === 'none' ? paramNames : [...paramNames, 'session_key'].sort();
       expect(Object.keys(body.properties).sort(), `${name} ${type}`).toEqual(expectedProps);
-      expect((body.required ?? []).sort(), `${name} ${type}`).toEqual(required);
+      const requiredWithSession = def.session === 'required' ? [...required, 'session_key'].sort() : required;
+      expect((body.required ?? []).sort(), `${name} ${type}`).toEqual(requiredWithSession);
       for (const [param, f] of Object.entries(def.params)) expectLimits(`${name}.${param} ${type}`, f, body.properties[param]);
       if (def.session !== 'none') expect(body.properties.session_key.maxLength).toBe(55);
     }
-    expect(post.requestBody.required).toBe(required.length > 0);
+    expect(post.requestBody.required).toBe(required.length > 0 || def.session === 'required');
     if (def.readOnly) {
-      const query = document.paths[`/im/${name}`].get.parameters as Json[];
+      const query = (document.paths[`/im/${name}`].get.parameters as Json[]).filter((p) => p.name !== 'session_key');
       expect(query.map((p) => p.name).sort()).toEqual(paramNames);
       for (const p of query) {
         expect(p.in).toBe('query');
@@ -82,14 +83,27 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it.each(methodNames)('documents how %s is called with a session', (name) => {
-    const { session } = METHODS[name];
-    for (const op of Object.values(document.paths[`/im/${name}`]) as Json[]) {
-      const expected = { required: [{ [SESSION_SCHEME]: [] }], optional: [{ [SESSION_SCHEME]: [] }, {}], none: [] }[session];
-      expect(op.security).toEqual(expected);
-    }
-    expect(document.components.securitySchemes[SESSION_SCHEME]).toMatchObject({ type: 'apiKey', name: 'session_key' });
-  });
+  it.each(methodNames)(
+    'documents %s’s session_key where it is really sent: a body field and, for GET, a query parameter',
+    (name) => {
+      const { session } = METHODS[name];
+      const path = document.paths[`/im/${name}`];
+      for (const op of Object.values(path) as Json[]) expect(op.security).toBeUndefined();
+      for (const type of ['application/json', 'application/x-www-form-urlencoded']) {
+        const body = path.post.requestBody.content[type].schema;
+        if (session === 'none') expect(body.properties.session_key).toBeUndefined();
+        else expect(body.properties.session_key).toMatchObject({ type: 'string', examples: [DEMO_SESSION] });
+        expect((body.required ?? []).includes('session_key'), `${name} ${type}`).toBe(session === 'required');
+      }
+      if (path.get) {
+        const query = (path.get.parameters as Json[]).find((p) => p.name === 'session_key');
+        if (session === 'none') expect(query).toBeUndefined();
+        else expect(query).toMatchObject({ in: 'query', required: session === 'required', schema: { examples: [DEMO_SESSION] } });
+      }
+      expect(document.components.securitySchemes).toBeUndefined();
+      expect(document.info).toMatchObject({ license: { name: expect.any(String) }, contact: { name: expect.any(String) } });
+    },
+  );
 
   it.each(methodNames)('documents %s’s success reply and every status it can answer at its HTTP status', (name) => {
     const def = METHODS[name];

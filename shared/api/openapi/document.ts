@@ -16,7 +16,8 @@ export const API_VERSION = '0.1.0';
 
 /** Where the generated document is committed, relative to the project root (`npm run openapi`). */
 export const OPENAPI_FILE = 'docs/openapi.json';
-export const SESSION_SCHEME = 'sessionKey';
+/** The demo session every example uses (`npm start` seeds demo-session-1 … demo-session-20). */
+export const DEMO_SESSION = 'demo-session-1';
 
 const TAGS: readonly { name: string; description: string; methods: readonly string[] }[] = [
   { name: 'Groups', description: 'Creating and reading groups.', methods: Object.keys(groupMethods) },
@@ -34,11 +35,21 @@ const TAGS: readonly { name: string; description: string; methods: readonly stri
 
 const tagOf = (name: MethodName) => TAGS.find((tag) => tag.methods.includes(name))?.name ?? 'Other';
 
-const SESSION_KEY = {
+/**
+ * `session_key` is described as what it is, a parameter like the others, in the body or the query
+ * string; not as a security scheme, which tools such as Prism's validating proxy and generated
+ * clients would then look for in one place only.
+ */
+const sessionKey = (def: MethodDef) => ({
   type: 'string',
+  minLength: 1,
   maxLength: MAX_SESSION_KEY_LENGTH,
-  description: 'The caller’s session; may also come in the query string.',
-};
+  description:
+    def.session === 'required'
+      ? 'The caller’s session key, issued by the app’s account system.'
+      : 'The caller’s session key, if any: with one, the reply carries the caller’s own view.',
+  examples: [DEMO_SESSION],
+});
 
 const statusTable = () =>
   [
@@ -124,38 +135,35 @@ const SESSION_NOTE = {
   none: 'Needs no session.',
 } as const;
 
-function security(def: MethodDef): JsonObject {
-  if (def.session === 'none') return { security: [] };
-  return { security: def.session === 'required' ? [{ [SESSION_SCHEME]: [] }] : [{ [SESSION_SCHEME]: [] }, {}] };
-}
-
 function operation(name: MethodName, def: MethodDef, verb: 'post' | 'get'): JsonObject {
-  const session = def.session === 'none' ? undefined : SESSION_KEY;
+  const session = def.session === 'none' ? undefined : sessionKey(def);
   const common = {
     operationId: verb === 'post' ? name : `${name}_get`,
     tags: [tagOf(name)],
     summary: def.summary,
     description: `${SESSION_NOTE[def.session]}${def.readOnly ? ' Read-only: also answers GET with query parameters.' : ''}`,
-    ...security(def),
     responses: responses(def),
   };
   if (verb === 'get') {
     return {
       ...common,
-      parameters: Object.entries(def.params).map(([param, f]) => {
-        const schema = fieldSchema(f, 'text');
-        return { name: param, in: 'query', required: mustBeSent(f), description: schema.description, schema };
-      }),
+      parameters: [
+        ...(session ? [{ name: 'session_key', in: 'query', required: def.session === 'required', schema: session }] : []),
+        ...Object.entries(def.params).map(([param, f]) => {
+          const schema = fieldSchema(f, 'text');
+          return { name: param, in: 'query', required: mustBeSent(f), description: schema.description, schema };
+        }),
+      ],
     };
   }
-  const anyRequired = Object.values(def.params).some(mustBeSent);
+  const anyRequired = def.session === 'required' || Object.values(def.params).some(mustBeSent);
   return {
     ...common,
     requestBody: {
       required: anyRequired,
       content: {
-        'application/json': { schema: bodySchema(def.params, 'json', session) },
-        'application/x-www-form-urlencoded': { schema: bodySchema(def.params, 'text', session) },
+        'application/json': { schema: bodySchema(def.params, 'json', session, def.session === 'required') },
+        'application/x-www-form-urlencoded': { schema: bodySchema(def.params, 'text', session, def.session === 'required') },
       },
     },
   };
@@ -175,7 +183,13 @@ export function openApiDocument(): JsonObject {
   }
   return {
     openapi: '3.1.0',
-    info: { title: 'IM group service', version: API_VERSION, description: DESCRIPTION },
+    info: {
+      title: 'IM group service',
+      version: API_VERSION,
+      description: DESCRIPTION,
+      license: { name: 'Proprietary; all rights reserved by the app’s operator' },
+      contact: { name: 'IM group service maintainers' },
+    },
     servers: [
       { url: '/', description: 'The server this document was read from.' },
       { url: 'http://127.0.0.1:3000', description: 'npm start (PORT overrides the port).' },
@@ -189,14 +203,6 @@ export function openApiDocument(): JsonObject {
     paths,
     components: {
       schemas: { Refusal: REFUSAL, ...Object.fromEntries([...named].sort(([a], [b]) => a.localeCompare(b))) },
-      securitySchemes: {
-        [SESSION_SCHEME]: {
-          type: 'apiKey',
-          in: 'query',
-          name: 'session_key',
-          description: 'The caller’s session key; it may equally travel as a body field. Demo: demo-session-1 … demo-session-20.',
-        },
-      },
     },
   };
 }

@@ -72,12 +72,20 @@ export function fieldSchema(f: Field, carrier: Carrier): JsonSchema {
   return { ...valueSchema(f, carrier), description: `${f.doc} ${limitsText(f)}` };
 }
 
-export function bodySchema(params: Schema, carrier: Carrier, sessionKey: JsonSchema | undefined): JsonSchema {
+export function bodySchema(
+  params: Schema,
+  carrier: Carrier,
+  sessionKey: JsonSchema | undefined,
+  sessionRequired = false,
+): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   for (const [name, f] of Object.entries(params)) properties[name] = fieldSchema(f, carrier);
   if (sessionKey) properties.session_key = sessionKey;
-  const required = Object.entries(params)
-    .filter(([, f]) => mustBeSent(f))
-    .map(([name]) => name);
+  const required = [
+    ...(sessionKey && sessionRequired ? ['session_key'] : []),
+    ...Object.entries(params)
+      .filter(([, f]) => mustBeSent(f))
+      .map(([name]) => name),
+  ];
   return { type: 'object', properties, ...(required.length > 0 ? { required } : {}) };
 }
