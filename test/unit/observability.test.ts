@@ -2,6 +2,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { httpEvent, lambdaContext } from '../support/events.ts';
+import { captureLogLines, liveSession } from '../support/log-lines.ts';
 
 /**
  * What an operator reads in CloudWatch: every log line carries the invocation's fields, and
@@ -9,7 +10,7 @@ import { httpEvent, lambdaContext } from '../support/events.ts';
  */
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const lines: string[] = [];
+let lines: string[] = [];
 let mod: {
   method: typeof import('#shared/http/method.ts').method;
   createDb: typeof import('#shared/db/client.ts').createDb;
@@ -32,11 +33,8 @@ beforeAll(async () => {
     import('#shared/metrics.ts'),
   ]);
   mod = { method, createDb, fail, log, levelFrom, metrics };
-  vi.spyOn(process.stdout, 'write').mockImplementation((line: string | Uint8Array) => {
-    lines.push(String(line));
-    return true;
-  });
-  ddb.on(GetCommand).resolves({ Item: { user_id: 7, ttl: Math.floor(Date.now() / 1000) + 3600 } });
+  lines = captureLogLines();
+  ddb.on(GetCommand).resolves(liveSession(7));
 });
 afterAll(() => {
   vi.restoreAllMocks();

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MethodCore } from '#shared/http/method.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
+import { captureLogLines, liveSession } from '../support/log-lines.ts';
 
 /**
  * The request log as Lambda writes it to CloudWatch: one JSON line per request, with its request id,
@@ -13,7 +14,7 @@ const SESSION = 'secret-session-key-4f1c9b';
 const PASSWORD = 'hunter2-wallet-pwd';
 
 const ddb = mockClient(DynamoDBDocumentClient);
-const lines: string[] = [];
+let lines: string[] = [];
 let method: typeof import('#shared/http/method.ts').method;
 let createDb: typeof import('#shared/db/client.ts').createDb;
 let fail: typeof import('#shared/errors.ts').fail;
@@ -25,11 +26,8 @@ beforeAll(async () => {
   ({ method } = await import('#shared/http/method.ts'));
   ({ createDb } = await import('#shared/db/client.ts'));
   ({ fail } = await import('#shared/errors.ts'));
-  vi.spyOn(process.stdout, 'write').mockImplementation((line: string | Uint8Array) => {
-    lines.push(String(line));
-    return true;
-  });
-  ddb.on(GetCommand).resolves({ Item: { user_id: 7, ttl: Math.floor(Date.now() / 1000) + 3600 } });
+  lines = captureLogLines();
+  ddb.on(GetCommand).resolves(liveSession(7));
 });
 afterAll(() => {
   vi.restoreAllMocks();
