@@ -112,7 +112,7 @@ describe('metrics', () => {
         CloudWatchMetrics: [
           {
             Namespace: mod.metrics.METRICS_NAMESPACE,
-            Dimensions: [['Service', 'Status']],
+            Dimensions: [['Service'], ['Service', 'Status']],
             Metrics: [{ Name: 'Refusals', Unit: 'Count' }],
           },
         ],
