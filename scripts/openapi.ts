@@ -1,14 +1,23 @@
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { OPENAPI_FILE, openApiDocument } from '#shared/api/openapi/document.ts';
+import { OPENAPI_FILE, OPENAPI_TYPES_FILE, openApiDocument, openApiTypes } from '#shared/api/openapi/document.ts';
 
 /**
- * Writes the OpenAPI document built from the method registry, in the project's own JSON format so
- * `biome check` passes on it; `npm test` fails while the committed file differs from the registry.
+ * Writes the OpenAPI document built from the method registry and the TypeScript types
+ * openapi-typescript makes of it (what an app's openapi-fetch client imports), both in the
+ * project's own format so `biome check` passes on them; `npm test` fails while either differs
+ * from what the registry gives.
  */
 const root = path.resolve(import.meta.dirname, '..');
-const target = path.join(root, OPENAPI_FILE);
-writeFileSync(target, `${JSON.stringify(openApiDocument(), null, 2)}\n`);
-execFileSync(path.join(root, 'node_modules', '.bin', 'biome'), ['format', '--write', target], { cwd: root, stdio: 'ignore' });
-console.log(`wrote ${OPENAPI_FILE}`);
+const document = openApiDocument();
+const targets = [
+  [OPENAPI_FILE, `${JSON.stringify(document, null, 2)}\n`],
+  [OPENAPI_TYPES_FILE, await openApiTypes(document)],
+] as const;
+for (const [file, text] of targets) writeFileSync(path.join(root, file), text);
+execFileSync(path.join(root, 'node_modules', '.bin', 'biome'), ['format', '--write', ...targets.map(([file]) => file)], {
+  cwd: root,
+  stdio: 'ignore',
+});
+for (const [file] of targets) console.log(`wrote ${file}`);

@@ -1,8 +1,9 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { describe, expect, it } from 'vitest';
-import { DEMO_SESSION, OPENAPI_FILE, openApiDocument } from '#shared/api/openapi/document.ts';
+import { DEMO_SESSION, OPENAPI_FILE, OPENAPI_TYPES_FILE, openApiDocument, openApiTypes } from '#shared/api/openapi/document.ts';
 import { METHODS, methodNames } from '#shared/api/registry.ts';
 import { methodStatuses } from '#shared/api/reply-statuses.ts';
 import type { Field } from '#shared/api/schema.ts';
@@ -44,6 +45,19 @@ describe('the OpenAPI document', () => {
   it('is committed as generated: npm run openapi has been run since the registry last changed', () => {
     const committed = JSON.parse(readFileSync(path.join(ROOT, OPENAPI_FILE), 'utf8'));
     expect(committed).toEqual(document);
+  });
+
+  it('has its openapi-typescript types committed as generated, for openapi-fetch clients', async () => {
+    const generated = execFileSync(
+      path.join(ROOT, 'node_modules', '.bin', 'biome'),
+      ['format', `--stdin-file-path=${OPENAPI_TYPES_FILE}`],
+      {
+        cwd: ROOT,
+        input: await openApiTypes(document),
+        encoding: 'utf8',
+      },
+    );
+    expect(readFileSync(path.join(ROOT, OPENAPI_TYPES_FILE), 'utf8')).toBe(generated);
   });
 
   it('documents exactly the registry’s methods, POST for each and GET for the read-only ones', () => {
