@@ -721,6 +721,18 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "user_list": [
+         *         2,
+         *         3,
+         *         4
+         *       ],
+         *       "group_name": "Docs tour",
+         *       "memo": "m",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /** @description Users to add, as "7,8,15" or a JSON array; every id must be a known user. At most 95 ids (more: status 165). Malformed: status 151. */
           user_list: string | (number | string)[];
@@ -738,6 +750,14 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "user_list": "2,3,4",
+         *       "group_name": "Docs tour",
+         *       "memo": "m",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /**
            * @description Users to add, as "7,8,15" or a JSON array; every id must be a known user. At most 95 ids (more: status 165). Malformed: status 151.
@@ -771,6 +791,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 178859724,
+           *         "group_info": {
+           *           "id": 178859724,
+           *           "name": "Docs tour",
+           *           "memo": "m",
+           *           "logo": "",
+           *           "owner_id": 1,
+           *           "admins": [],
+           *           "admin_count": 0,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "0",
+           *           "private_coin_id": 0,
+           *           "create_time": 1796392647,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -851,8 +902,12 @@ export interface operations {
   group_info_get: {
     parameters: {
       query: {
+        /** @example demo-session-1 */
         session_key: string;
-        /** @description Group id. Malformed: status 166. */
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 178859724
+         */
         group_id: number;
       };
       header?: never;
@@ -867,6 +922,36 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 178859724,
+           *           "name": "Docs tour",
+           *           "memo": "m",
+           *           "logo": "",
+           *           "owner_id": 1,
+           *           "admins": [],
+           *           "admin_count": 0,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "0",
+           *           "private_coin_id": 0,
+           *           "create_time": 1796392647,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -951,6 +1036,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -960,6 +1051,12 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -978,6 +1075,36 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 178859724,
+           *           "name": "Docs tour",
+           *           "memo": "m",
+           *           "logo": "",
+           *           "owner_id": 1,
+           *           "admins": [],
+           *           "admin_count": 0,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "0",
+           *           "private_coin_id": 0,
+           *           "create_time": 1796392647,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -1056,11 +1183,17 @@ export interface operations {
   group_user_list_get: {
     parameters: {
       query: {
-        /** @description Group id. Malformed: status 166. */
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 178859724
+         */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
         cursor?: string;
-        /** @description Page size. From 1 to 200. Malformed: status 166. */
+        /**
+         * @description Page size. From 1 to 200. Malformed: status 166.
+         * @example 2
+         */
         limit?: number;
       };
       header?: never;
@@ -1075,6 +1208,30 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "user_list": [
+           *           {
+           *             "user_id": 1,
+           *             "role": "owner",
+           *             "is_admin": 1,
+           *             "join_time": 1796392647
+           *           },
+           *           {
+           *             "user_id": 2,
+           *             "role": "member",
+           *             "is_admin": 0,
+           *             "join_time": 1796392647
+           *           }
+           *         ],
+           *         "next_cursor": "WzE3ODg1OTcyNCwiMiJd"
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -1159,6 +1316,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "limit": 2
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -1170,6 +1333,12 @@ export interface operations {
            */
           limit?: number | string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "limit": 2
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -1190,6 +1359,30 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "user_list": [
+           *           {
+           *             "user_id": 1,
+           *             "role": "owner",
+           *             "is_admin": 1,
+           *             "join_time": 1796392647
+           *           },
+           *           {
+           *             "user_id": 2,
+           *             "role": "member",
+           *             "is_admin": 0,
+           *             "join_time": 1796392647
+           *           }
+           *         ],
+           *         "next_cursor": "WzE3ODg1OTcyNCwiMiJd"
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -1268,6 +1461,7 @@ export interface operations {
   user_groups_get: {
     parameters: {
       query: {
+        /** @example demo-session-2 */
         session_key: string;
       };
       header?: never;
@@ -1282,6 +1476,38 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "user_groups": [
+           *           {
+           *             "id": 178859724,
+           *             "name": "Docs tour",
+           *             "memo": "m",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 4,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796392647,
+           *             "is_join": 1,
+           *             "role": "member",
+           *             "dnd": 0
+           *           }
+           *         ]
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -1354,6 +1580,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "session_key": "demo-session-2"
+         *     }
+         */
         'application/json': {
           /**
            * @description The caller’s session key, issued by the app’s account system.
@@ -1361,6 +1592,11 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "session_key": "demo-session-2"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /**
            * @description The caller’s session key, issued by the app’s account system.
@@ -1377,6 +1613,38 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "user_groups": [
+           *           {
+           *             "id": 178859724,
+           *             "name": "Docs tour",
+           *             "memo": "m",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 4,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796392647,
+           *             "is_join": 1,
+           *             "role": "member",
+           *             "dnd": 0
+           *           }
+           *         ]
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -1449,6 +1717,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "memo": "every method",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -1460,6 +1735,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "memo": "every method",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -1480,6 +1762,36 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 178859724,
+           *           "name": "Docs tour",
+           *           "memo": "every method",
+           *           "logo": "",
+           *           "owner_id": 1,
+           *           "admins": [],
+           *           "admin_count": 0,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "0",
+           *           "private_coin_id": 0,
+           *           "create_time": 1796392647,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -1588,6 +1900,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "group_name": "Docs tour 2",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -1599,6 +1918,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "group_name": "Docs tour 2",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -1619,6 +1945,36 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 178859724,
+           *           "name": "Docs tour 2",
+           *           "memo": "every method",
+           *           "logo": "",
+           *           "owner_id": 1,
+           *           "admins": [],
+           *           "admin_count": 0,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "0",
+           *           "private_coin_id": 0,
+           *           "create_time": 1796392647,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -1727,6 +2083,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -1738,6 +2101,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -1758,6 +2128,37 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "group_info": {
+           *           "id": 178859724,
+           *           "name": "Docs tour 2",
+           *           "memo": "every method",
+           *           "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [],
+           *           "admin_count": 0,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "0",
+           *           "private_coin_id": 0,
+           *           "create_time": 1796392647,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -1868,6 +2269,15 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "pre_admin": [
+         *         2
+         *       ],
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -1879,6 +2289,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "pre_admin": "2",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -1902,6 +2319,38 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 178859724,
+           *           "name": "Docs tour 2",
+           *           "memo": "every method",
+           *           "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "0",
+           *           "private_coin_id": 0,
+           *           "create_time": 1796392647,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -2022,6 +2471,15 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "pre_admin": [
+         *         2
+         *       ],
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -2033,6 +2491,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "pre_admin": "2",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -2056,6 +2521,36 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 178859724,
+           *           "name": "Docs tour 2",
+           *           "memo": "every method",
+           *           "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [],
+           *           "admin_count": 0,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "0",
+           *           "private_coin_id": 0,
+           *           "create_time": 1796392647,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -2164,6 +2659,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "pre_del": 5,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -2175,6 +2677,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "pre_del": 5,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -2195,6 +2704,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 178859724,
+           *         "user_id": 5
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -2305,6 +2825,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "pre_invite": "5,999999",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -2316,6 +2843,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "pre_invite": "5,999999",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -2339,6 +2873,19 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "results": {
+           *           "5": "added",
+           *           "999999": "not_found"
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -2462,6 +3009,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -2471,6 +3024,12 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -2489,6 +3048,16 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 178859724
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -2585,6 +3154,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -2594,6 +3169,12 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -2612,6 +3193,16 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 178859724
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -2732,6 +3323,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "pre_owner": 2,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -2743,6 +3341,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "pre_owner": 2,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -2763,6 +3368,38 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 178859724,
+           *           "name": "Docs tour 2",
+           *           "memo": "every method",
+           *           "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 2,
+           *           "admins": [
+           *             1
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796392647,
+           *           "is_join": 1,
+           *           "role": "admin",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -2871,6 +3508,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "dnd": 1,
+         *       "session_key": "demo-session-3"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -2882,6 +3526,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "dnd": 1,
+         *       "session_key": "demo-session-3"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -2902,6 +3553,38 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 178859724,
+           *           "name": "Docs tour 2",
+           *           "memo": "every method",
+           *           "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "0",
+           *           "private_coin_id": 0,
+           *           "create_time": 1796392647,
+           *           "is_join": 1,
+           *           "role": "member",
+           *           "dnd": 1
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -2992,6 +3675,7 @@ export interface operations {
   hot_groups_get: {
     parameters: {
       query?: {
+        /** @example demo-session-1 */
         session_key?: string;
       };
       header?: never;
@@ -3006,6 +3690,73 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "hot_groups": [
+           *           {
+           *             "id": 178859724,
+           *             "name": "Docs tour 2",
+           *             "memo": "every method",
+           *             "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "owner_id": 1,
+           *             "admins": [
+           *               2
+           *             ],
+           *             "admin_count": 1,
+           *             "member_count": 4,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "1",
+           *             "private_coin_id": 1,
+           *             "create_time": 1796392647
+           *           },
+           *           {
+           *             "id": 1120539069,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 2,
+           *             "consensus_value": "5",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796392652
+           *           },
+           *           {
+           *             "id": 1325944082,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796392651
+           *           }
+           *         ]
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -3078,6 +3829,11 @@ export interface operations {
     };
     requestBody?: {
       content: {
+        /**
+         * @example {
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /**
            * @description The caller’s session key, if any: with one, the reply carries the caller’s own view.
@@ -3085,6 +3841,11 @@ export interface operations {
            */
           session_key?: string;
         };
+        /**
+         * @example {
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /**
            * @description The caller’s session key, if any: with one, the reply carries the caller’s own view.
@@ -3101,6 +3862,73 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "hot_groups": [
+           *           {
+           *             "id": 178859724,
+           *             "name": "Docs tour 2",
+           *             "memo": "every method",
+           *             "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "owner_id": 1,
+           *             "admins": [
+           *               2
+           *             ],
+           *             "admin_count": 1,
+           *             "member_count": 4,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "1",
+           *             "private_coin_id": 1,
+           *             "create_time": 1796392647
+           *           },
+           *           {
+           *             "id": 1120539069,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 2,
+           *             "consensus_value": "5",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796392652
+           *           },
+           *           {
+           *             "id": 1325944082,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796392651
+           *           }
+           *         ]
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -3167,8 +3995,12 @@ export interface operations {
   group_search_get: {
     parameters: {
       query: {
+        /** @example demo-session-1 */
         session_key: string;
-        /** @description Words to find in a name or memo. 1 to 55 characters. Malformed: status 166. */
+        /**
+         * @description Words to find in a name or memo. 1 to 55 characters. Malformed: status 166.
+         * @example docs
+         */
         search_words: string;
         /** @description Page number, from 1. From 1 to 10000. Malformed: status 166. */
         page?: number;
@@ -3187,6 +4019,41 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "count": 1,
+           *         "list": [
+           *           {
+           *             "id": 178859724,
+           *             "name": "Docs tour 2",
+           *             "memo": "every method",
+           *             "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "owner_id": 1,
+           *             "admins": [
+           *               2
+           *             ],
+           *             "admin_count": 1,
+           *             "member_count": 4,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "1",
+           *             "private_coin_id": 1,
+           *             "create_time": 1796392647,
+           *             "is_join": 1,
+           *             "role": "owner",
+           *             "dnd": 0
+           *           }
+           *         ]
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -3267,6 +4134,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "search_words": "docs",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /** @description Words to find in a name or memo. 1 to 55 characters. Malformed: status 166. */
           search_words: string;
@@ -3286,6 +4159,12 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "search_words": "docs",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Words to find in a name or memo. 1 to 55 characters. Malformed: status 166. */
           search_words: string;
@@ -3314,6 +4193,41 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "count": 1,
+           *         "list": [
+           *           {
+           *             "id": 178859724,
+           *             "name": "Docs tour 2",
+           *             "memo": "every method",
+           *             "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "owner_id": 1,
+           *             "admins": [
+           *               2
+           *             ],
+           *             "admin_count": 1,
+           *             "member_count": 4,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "1",
+           *             "private_coin_id": 1,
+           *             "create_time": 1796392647,
+           *             "is_join": 1,
+           *             "role": "owner",
+           *             "dnd": 0
+           *           }
+           *         ]
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -3394,6 +4308,14 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 1325944082,
+         *       "price": "2.5",
+         *       "coin_id": 1,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -3407,6 +4329,14 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 1325944082,
+         *       "price": "2.5",
+         *       "coin_id": 1,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -3433,6 +4363,36 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 1325944082,
+           *           "name": "",
+           *           "memo": "",
+           *           "logo": "",
+           *           "owner_id": 1,
+           *           "admins": [],
+           *           "admin_count": 0,
+           *           "member_count": 2,
+           *           "max_members": 3000,
+           *           "price": "2.5",
+           *           "coin_id": 1,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "0",
+           *           "private_coin_id": 0,
+           *           "create_time": 1796392651,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -3529,6 +4489,14 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 1120539069,
+         *       "consensus_coin": 2,
+         *       "consensus_value": "5",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -3542,6 +4510,14 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 1120539069,
+         *       "consensus_coin": 2,
+         *       "consensus_value": "5",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -3568,6 +4544,36 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 1120539069,
+           *           "name": "",
+           *           "memo": "",
+           *           "logo": "",
+           *           "owner_id": 1,
+           *           "admins": [],
+           *           "admin_count": 0,
+           *           "member_count": 2,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 2,
+           *           "consensus_value": "5",
+           *           "private_price": "0",
+           *           "private_coin_id": 0,
+           *           "create_time": 1796392652,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -3664,6 +4670,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -3675,6 +4687,12 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -3695,6 +4713,18 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "result": "pending",
+           *         "group_id": 178859724,
+           *         "expire_time": 1796997450
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -3828,8 +4858,12 @@ export interface operations {
   group_join_requests_get: {
     parameters: {
       query: {
+        /** @example demo-session-2 */
         session_key: string;
-        /** @description Group id. Malformed: status 166. */
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 178859724
+         */
         group_id: number;
       };
       header?: never;
@@ -3844,6 +4878,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "requests": [
+           *           {
+           *             "user_id": 6,
+           *             "request_time": 1796392650,
+           *             "expire_time": 1796997450
+           *           }
+           *         ]
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -3944,6 +4994,12 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -3953,6 +5009,12 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -3971,6 +5033,22 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "requests": [
+           *           {
+           *             "user_id": 6,
+           *             "request_time": 1796392650,
+           *             "expire_time": 1796997450
+           *           }
+           *         ]
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -4071,6 +5149,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "pre_user": 6,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -4087,6 +5172,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "pre_user": 6,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -4112,6 +5204,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "result": "approved",
+           *         "user_id": 6
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -4235,6 +5338,14 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "price": "1",
+         *       "coin_id": 1,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -4248,6 +5359,14 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "price": "1",
+         *       "coin_id": 1,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -4274,6 +5393,38 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 178859724,
+           *           "name": "Docs tour 2",
+           *           "memo": "every method",
+           *           "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796392647,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -4370,6 +5521,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-4"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -4381,6 +5539,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-4"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -4401,6 +5566,21 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "result": "paid",
+           *         "group_id": 178859724,
+           *         "payment": {
+           *           "coin_id": 1,
+           *           "amount": "1"
+           *         }
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -4538,10 +5718,17 @@ export interface operations {
   group_can_private_get: {
     parameters: {
       query: {
+        /** @example demo-session-4 */
         session_key: string;
-        /** @description Group id. Malformed: status 166. */
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 178859724
+         */
         group_id: number;
-        /** @description The member to message. Malformed: status 166. */
+        /**
+         * @description The member to message. Malformed: status 166.
+         * @example 3
+         */
         to_user: number;
       };
       header?: never;
@@ -4556,6 +5743,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "can_private": false,
+           *         "private_reason": "not_paid"
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -4654,6 +5852,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "to_user": 3,
+         *       "session_key": "demo-session-4"
+         *     }
+         */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
@@ -4665,6 +5870,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "group_id": 178859724,
+         *       "to_user": 3,
+         *       "session_key": "demo-session-4"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
@@ -4685,6 +5897,17 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "can_private": false,
+           *         "private_reason": "not_paid"
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -4777,6 +6000,7 @@ export interface operations {
   wallet_balance_get: {
     parameters: {
       query: {
+        /** @example demo-session-7 */
         session_key: string;
       };
       header?: never;
@@ -4791,6 +6015,27 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "user_coins": [
+           *           {
+           *             "coin_id": 1,
+           *             "coin_name": "USDT",
+           *             "balance": "997.5"
+           *           },
+           *           {
+           *             "coin_id": 2,
+           *             "coin_name": "ETH",
+           *             "balance": "10"
+           *           }
+           *         ]
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -4868,6 +6113,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "session_key": "demo-session-7"
+         *     }
+         */
         'application/json': {
           /**
            * @description The caller’s session key, issued by the app’s account system.
@@ -4875,6 +6125,11 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "session_key": "demo-session-7"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /**
            * @description The caller’s session key, issued by the app’s account system.
@@ -4891,6 +6146,27 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "user_coins": [
+           *           {
+           *             "coin_id": 1,
+           *             "coin_name": "USDT",
+           *             "balance": "997.5"
+           *           },
+           *           {
+           *             "coin_id": 2,
+           *             "coin_name": "ETH",
+           *             "balance": "10"
+           *           }
+           *         ]
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -4962,6 +6238,7 @@ export interface operations {
   wallet_records_get: {
     parameters: {
       query: {
+        /** @example demo-session-7 */
         session_key: string;
         /** @description Opaque cursor from next_cursor. At most 200 characters. Malformed: status 166. */
         cursor?: string;
@@ -4978,6 +6255,42 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "records": [
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "-2.5",
+           *             "kind": "join",
+           *             "counterparty": 1,
+           *             "group_id": 1325944082,
+           *             "time": 1796392651
+           *           },
+           *           {
+           *             "coin_id": 2,
+           *             "amount": "10",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796392643
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1000",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796392643
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -5064,6 +6377,11 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "session_key": "demo-session-7"
+         *     }
+         */
         'application/json': {
           /** @description Opaque cursor from next_cursor. At most 200 characters. Malformed: status 166. */
           cursor?: string;
@@ -5073,6 +6391,11 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "session_key": "demo-session-7"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description Opaque cursor from next_cursor. At most 200 characters. Malformed: status 166. */
           cursor?: string;
@@ -5091,6 +6414,42 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "records": [
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "-2.5",
+           *             "kind": "join",
+           *             "counterparty": 1,
+           *             "group_id": 1325944082,
+           *             "time": 1796392651
+           *           },
+           *           {
+           *             "coin_id": 2,
+           *             "amount": "10",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796392643
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1000",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796392643
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;
@@ -5177,6 +6536,13 @@ export interface operations {
     };
     requestBody: {
       content: {
+        /**
+         * @example {
+         *       "new_pwd": "abcdef12",
+         *       "old_pwd": "123456",
+         *       "session_key": "demo-session-12"
+         *     }
+         */
         'application/json': {
           /** @description New password, 6 to 64 characters. 6 to 64 characters. Malformed: status 166. */
           new_pwd: string;
@@ -5188,6 +6554,13 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "new_pwd": "abcdef12",
+         *       "old_pwd": "123456",
+         *       "session_key": "demo-session-12"
+         *     }
+         */
         'application/x-www-form-urlencoded': {
           /** @description New password, 6 to 64 characters. 6 to 64 characters. Malformed: status 166. */
           new_pwd: string;
@@ -5208,6 +6581,14 @@ export interface operations {
           [name: string]: unknown;
         };
         content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {}
+           *     }
+           */
           'application/json': {
             /** @constant */
             success: true;

@@ -9,6 +9,7 @@ import {
   type TestRuntime,
 } from '../support/local-runtime.ts';
 import { replyChecker } from './documented-replies.ts';
+import { writeExamples } from './record-examples.ts';
 
 /**
  * Every method over HTTP, in success and in refusal, through each way parameters travel; then
@@ -173,6 +174,11 @@ describe('the replies, against the OpenAPI document', () => {
     const refusals = replies.filter((reply) => reply.http !== 200).length;
     console.log(`${replies.length} replies checked against the document, ${refusals} of them refusals`);
     expect(problems).toEqual([]);
+  });
+
+  it('are recorded as the document’s examples when asked (npm run openapi:examples)', () => {
+    if (process.env.WRITE_OPENAPI_EXAMPLES !== '1') return;
+    writeExamples(seenReplies());
   });
 
   it('include a success of every method in the registry', () => {

@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
 import { DEMO_SESSION, OPENAPI_FILE, OPENAPI_TYPES_FILE, openApiDocument, openApiTypes } from '#shared/api/openapi/document.ts';
 import { METHODS, methodNames } from '#shared/api/registry.ts';
@@ -58,6 +59,41 @@ describe('the OpenAPI document', () => {
       },
     );
     expect(readFileSync(path.join(ROOT, OPENAPI_TYPES_FILE), 'utf8')).toBe(generated);
+  });
+
+  it('gives every request body, query parameter and reply an example that its own schema accepts', () => {
+    const ajv = new Ajv2020({ strict: false });
+    ajv.addSchema(document, 'doc');
+    const at = (...parts: string[]) => `doc#/${parts.map((p) => p.replaceAll('~', '~0').replaceAll('/', '~1')).join('/')}`;
+    const checked: string[] = [];
+    const check = (where: string, schemaRef: string, value: unknown) => {
+      const validate = ajv.getSchema(schemaRef);
+      expect(validate, where).toBeDefined();
+      expect(validate!(value), `${where}: ${JSON.stringify(validate!.errors)}`).toBe(true);
+      checked.push(where);
+    };
+    for (const [route, item] of Object.entries(document.paths as Record<string, Json>)) {
+      for (const [verb, op] of Object.entries(item as Record<string, Json>)) {
+        for (const [type, media] of Object.entries((op.requestBody?.content ?? {}) as Record<string, Json>)) {
+          expect(media.example, `${verb} ${route} ${type}`).toBeDefined();
+          check(`${verb} ${route} ${type}`, at('paths', route, verb, 'requestBody', 'content', type, 'schema'), media.example);
+        }
+        for (const [http, response] of Object.entries(op.responses as Record<string, Json>)) {
+          const media = response.content['application/json'];
+          const values = media.examples
+            ? Object.values(media.examples as Record<string, Json>).map((e) => e.value)
+            : [media.example];
+          expect(values.length, `${verb} ${route} ${http}`).toBeGreaterThan(0);
+          const schema = at('paths', route, verb, 'responses', http, 'content', 'application/json', 'schema');
+          for (const value of values) check(`${verb} ${route} ${http} ${JSON.stringify(value).slice(0, 60)}`, schema, value);
+          if (media.examples)
+            expect(Object.keys(media.examples).sort()).toEqual(
+              media.schema.allOf[1].properties.status.enum.map((c: number) => `status ${c}`).sort(),
+            );
+        }
+      }
+    }
+    expect(checked.length).toBeGreaterThan(300);
   });
 
   it('documents exactly the registry’s methods, POST for each and GET for the read-only ones', () => {

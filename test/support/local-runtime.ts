@@ -48,6 +48,9 @@ export interface SeenReply {
   readonly verb: string;
   readonly http: number;
   readonly body: unknown;
+  /** The parameters sent, session included; undefined for a raw body. */
+  readonly params?: Params;
+  readonly as?: 'json' | 'form' | 'query';
 }
 
 const seen: SeenReply[] = [];
@@ -86,7 +89,7 @@ export function apiClient(baseUrl: string): Call {
     } catch {
       throw new Error(`${verb} /im/${method} answered HTTP ${res.status} with a body that is not JSON: ${text.slice(0, 200)}`);
     }
-    seen.push({ method, verb, http: res.status, body });
+    seen.push({ method, verb, http: res.status, body, ...(options.raw ? {} : { params: all, as }) });
     return { http: res.status, headers: res.headers, body };
   };
 }

@@ -2,6 +2,7 @@ import type { MethodDef } from '#shared/api/method-def.ts';
 import { groupMethods } from '#shared/api/methods/groups.ts';
 import { managementMethods } from '#shared/api/methods/management.ts';
 import { walletMethods } from '#shared/api/methods/wallet.ts';
+import { asText, type MethodExamples, recordedExamples, refusalExamples, successExample } from '#shared/api/openapi/examples.ts';
 import { bodySchema, fieldSchema } from '#shared/api/openapi/param-schemas.ts';
 import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
 import { definitionOf, type ReplySchema } from '#shared/api/reply.ts';
@@ -105,29 +106,32 @@ const successEnvelope = (data: ReplySchema) => ({
   additionalProperties: false,
 });
 
-function refusalResponse(statuses: readonly DocumentedStatus[]): JsonObject {
+function refusalResponse(statuses: readonly DocumentedStatus[], examples: MethodExamples | undefined): JsonObject {
+  const codes = [...new Set(statuses.map((s) => s.code))];
   return {
     description: statuses.map((s) => `${s.code}: ${s.why}`).join('; '),
     content: {
       'application/json': {
         schema: {
-          allOf: [
-            { $ref: '#/components/schemas/Refusal' },
-            { properties: { status: { enum: [...new Set(statuses.map((s) => s.code))] } } },
-          ],
+          allOf: [{ $ref: '#/components/schemas/Refusal' }, { properties: { status: { enum: codes } } }],
         },
+        examples: refusalExamples(examples, codes),
       },
     },
   };
 }
 
-function responses(def: MethodDef): JsonObject {
+function responses(def: MethodDef, examples: MethodExamples | undefined): JsonObject {
   const byHttp = new Map<number, DocumentedStatus[]>();
   for (const status of methodStatuses(def)) byHttp.set(status.http, [...(byHttp.get(status.http) ?? []), status]);
+  const success = successExample(examples);
   const out: JsonObject = {
-    '200': { description: 'Success.', content: { 'application/json': { schema: successEnvelope(def.reply) } } },
+    '200': {
+      description: 'Success.',
+      content: { 'application/json': { schema: successEnvelope(def.reply), ...(success ? { example: success } : {}) } },
+    },
   };
-  for (const http of [...byHttp.keys()].sort((a, b) => a - b)) out[String(http)] = refusalResponse(byHttp.get(http)!);
+  for (const http of [...byHttp.keys()].sort((a, b) => a - b)) out[String(http)] = refusalResponse(byHttp.get(http)!, examples);
   return out;
 }
 
@@ -137,14 +141,15 @@ const SESSION_NOTE = {
   none: 'Needs no session.',
 } as const;
 
-function operation(name: MethodName, def: MethodDef, verb: 'post' | 'get'): JsonObject {
+function operation(name: MethodName, def: MethodDef, verb: 'post' | 'get', examples: MethodExamples | undefined): JsonObject {
   const session = def.session === 'none' ? undefined : sessionKey(def);
+  const request = examples?.request;
   const common = {
     operationId: verb === 'post' ? name : `${name}_get`,
     tags: [tagOf(name)],
     summary: def.summary,
     description: `${SESSION_NOTE[def.session]}${def.readOnly ? ' Read-only: also answers GET with query parameters.' : ''}`,
-    responses: responses(def),
+    responses: responses(def, examples),
   };
   if (verb === 'get') {
     return {
@@ -155,7 +160,9 @@ function operation(name: MethodName, def: MethodDef, verb: 'post' | 'get'): Json
           const schema = fieldSchema(f, 'text');
           return { name: param, in: 'query', required: mustBeSent(f), description: schema.description, schema };
         }),
-      ],
+      ].map((parameter) =>
+        request?.[parameter.name] === undefined ? parameter : { ...parameter, example: asText(request)[parameter.name] },
+      ),
     };
   }
   const anyRequired = def.session === 'required' || Object.values(def.params).some(mustBeSent);
@@ -164,8 +171,14 @@ function operation(name: MethodName, def: MethodDef, verb: 'post' | 'get'): Json
     requestBody: {
       required: anyRequired,
       content: {
-        'application/json': { schema: bodySchema(def.params, 'json', session, def.session === 'required') },
-        'application/x-www-form-urlencoded': { schema: bodySchema(def.params, 'text', session, def.session === 'required') },
+        'application/json': {
+          schema: bodySchema(def.params, 'json', session, def.session === 'required'),
+          ...(request ? { example: request } : {}),
+        },
+        'application/x-www-form-urlencoded': {
+          schema: bodySchema(def.params, 'text', session, def.session === 'required'),
+          ...(request ? { example: asText(request) } : {}),
+        },
       },
     },
   };
@@ -175,12 +188,13 @@ function operation(name: MethodName, def: MethodDef, verb: 'post' | 'get'): Json
 export function openApiDocument(): JsonObject {
   const named = new Map<string, ReplySchema>();
   const paths: JsonObject = {};
+  const examples = recordedExamples();
   for (const name of methodNames) {
     const def: MethodDef = METHODS[name];
     collectNamed(def.reply, named);
     paths[`/im/${name}`] = {
-      post: operation(name, def, 'post'),
-      ...(def.readOnly ? { get: operation(name, def, 'get') } : {}),
+      post: operation(name, def, 'post', examples[name]),
+      ...(def.readOnly ? { get: operation(name, def, 'get', examples[name]) } : {}),
     };
   }
   return {
