@@ -5,7 +5,10 @@
  */
 export const IDEMPOTENCY_HEADER = 'Idempotency-Key';
 export const IDEMPOTENCY_PARAM = 'idempotency_key';
-/** Visible ASCII up to 255 characters: a UUID, or any token a client library makes. */
-export const IDEMPOTENCY_KEY_PATTERN = '^[!-~]{1,255}$';
+/**
+ * Visible ASCII up to 255 characters: a UUID, or any token a client library makes. Empty means no
+ * key, so that a form or a "Try it out" that fills every field does not send one fixed key.
+ */
+export const IDEMPOTENCY_KEY_PATTERN = '^[!-~]{0,255}$';
 /** Marks a reply given again from a key's record rather than by running the method. */
 export const REPLAYED_HEADER = 'idempotent-replayed';

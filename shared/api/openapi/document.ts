@@ -44,8 +44,9 @@ const SESSION_KEY = {
 const IDEMPOTENCY_KEY = {
   type: 'string',
   pattern: IDEMPOTENCY_KEY_PATTERN,
-  description: `Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status ${STATUS.IDEMPOTENCY_KEY_REUSED.code}. May also come as the \`${IDEMPOTENCY_HEADER}\` header.`,
-  examples: ['3f0c9a52-5d7e-4c1b-9a8e-2b6f1d4e7a90'],
+  description: `Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status ${STATUS.IDEMPOTENCY_KEY_REUSED.code}. A fresh UUID per logical request; empty means none. May also come as the \`${IDEMPOTENCY_HEADER}\` header.`,
+  // Empty, not a UUID: tools that fill a request from the examples would otherwise send one key for every try.
+  examples: [''],
 };
 
 const IDEMPOTENCY_HEADER_PARAMETER = {
