@@ -11,7 +11,7 @@ export interface paths {
     put?: never;
     /**
      * Create a group; the caller is its owner and the listed users its first members.
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_create'];
     delete?: never;
@@ -103,7 +103,7 @@ export interface paths {
     put?: never;
     /**
      * Set the memo (owner or admin).
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_memo'];
     delete?: never;
@@ -123,7 +123,7 @@ export interface paths {
     put?: never;
     /**
      * Rename the group (owner or admin).
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_name'];
     delete?: never;
@@ -143,7 +143,7 @@ export interface paths {
     put?: never;
     /**
      * Store the group icon (owner or admin) and return its URL.
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_update_logo'];
     delete?: never;
@@ -163,7 +163,7 @@ export interface paths {
     put?: never;
     /**
      * Make members admins (owner only).
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_admin'];
     delete?: never;
@@ -183,7 +183,7 @@ export interface paths {
     put?: never;
     /**
      * Make admins plain members again (owner only).
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_delete_admin'];
     delete?: never;
@@ -203,7 +203,7 @@ export interface paths {
     put?: never;
     /**
      * Remove a member (admin or owner; only the owner removes an admin; nobody removes the owner).
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_delete_user'];
     delete?: never;
@@ -223,7 +223,7 @@ export interface paths {
     put?: never;
     /**
      * Add users directly, without price or consensus (admin or owner); a result per id.
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_invite_user'];
     delete?: never;
@@ -243,7 +243,7 @@ export interface paths {
     put?: never;
     /**
      * Dismiss the group for everyone at once (admin or owner).
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_dismiss'];
     delete?: never;
@@ -263,7 +263,7 @@ export interface paths {
     put?: never;
     /**
      * Leave the group; the owner cannot quit.
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_quit'];
     delete?: never;
@@ -283,7 +283,7 @@ export interface paths {
     put?: never;
     /**
      * Hand the group to a member (owner only); the old owner becomes an admin.
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_transfer_owner'];
     delete?: never;
@@ -303,7 +303,7 @@ export interface paths {
     put?: never;
     /**
      * The caller’s do-not-disturb flag for this group.
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_dnd'];
     delete?: never;
@@ -371,7 +371,7 @@ export interface paths {
     put?: never;
     /**
      * Price to join, in a coin (owner only); 0 makes the group free.
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_price'];
     delete?: never;
@@ -391,7 +391,7 @@ export interface paths {
     put?: never;
     /**
      * Holding requirement to join (owner only); 0 clears it.
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_consensus'];
     delete?: never;
@@ -411,7 +411,7 @@ export interface paths {
     put?: never;
     /**
      * Join: pay the price, meet the consensus, or ask the admins when the group is free.
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_join'];
     delete?: never;
@@ -455,7 +455,7 @@ export interface paths {
     put?: never;
     /**
      * Approve or reject a pending join request (admin or owner).
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_react_join'];
     delete?: never;
@@ -475,7 +475,7 @@ export interface paths {
     put?: never;
     /**
      * Price a member pays to private-message members of this group (owner only); 0 = free.
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_private'];
     delete?: never;
@@ -495,7 +495,7 @@ export interface paths {
     put?: never;
     /**
      * Pay the group’s private-chat price once; the owner receives it.
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_pay_private'];
     delete?: never;
@@ -587,7 +587,7 @@ export interface paths {
     put?: never;
     /**
      * Set or change the wallet password.
-     * @description Needs a session (`session_key`).
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['wallet_set_pwd'];
     delete?: never;
@@ -643,6 +643,8 @@ export interface components {
      *     | 166 | 400 | bad parameter |
      *     | 167 | 429 | too many requests |
      *     | 168 | 409 | the group's terms changed; the user must join again |
+     *     | 169 | 409 | this Idempotency-Key was used with other parameters |
+     *     | 170 | 409 | a request with this Idempotency-Key is still in progress |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -715,7 +717,10 @@ export interface operations {
   group_create: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -749,6 +754,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
@@ -781,6 +791,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -797,9 +812,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 178859724,
+           *         "group_id": 1005866963,
            *         "group_info": {
-           *           "id": 178859724,
+           *           "id": 1005866963,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -814,7 +829,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796392647,
+           *           "create_time": 1796393660,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -837,7 +852,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; consensus_coin without consensus_value or the reverse; 51: group_name is malformed or out of range; 55: consensus_value is malformed or out of range; consensus_value has more decimals than the coin; 56: consensus_coin is malformed or out of range; 57: memo is malformed or out of range; 151: user_list is malformed or out of range; a listed user is unknown; 164: the body is not a JSON object or a form; 165: user_list lists more than 95 ids */
+      /** @description 0: a required parameter is missing; consensus_coin without consensus_value or the reverse; 51: group_name is malformed or out of range; 55: consensus_value is malformed or out of range; consensus_value has more decimals than the coin; 56: consensus_coin is malformed or out of range; 57: memo is malformed or out of range; 151: user_list is malformed or out of range; a listed user is unknown; 164: the body is not a JSON object or a form; 165: user_list lists more than 95 ids; 166: the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -845,7 +860,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 0 | 51 | 55 | 56 | 57 | 151 | 164 | 165;
+            status?: 0 | 51 | 55 | 56 | 57 | 151 | 164 | 165 | 166;
           };
         };
       };
@@ -870,6 +885,18 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 23;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
           };
         };
       };
@@ -906,7 +933,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 178859724
+         * @example 1005866963
          */
         group_id: number;
       };
@@ -929,7 +956,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 178859724,
+           *           "id": 1005866963,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -944,7 +971,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796392647,
+           *           "create_time": 1796393660,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1038,7 +1065,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1053,7 +1080,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1082,7 +1109,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 178859724,
+           *           "id": 1005866963,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1097,7 +1124,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796392647,
+           *           "create_time": 1796393660,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1185,7 +1212,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 178859724
+         * @example 1005866963
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1219,16 +1246,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796392647
+           *             "join_time": 1796393660
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796392647
+           *             "join_time": 1796393660
            *           }
            *         ],
-           *         "next_cursor": "WzE3ODg1OTcyNCwiMiJd"
+           *         "next_cursor": "WzEwMDU4NjY5NjMsIjIiXQ"
            *       }
            *     }
            */
@@ -1318,7 +1345,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "limit": 2
          *     }
          */
@@ -1335,7 +1362,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "limit": 2
          *     }
          */
@@ -1370,16 +1397,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796392647
+           *             "join_time": 1796393660
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796392647
+           *             "join_time": 1796393660
            *           }
            *         ],
-           *         "next_cursor": "WzE3ODg1OTcyNCwiMiJd"
+           *         "next_cursor": "WzEwMDU4NjY5NjMsIjIiXQ"
            *       }
            *     }
            */
@@ -1484,7 +1511,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 178859724,
+           *             "id": 1005866963,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1499,7 +1526,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796392647,
+           *             "create_time": 1796393660,
            *             "is_join": 1,
            *             "role": "member",
            *             "dnd": 0
@@ -1621,7 +1648,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 178859724,
+           *             "id": 1005866963,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1636,7 +1663,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796392647,
+           *             "create_time": 1796393660,
            *             "is_join": 1,
            *             "role": "member",
            *             "dnd": 0
@@ -1711,7 +1738,10 @@ export interface operations {
   group_set_memo: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1719,7 +1749,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1734,10 +1764,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1752,6 +1787,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -1769,7 +1809,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 178859724,
+           *           "id": 1005866963,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -1784,7 +1824,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796392647,
+           *           "create_time": 1796393660,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1805,7 +1845,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 57: memo is malformed or out of range; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range */
+      /** @description 0: a required parameter is missing; 57: memo is malformed or out of range; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1853,6 +1893,18 @@ export interface operations {
           };
         };
       };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
       /** @description 164: the body is larger than the gateway takes */
       413: {
         headers: {
@@ -1894,7 +1946,10 @@ export interface operations {
   group_set_name: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -1902,7 +1957,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -1917,10 +1972,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -1935,6 +1995,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -1952,7 +2017,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 178859724,
+           *           "id": 1005866963,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
            *           "logo": "",
@@ -1967,7 +2032,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796392647,
+           *           "create_time": 1796393660,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1988,7 +2053,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 51: group_name is malformed or out of range; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range */
+      /** @description 0: a required parameter is missing; 51: group_name is malformed or out of range; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2036,6 +2101,18 @@ export interface operations {
           };
         };
       };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
       /** @description 164: the body is larger than the gateway takes */
       413: {
         headers: {
@@ -2077,7 +2154,10 @@ export interface operations {
   group_update_logo: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -2085,7 +2165,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2100,10 +2180,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2118,6 +2203,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -2134,12 +2224,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 178859724,
+           *           "id": 1005866963,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -2151,7 +2241,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796392647,
+           *           "create_time": 1796393660,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2174,7 +2264,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 17: logo is malformed or out of range; bad base64; 18: image is not PNG or JPEG; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range */
+      /** @description 0: a required parameter is missing; 17: logo is malformed or out of range; bad base64; 18: image is not PNG or JPEG; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2222,6 +2312,18 @@ export interface operations {
           };
         };
       };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
       /** @description 164: the body is larger than the gateway takes */
       413: {
         headers: {
@@ -2263,7 +2365,10 @@ export interface operations {
   group_set_admin: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -2271,7 +2376,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "pre_admin": [
          *         2
          *       ],
@@ -2288,10 +2393,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2309,6 +2419,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -2326,10 +2441,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 178859724,
+           *           "id": 1005866963,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2343,7 +2458,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796392647,
+           *           "create_time": 1796393660,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2364,7 +2479,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_admin lists more than 98 ids; 166: group_id is malformed or out of range; pre_admin is malformed or out of range; the owner cannot be made an admin */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_admin lists more than 98 ids; 166: group_id is malformed or out of range; pre_admin is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; the owner cannot be made an admin */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2412,7 +2527,7 @@ export interface operations {
           };
         };
       };
-      /** @description 59: already an admin */
+      /** @description 59: already an admin; 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2420,7 +2535,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 59;
+            status?: 59 | 169 | 170;
           };
         };
       };
@@ -2465,7 +2580,10 @@ export interface operations {
   group_delete_admin: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -2473,7 +2591,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "pre_admin": [
          *         2
          *       ],
@@ -2490,10 +2608,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2511,6 +2634,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -2528,10 +2656,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 178859724,
+           *           "id": 1005866963,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -2543,7 +2671,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796392647,
+           *           "create_time": 1796393660,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2564,7 +2692,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_admin lists more than 98 ids; 166: group_id is malformed or out of range; pre_admin is malformed or out of range; a listed user is the owner or not an admin */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_admin lists more than 98 ids; 166: group_id is malformed or out of range; pre_admin is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; a listed user is the owner or not an admin */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2612,6 +2740,18 @@ export interface operations {
           };
         };
       };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
       /** @description 164: the body is larger than the gateway takes */
       413: {
         headers: {
@@ -2653,7 +2793,10 @@ export interface operations {
   group_delete_user: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -2661,7 +2804,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -2676,10 +2819,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -2694,6 +2842,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -2710,7 +2863,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 178859724,
+           *         "group_id": 1005866963,
            *         "user_id": 5
            *       }
            *     }
@@ -2730,7 +2883,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_del is malformed or out of range; pre_del is the caller (group_quit leaves) */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_del is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_del is the caller (group_quit leaves) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2778,6 +2931,18 @@ export interface operations {
           };
         };
       };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
       /** @description 164: the body is larger than the gateway takes */
       413: {
         headers: {
@@ -2819,7 +2984,10 @@ export interface operations {
   group_invite_user: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -2827,7 +2995,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "pre_invite": "5,999999",
          *       "session_key": "demo-session-2"
          *     }
@@ -2842,10 +3010,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "pre_invite": "5,999999",
          *       "session_key": "demo-session-2"
          *     }
@@ -2863,6 +3036,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -2902,7 +3080,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_invite lists more than 49 ids; 166: group_id is malformed or out of range; pre_invite is malformed or out of range */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_invite lists more than 49 ids; 166: group_id is malformed or out of range; pre_invite is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2950,7 +3128,7 @@ export interface operations {
           };
         };
       };
-      /** @description 162: group full */
+      /** @description 162: group full; 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2958,7 +3136,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 162;
+            status?: 162 | 169 | 170;
           };
         };
       };
@@ -3003,7 +3181,10 @@ export interface operations {
   group_dismiss: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -3011,7 +3192,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3023,10 +3204,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3038,6 +3224,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -3054,7 +3245,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 178859724
+           *         "group_id": 1005866963
            *       }
            *     }
            */
@@ -3071,7 +3262,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3119,6 +3310,18 @@ export interface operations {
           };
         };
       };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
       /** @description 164: the body is larger than the gateway takes */
       413: {
         headers: {
@@ -3148,7 +3351,10 @@ export interface operations {
   group_quit: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -3156,7 +3362,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3168,10 +3374,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3183,6 +3394,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -3199,7 +3415,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 178859724
+           *         "group_id": 1005866963
            *       }
            *     }
            */
@@ -3216,7 +3432,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3264,7 +3480,7 @@ export interface operations {
           };
         };
       };
-      /** @description 161: the owner cannot quit */
+      /** @description 161: the owner cannot quit; 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
       409: {
         headers: {
           [name: string]: unknown;
@@ -3272,7 +3488,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 161;
+            status?: 161 | 169 | 170;
           };
         };
       };
@@ -3317,7 +3533,10 @@ export interface operations {
   group_transfer_owner: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -3325,7 +3544,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -3340,10 +3559,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -3358,6 +3582,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -3375,10 +3604,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 178859724,
-           *           "name": "Docs tour 2",
+           *           "id": 1005866963,
+           *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
@@ -3392,7 +3621,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796392647,
+           *           "create_time": 1796393660,
            *           "is_join": 1,
            *           "role": "admin",
            *           "dnd": 0
@@ -3413,7 +3642,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_owner is malformed or out of range; pre_owner is the caller */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_owner is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_owner is the caller */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3461,6 +3690,18 @@ export interface operations {
           };
         };
       };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
       /** @description 164: the body is larger than the gateway takes */
       413: {
         headers: {
@@ -3502,7 +3743,10 @@ export interface operations {
   group_set_dnd: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -3510,7 +3754,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -3525,10 +3769,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -3543,6 +3792,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -3560,10 +3814,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 178859724,
-           *           "name": "Docs tour 2",
+           *           "id": 1005866963,
+           *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3577,7 +3831,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796392647,
+           *           "create_time": 1796393660,
            *           "is_join": 1,
            *           "role": "member",
            *           "dnd": 1
@@ -3598,7 +3852,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; dnd is malformed or out of range */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; dnd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3643,6 +3897,18 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
           };
         };
       };
@@ -3698,10 +3964,10 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 178859724,
-           *             "name": "Docs tour 2",
+           *             "id": 1005866963,
+           *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -3715,28 +3981,10 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796392647
+           *             "create_time": 1796393660
            *           },
            *           {
-           *             "id": 1120539069,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "0",
-           *             "coin_id": 0,
-           *             "consensus_coin": 2,
-           *             "consensus_value": "5",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796392652
-           *           },
-           *           {
-           *             "id": 1325944082,
+           *             "id": 89983693,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -3751,7 +3999,25 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796392651
+           *             "create_time": 1796393667
+           *           },
+           *           {
+           *             "id": 272509399,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 2,
+           *             "consensus_value": "5",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796393669
            *           }
            *         ]
            *       }
@@ -3870,10 +4136,10 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 178859724,
-           *             "name": "Docs tour 2",
+           *             "id": 1005866963,
+           *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -3887,28 +4153,10 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796392647
+           *             "create_time": 1796393660
            *           },
            *           {
-           *             "id": 1120539069,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "0",
-           *             "coin_id": 0,
-           *             "consensus_coin": 2,
-           *             "consensus_value": "5",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796392652
-           *           },
-           *           {
-           *             "id": 1325944082,
+           *             "id": 89983693,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -3923,7 +4171,25 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796392651
+           *             "create_time": 1796393667
+           *           },
+           *           {
+           *             "id": 272509399,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 2,
+           *             "consensus_value": "5",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796393669
            *           }
            *         ]
            *       }
@@ -4028,10 +4294,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 178859724,
-           *             "name": "Docs tour 2",
+           *             "id": 1005866963,
+           *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4045,7 +4311,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796392647,
+           *             "create_time": 1796393660,
            *             "is_join": 1,
            *             "role": "owner",
            *             "dnd": 0
@@ -4202,10 +4468,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 178859724,
-           *             "name": "Docs tour 2",
+           *             "id": 1005866963,
+           *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4219,7 +4485,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796392647,
+           *             "create_time": 1796393660,
            *             "is_join": 1,
            *             "role": "owner",
            *             "dnd": 0
@@ -4302,7 +4568,10 @@ export interface operations {
   group_set_price: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -4310,7 +4579,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1325944082,
+         *       "group_id": 89983693,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -4328,10 +4597,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 1325944082,
+         *       "group_id": 89983693,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -4353,6 +4627,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -4370,7 +4649,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1325944082,
+           *           "id": 89983693,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -4385,7 +4664,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796392651,
+           *           "create_time": 1796393667,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -4406,7 +4685,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: price is malformed or out of range; more decimals than the coin has; 56: coin_id is malformed or out of range; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range */
+      /** @description 0: a required parameter is missing; 55: price is malformed or out of range; more decimals than the coin has; 56: coin_id is malformed or out of range; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -4451,6 +4730,18 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 23 | 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
           };
         };
       };
@@ -4483,7 +4774,10 @@ export interface operations {
   group_set_consensus: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -4491,7 +4785,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1120539069,
+         *       "group_id": 272509399,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -4509,10 +4803,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 1120539069,
+         *       "group_id": 272509399,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -4534,6 +4833,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -4551,7 +4855,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1120539069,
+           *           "id": 272509399,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -4566,7 +4870,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796392652,
+           *           "create_time": 1796393669,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -4587,7 +4891,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range */
+      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -4635,6 +4939,18 @@ export interface operations {
           };
         };
       };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
       /** @description 164: the body is larger than the gateway takes */
       413: {
         headers: {
@@ -4664,7 +4980,10 @@ export interface operations {
   group_join: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -4672,37 +4991,53 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "session_key": "demo-session-6"
          *     }
          */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
-          /** @description Wallet password. 1 to 64 characters. Malformed: status 166. */
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
           wallet_pwd?: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "session_key": "demo-session-6"
          *     }
          */
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
-          /** @description Wallet password. 1 to 64 characters. Malformed: status 166. */
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
           wallet_pwd?: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -4720,8 +5055,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 178859724,
-           *         "expire_time": 1796997450
+           *         "group_id": 1005866963,
+           *         "expire_time": 1796998465
            *       }
            *     }
            */
@@ -4757,7 +5092,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range */
+      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -4793,7 +5128,7 @@ export interface operations {
           };
         };
       };
-      /** @description 53: already in the group; 160: join request already pending; 162: group full */
+      /** @description 53: already in the group; 160: join request already pending; 162: group full; 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
       409: {
         headers: {
           [name: string]: unknown;
@@ -4801,7 +5136,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 53 | 160 | 162;
+            status?: 53 | 160 | 162 | 169 | 170;
           };
         };
       };
@@ -4862,7 +5197,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 178859724
+         * @example 1005866963
          */
         group_id: number;
       };
@@ -4887,8 +5222,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796392650,
-           *             "expire_time": 1796997450
+           *             "request_time": 1796393665,
+           *             "expire_time": 1796998465
            *           }
            *         ]
            *       }
@@ -4996,7 +5331,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -5011,7 +5346,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -5042,8 +5377,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796392650,
-           *             "expire_time": 1796997450
+           *             "request_time": 1796393665,
+           *             "expire_time": 1796998465
            *           }
            *         ]
            *       }
@@ -5143,7 +5478,10 @@ export interface operations {
   group_react_join: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -5151,7 +5489,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "pre_user": 6,
          *       "session_key": "demo-session-2"
          *     }
@@ -5171,10 +5509,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "pre_user": 6,
          *       "session_key": "demo-session-2"
          *     }
@@ -5194,6 +5537,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -5231,7 +5579,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_user is malformed or out of range; action is malformed or out of range */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_user is malformed or out of range; action is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -5279,7 +5627,7 @@ export interface operations {
           };
         };
       };
-      /** @description 53: already in the group; 162: group full; 168: the group's terms changed; the user must join again */
+      /** @description 53: already in the group; 162: group full; 168: the group's terms changed; the user must join again; 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
       409: {
         headers: {
           [name: string]: unknown;
@@ -5287,7 +5635,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 53 | 162 | 168;
+            status?: 53 | 162 | 168 | 169 | 170;
           };
         };
       };
@@ -5332,7 +5680,10 @@ export interface operations {
   group_set_private: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -5340,7 +5691,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -5358,10 +5709,15 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -5383,6 +5739,11 @@ export interface operations {
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -5400,10 +5761,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 178859724,
-           *           "name": "Docs tour 2",
+           *           "id": 1005866963,
+           *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:33205/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5417,7 +5778,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796392647,
+           *           "create_time": 1796393660,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -5438,7 +5799,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: price is malformed or out of range; more decimals than the coin has; 56: coin_id is malformed or out of range; no coin_id and the group has no coin; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range */
+      /** @description 0: a required parameter is missing; 55: price is malformed or out of range; more decimals than the coin has; 56: coin_id is malformed or out of range; no coin_id and the group has no coin; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -5486,6 +5847,18 @@ export interface operations {
           };
         };
       };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
       /** @description 164: the body is larger than the gateway takes */
       413: {
         headers: {
@@ -5515,7 +5888,10 @@ export interface operations {
   group_pay_private: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -5523,7 +5899,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -5531,17 +5907,25 @@ export interface operations {
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
-          /** @description Wallet password. 1 to 64 characters. Malformed: status 166. */
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
           wallet_pwd: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -5549,13 +5933,21 @@ export interface operations {
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
-          /** @description Wallet password. 1 to 64 characters. Malformed: status 166. */
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
           wallet_pwd: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -5573,7 +5965,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 178859724,
+           *         "group_id": 1005866963,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -5605,7 +5997,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -5653,7 +6045,7 @@ export interface operations {
           };
         };
       };
-      /** @description 156: admins need not pay for private chat; 157: private chat already paid; 158: this group's private chat is free */
+      /** @description 156: admins need not pay for private chat; 157: private chat already paid; 158: this group's private chat is free; 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
       409: {
         headers: {
           [name: string]: unknown;
@@ -5661,7 +6053,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 156 | 157 | 158;
+            status?: 156 | 157 | 158 | 169 | 170;
           };
         };
       };
@@ -5722,7 +6114,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 178859724
+         * @example 1005866963
          */
         group_id: number;
         /**
@@ -5854,7 +6246,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -5872,7 +6264,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 178859724,
+         *       "group_id": 1005866963,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -6267,16 +6659,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1325944082,
-           *             "time": 1796392651
-           *           },
-           *           {
-           *             "coin_id": 2,
-           *             "amount": "10",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796392643
+           *             "group_id": 89983693,
+           *             "time": 1796393668
            *           },
            *           {
            *             "coin_id": 1,
@@ -6284,7 +6668,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796392643
+           *             "time": 1796393653
+           *           },
+           *           {
+           *             "coin_id": 2,
+           *             "amount": "10",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796393653
            *           }
            *         ],
            *         "next_cursor": null
@@ -6426,16 +6818,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1325944082,
-           *             "time": 1796392651
-           *           },
-           *           {
-           *             "coin_id": 2,
-           *             "amount": "10",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796392643
+           *             "group_id": 89983693,
+           *             "time": 1796393668
            *           },
            *           {
            *             "coin_id": 1,
@@ -6443,7 +6827,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796392643
+           *             "time": 1796393653
+           *           },
+           *           {
+           *             "coin_id": 2,
+           *             "amount": "10",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796393653
            *           }
            *         ],
            *         "next_cursor": null
@@ -6530,7 +6922,10 @@ export interface operations {
   wallet_set_pwd: {
     parameters: {
       query?: never;
-      header?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
       path?: never;
       cookie?: never;
     };
@@ -6544,15 +6939,26 @@ export interface operations {
          *     }
          */
         'application/json': {
-          /** @description New password, 6 to 64 characters. 6 to 64 characters. Malformed: status 166. */
+          /**
+           * Format: password
+           * @description New password, 6 to 64 characters. 6 to 64 characters. Malformed: status 166.
+           */
           new_pwd: string;
-          /** @description Current password, when one is set. 1 to 64 characters. Malformed: status 166. */
+          /**
+           * Format: password
+           * @description Current password, when one is set. 1 to 64 characters. Malformed: status 166.
+           */
           old_pwd?: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
         /**
          * @example {
@@ -6562,15 +6968,26 @@ export interface operations {
          *     }
          */
         'application/x-www-form-urlencoded': {
-          /** @description New password, 6 to 64 characters. 6 to 64 characters. Malformed: status 166. */
+          /**
+           * Format: password
+           * @description New password, 6 to 64 characters. 6 to 64 characters. Malformed: status 166.
+           */
           new_pwd: string;
-          /** @description Current password, when one is set. 1 to 64 characters. Malformed: status 166. */
+          /**
+           * Format: password
+           * @description Current password, when one is set. 1 to 64 characters. Malformed: status 166.
+           */
           old_pwd?: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
            */
           session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
         };
       };
     };
@@ -6600,7 +7017,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; old_pwd is missing and a password is set; 164: the body is not a JSON object or a form; 166: new_pwd is malformed or out of range; old_pwd is malformed or out of range; new_pwd is not 6 to 64 characters */
+      /** @description 0: a required parameter is missing; old_pwd is missing and a password is set; 164: the body is not a JSON object or a form; 166: new_pwd is malformed or out of range; old_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; new_pwd is not 6 to 64 characters */
       400: {
         headers: {
           [name: string]: unknown;
@@ -6621,6 +7038,18 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
           };
         };
       };

@@ -15,6 +15,7 @@ import type { Construct } from 'constructs';
 import { ImFunction } from '#infra/constructs/im-function.ts';
 import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
 import { Monitoring } from '#infra/monitoring.ts';
+import { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from '#shared/api/idempotency-key.ts';
 import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames } from '#shared/api/registry.ts';
 import { type IndexDefinition, TABLE } from '#shared/db/table.ts';
 import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
@@ -138,7 +139,9 @@ export class ImGroupStack extends Stack {
       corsPreflight: {
         allowOrigins: ['*'],
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
-        allowHeaders: ['content-type'],
+        // A browser app may send the Idempotency-Key and read whether a reply was replayed.
+        allowHeaders: ['content-type', IDEMPOTENCY_HEADER.toLowerCase()],
+        exposeHeaders: [REPLAYED_HEADER],
         maxAge: Duration.days(1),
       },
     });

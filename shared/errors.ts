@@ -41,6 +41,8 @@ export const STATUS = {
   BAD_PARAM: { code: 166, http: 400, msg: 'bad parameter' },
   THROTTLED: { code: 167, http: 429, msg: 'too many requests' },
   TERMS_CHANGED: { code: 168, http: 409, msg: "the group's terms changed; the user must join again" },
+  IDEMPOTENCY_KEY_REUSED: { code: 169, http: 409, msg: 'this Idempotency-Key was used with other parameters' },
+  IDEMPOTENCY_KEY_BUSY: { code: 170, http: 409, msg: 'a request with this Idempotency-Key is still in progress' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;

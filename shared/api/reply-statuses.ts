@@ -36,6 +36,13 @@ export function methodStatuses(def: MethodDef): DocumentedStatus[] {
     all.push(entry(f.invalid ?? 'BAD_PARAM', `${name} is malformed or out of range`));
     if (f.type === 'ids') all.push(entry('TOO_MANY_IDS', `${name} lists more than ${f.maxItems} ids`));
   }
+  if (!def.readOnly) {
+    all.push(
+      entry('BAD_PARAM', 'the Idempotency-Key is malformed, or the header and idempotency_key differ'),
+      entry('IDEMPOTENCY_KEY_REUSED', 'the Idempotency-Key was used with other parameters'),
+      entry('IDEMPOTENCY_KEY_BUSY', 'the first request with this Idempotency-Key is still running'),
+    );
+  }
   for (const refusal of def.refusals) all.push(entry(refusal));
   const byPair = new Map<string, DocumentedStatus>();
   for (const status of all) {

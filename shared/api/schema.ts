@@ -27,6 +27,8 @@ export interface StringField extends FieldBase {
   readonly default?: string;
   /** Text that may span lines (a memo): line breaks are the only control characters it takes. */
   readonly multiline?: boolean;
+  /** A password: never stored, not even as a fast hash (see the idempotency record). */
+  readonly secret?: boolean;
 }
 export interface IdListField extends FieldBase {
   readonly type: 'ids';
@@ -74,7 +76,9 @@ export const field = {
     ({ type: 'ids', required: true, doc, maxItems: options.maxItems ?? MAX_IDS_PER_CALL, invalid: options.invalid }) as const,
   int: <const O extends { min: number; max: number; default?: number; invalid?: StatusName }>(doc: string, options: O) =>
     ({ type: 'int', required: true, doc, ...options }) as const,
-  string: <const O extends { maxLength: number; minLength?: number; invalid?: StatusName; multiline?: boolean }>(
+  string: <
+    const O extends { maxLength: number; minLength?: number; invalid?: StatusName; multiline?: boolean; secret?: boolean },
+  >(
     doc: string,
     options: O,
   ) => ({ type: 'string', required: true, doc, ...options }) as const,

@@ -1,5 +1,6 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { REPLAYED_HEADER } from '#shared/api/idempotency-key.ts';
 import { AppError, STATUS } from '#shared/errors.ts';
 import { errorFields, log } from '#shared/log.ts';
 import { metric } from '#shared/metrics.ts';
@@ -26,6 +27,10 @@ export function errorReply(error: AppError): APIGatewayProxyStructuredResultV2 {
   };
 }
 
+export function replayedReply(stored: { http: number; body: string }): APIGatewayProxyStructuredResultV2 {
+  return { statusCode: stored.http, headers: { ...JSON_HEADERS, [REPLAYED_HEADER]: 'true' }, body: stored.body };
+}
+
 /**
  * The one error policy: an `AppError` is shown as it is; anything else is logged with its stack
  * and answered as a generic internal error, so no trace or SDK message ever reaches a client.
@@ -46,6 +51,7 @@ export function envelope(method: string): middy.MiddlewareObj<APIGatewayProxyEve
       requestId: request.context.awsRequestId,
       http: reply.statusCode,
       ms: Date.now() - begin,
+      ...(reply.headers?.[REPLAYED_HEADER] ? { replayed: true } : {}),
       ...extra,
     });
   };

@@ -8,6 +8,7 @@ import { validate } from '#shared/api/validate.ts';
 import { type Db, defaultDb } from '#shared/db/client.ts';
 import { collectParams } from '#shared/http/collect.ts';
 import { envelope, successReply } from '#shared/http/envelope.ts';
+import { idempotencyKeyOf, once, paramsHash } from '#shared/http/idempotency.ts';
 import { lookupCaller, sessionKeyFor } from '#shared/http/session.ts';
 import { withInvocation } from '#shared/log.ts';
 
@@ -35,8 +36,9 @@ export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => P
 
 /**
  * Wraps a method's core in the shared HTTP chain: headers normalised, the reply envelope and the
- * one error policy, parameters collected and validated, the session resolved. A handler module is
- * then one line: `export const handler = method('group_info', core)`.
+ * one error policy, parameters collected and validated, the session resolved and, for a write sent
+ * with an Idempotency-Key, the key's first reply given again instead of a second run. A handler
+ * module is then one line: `export const handler = method('group_info', core)`.
  */
 export function method<M extends MethodName>(name: M, core: MethodCore<M>, db: Db = defaultDb()): HttpHandler {
   const def = METHODS[name];
@@ -49,8 +51,10 @@ export function method<M extends MethodName>(name: M, core: MethodCore<M>, db: D
       const raw = collectParams(event);
       const caller = (await lookupCaller(db, sessionKeyFor(def.session, raw.session_key))) as CallerOf<M>;
       const params = validate(def.params, raw) as MethodInput<M>['params'];
-      const data = await core({ params, caller, db, requestId: context.awsRequestId });
-      return successReply(data);
+      const key = def.readOnly ? undefined : idempotencyKeyOf(event, raw);
+      const run = async () => successReply(await core({ params, caller, db, requestId: context.awsRequestId }));
+      if (key === undefined) return run();
+      return once(db, { method: name, caller, key, paramsHash: paramsHash(def.params, params), context }, run);
     });
   const run = handler as unknown as HttpHandler;
   return (event, context) => withInvocation(context.awsRequestId, { method: name }, () => run(event, context));

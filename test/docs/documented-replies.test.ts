@@ -66,6 +66,21 @@ describe('a tour of every method', () => {
     await expectCall(403, 'group_set_admin', { group_id: free, pre_admin: [3] }, as(2));
   });
 
+  it('answers a retried write from its Idempotency-Key', async () => {
+    const key = as(1, { headers: { 'Idempotency-Key': 'docs-tour-rename' } });
+    const first = await expectCall(200, 'group_set_name', { group_id: free, group_name: 'Docs tour 3' }, key);
+    const retry = await expectCall(200, 'group_set_name', { group_id: free, group_name: 'Docs tour 3' }, key);
+    expect([retry.body, retry.headers.get('idempotent-replayed')]).toEqual([first.body, 'true']);
+    const reused = await expectCall(409, 'group_set_name', { group_id: free, group_name: 'Docs tour 4' }, key);
+    expect(reused.body.status).toBe(169);
+    await expectCall(
+      400,
+      'group_set_name',
+      { group_id: free, group_name: 'x' },
+      as(1, { headers: { 'Idempotency-Key': 'not a key' } }),
+    );
+  });
+
   it('invites, removes and mutes members', async () => {
     const invited = await expectCall(200, 'group_invite_user', { group_id: free, pre_invite: '5,999999' }, as(2, { as: 'form' }));
     expect(invited.body.data.results).toEqual({ 5: 'added', 999999: 'not_found' });

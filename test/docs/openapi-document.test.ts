@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import { describe, expect, it } from 'vitest';
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_PARAM } from '#shared/api/idempotency-key.ts';
 import { DEMO_SESSION, OPENAPI_FILE, OPENAPI_TYPES_FILE, openApiDocument, openApiTypes } from '#shared/api/openapi/document.ts';
 import { METHODS, methodNames } from '#shared/api/registry.ts';
 import { methodStatuses } from '#shared/api/reply-statuses.ts';
@@ -114,7 +115,8 @@ describe('the OpenAPI document', () => {
     const paramNames = Object.keys(def.params).sort();
     for (const type of ['application/json', 'application/x-www-form-urlencoded']) {
       const body = post.requestBody.content[type].schema;
-      const expectedProps = def.session === 'none' ? paramNames : [...paramNames, 'session_key'].sort();
+      const chain = [...(def.session === 'none' ? [] : ['session_key']), ...(def.readOnly ? [] : [IDEMPOTENCY_PARAM])];
+      const expectedProps = [...paramNames, ...chain].sort();
       expect(Object.keys(body.properties).sort(), `${name} ${type}`).toEqual(expectedProps);
       const requiredWithSession = def.session === 'required' ? [...required, 'session_key'].sort() : required;
       expect((body.required ?? []).sort(), `${name} ${type}`).toEqual(requiredWithSession);
@@ -154,6 +156,18 @@ describe('the OpenAPI document', () => {
       expect(document.info).toMatchObject({ license: { name: expect.any(String) }, contact: { name: expect.any(String) } });
     },
   );
+
+  it.each(methodNames)('documents the Idempotency-Key of %s when it is a write', (name) => {
+    const post = document.paths[`/im/${name}`].post;
+    const headers = ((post.parameters ?? []) as Json[]).filter((p) => p.in === 'header').map((p) => p.name);
+    expect(headers).toEqual(METHODS[name].readOnly ? [] : [IDEMPOTENCY_HEADER]);
+    if (METHODS[name].readOnly) return;
+    for (const type of ['application/json', 'application/x-www-form-urlencoded']) {
+      expect(post.requestBody.content[type].schema.properties[IDEMPOTENCY_PARAM].pattern).toBe(IDEMPOTENCY_KEY_PATTERN);
+    }
+    const conflicts = post.responses['409'].content['application/json'].schema.allOf[1].properties.status.enum;
+    expect(conflicts).toEqual(expect.arrayContaining([STATUS.IDEMPOTENCY_KEY_REUSED.code, STATUS.IDEMPOTENCY_KEY_BUSY.code]));
+  });
 
   it.each(methodNames)('documents %s’s success reply and every status it can answer at its HTTP status', (name) => {
     const def = METHODS[name];

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,7 @@ import { setPrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { setWalletPassword } from '#shared/wallet/password.ts';
 import { createTestDb } from '../support/db.ts';
+import { httpEvent, lambdaContext } from '../support/events.ts';
 import { seedUsers, USDT } from '../support/fixtures.ts';
 import type { Wire } from './invalid-values.ts';
 
@@ -113,4 +115,22 @@ export function validValue(world: SeededWorld, name: string, f: Field): Wire | u
     default:
       return undefined;
   }
+}
+
+/**
+ * Calls a method's handler as the gateway would, with a fresh request id: the parameters as a JSON
+ * body, each value written exactly as its wire form says, and any extra headers as given.
+ */
+export function callHandler(
+  handlers: Map<MethodName, HttpHandler>,
+  name: MethodName,
+  params: readonly (readonly [string, Wire | undefined])[],
+  options: { session?: string | undefined; headers?: Record<string, string> } = {},
+) {
+  const all = [...params, ['session_key', options.session === undefined ? undefined : wireOf(options.session)] as const];
+  const entries = all.filter((entry): entry is readonly [string, Wire] => entry[1] !== undefined);
+  const body = `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value.json}`).join(',')}}`;
+  const event = httpEvent(name, { body, contentType: 'application/json' });
+  Object.assign(event.headers, options.headers);
+  return handlers.get(name)!(event, { ...lambdaContext, awsRequestId: randomUUID() });
 }

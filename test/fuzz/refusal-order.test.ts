@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_ONLY, OWNER_ONLY } from '#shared/api/methods/common.ts';
 import { CALLER_OUTSIDE } from '#shared/api/refusal.ts';
@@ -6,8 +5,8 @@ import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
 import type { Field } from '#shared/api/schema.ts';
 import type { Db } from '#shared/db/client.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
-import { httpEvent, lambdaContext } from '../support/events.ts';
 import {
+  callHandler,
   changedKeys,
   type HttpHandler,
   handlerWorld,
@@ -92,16 +91,8 @@ function hostileValues(name: string, f: Field, caller: number): Wire[] {
   }
 }
 
-function call(name: MethodName, params: [string, Wire | undefined][], sessionKey: string | undefined) {
-  const entries = [...params, ['session_key', sessionKey === undefined ? undefined : wireOf(sessionKey)] as const].filter(
-    (entry): entry is [string, Wire] => entry[1] !== undefined,
-  );
-  const body = `{${entries.map(([key, value]) => `${JSON.stringify(key)}:${value.json}`).join(',')}}`;
-  return handlers.get(name)!(httpEvent(name, { body, contentType: 'application/json' }), {
-    ...lambdaContext,
-    awsRequestId: randomUUID(),
-  });
-}
+const call = (name: MethodName, params: [string, Wire | undefined][], sessionKey: string | undefined) =>
+  callHandler(handlers, name, params, { session: sessionKey });
 
 const outcome = (reply: { statusCode?: number; body?: string }) => ({
   http: reply.statusCode,

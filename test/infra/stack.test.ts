@@ -202,6 +202,15 @@ describe('the HTTP API', () => {
     });
   });
 
+  it('lets a browser send an Idempotency-Key and read whether a reply was replayed', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: Match.objectLike({
+        AllowHeaders: Match.arrayWith(['idempotency-key']),
+        ExposeHeaders: ['idempotent-replayed'],
+      }),
+    });
+  });
+
   it('outputs the API URL', () => {
     template.hasOutput('ApiUrl', {
       Value: { 'Fn::Join': ['', Match.arrayWith([{ Ref: logicalId(stack.api) }])] },

@@ -32,6 +32,8 @@ export interface CallOptions {
   as?: 'json' | 'form' | 'query';
   /** A body sent as it is instead of the parameters, for malformed input. */
   raw?: { body: string; contentType?: string };
+  /** Extra request headers, such as an Idempotency-Key. */
+  headers?: Record<string, string>;
 }
 
 const formValue = (value: Params[string]) => (Array.isArray(value) ? value.join(',') : String(value));
@@ -81,6 +83,7 @@ export function apiClient(baseUrl: string): Call {
       init.body = JSON.stringify(all);
       init.headers = { 'content-type': 'application/json' };
     }
+    init.headers = { ...(init.headers as Record<string, string>), ...options.headers };
     const res = await fetch(url, init);
     const text = await res.text();
     let body: Envelope;

@@ -3,7 +3,7 @@ import { field } from '#shared/api/schema.ts';
 
 /** Parameters many methods share. */
 export const groupId = field.id('Group id.');
-export const walletPwd = field.string('Wallet password.', { maxLength: 64, minLength: 1 });
+export const walletPwd = field.string('Wallet password.', { maxLength: 64, minLength: 1, secret: true });
 
 /** Methods for admins and the owner: the group must exist and the caller hold one of those roles. */
 export const ADMIN_ONLY: readonly Refusal[] = ['GROUP_NOT_FOUND', CALLER_OUTSIDE, 'NOT_ADMIN'];

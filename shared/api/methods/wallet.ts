@@ -158,8 +158,8 @@ export const walletMethods = defineMethods({
     readOnly: false,
     session: 'required',
     params: {
-      new_pwd: field.string('New password, 6 to 64 characters.', { maxLength: 64, minLength: 6 }),
-      old_pwd: optional(field.string('Current password, when one is set.', { maxLength: 64, minLength: 1 })),
+      new_pwd: field.string('New password, 6 to 64 characters.', { maxLength: 64, minLength: 6, secret: true }),
+      old_pwd: optional(field.string('Current password, when one is set.', { maxLength: 64, minLength: 1, secret: true })),
     },
     reply: reply.empty(),
     refusals: [

@@ -1,3 +1,4 @@
+import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_PARAM, REPLAYED_HEADER } from '#shared/api/idempotency-key.ts';
 import type { MethodDef } from '#shared/api/method-def.ts';
 import { groupMethods } from '#shared/api/methods/groups.ts';
 import { managementMethods } from '#shared/api/methods/management.ts';
@@ -54,6 +55,22 @@ const sessionKey = (def: MethodDef) => ({
   examples: [DEMO_SESSION],
 });
 
+const IDEMPOTENCY_KEY = {
+  type: 'string',
+  pattern: IDEMPOTENCY_KEY_PATTERN,
+  description: `Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status ${STATUS.IDEMPOTENCY_KEY_REUSED.code}. A fresh UUID per logical request; empty means none. May also come as the \`${IDEMPOTENCY_HEADER}\` header.`,
+  // Empty, not a UUID: tools that fill a request from the examples would otherwise send one key for every try.
+  examples: [''],
+};
+
+const IDEMPOTENCY_HEADER_PARAMETER = {
+  name: IDEMPOTENCY_HEADER,
+  in: 'header',
+  required: false,
+  description: `A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header \`${REPLAYED_HEADER}: true\`, and changes nothing; other parameters are refused with status ${STATUS.IDEMPOTENCY_KEY_REUSED.code}; a repeat while the first still runs waits for it, then is refused with status ${STATUS.IDEMPOTENCY_KEY_BUSY.code}. Keys are kept per caller and method. May also come as the \`${IDEMPOTENCY_PARAM}\` parameter.`,
+  schema: { type: 'string', pattern: IDEMPOTENCY_KEY_PATTERN },
+};
+
 const statusTable = () =>
   [
     '| status | HTTP | meaning |',
@@ -68,7 +85,11 @@ array. \`session_key\` names the caller (demo: \`demo-session-1\` … \`demo-ses
 
 Every reply is one JSON envelope: success is HTTP 200 with \`{"success": true, "status": 1, "msg": "成功", "data": {...}}\`;
 a refusal is \`{"success": false, "status": <code>, "msg": "<readable>", "data": null}\` at the HTTP status of its
-code (the table is under the \`Refusal\` schema). Money is an exact decimal string.`;
+code (the table is under the \`Refusal\` schema). Money is an exact decimal string.
+
+Every write (each method that is not read-only) takes an \`${IDEMPOTENCY_HEADER}\` header or \`${IDEMPOTENCY_PARAM}\`
+parameter: within 24 hours a repeat with the same key and parameters gets the first reply (a refusal too, except
+429 and 5xx, which free the key) and changes nothing.`;
 
 /** Lists every named shape once, wherever in a reply it appears. */
 function collectNamed(schema: unknown, into: Map<string, ReplySchema>): void {
@@ -148,7 +169,7 @@ function operation(name: MethodName, def: MethodDef, verb: 'post' | 'get', examp
     operationId: verb === 'post' ? name : `${name}_get`,
     tags: [tagOf(name)],
     summary: def.summary,
-    description: `${SESSION_NOTE[def.session]}${def.readOnly ? ' Read-only: also answers GET with query parameters.' : ''}`,
+    description: `${SESSION_NOTE[def.session]}${def.readOnly ? ' Read-only: also answers GET with query parameters.' : ` Safe to retry with an \`${IDEMPOTENCY_HEADER}\`.`}`,
     responses: responses(def, examples),
   };
   if (verb === 'get') {
@@ -166,17 +187,23 @@ function operation(name: MethodName, def: MethodDef, verb: 'post' | 'get', examp
     };
   }
   const anyRequired = def.session === 'required' || Object.values(def.params).some(mustBeSent);
+  const chain = {
+    ...(session ? { session_key: session } : {}),
+    ...(def.readOnly ? {} : { [IDEMPOTENCY_PARAM]: IDEMPOTENCY_KEY }),
+  };
+  const chainRequired = def.session === 'required' ? ['session_key'] : [];
   return {
     ...common,
+    ...(def.readOnly ? {} : { parameters: [IDEMPOTENCY_HEADER_PARAMETER] }),
     requestBody: {
       required: anyRequired,
       content: {
         'application/json': {
-          schema: bodySchema(def.params, 'json', session, def.session === 'required'),
+          schema: bodySchema(def.params, 'json', chain, chainRequired),
           ...(request ? { example: request } : {}),
         },
         'application/x-www-form-urlencoded': {
-          schema: bodySchema(def.params, 'text', session, def.session === 'required'),
+          schema: bodySchema(def.params, 'text', chain, chainRequired),
           ...(request ? { example: asText(request) } : {}),
         },
       },

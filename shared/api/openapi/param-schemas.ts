@@ -47,6 +47,7 @@ function valueSchema(f: Field, carrier: Carrier): JsonSchema {
         maxLength: f.maxLength,
         ...(f.minLength === undefined ? {} : { minLength: f.minLength }),
         ...(f.default === undefined ? {} : { default: f.default }),
+        ...(f.secret ? { format: 'password' } : {}),
       };
     case 'decimal': {
       const text = { type: 'string', pattern: DECIMAL_PATTERN, examples: ['0', '2.5'] };
@@ -72,17 +73,18 @@ export function fieldSchema(f: Field, carrier: Carrier): JsonSchema {
   return { ...valueSchema(f, carrier), description: `${f.doc} ${limitsText(f)}` };
 }
 
+/** A body's schema: the method's parameters and the chain's own (`session_key`, `idempotency_key`). */
 export function bodySchema(
   params: Schema,
   carrier: Carrier,
-  sessionKey: JsonSchema | undefined,
-  sessionRequired = false,
+  chain: Record<string, JsonSchema>,
+  chainRequired: readonly string[] = [],
 ): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   for (const [name, f] of Object.entries(params)) properties[name] = fieldSchema(f, carrier);
-  if (sessionKey) properties.session_key = sessionKey;
+  Object.assign(properties, chain);
   const required = [
-    ...(sessionKey && sessionRequired ? ['session_key'] : []),
+    ...chainRequired,
     ...Object.entries(params)
       .filter(([, f]) => mustBeSent(f))
       .map(([name]) => name),
