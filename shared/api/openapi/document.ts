@@ -1,6 +1,7 @@
 import type { MethodDef } from '#shared/api/method-def.ts';
 import { groupMethods } from '#shared/api/methods/groups.ts';
 import { managementMethods } from '#shared/api/methods/management.ts';
+import { moderationMethods } from '#shared/api/methods/moderation.ts';
 import { walletMethods } from '#shared/api/methods/wallet.ts';
 import { bodySchema, fieldSchema } from '#shared/api/openapi/param-schemas.ts';
 import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
@@ -24,6 +25,11 @@ const TAGS: readonly { name: string; description: string; methods: readonly stri
     name: 'Management',
     description: 'Owner, admin and member management, dismissal, search and the hot list.',
     methods: Object.keys(managementMethods),
+  },
+  {
+    name: 'Moderation',
+    description: 'Bans: who may not come back, for how long, and why.',
+    methods: Object.keys(moderationMethods),
   },
   {
     name: 'Joining and wallet',
