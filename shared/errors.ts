@@ -42,6 +42,7 @@ export const STATUS = {
   THROTTLED: { code: 167, http: 429, msg: 'too many requests' },
   TERMS_CHANGED: { code: 168, http: 409, msg: "the group's terms changed; the user must join again" },
   BANNED: { code: 180, http: 403, msg: 'banned from this group' },
+  ADMIN_LIMIT: { code: 181, http: 409, msg: 'the group has as many admins as it may' },
   NOT_BANNED: { code: 182, http: 404, msg: 'user is not banned' },
   UNKNOWN_USER: { code: 183, http: 404, msg: 'unknown user' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;

@@ -21,6 +21,10 @@ export type Role = 'owner' | 'admin' | 'member';
 
 export const DEFAULT_MAX_MEMBERS = 3000;
 
+/** The `max_admins` setting: admins a group may have besides its owner, unless its item says otherwise. */
+export const DEFAULT_MAX_ADMINS = 10;
+export const maxAdminsOf = (group: { max_admins?: unknown }) => Number(group.max_admins ?? DEFAULT_MAX_ADMINS);
+
 /**
  * Ids are random 31-bit integers rather than a counter: no hot counter item, one round trip
  * less per create, and a collision only retries (the create is conditioned on a free id).
@@ -40,6 +44,8 @@ export interface GroupItem {
   admins?: Set<number>;
   member_count: number;
   max_members: number;
+  /** Absent on most groups: `DEFAULT_MAX_ADMINS` applies. */
+  max_admins?: number;
   price: bigint | number;
   coin_id: number;
   consensus_coin: number;

@@ -101,6 +101,13 @@ describe('a tour of every method', () => {
     expect(kicked.body.data).toEqual({ group_id: free, user_id: 10, ban_until: 0 });
   });
 
+  it('keeps a group within ten admins', async () => {
+    const crowded = (await expectCall(200, 'group_create', { user_list: '2,3,4,5,6,7,8,9,10,11,12' }, as(1))).body.data.group_id;
+    await expectCall(200, 'group_set_admin', { group_id: crowded, pre_admin: '2,3,4,5,6,7,8,9,10,11' }, as(1));
+    const full = await expectCall(409, 'group_set_admin', { group_id: crowded, pre_admin: [12] }, as(1));
+    expect(full.body).toMatchObject({ status: 181, msg: 'a group has at most 10 admins; no more may be added' });
+  });
+
   it('asks to join a free group and has the request decided', async () => {
     const asked = await expectCall(200, 'group_join', { group_id: free }, as(6));
     expect(asked.body.data.result).toBe('pending');

@@ -5,6 +5,7 @@ import { CALLER_OUTSIDE, TARGET_OUTSIDE } from '#shared/api/refusal.ts';
 import { reply } from '#shared/api/reply.ts';
 import { GROUP, GROUP_INFO, GROUP_LIST } from '#shared/api/reply-shapes.ts';
 import { field, optional } from '#shared/api/schema.ts';
+import { DEFAULT_MAX_ADMINS } from '#shared/entities/group.ts';
 
 /**
  * Ids one role change or invitation takes: each is one item of a single transaction, beside the
@@ -75,6 +76,10 @@ export const managementMethods = defineMethods({
       TARGET_OUTSIDE('pre_admin'),
       'ALREADY_ADMIN',
       { name: 'BAD_PARAM', why: 'the owner cannot be made an admin' },
+      {
+        name: 'ADMIN_LIMIT',
+        why: `the group would have more than max_admins (${DEFAULT_MAX_ADMINS}) admins; the message says how many may still be added`,
+      },
       'THROTTLED',
     ],
   },
