@@ -1,5 +1,5 @@
 import { defineMethods } from '#shared/api/method-def.ts';
-import { ADMIN_ONLY, groupId } from '#shared/api/methods/common.ts';
+import { ADMIN_ONLY, groupId, groupPage } from '#shared/api/methods/common.ts';
 import { reply } from '#shared/api/reply.ts';
 import { NEXT_CURSOR } from '#shared/api/reply-shapes.ts';
 import { field, optional } from '#shared/api/schema.ts';
@@ -65,8 +65,7 @@ export const moderationMethods = defineMethods({
     session: 'required',
     params: {
       group_id: groupId,
-      cursor: optional(field.string('Opaque cursor from the previous page’s next_cursor.', { maxLength: 200 })),
-      limit: optional(field.int('Page size.', { min: 1, max: 200, default: 50 })),
+      ...groupPage,
     },
     reply: reply.object({
       bans: reply.list(
