@@ -4,7 +4,7 @@ import { fromUnits, units } from '#shared/money.ts';
 
 /**
  * A group's partition (`G#<gid>`): the group item (`META`), memberships (`M#`), join requests
- * (`R#`), events (`E#`) and their sent-markers (`O#`).
+ * (`R#`), bans (`B#`), events (`E#`) and their sent-markers (`O#`).
  */
 export const groupPk = (groupId: number) => `G#${groupId}`;
 export const GROUP_SK = 'META';
