@@ -202,7 +202,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Remove a member (admin or owner; only the owner removes an admin; nobody removes the owner).
+     * Remove a member (admin or owner; only the owner removes an admin; nobody removes the owner); with ban_minutes, remove and ban in one step.
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_delete_user'];
@@ -354,6 +354,70 @@ export interface paths {
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_search'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_ban_user': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Ban users from the group (admin or owner; only the owner bans an admin; nobody bans the owner); members among them are removed at once.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_ban_user'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_unban_user': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Lift bans (admin or owner), all or none.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_unban_user'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_ban_list': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The lasting bans (admin or owner), by user id, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_ban_list_get'];
+    put?: never;
+    /**
+     * The lasting bans (admin or owner), by user id, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_ban_list'];
     delete?: never;
     options?: never;
     head?: never;
@@ -645,6 +709,10 @@ export interface components {
      *     | 168 | 409 | the group's terms changed; the user must join again |
      *     | 169 | 409 | this Idempotency-Key was used with other parameters |
      *     | 170 | 409 | a request with this Idempotency-Key is still in progress |
+     *     | 180 | 403 | banned from this group |
+     *     | 181 | 409 | the group has as many admins as it may |
+     *     | 182 | 404 | user is not banned |
+     *     | 183 | 404 | unknown user |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -812,9 +880,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1005866963,
+           *         "group_id": 1362864275,
            *         "group_info": {
-           *           "id": 1005866963,
+           *           "id": 1362864275,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -829,7 +897,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796393660,
+           *           "create_time": 1796394146,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -933,7 +1001,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1005866963
+         * @example 1362864275
          */
         group_id: number;
       };
@@ -956,7 +1024,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1005866963,
+           *           "id": 1362864275,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -971,7 +1039,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796393660,
+           *           "create_time": 1796394146,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1065,7 +1133,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1080,7 +1148,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1109,7 +1177,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1005866963,
+           *           "id": 1362864275,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1124,7 +1192,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796393660,
+           *           "create_time": 1796394146,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1212,7 +1280,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1005866963
+         * @example 1362864275
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1246,16 +1314,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796393660
+           *             "join_time": 1796394146
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796393660
+           *             "join_time": 1796394146
            *           }
            *         ],
-           *         "next_cursor": "WzEwMDU4NjY5NjMsIjIiXQ"
+           *         "next_cursor": "WzEzNjI4NjQyNzUsIjIiXQ"
            *       }
            *     }
            */
@@ -1345,7 +1413,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "limit": 2
          *     }
          */
@@ -1362,7 +1430,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "limit": 2
          *     }
          */
@@ -1397,16 +1465,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796393660
+           *             "join_time": 1796394146
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796393660
+           *             "join_time": 1796394146
            *           }
            *         ],
-           *         "next_cursor": "WzEwMDU4NjY5NjMsIjIiXQ"
+           *         "next_cursor": "WzEzNjI4NjQyNzUsIjIiXQ"
            *       }
            *     }
            */
@@ -1511,7 +1579,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1005866963,
+           *             "id": 1362864275,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1526,7 +1594,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796393660,
+           *             "create_time": 1796394146,
            *             "is_join": 1,
            *             "role": "member",
            *             "dnd": 0
@@ -1648,7 +1716,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1005866963,
+           *             "id": 1362864275,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1663,7 +1731,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796393660,
+           *             "create_time": 1796394146,
            *             "is_join": 1,
            *             "role": "member",
            *             "dnd": 0
@@ -1749,7 +1817,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1772,7 +1840,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1809,7 +1877,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1005866963,
+           *           "id": 1362864275,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -1824,7 +1892,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796393660,
+           *           "create_time": 1796394146,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1957,7 +2025,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -1980,7 +2048,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2017,7 +2085,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1005866963,
+           *           "id": 1362864275,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
            *           "logo": "",
@@ -2032,7 +2100,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796393660,
+           *           "create_time": 1796394146,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2165,7 +2233,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2188,7 +2256,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2224,12 +2292,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1005866963,
+           *           "id": 1362864275,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -2241,7 +2309,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796393660,
+           *           "create_time": 1796394146,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2376,7 +2444,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "pre_admin": [
          *         2
          *       ],
@@ -2401,7 +2469,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2441,10 +2509,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1005866963,
+           *           "id": 1362864275,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2458,7 +2526,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796393660,
+           *           "create_time": 1796394146,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2527,7 +2595,7 @@ export interface operations {
           };
         };
       };
-      /** @description 59: already an admin; 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      /** @description 59: already an admin; 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running; 181: the group would have more than max_admins (10) admins; the message says how many may still be added */
       409: {
         headers: {
           [name: string]: unknown;
@@ -2535,7 +2603,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 59 | 169 | 170;
+            status?: 59 | 169 | 170 | 181;
           };
         };
       };
@@ -2591,7 +2659,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "pre_admin": [
          *         2
          *       ],
@@ -2616,7 +2684,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2656,10 +2724,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1005866963,
+           *           "id": 1362864275,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -2671,7 +2739,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796393660,
+           *           "create_time": 1796394146,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2804,7 +2872,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -2814,6 +2882,8 @@ export interface operations {
           group_id: number | string;
           /** @description Member to remove. Malformed: status 166. */
           pre_del: number | string;
+          /** @description Also ban the member: for this many minutes, or 0 until lifted; absent: a plain kick. From 0 to 525600. Malformed: status 166. */
+          ban_minutes?: number | string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -2827,7 +2897,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -2837,6 +2907,8 @@ export interface operations {
           group_id: number;
           /** @description Member to remove. Malformed: status 166. */
           pre_del: number;
+          /** @description Also ban the member: for this many minutes, or 0 until lifted; absent: a plain kick. From 0 to 525600. Malformed: status 166. */
+          ban_minutes?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -2863,7 +2935,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1005866963,
+           *         "group_id": 1362864275,
            *         "user_id": 5
            *       }
            *     }
@@ -2879,11 +2951,13 @@ export interface operations {
               group_id: number;
               /** @description The removed member. */
               user_id: number;
+              /** @description With ban_minutes: when the ban ends; 0 until lifted. */
+              ban_until?: number;
             };
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_del is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_del is the caller (group_quit leaves) */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_del is malformed or out of range; ban_minutes is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_del is the caller (group_quit leaves) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2995,15 +3069,17 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
-         *       "pre_invite": "5,999999",
+         *       "group_id": 1362864275,
+         *       "pre_invite": [
+         *         10
+         *       ],
          *       "session_key": "demo-session-2"
          *     }
          */
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
-          /** @description Users to add. At most 49 ids (more: status 165). Malformed: status 166. */
+          /** @description Users to add. At most 32 ids (more: status 165). Malformed: status 166. */
           pre_invite: string | (number | string)[];
           /**
            * @description The caller’s session key, issued by the app’s account system.
@@ -3018,8 +3094,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
-         *       "pre_invite": "5,999999",
+         *       "group_id": 1362864275,
+         *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3027,7 +3103,7 @@ export interface operations {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
-           * @description Users to add. At most 49 ids (more: status 165). Malformed: status 166.
+           * @description Users to add. At most 32 ids (more: status 165). Malformed: status 166.
            * @example 7,8,15
            */
           pre_invite: string;
@@ -3074,13 +3150,13 @@ export interface operations {
             data: {
               /** @description The outcome per user id. */
               results: {
-                [key: string]: 'added' | 'already_member' | 'not_found';
+                [key: string]: 'added' | 'already_member' | 'not_found' | 'banned';
               };
             };
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_invite lists more than 49 ids; 166: group_id is malformed or out of range; pre_invite is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_invite lists more than 32 ids; 166: group_id is malformed or out of range; pre_invite is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3192,7 +3268,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3212,7 +3288,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3245,7 +3321,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1005866963
+           *         "group_id": 1362864275
            *       }
            *     }
            */
@@ -3362,7 +3438,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3382,7 +3458,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3415,7 +3491,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1005866963
+           *         "group_id": 1362864275
            *       }
            *     }
            */
@@ -3544,7 +3620,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -3567,7 +3643,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -3604,10 +3680,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1005866963,
+           *           "id": 1362864275,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
@@ -3621,7 +3697,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796393660,
+           *           "create_time": 1796394146,
            *           "is_join": 1,
            *           "role": "admin",
            *           "dnd": 0
@@ -3754,7 +3830,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -3777,7 +3853,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -3814,10 +3890,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1005866963,
+           *           "id": 1362864275,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3831,7 +3907,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796393660,
+           *           "create_time": 1796394146,
            *           "is_join": 1,
            *           "role": "member",
            *           "dnd": 1
@@ -3964,10 +4040,39 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1005866963,
+           *             "id": 696507508,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [
+           *               2,
+           *               3,
+           *               4,
+           *               5,
+           *               6,
+           *               7,
+           *               8,
+           *               9,
+           *               10,
+           *               11
+           *             ],
+           *             "admin_count": 10,
+           *             "member_count": 12,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796394151
+           *           },
+           *           {
+           *             "id": 1362864275,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -3981,28 +4086,10 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796393660
+           *             "create_time": 1796394146
            *           },
            *           {
-           *             "id": 89983693,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796393667
-           *           },
-           *           {
-           *             "id": 272509399,
+           *             "id": 581767093,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4017,7 +4104,25 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796393669
+           *             "create_time": 1796394153
+           *           },
+           *           {
+           *             "id": 1641240608,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796394153
            *           }
            *         ]
            *       }
@@ -4136,10 +4241,39 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1005866963,
+           *             "id": 696507508,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [
+           *               2,
+           *               3,
+           *               4,
+           *               5,
+           *               6,
+           *               7,
+           *               8,
+           *               9,
+           *               10,
+           *               11
+           *             ],
+           *             "admin_count": 10,
+           *             "member_count": 12,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796394151
+           *           },
+           *           {
+           *             "id": 1362864275,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4153,28 +4287,10 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796393660
+           *             "create_time": 1796394146
            *           },
            *           {
-           *             "id": 89983693,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796393667
-           *           },
-           *           {
-           *             "id": 272509399,
+           *             "id": 581767093,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4189,7 +4305,25 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796393669
+           *             "create_time": 1796394153
+           *           },
+           *           {
+           *             "id": 1641240608,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796394153
            *           }
            *         ]
            *       }
@@ -4294,10 +4428,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1005866963,
+           *             "id": 1362864275,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4311,7 +4445,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796393660,
+           *             "create_time": 1796394146,
            *             "is_join": 1,
            *             "role": "owner",
            *             "dnd": 0
@@ -4468,10 +4602,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1005866963,
+           *             "id": 1362864275,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4485,7 +4619,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796393660,
+           *             "create_time": 1796394146,
            *             "is_join": 1,
            *             "role": "owner",
            *             "dnd": 0
@@ -4565,6 +4699,752 @@ export interface operations {
       };
     };
   };
+  group_ban_user: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1362864275,
+         *       "pre_ban": "10,11",
+         *       "minutes": 60,
+         *       "reason": "spam",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Users to ban: one id or several; they need not be members. At most 32 ids (more: status 165). Malformed: status 166. */
+          pre_ban: string | (number | string)[];
+          /** @description How long the ban lasts; absent or 0: until an admin lifts it. From 0 to 525600. Malformed: status 166. */
+          minutes?: number | string;
+          /** @description Why, for the admins’ ban list; at most 255 characters. At most 255 characters. Malformed: status 166. */
+          reason?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1362864275,
+         *       "pre_ban": "10,11",
+         *       "minutes": 60,
+         *       "reason": "spam",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Users to ban: one id or several; they need not be members. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_ban: string;
+          /** @description How long the ban lasts; absent or 0: until an admin lifts it. From 0 to 525600. Malformed: status 166. */
+          minutes?: number;
+          /** @description Why, for the admins’ ban list; at most 255 characters. At most 255 characters. Malformed: status 166. */
+          reason?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 1362864275,
+           *         "user_ids": [
+           *           10,
+           *           11
+           *         ],
+           *         "removed": [
+           *           10
+           *         ],
+           *         "until": 1796397749
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The banned users. */
+              user_ids: number[];
+              /** @description Those of them who were members, removed in the same step. */
+              removed: number[];
+              /** @description When the ban ends; 0 until lifted. */
+              until: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_ban lists more than 32 ids; 166: group_id is malformed or out of range; pre_ban is malformed or out of range; minutes is malformed or out of range; reason is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_ban lists the caller */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 165 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 54: nobody bans the owner; only the owner bans an admin; 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 54 | 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 183: pre_ban lists an unknown user */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 183;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_unban_user: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1362864275,
+         *       "pre_ban": [
+         *         10,
+         *         11
+         *       ],
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Banned users to let back: one id or several. At most 98 ids (more: status 165). Malformed: status 166. */
+          pre_ban: string | (number | string)[];
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1362864275,
+         *       "pre_ban": "10,11",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Banned users to let back: one id or several. At most 98 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_ban: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 1362864275,
+           *         "user_ids": [
+           *           10,
+           *           11
+           *         ]
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              user_ids: number[];
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_ban lists more than 98 ids; 166: group_id is malformed or out of range; pre_ban is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 165 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 182: a listed user has no lasting ban */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 182;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_ban_list_get: {
+    parameters: {
+      query: {
+        /** @example demo-session-1 */
+        session_key: string;
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 1362864275
+         */
+        group_id: number;
+        /**
+         * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
+         * @example WzEzNjI4NjQyNzUsIjEwIl0
+         */
+        cursor?: string;
+        /** @description Page size. From 1 to 200. Malformed: status 166. */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "bans": [
+           *           {
+           *             "user_id": 10,
+           *             "until": 1796397749,
+           *             "reason": "spam",
+           *             "by_user": 2,
+           *             "time": 1796394149
+           *           }
+           *         ],
+           *         "next_cursor": "WzEzNjI4NjQyNzUsIjEwIl0"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              bans: {
+                user_id: number;
+                /** @description When the ban ends; 0 until lifted. */
+                until: number;
+                /** @description Empty when none was given. */
+                reason: string;
+                /** @description Who banned. */
+                by_user: number;
+                /** @description When the ban was made. */
+                time: number;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_ban_list: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1362864275,
+         *       "cursor": "WzEzNjI4NjQyNzUsIjEwIl0",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1362864275,
+         *       "cursor": "WzEzNjI4NjQyNzUsIjEwIl0",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "bans": [
+           *           {
+           *             "user_id": 10,
+           *             "until": 1796397749,
+           *             "reason": "spam",
+           *             "by_user": 2,
+           *             "time": 1796394149
+           *           }
+           *         ],
+           *         "next_cursor": "WzEzNjI4NjQyNzUsIjEwIl0"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              bans: {
+                user_id: number;
+                /** @description When the ban ends; 0 until lifted. */
+                until: number;
+                /** @description Empty when none was given. */
+                reason: string;
+                /** @description Who banned. */
+                by_user: number;
+                /** @description When the ban was made. */
+                time: number;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -4579,7 +5459,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 89983693,
+         *       "group_id": 1641240608,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -4605,7 +5485,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 89983693,
+         *       "group_id": 1641240608,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -4649,7 +5529,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 89983693,
+           *           "id": 1641240608,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -4664,7 +5544,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796393667,
+           *           "create_time": 1796394153,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -4785,7 +5665,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 272509399,
+         *       "group_id": 581767093,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -4811,7 +5691,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 272509399,
+         *       "group_id": 581767093,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -4855,7 +5735,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 272509399,
+           *           "id": 581767093,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -4870,7 +5750,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796393669,
+           *           "create_time": 1796394153,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -4991,7 +5871,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -5016,7 +5896,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -5055,8 +5935,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1005866963,
-           *         "expire_time": 1796998465
+           *         "group_id": 1362864275,
+           *         "expire_time": 1796998951
            *       }
            *     }
            */
@@ -5113,6 +5993,18 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 180: the caller is banned from the group */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 180;
           };
         };
       };
@@ -5197,7 +6089,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1005866963
+         * @example 1362864275
          */
         group_id: number;
       };
@@ -5222,8 +6114,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796393665,
-           *             "expire_time": 1796998465
+           *             "request_time": 1796394151,
+           *             "expire_time": 1796998951
            *           }
            *         ]
            *       }
@@ -5331,7 +6223,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -5346,7 +6238,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -5377,8 +6269,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796393665,
-           *             "expire_time": 1796998465
+           *             "request_time": 1796394151,
+           *             "expire_time": 1796998951
            *           }
            *         ]
            *       }
@@ -5489,7 +6381,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "pre_user": 6,
          *       "session_key": "demo-session-2"
          *     }
@@ -5517,7 +6409,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "pre_user": 6,
          *       "session_key": "demo-session-2"
          *     }
@@ -5603,7 +6495,7 @@ export interface operations {
           };
         };
       };
-      /** @description 58: the caller is not in the group; 154: not an admin */
+      /** @description 58: the caller is not in the group; 154: not an admin; 180: the applicant is banned from the group */
       403: {
         headers: {
           [name: string]: unknown;
@@ -5611,7 +6503,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 58 | 154;
+            status?: 58 | 154 | 180;
           };
         };
       };
@@ -5691,7 +6583,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -5717,7 +6609,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -5761,10 +6653,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1005866963,
+           *           "id": 1362864275,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:43805/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5778,7 +6670,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796393660,
+           *           "create_time": 1796394146,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -5899,7 +6791,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -5925,7 +6817,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -5965,7 +6857,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1005866963,
+           *         "group_id": 1362864275,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -6021,7 +6913,7 @@ export interface operations {
           };
         };
       };
-      /** @description 58: the caller is not in the group */
+      /** @description 58: the caller is not in the group; 180: the caller is banned from the group (and so not in it) */
       403: {
         headers: {
           [name: string]: unknown;
@@ -6029,7 +6921,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 58;
+            status?: 58 | 180;
           };
         };
       };
@@ -6114,7 +7006,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1005866963
+         * @example 1362864275
          */
         group_id: number;
         /**
@@ -6246,7 +7138,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -6264,7 +7156,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1005866963,
+         *       "group_id": 1362864275,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -6659,8 +7551,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 89983693,
-           *             "time": 1796393668
+           *             "group_id": 1641240608,
+           *             "time": 1796394153
            *           },
            *           {
            *             "coin_id": 1,
@@ -6668,7 +7560,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796393653
+           *             "time": 1796394139
            *           },
            *           {
            *             "coin_id": 2,
@@ -6676,7 +7568,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796393653
+           *             "time": 1796394139
            *           }
            *         ],
            *         "next_cursor": null
@@ -6818,8 +7710,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 89983693,
-           *             "time": 1796393668
+           *             "group_id": 1641240608,
+           *             "time": 1796394153
            *           },
            *           {
            *             "coin_id": 1,
@@ -6827,7 +7719,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796393653
+           *             "time": 1796394139
            *           },
            *           {
            *             "coin_id": 2,
@@ -6835,7 +7727,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796393653
+           *             "time": 1796394139
            *           }
            *         ],
            *         "next_cursor": null

@@ -43,6 +43,10 @@ export const STATUS = {
   TERMS_CHANGED: { code: 168, http: 409, msg: "the group's terms changed; the user must join again" },
   IDEMPOTENCY_KEY_REUSED: { code: 169, http: 409, msg: 'this Idempotency-Key was used with other parameters' },
   IDEMPOTENCY_KEY_BUSY: { code: 170, http: 409, msg: 'a request with this Idempotency-Key is still in progress' },
+  BANNED: { code: 180, http: 403, msg: 'banned from this group' },
+  ADMIN_LIMIT: { code: 181, http: 409, msg: 'the group has as many admins as it may' },
+  NOT_BANNED: { code: 182, http: 404, msg: 'user is not banned' },
+  UNKNOWN_USER: { code: 183, http: 404, msg: 'unknown user' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;

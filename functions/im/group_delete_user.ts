@@ -2,5 +2,5 @@ import { removeUser } from '#shared/groups/members.ts';
 import { method } from '#shared/http/method.ts';
 
 export const handler = method('group_delete_user', ({ params, caller, db, requestId }) =>
-  removeUser(db, params.group_id, caller, params.pre_del, requestId),
+  removeUser(db, params.group_id, caller, params.pre_del, requestId, params.ban_minutes),
 );

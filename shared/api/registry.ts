@@ -1,6 +1,7 @@
 import type { MethodDef } from '#shared/api/method-def.ts';
 import { groupMethods } from '#shared/api/methods/groups.ts';
 import { managementMethods } from '#shared/api/methods/management.ts';
+import { moderationMethods } from '#shared/api/methods/moderation.ts';
 import { walletMethods } from '#shared/api/methods/wallet.ts';
 
 /**
@@ -10,6 +11,7 @@ import { walletMethods } from '#shared/api/methods/wallet.ts';
 export const METHODS = {
   ...groupMethods,
   ...managementMethods,
+  ...moderationMethods,
   ...walletMethods,
 } as const;
 

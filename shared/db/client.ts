@@ -6,7 +6,12 @@ import { optionalEnv, requireEnv } from '#shared/config.ts';
 export interface Db {
   readonly doc: DynamoDBDocumentClient;
   readonly table: string;
+  /** Unix milliseconds; the wall clock unless a test sets another, to move time without waiting. */
+  readonly clock?: () => number;
 }
+
+/** Now, in unix milliseconds, by the table's clock. */
+export const nowMs = (db: Db): number => (db.clock ? db.clock() : Date.now());
 
 export interface DbSettings {
   table: string;

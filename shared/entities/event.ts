@@ -27,7 +27,9 @@ export type GroupOperation =
   | 'SetDnd'
   | 'JoinRequest'
   | 'JoinRejected'
-  | 'PayPrivate';
+  | 'PayPrivate'
+  | 'Ban'
+  | 'Unban';
 
 export interface GroupEvent {
   readonly groupId: number;

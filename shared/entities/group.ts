@@ -4,7 +4,7 @@ import { fromUnits, units } from '#shared/money.ts';
 
 /**
  * A group's partition (`G#<gid>`): the group item (`META`), memberships (`M#`), join requests
- * (`R#`), events (`E#`) and their sent-markers (`O#`).
+ * (`R#`), bans (`B#`), events (`E#`) and their sent-markers (`O#`).
  */
 export const groupPk = (groupId: number) => `G#${groupId}`;
 export const GROUP_SK = 'META';
@@ -20,6 +20,10 @@ export const isGroupItem = (item: Record<string, unknown> | undefined): item is 
 export type Role = 'owner' | 'admin' | 'member';
 
 export const DEFAULT_MAX_MEMBERS = 3000;
+
+/** The `max_admins` setting: admins a group may have besides its owner, unless its item says otherwise. */
+export const DEFAULT_MAX_ADMINS = 10;
+export const maxAdminsOf = (group: { max_admins?: unknown }) => Number(group.max_admins ?? DEFAULT_MAX_ADMINS);
 
 /**
  * Ids are random 31-bit integers rather than a counter: no hot counter item, one round trip
@@ -40,6 +44,8 @@ export interface GroupItem {
   admins?: Set<number>;
   member_count: number;
   max_members: number;
+  /** Absent on most groups: `DEFAULT_MAX_ADMINS` applies. */
+  max_admins?: number;
   price: bigint | number;
   coin_id: number;
   consensus_coin: number;

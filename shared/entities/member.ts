@@ -10,8 +10,9 @@ export type { Role };
  * numeric order. The byUser index (`U#<uid>` / `G#<gid>`) lists a user's groups.
  */
 export const MEMBER_PREFIX = 'M#';
-const pad = (userId: number) => String(userId).padStart(15, '0');
-export const memberSk = (userId: number) => `${MEMBER_PREFIX}${pad(userId)}`;
+/** User ids in sort keys are zero-padded, so a group's items of one kind list in numeric order. */
+export const padUserId = (userId: number) => String(userId).padStart(15, '0');
+export const memberSk = (userId: number) => `${MEMBER_PREFIX}${padUserId(userId)}`;
 export const memberKey = (groupId: number, userId: number) => ({ pk: groupPk(groupId), sk: memberSk(userId) });
 export const userGroupsPk = userPk;
 
@@ -56,6 +57,18 @@ export const putNewMember = (table: string, item: MemberItem): TxItem => ({
 /** The user is not a member, checked at commit time (a join request must not be stored for a member). */
 export const memberAbsent = (table: string, groupId: number, userId: number): TxItem => ({
   ConditionCheck: { TableName: table, Key: memberKey(groupId, userId), ConditionExpression: 'attribute_not_exists(pk)' },
+});
+
+/** Deletes the member item only if its role is still the one the departure was computed from. */
+export const deleteMemberAs = (table: string, groupId: number, userId: number, role: Role): TxItem => ({
+  Delete: {
+    TableName: table,
+    Key: memberKey(groupId, userId),
+    ConditionExpression: '#role = :role',
+    ExpressionAttributeNames: { '#role': 'role' },
+    ExpressionAttributeValues: { ':role': role },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  },
 });
 
 /** Whether an item read beside others is a membership. */

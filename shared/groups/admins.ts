@@ -3,8 +3,8 @@ import type { Db } from '#shared/db/client.ts';
 import { requestToken, type TxItem, withRetries } from '#shared/db/commit.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
-import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
-import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
+import { type GroupItem, type GroupView, groupView, maxAdminsOf } from '#shared/entities/group.ts';
+import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { memberKey, type Role } from '#shared/entities/member.ts';
 import { AppError, fail } from '#shared/errors.ts';
 import { requireOwner } from '#shared/groups/access.ts';
@@ -33,11 +33,34 @@ function targetRefusal(userId: number, item: { role?: unknown } | undefined, dir
     : new AppError('BAD_PARAM', `user ${userId} is not an admin`);
 }
 
+/** The refusal when `adding` more admins would pass the group's `max_admins`. */
+function adminLimit(group: GroupItem | Record<string, unknown>, adding: number): AppError | undefined {
+  const max = maxAdminsOf(group);
+  const room = Math.max(0, max - adminsOf(group).size);
+  if (adding <= room) return undefined;
+  const more = room === 0 ? 'no more may be added' : `only ${room} more may be added`;
+  return new AppError('ADMIN_LIMIT', `a group has at most ${max} admins; ${more}`);
+}
+
+/**
+ * The admins set has room for `adding` more, at commit time: DynamoDB conditions cannot add, so
+ * the set's size is compared with the cap less the newcomers (each is a member, not yet an admin,
+ * as the role changes beside it require).
+ */
+function adminRoom(group: GroupItem, adding: number): MetaChange {
+  const limit = maxAdminsOf(group) - adding;
+  return limit < 0
+    ? { when: ['attribute_not_exists(pk)'] }
+    : { when: ['attribute_not_exists(admins) OR size(admins) <= :adminLimit'], values: { ':adminLimit': limit } };
+}
+
 /**
  * Promotes (`promote`) or demotes members, all or none: every target must be in the group with
  * the starting role. Each member item's role and the group's `admins` set change in one
  * transaction, each conditioned on the state it starts from, so a target removed or changed
- * meanwhile refuses the whole call with the same status a fresh read would give.
+ * meanwhile refuses the whole call with the same status a fresh read would give. Promotions keep
+ * the group within `max_admins` (181, naming how many may still be added), held by the group
+ * item's condition, so parallel promotions never pass it.
  */
 async function changeAdmins(
   db: Db,
@@ -47,10 +70,11 @@ async function changeAdmins(
   const attemptId = input.attemptId ?? randomUUID();
   const [from, to]: [Role, Role] = direction === 'promote' ? ['member', 'admin'] : ['admin', 'member'];
   const ids = new Set(userIds);
-  const change = merge(live, byOwner(caller), {
-    [direction === 'promote' ? 'add' : 'delete']: ['admins :ids'],
-    values: { ':ids': ids },
-  });
+  const change = (group: GroupItem) =>
+    merge(live, byOwner(caller), direction === 'promote' ? adminRoom(group, ids.size) : {}, {
+      [direction === 'promote' ? 'add' : 'delete']: ['admins :ids'],
+      values: { ':ids': ids },
+    });
   // Read again after conflicts run out: the write that won may have settled the answer (58, 59).
   const [{ access, me }, coins] = await Promise.all([
     withRetries(async ({ n, commit }) => {
@@ -60,10 +84,17 @@ async function changeAdmins(
         const target = id === caller ? me : access.targets.get(id);
         if (target?.role !== from) throw targetRefusal(id, target, direction);
       }
+      if (direction === 'promote') refuseIf(adminLimit(access.group, ids.size));
       await commit(
         db,
         [
-          { item: metaUpdate(db.table, groupId, change), refused: (old) => refuseIf(metaRefusal(old, caller, 'owner')) },
+          {
+            item: metaUpdate(db.table, groupId, change(access.group)),
+            refused: (old) => {
+              refuseIf(metaRefusal(old, caller, 'owner'));
+              if (old && direction === 'promote') refuseIf(adminLimit(old, ids.size));
+            },
+          },
           ...userIds.map((id) => ({
             item: roleChange(db.table, groupId, id, from, to),
             refused: (old: Record<string, unknown> | undefined) => {

@@ -39,6 +39,14 @@ export function metaRefusal(
   return undefined;
 }
 
+/** Who may act on whom: nobody acts on the owner; only the owner acts on an admin. */
+export function rankRefusal(callerRole: Role, targetRole: Role, action: 'remove' | 'ban'): AppError | undefined {
+  if (targetRole === 'owner') return new AppError('NO_PERMISSION', `nobody can ${action} the owner`);
+  if (targetRole === 'admin' && callerRole !== 'owner')
+    return new AppError('NO_PERMISSION', `only the owner can ${action} an admin`);
+  return undefined;
+}
+
 /** A step's refusal from the group item: thrown when there is one; otherwise the change is decided again. */
 export function refuseIf(refusal: AppError | undefined): void {
   if (refusal) throw refusal;

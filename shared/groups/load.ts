@@ -1,5 +1,6 @@
 import { batchGet, type Key } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
+import { type BanItem, banKey, isBanItem } from '#shared/entities/ban.ts';
 import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { isUserItem, userKey } from '#shared/entities/user.ts';
@@ -11,25 +12,28 @@ export interface TargetAccess extends GroupAccess {
   readonly targets: ReadonlyMap<number, MemberItem>;
   /** Targets known as users, when asked for. */
   readonly users: ReadonlySet<number>;
+  /** The targets' ban items (lasting or lapsed), when asked for. */
+  readonly bans: ReadonlyMap<number, BanItem>;
 }
 
 /**
- * The group, the caller's membership and the targets' memberships (and, when asked, whether the
- * targets are known users), all in one consistent BatchGet: one round trip for up to 100 keys,
- * parallel chunks beyond.
+ * The group, the caller's membership and the targets' memberships (unless left out), and, when
+ * asked, whether the targets are known users and their bans, all in one consistent BatchGet: one
+ * round trip for up to 100 keys, parallel chunks beyond.
  */
 export async function loadTargets(
   db: Db,
   groupId: number,
   callerId: number,
   targetIds: readonly number[],
-  options: { users?: boolean } = {},
+  options: { users?: boolean; bans?: boolean; memberships?: boolean } = {},
 ): Promise<TargetAccess> {
   const keys: Key[] = [
     groupKey(groupId),
     memberKey(groupId, callerId),
-    ...targetIds.filter((id) => id !== callerId).map((id) => memberKey(groupId, id)),
+    ...(options.memberships === false ? [] : targetIds.filter((id) => id !== callerId).map((id) => memberKey(groupId, id))),
     ...(options.users ? targetIds.map(userKey) : []),
+    ...(options.bans ? targetIds.map((id) => banKey(groupId, id)) : []),
   ];
   const items = await batchGet(db, keys, { consistent: true });
   const group = items.find(isGroupItem);
@@ -41,5 +45,6 @@ export async function loadTargets(
     member: members.get(callerId),
     targets: new Map([...members].filter(([id]) => wanted.has(id))),
     users: new Set(items.filter(isUserItem).map((item) => Number(item.user_id))),
+    bans: new Map(items.filter(isBanItem).map((item): [number, BanItem] => [Number(item.user_id), item])),
   };
 }

@@ -1,25 +1,29 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '#shared/db/client.ts';
-import { requestToken, type Step, type TxItem, withRetries } from '#shared/db/commit.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
+import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
+import { isBanLive } from '#shared/entities/ban.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import type { GroupItem } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { endJoinRequest } from '#shared/entities/join-request.ts';
-import { type MemberItem, memberItem, memberKey, putNewMember, type Role } from '#shared/entities/member.ts';
+import { deleteMemberAs, type MemberItem, memberItem, putNewMember, type Role } from '#shared/entities/member.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
-import { byAdmin, byOwner, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
+import { byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
+import { notBannedStep } from '#shared/groups/ban-gate.ts';
+import { banUsers } from '#shared/groups/bans.ts';
 import { capReached, membersAdded, membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargets } from '#shared/groups/load.ts';
 
-export type InviteResult = 'added' | 'already_member' | 'not_found';
+export type InviteResult = 'added' | 'already_member' | 'not_found' | 'banned';
 
 /**
  * Adds users directly (admin or owner), without price or consensus. One consistent BatchGet reads
- * the group, the caller's role, the targets' memberships and whether they are known users; one
- * transaction then adds every new member, moves the count (within the cap, for the whole batch at
- * once), ends any join request of theirs and writes the Add event. A user who joined meanwhile is
- * reported `already_member` and the rest retried.
+ * the group, the caller's role, the targets' memberships, whether they are known users and their
+ * bans; one transaction then adds every new member, moves the count (within the cap, for the whole
+ * batch at once), checks that none of them is banned, ends any join request of theirs and writes
+ * the Add event. A user who joined or was banned meanwhile is reported `already_member` or
+ * `banned` and the rest retried.
  */
 export async function inviteUsers(
   db: Db,
@@ -28,18 +32,26 @@ export async function inviteUsers(
   userIds: readonly number[],
   attemptId: string = randomUUID(),
 ): Promise<{ results: Record<string, InviteResult> }> {
-  const access = await loadTargets(db, groupId, caller, userIds, { users: true });
+  const access = await loadTargets(db, groupId, caller, userIds, { users: true, bans: true });
   requireAdmin(access);
+  const readSeconds = Math.floor(nowMs(db) / 1000);
   const results: Record<string, InviteResult> = {};
   for (const id of userIds) {
-    results[id] = id === caller || access.targets.has(id) ? 'already_member' : access.users.has(id) ? 'added' : 'not_found';
+    results[id] =
+      id === caller || access.targets.has(id)
+        ? 'already_member'
+        : !access.users.has(id)
+          ? 'not_found'
+          : isBanLive(access.bans.get(id), readSeconds)
+            ? 'banned'
+            : 'added';
   }
   await withRetries(async ({ n, seen, commit }) => {
     const group = (seen ?? access.group) as GroupItem;
     const adding = userIds.filter((id) => results[id] === 'added');
     if (adding.length === 0) return;
     if (adding.length > Number(group.max_members) - Number(group.member_count)) fail('GROUP_FULL');
-    const now = Date.now();
+    const now = nowMs(db);
     const joinTime = Math.floor(now / 1000);
     await commit(
       db,
@@ -58,6 +70,11 @@ export async function inviteUsers(
             refused: () => {
               results[id] = 'already_member';
             },
+          }),
+        ),
+        ...adding.map((id) =>
+          notBannedStep(db.table, groupId, id, joinTime, () => {
+            results[id] = 'banned';
           }),
         ),
         ...adding.map((id): Step => ({ item: endJoinRequest(db.table, groupId, id) })),
@@ -93,30 +110,18 @@ function departure(userId: number, role: Role): MetaChange {
   return merge(live, membersRemoved(1), leaving);
 }
 
-/** Deletes the member item only if its role is still the one the departure was computed from. */
-const deleteMember = (table: string, groupId: number, userId: number, role: Role): TxItem => ({
-  Delete: {
-    TableName: table,
-    Key: memberKey(groupId, userId),
-    ConditionExpression: '#role = :role',
-    ExpressionAttributeNames: { '#role': 'role' },
-    ExpressionAttributeValues: { ':role': role },
-    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-  },
-});
-
 /** Which member may remove which: nobody removes the owner; only the owner removes an admin. */
 function checkRemoval(callerRole: Role, target: MemberItem | undefined, targetId: number): MemberItem {
   if (!target) return fail('NOT_MEMBER', `user ${targetId} is not in the group`);
-  if (target.role === 'owner') return fail('NO_PERMISSION', 'nobody can remove the owner');
-  if (target.role === 'admin' && callerRole !== 'owner') return fail('NO_PERMISSION', 'only the owner can remove an admin');
+  refuseIf(rankRefusal(callerRole, target.role, 'remove'));
   return target;
 }
 
 /**
  * Removes a member (admin or owner). The member item is deleted on the condition that its role
  * is the one read, and the count, score and admins set move in the same transaction, so a member
- * promoted or demoted meanwhile is read again and the rules applied to the new role.
+ * promoted or demoted meanwhile is read again and the rules applied to the new role. With
+ * `banMinutes` (0: until lifted) the removal is a ban of that member, in the same one transaction.
  */
 export async function removeUser(
   db: Db,
@@ -124,7 +129,13 @@ export async function removeUser(
   caller: number,
   targetId: number,
   attemptId: string = randomUUID(),
-): Promise<{ group_id: number; user_id: number }> {
+  banMinutes?: number,
+): Promise<{ group_id: number; user_id: number; ban_until?: number }> {
+  if (banMinutes !== undefined) {
+    const ban = { groupId, caller, userIds: [targetId], minutes: banMinutes, attemptId, membersOnly: true };
+    const { until } = await banUsers(db, ban, 'group_delete_user');
+    return { group_id: groupId, user_id: targetId, ban_until: until };
+  }
   await withRetries(async ({ n, commit }) => {
     const access = await loadTargets(db, groupId, caller, [targetId]);
     const me = requireAdmin(access);
@@ -143,7 +154,7 @@ export async function removeUser(
           refused: (old) => refuseIf(metaRefusal(old, caller, target.role === 'admin' ? 'owner' : 'admin')),
         },
         {
-          item: deleteMember(db.table, groupId, targetId, target.role),
+          item: deleteMemberAs(db.table, groupId, targetId, target.role),
           refused: (old) => (old ? undefined : fail('NOT_MEMBER', `user ${targetId} is not in the group`)),
         },
         {
@@ -182,7 +193,7 @@ export async function quitGroup(
             if (Number(old?.owner_id) === caller) fail('OWNER_CANNOT_QUIT');
           },
         },
-        { item: deleteMember(db.table, groupId, caller, me.role), refused: (old) => (old ? undefined : callerNotMember()) },
+        { item: deleteMemberAs(db.table, groupId, caller, me.role), refused: (old) => (old ? undefined : callerNotMember()) },
         {
           item: putEvent(db.table, { groupId, op: 'Quit', actor: caller, data: { name: access.group.name, user_ids: [caller] } }),
         },

@@ -1,26 +1,31 @@
 import { randomUUID } from 'node:crypto';
 import { batchGet } from '#shared/db/batch.ts';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
+import { banKey, isBanItem } from '#shared/entities/ban.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
+import { refuseIfBanned } from '#shared/groups/ban-gate.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
 import { paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits, units } from '#shared/money.ts';
 import { checkWalletPassword } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
 
-/** The group, two memberships and (when asked) the caller's wallet, in one consistent BatchGet. */
-async function readPrivate(db: Db, groupId: number, callerId: number, other?: number, withWallet = false) {
+/**
+ * The group, two memberships and (when paying) the caller's wallet and ban, in one consistent
+ * BatchGet.
+ */
+async function readPrivate(db: Db, groupId: number, callerId: number, other?: number, paying = false) {
   const keys = [
     groupKey(groupId),
     memberKey(groupId, callerId),
     ...(other !== undefined && other !== callerId ? [memberKey(groupId, other)] : []),
-    ...(withWallet ? [walletKey(callerId)] : []),
+    ...(paying ? [walletKey(callerId), banKey(groupId, callerId)] : []),
   ];
   const items = await batchGet(db, keys, { consistent: true });
   const group = items.find(isGroupItem);
@@ -32,6 +37,7 @@ async function readPrivate(db: Db, groupId: number, callerId: number, other?: nu
     caller: memberOf(callerId),
     other: other === undefined ? undefined : memberOf(other),
     wallet: items.find(isWalletItem),
+    ban: items.find(isBanItem),
   };
 }
 
@@ -46,7 +52,9 @@ function payable(member: MemberItem, price: bigint) {
  * `group_pay_private`: a plain member pays the group's private-chat price to the owner, once. One
  * transaction: the membership flagged as paid (only if still a plain member who has not paid),
  * the group's private price, coin and owner as read, the wallet unlocked with the same password,
- * both balance movements and ledger entries, and the PayPrivate event.
+ * both balance movements and ledger entries, and the PayPrivate event. A banned user is not a
+ * member (the ban removed them, and no join commits while it lasts), so the membership's
+ * condition refuses the payment; the ban read beside it only names the reason (180, not 58).
  */
 export async function payPrivate(
   db: Db,
@@ -56,12 +64,13 @@ export async function payPrivate(
   const attemptId = input.attemptId ?? randomUUID();
   return withRetries(async ({ n, commit }) => {
     const state = await readPrivate(db, groupId, userId, undefined, true);
+    const now = nowMs(db);
+    if (!state.caller) refuseIfBanned(state.ban, Math.floor(now / 1000));
     const member = state.caller ?? callerNotMember();
     const price = units(state.group.private_price);
     const coinId = Number(state.group.private_coin_id ?? 0);
     const ownerId = Number(state.group.owner_id);
     payable(member, price);
-    const now = Date.now();
     const [grant, coins] = await Promise.all([
       checkWalletPassword(db, { userId, wallet: state.wallet, password: input.walletPwd, now }),
       allCoins(db),

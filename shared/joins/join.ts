@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { batchGet } from '#shared/db/batch.ts';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
+import { type BanItem, banKey, isBanItem } from '#shared/entities/ban.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
@@ -9,6 +10,7 @@ import { endJoinRequest, putJoinRequest, REQUEST_TTL_SECONDS } from '#shared/ent
 import { isMemberItem, type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
+import { notBannedStep, refuseIfBanned } from '#shared/groups/ban-gate.ts';
 import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
@@ -31,20 +33,23 @@ interface JoinState {
   readonly group: GroupItem;
   readonly member: MemberItem | undefined;
   readonly wallet: WalletItem | undefined;
+  readonly ban: BanItem | undefined;
 }
 
 /** Commits one round's steps with that round's token. */
 type Write = (steps: readonly Step[]) => Promise<void>;
 
-/** The group, the caller's membership and wallet item in one consistent round trip. */
+/** The group, the caller's membership, ban and wallet item in one consistent round trip. */
 async function readState(db: Db, groupId: number, userId: number): Promise<JoinState> {
-  const items = await batchGet(db, [groupKey(groupId), memberKey(groupId, userId), walletKey(userId)], { consistent: true });
+  const keys = [groupKey(groupId), memberKey(groupId, userId), banKey(groupId, userId), walletKey(userId)];
+  const items = await batchGet(db, keys, { consistent: true });
   const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
   return {
     group,
     member: items.find(isMemberItem),
     wallet: items.find(isWalletItem),
+    ban: items.find(isBanItem),
   };
 }
 
@@ -53,7 +58,8 @@ async function readState(db: Db, groupId: number, userId: number): Promise<JoinS
  * not yet a member), the count under the cap, the group's terms unchanged, the wallet unlocked with
  * the same password, the holding and the payment with both ledger entries, and the Add event. A free
  * group gets a pending request for the admins instead. A retry of a join that succeeded finds the
- * membership and is told 53 with nothing charged.
+ * membership and is told 53 with nothing charged. A banned user is refused (180) before the
+ * password is checked, and the ban's absence is a condition of either transaction.
  */
 export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
   const attemptId = input.attemptId ?? randomUUID();
@@ -62,6 +68,7 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
   return withRetries(async ({ n, commit }) => {
     const state = await readState(db, input.groupId, input.userId);
     if (state.member) fail('ALREADY_MEMBER');
+    refuseIfBanned(state.ban, Math.floor(nowMs(db) / 1000));
     const terms = termsOf(state.group);
     const write: Write = (steps) => commit(db, steps, requestToken('group_join', input.userId, input.groupId, attemptId, n));
     return isFree(terms) ? requestToJoin(db, input, state, terms, write) : joinNow(db, input, state, terms, write);
@@ -70,7 +77,7 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
 
 async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTerms, write: Write): Promise<JoinResult> {
   const { userId, groupId } = input;
-  const now = Date.now();
+  const now = nowMs(db);
   const paid = terms.price > 0n;
   if (paid && input.walletPwd === undefined) fail('MISSING_PARAM', 'missing parameter wallet_pwd');
   const [grant, coins]: [PasswordGrant | undefined, Awaited<ReturnType<typeof allCoins>>] = await Promise.all([
@@ -88,6 +95,7 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
       item: putNewMember(db.table, memberItem(groupId, userId, 'member', Math.floor(now / 1000))),
       refused: () => fail('ALREADY_MEMBER'),
     },
+    notBannedStep(db.table, groupId, userId, Math.floor(now / 1000)),
     addMemberStep(db.table, state.group, now, { change: sameTerms(terms) }),
     ...(grant ? [{ item: grant.check, refused: grant.refused }] : []),
     ...(holding && !holdingInPriceCoin ? [holdingStep(db.table, userId, terms)] : []),
@@ -148,13 +156,14 @@ function holdingStep(table: string, userId: number, terms: JoinTerms): Step {
 
 async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: JoinTerms, write: Write): Promise<JoinResult> {
   const { userId, groupId } = input;
-  const now = Date.now();
+  const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);
   const admins = [...(state.group.admins ?? [])].map(Number);
   await write([
     groupCheckStep(db.table, groupId, sameTerms(terms)),
     // Added meanwhile (invited, say): told 53, and no request is left to approve later.
     { item: memberAbsent(db.table, groupId, userId), refused: () => fail('ALREADY_MEMBER') },
+    notBannedStep(db.table, groupId, userId, nowSeconds),
     { item: putJoinRequest(db.table, groupId, userId, nowSeconds), refused: () => fail('JOIN_PENDING') },
     {
       item: putEvent(db.table, {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupPk } from '#shared/entities/group.ts';
@@ -10,6 +10,7 @@ import { memberItem, putNewMember } from '#shared/entities/member.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
 import { byAdmin } from '#shared/groups/authority.ts';
+import { bannedRefusal, notBannedStep } from '#shared/groups/ban-gate.ts';
 import { addMemberStep, groupCheckStep, isFree, sameTerms, termsOf } from '#shared/joins/meta.ts';
 
 export interface JoinRequestRow {
@@ -53,7 +54,7 @@ export async function listJoinRequests(
   db: Db,
   input: { adminId: number; groupId: number },
 ): Promise<{ requests: JoinRequestRow[] }> {
-  const nowSeconds = Math.floor(Date.now() / 1000);
+  const nowSeconds = Math.floor(nowMs(db) / 1000);
   const [access, requests] = await Promise.all([
     loadGroup(db, input.groupId, input.adminId),
     pendingRequests(db, input.groupId, nowSeconds),
@@ -91,7 +92,7 @@ async function decide(
   const { adminId, groupId, userId } = input;
   const access = await loadGroup(db, groupId, adminId);
   requireAdmin(access);
-  const now = Date.now();
+  const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);
   const request = {
     item: deletePendingJoinRequest(db.table, groupId, userId, nowSeconds),
@@ -131,6 +132,9 @@ async function decide(
     }),
     // Someone who became a member meanwhile (invited, say) is told 53 rather than 155.
     { item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds)), refused: () => fail('ALREADY_MEMBER') },
+    notBannedStep(db.table, groupId, userId, nowSeconds, (ban) => {
+      throw bannedRefusal(ban, `user ${userId} is`);
+    }),
     request,
     {
       item: putEvent(db.table, {

@@ -30,8 +30,33 @@ const text = (value: unknown) => (typeof value === 'string' ? value : value === 
 /** A group name RongCloud accepts: it refuses an empty one. */
 const rongName = (event: StoredEvent) => text(event.data.name) || `group ${event.groupId}`;
 
-function notice(event: StoredEvent, operation: NotifiedOperation, data: Record<string, unknown>, message = ''): Action {
-  return { id: 'notice', kind: 'groupNotice', operation, data: { ...data, timestamp: event.time * 1000 }, message };
+function notice(
+  event: StoredEvent,
+  operation: NotifiedOperation,
+  data: Record<string, unknown>,
+  message = '',
+  id = 'notice',
+): Action {
+  return { id, kind: 'groupNotice', operation, data: { ...data, timestamp: event.time * 1000 }, message };
+}
+
+/**
+ * A ban: the banned members who were in the group hear `Kicked` as any removed member does (apps
+ * that know nothing of bans drop the group), then the group hears `Ban` with every banned id and
+ * when the ban ends (0: until lifted; the reason stays with the admins), and only then does
+ * RongCloud drop the removed members.
+ */
+function banActions(event: StoredEvent): Action[] {
+  const removed = ids(event.data.removed);
+  return [
+    ...(removed.length > 0 ? [notice(event, 'Kicked', { targetUserIds: removed }, '', 'kicked')] : []),
+    notice(event, 'Ban', {
+      targetUserIds: ids(event.data.user_ids),
+      until: num(event.data.until),
+      minutes: num(event.data.minutes),
+    }),
+    ...(removed.length > 0 ? [{ id: 'quit', kind: 'groupQuit' as const, userIds: removed }] : []),
+  ];
 }
 
 function paymentNotice(event: StoredEvent, kind: 'join' | 'private', from: number): Action[] {
@@ -156,6 +181,10 @@ function planEvent(event: StoredEvent): Action[] {
       ];
     case 'PayPrivate':
       return paymentNotice(event, 'private', event.actor);
+    case 'Ban':
+      return banActions(event);
+    case 'Unban':
+      return [notice(event, 'Unban', { targetUserIds: ids(d.user_ids) })];
     default:
       return [];
   }

@@ -16,7 +16,9 @@ export type GroupOperation =
   | 'SetPrice'
   | 'SetConsensus'
   | 'SetLogo'
-  | 'SetPrivate';
+  | 'SetPrivate'
+  | 'Ban'
+  | 'Unban';
 
 export interface GroupNotificationContent {
   operatorUserId: string;

@@ -112,6 +112,16 @@ async function main() {
     await measured('group_set_admin', { group_id: g, pre_admin: '2' }, 1, 'group_set_admin (1 id)');
     await measured('group_delete_admin', { group_id: g, pre_admin: '2' }, 1, 'group_delete_admin (1 id)');
     await measured('group_delete_user', { group_id: g, pre_del: 20 }, 1);
+    await measured('group_ban_user', { group_id: g, pre_ban: 21, minutes: 60, reason: 'spam' }, 1, 'group_ban_user (1 member)');
+    await measured('group_ban_list', { group_id: g }, 1, 'group_ban_list (1 ban)');
+    await measured('group_unban_user', { group_id: g, pre_ban: 21 }, 1, 'group_unban_user (1 id)');
+    await measured(
+      'group_delete_user',
+      { group_id: g, pre_del: 22, ban_minutes: 0 },
+      1,
+      'group_delete_user (kick and ban)',
+      MINIMUMS.group_ban_user,
+    );
     await measured('group_invite_user', { group_id: g, pre_invite: '60' }, 1, 'group_invite_user (1 id)');
     await measured('group_quit', { group_id: g }, 25);
     await measured('group_set_dnd', { group_id: g, dnd: 1 }, 26);

@@ -34,6 +34,12 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
     roundTrips: 2,
     reason: 'session, then one transaction: caller’s and target’s roles checked, member deleted, count, event',
   },
+  group_ban_user: {
+    roundTrips: 2,
+    reason: 'session, then one transaction: caller’s and target’s roles checked, ban put, member deleted, count, event',
+  },
+  group_unban_user: { roundTrips: 2, reason: 'session, then one transaction: role checked, lasting ban deleted, event' },
+  group_ban_list: { roundTrips: 2, reason: 'session, then the caller’s role and the ban items read side by side' },
   group_invite_user: {
     roundTrips: 2,
     reason: 'session, then one transaction: users checked, members put, count, event',

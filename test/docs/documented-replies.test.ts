@@ -90,6 +90,40 @@ describe('a tour of every method', () => {
     await expectCall(403, 'group_set_dnd', { group_id: free, dnd: 1 }, as(9));
   });
 
+  it('bans, lists and lifts bans, and kicks and bans in one call', async () => {
+    await expectCall(200, 'group_invite_user', { group_id: free, pre_invite: [10] }, as(2));
+    const banned = await expectCall(
+      200,
+      'group_ban_user',
+      { group_id: free, pre_ban: '10,11', minutes: 60, reason: 'spam' },
+      as(2, { as: 'form' }),
+    );
+    expect(banned.body.data).toEqual({ group_id: free, user_ids: [10, 11], removed: [10], until: expect.any(Number) });
+    expect((await expectCall(403, 'group_join', { group_id: free }, as(11))).body.status).toBe(180);
+    const invited = await expectCall(200, 'group_invite_user', { group_id: free, pre_invite: [11] }, as(2));
+    expect(invited.body.data.results).toEqual({ 11: 'banned' });
+    const first = await expectCall(200, 'group_ban_list', { group_id: free, limit: 1 }, as(2, { as: 'query' }));
+    expect(first.body.data.bans).toEqual([
+      { user_id: 10, until: expect.any(Number), reason: 'spam', by_user: 2, time: expect.any(Number) },
+    ]);
+    await expectCall(200, 'group_ban_list', { group_id: free, cursor: first.body.data.next_cursor }, as(1));
+    await expectCall(403, 'group_ban_list', { group_id: free }, as(3));
+    await expectCall(403, 'group_ban_user', { group_id: free, pre_ban: [1] }, as(2));
+    await expectCall(404, 'group_ban_user', { group_id: free, pre_ban: [999_999] }, as(2));
+    await expectCall(200, 'group_unban_user', { group_id: free, pre_ban: [10, 11] }, as(2));
+    await expectCall(404, 'group_unban_user', { group_id: free, pre_ban: [10] }, as(2));
+    await expectCall(200, 'group_invite_user', { group_id: free, pre_invite: [10] }, as(2));
+    const kicked = await expectCall(200, 'group_delete_user', { group_id: free, pre_del: 10, ban_minutes: 0 }, as(2));
+    expect(kicked.body.data).toEqual({ group_id: free, user_id: 10, ban_until: 0 });
+  });
+
+  it('keeps a group within ten admins', async () => {
+    const crowded = (await expectCall(200, 'group_create', { user_list: '2,3,4,5,6,7,8,9,10,11,12' }, as(1))).body.data.group_id;
+    await expectCall(200, 'group_set_admin', { group_id: crowded, pre_admin: '2,3,4,5,6,7,8,9,10,11' }, as(1));
+    const full = await expectCall(409, 'group_set_admin', { group_id: crowded, pre_admin: [12] }, as(1));
+    expect(full.body).toMatchObject({ status: 181, msg: 'a group has at most 10 admins; no more may be added' });
+  });
+
   it('asks to join a free group and has the request decided', async () => {
     const asked = await expectCall(200, 'group_join', { group_id: free }, as(6));
     expect(asked.body.data.result).toBe('pending');

@@ -109,10 +109,12 @@ describe('notifications of a group through the stream', () => {
     expect(logoNotice?.call === 'RC:GrpNtf' && logoNotice.data.logo).toBe(logo);
   }, 60_000);
 
-  it('publishes Kicked and Quit before the matching quit, keeps RongCloud membership in step, and Dismiss before dismiss', async () => {
+  it('publishes Kicked (also for a ban) and Quit before the matching quit, keeps RongCloud membership in step, and Dismiss before dismiss', async () => {
     const before = (await settledNotices(gid)).length;
     await ok('group_delete_user', 1, { group_id: gid, pre_del: 4 });
     await ok('group_quit', 5, { group_id: gid });
+    await ok('group_ban_user', 1, { group_id: gid, pre_ban: [6, 7], minutes: 30, reason: 'spam' });
+    await ok('group_unban_user', 1, { group_id: gid, pre_ban: [7] });
     await ok('group_transfer_owner', 1, { group_id: gid, pre_owner: 3 });
 
     const departures = (await settledNotices(gid)).slice(before);
@@ -121,6 +123,10 @@ describe('notifications of a group through the stream', () => {
       { call: 'group/quit', group: g(), users: ['4'] },
       notice('Quit', 5, { targetUserIds: [5] }),
       { call: 'group/quit', group: g(), users: ['5'] },
+      notice('Kicked', 1, { targetUserIds: [6] }),
+      notice('Ban', 1, { targetUserIds: [6, 7], until: expect.any(Number), minutes: 30 }),
+      { call: 'group/quit', group: g(), users: ['6'] },
+      notice('Unban', 1, { targetUserIds: [7] }),
       notice('Transfer', 1, { targetUserIds: [3], oldOwnerId: 1 }),
     ]);
 

@@ -13,6 +13,7 @@ import {
 } from '#shared/entities/idempotency.ts';
 import { AppError } from '#shared/errors.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
+import { banUsers } from '#shared/groups/bans.ts';
 import { createGroup } from '#shared/groups/create.ts';
 import { setPrivatePrice } from '#shared/groups/terms.ts';
 import { duplicateWait, paramsHash } from '#shared/http/idempotency.ts';
@@ -93,13 +94,15 @@ const mutating = methodNames.filter((name) => !METHODS[name].readOnly);
 
 /**
  * A group of its own for each method, where every write has a caller it succeeds for: 1 owns it,
- * 3 is an admin, 2 a member, 4 is outside, 5 waits for approval, private chat costs 2 USDT.
+ * 3 is an admin, 2 a member, 4 is outside, 5 waits for approval, 6 is banned, private chat costs
+ * 2 USDT.
  */
 async function stage(): Promise<number> {
   const { group_id: groupId } = await createGroup(db, { ownerId: 1, userIds: [2, 3], name: 'stage' });
   await setAdmins(db, groupId, 1, [3]);
   await setPrivatePrice(db, { ownerId: 1, groupId, price: '2', coinId: USDT.coinId });
   await joinGroup(db, { userId: 5, groupId });
+  await banUsers(db, { groupId, caller: 1, userIds: [6] });
   return groupId;
 }
 
@@ -109,7 +112,7 @@ const CALLERS = [1, 3, 2, 4];
 function candidates(name: string, f: Field, groupId: number): (Wire | undefined)[] {
   if (name === 'group_id') return [wireOf(groupId)];
   const valid = validValue(world, name, f);
-  const others = f.type === 'id' || f.type === 'ids' ? [2, 3, 4, 5] : f.type === 'int' ? [f.max] : [];
+  const others = f.type === 'id' || f.type === 'ids' ? [2, 3, 4, 5, 6] : f.type === 'int' ? [f.max] : [];
   const all = [valid, ...others.map(wireOf)];
   return all.filter((wire, i) => all.findIndex((other) => other?.json === wire?.json) === i);
 }

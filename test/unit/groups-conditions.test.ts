@@ -4,6 +4,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '#shared/db/client.ts';
+import { banItem, banKey } from '#shared/entities/ban.ts';
 import { GROUP_SK, groupPk } from '#shared/entities/group.ts';
 import { joinRequestKey } from '#shared/entities/join-request.ts';
 import { memberItem } from '#shared/entities/member.ts';
@@ -100,10 +101,32 @@ describe('a cancelled transaction maps to the refusal a fresh read would give', 
       .resolves({});
     expect((await inviteUsers(db, GID, 1, [7, 8])).results).toEqual({ 7: 'already_member', 8: 'added' });
     const second = ddb.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems!;
-    expect(second).toHaveLength(4);
+    expect(second).toHaveLength(5);
     expect(second[0]?.Update?.ExpressionAttributeValues).toMatchObject({ ':added': 1, ':limit': 2999 });
     expect(second[1]?.Put?.Item).toMatchObject({ user_id: 8 });
-    expect(second[2]?.Delete?.Key).toEqual(joinRequestKey(GID, 8));
+    expect(second[2]?.ConditionCheck?.Key).toEqual(banKey(GID, 8));
+    expect(second[3]?.Delete?.Key).toEqual(joinRequestKey(GID, 8));
+  });
+
+  it('group_invite_user: a user banned meanwhile is reported banned and the rest retried', async () => {
+    reads(meta(), member(1, 'owner'), user(7), user(8));
+    const ban = banItem(GID, 7, { until: 0, reason: '', byUser: 1, time: 1 });
+    // Items: group, two memberships, two ban checks, two request ends, event.
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled([undefined, undefined, undefined, ban, undefined, undefined, undefined, undefined]))
+      .resolves({});
+    expect((await inviteUsers(db, GID, 1, [7, 8])).results).toEqual({ 7: 'banned', 8: 'added' });
+    const second = ddb.commandCalls(TransactWriteCommand)[1]!.args[0].input.TransactItems!;
+    expect(second.map((item) => item.Put?.Item?.user_id).filter(Boolean)).toEqual([8]);
+  });
+
+  it('group_set_admin: admins filled up meanwhile is 181, naming the room left', async () => {
+    reads(meta({ admins: new Set([2, 3]) }), member(1, 'owner'), member(4), member(5));
+    const full = meta({ admins: new Set([2, 3, 6, 7, 8, 9, 10, 11, 12]) });
+    ddb.on(TransactWriteCommand).rejects(cancelled([full, undefined, undefined, undefined]));
+    const error = await setAdmins(db, GID, 1, [4, 5]).catch((e: unknown) => e);
+    expect(error).toMatchObject({ status: 181, http: 409, message: 'a group has at most 10 admins; only 1 more may be added' });
   });
 
   it('group_invite_user: a day bucket rolled over meanwhile retries with the bucket the failure returned', async () => {

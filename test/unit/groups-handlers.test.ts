@@ -38,7 +38,7 @@ beforeEach(() => {
 });
 
 describe('management parameters', () => {
-  it('takes at most 98 ids per role change and 49 per invitation (one transaction), refusing more with 165', async () => {
+  it('takes at most 98 ids per role change and 32 per invitation (one transaction), refusing more with 165', async () => {
     const ids = (n: number) => Array.from({ length: n }, (_, i) => i + 1).join(',');
     for (const name of ['group_set_admin', 'group_delete_admin'] as const) {
       expect(validate(managementMethods[name].params, { group_id: 1, pre_admin: ids(98) }).pre_admin).toHaveLength(98);
@@ -48,8 +48,8 @@ describe('management parameters', () => {
       });
     }
     const params = managementMethods.group_invite_user.params;
-    expect(validate(params, { group_id: 1, pre_invite: ids(49) }).pre_invite).toHaveLength(49);
-    expect(await refusal(() => validate(params, { group_id: 1, pre_invite: ids(50) }))).toEqual({ status: 165, http: 400 });
+    expect(validate(params, { group_id: 1, pre_invite: ids(32) }).pre_invite).toHaveLength(32);
+    expect(await refusal(() => validate(params, { group_id: 1, pre_invite: ids(33) }))).toEqual({ status: 165, http: 400 });
   });
 
   it('pages search 20 at a time by default and at most 100, and checks memo, name and dnd', async () => {

@@ -13,6 +13,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '#shared/db/client.ts';
 import { MAX_SENDS, SENDS_PER_ROUND } from '#shared/db/commit.ts';
+import { banKey } from '#shared/entities/ban.ts';
 import { GROUP_SK, groupPk } from '#shared/entities/group.ts';
 import { memberKey } from '#shared/entities/member.ts';
 import { sessionKey } from '#shared/entities/session.ts';
@@ -49,10 +50,11 @@ const meta = {
 };
 
 /**
- * The paid join's items, in order: member, group, wallet check, payer balance and ledger, payee
- * balance and ledger, the end of any join request, event.
+ * The paid join's items, in order: member, ban check, group, wallet check, payer balance and
+ * ledger, payee balance and ledger, the end of any join request, event.
  */
-const N_ITEMS = 9;
+const N_ITEMS = 10;
+const AT = { member: 0, ban: 1, group: 2, wallet: 3, payer: 4 } as const;
 const reasons = (failed: Record<number, { Code: string; Item?: Record<string, unknown> }>) =>
   Array.from({ length: N_ITEMS }, (_, i) => {
     const reason = failed[i];
@@ -65,7 +67,7 @@ const cancelled = (failed: Record<number, { Code: string; Item?: Record<string, 
     $metadata: {},
     CancellationReasons: reasons(failed) as never,
   });
-const conflict = () => cancelled({ 1: { Code: 'TransactionConflict' } });
+const conflict = () => cancelled({ [AT.group]: { Code: 'TransactionConflict' } });
 
 const transactions = () => ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input);
 
@@ -158,18 +160,20 @@ describe('a cancelled paid join, mapped by the failing item', () => {
   };
 
   it('the membership already existing is 53, even when the balance also fell short', async () => {
-    expect(await refusal({ 0: { Code: 'ConditionalCheckFailed' }, 3: { Code: 'ConditionalCheckFailed' } })).toEqual({
+    expect(
+      await refusal({ [AT.member]: { Code: 'ConditionalCheckFailed' }, [AT.payer]: { Code: 'ConditionalCheckFailed' } }),
+    ).toEqual({
       status: 53,
       http: 409,
     });
   });
 
   it('the group item tells a dismissed group (404) from a full one (162), from the old item it returns', async () => {
-    expect(await refusal({ 1: { Code: 'ConditionalCheckFailed', Item: { ...meta, status: 'dismissed' } } })).toEqual({
+    expect(await refusal({ [AT.group]: { Code: 'ConditionalCheckFailed', Item: { ...meta, status: 'dismissed' } } })).toEqual({
       status: 52,
       http: 404,
     });
-    expect(await refusal({ 1: { Code: 'ConditionalCheckFailed', Item: { ...meta, member_count: 3000 } } })).toEqual({
+    expect(await refusal({ [AT.group]: { Code: 'ConditionalCheckFailed', Item: { ...meta, member_count: 3000 } } })).toEqual({
       status: 162,
       http: 409,
     });
@@ -177,24 +181,35 @@ describe('a cancelled paid join, mapped by the failing item', () => {
 
   it('a wallet locked meanwhile is 159; a password changed meanwhile is 26', async () => {
     const wallet = { ...walletKey(2), pwd_hash: pwdHash, failed: 5, failed_at: Date.now() };
-    expect(await refusal({ 2: { Code: 'ConditionalCheckFailed', Item: wallet } })).toEqual({ status: 159, http: 429 });
-    expect(await refusal({ 2: { Code: 'ConditionalCheckFailed', Item: { ...wallet, pwd_hash: 'scrypt$other' } } })).toEqual({
+    expect(await refusal({ [AT.wallet]: { Code: 'ConditionalCheckFailed', Item: wallet } })).toEqual({ status: 159, http: 429 });
+    expect(
+      await refusal({ [AT.wallet]: { Code: 'ConditionalCheckFailed', Item: { ...wallet, pwd_hash: 'scrypt$other' } } }),
+    ).toEqual({
       status: 26,
       http: 422,
     });
   });
 
   it('the payer’s balance condition is 24', async () => {
-    expect(await refusal({ 3: { Code: 'ConditionalCheckFailed', Item: { ...balanceKey(2, 1), balance: 1 } } })).toEqual({
+    expect(await refusal({ [AT.payer]: { Code: 'ConditionalCheckFailed', Item: { ...balanceKey(2, 1), balance: 1 } } })).toEqual({
       status: 24,
       http: 422,
+    });
+  });
+
+  it('a ban made meanwhile is 180, ahead of the group and the balance', async () => {
+    const ban = { ...banKey(GID, 2), kind: 'ban', group_id: GID, user_id: 2, until: 0 };
+    const failed = { Code: 'ConditionalCheckFailed' };
+    expect(await refusal({ [AT.ban]: { ...failed, Item: ban }, [AT.group]: failed, [AT.payer]: failed })).toEqual({
+      status: 180,
+      http: 403,
     });
   });
 
   it('a group whose terms changed is read again and decided again', async () => {
     ddb
       .on(TransactWriteCommand)
-      .rejectsOnce(cancelled({ 1: { Code: 'ConditionalCheckFailed', Item: { ...meta, price: 3_000_000 } } }))
+      .rejectsOnce(cancelled({ [AT.group]: { Code: 'ConditionalCheckFailed', Item: { ...meta, price: 3_000_000 } } }))
       .resolves({});
     expect(await join()).toMatchObject({ result: 'joined' });
     expect(ddb.commandCalls(BatchGetCommand)).toHaveLength(2);

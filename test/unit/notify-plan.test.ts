@@ -57,9 +57,37 @@ describe('planning notifications', () => {
     ]);
   });
 
+  it('tells removed members they were kicked, then the group of the ban, before RongCloud drops them', () => {
+    const ban = event('Ban', { user_ids: [5, 6], removed: [5], minutes: 60, until: 1_700_003_600, reason: 'spam' });
+    expect(kinds(ban)).toEqual(['groupNotice:Kicked', 'groupNotice:Ban', 'groupQuit']);
+    const [kicked, announced, quit] = planNotifications(ban);
+    expect(kicked).toMatchObject({ data: { targetUserIds: [5] } });
+    expect(announced).toMatchObject({ data: { targetUserIds: [5, 6], until: 1_700_003_600, minutes: 60 } });
+    expect(JSON.stringify(announced)).not.toContain('spam');
+    expect(quit).toMatchObject({ userIds: [5] });
+  });
+
+  it('announces a ban of outsiders and an unban to the group only', () => {
+    expect(kinds(event('Ban', { user_ids: [7], removed: [], minutes: 0, until: 0 }))).toEqual(['groupNotice:Ban']);
+    expect(planNotifications(event('Unban', { user_ids: [7, 8] }))).toEqual([
+      expect.objectContaining({
+        kind: 'groupNotice',
+        operation: 'Unban',
+        data: expect.objectContaining({ targetUserIds: [7, 8] }),
+      }),
+    ]);
+  });
+
   it('gives every action of one event a distinct, stable id', () => {
-    for (const op of ['Create', 'Add', 'Kicked', 'Rename', 'Dismiss'] as const) {
-      const data = { user_ids: [2], member_ids: [1, 2], via: 'approve', owner_id: 1, payment: { coin_id: 1, amount: '1' } };
+    for (const op of ['Create', 'Add', 'Kicked', 'Rename', 'Dismiss', 'Ban'] as const) {
+      const data = {
+        user_ids: [2],
+        removed: [2],
+        member_ids: [1, 2],
+        via: 'approve',
+        owner_id: 1,
+        payment: { coin_id: 1, amount: '1' },
+      };
       const ids = planNotifications(event(op, data)).map((a) => a.id);
       expect(new Set(ids).size).toBe(ids.length);
       expect(planNotifications(event(op, data)).map((a) => a.id)).toEqual(ids);

@@ -1,5 +1,5 @@
 import { defineMethods } from '#shared/api/method-def.ts';
-import { groupId } from '#shared/api/methods/common.ts';
+import { groupId, groupPage } from '#shared/api/methods/common.ts';
 import { reply } from '#shared/api/reply.ts';
 import { GROUP, GROUP_INFO, GROUP_LIST, NEXT_CURSOR } from '#shared/api/reply-shapes.ts';
 import { field, optional } from '#shared/api/schema.ts';
@@ -42,8 +42,7 @@ export const groupMethods = defineMethods({
     session: 'none',
     params: {
       group_id: groupId,
-      cursor: optional(field.string('Opaque cursor from the previous page’s next_cursor.', { maxLength: 200 })),
-      limit: optional(field.int('Page size.', { min: 1, max: 200, default: 50 })),
+      ...groupPage,
     },
     reply: reply.object({
       user_list: reply.list(

@@ -1,9 +1,11 @@
 import { defineMethods } from '#shared/api/method-def.ts';
 import { ADMIN_ONLY, groupId, OWNER_ONLY } from '#shared/api/methods/common.ts';
+import { banMinutes } from '#shared/api/methods/moderation.ts';
 import { CALLER_OUTSIDE, TARGET_OUTSIDE } from '#shared/api/refusal.ts';
 import { reply } from '#shared/api/reply.ts';
 import { GROUP, GROUP_INFO, GROUP_LIST } from '#shared/api/reply-shapes.ts';
 import { field, optional } from '#shared/api/schema.ts';
+import { DEFAULT_MAX_ADMINS } from '#shared/entities/group.ts';
 
 /**
  * Ids one role change or invitation takes: each is one item of a single transaction, beside the
@@ -11,8 +13,11 @@ import { field, optional } from '#shared/api/schema.ts';
  */
 const MAX_TARGETS = 98;
 
-/** An invitee is two items of the transaction: the new membership and the end of any join request. */
-const MAX_INVITEES = 49;
+/**
+ * An invitee is three items of the transaction: the new membership, the check that no ban lasts
+ * and the end of any join request.
+ */
+const MAX_INVITEES = 32;
 
 /** Owner, admin and member management of a group, dismissal, search and the hot list. */
 export const managementMethods = defineMethods({
@@ -71,6 +76,10 @@ export const managementMethods = defineMethods({
       TARGET_OUTSIDE('pre_admin'),
       'ALREADY_ADMIN',
       { name: 'BAD_PARAM', why: 'the owner cannot be made an admin' },
+      {
+        name: 'ADMIN_LIMIT',
+        why: `the group would have more than max_admins (${DEFAULT_MAX_ADMINS}) admins; the message says how many may still be added`,
+      },
       'THROTTLED',
     ],
   },
@@ -88,11 +97,23 @@ export const managementMethods = defineMethods({
     ],
   },
   group_delete_user: {
-    summary: 'Remove a member (admin or owner; only the owner removes an admin; nobody removes the owner).',
+    summary:
+      'Remove a member (admin or owner; only the owner removes an admin; nobody removes the owner); with ban_minutes, remove and ban in one step.',
     readOnly: false,
     session: 'required',
-    params: { group_id: groupId, pre_del: field.id('Member to remove.') },
-    reply: reply.object({ group_id: reply.id(), user_id: reply.id('The removed member.') }),
+    params: {
+      group_id: groupId,
+      pre_del: field.id('Member to remove.'),
+      ban_minutes: optional(banMinutes('Also ban the member: for this many minutes, or 0 until lifted; absent: a plain kick.')),
+    },
+    reply: reply.object(
+      {
+        group_id: reply.id(),
+        user_id: reply.id('The removed member.'),
+        ban_until: reply.time('With ban_minutes: when the ban ends; 0 until lifted.'),
+      },
+      { optional: ['ban_until'] },
+    ),
     refusals: [
       ...ADMIN_ONLY,
       TARGET_OUTSIDE('pre_del'),
@@ -107,7 +128,7 @@ export const managementMethods = defineMethods({
     session: 'required',
     params: { group_id: groupId, pre_invite: field.ids('Users to add.', { maxItems: MAX_INVITEES }) },
     reply: reply.object({
-      results: reply.map(reply.literal(['added', 'already_member', 'not_found']), 'The outcome per user id.'),
+      results: reply.map(reply.literal(['added', 'already_member', 'not_found', 'banned']), 'The outcome per user id.'),
     }),
     refusals: [...ADMIN_ONLY, 'GROUP_FULL', 'THROTTLED'],
   },

@@ -49,6 +49,7 @@ export const walletMethods = defineMethods({
     refusals: [
       'GROUP_NOT_FOUND',
       'ALREADY_MEMBER',
+      { name: 'BANNED', why: 'the caller is banned from the group' },
       'JOIN_PENDING',
       { name: 'MISSING_PARAM', why: 'wallet_pwd is missing and the group has a price' },
       ...WALLET_PAYMENT,
@@ -77,7 +78,15 @@ export const walletMethods = defineMethods({
       action: optional(field.int('1 approves (default), 2 rejects.', { min: 1, max: 2, default: 1 })),
     },
     reply: reply.object({ result: reply.literal(['approved', 'rejected']), user_id: reply.id('The applicant.') }),
-    refusals: [...ADMIN_ONLY, 'NO_JOIN_REQUEST', 'ALREADY_MEMBER', 'GROUP_FULL', 'TERMS_CHANGED', 'THROTTLED'],
+    refusals: [
+      ...ADMIN_ONLY,
+      'NO_JOIN_REQUEST',
+      'ALREADY_MEMBER',
+      { name: 'BANNED', why: 'the applicant is banned from the group' },
+      'GROUP_FULL',
+      'TERMS_CHANGED',
+      'THROTTLED',
+    ],
   },
   group_set_private: {
     summary: 'Price a member pays to private-message members of this group (owner only); 0 = free.',
@@ -105,6 +114,7 @@ export const walletMethods = defineMethods({
     refusals: [
       'GROUP_NOT_FOUND',
       CALLER_OUTSIDE,
+      { name: 'BANNED', why: 'the caller is banned from the group (and so not in it)' },
       'ADMIN_NEED_NOT_PAY',
       'PRIVATE_IS_FREE',
       'PRIVATE_ALREADY_PAID',

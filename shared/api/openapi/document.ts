@@ -2,6 +2,7 @@ import { IDEMPOTENCY_HEADER, IDEMPOTENCY_KEY_PATTERN, IDEMPOTENCY_PARAM, REPLAYE
 import type { MethodDef } from '#shared/api/method-def.ts';
 import { groupMethods } from '#shared/api/methods/groups.ts';
 import { managementMethods } from '#shared/api/methods/management.ts';
+import { moderationMethods } from '#shared/api/methods/moderation.ts';
 import { walletMethods } from '#shared/api/methods/wallet.ts';
 import { asText, type MethodExamples, recordedExamples, refusalExamples, successExample } from '#shared/api/openapi/examples.ts';
 import { bodySchema, fieldSchema } from '#shared/api/openapi/param-schemas.ts';
@@ -29,6 +30,11 @@ const TAGS: readonly { name: string; description: string; methods: readonly stri
     name: 'Management',
     description: 'Owner, admin and member management, dismissal, search and the hot list.',
     methods: Object.keys(managementMethods),
+  },
+  {
+    name: 'Moderation',
+    description: 'Bans: who may not come back, for how long, and why.',
+    methods: Object.keys(moderationMethods),
   },
   {
     name: 'Joining and wallet',

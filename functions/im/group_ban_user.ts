@@ -1,0 +1,13 @@
+import { banUsers } from '#shared/groups/bans.ts';
+import { method } from '#shared/http/method.ts';
+
+export const handler = method('group_ban_user', ({ params, caller, db, requestId }) =>
+  banUsers(db, {
+    groupId: params.group_id,
+    caller,
+    userIds: params.pre_ban,
+    minutes: params.minutes,
+    reason: params.reason,
+    attemptId: requestId,
+  }),
+);
