@@ -41,6 +41,8 @@ export const STATUS = {
   BAD_PARAM: { code: 166, http: 400, msg: 'bad parameter' },
   THROTTLED: { code: 167, http: 429, msg: 'too many requests' },
   TERMS_CHANGED: { code: 168, http: 409, msg: "the group's terms changed; the user must join again" },
+  REJECTED_RECENTLY: { code: 186, http: 429, msg: 'your request to join was rejected recently; ask again later' },
+  TOO_MANY_REQUESTS_PENDING: { code: 187, http: 409, msg: 'too many join requests pending at once' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;
@@ -49,17 +51,20 @@ export type StatusName = keyof typeof STATUS;
 export class AppError extends Error {
   readonly status: number;
   readonly http: number;
+  /** Seconds until the refused call may succeed, for a refusal that lifts with time (a `Retry-After`). */
+  readonly retryAfter: number | undefined;
 
-  constructor(name: StatusName, message?: string, options?: { http?: number; cause?: unknown }) {
+  constructor(name: StatusName, message?: string, options?: { http?: number; cause?: unknown; retryAfter?: number }) {
     const entry = STATUS[name];
     super(message ?? entry.msg, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.status = entry.code;
     this.http = options?.http ?? entry.http;
+    this.retryAfter = options?.retryAfter;
   }
 }
 
-export const fail = (name: StatusName, message?: string, options?: { http?: number }): never => {
+export const fail = (name: StatusName, message?: string, options?: { http?: number; retryAfter?: number }): never => {
   throw new AppError(name, message, options);
 };
 

@@ -5,11 +5,22 @@ import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
-import { endJoinRequest, putJoinRequest, REQUEST_TTL_SECONDS } from '#shared/entities/join-request.ts';
+import {
+  endJoinRequest,
+  isJoinRequestItem,
+  isPending,
+  isRejectionItem,
+  joinRequestKey,
+  putJoinRequest,
+  REQUEST_TTL_SECONDS,
+  rejectionKey,
+} from '#shared/entities/join-request.ts';
 import { isMemberItem, type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
+import { isOpenRequestsItem, openRequestsKey } from '#shared/entities/open-requests.ts';
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
 import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
+import { type RequesterState, requestLimitSteps } from '#shared/joins/request-limits.ts';
 import { fromUnits } from '#shared/money.ts';
 import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
@@ -18,32 +29,54 @@ export interface JoinInput {
   readonly userId: number;
   readonly groupId: number;
   readonly walletPwd?: string | undefined;
+  /** What the applicant writes to the admins of a free group (ignored when the group has terms). */
+  readonly applyMsg?: string | undefined;
   /** Names this join attempt (the request id): the same attempt always yields the same transaction token. */
   readonly attemptId?: string | undefined;
+  /** The clock, in ms; tests move it. */
+  readonly nowMs?: number | undefined;
 }
 
 export type JoinResult =
   | { result: 'joined'; group_id: number; payment?: { coin_id: number; amount: string } }
   | { result: 'pending'; group_id: number; expire_time: number };
 
-interface JoinState {
+interface JoinState extends RequesterState {
   readonly group: GroupItem;
   readonly member: MemberItem | undefined;
   readonly wallet: WalletItem | undefined;
+  readonly request: Record<string, unknown> | undefined;
 }
 
 /** Commits one round's steps with that round's token. */
 type Write = (steps: readonly Step[]) => Promise<void>;
 
-/** The group, the caller's membership and wallet item in one consistent round trip. */
+/**
+ * The group, the caller's membership and wallet item, and what a request to a free group is
+ * decided on (the caller's request, rejection and open requests), in one consistent round trip.
+ */
 async function readState(db: Db, groupId: number, userId: number): Promise<JoinState> {
-  const items = await batchGet(db, [groupKey(groupId), memberKey(groupId, userId), walletKey(userId)], { consistent: true });
+  const items = await batchGet(
+    db,
+    [
+      groupKey(groupId),
+      memberKey(groupId, userId),
+      walletKey(userId),
+      joinRequestKey(groupId, userId),
+      rejectionKey(groupId, userId),
+      openRequestsKey(userId),
+    ],
+    { consistent: true },
+  );
   const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
   return {
     group,
     member: items.find(isMemberItem),
     wallet: items.find(isWalletItem),
+    request: items.find(isJoinRequestItem),
+    rejection: items.find(isRejectionItem),
+    open: items.find(isOpenRequestsItem),
   };
 }
 
@@ -69,7 +102,7 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
 
 async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTerms, write: Write): Promise<JoinResult> {
   const { userId, groupId } = input;
-  const now = Date.now();
+  const now = input.nowMs ?? Date.now();
   const paid = terms.price > 0n;
   if (paid && input.walletPwd === undefined) fail('MISSING_PARAM', 'missing parameter wallet_pwd');
   const [grant, coins]: [PasswordGrant | undefined, Awaited<ReturnType<typeof allCoins>>] = await Promise.all([
@@ -145,14 +178,19 @@ function holdingStep(table: string, userId: number, terms: JoinTerms): Step {
 
 async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: JoinTerms, write: Write): Promise<JoinResult> {
   const { userId, groupId } = input;
-  const now = Date.now();
+  const now = input.nowMs ?? Date.now();
   const nowSeconds = Math.floor(now / 1000);
+  const expire = nowSeconds + REQUEST_TTL_SECONDS;
+  if (isPending(state.request, nowSeconds)) fail('JOIN_PENDING');
+  const limits = await requestLimitSteps(db, { userId, groupId, nowSeconds, expire, state });
+  const applyMsg = input.applyMsg ?? '';
   const admins = [...(state.group.admins ?? [])].map(Number);
   await write([
     groupCheckStep(db.table, groupId, sameTerms(terms)),
     // Added meanwhile (invited, say): told 53, and no request is left to approve later.
     { item: memberAbsent(db.table, groupId, userId), refused: () => fail('ALREADY_MEMBER') },
-    { item: putJoinRequest(db.table, groupId, userId, nowSeconds), refused: () => fail('JOIN_PENDING') },
+    { item: putJoinRequest(db.table, groupId, userId, nowSeconds, applyMsg), refused: () => fail('JOIN_PENDING') },
+    ...limits,
     {
       item: putEvent(db.table, {
         groupId,
@@ -163,10 +201,11 @@ async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: 
           name: state.group.name ?? '',
           owner_id: terms.ownerId,
           notify_ids: [...new Set([terms.ownerId, ...admins])],
+          ...(applyMsg ? { apply_msg: applyMsg } : {}),
         },
         timeMs: now,
       }),
     },
   ]);
-  return { result: 'pending', group_id: groupId, expire_time: nowSeconds + REQUEST_TTL_SECONDS };
+  return { result: 'pending', group_id: groupId, expire_time: expire };
 }

@@ -5,8 +5,9 @@ import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupPk } from '#shared/entities/group.ts';
 import { merge } from '#shared/entities/group-change.ts';
-import { deletePendingJoinRequest, REQUEST_PREFIX } from '#shared/entities/join-request.ts';
+import { deletePendingJoinRequest, putRejection, REQUEST_PREFIX } from '#shared/entities/join-request.ts';
 import { memberItem, putNewMember } from '#shared/entities/member.ts';
+import { forgetOpenRequest } from '#shared/entities/open-requests.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
 import { byAdmin } from '#shared/groups/authority.ts';
@@ -16,6 +17,7 @@ export interface JoinRequestRow {
   user_id: number;
   request_time: number;
   expire_time: number;
+  apply_msg: string;
 }
 
 /** At most this many pending requests are listed at once (the reply has no cursor). */
@@ -32,7 +34,7 @@ async function pendingRequests(db: Db, groupId: number, nowSeconds: number): Pro
         // TTL deletion lags (and never happens in DynamoDB Local): an expired request is no request.
         FilterExpression: 'expire_time >= :now',
         ExpressionAttributeValues: { ':pk': groupPk(groupId), ':r': REQUEST_PREFIX, ':now': nowSeconds },
-        ProjectionExpression: 'user_id, request_time, expire_time',
+        ProjectionExpression: 'user_id, request_time, expire_time, apply_msg',
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
@@ -41,6 +43,7 @@ async function pendingRequests(db: Db, groupId: number, nowSeconds: number): Pro
         user_id: Number(item.user_id),
         request_time: Number(item.request_time),
         expire_time: Number(item.expire_time),
+        apply_msg: typeof item.apply_msg === 'string' ? item.apply_msg : '',
       });
     }
     start = out.LastEvaluatedKey;
@@ -51,9 +54,9 @@ async function pendingRequests(db: Db, groupId: number, nowSeconds: number): Pro
 /** `group_join_requests`: the pending requests, oldest first, for admins and the owner. */
 export async function listJoinRequests(
   db: Db,
-  input: { adminId: number; groupId: number },
+  input: { adminId: number; groupId: number; nowMs?: number },
 ): Promise<{ requests: JoinRequestRow[] }> {
-  const nowSeconds = Math.floor(Date.now() / 1000);
+  const nowSeconds = Math.floor((input.nowMs ?? Date.now()) / 1000);
   const [access, requests] = await Promise.all([
     loadGroup(db, input.groupId, input.adminId),
     pendingRequests(db, input.groupId, nowSeconds),
@@ -64,17 +67,27 @@ export async function listJoinRequests(
 
 export type JoinAction = 1 | 2;
 
+export interface Decision {
+  readonly adminId: number;
+  readonly groupId: number;
+  readonly userId: number;
+  readonly action: JoinAction;
+  /** What the admin tells the applicant. */
+  readonly reason?: string | undefined;
+  readonly attemptId?: string | undefined;
+  /** The clock, in ms; tests move it. */
+  readonly nowMs?: number | undefined;
+}
+
 /**
  * `group_react_join`: approves (1) or rejects (2) a pending request. The request is deleted on
- * condition that it is still pending, in the same transaction as the decision's effects, so each
- * request is decided once. The decider's authority and the group's free terms are checked on the
- * group item at commit time; an approval the terms no longer allow rejects the request instead and
- * answers 168.
+ * condition that it is still pending, in the same transaction as the decision's effects (and off
+ * the applicant's open requests), so each request is decided once. A rejection starts the
+ * applicant's cool-down for this group. The decider's authority and the group's free terms are
+ * checked on the group item at commit time; an approval the terms no longer allow rejects the
+ * request instead (without a cool-down: the applicant may join on the new terms) and answers 168.
  */
-export async function reactToJoin(
-  db: Db,
-  input: { adminId: number; groupId: number; userId: number; action: JoinAction; attemptId?: string | undefined },
-): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
+export async function reactToJoin(db: Db, input: Decision): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
   const attemptId = input.attemptId ?? randomUUID();
   return withRetries(({ n, commit }) =>
     decide(db, input, (steps) =>
@@ -85,18 +98,19 @@ export async function reactToJoin(
 
 async function decide(
   db: Db,
-  input: { adminId: number; groupId: number; userId: number; action: JoinAction },
+  input: Decision,
   write: (steps: readonly Step[]) => Promise<void>,
 ): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
   const { adminId, groupId, userId } = input;
   const access = await loadGroup(db, groupId, adminId);
   requireAdmin(access);
-  const now = Date.now();
+  const now = input.nowMs ?? Date.now();
   const nowSeconds = Math.floor(now / 1000);
-  const request = {
-    item: deletePendingJoinRequest(db.table, groupId, userId, nowSeconds),
-    refused: () => fail('NO_JOIN_REQUEST'),
-  };
+  const reason = input.reason ? { reason: input.reason } : {};
+  const request: Step[] = [
+    { item: deletePendingJoinRequest(db.table, groupId, userId, nowSeconds), refused: () => fail('NO_JOIN_REQUEST') },
+    { item: forgetOpenRequest(db.table, userId, groupId) },
+  ];
 
   // Requests are made under free terms only: a price or a consensus set since then means the
   // applicant never agreed to them, so the request ends and the applicant is told to join again.
@@ -108,13 +122,14 @@ async function decide(
         caller: adminId,
         need: 'admin',
       }),
-      request,
+      ...request,
+      ...(termsChanged ? [] : [{ item: putRejection(db.table, groupId, userId, nowSeconds) }]),
       {
         item: putEvent(db.table, {
           groupId,
           op: 'JoinRejected',
           actor: adminId,
-          data: { user_id: userId, name: access.group.name ?? '', ...(termsChanged ? { reason: 'terms_changed' } : {}) },
+          data: { user_id: userId, name: access.group.name ?? '', ...(termsChanged ? { reason: 'terms_changed' } : reason) },
           timeMs: now,
         }),
       },
@@ -131,13 +146,13 @@ async function decide(
     }),
     // Someone who became a member meanwhile (invited, say) is told 53 rather than 155.
     { item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds)), refused: () => fail('ALREADY_MEMBER') },
-    request,
+    ...request,
     {
       item: putEvent(db.table, {
         groupId,
         op: 'Add',
         actor: adminId,
-        data: { user_ids: [userId], via: 'approve', name: access.group.name ?? '' },
+        data: { user_ids: [userId], via: 'approve', name: access.group.name ?? '', ...reason },
         timeMs: now,
       }),
     },

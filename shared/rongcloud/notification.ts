@@ -16,7 +16,8 @@ export type GroupOperation =
   | 'SetPrice'
   | 'SetConsensus'
   | 'SetLogo'
-  | 'SetPrivate';
+  | 'SetPrivate'
+  | 'SetVisibility';
 
 export interface GroupNotificationContent {
   operatorUserId: string;
