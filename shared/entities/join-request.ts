@@ -37,13 +37,7 @@ export const isJoinRequestItem = (item: Record<string, unknown> | undefined): it
   item?.kind === 'join_request';
 
 /** Stores a request unless one is pending: an expired one is simply replaced. */
-export function putJoinRequest(
-  table: string,
-  groupId: number,
-  userId: number,
-  nowSeconds: number,
-  applyMsg = '',
-): TxItem {
+export function putJoinRequest(table: string, groupId: number, userId: number, nowSeconds: number, applyMsg = ''): TxItem {
   const expire = nowSeconds + REQUEST_TTL_SECONDS;
   const item: JoinRequestItem = {
     ...joinRequestKey(groupId, userId),

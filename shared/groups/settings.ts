@@ -36,8 +36,14 @@ const callerView = (group: GroupItem, member: MemberItem, coins: Awaited<ReturnT
  * The text's new value on the group item. An announcement also records who set it and when; an
  * empty one takes all three away.
  */
-function written(field: TextField, value: string, caller: number, nowSeconds: number): { change: MetaChange; after: Partial<GroupItem> } {
-  if (field !== 'notice') return { change: { set: [`#${field} = :value`], values: { ':value': value } }, after: { [field]: value } };
+function written(
+  field: TextField,
+  value: string,
+  caller: number,
+  nowSeconds: number,
+): { change: MetaChange; after: Partial<GroupItem> } {
+  if (field !== 'notice')
+    return { change: { set: [`#${field} = :value`], values: { ':value': value } }, after: { [field]: value } };
   if (value === '') {
     return { change: { remove: ['#notice', 'notice_time', 'notice_by'] }, after: { notice: '', notice_time: 0, notice_by: 0 } };
   }

@@ -28,7 +28,11 @@ function rejectedRecently(retryTime: number, nowSeconds: number): never {
 async function endedRequests(db: Db, userId: number, entries: readonly OpenEntry[], nowSeconds: number): Promise<number[]> {
   const keys = entries.flatMap((entry) => [joinRequestKey(entry.groupId, userId), groupKey(entry.groupId)]);
   const found = byKey(
-    await batchGet(db, keys, { consistent: true, projection: 'pk, sk, kind, #status, expire_time', names: { '#status': 'status' } }),
+    await batchGet(db, keys, {
+      consistent: true,
+      projection: 'pk, sk, kind, #status, expire_time',
+      names: { '#status': 'status' },
+    }),
   );
   return entries
     .filter(

@@ -91,7 +91,8 @@ export async function groupSearch(
   const [found, coins] = await Promise.all([candidates(db, tokens), allCoins(db)]);
   const groups = (await batchGet(db, found.ids.map(groupKey)))
     .filter(
-      (item): item is Record<string, unknown> & GroupItem => isLive(item) && isListed(item) && matches(text, item.name, item.memo),
+      (item): item is Record<string, unknown> & GroupItem =>
+        isLive(item) && isListed(item) && matches(text, item.name, item.memo),
     )
     .sort((a, b) => Number(b.member_count) - Number(a.member_count) || Number(a.group_id) - Number(b.group_id));
   const page = groups.slice((query.page - 1) * query.perPage, query.page * query.perPage);

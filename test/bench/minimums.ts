@@ -23,7 +23,10 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
     reason: 'session; the memberships from the by-user index; then the groups they name, in one BatchGet',
   },
   group_set_memo: { roundTrips: 2, reason: 'session, then one conditional write (role checked in the condition) with its event' },
-  group_set_notice: { roundTrips: 2, reason: 'session, then one conditional write (role checked in the condition) with its event' },
+  group_set_notice: {
+    roundTrips: 2,
+    reason: 'session, then one conditional write (role checked in the condition) with its event',
+  },
   group_set_visibility: {
     roundTrips: 2,
     reason: 'session, then one conditional update (owner) with its event: the flag and the hot index key together',

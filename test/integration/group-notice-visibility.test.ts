@@ -26,7 +26,11 @@ beforeAll(() => seedUsers(db, 30));
 
 async function postingsOf(token: string) {
   const out = await db.doc.send(
-    new QueryCommand({ TableName: db.table, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': postingPk(token) } }),
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': postingPk(token) },
+    }),
   );
   return (out.Items ?? []).map((item) => String(item.sk));
 }
@@ -167,7 +171,11 @@ describe('group_set_visibility', () => {
     const events = await eventsOf(db, gid, 'SetVisibility');
     expect(events).toHaveLength(1);
     expect(planNotifications(storedEvent(events[0]!))).toEqual([
-      expect.objectContaining({ kind: 'groupNotice', operation: 'SetVisibility', data: { listed: 0, timestamp: expect.any(Number) } }),
+      expect.objectContaining({
+        kind: 'groupNotice',
+        operation: 'SetVisibility',
+        data: { listed: 0, timestamp: expect.any(Number) },
+      }),
     ]);
   });
 

@@ -98,7 +98,9 @@ describe('what the applicant and the decider say', () => {
       [3, '我做 BTC 交易\nsince 2017'],
       [4, ''],
     ]);
-    const asked = (await eventsOf(db, gid)).filter((e) => e.op === 'JoinRequest').map((e) => planNotifications(storedEvent(e))[0]);
+    const asked = (await eventsOf(db, gid))
+      .filter((e) => e.op === 'JoinRequest')
+      .map((e) => planNotifications(storedEvent(e))[0]);
     expect(asked.map((action) => action && 'content' in action && action.content)).toEqual([
       { group_id: gid, user_id: 3, group_name: '', apply_msg: '我做 BTC 交易\nsince 2017' },
       { group_id: gid, user_id: 4, group_name: '' },

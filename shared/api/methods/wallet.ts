@@ -59,7 +59,10 @@ export const walletMethods = defineMethods({
       'GROUP_NOT_FOUND',
       'ALREADY_MEMBER',
       'JOIN_PENDING',
-      { name: 'REJECTED_RECENTLY', why: 'this group rejected the caller’s request within the cool-down; msg and Retry-After say when to ask again' },
+      {
+        name: 'REJECTED_RECENTLY',
+        why: 'this group rejected the caller’s request within the cool-down; msg and Retry-After say when to ask again',
+      },
       { name: 'TOO_MANY_REQUESTS_PENDING', why: 'the caller already has the most join requests pending at once' },
       { name: 'MISSING_PARAM', why: 'wallet_pwd is missing and the group has a price' },
       ...WALLET_PAYMENT,
@@ -94,7 +97,10 @@ export const walletMethods = defineMethods({
       pre_user: field.id('Applicant.'),
       action: optional(field.int('1 approves (default), 2 rejects.', { min: 1, max: 2, default: 1 })),
       reason: optional(
-        field.string('What the applicant is told with the decision, at most 255 characters.', { maxLength: 255, multiline: true }),
+        field.string('What the applicant is told with the decision, at most 255 characters.', {
+          maxLength: 255,
+          multiline: true,
+        }),
       ),
     },
     reply: reply.object({ result: reply.literal(['approved', 'rejected']), user_id: reply.id('The applicant.') }),
