@@ -69,7 +69,8 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
   group_join_requests: { roundTrips: 2, reason: 'session, then the caller’s role and the request items read side by side' },
   group_react_join: {
     roundTrips: 2,
-    reason: 'session, then one transaction: role and request checked, request removed, member added, count, event',
+    reason:
+      'session, then one transaction: role and request checked, request removed (and off the applicant’s open requests), member added, count, event',
   },
   group_set_private: { roundTrips: 2, reason: 'session, then one conditional update (owner) with its event' },
   group_pay_private: {
