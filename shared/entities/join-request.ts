@@ -10,10 +10,12 @@ export const REQUEST_PREFIX = 'R#';
 export const REQUEST_TTL_SECONDS = 7 * 24 * 3600;
 
 const pad = (userId: number) => String(userId).padStart(15, '0');
-export const joinRequestKey = (groupId: number, userId: number) => ({
+/** A per-user item of a group: `G#<gid>` / `<prefix><uid>`. */
+const userItemKey = (prefix: string) => (groupId: number, userId: number) => ({
   pk: groupPk(groupId),
-  sk: `${REQUEST_PREFIX}${pad(userId)}`,
+  sk: `${prefix}${pad(userId)}`,
 });
+export const joinRequestKey = userItemKey(REQUEST_PREFIX);
 
 export interface JoinRequestItem {
   pk: string;
@@ -89,10 +91,7 @@ export const REJECTION_PREFIX = 'X#';
 /** How long a rejected user waits before asking the same group again (one setting). */
 export const REJECTION_COOLDOWN_SECONDS = 24 * 3600;
 
-export const rejectionKey = (groupId: number, userId: number) => ({
-  pk: groupPk(groupId),
-  sk: `${REJECTION_PREFIX}${pad(userId)}`,
-});
+export const rejectionKey = userItemKey(REJECTION_PREFIX);
 
 export interface RejectionItem {
   pk: string;

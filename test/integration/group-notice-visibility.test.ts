@@ -2,7 +2,6 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TABLE } from '#shared/db/table.ts';
 import { hotShard } from '#shared/entities/group.ts';
-import { postingPk } from '#shared/entities/posting.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
 import { dismissGroup } from '#shared/groups/dismiss.ts';
 import { hotGroups } from '#shared/groups/hot.ts';
@@ -18,22 +17,11 @@ import { changedKeys, scanTable } from '../fuzz/handler-world.ts';
 import { createTestDb } from '../support/db.ts';
 import { seedUsers } from '../support/fixtures.ts';
 import { refusal } from '../support/refusal.ts';
-import { drainEvents, eventsOf, expectConsistent, groupWith, metaOf, storedEvent } from './groups-support.ts';
+import { drainEvents, eventsOf, expectConsistent, groupWith, metaOf, postingsOf, storedEvent } from './groups-support.ts';
 
 const db = await createTestDb();
 afterAll(() => db.drop());
 beforeAll(() => seedUsers(db, 30));
-
-async function postingsOf(token: string) {
-  const out = await db.doc.send(
-    new QueryCommand({
-      TableName: db.table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': postingPk(token) },
-    }),
-  );
-  return (out.Items ?? []).map((item) => String(item.sk));
-}
 
 const searchIds = async (words: string) => (await groupSearch(db, 9, { words, page: 1, perPage: 100 })).list.map((g) => g.id);
 const hotIds = async () => (await hotGroups(db)).hot_groups.map((g) => g.id);
@@ -75,13 +63,13 @@ describe('group_set_notice', () => {
   it('leaves search as it was: no posting of the announcement, the memo still found', async () => {
     const gid = await groupWith(db, 4, [5], { name: 'Quiet', memo: 'plainmemo' });
     await drainEvents(db, gid, [searchPostings]);
-    const memoPostings = await postingsOf('pl');
+    const memoPostings = await postingsOf(db, 'pl');
     await setNotice(db, gid, 4, 'zqxjv announcement');
     await drainEvents(db, gid, [searchPostings]);
-    expect(await postingsOf('zq')).toEqual([]);
+    expect(await postingsOf(db, 'zq')).toEqual([]);
     expect(await searchIds('zqxjv')).toEqual([]);
     expect(await searchIds('plainmemo')).toEqual([gid]);
-    expect(await postingsOf('pl')).toEqual(memoPostings);
+    expect(await postingsOf(db, 'pl')).toEqual(memoPostings);
   });
 
   it('clears the announcement with an empty one; an unchanged one writes and announces nothing', async () => {
