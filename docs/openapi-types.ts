@@ -112,6 +112,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_set_notice': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Set the group’s announcement (owner or admin); the group hears it as a Bulletin. Empty clears it.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_set_notice'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_set_visibility': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * List the group in search and the hot list, or not (owner only); members and links still reach it.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_set_visibility'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_set_name': {
     parameters: {
       query?: never;
@@ -713,6 +753,8 @@ export interface components {
      *     | 181 | 409 | the group has as many admins as it may |
      *     | 182 | 404 | user is not banned |
      *     | 183 | 404 | unknown user |
+     *     | 186 | 429 | your request to join was rejected recently; ask again later |
+     *     | 187 | 409 | too many join requests pending at once |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -760,6 +802,17 @@ export interface components {
       private_price: string;
       private_coin_id: number;
       create_time: number;
+      /**
+       * @description 1 when search and the hot list show the group; 0 when only its members and links reach it.
+       * @enum {integer}
+       */
+      listed: 0 | 1;
+      /** @description The announcement, empty when none (group_info and group_set_notice only). */
+      notice?: string;
+      /** @description When the announcement was set; 0 when none. */
+      notice_time?: number;
+      /** @description Who set the announcement; 0 when none. */
+      notice_by?: number;
       /**
        * @description Whether the caller is a member.
        * @enum {integer}
@@ -880,9 +933,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1362864275,
+           *         "group_id": 1858616478,
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 1858616478,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -897,7 +950,8 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395117,
+           *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1001,7 +1055,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1362864275
+         * @example 1858616478
          */
         group_id: number;
       };
@@ -1024,7 +1078,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 1858616478,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1039,7 +1093,11 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395117,
+           *           "listed": 1,
+           *           "notice": "",
+           *           "notice_time": 0,
+           *           "notice_by": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1133,7 +1191,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1148,7 +1206,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1177,7 +1235,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 1858616478,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1192,7 +1250,11 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395117,
+           *           "listed": 1,
+           *           "notice": "",
+           *           "notice_time": 0,
+           *           "notice_by": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1280,7 +1342,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1362864275
+         * @example 1858616478
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1314,16 +1376,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796394146
+           *             "join_time": 1796395117
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796394146
+           *             "join_time": 1796395117
            *           }
            *         ],
-           *         "next_cursor": "WzEzNjI4NjQyNzUsIjIiXQ"
+           *         "next_cursor": "WzE4NTg2MTY0NzgsIjIiXQ"
            *       }
            *     }
            */
@@ -1413,7 +1475,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "limit": 2
          *     }
          */
@@ -1430,7 +1492,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "limit": 2
          *     }
          */
@@ -1465,16 +1527,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796394146
+           *             "join_time": 1796395117
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796394146
+           *             "join_time": 1796395117
            *           }
            *         ],
-           *         "next_cursor": "WzEzNjI4NjQyNzUsIjIiXQ"
+           *         "next_cursor": "WzE4NTg2MTY0NzgsIjIiXQ"
            *       }
            *     }
            */
@@ -1579,7 +1641,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1362864275,
+           *             "id": 1858616478,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1594,7 +1656,8 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394146,
+           *             "create_time": 1796395117,
+           *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
            *             "dnd": 0
@@ -1716,7 +1779,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1362864275,
+           *             "id": 1858616478,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1731,7 +1794,8 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394146,
+           *             "create_time": 1796395117,
+           *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
            *             "dnd": 0
@@ -1817,7 +1881,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1840,7 +1904,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1877,7 +1941,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 1858616478,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -1892,7 +1956,8 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395117,
+           *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2011,6 +2076,435 @@ export interface operations {
       };
     };
   };
+  group_set_notice: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1858616478,
+         *       "notice": "Read the rules\n先读群规",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /**
+           * @description Announcement, at most 1024 characters; it may span lines. Absent or empty clears it. At most 1024 characters. Malformed: status 166.
+           * @default
+           */
+          notice?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1858616478,
+         *       "notice": "Read the rules\n先读群规",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Announcement, at most 1024 characters; it may span lines. Absent or empty clears it. At most 1024 characters. Malformed: status 166.
+           * @default
+           */
+          notice?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 1858616478,
+           *           "name": "Docs tour 2",
+           *           "memo": "every method",
+           *           "logo": "",
+           *           "owner_id": 1,
+           *           "admins": [],
+           *           "admin_count": 0,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "0",
+           *           "private_coin_id": 0,
+           *           "create_time": 1796395117,
+           *           "listed": 1,
+           *           "notice": "Read the rules\n先读群规",
+           *           "notice_time": 1796395118,
+           *           "notice_by": 1,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; notice is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_set_visibility: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1858616478,
+         *       "listed": 1,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description 1 lists the group, 0 unlists it. From 0 to 1. Malformed: status 166. */
+          listed: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1858616478,
+         *       "listed": 1,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 lists the group, 0 unlists it. From 0 to 1. Malformed: status 166. */
+          listed: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 1858616478,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method",
+           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796395117,
+           *           "listed": 0,
+           *           "is_join": 1,
+           *           "role": "owner",
+           *           "dnd": 0
+           *         }
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; listed is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 54: no permission; 58: the caller is not in the group */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 54 | 58;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_set_name: {
     parameters: {
       query?: never;
@@ -2025,7 +2519,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2048,7 +2542,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2085,7 +2579,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 1858616478,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
            *           "logo": "",
@@ -2100,7 +2594,8 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395117,
+           *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2233,7 +2728,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2256,7 +2751,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2292,12 +2787,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 1858616478,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -2309,7 +2804,8 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395117,
+           *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2444,7 +2940,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_admin": [
          *         2
          *       ],
@@ -2469,7 +2965,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2509,10 +3005,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 1858616478,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2526,7 +3022,8 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395117,
+           *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2659,7 +3156,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_admin": [
          *         2
          *       ],
@@ -2684,7 +3181,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2724,10 +3221,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 1858616478,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -2739,7 +3236,8 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395117,
+           *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2872,7 +3370,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -2897,7 +3395,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -2935,7 +3433,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1362864275,
+           *         "group_id": 1858616478,
            *         "user_id": 5
            *       }
            *     }
@@ -3069,7 +3567,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_invite": [
          *         10
          *       ],
@@ -3094,7 +3592,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -3268,7 +3766,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3288,7 +3786,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3321,7 +3819,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1362864275
+           *         "group_id": 1858616478
            *       }
            *     }
            */
@@ -3438,7 +3936,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3458,7 +3956,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3491,7 +3989,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1362864275
+           *         "group_id": 1858616478
            *       }
            *     }
            */
@@ -3620,7 +4118,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -3643,7 +4141,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -3680,10 +4178,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 1858616478,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
@@ -3697,7 +4195,8 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395117,
+           *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
            *           "dnd": 0
@@ -3830,7 +4329,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -3853,7 +4352,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -3890,10 +4389,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 1858616478,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3907,7 +4406,8 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395117,
+           *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
            *           "dnd": 1
@@ -4040,7 +4540,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 696507508,
+           *             "id": 1432897414,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4066,13 +4566,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394151
+           *             "create_time": 1796395123,
+           *             "listed": 1
            *           },
            *           {
-           *             "id": 1362864275,
+           *             "id": 1858616478,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4086,10 +4587,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796394146
+           *             "create_time": 1796395117,
+           *             "listed": 1
            *           },
            *           {
-           *             "id": 581767093,
+           *             "id": 380331731,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4104,10 +4606,11 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394153
+           *             "create_time": 1796395127,
+           *             "listed": 1
            *           },
            *           {
-           *             "id": 1641240608,
+           *             "id": 1985754509,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4122,7 +4625,8 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394153
+           *             "create_time": 1796395126,
+           *             "listed": 1
            *           }
            *         ]
            *       }
@@ -4241,7 +4745,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 696507508,
+           *             "id": 1432897414,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4267,13 +4771,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394151
+           *             "create_time": 1796395123,
+           *             "listed": 1
            *           },
            *           {
-           *             "id": 1362864275,
+           *             "id": 1858616478,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4287,10 +4792,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796394146
+           *             "create_time": 1796395117,
+           *             "listed": 1
            *           },
            *           {
-           *             "id": 581767093,
+           *             "id": 380331731,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4305,10 +4811,11 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394153
+           *             "create_time": 1796395127,
+           *             "listed": 1
            *           },
            *           {
-           *             "id": 1641240608,
+           *             "id": 1985754509,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4323,7 +4830,8 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394153
+           *             "create_time": 1796395126,
+           *             "listed": 1
            *           }
            *         ]
            *       }
@@ -4428,10 +4936,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1362864275,
+           *             "id": 1858616478,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4445,7 +4953,8 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796394146,
+           *             "create_time": 1796395117,
+           *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
            *             "dnd": 0
@@ -4602,10 +5111,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1362864275,
+           *             "id": 1858616478,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4619,7 +5128,8 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796394146,
+           *             "create_time": 1796395117,
+           *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
            *             "dnd": 0
@@ -4713,7 +5223,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -4742,7 +5252,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -4787,7 +5297,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1362864275,
+           *         "group_id": 1858616478,
            *         "user_ids": [
            *           10,
            *           11
@@ -4795,7 +5305,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796397749
+           *         "until": 1796398721
            *       }
            *     }
            */
@@ -4930,7 +5440,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_ban": [
          *         10,
          *         11
@@ -4956,7 +5466,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -4995,7 +5505,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1362864275,
+           *         "group_id": 1858616478,
            *         "user_ids": [
            *           10,
            *           11
@@ -5122,12 +5632,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1362864275
+         * @example 1858616478
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzEzNjI4NjQyNzUsIjEwIl0
+         * @example WzE4NTg2MTY0NzgsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -5154,13 +5664,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796397749,
+           *             "until": 1796398721,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796394149
+           *             "time": 1796395121
            *           }
            *         ],
-           *         "next_cursor": "WzEzNjI4NjQyNzUsIjEwIl0"
+           *         "next_cursor": "WzE4NTg2MTY0NzgsIjEwIl0"
            *       }
            *     }
            */
@@ -5274,8 +5784,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
-         *       "cursor": "WzEzNjI4NjQyNzUsIjEwIl0",
+         *       "group_id": 1858616478,
+         *       "cursor": "WzE4NTg2MTY0NzgsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -5297,8 +5807,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
-         *       "cursor": "WzEzNjI4NjQyNzUsIjEwIl0",
+         *       "group_id": 1858616478,
+         *       "cursor": "WzE4NTg2MTY0NzgsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -5336,13 +5846,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796397749,
+           *             "until": 1796398721,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796394149
+           *             "time": 1796395121
            *           }
            *         ],
-           *         "next_cursor": "WzEzNjI4NjQyNzUsIjEwIl0"
+           *         "next_cursor": "WzE4NTg2MTY0NzgsIjEwIl0"
            *       }
            *     }
            */
@@ -5459,7 +5969,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1641240608,
+         *       "group_id": 1985754509,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -5485,7 +5995,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1641240608,
+         *       "group_id": 1985754509,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -5529,7 +6039,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1641240608,
+           *           "id": 1985754509,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -5544,7 +6054,8 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394153,
+           *           "create_time": 1796395126,
+           *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -5665,7 +6176,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 581767093,
+         *       "group_id": 380331731,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -5691,7 +6202,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 581767093,
+         *       "group_id": 380331731,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -5735,7 +6246,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 581767093,
+           *           "id": 380331731,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -5750,7 +6261,8 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394153,
+           *           "create_time": 1796395127,
+           *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -5871,7 +6383,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -5883,6 +6395,8 @@ export interface operations {
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
+          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          apply_msg?: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -5896,7 +6410,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -5908,6 +6422,8 @@ export interface operations {
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
+          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          apply_msg?: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -5935,8 +6451,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1362864275,
-           *         "expire_time": 1796998951
+           *         "group_id": 1858616478,
+           *         "expire_time": 1796999924
            *       }
            *     }
            */
@@ -5972,7 +6488,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -6020,7 +6536,7 @@ export interface operations {
           };
         };
       };
-      /** @description 53: already in the group; 160: join request already pending; 162: group full; 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      /** @description 53: already in the group; 160: join request already pending; 162: group full; 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running; 187: the caller already has the most join requests pending at once */
       409: {
         headers: {
           [name: string]: unknown;
@@ -6028,7 +6544,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 53 | 160 | 162 | 169 | 170;
+            status?: 53 | 160 | 162 | 169 | 170 | 187;
           };
         };
       };
@@ -6056,7 +6572,7 @@ export interface operations {
           };
         };
       };
-      /** @description 159: wallet locked; 167: too many requests */
+      /** @description 159: wallet locked; 167: too many requests; 186: this group rejected the caller’s request within the cool-down; msg and Retry-After say when to ask again */
       429: {
         headers: {
           [name: string]: unknown;
@@ -6064,7 +6580,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 159 | 167;
+            status?: 159 | 167 | 186;
           };
         };
       };
@@ -6085,11 +6601,11 @@ export interface operations {
   group_join_requests_get: {
     parameters: {
       query: {
-        /** @example demo-session-2 */
+        /** @example demo-session-1 */
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1362864275
+         * @example 1858616478
          */
         group_id: number;
       };
@@ -6114,8 +6630,9 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796394151,
-           *             "expire_time": 1796998951
+           *             "request_time": 1796395124,
+           *             "expire_time": 1796999924,
+           *             "apply_msg": ""
            *           }
            *         ]
            *       }
@@ -6133,6 +6650,8 @@ export interface operations {
                 user_id: number;
                 request_time: number;
                 expire_time: number;
+                /** @description What the applicant wrote; empty when nothing. */
+                apply_msg: string;
               }[];
             };
           };
@@ -6223,8 +6742,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
-         *       "session_key": "demo-session-2"
+         *       "group_id": 1858616478,
+         *       "session_key": "demo-session-1"
          *     }
          */
         'application/json': {
@@ -6238,8 +6757,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
-         *       "session_key": "demo-session-2"
+         *       "group_id": 1858616478,
+         *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -6269,8 +6788,9 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796394151,
-           *             "expire_time": 1796998951
+           *             "request_time": 1796395124,
+           *             "expire_time": 1796999924,
+           *             "apply_msg": ""
            *           }
            *         ]
            *       }
@@ -6288,6 +6808,8 @@ export interface operations {
                 user_id: number;
                 request_time: number;
                 expire_time: number;
+                /** @description What the applicant wrote; empty when nothing. */
+                apply_msg: string;
               }[];
             };
           };
@@ -6381,8 +6903,9 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_user": 6,
+         *       "reason": "welcome",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -6396,6 +6919,8 @@ export interface operations {
            * @default 1
            */
           action?: number | string;
+          /** @description What the applicant is told with the decision, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          reason?: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -6409,8 +6934,9 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "pre_user": 6,
+         *       "reason": "welcome",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -6424,6 +6950,8 @@ export interface operations {
            * @default 1
            */
           action?: number;
+          /** @description What the applicant is told with the decision, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          reason?: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -6471,7 +6999,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_user is malformed or out of range; action is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_user is malformed or out of range; action is malformed or out of range; reason is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -6583,7 +7111,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -6609,7 +7137,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -6653,10 +7181,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 1858616478,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -6670,7 +7198,8 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395117,
+           *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -6791,7 +7320,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -6817,7 +7346,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -6857,7 +7386,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1362864275,
+           *         "group_id": 1858616478,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -7006,7 +7535,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1362864275
+         * @example 1858616478
          */
         group_id: number;
         /**
@@ -7138,7 +7667,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -7156,7 +7685,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 1858616478,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -7551,16 +8080,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1641240608,
-           *             "time": 1796394153
-           *           },
-           *           {
-           *             "coin_id": 1,
-           *             "amount": "1000",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796394139
+           *             "group_id": 1985754509,
+           *             "time": 1796395126
            *           },
            *           {
            *             "coin_id": 2,
@@ -7568,7 +8089,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796394139
+           *             "time": 1796395113
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1000",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796395113
            *           }
            *         ],
            *         "next_cursor": null
@@ -7710,16 +8239,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1641240608,
-           *             "time": 1796394153
-           *           },
-           *           {
-           *             "coin_id": 1,
-           *             "amount": "1000",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796394139
+           *             "group_id": 1985754509,
+           *             "time": 1796395126
            *           },
            *           {
            *             "coin_id": 2,
@@ -7727,7 +8248,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796394139
+           *             "time": 1796395113
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1000",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796395113
            *           }
            *         ],
            *         "next_cursor": null

@@ -47,6 +47,8 @@ export const STATUS = {
   ADMIN_LIMIT: { code: 181, http: 409, msg: 'the group has as many admins as it may' },
   NOT_BANNED: { code: 182, http: 404, msg: 'user is not banned' },
   UNKNOWN_USER: { code: 183, http: 404, msg: 'unknown user' },
+  REJECTED_RECENTLY: { code: 186, http: 429, msg: 'your request to join was rejected recently; ask again later' },
+  TOO_MANY_REQUESTS_PENDING: { code: 187, http: 409, msg: 'too many join requests pending at once' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;
@@ -55,17 +57,20 @@ export type StatusName = keyof typeof STATUS;
 export class AppError extends Error {
   readonly status: number;
   readonly http: number;
+  /** Seconds until the refused call may succeed, for a refusal that lifts with time (a `Retry-After`). */
+  readonly retryAfter: number | undefined;
 
-  constructor(name: StatusName, message?: string, options?: { http?: number; cause?: unknown }) {
+  constructor(name: StatusName, message?: string, options?: { http?: number; cause?: unknown; retryAfter?: number }) {
     const entry = STATUS[name];
     super(message ?? entry.msg, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AppError';
     this.status = entry.code;
     this.http = options?.http ?? entry.http;
+    this.retryAfter = options?.retryAfter;
   }
 }
 
-export const fail = (name: StatusName, message?: string, options?: { http?: number }): never => {
+export const fail = (name: StatusName, message?: string, options?: { http?: number; retryAfter?: number }): never => {
   throw new AppError(name, message, options);
 };
 

@@ -7,6 +7,7 @@ export const handler = method('group_react_join', ({ params, caller, db, request
     groupId: params.group_id,
     userId: params.pre_user,
     action: params.action === 2 ? 2 : 1,
+    reason: params.reason,
     attemptId: requestId,
   }),
 );

@@ -25,11 +25,15 @@ export const GROUP = reply.named(
       private_price: reply.decimal('Price of private chat; "0" when free.'),
       private_coin_id: reply.int(),
       create_time: reply.time(),
+      listed: reply.flag('1 when search and the hot list show the group; 0 when only its members and links reach it.'),
+      notice: reply.text('The announcement, empty when none (group_info and group_set_notice only).'),
+      notice_time: reply.time('When the announcement was set; 0 when none.'),
+      notice_by: reply.int('Who set the announcement; 0 when none.'),
       is_join: reply.flag('Whether the caller is a member.'),
       role: reply.nullable(reply.literal(ROLE), 'The caller’s role, null when not a member.'),
       dnd: reply.flag('The caller’s do-not-disturb flag.'),
     },
-    { optional: ['is_join', 'role', 'dnd'], doc: 'The group object G.' },
+    { optional: ['notice', 'notice_time', 'notice_by', 'is_join', 'role', 'dnd'], doc: 'The group object G.' },
   ),
 );
 

@@ -54,6 +54,12 @@ export interface GroupItem {
   private_coin_id: number;
   create_time: number;
   status: 'active' | 'dismissed';
+  /** 0 when the owner took the group out of search and the hot list; absent or 1 when listed. */
+  listed?: 0 | 1;
+  /** The announcement, who set it and when (unix seconds); absent when none. */
+  notice?: string;
+  notice_time?: number;
+  notice_by?: number;
   hotpk?: string;
   hotsk?: number;
   /** The hot score's day bucket (UTC days since the epoch) and the joins counted in it. */
@@ -83,6 +89,10 @@ export interface GroupView {
   private_price: string;
   private_coin_id: number;
   create_time: number;
+  listed: 0 | 1;
+  notice?: string;
+  notice_time?: number;
+  notice_by?: number;
   is_join?: 0 | 1;
   role?: Role | null;
   dnd?: 0 | 1;
@@ -96,7 +106,19 @@ export interface CallerView {
 export const isLive = (item: Record<string, unknown> | undefined): item is Record<string, unknown> & GroupItem =>
   item !== undefined && item.kind === 'group' && item.status === 'active';
 
-export function groupView(item: GroupItem, coins: Map<number, Coin>, caller?: CallerView): GroupView {
+/** Whether search and the hot list may show the group. */
+export const isListed = (item: Pick<GroupItem, 'listed'> | Record<string, unknown>) => Number(item.listed ?? 1) !== 0;
+
+/**
+ * The group object G. The announcement (up to 1024 characters) is shown where one group is read
+ * (`withNotice`), not in lists, which would carry it for every group.
+ */
+export function groupView(
+  item: GroupItem,
+  coins: Map<number, Coin>,
+  caller?: CallerView,
+  options: { withNotice?: boolean } = {},
+): GroupView {
   const admins = [...(item.admins ?? [])].map(Number).sort((a, b) => a - b);
   const view: GroupView = {
     id: Number(item.group_id),
@@ -115,7 +137,13 @@ export function groupView(item: GroupItem, coins: Map<number, Coin>, caller?: Ca
     private_price: fromUnits(units(item.private_price), decimalsOf(coins, item.private_coin_id)),
     private_coin_id: Number(item.private_coin_id ?? 0),
     create_time: Number(item.create_time),
+    listed: isListed(item) ? 1 : 0,
   };
+  if (options.withNotice) {
+    view.notice = item.notice ?? '';
+    view.notice_time = Number(item.notice_time ?? 0);
+    view.notice_by = Number(item.notice_by ?? 0);
+  }
   if (caller) {
     view.is_join = caller.role ? 1 : 0;
     view.role = caller.role;

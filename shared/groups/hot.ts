@@ -3,7 +3,7 @@ import { batchGet } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
 import { HOT_SHARDS, TABLE } from '#shared/db/table.ts';
 import { allCoins } from '#shared/entities/coin.ts';
-import { type GroupItem, type GroupView, groupView, hotShard, isLive } from '#shared/entities/group.ts';
+import { type GroupItem, type GroupView, groupView, hotShard, isListed, isLive } from '#shared/entities/group.ts';
 import type { MetaChange } from '#shared/entities/group-change.ts';
 import { isMemberItem, memberKey } from '#shared/entities/member.ts';
 
@@ -114,7 +114,8 @@ export async function hotGroups(db: Db, callerId?: number, timeMs = Date.now()):
   ]);
   const top = pages
     .flatMap((page) => (page.Items ?? []) as Record<string, unknown>[])
-    .filter(isLive)
+    // Unlisting takes a group out of the index; the index lags its table a moment, the flag does not.
+    .filter((group): group is Record<string, unknown> & GroupItem => isLive(group) && isListed(group))
     .map((group) => ({ group, score: currentScore(group, timeMs) }))
     .sort((a, b) => b.score - a.score || Number(a.group.group_id) - Number(b.group.group_id))
     .slice(0, HOT_TOP)

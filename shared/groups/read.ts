@@ -12,7 +12,9 @@ import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';
 
 export async function groupInfo(db: Db, groupId: number, callerId: number): Promise<{ group_info: GroupView }> {
   const [{ group, member }, coins] = await Promise.all([loadGroup(db, groupId, callerId), allCoins(db)]);
-  return { group_info: groupView(group, coins, { role: member?.role ?? null, dnd: member?.dnd === 1 }) };
+  return {
+    group_info: groupView(group, coins, { role: member?.role ?? null, dnd: member?.dnd === 1 }, { withNotice: true }),
+  };
 }
 
 export interface MemberRow {

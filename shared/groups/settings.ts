@@ -4,15 +4,19 @@ import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
-import { live, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
+import { live, type MetaChange, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { AppError, callerNotMember } from '#shared/errors.ts';
 import { type GroupAccess, loadGroup, requireAdmin, requireMember } from '#shared/groups/access.ts';
 import { byAdmin, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 
-type TextField = 'name' | 'memo' | 'logo';
+type TextField = 'name' | 'memo' | 'logo' | 'notice';
 
-const OPERATION: Record<TextField, GroupOperation> = { name: 'Rename', memo: 'Bulletin', logo: 'SetLogo' };
+/**
+ * The announcement has an operation of its own: the search postings follow `Bulletin` (the memo),
+ * and an announcement is not searchable. RongCloud still hears it as a Bulletin.
+ */
+const OPERATION: Record<TextField, GroupOperation> = { name: 'Rename', memo: 'Bulletin', logo: 'SetLogo', notice: 'Notice' };
 
 /**
  * What a notification needs, and what the search postings need: the texts before and after, so
@@ -20,12 +24,37 @@ const OPERATION: Record<TextField, GroupOperation> = { name: 'Rename', memo: 'Bu
  */
 function eventData(field: TextField, before: GroupItem, value: string): Record<string, unknown> {
   if (field === 'logo') return { name: before.name, logo: value, old_logo: before.logo ?? '' };
+  if (field === 'notice') return { name: before.name, notice: value, old_notice: before.notice ?? '' };
   const after = { name: before.name, memo: before.memo, [field]: value };
   return { name: after.name, memo: after.memo, old_name: before.name, old_memo: before.memo };
 }
 
-const callerView = (group: GroupItem, member: MemberItem, coins: Awaited<ReturnType<typeof allCoins>>) =>
-  groupView(group, coins, { role: member.role, dnd: member.dnd === 1 });
+const callerView = (group: GroupItem, member: MemberItem, coins: Awaited<ReturnType<typeof allCoins>>, withNotice = false) =>
+  groupView(group, coins, { role: member.role, dnd: member.dnd === 1 }, { withNotice });
+
+/**
+ * The text's new value on the group item. An announcement also records who set it and when; an
+ * empty one takes all three away.
+ */
+function written(
+  field: TextField,
+  value: string,
+  caller: number,
+  nowSeconds: number,
+): { change: MetaChange; after: Partial<GroupItem> } {
+  if (field !== 'notice')
+    return { change: { set: [`#${field} = :value`], values: { ':value': value } }, after: { [field]: value } };
+  if (value === '') {
+    return { change: { remove: ['#notice', 'notice_time', 'notice_by'] }, after: { notice: '', notice_time: 0, notice_by: 0 } };
+  }
+  return {
+    change: {
+      set: ['#notice = :value', 'notice_time = :noticeTime', 'notice_by = :noticeBy'],
+      values: { ':value': value, ':noticeTime': nowSeconds, ':noticeBy': caller },
+    },
+    after: { notice: value, notice_time: nowSeconds, notice_by: caller },
+  };
+}
 
 /**
  * Sets one text of the group (owner or admin) and writes its event in the same transaction. The
@@ -44,11 +73,11 @@ export async function setGroupText(
     const group = (seen ?? access.group) as GroupItem;
     const before = String(group[input.field] ?? '');
     if (before === input.value) return group;
-    const change = merge(live, byAdmin(input.caller), {
-      set: [`${attr} = :value`],
+    const value = written(input.field, input.value, input.caller, Math.floor(Date.now() / 1000));
+    const change = merge(live, byAdmin(input.caller), value.change, {
       when: [group[input.field] === undefined ? `attribute_not_exists(${attr})` : `${attr} = :before`],
       names: { [attr]: input.field },
-      values: { ':value': input.value, ...(group[input.field] === undefined ? {} : { ':before': before }) },
+      values: group[input.field] === undefined ? {} : { ':before': before },
     });
     await commit(
       db,
@@ -69,9 +98,9 @@ export async function setGroupText(
       ],
       requestToken(OPERATION[input.field], input.caller, input.groupId, attemptId, n),
     );
-    return { ...group, [input.field]: input.value };
+    return { ...group, ...value.after };
   });
-  return { group_info: callerView(final, member, coins) };
+  return { group_info: callerView(final, member, coins, input.field === 'notice') };
 }
 
 export const setMemo = (db: Db, groupId: number, caller: number, memo: string, attemptId?: string) =>
@@ -79,6 +108,10 @@ export const setMemo = (db: Db, groupId: number, caller: number, memo: string, a
 
 export const setName = (db: Db, groupId: number, caller: number, name: string, attemptId?: string) =>
   setGroupText(db, { groupId, caller, field: 'name', value: name, ...(attemptId ? { attemptId } : {}) });
+
+/** `group_set_notice`: the announcement, apart from the memo (so search does not change); empty clears it. */
+export const setNotice = (db: Db, groupId: number, caller: number, notice: string, attemptId?: string) =>
+  setGroupText(db, { groupId, caller, field: 'notice', value: notice, ...(attemptId ? { attemptId } : {}) });
 
 /**
  * The caller's do-not-disturb flag. The SetDnd event lets the stream keep RongCloud's own

@@ -36,13 +36,21 @@ export async function ownerAndCoin(
 }
 
 /**
- * Writes owner-only fields of the group item with their event in one transaction, conditioned on
- * the group being live and the caller still its owner, and answers with the group as it now is.
- * Fields that already hold the values write nothing.
+ * Writes owner-only fields of the group item (and takes `remove` away) with their event in one
+ * transaction, conditioned on the group being live and the caller still its owner, and answers
+ * with the group as it now is. Fields that already hold the values write nothing; `unchanged`
+ * says so instead where an absent field is not zero.
  */
 export async function setOwnerFields(
   db: Db,
-  input: OwnerInput & { access: GroupAccess; fields: Partial<GroupItem>; op: GroupOperation; data: Record<string, unknown> },
+  input: OwnerInput & {
+    access: GroupAccess;
+    fields: Partial<GroupItem>;
+    remove?: readonly (keyof GroupItem)[];
+    unchanged?: boolean;
+    op: GroupOperation;
+    data: Record<string, unknown>;
+  },
 ): Promise<{ group_info: GroupView }> {
   const names = Object.keys(input.fields) as (keyof GroupItem)[];
   const member = input.access.member!;
@@ -50,11 +58,12 @@ export async function setOwnerFields(
     group_info: groupView(group, await allCoins(db), { role: member.role, dnd: member.dnd === 1 }),
   });
   // A value set to what it already is writes nothing and announces nothing.
-  if (names.every((name) => String(input.access.group[name] ?? 0) === String(input.fields[name] ?? 0))) {
-    return view(input.access.group);
-  }
+  const unchanged =
+    input.unchanged ?? names.every((name) => String(input.access.group[name] ?? 0) === String(input.fields[name] ?? 0));
+  if (unchanged) return view(input.access.group);
   const change: MetaChange = merge(byOwner(input.ownerId), {
     set: names.map((name) => `#f_${name} = :f_${name}`),
+    remove: input.remove ?? [],
     names: Object.fromEntries(names.map((name) => [`#f_${name}`, name])),
     values: Object.fromEntries(Object.entries(input.fields).map(([name, value]) => [`:f_${name}`, value])),
   });

@@ -22,7 +22,7 @@ export function successReply(data: unknown): APIGatewayProxyStructuredResultV2 {
 export function errorReply(error: AppError): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: error.http,
-    headers: JSON_HEADERS,
+    headers: error.retryAfter === undefined ? JSON_HEADERS : { ...JSON_HEADERS, 'retry-after': String(error.retryAfter) },
     body: toJson({ success: false, status: error.status, msg: error.message, data: null }),
   };
 }

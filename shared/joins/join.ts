@@ -6,12 +6,23 @@ import { type BanItem, banKey, isBanItem } from '#shared/entities/ban.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
-import { endJoinRequest, putJoinRequest, REQUEST_TTL_SECONDS } from '#shared/entities/join-request.ts';
+import {
+  endJoinRequest,
+  isJoinRequestItem,
+  isPending,
+  isRejectionItem,
+  joinRequestKey,
+  putJoinRequest,
+  REQUEST_TTL_SECONDS,
+  rejectionKey,
+} from '#shared/entities/join-request.ts';
 import { isMemberItem, type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
+import { isOpenRequestsItem, openRequestsKey } from '#shared/entities/open-requests.ts';
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
 import { notBannedStep, refuseIfBanned } from '#shared/groups/ban-gate.ts';
 import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
+import { type RequesterState, requestLimitSteps } from '#shared/joins/request-limits.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
 import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
@@ -21,6 +32,8 @@ export interface JoinInput {
   readonly userId: number;
   readonly groupId: number;
   readonly walletPwd?: string | undefined;
+  /** What the applicant writes to the admins of a free group (ignored when the group has terms). */
+  readonly applyMsg?: string | undefined;
   /** Names this join attempt (the request id): the same attempt always yields the same transaction token. */
   readonly attemptId?: string | undefined;
 }
@@ -29,20 +42,35 @@ export type JoinResult =
   | { result: 'joined'; group_id: number; payment?: { coin_id: number; amount: string } }
   | { result: 'pending'; group_id: number; expire_time: number };
 
-interface JoinState {
+interface JoinState extends RequesterState {
   readonly group: GroupItem;
   readonly member: MemberItem | undefined;
   readonly wallet: WalletItem | undefined;
   readonly ban: BanItem | undefined;
+  readonly request: Record<string, unknown> | undefined;
 }
 
 /** Commits one round's steps with that round's token. */
 type Write = (steps: readonly Step[]) => Promise<void>;
 
-/** The group, the caller's membership, ban and wallet item in one consistent round trip. */
+/**
+ * The group, the caller's membership, ban and wallet item, and what a request to a free group is
+ * decided on (the caller's request, rejection and open requests), in one consistent round trip.
+ */
 async function readState(db: Db, groupId: number, userId: number): Promise<JoinState> {
-  const keys = [groupKey(groupId), memberKey(groupId, userId), banKey(groupId, userId), walletKey(userId)];
-  const items = await batchGet(db, keys, { consistent: true });
+  const items = await batchGet(
+    db,
+    [
+      groupKey(groupId),
+      memberKey(groupId, userId),
+      banKey(groupId, userId),
+      walletKey(userId),
+      joinRequestKey(groupId, userId),
+      rejectionKey(groupId, userId),
+      openRequestsKey(userId),
+    ],
+    { consistent: true },
+  );
   const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
   return {
@@ -50,6 +78,9 @@ async function readState(db: Db, groupId: number, userId: number): Promise<JoinS
     member: items.find(isMemberItem),
     wallet: items.find(isWalletItem),
     ban: items.find(isBanItem),
+    request: items.find(isJoinRequestItem),
+    rejection: items.find(isRejectionItem),
+    open: items.find(isOpenRequestsItem),
   };
 }
 
@@ -158,13 +189,18 @@ async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: 
   const { userId, groupId } = input;
   const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);
+  const expire = nowSeconds + REQUEST_TTL_SECONDS;
+  if (isPending(state.request, nowSeconds)) fail('JOIN_PENDING');
+  const limits = await requestLimitSteps(db, { userId, groupId, nowSeconds, expire, state });
+  const applyMsg = input.applyMsg ?? '';
   const admins = [...(state.group.admins ?? [])].map(Number);
   await write([
     groupCheckStep(db.table, groupId, sameTerms(terms)),
     // Added meanwhile (invited, say): told 53, and no request is left to approve later.
     { item: memberAbsent(db.table, groupId, userId), refused: () => fail('ALREADY_MEMBER') },
     notBannedStep(db.table, groupId, userId, nowSeconds),
-    { item: putJoinRequest(db.table, groupId, userId, nowSeconds), refused: () => fail('JOIN_PENDING') },
+    { item: putJoinRequest(db.table, groupId, userId, nowSeconds, applyMsg), refused: () => fail('JOIN_PENDING') },
+    ...limits,
     {
       item: putEvent(db.table, {
         groupId,
@@ -175,11 +211,12 @@ async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: 
           name: state.group.name ?? '',
           owner_id: terms.ownerId,
           notify_ids: [...new Set([terms.ownerId, ...admins])],
+          ...(applyMsg ? { apply_msg: applyMsg } : {}),
         },
         timeMs: now,
       }),
     },
   ]);
   metric('Joins', 1, { dimensions: { Kind: 'request' }, properties: { groupId } });
-  return { result: 'pending', group_id: groupId, expire_time: nowSeconds + REQUEST_TTL_SECONDS };
+  return { result: 'pending', group_id: groupId, expire_time: expire };
 }

@@ -5,8 +5,9 @@ import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupPk } from '#shared/entities/group.ts';
 import { merge } from '#shared/entities/group-change.ts';
-import { deletePendingJoinRequest, REQUEST_PREFIX } from '#shared/entities/join-request.ts';
+import { deletePendingJoinRequest, putRejection, REQUEST_PREFIX } from '#shared/entities/join-request.ts';
 import { memberItem, putNewMember } from '#shared/entities/member.ts';
+import { forgetOpenRequest } from '#shared/entities/open-requests.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
 import { byAdmin } from '#shared/groups/authority.ts';
@@ -17,6 +18,7 @@ export interface JoinRequestRow {
   user_id: number;
   request_time: number;
   expire_time: number;
+  apply_msg: string;
 }
 
 /** At most this many pending requests are listed at once (the reply has no cursor). */
@@ -33,7 +35,7 @@ async function pendingRequests(db: Db, groupId: number, nowSeconds: number): Pro
         // TTL deletion lags (and never happens in DynamoDB Local): an expired request is no request.
         FilterExpression: 'expire_time >= :now',
         ExpressionAttributeValues: { ':pk': groupPk(groupId), ':r': REQUEST_PREFIX, ':now': nowSeconds },
-        ProjectionExpression: 'user_id, request_time, expire_time',
+        ProjectionExpression: 'user_id, request_time, expire_time, apply_msg',
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
@@ -42,6 +44,7 @@ async function pendingRequests(db: Db, groupId: number, nowSeconds: number): Pro
         user_id: Number(item.user_id),
         request_time: Number(item.request_time),
         expire_time: Number(item.expire_time),
+        apply_msg: typeof item.apply_msg === 'string' ? item.apply_msg : '',
       });
     }
     start = out.LastEvaluatedKey;
@@ -65,17 +68,25 @@ export async function listJoinRequests(
 
 export type JoinAction = 1 | 2;
 
+export interface Decision {
+  readonly adminId: number;
+  readonly groupId: number;
+  readonly userId: number;
+  readonly action: JoinAction;
+  /** What the admin tells the applicant. */
+  readonly reason?: string | undefined;
+  readonly attemptId?: string | undefined;
+}
+
 /**
  * `group_react_join`: approves (1) or rejects (2) a pending request. The request is deleted on
- * condition that it is still pending, in the same transaction as the decision's effects, so each
- * request is decided once. The decider's authority and the group's free terms are checked on the
- * group item at commit time; an approval the terms no longer allow rejects the request instead and
- * answers 168.
+ * condition that it is still pending, in the same transaction as the decision's effects (and off
+ * the applicant's open requests), so each request is decided once. A rejection starts the
+ * applicant's cool-down for this group. The decider's authority and the group's free terms are
+ * checked on the group item at commit time; an approval the terms no longer allow rejects the
+ * request instead (without a cool-down: the applicant may join on the new terms) and answers 168.
  */
-export async function reactToJoin(
-  db: Db,
-  input: { adminId: number; groupId: number; userId: number; action: JoinAction; attemptId?: string | undefined },
-): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
+export async function reactToJoin(db: Db, input: Decision): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
   const attemptId = input.attemptId ?? randomUUID();
   return withRetries(({ n, commit }) =>
     decide(db, input, (steps) =>
@@ -86,7 +97,7 @@ export async function reactToJoin(
 
 async function decide(
   db: Db,
-  input: { adminId: number; groupId: number; userId: number; action: JoinAction },
+  input: Decision,
   write: (steps: readonly Step[]) => Promise<void>,
 ): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
   const { adminId, groupId, userId } = input;
@@ -94,10 +105,11 @@ async function decide(
   requireAdmin(access);
   const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);
-  const request = {
-    item: deletePendingJoinRequest(db.table, groupId, userId, nowSeconds),
-    refused: () => fail('NO_JOIN_REQUEST'),
-  };
+  const reason = input.reason ? { reason: input.reason } : {};
+  const request: Step[] = [
+    { item: deletePendingJoinRequest(db.table, groupId, userId, nowSeconds), refused: () => fail('NO_JOIN_REQUEST') },
+    { item: forgetOpenRequest(db.table, userId, groupId) },
+  ];
 
   // Requests are made under free terms only: a price or a consensus set since then means the
   // applicant never agreed to them, so the request ends and the applicant is told to join again.
@@ -109,13 +121,14 @@ async function decide(
         caller: adminId,
         need: 'admin',
       }),
-      request,
+      ...request,
+      ...(termsChanged ? [] : [{ item: putRejection(db.table, groupId, userId, nowSeconds) }]),
       {
         item: putEvent(db.table, {
           groupId,
           op: 'JoinRejected',
           actor: adminId,
-          data: { user_id: userId, name: access.group.name ?? '', ...(termsChanged ? { reason: 'terms_changed' } : {}) },
+          data: { user_id: userId, name: access.group.name ?? '', ...(termsChanged ? { reason: 'terms_changed' } : reason) },
           timeMs: now,
         }),
       },
@@ -135,13 +148,13 @@ async function decide(
     notBannedStep(db.table, groupId, userId, nowSeconds, (ban) => {
       throw bannedRefusal(ban, `user ${userId} is`);
     }),
-    request,
+    ...request,
     {
       item: putEvent(db.table, {
         groupId,
         op: 'Add',
         actor: adminId,
-        data: { user_ids: [userId], via: 'approve', name: access.group.name ?? '' },
+        data: { user_ids: [userId], via: 'approve', name: access.group.name ?? '', ...reason },
         timeMs: now,
       }),
     },

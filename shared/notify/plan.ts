@@ -120,7 +120,7 @@ function planEvent(event: StoredEvent): Action[] {
           kind: 'userNotice',
           toUserIds: added,
           objectName: USER_NOTICES.joinResult,
-          content: { group_id: event.groupId, action: 1 },
+          content: { group_id: event.groupId, action: 1, ...(d.reason ? { reason: text(d.reason) } : {}) },
         });
       }
       return [...actions, ...paymentNotice(event, 'join', added[0] ?? event.actor)];
@@ -144,6 +144,11 @@ function planEvent(event: StoredEvent): Action[] {
       ];
     case 'Bulletin':
       return [notice(event, 'Bulletin', { content: text(d.memo) }, text(d.memo))];
+    // The announcement is RongCloud's Bulletin too; `notice` tells it apart from a memo change.
+    case 'Notice':
+      return [notice(event, 'Bulletin', { content: text(d.notice), notice: 1 }, text(d.notice))];
+    case 'SetVisibility':
+      return [notice(event, 'SetVisibility', { listed: num(d.listed) })];
     case 'SetAdmin':
     case 'RemoveAdmin':
       return [notice(event, event.op, { targetUserIds: ids(d.user_ids) })];
@@ -166,7 +171,12 @@ function planEvent(event: StoredEvent): Action[] {
           kind: 'userNotice',
           toUserIds: ids(d.notify_ids),
           objectName: USER_NOTICES.joinRequest,
-          content: { group_id: event.groupId, user_id: num(d.user_id), group_name: text(d.name) },
+          content: {
+            group_id: event.groupId,
+            user_id: num(d.user_id),
+            group_name: text(d.name),
+            ...(d.apply_msg ? { apply_msg: text(d.apply_msg) } : {}),
+          },
         },
       ];
     case 'JoinRejected':

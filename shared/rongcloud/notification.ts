@@ -18,7 +18,8 @@ export type GroupOperation =
   | 'SetLogo'
   | 'SetPrivate'
   | 'Ban'
-  | 'Unban';
+  | 'Unban'
+  | 'SetVisibility';
 
 export interface GroupNotificationContent {
   operatorUserId: string;

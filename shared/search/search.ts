@@ -2,7 +2,7 @@ import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
 import { allCoins } from '#shared/entities/coin.ts';
-import { type GroupItem, type GroupView, groupKey, groupView, isLive } from '#shared/entities/group.ts';
+import { type GroupItem, type GroupView, groupKey, groupView, isListed, isLive } from '#shared/entities/group.ts';
 import { isMemberItem, memberKey } from '#shared/entities/member.ts';
 import { postingPk } from '#shared/entities/posting.ts';
 import { fail } from '#shared/errors.ts';
@@ -76,7 +76,7 @@ async function candidates(db: Db, tokens: readonly string[]): Promise<{ ids: num
 
 /**
  * Case-insensitive substring search over names and memos, from the n-gram postings the stream
- * keeps. Candidates are checked against their group items (live, and really containing the
+ * keeps. Candidates are checked against their group items (live, listed, and really containing the
  * query), ranked by member count then id, counted and paged; the caller's memberships in the
  * page come from one BatchGet. The work grows with the matches of the query's rarest n-gram,
  * never with the number of groups.
@@ -90,7 +90,10 @@ export async function groupSearch(
   if (tokens.length === 0) fail('BAD_PARAM', 'search_words must have a visible character');
   const [found, coins] = await Promise.all([candidates(db, tokens), allCoins(db)]);
   const groups = (await batchGet(db, found.ids.map(groupKey)))
-    .filter((item): item is Record<string, unknown> & GroupItem => isLive(item) && matches(text, item.name, item.memo))
+    .filter(
+      (item): item is Record<string, unknown> & GroupItem =>
+        isLive(item) && isListed(item) && matches(text, item.name, item.memo),
+    )
     .sort((a, b) => Number(b.member_count) - Number(a.member_count) || Number(a.group_id) - Number(b.group_id));
   const page = groups.slice((query.page - 1) * query.perPage, query.page * query.perPage);
   const memberships = (

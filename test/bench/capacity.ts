@@ -108,6 +108,7 @@ async function main() {
     await measured('user_groups', {}, 5, 'user_groups (1 group)');
     await measured('group_set_memo', { group_id: g, memo: '新的公告 new memo' }, 1);
     await measured('group_set_name', { group_id: g, group_name: 'Bitcoin 中文交流群' }, 1);
+    await measured('group_set_notice', { group_id: g, notice: '周五线下见面 meet-up on Friday' }, 1);
     await measured('group_update_logo', { group_id: g, logo: png.toString('base64') }, 1, 'group_update_logo (2 KB PNG)');
     await measured('group_set_admin', { group_id: g, pre_admin: '2' }, 1, 'group_set_admin (1 id)');
     await measured('group_delete_admin', { group_id: g, pre_admin: '2' }, 1, 'group_delete_admin (1 id)');
@@ -129,12 +130,20 @@ async function main() {
     await runtime.poller.waitForDrain(60_000);
     await measured('hot_groups', {}, 2, 'hot_groups (with session)');
     await measured('group_search', { search_words: '交流' }, 2, 'group_search "交流" (1 match)');
+    await measured('group_set_visibility', { group_id: other, listed: 0 }, 2, 'group_set_visibility (unlist)');
     await measured('group_set_price', { group_id: paid, price: '1', coin_id: 1 }, 1);
     await measured('group_set_consensus', { group_id: other, consensus_coin: 2, consensus_value: '0.5' }, 2);
     await measured('group_join', { group_id: paid, wallet_pwd: PWD }, 100, 'group_join (paid, 1 USDT)');
     await measured('group_join', { group_id: free }, 101, 'group_join (free: asks the admins)', FREE_JOIN_MINIMUM);
     await measured('group_join_requests', { group_id: free }, 1);
     await measured('group_react_join', { group_id: free, pre_user: 101, action: 1 }, 1, 'group_react_join (approve)');
+    await invoke('group_join', { group_id: free, apply_msg: 'I trade BTC' }, 102);
+    await measured(
+      'group_react_join',
+      { group_id: free, pre_user: 102, action: 2, reason: 'traders only' },
+      1,
+      'group_react_join (reject: cool-down starts)',
+    );
     await measured('group_set_private', { group_id: paid, price: '0.5', coin_id: 1 }, 1);
     await measured('group_pay_private', { group_id: paid, wallet_pwd: PWD }, 100);
     await measured('group_can_private', { group_id: paid, to_user: 2 }, 100);

@@ -23,6 +23,14 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
     reason: 'session; the memberships from the by-user index; then the groups they name, in one BatchGet',
   },
   group_set_memo: { roundTrips: 2, reason: 'session, then one conditional write (role checked in the condition) with its event' },
+  group_set_notice: {
+    roundTrips: 2,
+    reason: 'session, then one conditional write (role checked in the condition) with its event',
+  },
+  group_set_visibility: {
+    roundTrips: 2,
+    reason: 'session, then one conditional update (owner) with its event: the flag and the hot index key together',
+  },
   group_set_name: { roundTrips: 2, reason: 'session, then one conditional write with its event (postings follow on the stream)' },
   group_update_logo: {
     roundTrips: 2,
@@ -67,7 +75,8 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
   group_join_requests: { roundTrips: 2, reason: 'session, then the caller’s role and the request items read side by side' },
   group_react_join: {
     roundTrips: 2,
-    reason: 'session, then one transaction: role and request checked, request removed, member added, count, event',
+    reason:
+      'session, then one transaction: role and request checked, request removed (and off the applicant’s open requests), member added, count, event',
   },
   group_set_private: { roundTrips: 2, reason: 'session, then one conditional update (owner) with its event' },
   group_pay_private: {
@@ -90,5 +99,5 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
 export const FREE_JOIN_MINIMUM: Minimum = {
   roundTrips: 3,
   reason:
-    'session; the group (its terms decide between paying and asking) and the caller’s state; one transaction: request and event',
+    'session; the group (its terms decide between paying and asking) and the caller’s state (request, rejection, open requests); one transaction: request, cool-down check, open requests, event',
 };

@@ -55,6 +55,9 @@ describe('a tour of every method', () => {
   it('changes the group’s settings, logo and admins', async () => {
     await expectCall(200, 'group_set_memo', { group_id: free, memo: 'every method' }, as(1, { as: 'form' }));
     await expectCall(200, 'group_set_name', { group_id: free, group_name: 'Docs tour 2' }, as(1));
+    const notice = await expectCall(200, 'group_set_notice', { group_id: free, notice: 'Read the rules\n先读群规' }, as(1));
+    expect(notice.body.data.group_info).toMatchObject({ notice: 'Read the rules\n先读群规', notice_by: 1 });
+    await expectCall(400, 'group_set_notice', { group_id: free, notice: 'n'.repeat(1025) }, as(1));
     const logo = await expectCall(200, 'group_update_logo', { group_id: free, logo: PNG.toString('base64') }, as(1));
     expect(logo.body.data.logo).toMatch(/\.png$/);
     await expectCall(400, 'group_update_logo', { group_id: free, logo: 'not base64 at all!' }, as(1));
@@ -130,8 +133,14 @@ describe('a tour of every method', () => {
     await expectCall(409, 'group_join', { group_id: free }, as(6));
     const pending = await expectCall(200, 'group_join_requests', { group_id: free }, as(2, { as: 'query' }));
     expect(pending.body.data.requests).toHaveLength(1);
-    await expectCall(200, 'group_react_join', { group_id: free, pre_user: 6 }, as(2));
+    await expectCall(200, 'group_react_join', { group_id: free, pre_user: 6, reason: 'welcome' }, as(2));
     await expectCall(409, 'group_react_join', { group_id: free, pre_user: 6 }, as(2));
+    await expectCall(200, 'group_join', { group_id: free, apply_msg: 'I read the rules' }, as(11));
+    const rows = await expectCall(200, 'group_join_requests', { group_id: free }, as(1));
+    expect(rows.body.data.requests).toEqual([expect.objectContaining({ user_id: 11, apply_msg: 'I read the rules' })]);
+    await expectCall(200, 'group_react_join', { group_id: free, pre_user: 11, action: 2, reason: 'not now' }, as(1));
+    const cooling = await expectCall(429, 'group_join', { group_id: free }, as(11));
+    expect(Number(cooling.headers.get('retry-after'))).toBeGreaterThan(0);
     await expectCall(404, 'group_react_join', { group_id: free, pre_user: 9 }, as(2));
     await expectCall(200, 'group_quit', { group_id: free }, as(6));
     await expectCall(409, 'group_quit', { group_id: free }, as(1));
@@ -171,12 +180,17 @@ describe('a tour of every method', () => {
     await expectCall(422, 'group_join', { group_id: gated }, as(16));
   });
 
-  it('lists hot groups and finds groups by name', async () => {
+  it('lists hot groups and finds groups by name, unless a group is unlisted', async () => {
     await expectCall(200, 'hot_groups', {}, { as: 'query' });
     await expectCall(200, 'hot_groups', {}, as(1));
     const found = await expectCall(200, 'group_search', { search_words: 'docs' }, as(1, { as: 'query' }));
     expect(found.body.data.count).toBeGreaterThanOrEqual(1);
     await expectCall(400, 'group_search', { search_words: ' ' }, as(1));
+    const hidden = await expectCall(200, 'group_set_visibility', { group_id: free, listed: 0 }, as(1, { as: 'form' }));
+    expect(hidden.body.data.group_info.listed).toBe(0);
+    await expectCall(403, 'group_set_visibility', { group_id: free, listed: 1 }, as(2));
+    await expectCall(400, 'group_set_visibility', { group_id: free, listed: 2 }, as(1));
+    await expectCall(200, 'group_set_visibility', { group_id: free, listed: 1 }, as(1));
   });
 
   it('reads the wallet and changes its password', async () => {

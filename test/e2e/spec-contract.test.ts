@@ -621,7 +621,8 @@ describe('joining', () => {
     expect(Object.keys(listed)).toEqual(['requests']);
     expect(listed.requests.map((row: { user_id: number }) => row.user_id).sort()).toEqual([12, 13]);
     for (const row of listed.requests) {
-      expect(Object.keys(row).sort()).toEqual(['expire_time', 'request_time', 'user_id']);
+      expect(Object.keys(row).sort()).toEqual(['apply_msg', 'expire_time', 'request_time', 'user_id']);
+      expect(row.apply_msg).toBe('');
       expect(Math.abs(row.request_time - Date.now() / 1000)).toBeLessThan(3600);
       expect(Math.abs(row.expire_time - row.request_time - SEVEN_DAYS)).toBeLessThanOrEqual(60);
     }

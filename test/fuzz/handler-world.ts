@@ -105,6 +105,7 @@ export function validValue(world: SeededWorld, name: string, f: Field): Wire | u
     // The PNG signature and a header tag: enough for the content sniffing, so a logo is accepted.
     logo: 'iVBORw0KGgpJSERS',
     search_words: 'group',
+    notice: 'Welcome: read the rules first',
   };
   if (name in byName) return wireOf(byName[name]!);
   switch (f.type) {

@@ -3,6 +3,7 @@ import { expect } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { EVENT_PREFIX } from '#shared/entities/event.ts';
 import { groupKey, isGroupItem } from '#shared/entities/group.ts';
+import { postingPk } from '#shared/entities/posting.ts';
 import { createGroup } from '#shared/groups/create.ts';
 import type { StoredEvent } from '#shared/outbox/event.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
@@ -106,4 +107,16 @@ export async function groupWith(
     );
   }
   return group_id;
+}
+
+/** The groups one search token is posted for. */
+export async function postingsOf(db: Db, token: string): Promise<number[]> {
+  const out = await db.doc.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': postingPk(token) },
+    }),
+  );
+  return (out.Items ?? []).map((item) => Number(String(item.sk).slice(2)));
 }

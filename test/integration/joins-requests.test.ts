@@ -71,6 +71,7 @@ describe('asking to join a free group', () => {
       user_id: expect.any(Number),
       request_time: expect.any(Number),
       expire_time: expect.any(Number),
+      apply_msg: '',
     });
     expect((await listJoinRequests(db, { adminId: 1, groupId: gid })).requests).toHaveLength(2);
     expect(await refusal(listJoinRequests(db, { adminId: 3, groupId: gid }))).toEqual({ status: 154, http: 403 });

@@ -36,6 +36,31 @@ export const managementMethods = defineMethods({
     reply: GROUP_INFO,
     refusals: [...ADMIN_ONLY, 'THROTTLED'],
   },
+  group_set_notice: {
+    summary: 'Set the group’s announcement (owner or admin); the group hears it as a Bulletin. Empty clears it.',
+    readOnly: false,
+    session: 'required',
+    params: {
+      group_id: groupId,
+      notice: optional(
+        field.string('Announcement, at most 1024 characters; it may span lines. Absent or empty clears it.', {
+          maxLength: 1024,
+          multiline: true,
+          default: '',
+        }),
+      ),
+    },
+    reply: GROUP_INFO,
+    refusals: [...ADMIN_ONLY, 'THROTTLED'],
+  },
+  group_set_visibility: {
+    summary: 'List the group in search and the hot list, or not (owner only); members and links still reach it.',
+    readOnly: false,
+    session: 'required',
+    params: { group_id: groupId, listed: field.int('1 lists the group, 0 unlists it.', { min: 0, max: 1 }) },
+    reply: GROUP_INFO,
+    refusals: [...OWNER_ONLY, 'THROTTLED'],
+  },
   group_set_name: {
     summary: 'Rename the group (owner or admin).',
     readOnly: false,

@@ -35,7 +35,16 @@ export const walletMethods = defineMethods({
     summary: 'Join: pay the price, meet the consensus, or ask the admins when the group is free.',
     readOnly: false,
     session: 'required',
-    params: { group_id: groupId, wallet_pwd: optional(walletPwd) },
+    params: {
+      group_id: groupId,
+      wallet_pwd: optional(walletPwd),
+      apply_msg: optional(
+        field.string('A free group only: what the admins read with the request, at most 255 characters.', {
+          maxLength: 255,
+          multiline: true,
+        }),
+      ),
+    },
     reply: reply.either(
       reply.object(
         { result: reply.literal(['joined']), group_id: reply.id(), payment: PAYMENT },
@@ -51,6 +60,11 @@ export const walletMethods = defineMethods({
       'ALREADY_MEMBER',
       { name: 'BANNED', why: 'the caller is banned from the group' },
       'JOIN_PENDING',
+      {
+        name: 'REJECTED_RECENTLY',
+        why: 'this group rejected the caller’s request within the cool-down; msg and Retry-After say when to ask again',
+      },
+      { name: 'TOO_MANY_REQUESTS_PENDING', why: 'the caller already has the most join requests pending at once' },
       { name: 'MISSING_PARAM', why: 'wallet_pwd is missing and the group has a price' },
       ...WALLET_PAYMENT,
       'CONSENSUS_NOT_MET',
@@ -64,7 +78,14 @@ export const walletMethods = defineMethods({
     session: 'required',
     params: { group_id: groupId },
     reply: reply.object({
-      requests: reply.list(reply.object({ user_id: reply.id(), request_time: reply.time(), expire_time: reply.time() })),
+      requests: reply.list(
+        reply.object({
+          user_id: reply.id(),
+          request_time: reply.time(),
+          expire_time: reply.time(),
+          apply_msg: reply.text('What the applicant wrote; empty when nothing.'),
+        }),
+      ),
     }),
     refusals: ADMIN_ONLY,
   },
@@ -76,6 +97,12 @@ export const walletMethods = defineMethods({
       group_id: groupId,
       pre_user: field.id('Applicant.'),
       action: optional(field.int('1 approves (default), 2 rejects.', { min: 1, max: 2, default: 1 })),
+      reason: optional(
+        field.string('What the applicant is told with the decision, at most 255 characters.', {
+          maxLength: 255,
+          multiline: true,
+        }),
+      ),
     },
     reply: reply.object({ result: reply.literal(['approved', 'rejected']), user_id: reply.id('The applicant.') }),
     refusals: [

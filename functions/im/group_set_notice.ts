@@ -1,0 +1,6 @@
+import { setNotice } from '#shared/groups/settings.ts';
+import { method } from '#shared/http/method.ts';
+
+export const handler = method('group_set_notice', ({ params, caller, db, requestId }) =>
+  setNotice(db, params.group_id, caller, params.notice, requestId),
+);

@@ -1,0 +1,6 @@
+import { setVisibility } from '#shared/groups/visibility.ts';
+import { method } from '#shared/http/method.ts';
+
+export const handler = method('group_set_visibility', ({ params, caller, db, requestId }) =>
+  setVisibility(db, { ownerId: caller, groupId: params.group_id, listed: params.listed === 1 ? 1 : 0, attemptId: requestId }),
+);
