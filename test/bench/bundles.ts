@@ -326,7 +326,9 @@ async function main() {
     const floorBytes = bytes.get(FLOOR) ?? Number.NaN;
     const names = Object.keys(entries).filter((name) => name !== FLOOR);
     const samples = new Map(names.map((name) => [name, { fn: [] as Sample[], floor: [] as Sample[] }]));
-    const sample = (name: string, run: number) => probe(join(dirs.shipped, `${name}.mjs`), { env, event: firstEvent(name, run) });
+    // Source maps on at init exactly when the stack ships them.
+    const sample = (name: string, run: number) =>
+      probe(join(dirs.shipped, `${name}.mjs`), { env, event: firstEvent(name, run), sourceMaps: IM_BUNDLING.sourceMap });
 
     for (let run = 0; run < RUNS; run++) {
       progress(`cold import and first call, run ${run + 1}/${RUNS} (${names.length} functions, each next to the floor)`);

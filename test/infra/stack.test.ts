@@ -73,14 +73,14 @@ describe('functions', () => {
     expect([...stack.methodFunctions.keys()].sort()).toEqual([...methodNames].sort());
   });
 
-  it('runs every function on Node.js 24, arm64, with tracing, 512 MB and source maps', () => {
+  it('runs every function on Node.js 24, arm64, with tracing, 512 MB and no source maps at init', () => {
     template.allResourcesProperties('AWS::Lambda::Function', {
       Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       MemorySize: 512,
       TracingConfig: { Mode: 'Active' },
       Environment: {
-        Variables: Match.objectLike({ TABLE_NAME: { Ref: logicalId(stack.table) }, NODE_OPTIONS: '--enable-source-maps' }),
+        Variables: Match.objectLike({ TABLE_NAME: { Ref: logicalId(stack.table) }, NODE_OPTIONS: Match.absent() }),
       },
       LoggingConfig: { LogGroup: Match.anyValue() },
     });
@@ -97,7 +97,7 @@ describe('functions', () => {
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
-  it('bundles every function into one minified ESM file with a require shim and a source map', () => {
+  it('bundles every function into one minified ESM file with a require shim and no source map', () => {
     const sizes: Record<string, string> = {};
     for (const [name, fn] of [...stack.methodFunctions, ['fanout', stack.fanoutFunction] as const]) {
       const assetHash = (functionProps(fn).Code.S3Key as string).replace(/\.zip$/, '');
@@ -106,7 +106,8 @@ describe('functions', () => {
       expect(code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(
         true,
       );
-      expect(existsSync(`${file}.map`)).toBe(true);
+      expect(existsSync(`${file}.map`)).toBe(false);
+      expect(code).not.toContain('sourceMappingURL');
       sizes[name] = `${(statSync(file).size / 1024).toFixed(1)} KiB`;
     }
     console.log('bundle sizes', sizes);
