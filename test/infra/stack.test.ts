@@ -112,6 +112,24 @@ describe('functions', () => {
     }
     console.log('bundle sizes', sizes);
   });
+
+  it("carries in each method's bundle its own definition and no other method's", () => {
+    // Summaries as esbuild writes them (ASCII only, so no escapes differ) mark whose definition a bundle holds.
+    const summaries = methodNames
+      .map((name) => [name, methodDef(name).summary] as const)
+      .filter(([, summary]) => /^[\x20-\x7e]*$/.test(summary) && !summary.includes("'"));
+    expect(summaries.length).toBeGreaterThan(methodNames.length / 2);
+    for (const [name, fn] of stack.methodFunctions) {
+      const assetHash = (functionProps(fn).Code.S3Key as string).replace(/\.zip$/, '');
+      const code = readFileSync(path.join(app.outdir, `asset.${assetHash}`, 'index.mjs'), 'utf8');
+      const held = summaries.filter(([, summary]) => code.includes(summary)).map(([owner]) => owner);
+      expect(
+        held.filter((owner) => owner !== name),
+        name,
+      ).toEqual([]);
+      if (summaries.some(([owner]) => owner === name)) expect(held, name).toEqual([name]);
+    }
+  });
 });
 
 describe('the table', () => {
