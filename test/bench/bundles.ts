@@ -22,6 +22,7 @@ import { FANOUT_ENTRY, handlerEntry, methodNames } from '#shared/api/registry.ts
 import { createDb } from '#shared/db/client.ts';
 import { createTableInput } from '#shared/db/table.ts';
 import { putEvent } from '#shared/entities/event.ts';
+import { groupKey } from '#shared/entities/group.ts';
 import { IM_BUNDLING, PROJECT_ROOT } from '../../infra/constructs/im-function.ts';
 import { LOCAL_RONGCLOUD } from '../../infra/local/local-env.ts';
 import { createRongCloudStandIn } from '../../infra/local/rongcloud-standin.ts';
@@ -236,7 +237,7 @@ function lambdaEnvironment(dynamoEndpoint: string, servicesUrl: string): Record<
  * (progress read, parameter read, one RongCloud call, a sent-marker written).
  */
 function firstEvent(name: string, run: number): unknown {
-  if (name === FLOOR) return { body: JSON.stringify({ pk: 'G#1', sk: 'META' }) };
+  if (name === FLOOR) return { body: JSON.stringify(groupKey(1)) };
   if (name === FANOUT) {
     const item = putEvent(TABLE, { groupId: 1_000 + run, op: 'SetDnd', actor: 7, data: { dnd: 1 } }).Put?.Item ?? {};
     const image = marshall(item, { removeUndefinedValues: true });
