@@ -79,7 +79,13 @@ function sections(r: Results, run: RunInfo): string[] {
   const get = r.latency.series.find((s) => s.name.startsWith('DynamoDB'));
 
   const out: string[] = [];
+  // The summary the issue asks for, one figure a line, before anything else; phases add their own lines.
+  const summary = [...r.bundles.summary];
   out.push(`# Benchmark report
+
+\`\`\`
+${summary.join('\n')}
+\`\`\`
 
 Written by \`npm run bench\` (test/bench/run.ts) on ${new Date(run.startedMs).toISOString().slice(0, 16).replace('T', ' ')} UTC.
 Machine: ${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'}), ${platform()} ${release()}, Node ${process.version}.
@@ -89,10 +95,6 @@ round trips and capacity do not depend on load at all. The whole run took ${tota
 (${Object.entries(run.phaseSeconds)
     .map(([phase, s]) => `${phase} ${s.toFixed(0)} s`)
     .join(', ')}).
-
-\`\`\`
-${r.bundles.summary.join('\n')}
-\`\`\`
 
 ![ratios to each floor](${CHART})
 
