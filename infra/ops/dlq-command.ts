@@ -6,12 +6,17 @@ import { Refused, UsageError } from '#infra/ops/target.ts';
 import { fanoutReactors } from '#shared/outbox/reactors.ts';
 import { createRongCloudApi } from '#shared/rongcloud/api.ts';
 import { createRongCloud } from '#shared/rongcloud/client.ts';
-import { readRongCloudSettings } from '#shared/rongcloud/settings.ts';
+import { readRongCloudSettings, ssmParameterReader } from '#shared/rongcloud/settings.ts';
 
 const text = (value: string | boolean | undefined) => (typeof value === 'string' && value !== '' ? value : undefined);
 
 /** The RongCloud a replay talks to: the deployment's own settings, or the local runtime's stand-in. */
-async function rongCloudFor(queueUrl: string | undefined, runtimeUrl: string | undefined, parameter: string | undefined) {
+async function rongCloudFor(
+  queueUrl: string | undefined,
+  runtimeUrl: string | undefined,
+  parameter: string | undefined,
+  region: string,
+) {
   if (queueUrl) {
     if (parameter) process.env.RONGCLOUD_PARAMETER = parameter;
     if (!process.env.RONGCLOUD_PARAMETER && !process.env.RONGCLOUD_APP_KEY) {
@@ -19,7 +24,8 @@ async function rongCloudFor(queueUrl: string | undefined, runtimeUrl: string | u
         'replaying a deployed queue sends to RongCloud: pass --rongcloud-parameter with the stack parameter (by default /im-group/rongcloud)',
       );
     }
-    const settings = await readRongCloudSettings();
+    // The parameter lives beside the queue and the table, in the target's region.
+    const settings = await readRongCloudSettings(ssmParameterReader({ region }));
     const api = createRongCloudApi(
       createRongCloud({ appKey: settings.appKey, appSecret: settings.appSecret, hosts: settings.hosts }),
     );
@@ -78,7 +84,7 @@ export const dlqReplay: Command = {
     if (!queueUrl && !runtimeUrl) {
       throw new UsageError('no dead letters to read: start the local runtime (npm start), or pass --local-url, or --queue-url');
     }
-    const rongcloud = await rongCloudFor(queueUrl, runtimeUrl, text(options['rongcloud-parameter']));
+    const rongcloud = await rongCloudFor(queueUrl, runtimeUrl, text(options['rongcloud-parameter']), target.region);
     const deps = {
       db,
       reactors: fanoutReactors({ rongcloud: async () => rongcloud.api, systemUserId: async () => rongcloud.systemUserId }),

@@ -23,5 +23,19 @@ export interface MethodDef<S extends Schema = Schema> {
   readonly needs?: readonly 'logoBucket'[];
 }
 
-/** Keeps each entry's literal parameter types while checking it is a method definition. */
-export const defineMethods = <const M extends Record<string, MethodDef>>(methods: M): M => methods;
+/** A method's definition with the name it is registered and routed under. */
+export type NamedMethodDef<N extends string = string> = MethodDef & { readonly name: N };
+
+/**
+ * One method's definition, named, keeping its literal parameter types. It is built by a function
+ * and each call is marked pure (an `@__PURE__` comment), so a bundle keeps only the definitions
+ * it uses: a handler carries its own method's, not the registry's others (esbuild drops a pure call
+ * whose result nothing reads, with the function it was given).
+ */
+export const defineMethod = <const N extends string, const D extends MethodDef>(
+  name: N,
+  build: () => D,
+): D & { readonly name: N } => ({
+  name,
+  ...build(),
+});

@@ -1,7 +1,8 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { METHODS, type MethodName } from '#shared/api/registry.ts';
+import type { MethodDef, NamedMethodDef } from '#shared/api/method-def.ts';
+import type { METHODS, MethodName } from '#shared/api/registry.ts';
 import type { ReplyValue } from '#shared/api/reply.ts';
 import type { Params } from '#shared/api/schema.ts';
 import { validate } from '#shared/api/validate.ts';
@@ -13,24 +14,29 @@ import { lookupCaller, sessionKeyFor } from '#shared/http/session.ts';
 import { withInvocation } from '#shared/log.ts';
 
 type Methods = typeof METHODS;
-type CallerOf<M extends MethodName> = Methods[M]['session'] extends 'required'
+type CallerFor<D extends MethodDef> = D['session'] extends 'required'
   ? number
-  : Methods[M]['session'] extends 'optional'
+  : D['session'] extends 'optional'
     ? number | undefined
     : undefined;
 
 /** What a method's core receives: validated parameters, the caller and the table. */
-export interface MethodInput<M extends MethodName> {
-  readonly params: Params<Methods[M]['params']>;
-  readonly caller: CallerOf<M>;
+export interface CoreInput<D extends MethodDef> {
+  readonly params: Params<D['params']>;
+  readonly caller: CallerFor<D>;
   readonly db: Db;
   readonly requestId: string;
 }
 
+export type Core<D extends MethodDef> = (input: CoreInput<D>) => Promise<ReplyValue<D['reply']>>;
+
+/** The same, by the method's registry name. */
+export type MethodInput<M extends MethodName> = CoreInput<Methods[M]>;
+
 /** A method's reply `data`, as its registry entry declares it. */
 export type ReplyOf<M extends MethodName> = ReplyValue<Methods[M]['reply']>;
 
-export type MethodCore<M extends MethodName> = (input: MethodInput<M>) => Promise<ReplyOf<M>>;
+export type MethodCore<M extends MethodName> = Core<Methods[M]>;
 
 export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
 
@@ -38,10 +44,11 @@ export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => P
  * Wraps a method's core in the shared HTTP chain: headers normalised, the reply envelope and the
  * one error policy, parameters collected and validated, the session resolved and, for a write sent
  * with an Idempotency-Key, the key's first reply given again instead of a second run. A handler
- * module is then one line: `export const handler = method('group_info', core)`.
+ * module is then one line: `export const handler = method(group_info, core)`, given the method's
+ * own definition rather than the registry, so that the bundle carries no other method's.
  */
-export function method<M extends MethodName>(name: M, core: MethodCore<M>, db: Db = defaultDb()): HttpHandler {
-  const def = METHODS[name];
+export function method<D extends NamedMethodDef>(def: D, core: Core<D>, db: Db = defaultDb()): HttpHandler {
+  const { name } = def;
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpHeaderNormalizer())
     .use(envelope(name))
@@ -49,8 +56,8 @@ export function method<M extends MethodName>(name: M, core: MethodCore<M>, db: D
       // Refusal order (README, "Order of refusals"): the request, the session, the parameters; the
       // core goes on with the group, the caller's right, the target and the state.
       const raw = collectParams(event);
-      const caller = (await lookupCaller(db, sessionKeyFor(def.session, raw.session_key))) as CallerOf<M>;
-      const params = validate(def.params, raw) as MethodInput<M>['params'];
+      const caller = (await lookupCaller(db, sessionKeyFor(def.session, raw.session_key))) as CallerFor<D>;
+      const params = validate(def.params, raw) as CoreInput<D>['params'];
       const key = def.readOnly ? undefined : idempotencyKeyOf(event, raw);
       const run = async () => successReply(await core({ params, caller, db, requestId: context.awsRequestId }));
       if (key === undefined) return run();

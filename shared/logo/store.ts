@@ -1,6 +1,6 @@
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { type AwsOptions, awsEndpoint, awsRegion, awsRequest } from '#shared/aws/request.ts';
 import { optionalEnv, requireEnv } from '#shared/config.ts';
 
 /** Where logos live: an S3 bucket in AWS, a directory on one machine. Keys are content hashes. */
@@ -11,19 +11,34 @@ export interface LogoStore {
 
 const joinUrl = (base: string, key: string) => `${base.replace(/\/+$/, '')}/${key}`;
 
-/** The bucket is private; readers reach it only through LOGO_BASE_URL (the CDN in front of it). */
-export function s3LogoStore(client: S3Client, bucket: string, baseUrl: string): LogoStore {
+/** The object's URL: virtual-hosted on S3 itself, path-style on a configured endpoint. */
+function objectUrl(bucket: string, key: string, options: AwsOptions): string {
+  const endpoint = awsEndpoint('s3', awsRegion(options));
+  const path = key.split('/').map(encodeURIComponent).join('/');
+  if (endpoint.configured) return `${endpoint.url}/${bucket}/${path}`;
+  return `${endpoint.url.replace('://', `://${bucket}.`)}/${path}`;
+}
+
+/**
+ * The bucket is private; readers reach it only through LOGO_BASE_URL (the CDN in front of it).
+ * PutObject is one signed request: an S3 client would weigh on every cold start of the upload.
+ */
+export function s3LogoStore(bucket: string, baseUrl: string, options: AwsOptions = {}): LogoStore {
   return {
     async put(key, bytes, contentType) {
-      await client.send(
-        new PutObjectCommand({
-          Bucket: bucket,
-          Key: key,
-          Body: bytes,
-          ContentType: contentType,
-          // A key names one content forever, so caches may keep it forever.
-          CacheControl: 'public, max-age=31536000, immutable',
-        }),
+      await awsRequest(
+        's3',
+        {
+          method: 'PUT',
+          url: objectUrl(bucket, key, options),
+          headers: {
+            'content-type': contentType,
+            // A key names one content forever, so caches may keep it forever.
+            'cache-control': 'public, max-age=31536000, immutable',
+          },
+          body: bytes,
+        },
+        options,
       );
     },
     url: (key) => joinUrl(baseUrl, key),
@@ -54,6 +69,6 @@ export function dirLogoStore(dir: string, baseUrl: string): LogoStore {
 export function logoStoreFromEnv(): LogoStore {
   const baseUrl = requireEnv('LOGO_BASE_URL');
   const bucket = optionalEnv('LOGO_BUCKET');
-  if (bucket) return s3LogoStore(new S3Client({ region: optionalEnv('AWS_REGION') }), bucket, baseUrl);
+  if (bucket) return s3LogoStore(bucket, baseUrl);
   return dirLogoStore(requireEnv('LOGO_DIR'), baseUrl);
 }

@@ -1,4 +1,4 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { type AwsOptions, awsJson } from '#shared/aws/request.ts';
 import { requireEnv } from '#shared/config.ts';
 import { eventKey } from '#shared/entities/event.ts';
 import { log } from '#shared/log.ts';
@@ -27,10 +27,14 @@ export const deadLetterMessage = (event: StoredEvent, reason: string): DeadLette
 
 const toJson = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
 
-export function sqsDeadLetter(queueUrl: string, sqs = new SQSClient({})): DeadLetter {
+/**
+ * SQS's SendMessage as one signed request: dead letters are rare, and an SQS client would weigh
+ * on every cold start of the fan-out for them.
+ */
+export function sqsDeadLetter(queueUrl: string, options: AwsOptions = {}): DeadLetter {
   return {
     async send(event, reason) {
-      await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: toJson(deadLetterMessage(event, reason)) }));
+      await awsJson('sqs', 'SendMessage', { QueueUrl: queueUrl, MessageBody: toJson(deadLetterMessage(event, reason)) }, options);
     },
   };
 }

@@ -1,3 +1,4 @@
+import { type AwsOptions, awsJson } from '#shared/aws/request.ts';
 import { optionalEnv, requireEnv } from '#shared/config.ts';
 
 export interface RongCloudSettings {
@@ -25,14 +26,23 @@ export function parseHosts(list: string | undefined): string[] {
 /** Reads one decrypted SecureString. */
 export type ParameterReader = (name: string) => Promise<string>;
 
-async function readSsmParameter(name: string): Promise<string> {
-  // Loaded only where a parameter is configured, so local runs and cold starts without one skip the SDK.
-  const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
-  const reply = await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-  const value = reply.Parameter?.Value;
-  if (!value) throw new Error(`SSM parameter ${name} has no value`);
-  return value;
-}
+/**
+ * SSM's GetParameter as one signed request: the fan-out reads its secret once per cold start, which
+ * does not pay for an SSM client in its bundle.
+ */
+export const ssmParameterReader =
+  (options: AwsOptions = {}): ParameterReader =>
+  async (name) => {
+    const reply = await awsJson<{ Parameter?: { Value?: string } }>(
+      'ssm',
+      'GetParameter',
+      { Name: name, WithDecryption: true },
+      options,
+    );
+    const value = reply.Parameter?.Value;
+    if (!value) throw new Error(`SSM parameter ${name} has no value`);
+    return value;
+  };
 
 function credentialsFromParameter(name: string, text: string) {
   let parsed: unknown;
@@ -54,7 +64,7 @@ function credentialsFromParameter(name: string, text: string) {
  * In AWS, RONGCLOUD_PARAMETER names a SecureString `{appKey, appSecret, systemUserId?}`; locally the
  * credentials come straight from RONGCLOUD_APP_KEY / RONGCLOUD_APP_SECRET.
  */
-export async function readRongCloudSettings(readParameter: ParameterReader = readSsmParameter): Promise<RongCloudSettings> {
+export async function readRongCloudSettings(readParameter: ParameterReader = ssmParameterReader()): Promise<RongCloudSettings> {
   const hosts = parseHosts(optionalEnv('RONGCLOUD_API_HOSTS'));
   const systemUserFromEnv = optionalEnv('RONGCLOUD_SYSTEM_USER');
   const parameter = optionalEnv('RONGCLOUD_PARAMETER');

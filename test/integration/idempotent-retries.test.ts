@@ -350,7 +350,7 @@ describe('what a key keeps', () => {
   function scripted(...script: (() => unknown)[]) {
     const runs = { count: 0 };
     const handler = method(
-      'group_set_memo',
+      METHODS.group_set_memo,
       async () => {
         const step = script[Math.min(runs.count, script.length - 1)]!;
         runs.count++;

@@ -1,26 +1,27 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import type { MethodName } from '#shared/api/registry.ts';
+import type { MethodDef } from '#shared/api/method-def.ts';
+import { METHODS } from '#shared/api/registry.ts';
 import { createDb } from '#shared/db/client.ts';
 import { sessionKey } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
-import { type MethodCore, type MethodInput, method } from '#shared/http/method.ts';
+import { type Core, type CoreInput, method } from '#shared/http/method.ts';
 import { httpEvent, jsonEvent, lambdaContext } from '../support/events.ts';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const db = createDb({ table: 'unit' });
 
 /** A core that answers what it received, not a method's reply: the chain around it is under test. */
-const probe = <M extends MethodName>(core: (input: MethodInput<M>) => Promise<unknown>) => core as MethodCore<M>;
+const probe = <D extends MethodDef>(core: (input: CoreInput<D>) => Promise<unknown>) => core as Core<D>;
 
 const echo = method(
-  'group_user_list',
+  METHODS.group_user_list,
   probe(async ({ params }) => ({ params })),
   db,
 );
 const whoAmI = method(
-  'group_info',
+  METHODS.group_info,
   probe(async ({ params, caller }) => ({ caller, group: params.group_id })),
   db,
 );
@@ -81,14 +82,14 @@ describe('the HTTP method chain', () => {
   });
 
   it('shows a domain refusal as it is', async () => {
-    const refusing = method('group_user_list', async () => fail('GROUP_NOT_FOUND'), db);
+    const refusing = method(METHODS.group_user_list, async () => fail('GROUP_NOT_FOUND'), db);
     const reply = await call(refusing, jsonEvent('group_user_list', { group_id: 5 }));
     expect(reply).toMatchObject({ http: 404, body: { success: false, status: 52, msg: 'group does not exist', data: null } });
   });
 
   it('answers anything unexpected as a generic 500 without its message or stack', async () => {
     const crashing = method(
-      'group_user_list',
+      METHODS.group_user_list,
       async () => {
         throw new Error('ProvisionedThroughputExceeded at arn:aws:dynamodb:secret');
       },
@@ -101,7 +102,7 @@ describe('the HTTP method chain', () => {
 
   it('keeps JSON numbers as their exact source text', async () => {
     const exact = method(
-      'group_create',
+      METHODS.group_create,
       probe(async ({ params }) => ({ value: params.consensus_value })),
       db,
     );

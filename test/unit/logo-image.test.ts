@@ -2,11 +2,10 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { decodeLogo, MAX_LOGO_BYTES } from '#shared/logo/image.ts';
 import { dirLogoStore, logoStoreFromEnv, s3LogoStore } from '#shared/logo/store.ts';
+import { recordingFetch, signatureHolds, TEST_CREDENTIALS } from '../support/aws-fetch.ts';
 import { refusal } from '../support/refusal.ts';
 
 const PNG_MAGIC = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
@@ -49,23 +48,33 @@ describe('decoding a logo', () => {
 });
 
 describe('logo stores', () => {
-  const s3 = mockClient(S3Client);
+  /** S3 on the other side of `fetch`: PutObject answers 200 with no body. */
+  let s3 = recordingFetch(() => new Response(null, { status: 200 }));
+  const putObjectCalls = () => s3.sent.filter((request) => request.method === 'PUT');
   const saved = { ...process.env };
+  beforeEach(() => {
+    s3 = recordingFetch(() => new Response(null, { status: 200 }));
+    vi.stubGlobal('fetch', s3.fetch);
+    process.env.AWS_ACCESS_KEY_ID = TEST_CREDENTIALS.accessKeyId;
+    process.env.AWS_SECRET_ACCESS_KEY = TEST_CREDENTIALS.secretAccessKey;
+  });
   afterEach(() => {
-    s3.reset();
+    vi.unstubAllGlobals();
     process.env = { ...saved };
   });
 
   it('puts an object into the private bucket and answers the URL under LOGO_BASE_URL', async () => {
-    s3.on(PutObjectCommand).resolves({});
-    const store = s3LogoStore(new S3Client({ region: 'us-east-1' }), 'logos-bucket', 'https://cdn.example/');
+    const store = s3LogoStore('logos-bucket', 'https://cdn.example/', { region: 'us-east-1' });
     await store.put('abc.png', png, 'image/png');
-    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).toMatchObject({
-      Bucket: 'logos-bucket',
-      Key: 'abc.png',
-      ContentType: 'image/png',
+    // Bucket and key: a virtual-hosted PUT of the object.
+    expect(putObjectCalls()[0]!.url.href).toBe('https://logos-bucket.s3.us-east-1.amazonaws.com/abc.png');
+    expect(putObjectCalls()[0]!.headers).toMatchObject({
+      'content-type': 'image/png',
+      'cache-control': 'public, max-age=31536000, immutable',
     });
-    expect(s3.commandCalls(PutObjectCommand)[0]!.args[0].input).not.toHaveProperty('ACL');
+    expect(putObjectCalls()[0]!.body).toEqual(png);
+    expect(signatureHolds(putObjectCalls()[0]!, TEST_CREDENTIALS.secretAccessKey, { s3: true })).toBe(true);
+    expect(putObjectCalls()[0]!.headers).not.toHaveProperty('x-amz-acl');
     expect(store.url('abc.png')).toBe('https://cdn.example/abc.png');
   });
 
@@ -83,11 +92,10 @@ describe('logo stores', () => {
   });
 
   it('is chosen from the environment: the bucket when set, else the directory, and fails without a base URL', async () => {
-    s3.on(PutObjectCommand).resolves({});
     process.env.LOGO_BASE_URL = 'https://cdn.example';
     process.env.LOGO_BUCKET = 'b';
     await logoStoreFromEnv().put('x.png', png, 'image/png');
-    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+    expect(putObjectCalls()).toHaveLength(1);
     delete process.env.LOGO_BUCKET;
     expect(() => logoStoreFromEnv()).toThrow(/LOGO_DIR/);
     process.env.LOGO_DIR = tmpdir();

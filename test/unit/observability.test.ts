@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { METHODS } from '#shared/api/registry.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { captureLogLines, liveSession } from '../support/log-lines.ts';
 
@@ -46,9 +47,9 @@ beforeEach(() => {
 });
 
 const parsed = () => lines.map((line) => JSON.parse(line) as Record<string, unknown>);
-const call = (core: Parameters<typeof mod.method<'group_quit'>>[1], requestId: string) =>
+const call = (core: Parameters<typeof mod.method<typeof METHODS.group_quit>>[1], requestId: string) =>
   mod.method(
-    'group_quit',
+    METHODS.group_quit,
     core,
     mod.createDb({ table: 'unit' }),
   )(httpEvent('group_quit', { body: JSON.stringify({ session_key: 'k', group_id: 5 }), contentType: 'application/json' }), {

@@ -1,6 +1,7 @@
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { METHODS } from '#shared/api/registry.ts';
 import type { MethodCore } from '#shared/http/method.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { captureLogLines, liveSession } from '../support/log-lines.ts';
@@ -44,7 +45,7 @@ const outcomes: Record<string, MethodCore<'group_join'>> = {
 
 describe('the request log', () => {
   it.each(Object.keys(outcomes))('writes one JSON line with the request id and no secret on %s', async (outcome) => {
-    const handler = method('group_join', outcomes[outcome]!, createDb({ table: 'unit' }));
+    const handler = method(METHODS.group_join, outcomes[outcome]!, createDb({ table: 'unit' }));
     const bodies = [
       { body: JSON.stringify({ session_key: SESSION, group_id: 5, wallet_pwd: PASSWORD }), contentType: 'application/json' },
       { body: `session_key=${SESSION}&group_id=5&wallet_pwd=${PASSWORD}`, contentType: 'application/x-www-form-urlencoded' },

@@ -1,8 +1,11 @@
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { awsErrorReply, recordingFetch, type SentRequest, signatureHolds, TEST_CREDENTIALS } from '../support/aws-fetch.ts';
 
-const ssm = mockClient(SSMClient);
+/** SSM on the other side of `fetch`: each test says what its GetParameter calls answer. */
+let answer: (request: SentRequest, index: number) => unknown = () => ({});
+let ssm = recordingFetch((request, index) => answer(request, index));
+const getParameterCalls = () => ssm.sent.filter((request) => request.headers['x-amz-target'] === 'AmazonSSM.GetParameter');
+const parameterReply = (value: string) => ({ Parameter: { Value: value } });
 
 /** A fresh module per test: the settings are memoized per container, i.e. per module instance. */
 const freshSettings = async () => {
@@ -12,7 +15,12 @@ const freshSettings = async () => {
 
 describe('RongCloud settings', () => {
   beforeEach(() => {
-    ssm.reset();
+    answer = () => ({});
+    ssm = recordingFetch((request, index) => answer(request, index));
+    vi.stubGlobal('fetch', ssm.fetch);
+    vi.stubEnv('AWS_ACCESS_KEY_ID', TEST_CREDENTIALS.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', TEST_CREDENTIALS.secretAccessKey);
+    vi.stubEnv('AWS_SESSION_TOKEN', TEST_CREDENTIALS.sessionToken);
     for (const name of [
       'RONGCLOUD_PARAMETER',
       'RONGCLOUD_APP_KEY',
@@ -25,6 +33,7 @@ describe('RongCloud settings', () => {
   });
   afterEach(() => {
     vi.unstubAllEnvs();
+    vi.unstubAllGlobals();
   });
 
   it('reads credentials, hosts and the system user from the environment when no parameter is named', async () => {
@@ -40,7 +49,7 @@ describe('RongCloud settings', () => {
       hosts: ['http://127.0.0.1:3000/_local/rongcloud/api', 'https://api-sg.example.com'],
       systemUserId: '10000',
     });
-    expect(ssm.calls()).toHaveLength(0);
+    expect(ssm.sent).toHaveLength(0);
   });
 
   it("uses RongCloud's China domains when no hosts are configured", async () => {
@@ -58,9 +67,7 @@ describe('RongCloud settings', () => {
 
   it('reads the SSM parameter once, decrypted, and serves every later call from memory', async () => {
     vi.stubEnv('RONGCLOUD_PARAMETER', '/im/rongcloud');
-    ssm.on(GetParameterCommand).resolves({
-      Parameter: { Value: JSON.stringify({ appKey: 'prod-key', appSecret: 'prod-secret', systemUserId: 'sys' }) },
-    });
+    answer = () => parameterReply(JSON.stringify({ appKey: 'prod-key', appSecret: 'prod-secret', systemUserId: 'sys' }));
     const { loadRongCloudSettings } = await freshSettings();
 
     const [first, second] = await Promise.all([loadRongCloudSettings(), loadRongCloudSettings()]);
@@ -69,26 +76,30 @@ describe('RongCloud settings', () => {
     expect(first).toEqual({ appKey: 'prod-key', appSecret: 'prod-secret', systemUserId: 'sys', hosts: expect.any(Array) });
     expect(second).toBe(first);
     expect(third).toBe(first);
-    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(1);
-    expect(ssm.commandCalls(GetParameterCommand)[0]!.args[0].input).toEqual({ Name: '/im/rongcloud', WithDecryption: true });
+    expect(getParameterCalls()).toHaveLength(1);
+    expect(JSON.parse(getParameterCalls()[0]!.body.toString())).toEqual({ Name: '/im/rongcloud', WithDecryption: true });
+    // Signed with the credentials the environment gives (Lambda's), for SSM in the function's region.
+    expect(getParameterCalls()[0]!.url.href).toBe('https://ssm.us-east-1.amazonaws.com/');
+    expect(signatureHolds(getParameterCalls()[0]!, TEST_CREDENTIALS.secretAccessKey)).toBe(true);
   });
 
   it('tries SSM again after a failed read instead of keeping the failure', async () => {
     vi.stubEnv('RONGCLOUD_PARAMETER', '/im/rongcloud');
-    ssm
-      .on(GetParameterCommand)
-      .rejectsOnce(new Error('throttled'))
-      .resolves({ Parameter: { Value: JSON.stringify({ appKey: 'prod-key', appSecret: 'prod-secret' }) } });
+    // A refusal, which the request does not retry by itself: the next read must ask again.
+    answer = (_request, index) =>
+      index === 0
+        ? awsErrorReply(400, 'AccessDeniedException', 'not authorized to read it yet')
+        : parameterReply(JSON.stringify({ appKey: 'prod-key', appSecret: 'prod-secret' }));
     const { loadRongCloudSettings } = await freshSettings();
 
-    await expect(loadRongCloudSettings()).rejects.toThrow('throttled');
+    await expect(loadRongCloudSettings()).rejects.toThrow('not authorized to read it yet');
     await expect(loadRongCloudSettings()).resolves.toMatchObject({ appKey: 'prod-key', systemUserId: undefined });
-    expect(ssm.commandCalls(GetParameterCommand)).toHaveLength(2);
+    expect(getParameterCalls()).toHaveLength(2);
   });
 
   it('names the parameter but never quotes its secret when the value is unusable', async () => {
     vi.stubEnv('RONGCLOUD_PARAMETER', '/im/rongcloud');
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Value: '{"appKey":"k","appSecret":""} not-json top-secret' } });
+    answer = () => parameterReply('{"appKey":"k","appSecret":""} not-json top-secret');
     const { loadRongCloudSettings } = await freshSettings();
 
     const message = await loadRongCloudSettings().then(

@@ -1,4 +1,4 @@
-import { defineMethods } from '#shared/api/method-def.ts';
+import { defineMethod } from '#shared/api/method-def.ts';
 import { ADMIN_ONLY, groupId, groupPage } from '#shared/api/methods/common.ts';
 import { reply } from '#shared/api/reply.ts';
 import { NEXT_CURSOR } from '#shared/api/reply-shapes.ts';
@@ -21,64 +21,66 @@ export const banMinutes = (doc: string) => field.int(doc, { min: 0, max: MAX_BAN
 
 const USER_IDS = reply.list(reply.id());
 
+export const group_ban_user = /* @__PURE__ */ defineMethod('group_ban_user', () => ({
+  summary:
+    'Ban users from the group (admin or owner; only the owner bans an admin; nobody bans the owner); members among them are removed at once.',
+  readOnly: false,
+  session: 'required',
+  params: {
+    group_id: groupId,
+    pre_ban: field.ids('Users to ban: one id or several; they need not be members.', { maxItems: MAX_BAN_TARGETS }),
+    minutes: optional(banMinutes('How long the ban lasts; absent or 0: until an admin lifts it.')),
+    reason: optional(field.string('Why, for the admins’ ban list; at most 255 characters.', { maxLength: 255 })),
+  },
+  reply: reply.object({
+    group_id: reply.id(),
+    user_ids: reply.list(reply.id(), 'The banned users.'),
+    removed: reply.list(reply.id(), 'Those of them who were members, removed in the same step.'),
+    until: reply.time('When the ban ends; 0 until lifted.'),
+  }),
+  refusals: [
+    ...ADMIN_ONLY,
+    { name: 'NO_PERMISSION', why: 'nobody bans the owner; only the owner bans an admin' },
+    { name: 'BAD_PARAM', why: 'pre_ban lists the caller' },
+    { name: 'UNKNOWN_USER', why: 'pre_ban lists an unknown user' },
+    'THROTTLED',
+  ],
+}));
+
+export const group_unban_user = /* @__PURE__ */ defineMethod('group_unban_user', () => ({
+  summary: 'Lift bans (admin or owner), all or none.',
+  readOnly: false,
+  session: 'required',
+  params: {
+    group_id: groupId,
+    pre_ban: field.ids('Banned users to let back: one id or several.', { maxItems: MAX_UNBAN_TARGETS }),
+  },
+  reply: reply.object({ group_id: reply.id(), user_ids: USER_IDS }),
+  refusals: [...ADMIN_ONLY, { name: 'NOT_BANNED', why: 'a listed user has no lasting ban' }, 'THROTTLED'],
+}));
+
+export const group_ban_list = /* @__PURE__ */ defineMethod('group_ban_list', () => ({
+  summary: 'The lasting bans (admin or owner), by user id, a page at a time.',
+  readOnly: true,
+  session: 'required',
+  params: {
+    group_id: groupId,
+    ...groupPage,
+  },
+  reply: reply.object({
+    bans: reply.list(
+      reply.object({
+        user_id: reply.id(),
+        until: reply.time('When the ban ends; 0 until lifted.'),
+        reason: reply.text('Empty when none was given.'),
+        by_user: reply.id('Who banned.'),
+        time: reply.time('When the ban was made.'),
+      }),
+    ),
+    next_cursor: NEXT_CURSOR,
+  }),
+  refusals: [...ADMIN_ONLY, { name: 'BAD_PARAM', why: 'cursor is not one this group’s list gave' }],
+}));
+
 /** Keeping order in a group: bans, and what comes after them. */
-export const moderationMethods = defineMethods({
-  group_ban_user: {
-    summary:
-      'Ban users from the group (admin or owner; only the owner bans an admin; nobody bans the owner); members among them are removed at once.',
-    readOnly: false,
-    session: 'required',
-    params: {
-      group_id: groupId,
-      pre_ban: field.ids('Users to ban: one id or several; they need not be members.', { maxItems: MAX_BAN_TARGETS }),
-      minutes: optional(banMinutes('How long the ban lasts; absent or 0: until an admin lifts it.')),
-      reason: optional(field.string('Why, for the admins’ ban list; at most 255 characters.', { maxLength: 255 })),
-    },
-    reply: reply.object({
-      group_id: reply.id(),
-      user_ids: reply.list(reply.id(), 'The banned users.'),
-      removed: reply.list(reply.id(), 'Those of them who were members, removed in the same step.'),
-      until: reply.time('When the ban ends; 0 until lifted.'),
-    }),
-    refusals: [
-      ...ADMIN_ONLY,
-      { name: 'NO_PERMISSION', why: 'nobody bans the owner; only the owner bans an admin' },
-      { name: 'BAD_PARAM', why: 'pre_ban lists the caller' },
-      { name: 'UNKNOWN_USER', why: 'pre_ban lists an unknown user' },
-      'THROTTLED',
-    ],
-  },
-  group_unban_user: {
-    summary: 'Lift bans (admin or owner), all or none.',
-    readOnly: false,
-    session: 'required',
-    params: {
-      group_id: groupId,
-      pre_ban: field.ids('Banned users to let back: one id or several.', { maxItems: MAX_UNBAN_TARGETS }),
-    },
-    reply: reply.object({ group_id: reply.id(), user_ids: USER_IDS }),
-    refusals: [...ADMIN_ONLY, { name: 'NOT_BANNED', why: 'a listed user has no lasting ban' }, 'THROTTLED'],
-  },
-  group_ban_list: {
-    summary: 'The lasting bans (admin or owner), by user id, a page at a time.',
-    readOnly: true,
-    session: 'required',
-    params: {
-      group_id: groupId,
-      ...groupPage,
-    },
-    reply: reply.object({
-      bans: reply.list(
-        reply.object({
-          user_id: reply.id(),
-          until: reply.time('When the ban ends; 0 until lifted.'),
-          reason: reply.text('Empty when none was given.'),
-          by_user: reply.id('Who banned.'),
-          time: reply.time('When the ban was made.'),
-        }),
-      ),
-      next_cursor: NEXT_CURSOR,
-    }),
-    refusals: [...ADMIN_ONLY, { name: 'BAD_PARAM', why: 'cursor is not one this group’s list gave' }],
-  },
-});
+export const moderationMethods = { group_ban_user, group_unban_user, group_ban_list };

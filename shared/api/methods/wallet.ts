@@ -1,210 +1,232 @@
-import { defineMethods } from '#shared/api/method-def.ts';
+import { defineMethod } from '#shared/api/method-def.ts';
 import { ADMIN_ONLY, groupId, OWNER_ONLY, WALLET_PAYMENT, walletPwd } from '#shared/api/methods/common.ts';
 import { CALLER_OUTSIDE, TARGET_OUTSIDE } from '#shared/api/refusal.ts';
 import { reply } from '#shared/api/reply.ts';
 import { GROUP_INFO, NEXT_CURSOR, PAYMENT } from '#shared/api/reply-shapes.ts';
 import { field, optional } from '#shared/api/schema.ts';
 
-/** Prices, joining, join requests, paid private chat and the caller's wallet. */
-export const walletMethods = defineMethods({
-  group_set_price: {
-    summary: 'Price to join, in a coin (owner only); 0 makes the group free.',
-    readOnly: false,
-    session: 'required',
-    params: {
-      group_id: groupId,
-      price: field.decimal('Exact decimal, no more fractional digits than the coin has.', 'BAD_PRICE'),
-      coin_id: field.id('Coin of the price.', 'BAD_COIN_ID'),
-    },
-    reply: GROUP_INFO,
-    refusals: [...OWNER_ONLY, 'UNKNOWN_COIN', { name: 'BAD_PRICE', why: 'more decimals than the coin has' }],
+export const group_set_price = /* @__PURE__ */ defineMethod('group_set_price', () => ({
+  summary: 'Price to join, in a coin (owner only); 0 makes the group free.',
+  readOnly: false,
+  session: 'required',
+  params: {
+    group_id: groupId,
+    price: field.decimal('Exact decimal, no more fractional digits than the coin has.', 'BAD_PRICE'),
+    coin_id: field.id('Coin of the price.', 'BAD_COIN_ID'),
   },
-  group_set_consensus: {
-    summary: 'Holding requirement to join (owner only); 0 clears it.',
-    readOnly: false,
-    session: 'required',
-    params: {
-      group_id: groupId,
-      consensus_coin: field.id('Coin the joiner must hold.', 'BAD_COIN_ID'),
-      consensus_value: field.decimal('Amount the joiner must hold.', 'BAD_PRICE'),
-    },
-    reply: GROUP_INFO,
-    refusals: [...OWNER_ONLY, 'UNKNOWN_COIN', { name: 'BAD_PRICE', why: 'more decimals than the coin has' }],
+  reply: GROUP_INFO,
+  refusals: [...OWNER_ONLY, 'UNKNOWN_COIN', { name: 'BAD_PRICE', why: 'more decimals than the coin has' }],
+}));
+
+export const group_set_consensus = /* @__PURE__ */ defineMethod('group_set_consensus', () => ({
+  summary: 'Holding requirement to join (owner only); 0 clears it.',
+  readOnly: false,
+  session: 'required',
+  params: {
+    group_id: groupId,
+    consensus_coin: field.id('Coin the joiner must hold.', 'BAD_COIN_ID'),
+    consensus_value: field.decimal('Amount the joiner must hold.', 'BAD_PRICE'),
   },
-  group_join: {
-    summary: 'Join: pay the price, meet the consensus, or ask the admins when the group is free.',
-    readOnly: false,
-    session: 'required',
-    params: {
-      group_id: groupId,
-      wallet_pwd: optional(walletPwd),
-      apply_msg: optional(
-        field.string('A free group only: what the admins read with the request, at most 255 characters.', {
-          maxLength: 255,
-          multiline: true,
-        }),
-      ),
-    },
-    reply: reply.either(
-      reply.object(
-        { result: reply.literal(['joined']), group_id: reply.id(), payment: PAYMENT },
-        { optional: ['payment'], doc: 'A member now; payment when the group has a price.' },
-      ),
-      reply.object(
-        { result: reply.literal(['pending']), group_id: reply.id(), expire_time: reply.time('When the request lapses.') },
-        { doc: 'A free group: the admins decide.' },
-      ),
+  reply: GROUP_INFO,
+  refusals: [...OWNER_ONLY, 'UNKNOWN_COIN', { name: 'BAD_PRICE', why: 'more decimals than the coin has' }],
+}));
+
+export const group_join = /* @__PURE__ */ defineMethod('group_join', () => ({
+  summary: 'Join: pay the price, meet the consensus, or ask the admins when the group is free.',
+  readOnly: false,
+  session: 'required',
+  params: {
+    group_id: groupId,
+    wallet_pwd: optional(walletPwd),
+    apply_msg: optional(
+      field.string('A free group only: what the admins read with the request, at most 255 characters.', {
+        maxLength: 255,
+        multiline: true,
+      }),
     ),
-    refusals: [
-      'GROUP_NOT_FOUND',
-      'ALREADY_MEMBER',
-      { name: 'BANNED', why: 'the caller is banned from the group' },
-      'JOIN_PENDING',
-      {
-        name: 'REJECTED_RECENTLY',
-        why: 'this group rejected the caller’s request within the cool-down; msg and Retry-After say when to ask again',
-      },
-      { name: 'TOO_MANY_REQUESTS_PENDING', why: 'the caller already has the most join requests pending at once' },
-      { name: 'MISSING_PARAM', why: 'wallet_pwd is missing and the group has a price' },
-      ...WALLET_PAYMENT,
-      'CONSENSUS_NOT_MET',
-      'GROUP_FULL',
-      'THROTTLED',
-    ],
   },
-  group_join_requests: {
-    summary: 'Pending join requests (admin or owner).',
-    readOnly: true,
-    session: 'required',
-    params: { group_id: groupId },
-    reply: reply.object({
-      requests: reply.list(
-        reply.object({
-          user_id: reply.id(),
-          request_time: reply.time(),
-          expire_time: reply.time(),
-          apply_msg: reply.text('What the applicant wrote; empty when nothing.'),
-        }),
-      ),
-    }),
-    refusals: ADMIN_ONLY,
-  },
-  group_react_join: {
-    summary: 'Approve or reject a pending join request (admin or owner).',
-    readOnly: false,
-    session: 'required',
-    params: {
-      group_id: groupId,
-      pre_user: field.id('Applicant.'),
-      action: optional(field.int('1 approves (default), 2 rejects.', { min: 1, max: 2, default: 1 })),
-      reason: optional(
-        field.string('What the applicant is told with the decision, at most 255 characters.', {
-          maxLength: 255,
-          multiline: true,
-        }),
-      ),
+  reply: reply.either(
+    reply.object(
+      { result: reply.literal(['joined']), group_id: reply.id(), payment: PAYMENT },
+      { optional: ['payment'], doc: 'A member now; payment when the group has a price.' },
+    ),
+    reply.object(
+      { result: reply.literal(['pending']), group_id: reply.id(), expire_time: reply.time('When the request lapses.') },
+      { doc: 'A free group: the admins decide.' },
+    ),
+  ),
+  refusals: [
+    'GROUP_NOT_FOUND',
+    'ALREADY_MEMBER',
+    { name: 'BANNED', why: 'the caller is banned from the group' },
+    'JOIN_PENDING',
+    {
+      name: 'REJECTED_RECENTLY',
+      why: 'this group rejected the caller’s request within the cool-down; msg and Retry-After say when to ask again',
     },
-    reply: reply.object({ result: reply.literal(['approved', 'rejected']), user_id: reply.id('The applicant.') }),
-    refusals: [
-      ...ADMIN_ONLY,
-      'NO_JOIN_REQUEST',
-      'ALREADY_MEMBER',
-      { name: 'BANNED', why: 'the applicant is banned from the group' },
-      'GROUP_FULL',
-      'TERMS_CHANGED',
-      'THROTTLED',
-    ],
+    { name: 'TOO_MANY_REQUESTS_PENDING', why: 'the caller already has the most join requests pending at once' },
+    { name: 'MISSING_PARAM', why: 'wallet_pwd is missing and the group has a price' },
+    ...WALLET_PAYMENT,
+    'CONSENSUS_NOT_MET',
+    'GROUP_FULL',
+    'THROTTLED',
+  ],
+}));
+
+export const group_join_requests = /* @__PURE__ */ defineMethod('group_join_requests', () => ({
+  summary: 'Pending join requests (admin or owner).',
+  readOnly: true,
+  session: 'required',
+  params: { group_id: groupId },
+  reply: reply.object({
+    requests: reply.list(
+      reply.object({
+        user_id: reply.id(),
+        request_time: reply.time(),
+        expire_time: reply.time(),
+        apply_msg: reply.text('What the applicant wrote; empty when nothing.'),
+      }),
+    ),
+  }),
+  refusals: ADMIN_ONLY,
+}));
+
+export const group_react_join = /* @__PURE__ */ defineMethod('group_react_join', () => ({
+  summary: 'Approve or reject a pending join request (admin or owner).',
+  readOnly: false,
+  session: 'required',
+  params: {
+    group_id: groupId,
+    pre_user: field.id('Applicant.'),
+    action: optional(field.int('1 approves (default), 2 rejects.', { min: 1, max: 2, default: 1 })),
+    reason: optional(
+      field.string('What the applicant is told with the decision, at most 255 characters.', {
+        maxLength: 255,
+        multiline: true,
+      }),
+    ),
   },
-  group_set_private: {
-    summary: 'Price a member pays to private-message members of this group (owner only); 0 = free.',
-    readOnly: false,
-    session: 'required',
-    params: {
-      group_id: groupId,
-      price: field.decimal('Exact decimal price.', 'BAD_PRICE'),
-      coin_id: optional(field.id('Coin; defaults to the group’s coin.', 'BAD_COIN_ID')),
-    },
-    reply: GROUP_INFO,
-    refusals: [
-      ...OWNER_ONLY,
-      'UNKNOWN_COIN',
-      { name: 'BAD_PRICE', why: 'more decimals than the coin has' },
-      { name: 'BAD_COIN_ID', why: 'no coin_id and the group has no coin' },
-    ],
+  reply: reply.object({ result: reply.literal(['approved', 'rejected']), user_id: reply.id('The applicant.') }),
+  refusals: [
+    ...ADMIN_ONLY,
+    'NO_JOIN_REQUEST',
+    'ALREADY_MEMBER',
+    { name: 'BANNED', why: 'the applicant is banned from the group' },
+    'GROUP_FULL',
+    'TERMS_CHANGED',
+    'THROTTLED',
+  ],
+}));
+
+export const group_set_private = /* @__PURE__ */ defineMethod('group_set_private', () => ({
+  summary: 'Price a member pays to private-message members of this group (owner only); 0 = free.',
+  readOnly: false,
+  session: 'required',
+  params: {
+    group_id: groupId,
+    price: field.decimal('Exact decimal price.', 'BAD_PRICE'),
+    coin_id: optional(field.id('Coin; defaults to the group’s coin.', 'BAD_COIN_ID')),
   },
-  group_pay_private: {
-    summary: 'Pay the group’s private-chat price once; the owner receives it.',
-    readOnly: false,
-    session: 'required',
-    params: { group_id: groupId, wallet_pwd: walletPwd },
-    reply: reply.object({ result: reply.literal(['paid']), group_id: reply.id(), payment: PAYMENT }),
-    refusals: [
-      'GROUP_NOT_FOUND',
-      CALLER_OUTSIDE,
-      { name: 'BANNED', why: 'the caller is banned from the group (and so not in it)' },
-      'ADMIN_NEED_NOT_PAY',
-      'PRIVATE_IS_FREE',
-      'PRIVATE_ALREADY_PAID',
-      ...WALLET_PAYMENT,
-      'THROTTLED',
-    ],
+  reply: GROUP_INFO,
+  refusals: [
+    ...OWNER_ONLY,
+    'UNKNOWN_COIN',
+    { name: 'BAD_PRICE', why: 'more decimals than the coin has' },
+    { name: 'BAD_COIN_ID', why: 'no coin_id and the group has no coin' },
+  ],
+}));
+
+export const group_pay_private = /* @__PURE__ */ defineMethod('group_pay_private', () => ({
+  summary: 'Pay the group’s private-chat price once; the owner receives it.',
+  readOnly: false,
+  session: 'required',
+  params: { group_id: groupId, wallet_pwd: walletPwd },
+  reply: reply.object({ result: reply.literal(['paid']), group_id: reply.id(), payment: PAYMENT }),
+  refusals: [
+    'GROUP_NOT_FOUND',
+    CALLER_OUTSIDE,
+    { name: 'BANNED', why: 'the caller is banned from the group (and so not in it)' },
+    'ADMIN_NEED_NOT_PAY',
+    'PRIVATE_IS_FREE',
+    'PRIVATE_ALREADY_PAID',
+    ...WALLET_PAYMENT,
+    'THROTTLED',
+  ],
+}));
+
+export const group_can_private = /* @__PURE__ */ defineMethod('group_can_private', () => ({
+  summary: 'Whether the caller may private-message a member of this group, and why.',
+  readOnly: true,
+  session: 'required',
+  params: { group_id: groupId, to_user: field.id('The member to message.') },
+  reply: reply.object({
+    can_private: reply.bool(),
+    private_reason: reply.literal(['owner', 'admin', 'free', 'paid', 'not_paid']),
+  }),
+  refusals: ['GROUP_NOT_FOUND', CALLER_OUTSIDE, TARGET_OUTSIDE('to_user')],
+}));
+
+export const wallet_balance = /* @__PURE__ */ defineMethod('wallet_balance', () => ({
+  summary: 'The caller’s balances.',
+  readOnly: true,
+  session: 'required',
+  params: {},
+  reply: reply.object({
+    user_coins: reply.list(reply.object({ coin_id: reply.id(), coin_name: reply.text(), balance: reply.decimal() })),
+  }),
+  refusals: [],
+}));
+
+export const wallet_records = /* @__PURE__ */ defineMethod('wallet_records', () => ({
+  summary: 'The caller’s ledger, newest first.',
+  readOnly: true,
+  session: 'required',
+  params: { cursor: optional(field.string('Opaque cursor from next_cursor.', { maxLength: 200 })) },
+  reply: reply.object({
+    records: reply.list(
+      reply.object({
+        coin_id: reply.id(),
+        amount: reply.decimal('+ in, - out.', { signed: true }),
+        kind: reply.literal(['deposit', 'join', 'private', 'withdraw', 'adjust']),
+        counterparty: reply.nullable(reply.id()),
+        group_id: reply.nullable(reply.id()),
+        time: reply.time(),
+      }),
+    ),
+    next_cursor: NEXT_CURSOR,
+  }),
+  refusals: [{ name: 'BAD_PARAM', why: 'cursor is not one this list gave' }],
+}));
+
+export const wallet_set_pwd = /* @__PURE__ */ defineMethod('wallet_set_pwd', () => ({
+  summary: 'Set or change the wallet password.',
+  readOnly: false,
+  session: 'required',
+  params: {
+    new_pwd: field.string('New password, 6 to 64 characters.', { maxLength: 64, minLength: 6, secret: true }),
+    old_pwd: optional(field.string('Current password, when one is set.', { maxLength: 64, minLength: 1, secret: true })),
   },
-  group_can_private: {
-    summary: 'Whether the caller may private-message a member of this group, and why.',
-    readOnly: true,
-    session: 'required',
-    params: { group_id: groupId, to_user: field.id('The member to message.') },
-    reply: reply.object({
-      can_private: reply.bool(),
-      private_reason: reply.literal(['owner', 'admin', 'free', 'paid', 'not_paid']),
-    }),
-    refusals: ['GROUP_NOT_FOUND', CALLER_OUTSIDE, TARGET_OUTSIDE('to_user')],
-  },
-  wallet_balance: {
-    summary: 'The caller’s balances.',
-    readOnly: true,
-    session: 'required',
-    params: {},
-    reply: reply.object({
-      user_coins: reply.list(reply.object({ coin_id: reply.id(), coin_name: reply.text(), balance: reply.decimal() })),
-    }),
-    refusals: [],
-  },
-  wallet_records: {
-    summary: 'The caller’s ledger, newest first.',
-    readOnly: true,
-    session: 'required',
-    params: { cursor: optional(field.string('Opaque cursor from next_cursor.', { maxLength: 200 })) },
-    reply: reply.object({
-      records: reply.list(
-        reply.object({
-          coin_id: reply.id(),
-          amount: reply.decimal('+ in, - out.', { signed: true }),
-          kind: reply.literal(['deposit', 'join', 'private', 'withdraw', 'adjust']),
-          counterparty: reply.nullable(reply.id()),
-          group_id: reply.nullable(reply.id()),
-          time: reply.time(),
-        }),
-      ),
-      next_cursor: NEXT_CURSOR,
-    }),
-    refusals: [{ name: 'BAD_PARAM', why: 'cursor is not one this list gave' }],
-  },
-  wallet_set_pwd: {
-    summary: 'Set or change the wallet password.',
-    readOnly: false,
-    session: 'required',
-    params: {
-      new_pwd: field.string('New password, 6 to 64 characters.', { maxLength: 64, minLength: 6, secret: true }),
-      old_pwd: optional(field.string('Current password, when one is set.', { maxLength: 64, minLength: 1, secret: true })),
-    },
-    reply: reply.empty(),
-    refusals: [
-      { name: 'MISSING_PARAM', why: 'old_pwd is missing and a password is set' },
-      { name: 'BAD_PARAM', why: 'new_pwd is not 6 to 64 characters' },
-      'WALLET_PWD_WRONG',
-      'WALLET_LOCKED',
-      'THROTTLED',
-    ],
-  },
-});
+  reply: reply.empty(),
+  refusals: [
+    { name: 'MISSING_PARAM', why: 'old_pwd is missing and a password is set' },
+    { name: 'BAD_PARAM', why: 'new_pwd is not 6 to 64 characters' },
+    'WALLET_PWD_WRONG',
+    'WALLET_LOCKED',
+    'THROTTLED',
+  ],
+}));
+
+/** Prices, joining, join requests, paid private chat and the caller's wallet. */
+export const walletMethods = {
+  group_set_price,
+  group_set_consensus,
+  group_join,
+  group_join_requests,
+  group_react_join,
+  group_set_private,
+  group_pay_private,
+  group_can_private,
+  wallet_balance,
+  wallet_records,
+  wallet_set_pwd,
+};
