@@ -1,18 +1,22 @@
 import { createRongCloudApi, type RongCloudApi } from '#shared/rongcloud/api.ts';
 import { createRongCloud } from '#shared/rongcloud/client.ts';
-import { loadRongCloudSettings } from '#shared/rongcloud/settings.ts';
+import { loadRongCloudSettings, type RongCloudSettings } from '#shared/rongcloud/settings.ts';
 
-let shared: Promise<RongCloudApi> | undefined;
+let built: { readonly identity: string; readonly api: RongCloudApi } | undefined;
 
-/** The container's RongCloud API, built from `loadRongCloudSettings()` the first time it is asked for. */
-export function defaultRongCloud(): Promise<RongCloudApi> {
-  shared ??= loadRongCloudSettings().then(
-    (settings) =>
-      createRongCloudApi(createRongCloud({ appKey: settings.appKey, appSecret: settings.appSecret, hosts: settings.hosts })),
-    (error: unknown) => {
-      shared = undefined;
-      throw error;
-    },
-  );
-  return shared;
+const identityOf = (settings: RongCloudSettings) => JSON.stringify([settings.appKey, settings.appSecret, settings.hosts]);
+
+/**
+ * The container's RongCloud API, built from `loadRongCloudSettings()`, and built again only when
+ * the credentials or hosts it read have changed (a rotation), so the client's fail-over state
+ * survives the periodic re-reads.
+ */
+export async function defaultRongCloud(now: () => number = Date.now): Promise<RongCloudApi> {
+  const settings = await loadRongCloudSettings(now);
+  const identity = identityOf(settings);
+  if (built?.identity !== identity) {
+    const client = createRongCloud({ appKey: settings.appKey, appSecret: settings.appSecret, hosts: settings.hosts });
+    built = { identity, api: createRongCloudApi(client) };
+  }
+  return built.api;
 }

@@ -80,13 +80,24 @@ export async function readRongCloudSettings(readParameter: ParameterReader = ssm
   };
 }
 
-let cached: Promise<RongCloudSettings> | undefined;
+/** How long a container keeps the settings it read: a rotated secret takes effect within it. */
+export const SETTINGS_TTL_MS = 5 * 60_000;
 
-/** Once per container; a failed read is forgotten so the next request tries again. */
-export function loadRongCloudSettings(): Promise<RongCloudSettings> {
-  cached ??= readRongCloudSettings().catch((error: unknown) => {
-    cached = undefined;
-    throw error;
-  });
-  return cached;
+let cached: { readonly settings: Promise<RongCloudSettings>; readonly readAt: number } | undefined;
+
+/**
+ * The settings, read again once they are older than `SETTINGS_TTL_MS`; calls meanwhile share one
+ * read, and a failed read is forgotten so the next request tries again.
+ */
+export function loadRongCloudSettings(now: () => number = Date.now): Promise<RongCloudSettings> {
+  if (cached && now() - cached.readAt < SETTINGS_TTL_MS) return cached.settings;
+  const entry = {
+    readAt: now(),
+    settings: readRongCloudSettings().catch((error: unknown) => {
+      if (cached === entry) cached = undefined;
+      throw error;
+    }),
+  };
+  cached = entry;
+  return entry.settings;
 }

@@ -110,4 +110,38 @@ describe('RongCloud settings', () => {
     expect(message).toContain('/im/rongcloud');
     expect(message).not.toContain('top-secret');
   });
+
+  it('reads the parameter again once the cached copy is five minutes old, so a rotated secret takes effect', async () => {
+    vi.stubEnv('RONGCLOUD_PARAMETER', '/im/rongcloud');
+    const secrets = ['first-secret', 'rotated-secret'];
+    answer = (_request, index) => parameterReply(JSON.stringify({ appKey: 'prod-key', appSecret: secrets[Math.min(index, 1)] }));
+    const { loadRongCloudSettings, SETTINGS_TTL_MS } = await freshSettings();
+    let clock = 1_000_000;
+    const now = () => clock;
+
+    expect((await loadRongCloudSettings(now)).appSecret).toBe('first-secret');
+    clock += SETTINGS_TTL_MS - 1;
+    expect((await loadRongCloudSettings(now)).appSecret).toBe('first-secret');
+    expect(getParameterCalls()).toHaveLength(1);
+    clock += 1;
+    expect((await loadRongCloudSettings(now)).appSecret).toBe('rotated-secret');
+    expect(getParameterCalls()).toHaveLength(2);
+  });
+
+  it('keeps one RongCloud client while the credentials stay the same, and builds a new one after a rotation', async () => {
+    vi.stubEnv('RONGCLOUD_PARAMETER', '/im/rongcloud');
+    const secrets = ['first-secret', 'first-secret', 'rotated-secret'];
+    answer = (_request, index) => parameterReply(JSON.stringify({ appKey: 'prod-key', appSecret: secrets[Math.min(index, 2)] }));
+    const { SETTINGS_TTL_MS } = await freshSettings();
+    const { defaultRongCloud } = await import('#shared/rongcloud/default.ts');
+    let clock = 1_000_000;
+    const now = () => clock;
+
+    const first = await defaultRongCloud(now);
+    clock += SETTINGS_TTL_MS;
+    expect(await defaultRongCloud(now)).toBe(first);
+    clock += SETTINGS_TTL_MS;
+    expect(await defaultRongCloud(now)).not.toBe(first);
+    expect(getParameterCalls()).toHaveLength(3);
+  });
 });
