@@ -162,11 +162,16 @@ export const managementMethods = defineMethods({
     },
     reply: reply.object(
       {
-        count: reply.int('Matching groups in all.'),
-        list: reply.list(GROUP, 'This page of them.'),
-        truncated: reply.literal([true], 'Present when the words were too common to count every match.'),
+        count: reply.int(
+          'Matching groups in all: exact for one or two characters, and whenever the rarest pair of characters of the words is in few groups; otherwise an estimate, flagged by count_is_estimate.',
+        ),
+        list: reply.list(GROUP, 'This page of them, largest groups first (then lowest id).'),
+        count_is_estimate: reply.literal(
+          [true],
+          'Present, true, when count is an estimate: the words are longer than two characters and too common to check every match for one page.',
+        ),
       },
-      { optional: ['truncated'] },
+      { optional: ['count_is_estimate'] },
     ),
     refusals: [{ name: 'BAD_PARAM', why: 'search_words has no visible character' }],
   },
