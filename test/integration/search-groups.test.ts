@@ -32,7 +32,7 @@ async function postingsOf(token: string) {
       ExpressionAttributeValues: { ':pk': postingPk(token) },
     }),
   );
-  return (out.Items ?? []).map((item) => Number(String(item.sk).slice(2)));
+  return (out.Items ?? []).filter((item) => item.kind === 'posting').map((item) => Number(String(item.sk).slice(2)));
 }
 
 describe('group_search', () => {
