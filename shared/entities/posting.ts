@@ -36,6 +36,15 @@ export const postingGroupId = (item: Record<string, unknown>) => Number(String(i
 export const TOKEN_COUNT_SK = 'COUNT';
 export const tokenCountKey = (token: string) => ({ pk: postingPk(token), sk: TOKEN_COUNT_SK });
 
+/** Moves an n-gram's count by `delta`: the input of an UpdateItem, or the Update of a transaction. */
+export const tokenCountUpdate = (table: string, token: string, delta: number) => ({
+  TableName: table,
+  Key: tokenCountKey(token),
+  UpdateExpression: 'SET kind = :kind ADD #groups :delta',
+  ExpressionAttributeNames: { '#groups': 'groups' },
+  ExpressionAttributeValues: { ':kind': 'token-count', ':delta': delta },
+});
+
 export interface TokenCountItem {
   pk: string;
   sk: typeof TOKEN_COUNT_SK;

@@ -4,7 +4,7 @@ import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
 import { isConflict, type TxItem } from '#shared/db/commit.ts';
 import { TABLE } from '#shared/db/table.ts';
-import { postingItem, postingKey, tokenCountKey } from '#shared/entities/posting.ts';
+import { postingItem, postingKey, tokenCountUpdate } from '#shared/entities/posting.ts';
 
 /** Postings per transaction: each brings its n-gram's count along, two items a posting. */
 const TOKENS_PER_TRANSACTION = 25;
@@ -15,16 +15,6 @@ const MAX_CONFLICTS = 8;
 const ORDER = TABLE.indexes.search.sortKey;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-const countBy = (db: Db, token: string, delta: 1 | -1): TxItem => ({
-  Update: {
-    TableName: db.table,
-    Key: tokenCountKey(token),
-    UpdateExpression: 'SET kind = :kind ADD #groups :delta',
-    ExpressionAttributeNames: { '#groups': 'groups' },
-    ExpressionAttributeValues: { ':kind': 'token-count', ':delta': delta },
-  },
-});
 
 /**
  * Writes each token's posting change (a conditional put or delete) with its count's change in one
@@ -39,7 +29,7 @@ async function counted(db: Db, tokens: readonly string[], change: (token: string
     let pending = chunk;
     for (let conflicts = 0; pending.length > 0; ) {
       try {
-        const items = pending.flatMap((token) => [change(token), countBy(db, token, delta)]);
+        const items = pending.flatMap((token) => [change(token), { Update: tokenCountUpdate(db.table, token, delta) }]);
         await db.doc.send(new TransactWriteCommand({ TransactItems: items }));
         return;
       } catch (error) {

@@ -3,7 +3,7 @@ import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
 import { DEFAULT_MAX_MEMBERS, type GroupItem, groupKey } from '#shared/entities/group.ts';
 import { memberItem } from '#shared/entities/member.ts';
-import { postingItem, searchOrder, tokenCountKey } from '#shared/entities/posting.ts';
+import { postingItem, searchOrder, tokenCountUpdate } from '#shared/entities/posting.ts';
 import { initialHot } from '#shared/groups/hot.ts';
 import { groupTokens } from '#shared/search/tokens.ts';
 
@@ -116,16 +116,6 @@ export async function seedGroups(
     );
     onProgress(Math.min(range.to, start + chunk * lanes));
   }
-  for (const [token, n] of counts) {
-    await db.doc.send(
-      new UpdateCommand({
-        TableName: db.table,
-        Key: tokenCountKey(token),
-        UpdateExpression: 'SET kind = :kind ADD #groups :n',
-        ExpressionAttributeNames: { '#groups': 'groups' },
-        ExpressionAttributeValues: { ':kind': 'token-count', ':n': n },
-      }),
-    );
-  }
+  for (const [token, n] of counts) await db.doc.send(new UpdateCommand(tokenCountUpdate(db.table, token, n)));
   return written + counts.size;
 }
