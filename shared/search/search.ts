@@ -9,8 +9,12 @@ import { matches, queryTokens } from '#shared/search/tokens.ts';
 
 /** Posting lists opened at once to find the rarest n-gram of the query... */
 const PROBES = 4;
-/** ...each read this far, with its count, in the first round trip: a page of 20 and room to filter, in one read unit. */
-const FIRST_READ = 50;
+/**
+ * ...each read, with its count, in the first round trip as far as the page asked for and one page
+ * more, within these bounds: 50 postings take one read unit, and deep pages read on in the list
+ * followed alone.
+ */
+const FIRST_READ = { min: 50, max: 200 };
 /** The most postings one search reads of the list it follows; pages beyond come back empty. */
 export const MAX_READ = 10_000;
 /** The most candidates one search checks against their group items; pages beyond come back empty. */
@@ -182,7 +186,8 @@ export async function groupSearch(
   if (tokens.length === 0) fail('BAD_PARAM', 'search_words must have a visible character');
   const start = (query.page - 1) * query.perPage;
   const end = start + query.perPage;
-  const [lists, coins] = await Promise.all([openLists(db, probes(tokens), FIRST_READ), allCoins(db)]);
+  const first = Math.min(Math.max(end + query.perPage + 1, FIRST_READ.min), FIRST_READ.max);
+  const [lists, coins] = await Promise.all([openLists(db, probes(tokens), first), allCoins(db)]);
   const driver = lists.reduce((best, list) => (list.size < best.size ? list : best));
   const search = new Search(
     db,
@@ -192,8 +197,8 @@ export async function groupSearch(
     lists.filter((list) => list !== driver),
     coins,
   );
-  // One more than a page past the page tells whether the list ends there.
-  await driver.fill(db, Math.min(end + query.perPage + 1, MAX_READ));
+  // Whether the list ends within a page past the page: its count tells, or one posting more than that.
+  if ((driver.count ?? 0) <= end + query.perPage) await driver.fill(db, Math.min(end + query.perPage + 1, MAX_READ));
   const singleNgram = tokens.length === 1 && [...text].length <= 2;
   const found =
     driver.complete && driver.read.length <= end + query.perPage
