@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
 import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
@@ -39,9 +39,8 @@ export async function syncPostings(db: Db, groupId: number, mentioned: { name?: 
     removePostings(db, groupId, [...stale]),
     movePostings(db, groupId, moved, order),
   ]);
-  if (!live) {
-    if (state) await db.doc.send(new DeleteCommand({ TableName: db.table, Key: searchStateKey(groupId) }));
-  } else if (fresh.length > 0 || moved.length > 0 || stale.size > 0 || !state) {
+  // A dismissed group's state goes with the rest of its partition in the clean-up.
+  if (live && (fresh.length > 0 || moved.length > 0 || stale.size > 0 || !state)) {
     await db.doc.send(new PutCommand({ TableName: db.table, Item: searchStateItem(groupId, current, order) }));
   }
 }
