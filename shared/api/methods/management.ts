@@ -163,12 +163,12 @@ export const managementMethods = defineMethods({
     reply: reply.object(
       {
         count: reply.int(
-          'Matching groups in all: exact for one or two characters, and whenever the rarest pair of characters of the words is in few groups; otherwise an estimate, flagged by count_is_estimate.',
+          'Matching groups in all. Exact for words of one or two characters, and when the groups holding the rarest pair of characters of the words end within one page past this one; otherwise an estimate, and count_is_estimate says so.',
         ),
         list: reply.list(GROUP, 'This page of them, largest groups first (then lowest id).'),
         count_is_estimate: reply.literal(
           [true],
-          'Present, true, when count is an estimate: the words are longer than two characters and too common to check every match for one page.',
+          'Present (true) when count is an estimate rather than exact; absent when it is exact.',
         ),
       },
       { optional: ['count_is_estimate'] },
