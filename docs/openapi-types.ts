@@ -933,9 +933,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1858616478,
+           *         "group_id": 1372382370,
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -950,7 +950,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1055,7 +1055,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1858616478
+         * @example 1372382370
          */
         group_id: number;
       };
@@ -1078,7 +1078,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1093,7 +1093,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1191,7 +1191,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1206,7 +1206,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1235,7 +1235,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1250,7 +1250,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1342,7 +1342,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1858616478
+         * @example 1372382370
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1376,16 +1376,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796395117
+           *             "join_time": 1796396509
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796395117
+           *             "join_time": 1796396509
            *           }
            *         ],
-           *         "next_cursor": "WzE4NTg2MTY0NzgsIjIiXQ"
+           *         "next_cursor": "WzEzNzIzODIzNzAsIjIiXQ"
            *       }
            *     }
            */
@@ -1475,7 +1475,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "limit": 2
          *     }
          */
@@ -1492,7 +1492,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "limit": 2
          *     }
          */
@@ -1527,16 +1527,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796395117
+           *             "join_time": 1796396509
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796395117
+           *             "join_time": 1796396509
            *           }
            *         ],
-           *         "next_cursor": "WzE4NTg2MTY0NzgsIjIiXQ"
+           *         "next_cursor": "WzEzNzIzODIzNzAsIjIiXQ"
            *       }
            *     }
            */
@@ -1641,7 +1641,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1858616478,
+           *             "id": 1372382370,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1656,7 +1656,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395117,
+           *             "create_time": 1796396509,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1779,7 +1779,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1858616478,
+           *             "id": 1372382370,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1794,7 +1794,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395117,
+           *             "create_time": 1796396509,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1881,7 +1881,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1904,7 +1904,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1941,7 +1941,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -1956,7 +1956,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2090,7 +2090,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2116,7 +2116,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2156,7 +2156,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
            *           "logo": "",
@@ -2171,10 +2171,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796395118,
+           *           "notice_time": 1796396511,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2308,7 +2308,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2331,7 +2331,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2368,10 +2368,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2385,7 +2385,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2519,7 +2519,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2542,7 +2542,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2579,7 +2579,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
            *           "logo": "",
@@ -2594,7 +2594,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2728,7 +2728,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2751,7 +2751,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2787,12 +2787,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -2804,7 +2804,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2940,7 +2940,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_admin": [
          *         2
          *       ],
@@ -2965,7 +2965,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3005,10 +3005,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3022,7 +3022,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3156,7 +3156,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3181,7 +3181,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3221,10 +3221,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3236,7 +3236,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3370,7 +3370,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3395,7 +3395,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3433,7 +3433,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1858616478,
+           *         "group_id": 1372382370,
            *         "user_id": 5
            *       }
            *     }
@@ -3567,7 +3567,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_invite": [
          *         10
          *       ],
@@ -3592,7 +3592,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -3766,7 +3766,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3786,7 +3786,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3819,7 +3819,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1858616478
+           *         "group_id": 1372382370
            *       }
            *     }
            */
@@ -3936,7 +3936,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3956,7 +3956,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3989,7 +3989,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1858616478
+           *         "group_id": 1372382370
            *       }
            *     }
            */
@@ -4118,7 +4118,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4141,7 +4141,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4178,10 +4178,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
@@ -4195,7 +4195,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -4329,7 +4329,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4352,7 +4352,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4389,10 +4389,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -4406,7 +4406,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -4540,7 +4540,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1432897414,
+           *             "id": 1748495893,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4566,14 +4566,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395123,
+           *             "create_time": 1796396515,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1858616478,
+           *             "id": 1372382370,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4587,30 +4587,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796395117,
+           *             "create_time": 1796396509,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 380331731,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "0",
-           *             "coin_id": 0,
-           *             "consensus_coin": 2,
-           *             "consensus_value": "5",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796395127,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 1985754509,
+           *             "id": 2005666891,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4625,7 +4606,26 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395126,
+           *             "create_time": 1796396519,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 2031493837,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 2,
+           *             "consensus_value": "5",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796396522,
            *             "listed": 1
            *           }
            *         ]
@@ -4745,7 +4745,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1432897414,
+           *             "id": 1748495893,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4771,14 +4771,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395123,
+           *             "create_time": 1796396515,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1858616478,
+           *             "id": 1372382370,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4792,30 +4792,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796395117,
+           *             "create_time": 1796396509,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 380331731,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "0",
-           *             "coin_id": 0,
-           *             "consensus_coin": 2,
-           *             "consensus_value": "5",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796395127,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 1985754509,
+           *             "id": 2005666891,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4830,7 +4811,26 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395126,
+           *             "create_time": 1796396519,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 2031493837,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 2,
+           *             "consensus_value": "5",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796396522,
            *             "listed": 1
            *           }
            *         ]
@@ -4936,10 +4936,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1858616478,
+           *             "id": 1372382370,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4953,7 +4953,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796395117,
+           *             "create_time": 1796396509,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -4971,15 +4971,15 @@ export interface operations {
             /** @example 成功 */
             msg: string;
             data: {
-              /** @description Matching groups in all. */
+              /** @description Matching groups in all. Exact for words of one or two characters, and when the groups holding the rarest pair of characters of the words end within one page past this one; otherwise an estimate, and count_is_estimate says so. */
               count: number;
-              /** @description This page of them. */
+              /** @description This page of them, largest groups first (then lowest id). */
               list: components['schemas']['Group'][];
               /**
-               * @description Present when the words were too common to count every match.
+               * @description Present (true) when count is an estimate rather than exact; absent when it is exact.
                * @enum {unknown}
                */
-              truncated?: true;
+              count_is_estimate?: true;
             };
           };
         };
@@ -5111,10 +5111,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1858616478,
+           *             "id": 1372382370,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5128,7 +5128,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796395117,
+           *             "create_time": 1796396509,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5146,15 +5146,15 @@ export interface operations {
             /** @example 成功 */
             msg: string;
             data: {
-              /** @description Matching groups in all. */
+              /** @description Matching groups in all. Exact for words of one or two characters, and when the groups holding the rarest pair of characters of the words end within one page past this one; otherwise an estimate, and count_is_estimate says so. */
               count: number;
-              /** @description This page of them. */
+              /** @description This page of them, largest groups first (then lowest id). */
               list: components['schemas']['Group'][];
               /**
-               * @description Present when the words were too common to count every match.
+               * @description Present (true) when count is an estimate rather than exact; absent when it is exact.
                * @enum {unknown}
                */
-              truncated?: true;
+              count_is_estimate?: true;
             };
           };
         };
@@ -5223,7 +5223,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -5252,7 +5252,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -5297,7 +5297,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1858616478,
+           *         "group_id": 1372382370,
            *         "user_ids": [
            *           10,
            *           11
@@ -5305,7 +5305,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796398721
+           *         "until": 1796400115
            *       }
            *     }
            */
@@ -5440,7 +5440,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_ban": [
          *         10,
          *         11
@@ -5466,7 +5466,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -5505,7 +5505,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1858616478,
+           *         "group_id": 1372382370,
            *         "user_ids": [
            *           10,
            *           11
@@ -5632,12 +5632,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1858616478
+         * @example 1372382370
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE4NTg2MTY0NzgsIjEwIl0
+         * @example WzEzNzIzODIzNzAsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -5664,13 +5664,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796398721,
+           *             "until": 1796400115,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796395121
+           *             "time": 1796396515
            *           }
            *         ],
-           *         "next_cursor": "WzE4NTg2MTY0NzgsIjEwIl0"
+           *         "next_cursor": "WzEzNzIzODIzNzAsIjEwIl0"
            *       }
            *     }
            */
@@ -5784,8 +5784,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
-         *       "cursor": "WzE4NTg2MTY0NzgsIjEwIl0",
+         *       "group_id": 1372382370,
+         *       "cursor": "WzEzNzIzODIzNzAsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -5807,8 +5807,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
-         *       "cursor": "WzE4NTg2MTY0NzgsIjEwIl0",
+         *       "group_id": 1372382370,
+         *       "cursor": "WzEzNzIzODIzNzAsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -5846,13 +5846,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796398721,
+           *             "until": 1796400115,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796395121
+           *             "time": 1796396515
            *           }
            *         ],
-           *         "next_cursor": "WzE4NTg2MTY0NzgsIjEwIl0"
+           *         "next_cursor": "WzEzNzIzODIzNzAsIjEwIl0"
            *       }
            *     }
            */
@@ -5969,7 +5969,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1985754509,
+         *       "group_id": 2005666891,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -5995,7 +5995,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1985754509,
+         *       "group_id": 2005666891,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -6039,7 +6039,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1985754509,
+           *           "id": 2005666891,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -6054,7 +6054,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395126,
+           *           "create_time": 1796396519,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -6176,7 +6176,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 380331731,
+         *       "group_id": 2031493837,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -6202,7 +6202,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 380331731,
+         *       "group_id": 2031493837,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -6246,7 +6246,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 380331731,
+           *           "id": 2031493837,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -6261,7 +6261,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395127,
+           *           "create_time": 1796396522,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -6383,7 +6383,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -6410,7 +6410,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -6451,8 +6451,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1858616478,
-           *         "expire_time": 1796999924
+           *         "group_id": 1372382370,
+           *         "expire_time": 1797001315
            *       }
            *     }
            */
@@ -6605,7 +6605,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1858616478
+         * @example 1372382370
          */
         group_id: number;
       };
@@ -6630,8 +6630,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796395124,
-           *             "expire_time": 1796999924,
+           *             "request_time": 1796396515,
+           *             "expire_time": 1797001315,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -6742,7 +6742,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6757,7 +6757,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6788,8 +6788,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796395124,
-           *             "expire_time": 1796999924,
+           *             "request_time": 1796396515,
+           *             "expire_time": 1797001315,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -6903,7 +6903,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -6934,7 +6934,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -7111,7 +7111,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7137,7 +7137,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7181,10 +7181,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1372382370,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -7198,7 +7198,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396509,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7320,7 +7320,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -7346,7 +7346,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -7386,7 +7386,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1858616478,
+           *         "group_id": 1372382370,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -7535,7 +7535,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1858616478
+         * @example 1372382370
          */
         group_id: number;
         /**
@@ -7667,7 +7667,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -7685,7 +7685,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1372382370,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -8080,16 +8080,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1985754509,
-           *             "time": 1796395126
-           *           },
-           *           {
-           *             "coin_id": 2,
-           *             "amount": "10",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796395113
+           *             "group_id": 2005666891,
+           *             "time": 1796396521
            *           },
            *           {
            *             "coin_id": 1,
@@ -8097,7 +8089,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796395113
+           *             "time": 1796396502
+           *           },
+           *           {
+           *             "coin_id": 2,
+           *             "amount": "10",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796396502
            *           }
            *         ],
            *         "next_cursor": null
@@ -8239,16 +8239,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1985754509,
-           *             "time": 1796395126
-           *           },
-           *           {
-           *             "coin_id": 2,
-           *             "amount": "10",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796395113
+           *             "group_id": 2005666891,
+           *             "time": 1796396521
            *           },
            *           {
            *             "coin_id": 1,
@@ -8256,7 +8248,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796395113
+           *             "time": 1796396502
+           *           },
+           *           {
+           *             "coin_id": 2,
+           *             "amount": "10",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796396502
            *           }
            *         ],
            *         "next_cursor": null

@@ -7,6 +7,7 @@ import type { Db } from '#shared/db/client.ts';
 import { coinKey, putCoin } from '#shared/entities/coin.ts';
 import { MAX_SESSION_KEY_LENGTH, newSessionKey, putSession, revokeSession } from '#shared/entities/session.ts';
 import { putUser, unknownUsers } from '#shared/entities/user.ts';
+import { reindexSearch } from '#shared/search/reindex.ts';
 import { adjustBalance } from '#shared/wallet/deposit.ts';
 
 /** The operator commands. */
@@ -116,4 +117,18 @@ export const COMMANDS: Record<string, Command> = {
   'balance:credit': balanceCommand('in'),
   'balance:debit': balanceCommand('out'),
   'dlq:replay': dlqReplay,
+  'search:reindex': {
+    usage: 'search:reindex',
+    summary: "Bring every group's search postings and counts in step with the group (after an upgrade, or to repair).",
+    arity: [0, 0],
+    async run({ db, say }) {
+      let reported = 0;
+      const groups = await reindexSearch(db, (done) => {
+        if (done - reported < 1000) return;
+        reported = done;
+        say(`${done} groups`);
+      });
+      say(`${groups} groups indexed`);
+    },
+  },
 };

@@ -15,6 +15,12 @@ export const TABLE = {
      * shards so that no single partition takes every join, `hotsk` is the numeric score.
      */
     hot: { name: 'hot', partitionKey: 'hotpk', sortKey: 'hotsk', sortKeyType: 'N' },
+    /**
+     * The search postings in ranking order: a sparse index of the items carrying `searchsk` (the
+     * postings, `T#<n-gram>`), sorted by member count, then group id. Postings hold little beyond
+     * their keys, so projecting them whole costs next to nothing.
+     */
+    search: { name: 'search', partitionKey: 'pk', sortKey: 'searchsk', sortKeyType: 'S' },
   },
 } as const;
 

@@ -4,9 +4,11 @@ import { fromUnits, units } from '#shared/money.ts';
 
 /**
  * A group's partition (`G#<gid>`): the group item (`META`), memberships (`M#`), join requests
- * (`R#`), bans (`B#`), events (`E#`) and their sent-markers (`O#`).
+ * (`R#`), bans (`B#`), events (`E#`) and their sent-markers (`O#`), and what the search postings
+ * were last brought to (`SEARCH`).
  */
-export const groupPk = (groupId: number) => `G#${groupId}`;
+export const GROUP_PREFIX = 'G#';
+export const groupPk = (groupId: number) => `${GROUP_PREFIX}${groupId}`;
 export const GROUP_SK = 'META';
 
 /** The group item: `G#<gid>` / `META`. */

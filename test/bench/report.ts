@@ -15,6 +15,7 @@ import type { Invocation } from './dismiss.ts';
 import type { LatencySeries } from './latency.ts';
 import { readResult } from './phase-io.ts';
 import type { ScaleRow } from './scale.ts';
+import { searchRatio, searchRatioLine } from './search-ratio.ts';
 import { round, times } from './stats.ts';
 import { barChart } from './svg.ts';
 
@@ -73,6 +74,7 @@ function sections(r: Results, run: RunInfo): string[] {
   );
   const latencyRatios = flatRows.map((row) => (row.cells.at(-1)?.latencyMs ?? 0) / (row.cells[0]?.latencyMs ?? 1));
   const latencyRange = `×${round(Math.min(...latencyRatios), 2)}–×${round(Math.max(...latencyRatios), 2)}`;
+  const search = searchRatio(r.scale.rows);
   const inv = r.dismiss.invocations;
   const info = r.latency.series.find((s) => s.name === 'group_info');
   const join = r.latency.series.find((s) => s.name.startsWith('group_join'));
@@ -96,6 +98,10 @@ round trips and capacity do not depend on load at all. The whole run took ${tota
     .map(([phase, s]) => `${phase} ${s.toFixed(0)} s`)
     .join(', ')}).
 
+\`\`\`
+${searchRatioLine(r.scale.rows)}
+\`\`\`
+
 ![ratios to each floor](${CHART})
 
 ## Headlines
@@ -106,7 +112,7 @@ round trips and capacity do not depend on load at all. The whole run took ${tota
     .filter((row) => row.handlerUs / row.bareUs >= 10)
     .map((row) => `\`${row.label}\` ${us(row.handlerUs)}`)
     .join(', ')}).
-- **Scaling**: from ${r.scale.sizes.map((n) => n.toLocaleString('en')).join(' to ')} groups, round trips and capacity of the fixed-size reads ${flatHolds ? 'are identical' : '**change** (see the table)'}; median latency at the largest size is ${latencyRange} that at the smallest; only the search for a word a fixed share of groups contain grows, with its matches.
+- **Scaling**: from ${r.scale.sizes.map((n) => n.toLocaleString('en')).join(' to ')} groups, round trips and capacity of the fixed-size reads ${flatHolds ? 'are identical' : '**change** (see the table)'}; median latency at the largest size is ${latencyRange} that at the smallest. At ${search ? search.groups.toLocaleString('en') : '?'} groups a page of the search for a word a tenth of the groups contain costs ${search ? times(search.ratio, 1) : '?'} a page of a phrase five groups hold: it reads the top of a ranked posting list and estimates its count.
 - **Dismissing ${r.dismiss.members.toLocaleString('en')} members**: ${inv.length} stream invocations, at most ${Math.max(...inv.map((i) => i.itemsDeleted))} items deleted and ${units(Math.max(...inv.map((i) => i.capacity)))} capacity units per invocation, ${(r.dismiss.totalMs / 1000).toFixed(1)} s in all on DynamoDB Local.
 - **End to end** (local runtime over HTTP): \`group_info\` p50 ${ms(info?.cells[0]?.p50Ms ?? Number.NaN)} ms at concurrency 1 against ${ms(get?.cells[0]?.p50Ms ?? Number.NaN)} ms for a raw GetItem (${times(info?.cells[0]?.p50Ms ?? 0, get?.cells[0]?.p50Ms ?? 0)}); a paid \`group_join\` p50 ${ms(join?.cells[0]?.p50Ms ?? Number.NaN)} ms.`);
 
@@ -246,7 +252,7 @@ ${table(
     row.cells.map((cell, i) => [
       i === 0 ? `\`${row.label}\`${row.flat ? '' : ' (grows by design)'}` : '',
       cell.groups.toLocaleString('en'),
-      cell.count ?? '–',
+      cell.count === undefined ? '–' : `${cell.estimate ? '≈' : ''}${cell.count}`,
       cell.reading.roundTrips,
       cell.reading.requests,
       cell.reading.itemsRead,

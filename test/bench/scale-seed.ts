@@ -1,15 +1,17 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
 import { DEFAULT_MAX_MEMBERS, type GroupItem, groupKey } from '#shared/entities/group.ts';
 import { memberItem } from '#shared/entities/member.ts';
-import { postingKey } from '#shared/entities/posting.ts';
+import { postingItem, searchOrder, tokenCountUpdate } from '#shared/entities/posting.ts';
 import { initialHot } from '#shared/groups/hot.ts';
 import { groupTokens } from '#shared/search/tokens.ts';
 
 /**
  * A table of many groups written straight with BatchWriteItem, in the shape the entities write:
- * each group item with its hot index keys, search postings as the stream writes them, and member
- * items. What the measured calls look for is the same at every size: a rare phrase in RARE names,
+ * each group item with its hot index keys, search postings as the stream writes them (in ranking
+ * order, with each n-gram's count), and member items. The stream's own record of what it posted
+ * per group is left out: no read looks at it. What the measured calls look for is the same at every size: a rare phrase in RARE names,
  * the caller in CALLER_GROUPS groups, one group of LISTED_MEMBERS.
  *
  * Postings are written only for the n-grams the measured searches look up (`wanted`): a search
@@ -61,13 +63,22 @@ function groupAt(n: number, timeMs: number): GroupItem {
 }
 
 /** Items for groups [from, to): the groups, their postings, and the memberships the calls read. */
-function itemsFor(from: number, to: number, timeMs: number, wanted: ReadonlySet<string>): Record<string, unknown>[] {
+function itemsFor(
+  from: number,
+  to: number,
+  timeMs: number,
+  wanted: ReadonlySet<string>,
+  counts: Map<string, number>,
+): Record<string, unknown>[] {
   const items: Record<string, unknown>[] = [];
   for (let n = from; n < to; n++) {
     const group = groupAt(n, timeMs);
     items.push(group as unknown as Record<string, unknown>);
-    for (const token of groupTokens(group.name, group.memo))
-      if (wanted.has(token)) items.push({ ...postingKey(token, group.group_id), kind: 'posting' });
+    for (const token of groupTokens(group.name, group.memo)) {
+      if (!wanted.has(token)) continue;
+      items.push(postingItem(token, group.group_id, searchOrder(group.member_count, group.group_id)));
+      counts.set(token, (counts.get(token) ?? 0) + 1);
+    }
     if (n % CALLER_SPACING === 0 && n / CALLER_SPACING < CALLER_GROUPS) {
       items.push(memberItem(group.group_id, CALLER, 'member', 1) as unknown as Record<string, unknown>);
     }
@@ -90,6 +101,7 @@ export async function seedGroups(
   onProgress: (done: number) => void,
 ): Promise<number> {
   const now = Date.now();
+  const counts = new Map<string, number>();
   let written = 0;
   for (let start = range.from; start < range.to; start += chunk * lanes) {
     await Promise.all(
@@ -97,12 +109,13 @@ export async function seedGroups(
         const from = start + lane * chunk;
         const to = Math.min(range.to, from + chunk);
         if (from >= to) return;
-        const items = itemsFor(from, to, now, wanted);
+        const items = itemsFor(from, to, now, wanted, counts);
         await batchWrite(db, { puts: items });
         written += items.length;
       }),
     );
     onProgress(Math.min(range.to, start + chunk * lanes));
   }
-  return written;
+  for (const [token, n] of counts) await db.doc.send(new UpdateCommand(tokenCountUpdate(db.table, token, n)));
+  return written + counts.size;
 }

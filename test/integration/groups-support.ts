@@ -118,5 +118,5 @@ export async function postingsOf(db: Db, token: string): Promise<number[]> {
       ExpressionAttributeValues: { ':pk': postingPk(token) },
     }),
   );
-  return (out.Items ?? []).map((item) => Number(String(item.sk).slice(2)));
+  return (out.Items ?? []).filter((item) => item.kind === 'posting').map((item) => Number(String(item.sk).slice(2)));
 }

@@ -220,11 +220,16 @@ export const group_search = /* @__PURE__ */ defineMethod('group_search', () => (
   },
   reply: reply.object(
     {
-      count: reply.int('Matching groups in all.'),
-      list: reply.list(GROUP, 'This page of them.'),
-      truncated: reply.literal([true], 'Present when the words were too common to count every match.'),
+      count: reply.int(
+        'Matching groups in all. Exact for words of one or two characters, and when the groups holding the rarest pair of characters of the words end within one page past this one; otherwise an estimate, and count_is_estimate says so.',
+      ),
+      list: reply.list(GROUP, 'This page of them, largest groups first (then lowest id).'),
+      count_is_estimate: reply.literal(
+        [true],
+        'Present (true) when count is an estimate rather than exact; absent when it is exact.',
+      ),
     },
-    { optional: ['truncated'] },
+    { optional: ['count_is_estimate'] },
   ),
   refusals: [{ name: 'BAD_PARAM', why: 'search_words has no visible character' }],
 }));
