@@ -6,12 +6,17 @@ import { Refused, UsageError } from '#infra/ops/target.ts';
 import { fanoutReactors } from '#shared/outbox/reactors.ts';
 import { createRongCloudApi } from '#shared/rongcloud/api.ts';
 import { createRongCloud } from '#shared/rongcloud/client.ts';
-import { readRongCloudSettings } from '#shared/rongcloud/settings.ts';
+import { readRongCloudSettings, ssmParameterReader } from '#shared/rongcloud/settings.ts';
 
 const text = (value: string | boolean | undefined) => (typeof value === 'string' && value !== '' ? value : undefined);
 
-/** The RongCloud a replay talks to: the deployment's own settings, or the local runtime's stand-in. */
-async function rongCloudFor(queueUrl: string | undefined, runtimeUrl: string | undefined, parameter: string | undefined) {
+/** The RongCloud a replay talks to: the deployment's own settings (SSM in `region`), or the local runtime's stand-in. */
+async function rongCloudFor(
+  queueUrl: string | undefined,
+  runtimeUrl: string | undefined,
+  parameter: string | undefined,
+  region: string,
+) {
   if (queueUrl) {
     if (parameter) process.env.RONGCLOUD_PARAMETER = parameter;
     if (!process.env.RONGCLOUD_PARAMETER && !process.env.RONGCLOUD_APP_KEY) {
@@ -19,7 +24,7 @@ async function rongCloudFor(queueUrl: string | undefined, runtimeUrl: string | u
         'replaying a deployed queue sends to RongCloud: pass --rongcloud-parameter with the stack parameter (by default /im-group/rongcloud)',
       );
     }
-    const settings = await readRongCloudSettings();
+    const settings = await readRongCloudSettings(ssmParameterReader(region));
     const api = createRongCloudApi(
       createRongCloud({ appKey: settings.appKey, appSecret: settings.appSecret, hosts: settings.hosts }),
     );
@@ -65,20 +70,20 @@ export async function replayFrom(
 }
 
 export const dlqReplay: Command = {
-  usage: 'dlq:replay [--queue-url URL] [--local-url URL] [--rongcloud-parameter NAME]',
+  usage: 'dlq:replay [--queue-url URL] [--rongcloud-parameter NAME]',
   summary:
     "Replay the fan-out's dead letters once (sent-markers skip what already went out) and delete each one replayed; " +
-    'the stack queue with --queue-url (and --table, --region), else the local runtime.',
-  options: { 'queue-url': { type: 'string' }, 'local-url': { type: 'string' }, 'rongcloud-parameter': { type: 'string' } },
+    'the stack queue with --queue-url (and --table, --region), else the local runtime (--local-url for another).',
+  options: { 'queue-url': { type: 'string' }, 'rongcloud-parameter': { type: 'string' } },
   arity: [0, 0],
   async run(context) {
     const { db, target, options } = context;
     const queueUrl = text(options['queue-url']);
-    const runtimeUrl = text(options['local-url']) ?? target.runtimeUrl;
+    const runtimeUrl = target.runtimeUrl;
     if (!queueUrl && !runtimeUrl) {
       throw new UsageError('no dead letters to read: start the local runtime (npm start), or pass --local-url, or --queue-url');
     }
-    const rongcloud = await rongCloudFor(queueUrl, runtimeUrl, text(options['rongcloud-parameter']));
+    const rongcloud = await rongCloudFor(queueUrl, runtimeUrl, text(options['rongcloud-parameter']), target.region);
     const deps = {
       db,
       reactors: fanoutReactors({ rongcloud: async () => rongcloud.api, systemUserId: async () => rongcloud.systemUserId }),

@@ -25,14 +25,24 @@ export function parseHosts(list: string | undefined): string[] {
 /** Reads one decrypted SecureString. */
 export type ParameterReader = (name: string) => Promise<string>;
 
-async function readSsmParameter(name: string): Promise<string> {
-  // Loaded only where a parameter is configured, so local runs and cold starts without one skip the SDK.
-  const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
-  const reply = await new SSMClient({}).send(new GetParameterCommand({ Name: name, WithDecryption: true }));
-  const value = reply.Parameter?.Value;
-  if (!value) throw new Error(`SSM parameter ${name} has no value`);
-  return value;
-}
+/** Reads parameters from SSM in `region`, or in the environment's region (a Lambda's own). */
+export const ssmParameterReader =
+  (region?: string): ParameterReader =>
+  async (name) => {
+    // Loaded only where a parameter is configured, so local runs and cold starts without one skip the SDK.
+    const { SSMClient, GetParameterCommand } = await import('@aws-sdk/client-ssm');
+    const client = new SSMClient(region ? { region } : {});
+    try {
+      const reply = await client.send(new GetParameterCommand({ Name: name, WithDecryption: true }));
+      const value = reply.Parameter?.Value;
+      if (!value) throw new Error(`SSM parameter ${name} has no value`);
+      return value;
+    } finally {
+      client.destroy();
+    }
+  };
+
+const readSsmParameter = ssmParameterReader();
 
 function credentialsFromParameter(name: string, text: string) {
   let parsed: unknown;
