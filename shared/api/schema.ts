@@ -27,6 +27,12 @@ export interface StringField extends FieldBase {
   readonly default?: string;
   /** Text that may span lines (a memo): line breaks are the only control characters it takes. */
   readonly multiline?: boolean;
+  /**
+   * The base64 of a file (the logo): a multipart body may send the file itself instead, as a file
+   * part whose bytes are then read as their base64. `maxLength` bounds the text; a file's size is
+   * the domain's to check.
+   */
+  readonly file?: boolean;
 }
 export interface IdListField extends FieldBase {
   readonly type: 'ids';
@@ -74,7 +80,7 @@ export const field = {
     ({ type: 'ids', required: true, doc, maxItems: options.maxItems ?? MAX_IDS_PER_CALL, invalid: options.invalid }) as const,
   int: <const O extends { min: number; max: number; default?: number; invalid?: StatusName }>(doc: string, options: O) =>
     ({ type: 'int', required: true, doc, ...options }) as const,
-  string: <const O extends { maxLength: number; minLength?: number; invalid?: StatusName; multiline?: boolean }>(
+  string: <const O extends { maxLength: number; minLength?: number; invalid?: StatusName; multiline?: boolean; file?: boolean }>(
     doc: string,
     options: O,
   ) => ({ type: 'string', required: true, doc, ...options }) as const,

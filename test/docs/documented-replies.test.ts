@@ -53,6 +53,13 @@ describe('a tour of every method', () => {
 
   it('changes the group’s settings, logo and admins', async () => {
     await expectCall(200, 'group_set_memo', { group_id: free, memo: 'every method' }, as(1, { as: 'form' }));
+    await expectCall(200, 'group_set_memo', { group_id: free, memo: 'every method, multipart' }, as(1, { as: 'multipart' }));
+    await expectCall(
+      415,
+      'group_set_memo',
+      {},
+      { raw: { body: '--b\r\n\r\nx\r\n--b--\r\n', contentType: 'multipart/mixed; boundary=b' } },
+    );
     await expectCall(200, 'group_set_name', { group_id: free, group_name: 'Docs tour 2' }, as(1));
     const logo = await expectCall(200, 'group_update_logo', { group_id: free, logo: PNG.toString('base64') }, as(1));
     expect(logo.body.data.logo).toMatch(/\.png$/);
