@@ -1,0 +1,18 @@
+/**
+ * Who may call the API from a web page of another origin: the stack's HTTP API answers CORS with
+ * these settings and the local gateway with the same, so a web front end works against either.
+ * Any origin: callers are named by their session_key, never by cookies.
+ */
+export const CORS = {
+  allowOrigins: ['*'],
+  allowMethods: ['GET', 'POST', 'OPTIONS'],
+  allowHeaders: ['content-type'],
+  maxAgeSeconds: 86_400,
+} as const;
+
+export type CorsSettings = {
+  readonly allowOrigins: readonly string[];
+  readonly allowMethods: readonly string[];
+  readonly allowHeaders: readonly string[];
+  readonly maxAgeSeconds: number;
+};
