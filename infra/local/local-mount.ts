@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { RUNTIME_INFO_PATH, type RuntimeInfo } from '#infra/local/runtime-file.ts';
 import type { StreamPoller } from '#infra/local/stream-poller.ts';
 import { metricTotals } from '#shared/metrics.ts';
 import type { MemoryDeadLetter } from '#shared/outbox/dead-letter.ts';
@@ -86,3 +87,18 @@ export const metricsMount = (): LocalMount => ({
     return true;
   },
 });
+
+/** `GET /_local/runtime`: what `runtime.json` holds, from any runtime, for the CLI's `--local-url`. */
+export function runtimeInfoMount(info: () => RuntimeInfo | undefined): LocalMount {
+  return {
+    prefix: RUNTIME_INFO_PATH,
+    async handle(req, res, subpath) {
+      if (subpath.split('?')[0]?.replace(/\/+$/, '') !== '') return false;
+      const current = info();
+      if (req.method !== 'GET') sendJson(res, 405, { message: 'GET describes this runtime' }, { allow: 'GET' });
+      else if (!current) sendJson(res, 503, { message: 'the runtime is still starting' });
+      else sendJson(res, 200, current);
+      return true;
+    },
+  };
+}

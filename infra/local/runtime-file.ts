@@ -3,7 +3,8 @@ import { join } from 'node:path';
 
 /**
  * While `npm start` runs on a data directory it leaves `runtime.json` there, so that the operator
- * CLI finds the DynamoDB Local endpoint (its port changes each start) and table without flags.
+ * CLI finds the DynamoDB Local endpoint (its port changes each start) and table without flags; any
+ * runtime, in memory too, answers them at `GET /_local/runtime` for `--local-url`.
  */
 export interface RuntimeInfo {
   readonly pid: number;
@@ -15,6 +16,9 @@ export interface RuntimeInfo {
 }
 
 export const runtimeFile = (dataDir: string) => join(dataDir, 'runtime.json');
+
+/** Where a running runtime answers the same facts over HTTP, for one without a data directory. */
+export const RUNTIME_INFO_PATH = '/_local/runtime';
 
 export async function writeRuntimeInfo(dataDir: string, info: RuntimeInfo): Promise<void> {
   await writeFile(runtimeFile(dataDir), `${JSON.stringify(info, null, 2)}\n`);

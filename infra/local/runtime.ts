@@ -7,10 +7,10 @@ import { type DynamoLocal, startDynamoLocal } from '#infra/local/dynamodb-local.
 import { createGateway } from '#infra/local/gateway.ts';
 import { applyLocalEnvironment, DEFAULT_TABLE, LOCAL_REGION, LOCAL_RONGCLOUD } from '#infra/local/local-env.ts';
 import { createLocalLog } from '#infra/local/local-log.ts';
-import { deadLetterMount, metricsMount } from '#infra/local/local-mount.ts';
+import { deadLetterMount, metricsMount, runtimeInfoMount } from '#infra/local/local-mount.ts';
 import { logoFiles } from '#infra/local/logo-files.ts';
 import { createRongCloudStandIn, type RongCloudStandIn } from '#infra/local/rongcloud-standin.ts';
-import { readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '#infra/local/runtime-file.ts';
+import { type RuntimeInfo, readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '#infra/local/runtime-file.ts';
 import { type SeedResult, seedDemoData } from '#infra/local/seed.ts';
 import { memoryCheckpoints, tableCheckpoints } from '#infra/local/stream-checkpoints.ts';
 import { type StreamPoller, startStreamPoller } from '#infra/local/stream-poller.ts';
@@ -130,6 +130,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const rongcloud = createRongCloudStandIn({ appKey: LOCAL_RONGCLOUD.appKey, appSecret: LOCAL_RONGCLOUD.appSecret });
     let poller: StreamPoller | undefined;
     const dlq = deadLetterMount({ poller: () => poller, events: localDeadLetters });
+    let info: RuntimeInfo | undefined;
     const gateway = createGateway({
       region: LOCAL_REGION,
       ready: ready.promise,
@@ -139,6 +140,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
         logoFiles(logoDir),
         dlq,
         metricsMount(),
+        runtimeInfoMount(() => info),
       ],
     });
     const server = createServer(gateway.handle);
@@ -169,15 +171,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     phase('stream');
     ready.resolve();
 
+    info = { pid: process.pid, url, dynamoEndpoint, tableName, region: LOCAL_REGION, startedAt: new Date().toISOString() };
     if (dataDir) {
-      await writeRuntimeInfo(dataDir, {
-        pid: process.pid,
-        url,
-        dynamoEndpoint,
-        tableName,
-        region: LOCAL_REGION,
-        startedAt: new Date().toISOString(),
-      });
+      await writeRuntimeInfo(dataDir, info);
       cleanups.push(() => removeRuntimeInfo(dataDir));
     }
 

@@ -34,7 +34,7 @@ function banner(runtime: LocalRuntime, seconds: string): string {
     `  dead letters    ${url}/_local/dlq`,
     runtime.dataDir
       ? '  operator CLI    npm run ops -- <command>  (finds this runtime through runtime.json in the data directory)'
-      : `  operator CLI    npm run ops -- <command> --endpoint ${runtime.dynamoEndpoint} --table ${runtime.tableName}`,
+      : `  operator CLI    npm run ops -- <command> --local-url ${url}  (an in-memory runtime has no runtime.json to find it by)`,
     '',
     `  try: curl -s ${url}/im/group_create -d session_key=${demoSessionKey(1)} -d user_list=2,3`,
     '',

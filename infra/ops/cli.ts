@@ -12,6 +12,7 @@ import { AppError } from '#shared/errors.ts';
 const TARGET_HELP = `Target (default: the local runtime's table, found through <data dir>/runtime.json):
   --local                 the local runtime (default)
   --data-dir DIR          its data directory (default IM_DATA_DIR or .im-data)
+  --local-url URL         the runtime serving URL, in memory too: its table and its dead letters
   --endpoint URL          any DynamoDB Local, with --table (default im-local)
   --table NAME --region R a deployed table, with the default AWS credentials`;
 

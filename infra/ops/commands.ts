@@ -8,7 +8,7 @@ import { coinKey, putCoin } from '#shared/entities/coin.ts';
 import { MAX_SESSION_KEY_LENGTH, newSessionKey, putSession, revokeSession } from '#shared/entities/session.ts';
 import { putUser, unknownUsers } from '#shared/entities/user.ts';
 import { reindexSearch } from '#shared/search/reindex.ts';
-import { adjustBalance } from '#shared/wallet/deposit.ts';
+import { adjustBalance, applyNamedTransaction } from '#shared/wallet/deposit.ts';
 
 /** The operator commands. */
 export function positiveId(text: string | undefined, what: string): number {
@@ -21,13 +21,12 @@ async function requireUser(db: Db, userId: number): Promise<void> {
 }
 
 function balanceCommand(direction: 'in' | 'out'): Command {
-  const verb = direction === 'in' ? 'credit' : 'debit';
+  const [verb, preposition] = direction === 'in' ? ['credit', 'to'] : ['debit', 'from'];
   return {
     usage: `balance:${verb} <userId> <coinId> <amount> [--tx-id ID]`,
     summary:
-      direction === 'in'
-        ? 'Credit a deposit; the same --tx-id never credits twice (the id doubles as the idempotency token).'
-        : 'Debit a withdrawal; refused when the balance is too low.',
+      (direction === 'in' ? 'Credit a deposit' : 'Debit a withdrawal; refused when the balance is too low') +
+      '. The same --tx-id never moves money twice: a repeat answers "already applied" and exits 0.',
     options: { 'tx-id': { type: 'string' } },
     arity: [3, 3],
     async run({ db, args, options, say, print }) {
@@ -37,19 +36,17 @@ function balanceCommand(direction: 'in' | 'out'): Command {
       const txId = typeof options['tx-id'] === 'string' ? options['tx-id'] : undefined;
       if (txId !== undefined && (txId.length === 0 || txId.length > 36))
         throw new UsageError('--tx-id must be 1 to 36 characters');
-      const result = await adjustBalance(db, {
-        userId,
-        coinId,
-        amount: args[2] ?? '',
-        direction,
-        ...(txId ? { txId } : {}),
-      }).catch((error: unknown) => {
-        // The transaction id is the request token: a replay within DynamoDB's window is refused, not applied twice.
-        if ((error as Error).name === 'IdempotentParameterMismatchException')
-          throw new Refused(`transaction ${txId} was already applied`);
-        throw error;
-      });
-      say(`${verb}ed ${result.amount} of coin ${coinId} to user ${userId}`);
+      const input = { userId, coinId, amount: args[2] ?? '', direction };
+      const result = await (txId === undefined
+        ? adjustBalance(db, input).then((done) => ({ ...done, repeated: false }))
+        : applyNamedTransaction(db, { ...input, txId }).catch((error: unknown) => {
+            // The id doubles as the request token: DynamoDB refuses it for another user within its window.
+            if ((error as Error).name === 'IdempotentParameterMismatchException')
+              throw new Refused(`transaction ${txId} was already used for another transaction`);
+            throw error;
+          }));
+      const done = `${verb}ed ${result.amount.replace(/^-/, '')} of coin ${coinId} ${preposition} user ${userId}`;
+      say(result.repeated ? `transaction ${result.tx_id} was already applied: ${done}; nothing changed` : done);
       print(result.tx_id);
     },
   };

@@ -10,7 +10,7 @@ import { readRongCloudSettings, ssmParameterReader } from '#shared/rongcloud/set
 
 const text = (value: string | boolean | undefined) => (typeof value === 'string' && value !== '' ? value : undefined);
 
-/** The RongCloud a replay talks to: the deployment's own settings, or the local runtime's stand-in. */
+/** The RongCloud a replay talks to: the deployment's own settings (SSM in `region`), or the local runtime's stand-in. */
 async function rongCloudFor(
   queueUrl: string | undefined,
   runtimeUrl: string | undefined,
@@ -71,16 +71,16 @@ export async function replayFrom(
 }
 
 export const dlqReplay: Command = {
-  usage: 'dlq:replay [--queue-url URL] [--local-url URL] [--rongcloud-parameter NAME]',
+  usage: 'dlq:replay [--queue-url URL] [--rongcloud-parameter NAME]',
   summary:
     "Replay the fan-out's dead letters once (sent-markers skip what already went out) and delete each one replayed; " +
-    'the stack queue with --queue-url (and --table, --region), else the local runtime.',
-  options: { 'queue-url': { type: 'string' }, 'local-url': { type: 'string' }, 'rongcloud-parameter': { type: 'string' } },
+    'the stack queue with --queue-url (and --table, --region), else the local runtime (--local-url for another).',
+  options: { 'queue-url': { type: 'string' }, 'rongcloud-parameter': { type: 'string' } },
   arity: [0, 0],
   async run(context) {
     const { db, target, options } = context;
     const queueUrl = text(options['queue-url']);
-    const runtimeUrl = text(options['local-url']) ?? target.runtimeUrl;
+    const runtimeUrl = target.runtimeUrl;
     if (!queueUrl && !runtimeUrl) {
       throw new UsageError('no dead letters to read: start the local runtime (npm start), or pass --local-url, or --queue-url');
     }

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startDynamoLocal } from '#infra/local/dynamodb-local.ts';
 import { DEFAULT_TABLE, LOCAL_REGION } from '#infra/local/local-env.ts';
-import { readRuntimeInfo } from '#infra/local/runtime-file.ts';
+import { RUNTIME_INFO_PATH, type RuntimeInfo, readRuntimeInfo } from '#infra/local/runtime-file.ts';
 import { createDb, type Db } from '#shared/db/client.ts';
 
 /** Which table a command works on, and how to let go of it afterwards. */
@@ -12,13 +12,14 @@ export interface Target {
   /** DynamoDB Local's URL; undefined for a deployed table. */
   readonly endpoint: string | undefined;
   readonly region: string;
-  /** The running local runtime's base URL, when the target was found through its `runtime.json`. */
+  /** The running local runtime's base URL, when the target is that runtime's table. */
   readonly runtimeUrl?: string;
   release(): Promise<void>;
 }
 
 export interface TargetOptions {
   local?: boolean;
+  'local-url'?: string;
   'data-dir'?: string;
   endpoint?: string;
   table?: string;
@@ -27,6 +28,7 @@ export interface TargetOptions {
 
 export const TARGET_OPTIONS = {
   local: { type: 'boolean' },
+  'local-url': { type: 'string' },
   'data-dir': { type: 'string' },
   endpoint: { type: 'string' },
   table: { type: 'string' },
@@ -41,13 +43,37 @@ export class Refused extends Error {}
 
 const nothingToRelease = async () => {};
 
+/** What the runtime at `url` says it serves (`GET /_local/runtime`). */
+async function askRuntime(url: string): Promise<RuntimeInfo> {
+  const where = `${url.replace(/\/+$/, '')}${RUNTIME_INFO_PATH}`;
+  let res: Response;
+  try {
+    res = await fetch(where, { signal: AbortSignal.timeout(5000) });
+  } catch (error) {
+    throw new UsageError(`nothing answers at ${url} (${(error as Error).message}): is npm start running there?`);
+  }
+  if (!res.ok) throw new UsageError(`${where} answered ${res.status}: pass --endpoint and --table as well`);
+  return (await res.json()) as RuntimeInfo;
+}
+
+const localTarget = (info: Pick<RuntimeInfo, 'url' | 'dynamoEndpoint' | 'region'>, table: string): Target => ({
+  db: createDb({ table, endpoint: info.dynamoEndpoint, region: info.region }),
+  description: `table ${table} of the local runtime at ${info.url}`,
+  endpoint: info.dynamoEndpoint,
+  region: info.region,
+  runtimeUrl: info.url,
+  release: nothingToRelease,
+});
+
 /**
  * The local runtime's table by default: found through `runtime.json` while `npm start` runs, or,
  * when it does not, by starting DynamoDB Local on the data directory for the one command. With
- * `--endpoint` any DynamoDB Local; with `--table` (and `--region`) a deployed table, reached with
- * the default AWS credential chain.
+ * `--local-url` the runtime serving that URL, in memory or not; with `--endpoint` any DynamoDB
+ * Local; with `--table` (and `--region`) a deployed table, reached with the default AWS
+ * credential chain.
  */
 export async function resolveTarget(options: TargetOptions, note: (line: string) => void): Promise<Target> {
+  const runtimeUrl = options['local-url']?.replace(/\/+$/, '') || undefined;
   if (options.endpoint) {
     const table = options.table ?? DEFAULT_TABLE;
     const region = options.region ?? LOCAL_REGION;
@@ -57,8 +83,13 @@ export async function resolveTarget(options: TargetOptions, note: (line: string)
       description: `table ${table} on ${options.endpoint}`,
       endpoint: options.endpoint,
       region,
+      ...(runtimeUrl ? { runtimeUrl } : {}),
       release: nothingToRelease,
     };
+  }
+  if (runtimeUrl) {
+    const info = await askRuntime(runtimeUrl);
+    return localTarget({ ...info, url: runtimeUrl }, options.table ?? info.tableName);
   }
   if (options.table && !options.local) {
     const region = options.region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
@@ -69,22 +100,11 @@ export async function resolveTarget(options: TargetOptions, note: (line: string)
 
   const dirSetting = options['data-dir'] ?? process.env.IM_DATA_DIR ?? '.im-data';
   if (dirSetting === 'memory') {
-    throw new UsageError('an in-memory runtime has no data directory: pass the --endpoint and --table that npm start printed');
+    throw new UsageError('an in-memory runtime has no data directory: pass --local-url with the URL npm start printed');
   }
   const dataDir = resolve(dirSetting);
   const running = await readRuntimeInfo(dataDir);
-  if (running) {
-    const table = options.table ?? running.tableName;
-    const db = createDb({ table, endpoint: running.dynamoEndpoint, region: running.region });
-    return {
-      db,
-      description: `table ${table} of the local runtime at ${running.url}`,
-      endpoint: running.dynamoEndpoint,
-      region: running.region,
-      runtimeUrl: running.url,
-      release: nothingToRelease,
-    };
-  }
+  if (running) return localTarget(running, options.table ?? running.tableName);
   const dbPath = join(dataDir, 'dynamodb');
   if (!existsSync(dbPath)) {
     throw new UsageError(`no local data in ${dataDir}: run npm start once, or pass --endpoint, or --table and --region`);

@@ -22,8 +22,9 @@ const entry = (refusal: Refusal, why?: string): DocumentedStatus => {
  */
 export function methodStatuses(def: MethodDef): DocumentedStatus[] {
   const all: DocumentedStatus[] = [
-    entry('MALFORMED_BODY', 'the body is not a JSON object or a form'),
+    entry('MALFORMED_BODY', 'the body is not a JSON object or a form, or a multipart form is malformed'),
     entry({ name: 'MALFORMED_BODY', http: 413 }, 'the body is larger than the gateway takes'),
+    entry({ name: 'MALFORMED_BODY', http: 415 }, 'a multipart body other than multipart/form-data'),
     entry('INTERNAL', 'an unexpected failure, never with a trace'),
   ];
   if (def.session === 'required') all.push(entry('NOT_LOGGED_IN', 'no session_key'));

@@ -29,6 +29,12 @@ export interface StringField extends FieldBase {
   readonly multiline?: boolean;
   /** A password: never stored, not even as a fast hash (see the idempotency record). */
   readonly secret?: boolean;
+  /**
+   * The base64 of a file (the logo): a multipart body may send the file itself instead, as a file
+   * part whose bytes are then read as their base64. `maxLength` bounds the text; a file's size is
+   * the domain's to check.
+   */
+  readonly file?: boolean;
 }
 export interface IdListField extends FieldBase {
   readonly type: 'ids';
@@ -77,7 +83,14 @@ export const field = {
   int: <const O extends { min: number; max: number; default?: number; invalid?: StatusName }>(doc: string, options: O) =>
     ({ type: 'int', required: true, doc, ...options }) as const,
   string: <
-    const O extends { maxLength: number; minLength?: number; invalid?: StatusName; multiline?: boolean; secret?: boolean },
+    const O extends {
+      maxLength: number;
+      minLength?: number;
+      invalid?: StatusName;
+      multiline?: boolean;
+      secret?: boolean;
+      file?: boolean;
+    },
   >(
     doc: string,
     options: O,

@@ -4,6 +4,15 @@ import { fail } from '#shared/errors.ts';
 /** Raw parameter values as they arrive: strings from forms and queries, anything from JSON. */
 export type RawParams = Record<string, unknown>;
 
+/** A file a multipart body carried: a part with a file name. */
+export class FilePart {
+  constructor(
+    readonly bytes: Buffer,
+    readonly filename: string,
+    readonly contentType: string | undefined,
+  ) {}
+}
+
 /**
  * Names whose form or query value held a literal `+`: form encoding turns it into a space, so
  * `price=+1` would read as " 1"; a number written with a `+` is refused instead.
@@ -16,7 +25,9 @@ const ID = whole(NUMBER_PATTERNS.id);
 const INT = whole(NUMBER_PATTERNS.int);
 const DECIMAL = whole(NUMBER_PATTERNS.decimal);
 
-const isAbsent = (value: unknown) => value === undefined || value === null;
+/** Not sent: a browser sends an empty file part for a file input left empty. */
+const isAbsent = (value: unknown) =>
+  value === undefined || value === null || (value instanceof FilePart && value.bytes.length === 0);
 const isBlank = (value: unknown) => typeof value === 'string' && value.trim() === '';
 
 const LF = 0x0a;
@@ -44,6 +55,7 @@ function invalid(name: string, f: Field, why: string): never {
 
 function scalarText(name: string, f: Field, value: unknown): string {
   if (typeof value === 'string') return value.trim();
+  if (value instanceof FilePart) return invalid(name, f, 'takes text, not a file');
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
   return invalid(name, f, 'must be a single value');
 }
@@ -82,6 +94,8 @@ function parseField(name: string, f: Field, value: unknown): number | number[] |
       return text;
     }
     case 'string': {
+      // The file's bytes stand for their base64; how large a file may be is the domain's to say.
+      if (value instanceof FilePart) return f.file ? value.bytes.toString('base64') : invalid(name, f, 'takes text, not a file');
       if (typeof value !== 'string' && typeof value !== 'number') invalid(name, f, 'must be text');
       const text = String(value);
       if (!text.isWellFormed()) invalid(name, f, 'is not valid Unicode text');

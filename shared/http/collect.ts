@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type RawParams, SIGNED } from '#shared/api/validate.ts';
 import { fail } from '#shared/errors.ts';
+import { boundaryOf, parseMultipart } from '#shared/http/multipart.ts';
 
 /**
  * JSON numbers are kept as their source text, so `"price": 0.1` or a 20-digit amount reaches the
@@ -54,24 +55,42 @@ function parseForm(text: string): Form {
 
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: false });
 
+/** API Gateway passes text bodies as they are and others (forms, multipart) base64-encoded. */
+const bodyBytes = (event: APIGatewayProxyEventV2) => Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8');
+
 function bodyText(event: APIGatewayProxyEventV2): string {
   if (!event.body) return '';
   if (!event.isBase64Encoded) return event.body;
   try {
-    return UTF8.decode(Buffer.from(event.body, 'base64'));
+    return UTF8.decode(bodyBytes(event));
   } catch {
     return fail('MALFORMED_BODY', 'the body is not valid UTF-8');
   }
 }
 
-/** Query string first, then the body (JSON or form), the body winning on the same name. */
+/** The body's parameters, or undefined when there is no body. */
+function bodyParams(event: APIGatewayProxyEventV2): RawParams | undefined {
+  const contentType = event.headers?.['content-type'] ?? event.headers?.['Content-Type'] ?? '';
+  const type = contentType.toLowerCase();
+  if (type.startsWith('multipart/')) {
+    if (!type.startsWith('multipart/form-data')) {
+      const media = type.split(';')[0]?.trim();
+      fail('MALFORMED_BODY', `${media} is not read: send JSON, a URL-encoded form or multipart/form-data`, { http: 415 });
+    }
+    const bytes = bodyBytes(event);
+    return bytes.length === 0 ? undefined : parseMultipart(bytes, boundaryOf(contentType));
+  }
+  const text = bodyText(event).trim();
+  if (!text) return undefined;
+  const looksJson = type.includes('json') || (!type.includes('form') && text.startsWith('{'));
+  return looksJson ? parseJson(text) : parseForm(text);
+}
+
+/** Query string first, then the body (JSON, a form or multipart), the body winning on the same name. */
 export function collectParams(event: APIGatewayProxyEventV2): RawParams {
   const query = event.rawQueryString ? parseForm(event.rawQueryString) : {};
-  const text = bodyText(event).trim();
-  if (!text) return query;
-  const type = (event.headers?.['content-type'] ?? event.headers?.['Content-Type'] ?? '').toLowerCase();
-  const looksJson = type.includes('json') || (!type.includes('form') && text.startsWith('{'));
-  const body = looksJson ? parseJson(text) : parseForm(text);
+  const body = bodyParams(event);
+  if (!body) return query;
   const signed = new Set([...((query as Form)[SIGNED] ?? [])].filter((key) => !(key in body)));
   for (const key of (body as Form)[SIGNED] ?? []) signed.add(key);
   const merged: RawParams & { [SIGNED]?: Set<string> } = { ...query, ...body };

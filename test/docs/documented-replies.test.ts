@@ -54,6 +54,13 @@ describe('a tour of every method', () => {
 
   it('changes the group’s settings, logo and admins', async () => {
     await expectCall(200, 'group_set_memo', { group_id: free, memo: 'every method' }, as(1, { as: 'form' }));
+    await expectCall(200, 'group_set_memo', { group_id: free, memo: 'every method, multipart' }, as(1, { as: 'multipart' }));
+    await expectCall(
+      415,
+      'group_set_memo',
+      {},
+      { raw: { body: '--b\r\n\r\nx\r\n--b--\r\n', contentType: 'multipart/mixed; boundary=b' } },
+    );
     await expectCall(200, 'group_set_name', { group_id: free, group_name: 'Docs tour 2' }, as(1));
     const notice = await expectCall(200, 'group_set_notice', { group_id: free, notice: 'Read the rules\n先读群规' }, as(1));
     expect(notice.body.data.group_info).toMatchObject({ notice: 'Read the rules\n先读群规', notice_by: 1 });

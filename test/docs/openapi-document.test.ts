@@ -105,7 +105,7 @@ describe('the OpenAPI document', () => {
     }
   });
 
-  it.each(methodNames)('documents %s’s parameters in JSON and form bodies and, when read-only, the query', (name) => {
+  it.each(methodNames)('documents %s’s parameters in JSON, form and multipart bodies and, when read-only, the query', (name) => {
     const def = METHODS[name];
     const post = document.paths[`/im/${name}`].post;
     const required = Object.entries(def.params)
@@ -113,14 +113,21 @@ describe('the OpenAPI document', () => {
       .map(([param]) => param)
       .sort();
     const paramNames = Object.keys(def.params).sort();
-    for (const type of ['application/json', 'application/x-www-form-urlencoded']) {
+    for (const type of ['application/json', 'application/x-www-form-urlencoded', 'multipart/form-data']) {
       const body = post.requestBody.content[type].schema;
       const chain = [...(def.session === 'none' ? [] : ['session_key']), ...(def.readOnly ? [] : [IDEMPOTENCY_PARAM])];
       const expectedProps = [...paramNames, ...chain].sort();
       expect(Object.keys(body.properties).sort(), `${name} ${type}`).toEqual(expectedProps);
       const requiredWithSession = def.session === 'required' ? [...required, 'session_key'].sort() : required;
       expect((body.required ?? []).sort(), `${name} ${type}`).toEqual(requiredWithSession);
-      for (const [param, f] of Object.entries(def.params)) expectLimits(`${name}.${param} ${type}`, f, body.properties[param]);
+      for (const [param, f] of Object.entries(def.params) as [string, Field][]) {
+        const schema = body.properties[param];
+        // A multipart body sends a file field's file itself.
+        if (type === 'multipart/form-data' && f.type === 'string' && f.file) {
+          expect(schema, `${name}.${param} ${type}`).toMatchObject({ type: 'string', format: 'binary' });
+          expect(schema.description).toContain(f.doc);
+        } else expectLimits(`${name}.${param} ${type}`, f, schema);
+      }
       if (def.session !== 'none') expect(body.properties.session_key.maxLength).toBe(55);
     }
     expect(post.requestBody.required).toBe(required.length > 0 || def.session === 'required');

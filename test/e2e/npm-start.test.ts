@@ -67,6 +67,7 @@ describe('npm start', () => {
     const [, dynamoPort = ''] = await waitFor(/DynamoDB Local\s+http:\/\/127\.0\.0\.1:(\d+)/, 1000);
     expect(output).toContain('demo-session-1');
     expect(output).toContain(`http://127.0.0.1:${port}/_local/rongcloud`);
+    expect(output).toContain(`npm run ops -- <command> --local-url http://127.0.0.1:${port}`);
 
     const call = apiClient(`http://127.0.0.1:${port}`);
     const created = await call('group_create', { user_list: '2,3', group_name: 'from npm start' }, { session: 'demo-session-1' });

@@ -5,7 +5,7 @@ import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
 import type { Field } from '#shared/api/schema.ts';
 import type { Db } from '#shared/db/client.ts';
 import { STATUS } from '#shared/errors.ts';
-import { httpEvent, lambdaContext } from '../support/events.ts';
+import { httpEvent, lambdaContext, multipartForm } from '../support/events.ts';
 import { changedKeys, type HttpHandler, handlerWorld, scanTable, seedWorld, validValue, wireOf } from './handler-world.ts';
 import {
   invalidValue,
@@ -46,7 +46,7 @@ type Breaker =
 interface Case {
   breaker: Breaker;
   extras: [string, Wire][];
-  encoding: 'json' | 'form' | 'query';
+  encoding: 'json' | 'form' | 'multipart' | 'query';
   base64: boolean;
 }
 
@@ -84,7 +84,7 @@ function caseOf(name: MethodName): fc.Arbitrary<Case> {
       ),
       { maxLength: 3, selector: ([key]) => key },
     ),
-    encoding: fc.constantFrom('json', 'form', 'query'),
+    encoding: fc.constantFrom('json', 'form', 'multipart', 'query'),
     base64: fc.boolean(),
   });
 }
@@ -110,6 +110,11 @@ function eventOf(name: MethodName, c: Case) {
   if (!asForm) {
     const body = `{${present.map(([key, value]) => `${JSON.stringify(key)}:${value.json}`).join(',')}}`;
     return httpEvent(name, { body, contentType: 'application/json', base64: c.base64 });
+  }
+  if (c.encoding === 'multipart') {
+    // API Gateway hands a multipart body to the function base64-encoded.
+    const { body, contentType } = multipartForm(present.flatMap(([key, value]) => value.form!.map((one) => [key, one] as const)));
+    return httpEvent(name, { body, contentType, base64: true });
   }
   const form = new URLSearchParams();
   for (const [key, value] of present) for (const one of value.form!) form.append(key, one);

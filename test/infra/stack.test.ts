@@ -5,6 +5,7 @@ import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ImFunction, PROJECT_ROOT } from '#infra/constructs/im-function.ts';
+import { CORS } from '#infra/cors.ts';
 import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
 import { RONGCLOUD_P99_MS, RONGCLOUD_RETRY_LIMIT } from '#infra/monitoring.ts';
 import { DEFAULT_RONGCLOUD_PARAMETER, type ImGroupStack } from '#infra/stack.ts';
@@ -227,6 +228,18 @@ describe('the HTTP API', () => {
         AllowHeaders: Match.arrayWith(['idempotency-key']),
         ExposeHeaders: ['idempotent-replayed'],
       }),
+    });
+  });
+
+  it('answers CORS with the settings the local gateway answers with', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', {
+      CorsConfiguration: {
+        AllowOrigins: [...CORS.allowOrigins],
+        AllowMethods: [...CORS.allowMethods],
+        AllowHeaders: [...CORS.allowHeaders],
+        ExposeHeaders: [...CORS.exposeHeaders],
+        MaxAge: CORS.maxAgeSeconds,
+      },
     });
   });
 

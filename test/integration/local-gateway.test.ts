@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { methodNames } from '#shared/api/registry.ts';
+import { CORS } from '../../infra/cors.ts';
 import { createGateway, type MethodHandler } from '../../infra/local/gateway.ts';
 import { logoFiles } from '../../infra/local/logo-files.ts';
 
@@ -170,6 +171,32 @@ describe('the local API Gateway', () => {
     expect(res.status).toBe(413);
     expect(await res.json()).toMatchObject({ success: false, status: 164 });
     expect(seen).toEqual([]);
+  });
+
+  it('answers a CORS preflight itself, with the headers the stack configures, and invokes nothing', async () => {
+    const res = await rawRequest('/im/group_create', 'OPTIONS', [
+      ['Origin', 'http://app.example'],
+      ['Access-Control-Request-Method', 'POST'],
+      ['Access-Control-Request-Headers', 'content-type'],
+    ]);
+    expect(res.status).toBe(204);
+    expect(CORS.allowOrigins).toEqual(['*']);
+    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['access-control-allow-methods']).toBe(CORS.allowMethods.join(','));
+    expect(res.headers['access-control-allow-headers']).toBe(CORS.allowHeaders.join(','));
+    expect(res.headers['access-control-max-age']).toBe(String(CORS.maxAgeSeconds));
+    expect(res.text).toBe('');
+    expect(seen).toEqual([]);
+  });
+
+  it('lets a page of another origin read every reply, refusals included', async () => {
+    const ok = await fetch(`${base}/im/group_info`, { method: 'POST', headers: { origin: 'http://app.example' } });
+    expect(ok.headers.get('access-control-allow-origin')).toBe('*');
+    const refused = await fetch(`${base}/im/no_such_method`, { method: 'POST', headers: { origin: 'http://app.example' } });
+    expect(refused.status).toBe(404);
+    expect(refused.headers.get('access-control-allow-origin')).toBe('*');
+    // Without an Origin there is nothing to allow, as with API Gateway.
+    expect((await fetch(`${base}/im/group_info`, { method: 'POST' })).headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('lists every registry method at the root', async () => {

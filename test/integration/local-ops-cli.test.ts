@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
@@ -61,13 +62,38 @@ describe('the operator CLI', () => {
     const credit = await ops('balance:credit', '502', '9', '10.25', '--tx-id', 'ops-test-1');
     expect(credit.code).toBe(0);
     expect(credit.stdout).toBe('ops-test-1');
+    expect(credit.stderr).toContain('credited 10.25 of coin 9 to user 502');
     expect(Number(await balanceOf(502, 9))).toBe(1025);
 
-    expect((await ops('balance:debit', '502', '9', '0.25')).code).toBe(0);
+    const debit = await ops('balance:debit', '502', '9', '0.25');
+    expect(debit.code).toBe(0);
+    expect(debit.stderr).toContain('debited 0.25 of coin 9 from user 502');
     const tooMuch = await ops('balance:debit', '502', '9', '100');
     expect(tooMuch.code).toBe(1);
     expect(tooMuch.stderr).toContain('status 24');
     expect(Number(await balanceOf(502, 9))).toBe(1000);
+  }, 60_000);
+
+  it('answers a repeated --tx-id as already applied (exit 0) and refuses the id for another amount', async () => {
+    // Request tokens are shared by every table of one DynamoDB Local: an id of this run only.
+    const txId = `ops-repeat-${randomUUID().slice(0, 8)}`;
+    await ops('user:create', '504');
+    expect((await ops('coin:add', '10', 'RPT', '2')).code).toBe(0);
+    expect((await ops('balance:credit', '504', '10', '5', '--tx-id', txId)).code).toBe(0);
+
+    const again = await ops('balance:credit', '504', '10', '5.00', '--tx-id', txId);
+    expect(again.stderr).toContain(`transaction ${txId} was already applied: credited 5 of coin 10 to user 504`);
+    expect(again.stdout).toBe(txId);
+    expect(again.code).toBe(0);
+    expect(Number(await balanceOf(504, 10))).toBe(500);
+
+    const other = await ops('balance:credit', '504', '10', '6', '--tx-id', txId);
+    expect(other.code).toBe(1);
+    expect(other.stderr).toContain(`transaction ${txId} was already applied, as a credit of 5 of coin 10 (status 166)`);
+    const asDebit = await ops('balance:debit', '504', '10', '5', '--tx-id', txId);
+    expect(asDebit.code).toBe(1);
+    expect(asDebit.stderr).toContain('as a credit of 5 of coin 10');
+    expect(Number(await balanceOf(504, 10))).toBe(500);
   }, 60_000);
 
   it('refuses a session for an unknown user and exits 2 on bad usage', async () => {

@@ -15,6 +15,7 @@ import { parseDeadLetter, streamsClient } from '../../infra/ops/dlq-replay.ts';
 import { sqsSource } from '../../infra/ops/dlq-sources.ts';
 import { Refused } from '../../infra/ops/target.ts';
 import { createTestDb } from '../support/db.ts';
+import { runOps } from '../support/ops-cli.ts';
 
 /**
  * The deployed side of `dlq:replay`: messages received from the stack's queue (mocked SQS), the
@@ -116,4 +117,74 @@ describe('dlq:replay from the stack queue', () => {
     expect(parseDeadLetter({ DDBStreamBatchInfo: { streamArn: 'a', shardId: 's' } }).kind).toBe('unknown');
     expect(parseDeadLetter('[]').kind).toBe('unknown');
   });
+});
+
+/** A stand-in for SSM and SQS on loopback that records which region each request was signed for. */
+async function fakeAws() {
+  const seen: Array<{ target: string; region: string | undefined }> = [];
+  const aws = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const region = /Credential=[^/]+\/\d+\/([^/]+)\//.exec(String(req.headers.authorization ?? ''))?.[1];
+      seen.push({ target, region });
+      const answers: Record<string, unknown> = {
+        'AmazonSSM.GetParameter': {
+          Parameter: { Value: JSON.stringify({ appKey: 'k', appSecret: 's', systemUserId: 'system' }) },
+        },
+        'AmazonSQS.ReceiveMessage': { Messages: [] },
+      };
+      const answer = answers[target];
+      res.writeHead(answer ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
+      res.end(JSON.stringify(answer ?? { __type: 'UnknownOperationException' }));
+    });
+  });
+  await new Promise<void>((resolve) => aws.listen(0, '127.0.0.1', resolve));
+  const address = aws.address();
+  const url = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  return { url, seen, close: () => new Promise((resolve) => aws.close(resolve)) };
+}
+
+describe('dlq:replay --region', () => {
+  it('reads the RongCloud parameter and the queue in the region it names, with no AWS region in the environment', async () => {
+    const aws = await fakeAws();
+    try {
+      const result = await runOps(
+        [
+          'dlq:replay',
+          '--queue-url',
+          `${aws.url}/123456789012/FanoutDlq`,
+          '--table',
+          db.table,
+          '--region',
+          'eu-west-1',
+          '--rongcloud-parameter',
+          '/im-group/rongcloud',
+        ],
+        {
+          AWS_REGION: undefined,
+          AWS_DEFAULT_REGION: undefined,
+          AWS_PROFILE: undefined,
+          AWS_SESSION_TOKEN: undefined,
+          AWS_ACCESS_KEY_ID: 'test',
+          AWS_SECRET_ACCESS_KEY: 'test',
+          AWS_CONFIG_FILE: '/nonexistent',
+          AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+          AWS_ENDPOINT_URL_SSM: aws.url,
+          AWS_ENDPOINT_URL_SQS: aws.url,
+          RONGCLOUD_PARAMETER: undefined,
+          RONGCLOUD_APP_KEY: undefined,
+        },
+      );
+      expect(result.stderr).not.toContain('Region is missing');
+      expect(result.stdout).toBe('replayed 0, kept 0');
+      expect(result.code).toBe(0);
+      expect(aws.seen).toEqual([
+        { target: 'AmazonSSM.GetParameter', region: 'eu-west-1' },
+        { target: 'AmazonSQS.ReceiveMessage', region: 'eu-west-1' },
+      ]);
+    } finally {
+      await aws.close();
+    }
+  }, 60_000);
 });

@@ -1,8 +1,13 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putEvent } from '#shared/entities/event.ts';
+import { unknownUsers } from '#shared/entities/user.ts';
 import { progressKey } from '#shared/outbox/progress.ts';
+import { writeRuntimeInfo } from '../../infra/local/runtime-file.ts';
 import { localStreamArn, readStreamRange, streamsClient } from '../../infra/ops/dlq-replay.ts';
 import { acceptedCalls, noticesFor } from '../e2e/notifications-calls.ts';
 import { startTestRuntime, type TestRuntime } from '../support/local-runtime.ts';
@@ -128,6 +133,31 @@ describe('npm run ops -- dlq:replay on the local runtime', () => {
       streams.destroy();
     }
   }, 30_000);
+
+  it("works on the table of the runtime --local-url names, not on the default data directory's", async () => {
+    // The default data directory describes another runtime, as a persistent npm start beside an in-memory one would.
+    const decoy = await mkdtemp(join(tmpdir(), 'ops-decoy-'));
+    await writeRuntimeInfo(decoy, {
+      pid: process.pid,
+      url: 'http://127.0.0.1:9',
+      dynamoEndpoint: runtime.dynamoEndpoint,
+      tableName: 'decoy-table',
+      region: 'us-east-1',
+      startedAt: new Date().toISOString(),
+    });
+    try {
+      const replay = await runOps(['dlq:replay', '--local-url', runtime.url], { IM_DATA_DIR: decoy });
+      expect(replay.stderr).toContain(`on table ${runtime.tableName} of the local runtime at ${runtime.url}`);
+      expect(replay.stdout).toBe('replayed 0, kept 0');
+      expect(replay.code).toBe(0);
+
+      const created = await runOps(['user:create', '4242', '--local-url', runtime.url], { IM_DATA_DIR: decoy });
+      expect(created.code).toBe(0);
+      expect(await unknownUsers(runtime.db, [4242])).toEqual([]);
+    } finally {
+      await rm(decoy, { recursive: true, force: true });
+    }
+  }, 60_000);
 
   it('exits 2 when there is neither a local runtime nor a queue to read', async () => {
     const result = await runOps(['dlq:replay', '--endpoint', runtime.dynamoEndpoint, '--table', runtime.tableName]);

@@ -34,3 +34,16 @@ export const lambdaContext = { awsRequestId: 'req-1', functionName: 'test' } as 
 
 export const jsonEvent = (method: string, params: Record<string, unknown>) =>
   httpEvent(method, { body: JSON.stringify(params), contentType: 'application/json' });
+
+const MULTIPART_BOUNDARY = 'test-boundary-4f1c9a';
+
+/** A `multipart/form-data` body of text fields, as browsers and `curl -F` write one. */
+export function multipartForm(fields: Iterable<readonly [string, string]>): { body: string; contentType: string } {
+  const parts = [...fields].map(
+    ([name, value]) => `--${MULTIPART_BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`,
+  );
+  return {
+    body: `${parts.join('')}--${MULTIPART_BOUNDARY}--\r\n`,
+    contentType: `multipart/form-data; boundary=${MULTIPART_BOUNDARY}`,
+  };
+}

@@ -28,8 +28,8 @@ export interface CallOptions {
   session?: string;
   /** POST unless the parameters go in the query string. */
   verb?: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /** How the parameters travel: a JSON body (default), a form body or the query string. */
-  as?: 'json' | 'form' | 'query';
+  /** How the parameters travel: a JSON body (default), a URL-encoded or multipart form body, or the query string. */
+  as?: 'json' | 'form' | 'multipart' | 'query';
   /** A body sent as it is instead of the parameters, for malformed input. */
   raw?: { body: string; contentType?: string };
   /** Extra request headers, such as an Idempotency-Key. */
@@ -52,7 +52,7 @@ export interface SeenReply {
   readonly body: unknown;
   /** The parameters sent, session included; undefined for a raw body. */
   readonly params?: Params;
-  readonly as?: 'json' | 'form' | 'query';
+  readonly as?: 'json' | 'form' | 'query' | 'multipart';
 }
 
 const seen: SeenReply[] = [];
@@ -79,6 +79,11 @@ export function apiClient(baseUrl: string): Call {
     } else if (as === 'form') {
       init.body = encodeForm(all);
       init.headers = { 'content-type': 'application/x-www-form-urlencoded' };
+    } else if (as === 'multipart') {
+      // fetch writes the multipart body and its Content-Type with the boundary, as a browser does.
+      const form = new FormData();
+      for (const [key, value] of Object.entries(all)) if (value !== undefined) form.append(key, formValue(value));
+      init.body = form;
     } else {
       init.body = JSON.stringify(all);
       init.headers = { 'content-type': 'application/json' };

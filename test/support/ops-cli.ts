@@ -7,13 +7,19 @@ export interface OpsResult {
   stderr: string;
 }
 
-/** `npm run ops -- <args>` as an operator runs it: its own process, its exit code and both outputs. */
-export function runOps(args: readonly string[]): Promise<OpsResult> {
+/**
+ * `npm run ops -- <args>` as an operator runs it: its own process, its exit code and both outputs.
+ * `env` adds to the test's environment; a name set to undefined is left out.
+ */
+export function runOps(args: readonly string[], env: Record<string, string | undefined> = {}): Promise<OpsResult> {
+  const childEnv = Object.fromEntries(
+    Object.entries({ ...process.env, LOG_LEVEL: 'silent', ...env }).filter(([, value]) => value !== undefined),
+  );
   return new Promise((resolve) => {
     execFile(
       'npx',
       ['tsx', 'infra/ops/cli.ts', ...args],
-      { cwd: new URL('../..', import.meta.url), env: { ...process.env, LOG_LEVEL: 'silent' } },
+      { cwd: new URL('../..', import.meta.url), env: childEnv },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: stdout.trim(), stderr }),
     );
   });

@@ -81,12 +81,13 @@ export const group_update_logo = /* @__PURE__ */ defineMethod('group_update_logo
   needs: ['logoBucket'],
   params: {
     group_id: groupId,
-    logo: field.string('Base64 PNG or JPEG, at most 2 MB decoded.', {
+    logo: field.string('Base64 PNG or JPEG, at most 2 MB decoded; in a multipart body, the image file itself.', {
       maxLength: 2_900_000,
       minLength: 1,
       invalid: 'BAD_BASE64',
       // Base64 is often wrapped at 76 characters.
       multiline: true,
+      file: true,
     }),
   },
   reply: reply.object({ logo: reply.text('URL of the stored icon.'), group_info: GROUP }),

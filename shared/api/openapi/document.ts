@@ -86,8 +86,10 @@ const statusTable = () =>
 
 const DESCRIPTION = `Every method is \`POST /im/<method>\`; read-only methods also answer \`GET /im/<method>\`
 with the parameters in the query string. Parameters come as a JSON body, an \`application/x-www-form-urlencoded\`
-body or a query string, with the same names; numbers may come as strings and id lists as \`"7,8,15"\` or a JSON
-array. \`session_key\` names the caller (demo: \`demo-session-1\` … \`demo-session-20\`).
+or \`multipart/form-data\` body or a query string, with the same names; numbers may come as strings and id lists
+as \`"7,8,15"\` or a JSON array (a repeated form field is a list too). In a multipart body the logo may be the image
+file itself; other multipart types are refused with HTTP 415, status 164. \`session_key\` names the caller (demo:
+\`demo-session-1\` … \`demo-session-20\`).
 
 Every reply is one JSON envelope: success is HTTP 200 with \`{"success": true, "status": 1, "msg": "成功", "data": {...}}\`;
 a refusal is \`{"success": false, "status": <code>, "msg": "<readable>", "data": null}\` at the HTTP status of its
@@ -210,6 +212,10 @@ function operation(name: MethodName, def: MethodDef, verb: 'post' | 'get', examp
         },
         'application/x-www-form-urlencoded': {
           schema: bodySchema(def.params, 'text', chain, chainRequired),
+          ...(request ? { example: asText(request) } : {}),
+        },
+        'multipart/form-data': {
+          schema: bodySchema(def.params, 'multipart', chain, chainRequired),
           ...(request ? { example: asText(request) } : {}),
         },
       },

@@ -5,9 +5,10 @@ type JsonSchema = Record<string, unknown>;
 
 /**
  * How a parameter travels: in a JSON body numbers may come as numbers or as strings and id lists
- * as arrays; in a form body or a query string everything is text, id lists comma-separated.
+ * as arrays; in a form body or a query string everything is text, id lists comma-separated; a
+ * multipart body is a form whose file fields (the logo) may carry the file itself.
  */
-export type Carrier = 'json' | 'text';
+export type Carrier = 'json' | 'text' | 'multipart';
 
 const ID_PATTERN = `^${NUMBER_PATTERNS.id}$`;
 const ID_LIST_PATTERN = `^${NUMBER_PATTERNS.id}(,${NUMBER_PATTERNS.id})*$`;
@@ -25,7 +26,7 @@ const idSchema = (carrier: Carrier): JsonSchema =>
         ],
       };
 
-function valueSchema(f: Field, carrier: Carrier): JsonSchema {
+function valueSchema(f: Field, carrier: Exclude<Carrier, 'multipart'>): JsonSchema {
   switch (f.type) {
     case 'id':
       return idSchema(carrier);
@@ -69,8 +70,17 @@ function limitsText(f: Field): string {
   return parts.join(' ');
 }
 
+/** A file part; `format: binary` is what Swagger UI draws a file picker for. */
+const fileSchema = (f: Field): JsonSchema => ({
+  type: 'string',
+  format: 'binary',
+  contentMediaType: 'application/octet-stream',
+  description: `${f.doc} Sent as a file part (its base64 in a text part works too). Malformed: status ${STATUS[f.invalid ?? 'BAD_PARAM'].code}.`,
+});
+
 export function fieldSchema(f: Field, carrier: Carrier): JsonSchema {
-  return { ...valueSchema(f, carrier), description: `${f.doc} ${limitsText(f)}` };
+  if (carrier === 'multipart' && f.type === 'string' && f.file) return fileSchema(f);
+  return { ...valueSchema(f, carrier === 'json' ? 'json' : 'text'), description: `${f.doc} ${limitsText(f)}` };
 }
 
 /** A body's schema: the method's parameters and the chain's own (`session_key`, `idempotency_key`). */
