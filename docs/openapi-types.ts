@@ -464,6 +464,30 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_audit_log': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group’s history of changes (admin or owner), newest first, a page at a time; kept for 180 days.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_audit_log_get'];
+    put?: never;
+    /**
+     * The group’s history of changes (admin or owner), newest first, a page at a time; kept for 180 days.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_audit_log'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_set_price': {
     parameters: {
       query?: never;
@@ -933,9 +957,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1858616478,
+           *         "group_id": 1800966878,
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -950,7 +974,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1055,7 +1079,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1858616478
+         * @example 1800966878
          */
         group_id: number;
       };
@@ -1078,7 +1102,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1093,7 +1117,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1191,7 +1215,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1206,7 +1230,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1235,7 +1259,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1250,7 +1274,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1342,7 +1366,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1858616478
+         * @example 1800966878
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1376,16 +1400,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796395117
+           *             "join_time": 1796396738
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796395117
+           *             "join_time": 1796396738
            *           }
            *         ],
-           *         "next_cursor": "WzE4NTg2MTY0NzgsIjIiXQ"
+           *         "next_cursor": "WzE4MDA5NjY4NzgsIjIiXQ"
            *       }
            *     }
            */
@@ -1475,7 +1499,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "limit": 2
          *     }
          */
@@ -1492,7 +1516,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "limit": 2
          *     }
          */
@@ -1527,16 +1551,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796395117
+           *             "join_time": 1796396738
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796395117
+           *             "join_time": 1796396738
            *           }
            *         ],
-           *         "next_cursor": "WzE4NTg2MTY0NzgsIjIiXQ"
+           *         "next_cursor": "WzE4MDA5NjY4NzgsIjIiXQ"
            *       }
            *     }
            */
@@ -1641,7 +1665,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1858616478,
+           *             "id": 1800966878,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1656,7 +1680,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395117,
+           *             "create_time": 1796396738,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1779,7 +1803,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1858616478,
+           *             "id": 1800966878,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1794,7 +1818,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395117,
+           *             "create_time": 1796396738,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1881,7 +1905,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1904,7 +1928,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1941,7 +1965,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -1956,7 +1980,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2090,7 +2114,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2116,7 +2140,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2156,7 +2180,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
            *           "logo": "",
@@ -2171,10 +2195,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796395118,
+           *           "notice_time": 1796396739,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2308,7 +2332,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2331,7 +2355,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2368,10 +2392,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:42085/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2385,7 +2409,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2519,7 +2543,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2542,7 +2566,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2579,7 +2603,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
            *           "logo": "",
@@ -2594,7 +2618,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2728,7 +2752,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2751,7 +2775,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2787,12 +2811,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:42085/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:42085/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -2804,7 +2828,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2940,7 +2964,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_admin": [
          *         2
          *       ],
@@ -2965,7 +2989,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3005,10 +3029,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:42085/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3022,7 +3046,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3156,7 +3180,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3181,7 +3205,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3221,10 +3245,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:42085/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3236,7 +3260,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3370,7 +3394,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3395,7 +3419,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3433,7 +3457,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1858616478,
+           *         "group_id": 1800966878,
            *         "user_id": 5
            *       }
            *     }
@@ -3567,7 +3591,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_invite": [
          *         10
          *       ],
@@ -3592,7 +3616,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -3766,7 +3790,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3786,7 +3810,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3819,7 +3843,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1858616478
+           *         "group_id": 1800966878
            *       }
            *     }
            */
@@ -3936,7 +3960,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3956,7 +3980,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3989,7 +4013,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1858616478
+           *         "group_id": 1800966878
            *       }
            *     }
            */
@@ -4118,7 +4142,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4141,7 +4165,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4178,10 +4202,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:42085/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
@@ -4195,7 +4219,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -4329,7 +4353,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4352,7 +4376,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4389,10 +4413,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:42085/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -4406,7 +4430,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -4540,7 +4564,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1432897414,
+           *             "id": 929318802,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4566,14 +4590,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395123,
+           *             "create_time": 1796396743,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1858616478,
+           *             "id": 1800966878,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:42085/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4587,11 +4611,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796395117,
+           *             "create_time": 1796396738,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 380331731,
+           *             "id": 908139878,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4606,11 +4630,11 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395127,
+           *             "create_time": 1796396746,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1985754509,
+           *             "id": 1129897540,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4625,7 +4649,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395126,
+           *             "create_time": 1796396745,
            *             "listed": 1
            *           }
            *         ]
@@ -4745,7 +4769,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1432897414,
+           *             "id": 929318802,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4771,14 +4795,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395123,
+           *             "create_time": 1796396743,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1858616478,
+           *             "id": 1800966878,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:42085/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4792,11 +4816,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796395117,
+           *             "create_time": 1796396738,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 380331731,
+           *             "id": 908139878,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4811,11 +4835,11 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395127,
+           *             "create_time": 1796396746,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1985754509,
+           *             "id": 1129897540,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4830,7 +4854,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796395126,
+           *             "create_time": 1796396745,
            *             "listed": 1
            *           }
            *         ]
@@ -4936,10 +4960,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1858616478,
+           *             "id": 1800966878,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:42085/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -4953,7 +4977,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796395117,
+           *             "create_time": 1796396738,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5111,10 +5135,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1858616478,
+           *             "id": 1800966878,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:42085/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5128,7 +5152,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796395117,
+           *             "create_time": 1796396738,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5223,7 +5247,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -5252,7 +5276,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -5297,7 +5321,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1858616478,
+           *         "group_id": 1800966878,
            *         "user_ids": [
            *           10,
            *           11
@@ -5305,7 +5329,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796398721
+           *         "until": 1796400342
            *       }
            *     }
            */
@@ -5440,7 +5464,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_ban": [
          *         10,
          *         11
@@ -5466,7 +5490,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -5505,7 +5529,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1858616478,
+           *         "group_id": 1800966878,
            *         "user_ids": [
            *           10,
            *           11
@@ -5632,12 +5656,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1858616478
+         * @example 1800966878
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE4NTg2MTY0NzgsIjEwIl0
+         * @example WzE4MDA5NjY4NzgsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -5664,13 +5688,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796398721,
+           *             "until": 1796400342,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796395121
+           *             "time": 1796396742
            *           }
            *         ],
-           *         "next_cursor": "WzE4NTg2MTY0NzgsIjEwIl0"
+           *         "next_cursor": "WzE4MDA5NjY4NzgsIjEwIl0"
            *       }
            *     }
            */
@@ -5784,8 +5808,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
-         *       "cursor": "WzE4NTg2MTY0NzgsIjEwIl0",
+         *       "group_id": 1800966878,
+         *       "cursor": "WzE4MDA5NjY4NzgsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -5807,8 +5831,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
-         *       "cursor": "WzE4NTg2MTY0NzgsIjEwIl0",
+         *       "group_id": 1800966878,
+         *       "cursor": "WzE4MDA5NjY4NzgsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -5846,13 +5870,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796398721,
+           *             "until": 1796400342,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796395121
+           *             "time": 1796396742
            *           }
            *         ],
-           *         "next_cursor": "WzE4NTg2MTY0NzgsIjEwIl0"
+           *         "next_cursor": "WzE4MDA5NjY4NzgsIjEwIl0"
            *       }
            *     }
            */
@@ -5955,6 +5979,380 @@ export interface operations {
       };
     };
   };
+  group_audit_log_get: {
+    parameters: {
+      query: {
+        /** @example demo-session-2 */
+        session_key: string;
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 1800966878
+         */
+        group_id: number;
+        /**
+         * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
+         * @example WzE4MDA5NjY4NzgsIkUjMTc5NjM5Njc0MTkwMCNlYmFjODA5Y2RiYWUiXQ
+         */
+        cursor?: string;
+        /** @description Page size. From 1 to 200. Malformed: status 166. */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "entries": [
+           *           {
+           *             "time": 1796396742,
+           *             "actor": 2,
+           *             "action": "ban",
+           *             "targets": [
+           *               10,
+           *               11
+           *             ],
+           *             "detail": {
+           *               "reason": "spam",
+           *               "until": 1796400342,
+           *               "removed": [
+           *                 10
+           *               ],
+           *               "minutes": 60
+           *             }
+           *           },
+           *           {
+           *             "time": 1796396741,
+           *             "actor": 2,
+           *             "action": "invite",
+           *             "targets": [
+           *               10
+           *             ],
+           *             "detail": {}
+           *           }
+           *         ],
+           *         "next_cursor": "WzE4MDA5NjY4NzgsIkUjMTc5NjM5Njc0MTkwMCNlYmFjODA5Y2RiYWUiXQ"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              entries: {
+                /** @description When the change was made. */
+                time: number;
+                /** @description Who made it (the joiner for a join, the payer for a payment). */
+                actor: number;
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                action: string;
+                /** @description The users it was about; empty for a change of the group’s own settings. */
+                targets: number[];
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                detail: {
+                  [key: string]: unknown;
+                };
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s log gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_audit_log: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1800966878,
+         *       "cursor": "WzE4MDA5NjY4NzgsIkUjMTc5NjM5Njc0MTkwMCNlYmFjODA5Y2RiYWUiXQ",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1800966878,
+         *       "cursor": "WzE4MDA5NjY4NzgsIkUjMTc5NjM5Njc0MTkwMCNlYmFjODA5Y2RiYWUiXQ",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "entries": [
+           *           {
+           *             "time": 1796396742,
+           *             "actor": 2,
+           *             "action": "ban",
+           *             "targets": [
+           *               10,
+           *               11
+           *             ],
+           *             "detail": {
+           *               "reason": "spam",
+           *               "until": 1796400342,
+           *               "removed": [
+           *                 10
+           *               ],
+           *               "minutes": 60
+           *             }
+           *           },
+           *           {
+           *             "time": 1796396741,
+           *             "actor": 2,
+           *             "action": "invite",
+           *             "targets": [
+           *               10
+           *             ],
+           *             "detail": {}
+           *           }
+           *         ],
+           *         "next_cursor": "WzE4MDA5NjY4NzgsIkUjMTc5NjM5Njc0MTkwMCNlYmFjODA5Y2RiYWUiXQ"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              entries: {
+                /** @description When the change was made. */
+                time: number;
+                /** @description Who made it (the joiner for a join, the payer for a payment). */
+                actor: number;
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                action: string;
+                /** @description The users it was about; empty for a change of the group’s own settings. */
+                targets: number[];
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                detail: {
+                  [key: string]: unknown;
+                };
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s log gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -5969,7 +6367,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1985754509,
+         *       "group_id": 1129897540,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -5995,7 +6393,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1985754509,
+         *       "group_id": 1129897540,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -6039,7 +6437,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1985754509,
+           *           "id": 1129897540,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -6054,7 +6452,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395126,
+           *           "create_time": 1796396745,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -6176,7 +6574,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 380331731,
+         *       "group_id": 908139878,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -6202,7 +6600,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 380331731,
+         *       "group_id": 908139878,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -6246,7 +6644,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 380331731,
+           *           "id": 908139878,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -6261,7 +6659,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796395127,
+           *           "create_time": 1796396746,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -6383,7 +6781,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -6410,7 +6808,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -6451,8 +6849,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1858616478,
-           *         "expire_time": 1796999924
+           *         "group_id": 1800966878,
+           *         "expire_time": 1797001543
            *       }
            *     }
            */
@@ -6605,7 +7003,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1858616478
+         * @example 1800966878
          */
         group_id: number;
       };
@@ -6630,8 +7028,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796395124,
-           *             "expire_time": 1796999924,
+           *             "request_time": 1796396743,
+           *             "expire_time": 1797001543,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -6742,7 +7140,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6757,7 +7155,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6788,8 +7186,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796395124,
-           *             "expire_time": 1796999924,
+           *             "request_time": 1796396743,
+           *             "expire_time": 1797001543,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -6903,7 +7301,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -6934,7 +7332,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -7111,7 +7509,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7137,7 +7535,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7181,10 +7579,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858616478,
+           *           "id": 1800966878,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:36979/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:42085/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -7198,7 +7596,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796395117,
+           *           "create_time": 1796396738,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7320,7 +7718,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -7346,7 +7744,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -7386,7 +7784,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1858616478,
+           *         "group_id": 1800966878,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -7535,7 +7933,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1858616478
+         * @example 1800966878
          */
         group_id: number;
         /**
@@ -7667,7 +8065,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -7685,7 +8083,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858616478,
+         *       "group_id": 1800966878,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -8080,8 +8478,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1985754509,
-           *             "time": 1796395126
+           *             "group_id": 1129897540,
+           *             "time": 1796396745
            *           },
            *           {
            *             "coin_id": 2,
@@ -8089,7 +8487,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796395113
+           *             "time": 1796396732
            *           },
            *           {
            *             "coin_id": 1,
@@ -8097,7 +8495,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796395113
+           *             "time": 1796396732
            *           }
            *         ],
            *         "next_cursor": null
@@ -8239,8 +8637,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1985754509,
-           *             "time": 1796395126
+           *             "group_id": 1129897540,
+           *             "time": 1796396745
            *           },
            *           {
            *             "coin_id": 2,
@@ -8248,7 +8646,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796395113
+           *             "time": 1796396732
            *           },
            *           {
            *             "coin_id": 1,
@@ -8256,7 +8654,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796395113
+           *             "time": 1796396732
            *           }
            *         ],
            *         "next_cursor": null
