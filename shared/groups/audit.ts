@@ -1,5 +1,5 @@
-import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { type Db, nowMs } from '#shared/db/client.ts';
+import { queryUpTo } from '#shared/db/query.ts';
 import { EVENT_PREFIX, type GroupOperation } from '#shared/entities/event.ts';
 import { groupPk } from '#shared/entities/group.ts';
 import { fail } from '#shared/errors.ts';
@@ -78,9 +78,8 @@ export function auditEntry(item: Record<string, unknown>): AuditEntry {
  * `group_audit_log` (admin or owner): the group's events, newest first. Every change commits
  * exactly one event in its own transaction (a retried request resends the same transaction), so
  * each appears once. Internal events (a dismissed group's clean-up rounds) are not changes, and an
- * event past its retention is hidden even before DynamoDB's TTL sweep removes it. The filtered
- * query may return short pages, so it reads on until the page is full or the events run out; the
- * cursor names the last event and the group.
+ * event past its retention is hidden even before DynamoDB's TTL sweep removes it. The cursor names
+ * the last event and the group.
  */
 export async function auditLog(
   db: Db,
@@ -100,30 +99,22 @@ export async function auditLog(
 }
 
 /** Up to `limit + 1` events before `after`, newest first: one more than the page tells whether another follows. */
-async function events(db: Db, input: { groupId: number; limit: number }, after: string | undefined) {
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined = after === undefined ? undefined : { pk: groupPk(input.groupId), sk: after };
-  do {
-    const out: QueryCommandOutput = await db.doc.send(
-      new QueryCommand({
-        TableName: db.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
-        FilterExpression: '#op <> :cleanup AND #ttl > :now',
-        ProjectionExpression: 'sk, #op, actor, #data, #time',
-        ExpressionAttributeNames: { '#op': 'op', '#ttl': 'ttl', '#data': 'data', '#time': 'time' },
-        ExpressionAttributeValues: {
-          ':pk': groupPk(input.groupId),
-          ':e': EVENT_PREFIX,
-          ':cleanup': 'Cleanup',
-          ':now': Math.floor(nowMs(db) / 1000),
-        },
-        ScanIndexForward: false,
-        Limit: input.limit + 1 - items.length,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start && items.length <= input.limit);
-  return items;
-}
+const events = (db: Db, input: { groupId: number; limit: number }, after: string | undefined) =>
+  queryUpTo(
+    db,
+    {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+      FilterExpression: '#op <> :cleanup AND #ttl > :now',
+      ProjectionExpression: 'sk, #op, actor, #data, #time',
+      ExpressionAttributeNames: { '#op': 'op', '#ttl': 'ttl', '#data': 'data', '#time': 'time' },
+      ExpressionAttributeValues: {
+        ':pk': groupPk(input.groupId),
+        ':e': EVENT_PREFIX,
+        ':cleanup': 'Cleanup',
+        ':now': Math.floor(nowMs(db) / 1000),
+      },
+      ScanIndexForward: false,
+    },
+    input.limit + 1,
+    after === undefined ? undefined : { pk: groupPk(input.groupId), sk: after },
+  );
