@@ -64,6 +64,8 @@ export const reply = {
   /** An object keyed by ids or names, every value of the same shape. */
   map: <S extends ReplySchema>(values: S, doc?: string) =>
     described<Record<string, ReplyValue<S>>>({ type: 'object', additionalProperties: values }, doc),
+  /** An object whose fields depend on another field of the reply (what an audit entry changed). */
+  record: (doc?: string) => described<Record<string, unknown>>({ type: 'object', additionalProperties: true }, doc),
   /** Every listed field is always present unless named in `optional`; no other field may appear. */
   object: <const F extends Fields, const O extends keyof F & string = never>(
     fields: F,

@@ -7,7 +7,12 @@ import { groupPk } from '#shared/entities/group.ts';
  * it into notifications (the outbox), and the group's events double as its audit log.
  */
 export const EVENT_PREFIX = 'E#';
-export const EVENT_TTL_SECONDS = 30 * 24 * 3600;
+/**
+ * How long a group's history is kept: events are its audit log, so they outlive their delivery
+ * (the fan-out only adds sent-markers beside them). A dismissed group's clean-up takes them sooner.
+ */
+export const AUDIT_RETENTION_DAYS = 180;
+export const EVENT_TTL_SECONDS = AUDIT_RETENTION_DAYS * 24 * 3600;
 
 export type GroupOperation =
   | 'Create'

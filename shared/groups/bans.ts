@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { isIdText } from '#shared/api/schema.ts';
 import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
+import { queryUpTo } from '#shared/db/query.ts';
 import { BAN_PREFIX, banItem, banSk, deleteLiveBan, isBanLive, liveBanFilter, putBan } from '#shared/entities/ban.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupPk } from '#shared/entities/group.ts';
@@ -177,32 +177,25 @@ export async function listBans(
 /** Up to `limit + 1` lasting bans after `after`: one more than the page tells whether another follows. */
 async function lasting(db: Db, input: { groupId: number; limit: number }, after: string | undefined, nowSeconds: number) {
   const filter = liveBanFilter(nowSeconds);
-  const rows: BanRow[] = [];
-  let start: Record<string, unknown> | undefined =
-    after === undefined ? undefined : { pk: groupPk(input.groupId), sk: banSk(Number(after)) };
-  do {
-    const out: QueryCommandOutput = await db.doc.send(
-      new QueryCommand({
-        TableName: db.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
-        FilterExpression: filter.expression,
-        ProjectionExpression: 'user_id, #until, reason, by_user, #time',
-        ExpressionAttributeNames: { ...filter.names, '#time': 'time' },
-        ExpressionAttributeValues: { ':pk': groupPk(input.groupId), ':b': BAN_PREFIX, ...filter.values },
-        Limit: input.limit + 1 - rows.length,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      rows.push({
-        user_id: Number(item.user_id),
-        until: Number(item.until ?? 0),
-        reason: String(item.reason ?? ''),
-        by_user: Number(item.by_user),
-        time: Number(item.time),
-      });
-    }
-    start = out.LastEvaluatedKey;
-  } while (start && rows.length <= input.limit);
-  return rows;
+  const items = await queryUpTo(
+    db,
+    {
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
+      FilterExpression: filter.expression,
+      ProjectionExpression: 'user_id, #until, reason, by_user, #time',
+      ExpressionAttributeNames: { ...filter.names, '#time': 'time' },
+      ExpressionAttributeValues: { ':pk': groupPk(input.groupId), ':b': BAN_PREFIX, ...filter.values },
+    },
+    input.limit + 1,
+    after === undefined ? undefined : { pk: groupPk(input.groupId), sk: banSk(Number(after)) },
+  );
+  return items.map(
+    (item): BanRow => ({
+      user_id: Number(item.user_id),
+      until: Number(item.until ?? 0),
+      reason: String(item.reason ?? ''),
+      by_user: Number(item.by_user),
+      time: Number(item.time),
+    }),
+  );
 }

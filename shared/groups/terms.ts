@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Db } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
-import { allCoins, type Coin, requireCoin } from '#shared/entities/coin.ts';
+import { allCoins, type Coin, decimalsOf, requireCoin } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
 import { type MetaChange, merge } from '#shared/entities/group-change.ts';
@@ -9,7 +9,7 @@ import { fail } from '#shared/errors.ts';
 import { type GroupAccess, loadGroup, requireOwner } from '#shared/groups/access.ts';
 import { byOwner } from '#shared/groups/authority.ts';
 import { groupUpdateStep } from '#shared/joins/meta.ts';
-import { fromUnits, toUnits } from '#shared/money.ts';
+import { fromUnits, toUnits, units } from '#shared/money.ts';
 
 export interface OwnerInput {
   readonly ownerId: number;
@@ -35,11 +35,27 @@ export async function ownerAndCoin(
   return { access, coin: coin as Coin | undefined };
 }
 
+/** What an owner-only change records: its new values, and the old ones from the group it was decided on. */
+export type ChangeData = (before: GroupItem, coins: Map<number, Coin>) => Record<string, unknown>;
+
+/** Each field as it was read: a change decided on one value is not written over another. */
+function asRead(names: readonly (keyof GroupItem)[], group: GroupItem): MetaChange {
+  return merge(
+    ...names.map((name): MetaChange => {
+      const value = group[name];
+      return value === undefined
+        ? { when: [`attribute_not_exists(#f_${name})`] }
+        : { when: [`#f_${name} = :o_${name}`], values: { [`:o_${name}`]: value } };
+    }),
+  );
+}
+
 /**
  * Writes owner-only fields of the group item (and takes `remove` away) with their event in one
- * transaction, conditioned on the group being live and the caller still its owner, and answers
- * with the group as it now is. Fields that already hold the values write nothing; `unchanged`
- * says so instead where an absent field is not zero.
+ * transaction, conditioned on the group being live, the caller still its owner and the fields as
+ * they were read (so the event's old values are exact; a concurrent change makes it decide again
+ * from what that change left), and answers with the group as it now is. Fields that already hold
+ * the values write nothing; `unchanged` says so instead where an absent field is not zero.
  */
 export async function setOwnerFields(
   db: Db,
@@ -47,30 +63,28 @@ export async function setOwnerFields(
     access: GroupAccess;
     fields: Partial<GroupItem>;
     remove?: readonly (keyof GroupItem)[];
-    unchanged?: boolean;
+    unchanged?: (group: GroupItem) => boolean;
     op: GroupOperation;
-    data: Record<string, unknown>;
+    data: ChangeData;
   },
 ): Promise<{ group_info: GroupView }> {
   const names = Object.keys(input.fields) as (keyof GroupItem)[];
   const member = input.access.member!;
-  const view = async (group: GroupItem) => ({
-    group_info: groupView(group, await allCoins(db), { role: member.role, dnd: member.dnd === 1 }),
-  });
+  const coins = await allCoins(db);
   // A value set to what it already is writes nothing and announces nothing.
-  const unchanged =
-    input.unchanged ?? names.every((name) => String(input.access.group[name] ?? 0) === String(input.fields[name] ?? 0));
-  if (unchanged) return view(input.access.group);
-  const change: MetaChange = merge(byOwner(input.ownerId), {
-    set: names.map((name) => `#f_${name} = :f_${name}`),
-    remove: input.remove ?? [],
-    names: Object.fromEntries(names.map((name) => [`#f_${name}`, name])),
-    values: Object.fromEntries(Object.entries(input.fields).map(([name, value]) => [`:f_${name}`, value])),
-  });
+  const unchanged = (group: GroupItem) =>
+    input.unchanged?.(group) ?? names.every((name) => String(group[name] ?? 0) === String(input.fields[name] ?? 0));
   const attemptId = input.attemptId ?? randomUUID();
-  // The change depends on nothing it read but the caller's role, which the condition checks.
-  await withRetries(({ n, commit }) =>
-    commit(
+  const final = await withRetries(async ({ n, seen, commit }) => {
+    const group = (seen ?? input.access.group) as GroupItem;
+    if (unchanged(group)) return group;
+    const change: MetaChange = merge(byOwner(input.ownerId), asRead([...names, ...(input.remove ?? [])], group), {
+      set: names.map((name) => `#f_${name} = :f_${name}`),
+      remove: (input.remove ?? []).map((name) => `#f_${name}`),
+      names: Object.fromEntries([...names, ...(input.remove ?? [])].map((name) => [`#f_${name}`, name])),
+      values: Object.fromEntries(Object.entries(input.fields).map(([name, value]) => [`:f_${name}`, value])),
+    });
+    await commit(
       db,
       [
         groupUpdateStep(db.table, input.groupId, change, { caller: input.ownerId, need: 'owner' }),
@@ -79,15 +93,22 @@ export async function setOwnerFields(
             groupId: input.groupId,
             op: input.op,
             actor: input.ownerId,
-            data: { name: input.access.group.name ?? '', ...input.data },
+            data: { name: group.name ?? '', ...input.data(group, coins) },
           }),
         },
       ],
       requestToken(input.op, input.ownerId, input.groupId, attemptId, n),
-    ),
-  );
-  return view({ ...input.access.group, ...input.fields });
+    );
+    const after = { ...group, ...input.fields };
+    for (const name of input.remove ?? []) delete after[name];
+    return after;
+  });
+  return { group_info: groupView(final, coins, { role: member.role, dnd: member.dnd === 1 }) };
 }
+
+/** A stored amount of a coin as a decimal string, in that coin's decimals. */
+const amountOf = (stored: unknown, coins: Map<number, Coin>, coinId: unknown) =>
+  fromUnits(units(stored), decimalsOf(coins, Number(coinId ?? 0)));
 
 /** `group_set_price`: the price to join in a coin; 0 makes the group free (the coin is kept as the group's coin). */
 export async function setPrice(
@@ -101,7 +122,12 @@ export async function setPrice(
     access,
     fields: { price, coin_id: coin!.coinId },
     op: 'SetPrice',
-    data: { price: fromUnits(price, coin!.decimals), coin_id: coin!.coinId },
+    data: (before, coins) => ({
+      price: fromUnits(price, coin!.decimals),
+      coin_id: coin!.coinId,
+      old_price: amountOf(before.price, coins, before.coin_id),
+      old_coin_id: Number(before.coin_id ?? 0),
+    }),
   });
 }
 
@@ -118,9 +144,19 @@ export async function setConsensus(
     access,
     fields: { consensus_coin: coinId, consensus_value: value },
     op: 'SetConsensus',
-    data: { consensus_coin: coinId, consensus_value: fromUnits(value, coin!.decimals) },
+    data: (before, coins) => ({
+      consensus_coin: coinId,
+      consensus_value: fromUnits(value, coin!.decimals),
+      old_consensus_coin: Number(before.consensus_coin ?? 0),
+      old_consensus_value: amountOf(before.consensus_value, coins, before.consensus_coin),
+    }),
   });
 }
+
+const oldPrivate = (before: GroupItem, coins: Map<number, Coin>) => ({
+  old_private_price: amountOf(before.private_price, coins, before.private_coin_id),
+  old_private_coin_id: Number(before.private_coin_id ?? 0),
+});
 
 /** Zero in any coin, without knowing the coin: for a free price given with no coin at all. */
 export const isZeroText = (text: string) => toUnits(text, 18, 'BAD_PRICE') === 0n;
@@ -142,7 +178,7 @@ export async function setPrivatePrice(
       access,
       fields: { private_price: 0, private_coin_id: 0 },
       op: 'SetPrivate',
-      data: { private_price: '0', private_coin_id: 0 },
+      data: (before, coins) => ({ private_price: '0', private_coin_id: 0, ...oldPrivate(before, coins) }),
     });
   }
   const coin = await requireCoin(db, coinId);
@@ -152,6 +188,10 @@ export async function setPrivatePrice(
     access,
     fields: { private_price: price, private_coin_id: coin.coinId },
     op: 'SetPrivate',
-    data: { private_price: fromUnits(price, coin.decimals), private_coin_id: coin.coinId },
+    data: (before, coins) => ({
+      private_price: fromUnits(price, coin.decimals),
+      private_coin_id: coin.coinId,
+      ...oldPrivate(before, coins),
+    }),
   });
 }

@@ -18,8 +18,8 @@ export async function setVisibility(db: Db, input: OwnerInput & { listed: 0 | 1 
     access,
     fields: listed ? { listed: 1, hotpk: hotShard(input.groupId) } : { listed: 0 },
     remove: listed ? [] : ['hotpk'],
-    unchanged: isListed(access.group) === listed,
+    unchanged: (group) => isListed(group) === listed,
     op: 'SetVisibility',
-    data: { listed: input.listed },
+    data: (before) => ({ listed: input.listed, old_listed: isListed(before) ? 1 : 0 }),
   });
 }

@@ -48,6 +48,7 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
   },
   group_unban_user: { roundTrips: 2, reason: 'session, then one transaction: role checked, lasting ban deleted, event' },
   group_ban_list: { roundTrips: 2, reason: 'session, then the caller’s role and the ban items read side by side' },
+  group_audit_log: { roundTrips: 2, reason: 'session, then the caller’s role and a page of events read side by side' },
   group_invite_user: {
     roundTrips: 2,
     reason: 'session, then one transaction: users checked, members put, count, event',

@@ -118,6 +118,15 @@ describe('a tour of every method', () => {
     ]);
     await expectCall(200, 'group_ban_list', { group_id: free, cursor: first.body.data.next_cursor }, as(1));
     await expectCall(403, 'group_ban_list', { group_id: free }, as(3));
+    const log = await expectCall(200, 'group_audit_log', { group_id: free, limit: 2 }, as(2, { as: 'query' }));
+    expect(log.body.data.entries[0]).toMatchObject({
+      action: 'ban',
+      actor: 2,
+      targets: [10, 11],
+      detail: { minutes: 60, reason: 'spam' },
+    });
+    await expectCall(200, 'group_audit_log', { group_id: free, cursor: log.body.data.next_cursor }, as(2));
+    await expectCall(403, 'group_audit_log', { group_id: free }, as(3));
     await expectCall(403, 'group_ban_user', { group_id: free, pre_ban: [1] }, as(2));
     await expectCall(404, 'group_ban_user', { group_id: free, pre_ban: [999_999] }, as(2));
     await expectCall(200, 'group_unban_user', { group_id: free, pre_ban: [10, 11] }, as(2));

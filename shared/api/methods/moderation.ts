@@ -82,5 +82,32 @@ export const group_ban_list = /* @__PURE__ */ defineMethod('group_ban_list', () 
   refusals: [...ADMIN_ONLY, { name: 'BAD_PARAM', why: 'cursor is not one this group’s list gave' }],
 }));
 
-/** Keeping order in a group: bans, and what comes after them. */
-export const moderationMethods = { group_ban_user, group_unban_user, group_ban_list };
+export const group_audit_log = /* @__PURE__ */ defineMethod('group_audit_log', () => ({
+  summary: 'The group’s history of changes (admin or owner), newest first, a page at a time; kept for 180 days.',
+  readOnly: true,
+  session: 'required',
+  params: {
+    group_id: groupId,
+    ...groupPage,
+  },
+  reply: reply.object({
+    entries: reply.list(
+      reply.object({
+        time: reply.time('When the change was made.'),
+        actor: reply.id('Who made it (the joiner for a join, the payer for a payment).'),
+        action: reply.text(
+          'create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss.',
+        ),
+        targets: reply.list(reply.id(), 'The users it was about; empty for a change of the group’s own settings.'),
+        detail: reply.record(
+          'What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string.',
+        ),
+      }),
+    ),
+    next_cursor: NEXT_CURSOR,
+  }),
+  refusals: [...ADMIN_ONLY, { name: 'BAD_PARAM', why: 'cursor is not one this group’s log gave' }],
+}));
+
+/** Keeping order in a group: bans, the group's history, and what comes after them. */
+export const moderationMethods = { group_ban_user, group_unban_user, group_ban_list, group_audit_log };
