@@ -17,6 +17,9 @@ export interface ConflictCounts {
   transactions: number;
   /** Single-item writes refused for the same reason. */
   singleWrites: number;
+  /** Transactions that held their items, and for how long in all (ms): how long an item stays held here. */
+  held: number;
+  heldMs: number;
 }
 
 type Action = Record<string, { TableName?: string; Key?: Record<string, unknown>; Item?: Record<string, unknown> }>;
@@ -44,7 +47,7 @@ const actionItem = (action: Action): string => {
 
 export function modelConflicts(db: Db): { counts: ConflictCounts } {
   const held = new Set<string>();
-  const counts: ConflictCounts = { transactions: 0, singleWrites: 0 };
+  const counts: ConflictCounts = { transactions: 0, singleWrites: 0, held: 0, heldMs: 0 };
   db.doc.middlewareStack.add(
     (next, context) => async (args) => {
       const name = String(context.commandName);
@@ -63,10 +66,13 @@ export function modelConflicts(db: Db): { counts: ConflictCounts } {
           });
         }
         for (const item of items) held.add(item);
+        const since = performance.now();
         try {
           return await next(args);
         } finally {
           for (const item of items) held.delete(item);
+          counts.held++;
+          counts.heldMs += performance.now() - since;
         }
       }
       if (WRITES.has(name) && held.has(itemId(input.TableName as string, (input.Key ?? input.Item) as Record<string, unknown>))) {
