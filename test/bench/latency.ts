@@ -13,9 +13,9 @@ import { hashPassword } from '#shared/wallet/password.ts';
 import { LOCAL_REGION } from '../../infra/local/local-env.ts';
 import { startLocalRuntime } from '../../infra/local/runtime.ts';
 import { seedUsers } from '../support/fixtures.ts';
+import { type Attempt, type LoadCell, load } from './load.ts';
 import { phaseEnv, writeResult } from './phase-io.ts';
 import { progress } from './progress.ts';
-import { percentile } from './stats.ts';
 
 export const CONCURRENCY = [1, 4, 16] as const;
 /** Calls per concurrency level: enough for a p99 of reads; joins cost a password hash each. */
@@ -23,47 +23,11 @@ const READS = { 1: 100, 4: 160, 16: 320 } as const;
 const JOINS = { 1: 10, 4: 16, 16: 32 } as const;
 const PWD = '123456';
 
-export interface LatencyCell {
-  concurrency: number;
-  calls: number;
-  failures: Record<string, number>;
-  p50Ms: number;
-  p99Ms: number;
-  perSecond: number;
-}
+export type LatencyCell = LoadCell;
 
 export interface LatencySeries {
   name: string;
   cells: LatencyCell[];
-}
-
-type Attempt = (i: number) => Promise<string | undefined>;
-
-/** Runs `calls` attempts with `concurrency` in flight; an attempt returns a failure reason or nothing. */
-async function load(concurrency: number, calls: number, attempt: Attempt): Promise<LatencyCell> {
-  const samples: number[] = [];
-  const failures: Record<string, number> = {};
-  let next = 0;
-  const started = performance.now();
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      for (let i = next++; i < calls; i = next++) {
-        const t = performance.now();
-        const failure = await attempt(i);
-        samples.push(performance.now() - t);
-        if (failure) failures[failure] = (failures[failure] ?? 0) + 1;
-      }
-    }),
-  );
-  const seconds = (performance.now() - started) / 1000;
-  return {
-    concurrency,
-    calls,
-    failures,
-    p50Ms: percentile(samples, 50),
-    p99Ms: percentile(samples, 99),
-    perSecond: calls / seconds,
-  };
 }
 
 async function main() {

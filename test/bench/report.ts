@@ -12,8 +12,11 @@ import type { BundlesResult, Timing } from './bundles.ts';
 import type { CapacityRow } from './capacity.ts';
 import type { CpuRow } from './cpu.ts';
 import type { Invocation } from './dismiss.ts';
+import type { HotResult } from './hot.ts';
 import type { LatencySeries } from './latency.ts';
+import { ms, table } from './markdown.ts';
 import { readResult } from './phase-io.ts';
+import { hotHeadline, hotSection, hotSummary } from './report-hot.ts';
 import type { ScaleRow } from './scale.ts';
 import { searchRatio, searchRatioLine } from './search-ratio.ts';
 import { round, times } from './stats.ts';
@@ -28,6 +31,7 @@ interface Results {
   scale: { sizes: number[]; seeding: { groups: number; items: number; seconds: number }[]; rows: ScaleRow[] };
   dismiss: { members: number; cleanupBatch: number; totalMs: number; invocations: Invocation[] };
   latency: { series: LatencySeries[] };
+  hot: HotResult;
 }
 
 export interface RunInfo {
@@ -36,11 +40,7 @@ export interface RunInfo {
   loadAtStart: number[];
 }
 
-const table = (head: string[], rows: (string | number)[][]) =>
-  [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
-
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(0)} KB`;
-const ms = (value: number) => (value < 10 ? value.toFixed(1) : value.toFixed(0));
 const us = (value: number) => (value < 1000 ? `${value.toFixed(0)} µs` : `${(value / 1000).toFixed(1)} ms`);
 const units = (value: number) => String(round(value, 1));
 const load = (values: number[]) => values.map((v) => v.toFixed(1)).join(' / ');
@@ -99,7 +99,7 @@ round trips and capacity do not depend on load at all. The whole run took ${tota
     .join(', ')}).
 
 \`\`\`
-${searchRatioLine(r.scale.rows)}
+${[searchRatioLine(r.scale.rows), hotSummary(r.hot)].join('\n')}
 \`\`\`
 
 ![ratios to each floor](${CHART})
@@ -114,7 +114,8 @@ ${searchRatioLine(r.scale.rows)}
     .join(', ')}).
 - **Scaling**: from ${r.scale.sizes.map((n) => n.toLocaleString('en')).join(' to ')} groups, round trips and capacity of the fixed-size reads ${flatHolds ? 'are identical' : '**change** (see the table)'}; median latency at the largest size is ${latencyRange} that at the smallest. At ${search ? search.groups.toLocaleString('en') : '?'} groups a page of the search for a word a tenth of the groups contain costs ${search ? times(search.ratio, 1) : '?'} a page of a phrase five groups hold: it reads the top of a ranked posting list and estimates its count.
 - **Dismissing ${r.dismiss.members.toLocaleString('en')} members**: ${inv.length} stream invocations, at most ${Math.max(...inv.map((i) => i.itemsDeleted))} items deleted and ${units(Math.max(...inv.map((i) => i.capacity)))} capacity units per invocation, ${(r.dismiss.totalMs / 1000).toFixed(1)} s in all on DynamoDB Local.
-- **End to end** (local runtime over HTTP): \`group_info\` p50 ${ms(info?.cells[0]?.p50Ms ?? Number.NaN)} ms at concurrency 1 against ${ms(get?.cells[0]?.p50Ms ?? Number.NaN)} ms for a raw GetItem (${times(info?.cells[0]?.p50Ms ?? 0, get?.cells[0]?.p50Ms ?? 0)}); a paid \`group_join\` p50 ${ms(join?.cells[0]?.p50Ms ?? Number.NaN)} ms.`);
+- **End to end** (local runtime over HTTP): \`group_info\` p50 ${ms(info?.cells[0]?.p50Ms ?? Number.NaN)} ms at concurrency 1 against ${ms(get?.cells[0]?.p50Ms ?? Number.NaN)} ms for a raw GetItem (${times(info?.cells[0]?.p50Ms ?? 0, get?.cells[0]?.p50Ms ?? 0)}); a paid \`group_join\` p50 ${ms(join?.cells[0]?.p50Ms ?? Number.NaN)} ms.
+- **One hot group** (AWS's transaction conflicts modelled on the client): ${hotHeadline(r.hot)}`);
 
   out.push(`## Cost per method
 
@@ -331,7 +332,9 @@ ${table(
 )}
 
 Joins into one group serialise on its item (member count and hot score), so their throughput does not grow with
-concurrency; reads do until the two cores are busy.`);
+concurrency; reads do until the two cores are busy. On AWS those joins would also cancel one another: see *One hot
+group under transaction conflicts*.`);
+  out.push(hotSection(r.hot));
   return out;
 }
 
@@ -380,6 +383,7 @@ export async function writeReport(workDir: string, run: RunInfo): Promise<{ mark
     scale: await readResult(workDir, 'scale'),
     dismiss: await readResult(workDir, 'dismiss'),
     latency: await readResult(workDir, 'latency'),
+    hot: await readResult(workDir, 'hot'),
   };
   const markdown = fileURLToPath(new URL('REPORT.md', import.meta.url));
   const chartFile = fileURLToPath(new URL(CHART, import.meta.url));
