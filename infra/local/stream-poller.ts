@@ -15,6 +15,7 @@ import {
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { FANOUT_ENTRY } from '#shared/api/registry.ts';
+import { type Clock, defaultClock } from '#shared/clock.ts';
 import { loadHandler } from './handler-modules.ts';
 import { LOCAL_ACCOUNT_ID, lambdaContext } from './lambda-context.ts';
 import { type LocalLog, silentLog } from './local-log.ts';
@@ -43,6 +44,11 @@ export interface StreamPollerOptions {
   readonly maxRetries?: number;
   readonly bisectOnError?: boolean;
   readonly retryDelayMs?: number;
+  /**
+   * Times the waits between retries, as Lambda's back-off would; by default the process's clock.
+   * Polling the stream stays on real time: it waits for DynamoDB, not for the fan-out.
+   */
+  readonly clock?: Clock;
   /** How long an idle shard waits before asking again. */
   readonly idlePollMs?: number;
   /** How often the shard list is read again, to follow the shards DynamoDB rolls over. */
@@ -176,6 +182,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     maxRetries: options.maxRetries ?? FANOUT_DELIVERY.retryAttempts,
     bisectOnError: options.bisectOnError ?? true,
     retryDelayMs: options.retryDelayMs ?? 100,
+    clock: options.clock ?? defaultClock(),
     functionArn,
     streamArn: eventSourceArn,
     signal: stopping.signal,
