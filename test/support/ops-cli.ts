@@ -7,12 +7,16 @@ export interface OpsResult {
   stderr: string;
 }
 
-/** `npm run ops -- <args>` as an operator runs it: its own process, its exit code and both outputs. */
+/**
+ * `npm run ops -- <args>` as an operator runs it: its own process, its exit code and both outputs.
+ * The script's `tsx infra/ops/cli.ts` is run as `node --import tsx`, the same loader in one process
+ * instead of npx, tsx's CLI and then node, which costs a test file seconds per call on a busy machine.
+ */
 export function runOps(args: readonly string[]): Promise<OpsResult> {
   return new Promise((resolve) => {
     execFile(
-      'npx',
-      ['tsx', 'infra/ops/cli.ts', ...args],
+      process.execPath,
+      ['--import', 'tsx', 'infra/ops/cli.ts', ...args],
       { cwd: new URL('../..', import.meta.url), env: { ...process.env, LOG_LEVEL: 'silent' } },
       (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout: stdout.trim(), stderr }),
     );
