@@ -15,6 +15,7 @@ import { type SeedResult, seedDemoData } from '#infra/local/seed.ts';
 import { memoryCheckpoints, tableCheckpoints } from '#infra/local/stream-checkpoints.ts';
 import { type StreamPoller, startStreamPoller } from '#infra/local/stream-poller.ts';
 import { ensureTable } from '#infra/local/table-bootstrap.ts';
+import { type Clock, setDefaultClock } from '#shared/clock.ts';
 import { createDb, type Db } from '#shared/db/client.ts';
 import { localDeadLetters } from '#shared/outbox/dead-letter.ts';
 
@@ -30,6 +31,11 @@ export interface LocalRuntimeOptions {
   /** Seed the demo users, sessions, coins and balances when absent. Default true. */
   readonly seed?: boolean;
   readonly quiet?: boolean;
+  /**
+   * The time of the stream side in this process (fan-out back-off and patience, rate budget,
+   * RongCloud retries, the poller's retry back-off); real time unless given, as in AWS.
+   */
+  readonly clock?: Clock;
 }
 
 export interface LocalRuntime {
@@ -153,6 +159,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
     applyLocalEnvironment({ tableName, dynamoEndpoint, region: LOCAL_REGION, url, logoDir });
+    if (options.clock) {
+      const restore = setDefaultClock(options.clock);
+      cleanups.push(async () => restore());
+    }
     const db = createDb({ table: tableName, endpoint: dynamoEndpoint, region: LOCAL_REGION });
     const table = await ensureTable(db);
     if (table.addedIndexes.length > 0) log.info('added indexes missing from the existing table', { indexes: table.addedIndexes });
@@ -166,6 +176,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
       tableName,
       checkpoints: dataDir ? (arn) => tableCheckpoints(db, arn) : memoryCheckpoints(),
       log,
+      ...(options.clock ? { clock: options.clock } : {}),
     });
     cleanups.push(() => poller!.stop());
     phase('stream');

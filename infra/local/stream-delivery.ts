@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import type { DynamoDBRecord } from 'aws-lambda';
+import type { Clock } from '#shared/clock.ts';
 
 /** What one invocation of the fan-out made of a batch. */
 export type InvokeOutcome =
@@ -48,6 +48,8 @@ export interface DeliveryOptions {
   readonly bisectOnError: boolean;
   /** The first retry waits this long, each next one twice as long, at most two seconds. */
   readonly retryDelayMs: number;
+  /** Times the waits between retries. */
+  readonly clock: Clock;
   readonly onFailure: (failure: StreamFailure) => void | Promise<void>;
   readonly functionArn: string;
   readonly streamArn: string;
@@ -109,7 +111,7 @@ export function failureMessage(
 export function createDelivery(options: DeliveryOptions) {
   const wait = async (retry: number) => {
     try {
-      await sleep(Math.min(2000, options.retryDelayMs * 2 ** (retry - 1)), undefined, { signal: options.signal });
+      await options.clock.sleep(Math.min(2000, options.retryDelayMs * 2 ** (retry - 1)), options.signal);
     } catch {
       throw new DeliveryStopped();
     }

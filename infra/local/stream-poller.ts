@@ -29,6 +29,7 @@ import {
 } from '#infra/local/stream-delivery.ts';
 import { lambdaRecord, regionalArn } from '#infra/local/stream-records.ts';
 import { FANOUT_ENTRY } from '#shared/api/registry.ts';
+import { type Clock, defaultClock } from '#shared/clock.ts';
 
 export type FanoutHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | undefined>;
 
@@ -49,6 +50,11 @@ export interface StreamPollerOptions {
   readonly maxRetries?: number;
   readonly bisectOnError?: boolean;
   readonly retryDelayMs?: number;
+  /**
+   * Times the waits between retries, as Lambda's back-off would; by default the process's clock.
+   * Polling the stream stays on real time: it waits for DynamoDB, not for the fan-out.
+   */
+  readonly clock?: Clock;
   /** How long an idle shard waits before asking again. */
   readonly idlePollMs?: number;
   /** How often the shard list is read again, to follow the shards DynamoDB rolls over. */
@@ -182,6 +188,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
     maxRetries: options.maxRetries ?? FANOUT_DELIVERY.retryAttempts,
     bisectOnError: options.bisectOnError ?? true,
     retryDelayMs: options.retryDelayMs ?? 100,
+    clock: options.clock ?? defaultClock(),
     functionArn,
     streamArn: eventSourceArn,
     signal: stopping.signal,

@@ -1,5 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
+import { type Clock, defaultClock } from '#shared/clock.ts';
 import { optionalEnv } from '#shared/config.ts';
 import type { Db } from '#shared/db/client.ts';
 import { errorFields, log } from '#shared/log.ts';
@@ -39,11 +40,9 @@ export interface FanoutDeps {
   readonly deadLetter: DeadLetter;
   /** Defaults to FANOUT_OUTAGE_PATIENCE_SECONDS, else DEFAULT_OUTAGE_PATIENCE_MS. */
   readonly outagePatienceMs?: number;
-  /** Waits before a failed batch is handed back for redelivery; defaults to a timer. */
-  readonly pause?: (ms: number) => Promise<void>;
+  /** Measures the outage against the patience and waits before a failed batch is handed back; real time by default. */
+  readonly clock?: Clock;
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /** RongCloud out of reach or asking us to slow down: waiting will mend it. */
 export const isUnavailable = (error: unknown) =>
@@ -72,8 +71,9 @@ async function runReactors(deps: FanoutDeps, event: StoredEvent): Promise<void> 
 
 /** Returns true when the batch must stop at this record (to be redelivered from it). */
 async function handleFailure(deps: FanoutDeps, event: StoredEvent, error: unknown): Promise<boolean> {
+  const clock = deps.clock ?? defaultClock();
   const unavailable = isUnavailable(error);
-  const { count, firstFailedAt } = await recordFailure(deps.db, event, unavailable);
+  const { count, firstFailedAt } = await recordFailure(deps.db, event, unavailable, clock.now());
   log('warn', 'event failed', {
     groupId: event.groupId,
     eventId: event.eventId,
@@ -82,10 +82,10 @@ async function handleFailure(deps: FanoutDeps, event: StoredEvent, error: unknow
     unavailable,
     ...errorFields(error),
   });
-  const waiting = unavailable && Date.now() - firstFailedAt < outagePatienceMs(deps);
+  const waiting = unavailable && clock.now() - firstFailedAt < outagePatienceMs(deps);
   if (waiting) {
     // Back off before the redelivery, so an outage costs a few invocations a minute, not a hot loop.
-    await (deps.pause ?? sleep)(pauseAfter(count));
+    await clock.sleep(pauseAfter(count));
     return true;
   }
   if (!unavailable && count < MAX_EVENT_ATTEMPTS) return true;

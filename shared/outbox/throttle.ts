@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type Clock, defaultClock } from '#shared/clock.ts';
 import type { Db } from '#shared/db/client.ts';
 import { rateBudgetKey } from '#shared/entities/rate-budget.ts';
 
@@ -17,18 +18,15 @@ export class Throttled extends Error {
 
 export interface ThrottleOptions {
   readonly maxWaitMs?: number;
-  readonly now?: () => number;
-  readonly sleep?: (ms: number) => Promise<void>;
+  /** Names the second whose budget is drawn on and waits for the next one; real time by default. */
+  readonly clock?: Clock;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export async function acquire(db: Db, bucket: string, perSecond: number, options: ThrottleOptions = {}): Promise<void> {
-  const now = options.now ?? Date.now;
-  const sleep = options.sleep ?? defaultSleep;
-  const deadline = now() + (options.maxWaitMs ?? 10_000);
+  const clock = options.clock ?? defaultClock();
+  const deadline = clock.now() + (options.maxWaitMs ?? 10_000);
   for (;;) {
-    const second = Math.floor(now() / 1000);
+    const second = Math.floor(clock.now() / 1000);
     try {
       await db.doc.send(
         new UpdateCommand({
@@ -47,6 +45,6 @@ export async function acquire(db: Db, bucket: string, perSecond: number, options
     const nextSecond = (second + 1) * 1000;
     if (nextSecond > deadline) throw new Throttled(bucket);
     // Spread the waiters over the first part of the next second instead of all at its edge.
-    await sleep(nextSecond - now() + Math.floor(Math.random() * 200));
+    await clock.sleep(nextSecond - clock.now() + Math.floor(Math.random() * 200));
   }
 }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { setTimeout as delay } from 'node:timers/promises';
+import { type Clock, defaultClock } from '#shared/clock.ts';
 import { log } from '#shared/log.ts';
 import { metric } from '#shared/metrics.ts';
 import { RongCloudError, type RongCloudErrorDetails } from '#shared/rongcloud/errors.ts';
@@ -24,9 +24,12 @@ export interface RongCloudClientOptions {
   baseDelayMs?: number;
   maxDelayMs?: number;
   fetch?: typeof fetch;
-  sleep?: (ms: number) => Promise<void>;
+  /**
+   * Dates the signature and waits between attempts; real time by default. The per-attempt timeout
+   * stays on real time: it bounds a real request.
+   */
+  clock?: Clock;
   random?: () => number;
-  now?: () => number;
 }
 
 export interface CallOptions {
@@ -158,9 +161,8 @@ export function createRongCloud(options: RongCloudClientOptions): RongCloudClien
   const baseDelayMs = options.baseDelayMs ?? 200;
   const maxDelayMs = options.maxDelayMs ?? 3000;
   const fetchFn = options.fetch ?? globalThis.fetch;
-  const sleep = options.sleep ?? ((ms: number) => delay(ms));
   const random = options.random ?? Math.random;
-  const now = options.now ?? Date.now;
+  const clock = () => options.clock ?? defaultClock();
   // Shared by all calls of this container, so once a host is found unreachable later calls skip it.
   let hostIndex = 0;
 
@@ -169,7 +171,7 @@ export function createRongCloud(options: RongCloudClientOptions): RongCloudClien
       const response = await fetchFn(`${host}/${resource}.json`, {
         method: 'POST',
         headers: {
-          ...signingHeaders(options.appKey, options.appSecret, now()),
+          ...signingHeaders(options.appKey, options.appSecret, clock().now()),
           'Content-Type': 'application/x-www-form-urlencoded',
           'X-Request-ID': requestId,
         },
@@ -210,7 +212,7 @@ export function createRongCloud(options: RongCloudClientOptions): RongCloudClien
         requestId,
         waitMs,
       });
-      await sleep(waitMs);
+      await clock().sleep(waitMs);
     }
   }
 

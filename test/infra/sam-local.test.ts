@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '#infra/constructs/im-function.ts';
 import { DEFAULT_TABLE } from '#infra/local/local-env.ts';
 import { methodNames } from '#shared/api/registry.ts';
-import { SYNTH_TIMEOUT_MS, synthStack } from '../support/synth.ts';
+import { bundledAssembly, SYNTH_TIMEOUT_MS } from '../support/synth.ts';
 
 /**
  * `sam local start-api -t cdk.out/ImGroupStack.template.json` runs the synthesized template
@@ -37,10 +37,10 @@ function functionOfRoute(route: Resource): string | undefined {
   return uri?.['Fn::GetAtt']?.[1] === 'Arn' ? uri['Fn::GetAtt'][0] : undefined;
 }
 
-beforeAll(() => {
-  const synthesized = synthStack({ cliMetadata: true });
-  resources = synthesized.template.toJSON().Resources;
-  assemblyDir = synthesized.app.synth().directory;
+beforeAll(async () => {
+  const bundled = await bundledAssembly();
+  resources = bundled.template.toJSON().Resources;
+  assemblyDir = bundled.dir;
 }, SYNTH_TIMEOUT_MS);
 
 describe('the synthesized template for sam local', () => {

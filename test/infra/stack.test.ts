@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { type App, type CfnElement, Stack } from 'aws-cdk-lib';
+import { type CfnElement, Stack } from 'aws-cdk-lib';
 import { Capture, Match, type Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,7 @@ import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames } from '#shared/api/
 import { createTableInput, type IndexDefinition, TABLE } from '#shared/db/table.ts';
 import { METRICS_NAMESPACE } from '#shared/metrics.ts';
 import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
-import { SYNTH_TIMEOUT_MS, synthStack } from '../support/synth.ts';
+import { bundledAssembly, SYNTH_TIMEOUT_MS, synthStack } from '../support/synth.ts';
 
 interface Statement {
   Effect: string;
@@ -28,8 +28,11 @@ const WRITE_ACTION = /^dynamodb:(PutItem|UpdateItem|DeleteItem|BatchWriteItem|Tr
 /** IAM offers no resource-level scoping for these, so `Resource: "*"` is the only form they take. */
 const UNSCOPABLE_ACTIONS = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'dynamodb:ListStreams']);
 
-let app: App;
+/** The cloud assembly the template and the bundles are read from. */
+let assemblyDir: string;
+/** The construct tree, to name resources by their logical ids. */
 let stack: ImGroupStack;
+/** The bundled stack's template, as deployed. */
 let template: Template;
 
 const logicalId = (construct: IConstruct) => Stack.of(construct).getLogicalId(construct.node.defaultChild as CfnElement);
@@ -56,10 +59,13 @@ function functionProps(construct: IConstruct) {
   return template.toJSON().Resources[logicalId(construct)].Properties;
 }
 
-beforeAll(() => {
-  const synthesized = synthStack();
-  ({ app, stack, template } = synthesized);
-  console.log(`synth with bundling of ${methodNames.length + 1} functions took ${synthesized.seconds.toFixed(1)} s`);
+beforeAll(async () => {
+  // Logical ids come from construct paths alone, so a tree synthesized without bundling names the
+  // resources of the bundled template.
+  ({ stack } = synthStack({ bundling: false }));
+  const bundled = await bundledAssembly();
+  ({ dir: assemblyDir, template } = bundled);
+  console.log(`synth with bundling of ${methodNames.length + 1} functions took ${bundled.seconds.toFixed(1)} s`);
 }, SYNTH_TIMEOUT_MS);
 
 describe('the method registry and the handlers on disk', () => {
@@ -104,7 +110,7 @@ describe('functions', () => {
     const sizes: Record<string, string> = {};
     for (const [name, fn] of [...stack.methodFunctions, ['fanout', stack.fanoutFunction] as const]) {
       const assetHash = (functionProps(fn).Code.S3Key as string).replace(/\.zip$/, '');
-      const file = path.join(app.outdir, `asset.${assetHash}`, 'index.mjs');
+      const file = path.join(assemblyDir, `asset.${assetHash}`, 'index.mjs');
       const code = readFileSync(file, 'utf8');
       expect(code.startsWith("import { createRequire } from 'module'; const require = createRequire(import.meta.url);")).toBe(
         true,
@@ -124,7 +130,7 @@ describe('functions', () => {
     expect(summaries.length).toBeGreaterThan(methodNames.length / 2);
     for (const [name, fn] of stack.methodFunctions) {
       const assetHash = (functionProps(fn).Code.S3Key as string).replace(/\.zip$/, '');
-      const code = readFileSync(path.join(app.outdir, `asset.${assetHash}`, 'index.mjs'), 'utf8');
+      const code = readFileSync(path.join(assemblyDir, `asset.${assetHash}`, 'index.mjs'), 'utf8');
       const held = summaries.filter(([, summary]) => code.includes(summary)).map(([owner]) => owner);
       expect(
         held.filter((owner) => owner !== name),

@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterEach, describe, expect, inject, it } from 'vitest';
@@ -11,6 +10,7 @@ import { processStreamBatch } from '#shared/outbox/fanout.ts';
 import type { RongCloudApi } from '#shared/rongcloud/api.ts';
 import { RongCloudError } from '#shared/rongcloud/errors.ts';
 import { type StreamPoller, startStreamPoller } from '../../infra/local/stream-poller.ts';
+import { TestClock } from '../support/clock.ts';
 import { createTestDb } from '../support/db.ts';
 
 /**
@@ -81,12 +81,13 @@ async function setUp(gids: number[], fault: Fault, eventFor: EventFor = rename) 
   };
   const rongcloud = fakeRongCloud((call, phase) => fault(call, phase, die));
   const deadLetter = memoryDeadLetter();
+  const clock = new TestClock();
   const deps = {
     db,
     deadLetter,
     // RongCloud counts as down for a few hundred milliseconds here, not the deployed minutes.
     outagePatienceMs: 300,
-    pause: (ms: number) => sleep(Math.min(ms, 100)),
+    clock,
     reactors: [rongCloudNotifier({ rongcloud: async () => rongcloud.api, systemUserId: async () => 'system' })],
   };
   const invocations: number[] = [];
@@ -96,6 +97,7 @@ async function setUp(gids: number[], fault: Fault, eventFor: EventFor = rename) 
     tableName: db.table,
     batchSize: 8,
     retryDelayMs: 5,
+    clock,
     idlePollMs: 20,
     handler: async (event: DynamoDBStreamEvent) => {
       invocations.push(event.Records.length);

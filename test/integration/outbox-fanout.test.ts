@@ -9,6 +9,7 @@ import { DEFAULT_OUTAGE_PATIENCE_MS, MAX_EVENT_ATTEMPTS, pauseAfter, processStre
 import type { Reactor } from '#shared/outbox/reactor.ts';
 import { acquire, Throttled } from '#shared/outbox/throttle.ts';
 import { RongCloudError } from '#shared/rongcloud/errors.ts';
+import { TestClock } from '../support/clock.ts';
 import { createTestDb } from '../support/db.ts';
 
 const db = await createTestDb();
@@ -112,8 +113,8 @@ describe('the fan-out while RongCloud is unavailable', () => {
   it('keeps retrying past the fault budget, with growing pauses, and sends once it is back', async () => {
     const { reactor, sent } = unavailableReactor(MAX_EVENT_ATTEMPTS + 3);
     const deadLetter = memoryDeadLetter();
-    const paused: number[] = [];
-    const deps = { db, reactors: [reactor], deadLetter, pause: async (ms: number) => void paused.push(ms) };
+    const clock = new TestClock();
+    const deps = { db, reactors: [reactor], deadLetter, clock };
     const batch = [record(31), record(32)];
     for (let i = 0; i < MAX_EVENT_ATTEMPTS + 3; i++) {
       expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([
@@ -121,8 +122,8 @@ describe('the fan-out while RongCloud is unavailable', () => {
       ]);
     }
     expect(deadLetter.messages).toEqual([]);
-    expect(paused).toEqual([1, 2, 3, 4, 5, 6, 7].map(pauseAfter));
-    expect(paused[6]).toBeGreaterThan(paused[0]!);
+    expect(clock.slept).toEqual([1, 2, 3, 4, 5, 6, 7].map(pauseAfter));
+    expect(clock.slept[6]).toBeGreaterThan(clock.slept[0]!);
     expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([]);
     expect(sent).toEqual([31, 32]);
   });
@@ -130,11 +131,12 @@ describe('the fan-out while RongCloud is unavailable', () => {
   it('sets the event aside once the outage outlasts its patience, and goes on with the rest', async () => {
     const { reactor, sent } = unavailableReactor(1000);
     const deadLetter = memoryDeadLetter();
-    const deps = { db, reactors: [reactor], deadLetter, outagePatienceMs: 150, pause: async () => {} };
+    const clock = new TestClock();
+    const deps = { db, reactors: [reactor], deadLetter, outagePatienceMs: 150, clock };
     const batch = [record(33)];
     expect((await processStreamBatch(deps, batch)).batchItemFailures).toHaveLength(1);
     expect(deadLetter.messages).toEqual([]);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    clock.advance(200);
     expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([]);
     expect(deadLetter.messages).toEqual([expect.objectContaining({ key: expect.objectContaining({ pk: groupPk(33) }) })]);
     expect(deadLetter.messages[0]?.reason).toContain('RongCloudError');
@@ -159,11 +161,12 @@ describe('the fan-out while RongCloud is unavailable', () => {
       },
     };
     const deadLetter = memoryDeadLetter();
-    const deps = { db, reactors: [reactor], deadLetter, outagePatienceMs: 150, pause: async () => {} };
+    const clock = new TestClock();
+    const deps = { db, reactors: [reactor], deadLetter, outagePatienceMs: 150, clock };
     const batch = [record(35)];
     expect((await processStreamBatch(deps, batch)).batchItemFailures).toHaveLength(1);
     // The first action goes out; the second then fails later than the patience after the first failure.
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    clock.advance(200);
     expect((await processStreamBatch(deps, batch)).batchItemFailures).toHaveLength(1);
     expect(deadLetter.messages).toEqual([]);
     expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([]);
@@ -187,25 +190,25 @@ describe('the fan-out while RongCloud is unavailable', () => {
       },
     };
     const deadLetter = memoryDeadLetter();
-    const paused: number[] = [];
-    const deps = { db, reactors: [reactor], deadLetter, pause: async (ms: number) => void paused.push(ms) };
+    const clock = new TestClock();
+    const deps = { db, reactors: [reactor], deadLetter, clock };
     const batch = [record(36)];
     // Six outage retries, then a fault of the event's own: it still gets its whole budget of tries.
     for (let i = 0; i < 6 + MAX_EVENT_ATTEMPTS - 1; i++) {
       expect((await processStreamBatch(deps, batch)).batchItemFailures).toHaveLength(1);
     }
     expect(deadLetter.messages).toEqual([]);
-    expect(paused).toEqual([1, 2, 3, 4, 5, 6].map(pauseAfter));
+    expect(clock.slept).toEqual([1, 2, 3, 4, 5, 6].map(pauseAfter));
     // The first action goes out on the next try; the second then waits from the shortest pause.
     expect((await processStreamBatch(deps, batch)).batchItemFailures).toHaveLength(1);
-    expect(paused.slice(6)).toEqual([pauseAfter(1)]);
+    expect(clock.slept.slice(6)).toEqual([pauseAfter(1)]);
     expect(deadLetter.messages).toEqual([]);
   });
 
   it('treats the shared rate budget running dry as waiting, not as a fault', async () => {
     const { reactor } = unavailableReactor(MAX_EVENT_ATTEMPTS + 1, () => new Throttled('rongcloud-group'));
     const deadLetter = memoryDeadLetter();
-    const deps = { db, reactors: [reactor], deadLetter, pause: async () => {} };
+    const deps = { db, reactors: [reactor], deadLetter, clock: new TestClock() };
     for (let i = 0; i <= MAX_EVENT_ATTEMPTS; i++) await processStreamBatch(deps, [record(34)]);
     expect(deadLetter.messages).toEqual([]);
   });
@@ -220,25 +223,18 @@ describe('the fan-out while RongCloud is unavailable', () => {
 
 describe('the shared rate budget', () => {
   it('grants at most the limit within one second and makes the rest wait for the next', async () => {
-    let clock = 5_000_000;
-    const slept: number[] = [];
-    const options = {
-      now: () => clock,
-      sleep: async (ms: number) => {
-        slept.push(ms);
-        clock += ms;
-      },
-    };
+    const clock = new TestClock({ start: 5_000_000 });
+    const options = { clock };
     await Promise.all(Array.from({ length: 5 }, () => acquire(db, 'test', 5, options)));
-    expect(slept).toEqual([]);
+    expect(clock.slept).toEqual([]);
     await acquire(db, 'test', 5, options);
-    expect(slept).toHaveLength(1);
-    expect(Math.floor(clock / 1000)).toBe(5001);
+    expect(clock.slept).toHaveLength(1);
+    expect(Math.floor(clock.now() / 1000)).toBe(5001);
   });
 
   it('gives up with Throttled once the wait would pass its deadline', async () => {
-    const clock = 9_000_000;
-    for (let i = 0; i < 2; i++) await acquire(db, 'tight', 2, { now: () => clock });
-    await expect(acquire(db, 'tight', 2, { now: () => clock, maxWaitMs: 100 })).rejects.toBeInstanceOf(Throttled);
+    const clock = new TestClock({ start: 9_000_000 });
+    for (let i = 0; i < 2; i++) await acquire(db, 'tight', 2, { clock });
+    await expect(acquire(db, 'tight', 2, { clock, maxWaitMs: 100 })).rejects.toBeInstanceOf(Throttled);
   });
 });

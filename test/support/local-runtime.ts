@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { inject } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
+import { TestClock } from './clock.ts';
 
 /** Reply data as tests read it: its shape is pinned by the assertions, not by a type. */
 // biome-ignore lint/suspicious/noExplicitAny: each test asserts the fields it reads
@@ -104,6 +105,8 @@ export function apiClient(baseUrl: string): Call {
 
 export interface TestRuntime extends LocalRuntime {
   call: Call;
+  /** The stream side's time: running, so its back-off passes at once; a test may hold it to bound an outage. */
+  clock: TestClock;
 }
 
 /** A call by demo user `caller` (its demo session) that must succeed: its data, else an error naming the refusal. */
@@ -119,6 +122,7 @@ export async function callAs(runtime: TestRuntime, method: string, caller: numbe
  * client they were first imported with).
  */
 export async function startTestRuntime(options: { seed?: boolean } = {}): Promise<TestRuntime> {
+  const clock = new TestClock();
   const runtime = await startLocalRuntime({
     port: 0,
     dataDir: 'memory',
@@ -126,10 +130,12 @@ export async function startTestRuntime(options: { seed?: boolean } = {}): Promis
     tableName: `e2e-${randomUUID()}`,
     seed: options.seed ?? true,
     quiet: true,
+    clock,
   });
   return {
     ...runtime,
     call: apiClient(runtime.url),
+    clock,
     stop: async () => {
       await runtime.stop();
       await runtime.db.doc.send(new DeleteTableCommand({ TableName: runtime.tableName }));

@@ -1,7 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { App, Aspects, type IAspect } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { inject } from 'vitest';
 import { PROJECT_ROOT } from '#infra/constructs/im-function.ts';
 import { ImGroupStack, type ImGroupStackProps } from '#infra/stack.ts';
 
@@ -24,6 +26,8 @@ export interface SynthOptions {
    * find each function's bundle through it.
    */
   readonly cliMetadata?: boolean;
+  /** Where the cloud assembly is written; a new temporary directory by default. */
+  readonly outdir?: string;
 }
 
 const CLI_METADATA = { 'aws:cdk:enable-asset-metadata': true, 'aws:cdk:enable-path-metadata': true };
@@ -39,7 +43,10 @@ export interface SynthesizedStack {
 export function synthStack(options: SynthOptions = {}): SynthesizedStack {
   const started = performance.now();
   const context = options.bundling === false ? { ...cdkContext, 'aws:cdk:bundling-stacks': [] } : cdkContext;
-  const app = new App({ context: options.cliMetadata ? { ...context, ...CLI_METADATA } : context });
+  const app = new App({
+    context: options.cliMetadata ? { ...context, ...CLI_METADATA } : context,
+    ...(options.outdir ? { outdir: options.outdir } : {}),
+  });
   const stack = new ImGroupStack(app, 'ImGroupStack', options.stackProps);
   for (const aspect of options.aspects ?? []) Aspects.of(app).add(aspect);
   const template = Template.fromStack(stack);
@@ -48,3 +55,42 @@ export function synthStack(options: SynthOptions = {}): SynthesizedStack {
 
 /** Synthesis with bundling is slow enough to need more than the default hook timeout. */
 export const SYNTH_TIMEOUT_MS = 300_000;
+
+/** What `bundle-stack.ts` leaves beside the assembly once it is done. */
+export const BUNDLED_REPORT = 'bundled.json';
+
+export type BundledReport = { ok: true; seconds: number } | { ok: false; error: string };
+
+export interface BundledAssembly {
+  /** The cloud assembly directory, as `cdk synth` writes it to cdk.out: the template and one folder per bundled asset. */
+  readonly dir: string;
+  /** The stack's template as written there, with the CLI's asset and path metadata. */
+  readonly template: Template;
+  /** How long the synthesis took, bundling included. */
+  readonly seconds: number;
+}
+
+/**
+ * The stack synthesized with every function bundled, once per run for all infra test files (see
+ * `infra-setup.ts`): bundling takes most of a synthesis, and every file would otherwise pay it.
+ * Waits for it if it is still being made.
+ */
+export async function bundledAssembly(): Promise<BundledAssembly> {
+  const dir = inject('bundledAssembly');
+  const reportFile = path.join(dir, BUNDLED_REPORT);
+  const deadline = Date.now() + SYNTH_TIMEOUT_MS;
+  while (!existsSync(reportFile)) {
+    if (Date.now() > deadline) throw new Error(`the bundled stack did not appear in ${dir} within ${SYNTH_TIMEOUT_MS} ms`);
+    await sleep(100);
+  }
+  const report = JSON.parse(readFileSync(reportFile, 'utf8')) as BundledReport;
+  if (!report.ok) throw new Error(`synthesizing the bundled stack failed:\n${report.error}`);
+  const template = Template.fromJSON(JSON.parse(readFileSync(path.join(dir, 'ImGroupStack.template.json'), 'utf8')));
+  return { dir, template, seconds: report.seconds };
+}
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    bundledAssembly: string;
+  }
+}

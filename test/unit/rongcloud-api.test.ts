@@ -3,6 +3,7 @@ import { createRongCloudApi } from '#shared/rongcloud/api.ts';
 import { createRongCloud } from '#shared/rongcloud/client.ts';
 import { RongCloudError } from '#shared/rongcloud/errors.ts';
 import { GROUP_NOTIFICATION_OBJECT, groupNotification } from '#shared/rongcloud/notification.ts';
+import { TestClock } from '../support/clock.ts';
 
 interface SentCall {
   resource: string;
@@ -23,7 +24,7 @@ function apiWith(refuse: (call: SentCall, index: number) => { status: number; bo
     appSecret: 's',
     hosts: ['https://rc.example'],
     fetch: fetch as typeof globalThis.fetch,
-    sleep: async () => {},
+    clock: new TestClock(),
   });
   return { api: createRongCloudApi(client), sent };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createRongCloud, encodeForm, type RongCloudClientOptions } from '#shared/rongcloud/client.ts';
 import { isRongCloudRateLimit, RongCloudError } from '#shared/rongcloud/errors.ts';
 import { signatureMatches } from '#shared/rongcloud/sign.ts';
+import { TestClock } from '../support/clock.ts';
 
 /** One scripted answer per attempt: a reply, a thrown transport error, or no answer until the timeout. */
 type Scripted = { status: number; body: unknown } | Error | 'hang';
@@ -35,19 +36,17 @@ const refused = () =>
 
 function clientWith(script: Scripted[], overrides: Partial<RongCloudClientOptions> = {}) {
   const { fetch, seen } = fakeFetch(script);
-  const waits: number[] = [];
+  const clock = new TestClock();
   const client = createRongCloud({
     appKey: 'app-key',
     appSecret: 'app-secret',
     hosts: ['https://primary.example', 'https://backup.example/'],
     fetch,
-    sleep: async (ms) => {
-      waits.push(ms);
-    },
+    clock,
     random: () => 0.999,
     ...overrides,
   });
-  return { client, seen, waits };
+  return { client, seen, waits: clock.slept };
 }
 
 const failure = (promise: Promise<unknown>) =>
