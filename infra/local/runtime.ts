@@ -8,7 +8,7 @@ import { localDeadLetters } from '#shared/outbox/dead-letter.ts';
 import { type DynamoLocal, startDynamoLocal } from './dynamodb-local.ts';
 import { createGateway } from './gateway.ts';
 import { applyLocalEnvironment, DEFAULT_TABLE, LOCAL_REGION, LOCAL_RONGCLOUD } from './local-env.ts';
-import { createLocalLog } from './local-log.ts';
+import { createLocalLog, type LocalLog } from './local-log.ts';
 import { deadLetterMount } from './local-mount.ts';
 import { logoFiles } from './logo-files.ts';
 import { createRongCloudStandIn, type RongCloudStandIn } from './rongcloud-standin.ts';
@@ -30,6 +30,16 @@ export interface LocalRuntimeOptions {
   /** Seed the demo users, sessions, coins and balances when absent. Default true. */
   readonly seed?: boolean;
   readonly quiet?: boolean;
+  /**
+   * The RongCloud server API the fan-out calls instead of the built-in stand-in (which still
+   * answers at `/_local/rongcloud`): one that outlives this process, as the soak's does.
+   */
+  readonly rongcloudUrl?: string;
+  /**
+   * Run the stream poller here (the default). False leaves the stream to a poller in another
+   * process, which can then be killed on its own.
+   */
+  readonly streamPoller?: boolean;
 }
 
 export interface LocalRuntime {
@@ -48,6 +58,29 @@ export interface LocalRuntime {
   readonly rongcloud: RongCloudStandIn;
   readonly poller: StreamPoller;
   stop(): Promise<void>;
+}
+
+/** A runtime whose stream is polled by another process (`streamPoller: false`). */
+export type RuntimeWithoutPoller = Omit<LocalRuntime, 'poller'>;
+
+/**
+ * The stream poller of a runtime, in its process or another one on the same table: a persisted
+ * runtime keeps shard positions in the table, so a restarted poller resumes where one stopped.
+ */
+export function startRuntimePoller(settings: {
+  readonly db: Db;
+  readonly dynamoEndpoint: string;
+  readonly persisted: boolean;
+  readonly log: LocalLog;
+}): Promise<StreamPoller> {
+  const { db, log } = settings;
+  return startStreamPoller({
+    endpoint: settings.dynamoEndpoint,
+    region: LOCAL_REGION,
+    tableName: db.table,
+    checkpoints: settings.persisted ? (arn) => tableCheckpoints(db, arn) : memoryCheckpoints(),
+    log,
+  });
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -92,7 +125,11 @@ function deferred() {
  * is bound first because the handlers' settings name it (RongCloud and logo URLs); requests that
  * arrive before the table is ready wait for it.
  */
-export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+export function startLocalRuntime(options?: LocalRuntimeOptions & { readonly streamPoller?: true }): Promise<LocalRuntime>;
+export function startLocalRuntime(options: LocalRuntimeOptions & { readonly streamPoller: false }): Promise<RuntimeWithoutPoller>;
+export async function startLocalRuntime(
+  options: LocalRuntimeOptions = {},
+): Promise<RuntimeWithoutPoller & { readonly poller: StreamPoller | undefined }> {
   const log = createLocalLog({ quiet: options.quiet === true });
   const dataDir = options.dataDir === undefined || options.dataDir === 'memory' ? undefined : resolve(options.dataDir);
   const tableName = options.tableName ?? DEFAULT_TABLE;
@@ -149,7 +186,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-    applyLocalEnvironment({ tableName, dynamoEndpoint, region: LOCAL_REGION, url, logoDir });
+    applyLocalEnvironment({ tableName, dynamoEndpoint, region: LOCAL_REGION, url, logoDir, rongcloudUrl: options.rongcloudUrl });
     const db = createDb({ table: tableName, endpoint: dynamoEndpoint, region: LOCAL_REGION });
     const table = await ensureTable(db);
     if (table.addedIndexes.length > 0) log.info('added indexes missing from the existing table', { indexes: table.addedIndexes });
@@ -157,14 +194,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const seeded = options.seed === false ? undefined : await seedDemoData(db, log);
     phase('seed');
 
-    poller = await startStreamPoller({
-      endpoint: dynamoEndpoint,
-      region: LOCAL_REGION,
-      tableName,
-      checkpoints: dataDir ? (arn) => tableCheckpoints(db, arn) : memoryCheckpoints(),
-      log,
-    });
-    cleanups.push(() => poller!.stop());
+    if (options.streamPoller !== false) {
+      poller = await startRuntimePoller({ db, dynamoEndpoint, persisted: dataDir !== undefined, log });
+      cleanups.push(() => poller!.stop());
+    }
     phase('stream');
     ready.resolve();
 
