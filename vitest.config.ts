@@ -38,6 +38,8 @@ export default defineConfig({
         },
       },
       { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: [DYNAMO_LOCAL] } },
+      // The soak starts runtimes of its own, each with its DynamoDB Local, and kills them.
+      { extends: true, test: { name: 'soak', include: ['test/soak/**/*.test.ts'] } },
       {
         extends: true,
         test: { name: 'infra', include: ['test/infra/**/*.test.ts'], globalSetup: ['test/support/infra-setup.ts'] },

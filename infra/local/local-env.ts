@@ -12,6 +12,8 @@ export interface LocalSettings {
   /** The gateway's base URL, e.g. `http://127.0.0.1:3000`. */
   readonly url: string;
   readonly logoDir: string;
+  /** The RongCloud server API the fan-out calls; by default the gateway's own stand-in. */
+  readonly rongcloudUrl?: string | undefined;
 }
 
 export const DEFAULT_TABLE = 'im-local';
@@ -28,7 +30,7 @@ export function localEnvironment(settings: LocalSettings): Record<string, string
     AWS_SECRET_ACCESS_KEY: 'local',
     RONGCLOUD_APP_KEY: LOCAL_RONGCLOUD.appKey,
     RONGCLOUD_APP_SECRET: LOCAL_RONGCLOUD.appSecret,
-    RONGCLOUD_API_HOSTS: `${settings.url}/_local/rongcloud/api`,
+    RONGCLOUD_API_HOSTS: settings.rongcloudUrl ?? `${settings.url}/_local/rongcloud/api`,
     RONGCLOUD_SYSTEM_USER: LOCAL_RONGCLOUD.systemUser,
     LOGO_DIR: settings.logoDir,
     LOGO_BASE_URL: `${settings.url}/_local/logos`,

@@ -14,6 +14,8 @@ export interface AcceptedCall {
   path: string;
   form: RecordedForm;
   at: string;
+  /** The call's `X-Request-ID`, when it has one: a client sends the same one on every attempt of a call. */
+  requestId?: string;
 }
 
 /**
@@ -269,8 +271,9 @@ export function createRongCloudStandIn(options: RongCloudStandInOptions = {}): R
     }
     const form = parseForm(text);
     const at = new Date().toISOString();
-    const reject = (reason: RejectedCall['reason'], status: number) =>
-      remember(rejectedCalls, { path, form, at, reason, status });
+    const requestId = header(req, 'x-request-id');
+    const call: AcceptedCall = { path, form, at, ...(requestId ? { requestId } : {}) };
+    const reject = (reason: RejectedCall['reason'], status: number) => remember(rejectedCalls, { ...call, reason, status });
 
     const signed =
       header(req, 'app-key') === appKey &&
@@ -303,7 +306,7 @@ export function createRongCloudStandIn(options: RongCloudStandInOptions = {}): R
       return reply(504, { code: 1050, errorMessage: 'injected timeout' });
     }
 
-    remember(acceptedCalls, { path, form, at });
+    remember(acceptedCalls, call);
     applyMembership(path, form);
     if (failure === 'lost') {
       reject(failure, 504);

@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { type DynamoLocal, startDynamoLocal } from '#infra/local/dynamodb-local.ts';
 import { createGateway } from '#infra/local/gateway.ts';
 import { applyLocalEnvironment, DEFAULT_TABLE, LOCAL_REGION, LOCAL_RONGCLOUD } from '#infra/local/local-env.ts';
-import { createLocalLog } from '#infra/local/local-log.ts';
+import { createLocalLog, type LocalLog } from '#infra/local/local-log.ts';
 import { deadLetterMount, metricsMount, runtimeInfoMount } from '#infra/local/local-mount.ts';
 import { logoFiles } from '#infra/local/logo-files.ts';
 import { createRongCloudStandIn, type RongCloudStandIn } from '#infra/local/rongcloud-standin.ts';
@@ -36,6 +36,16 @@ export interface LocalRuntimeOptions {
    * RongCloud retries, the poller's retry back-off); real time unless given, as in AWS.
    */
   readonly clock?: Clock;
+  /**
+   * The RongCloud server API the fan-out calls instead of the built-in stand-in (which still
+   * answers at `/_local/rongcloud`): one that outlives this process, as the soak's does.
+   */
+  readonly rongcloudUrl?: string;
+  /**
+   * Run the stream poller here (the default). False leaves the stream to a poller in another
+   * process, which can then be killed on its own.
+   */
+  readonly streamPoller?: boolean;
 }
 
 export interface LocalRuntime {
@@ -54,6 +64,31 @@ export interface LocalRuntime {
   readonly rongcloud: RongCloudStandIn;
   readonly poller: StreamPoller;
   stop(): Promise<void>;
+}
+
+/** A runtime whose stream is polled by another process (`streamPoller: false`). */
+export type RuntimeWithoutPoller = Omit<LocalRuntime, 'poller'>;
+
+/**
+ * The stream poller of a runtime, in its process or another one on the same table: a persisted
+ * runtime keeps shard positions in the table, so a restarted poller resumes where one stopped.
+ */
+export function startRuntimePoller(settings: {
+  readonly db: Db;
+  readonly dynamoEndpoint: string;
+  readonly persisted: boolean;
+  readonly log: LocalLog;
+  readonly clock?: Clock | undefined;
+}): Promise<StreamPoller> {
+  const { db, log } = settings;
+  return startStreamPoller({
+    endpoint: settings.dynamoEndpoint,
+    region: LOCAL_REGION,
+    tableName: db.table,
+    checkpoints: settings.persisted ? (arn) => tableCheckpoints(db, arn) : memoryCheckpoints(),
+    log,
+    ...(settings.clock ? { clock: settings.clock } : {}),
+  });
 }
 
 function listen(server: Server, port: number, host: string): Promise<number> {
@@ -98,7 +133,11 @@ function deferred() {
  * is bound first because the handlers' settings name it (RongCloud and logo URLs); requests that
  * arrive before the table is ready wait for it.
  */
-export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Promise<LocalRuntime> {
+export function startLocalRuntime(options?: LocalRuntimeOptions & { readonly streamPoller?: true }): Promise<LocalRuntime>;
+export function startLocalRuntime(options: LocalRuntimeOptions & { readonly streamPoller: false }): Promise<RuntimeWithoutPoller>;
+export async function startLocalRuntime(
+  options: LocalRuntimeOptions = {},
+): Promise<RuntimeWithoutPoller & { readonly poller: StreamPoller | undefined }> {
   const log = createLocalLog({ quiet: options.quiet === true });
   const dataDir = options.dataDir === undefined || options.dataDir === 'memory' ? undefined : resolve(options.dataDir);
   const tableName = options.tableName ?? DEFAULT_TABLE;
@@ -158,7 +197,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     });
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-    applyLocalEnvironment({ tableName, dynamoEndpoint, region: LOCAL_REGION, url, logoDir });
+    applyLocalEnvironment({ tableName, dynamoEndpoint, region: LOCAL_REGION, url, logoDir, rongcloudUrl: options.rongcloudUrl });
     if (options.clock) {
       const restore = setDefaultClock(options.clock);
       cleanups.push(async () => restore());
@@ -170,15 +209,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions = {}): Prom
     const seeded = options.seed === false ? undefined : await seedDemoData(db, log);
     phase('seed');
 
-    poller = await startStreamPoller({
-      endpoint: dynamoEndpoint,
-      region: LOCAL_REGION,
-      tableName,
-      checkpoints: dataDir ? (arn) => tableCheckpoints(db, arn) : memoryCheckpoints(),
-      log,
-      ...(options.clock ? { clock: options.clock } : {}),
-    });
-    cleanups.push(() => poller!.stop());
+    if (options.streamPoller !== false) {
+      poller = await startRuntimePoller({ db, dynamoEndpoint, persisted: dataDir !== undefined, log, clock: options.clock });
+      cleanups.push(() => poller!.stop());
+    }
     phase('stream');
     ready.resolve();
 

@@ -3,11 +3,10 @@
  * a ratio of two numbers taken in the same run, so a loaded machine moves both alike.
  */
 
-import { spawnSync } from 'node:child_process';
 import { writeFile } from 'node:fs/promises';
-import { createRequire } from 'node:module';
 import { cpus, loadavg, platform, release } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { formatMarkdown } from '../support/markdown.ts';
 import type { BundlesResult, Timing } from './bundles.ts';
 import type { CapacityRow } from './capacity.ts';
 import type { CpuRow } from './cpu.ts';
@@ -366,13 +365,6 @@ function chart(r: Results): string {
     reference: 1,
     format: (value) => `×${value < 10 ? round(value, 1) : round(value, 0)}`,
   });
-}
-
-/** `biome check .` formats Markdown too, so the report is left as the repository's formatter writes it. */
-function formatMarkdown(file: string): void {
-  const biome = createRequire(import.meta.url).resolve('@biomejs/biome/bin/biome');
-  const run = spawnSync(process.execPath, [biome, 'format', '--write', file], { encoding: 'utf8' });
-  if (run.status !== 0) throw new Error(`biome could not format ${file}: ${run.stderr || run.stdout}`);
 }
 
 export async function writeReport(workDir: string, run: RunInfo): Promise<{ markdown: string; chart: string }> {

@@ -150,11 +150,22 @@ describe('local RongCloud stand-in driven by the RongCloud client', () => {
       content: { n: 1 },
     });
 
-    expect(((await listed()) as Array<{ path: string }>).map((call) => call.path)).toEqual([
-      '/message/group/publish.json',
-      '/message/group/publish.json',
-    ]);
+    const calls = (await listed()) as Array<{ path: string; requestId?: string }>;
+    expect(calls.map((call) => call.path)).toEqual(['/message/group/publish.json', '/message/group/publish.json']);
     expect(await listed('?rejected=1')).toMatchObject([{ path: '/message/group/publish.json', reason: 'lost', status: 504 }]);
+    // The client's retry is the same call: it carries the request id of the attempt whose answer was lost.
+    expect(calls[0]!.requestId).toMatch(/^[\w-]{8,36}$/);
+    expect(calls[1]!.requestId).toBe(calls[0]!.requestId);
+  });
+
+  it('records each call with its own request id', async () => {
+    const api = createRongCloudApi(client());
+    await api.groupJoin(['3'], 'g1');
+    await api.groupJoin(['3'], 'g1');
+
+    const calls = (await listed()) as Array<{ requestId?: string }>;
+    expect(calls).toHaveLength(2);
+    expect(calls[0]!.requestId).not.toBe(calls[1]!.requestId);
   });
 
   it('fails every other call with a ratio, only on the paths named, and never records a rejected call as accepted', async () => {
