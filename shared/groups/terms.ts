@@ -5,14 +5,15 @@ import { allCoins, type Coin, requireCoin } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
 import { type MetaChange, merge } from '#shared/entities/group-change.ts';
-import { fail } from '#shared/errors.ts';
-import { type GroupAccess, loadGroup, requireOwner } from '#shared/groups/access.ts';
+import type { Caller } from '#shared/entities/session.ts';
+import { callerNotMember, fail } from '#shared/errors.ts';
+import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byOwner } from '#shared/groups/authority.ts';
 import { groupUpdateStep } from '#shared/joins/meta.ts';
 import { fromUnits, toUnits } from '#shared/money.ts';
 
 export interface OwnerInput {
-  readonly ownerId: number;
+  readonly ownerId: Caller;
   readonly groupId: number;
   readonly attemptId?: string | undefined;
 }
@@ -25,12 +26,12 @@ export async function ownerAndCoin(
   db: Db,
   input: OwnerInput,
   coinId: number | undefined,
-): Promise<{ access: GroupAccess; coin: Coin | undefined }> {
+): Promise<{ access: CallerAccess; coin: Coin | undefined }> {
   const [access, coin] = await Promise.all([
-    loadGroup(db, input.groupId, input.ownerId),
+    loadGroupFor(db, input.groupId, input.ownerId),
     coinId === undefined ? undefined : requireCoin(db, coinId).catch((error: unknown) => error),
   ]);
-  requireOwner(access);
+  await requireRole(access, 'owner');
   if (coin instanceof Error) throw coin;
   return { access, coin: coin as Coin | undefined };
 }
@@ -44,7 +45,7 @@ export async function ownerAndCoin(
 export async function setOwnerFields(
   db: Db,
   input: OwnerInput & {
-    access: GroupAccess;
+    access: CallerAccess;
     fields: Partial<GroupItem>;
     remove?: readonly (keyof GroupItem)[];
     unchanged?: boolean;
@@ -53,15 +54,16 @@ export async function setOwnerFields(
   },
 ): Promise<{ group_info: GroupView }> {
   const names = Object.keys(input.fields) as (keyof GroupItem)[];
-  const member = input.access.member!;
-  const view = async (group: GroupItem) => ({
-    group_info: groupView(group, await allCoins(db), { role: member.role, dnd: member.dnd === 1 }),
-  });
+  const owner = input.access.caller;
+  const view = async (group: GroupItem) => {
+    const member = (await input.access.member) ?? callerNotMember();
+    return { group_info: groupView(group, await allCoins(db), { role: member.role, dnd: member.dnd === 1 }) };
+  };
   // A value set to what it already is writes nothing and announces nothing.
   const unchanged =
     input.unchanged ?? names.every((name) => String(input.access.group[name] ?? 0) === String(input.fields[name] ?? 0));
   if (unchanged) return view(input.access.group);
-  const change: MetaChange = merge(byOwner(input.ownerId), {
+  const change: MetaChange = merge(byOwner(owner), {
     set: names.map((name) => `#f_${name} = :f_${name}`),
     remove: input.remove ?? [],
     names: Object.fromEntries(names.map((name) => [`#f_${name}`, name])),
@@ -73,17 +75,17 @@ export async function setOwnerFields(
     commit(
       db,
       [
-        groupUpdateStep(db.table, input.groupId, change, { caller: input.ownerId, need: 'owner' }),
+        groupUpdateStep(db.table, input.groupId, change, { caller: owner, need: 'owner' }),
         {
           item: putEvent(db.table, {
             groupId: input.groupId,
             op: input.op,
-            actor: input.ownerId,
+            actor: owner,
             data: { name: input.access.group.name ?? '', ...input.data },
           }),
         },
       ],
-      requestToken(input.op, input.ownerId, input.groupId, attemptId, n),
+      requestToken(input.op, owner, input.groupId, attemptId, n),
     ),
   );
   return view({ ...input.access.group, ...input.fields });
