@@ -33,7 +33,7 @@ export type Core<D extends MethodDef> = (input: CoreInput<D>) => Promise<ReplyVa
 
 /** A core that reads the session itself, with its first read (`readWithSession`). */
 export interface SessionCoreInput<D extends MethodDef> extends Omit<CoreInput<D>, 'caller'> {
-  readonly caller: CallerSession;
+  readonly caller: D['session'] extends 'required' ? CallerSession : CallerSession | undefined;
 }
 
 export type SessionCore<D extends MethodDef> = (input: SessionCoreInput<D>) => Promise<ReplyValue<D['reply']>>;
@@ -56,7 +56,7 @@ export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => P
  * own definition rather than the registry, so that the bundle carries no other method's.
  */
 export function method<D extends NamedMethodDef>(def: D, core: Core<D>, db: Db = defaultDb()): HttpHandler {
-  return chain(def, db, async ({ raw, event, context }) => {
+  return chain(def, async ({ raw, event, context }) => {
     const caller = (await lookupCaller(db, sessionKeyFor(def.session, raw.session_key))) as CallerFor<D>;
     const params = validate(def.params, raw) as CoreInput<D>['params'];
     const key = def.readOnly ? undefined : idempotencyKeyOf(event, raw);
@@ -77,25 +77,27 @@ export function method<D extends NamedMethodDef>(def: D, core: Core<D>, db: Db =
  * parameter's refusal, reading it first only when the parameters are refused. An Idempotency-Key
  * needs the caller before the core runs, so then the session is read up front.
  */
-export function methodWithSession<D extends NamedMethodDef & { session: 'required' }>(
+export function methodWithSession<D extends NamedMethodDef & { session: 'required' | 'optional' }>(
   def: D,
   core: SessionCore<D>,
   db: Db = defaultDb(),
 ): HttpHandler {
-  return chain(def, db, async ({ raw, event, context }) => {
-    const caller = new CallerSession(db, sessionKeyFor(def.session, raw.session_key) as string);
+  return chain(def, async ({ raw, event, context }) => {
+    const rawKey = sessionKeyFor(def.session, raw.session_key);
+    const session = rawKey === undefined ? undefined : new CallerSession(db, rawKey);
+    const caller = session as SessionCoreInput<D>['caller'];
     let params: CoreInput<D>['params'];
     let key: string | undefined;
     try {
       params = validate(def.params, raw) as CoreInput<D>['params'];
       key = def.readOnly ? undefined : idempotencyKeyOf(event, raw);
     } catch (error) {
-      await caller.caller();
+      await session?.caller();
       throw error;
     }
     const run = async () => successReply(await core({ params, caller, db, requestId: context.awsRequestId }));
     if (key === undefined) return run();
-    const known = await caller.caller();
+    const known = await session?.caller();
     return once(db, { method: def.name, caller: known, key, paramsHash: paramsHash(def.params, params), context }, run);
   });
 }
@@ -106,7 +108,7 @@ type Body = (input: {
   context: Context;
 }) => Promise<APIGatewayProxyStructuredResultV2>;
 
-function chain(def: NamedMethodDef, db: Db, body: Body): HttpHandler {
+function chain(def: NamedMethodDef, body: Body): HttpHandler {
   const { name } = def;
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpHeaderNormalizer())

@@ -5,6 +5,7 @@ import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupItem, type GroupView, groupKey, groupView, isListed, isLive } from '#shared/entities/group.ts';
 import { isMemberItem, memberKey } from '#shared/entities/member.ts';
 import { postingPk } from '#shared/entities/posting.ts';
+import type { Caller } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
 import { matches, queryTokens } from '#shared/search/tokens.ts';
 
@@ -83,12 +84,21 @@ async function candidates(db: Db, tokens: readonly string[]): Promise<{ ids: num
  */
 export async function groupSearch(
   db: Db,
-  caller: number,
+  session: Caller,
   query: { words: string; page: number; perPage: number },
 ): Promise<{ count: number; list: GroupView[]; truncated?: true }> {
   const { text, tokens } = queryTokens(query.words);
-  if (tokens.length === 0) fail('BAD_PARAM', 'search_words must have a visible character');
-  const [found, coins] = await Promise.all([candidates(db, tokens), allCoins(db)]);
+  if (tokens.length === 0) {
+    // The session's refusal (3) comes before a parameter's.
+    if (typeof session === 'object') await session.caller();
+    fail('BAD_PARAM', 'search_words must have a visible character');
+  }
+  // The session is read beside the postings, off the critical path; an unknown one is still refused.
+  const [caller, found, coins] = await Promise.all([
+    typeof session === 'number' ? session : session.caller(),
+    candidates(db, tokens),
+    allCoins(db),
+  ]);
   const groups = (await batchGet(db, found.ids.map(groupKey)))
     .filter(
       (item): item is Record<string, unknown> & GroupItem =>

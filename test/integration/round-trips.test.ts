@@ -48,6 +48,7 @@ describe('round trips per method', () => {
     ['group_set_private', () => ({ group_id: group, price: '0.5', coin_id: 1 })],
     ['group_set_visibility', () => ({ group_id: group, listed: 0 })],
     ['group_info', () => ({ group_id: group })],
+    ['hot_groups', () => ({})],
     ['wallet_balance', () => ({})],
     ['wallet_records', () => ({})],
   ];
