@@ -91,7 +91,7 @@ export async function readWithSession(
   db: Db,
   caller: Caller,
   keys: readonly Key[],
-  options: { consistent?: boolean } = {},
+  options: Parameters<typeof batchGet>[2] = {},
 ): Promise<{ caller: number; items: Item[] }> {
   const known = typeof caller === 'number' ? caller : caller.known;
   if (known !== undefined) return { caller: known, items: await batchGet(db, keys, options) };
