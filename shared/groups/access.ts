@@ -23,7 +23,8 @@ export async function loadGroup(db: Db, groupId: number, callerId?: number): Pro
 
 /**
  * A live group read with the session when the caller is not known yet, and the caller's
- * membership, read as soon as the caller is known and still in flight while the write goes: the
+ * membership, read when asked for (a method starts it just before its write, so both are in
+ * flight together): the
  * group item's owner and admins decide an owner-or-admin method's right, so the membership is
  * only awaited for the reply, or to tell an outsider (58) from a plain member (154, 54).
  */
@@ -42,10 +43,20 @@ export async function loadGroupFor(db: Db, groupId: number, caller: Caller): Pro
   const read = await readWithSession(db, caller, [groupKey(groupId)], { consistent: true });
   const group = read.items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
-  const member = batchGet(db, [memberKey(groupId, read.caller)], { consistent: true }).then((items) => items.find(isMemberItem));
-  // Awaited by whoever needs it; a refusal that never does must not leave it unhandled.
-  member.catch(() => undefined);
-  return { group, caller: read.caller, member };
+  let member: Promise<MemberItem | undefined> | undefined;
+  return {
+    group,
+    caller: read.caller,
+    // Read when first asked for, so a caller that starts it just before its write waits for both at once.
+    get member() {
+      if (!member) {
+        member = batchGet(db, [memberKey(groupId, read.caller)], { consistent: true }).then((items) => items.find(isMemberItem));
+        // Awaited by whoever needs it; a refusal that never does must not leave it unhandled.
+        member.catch(() => undefined);
+      }
+      return member;
+    },
+  };
 }
 
 /** The caller's right from the group item; the refusal, when there is one, from the membership. */

@@ -70,6 +70,8 @@ export async function setGroupText(
   const [access, coins] = await Promise.all([input.access ?? loadGroupFor(db, input.groupId, input.caller), allCoins(db)]);
   await requireRole(access, 'admin');
   const { caller } = access;
+  // Read beside the write: only the reply needs it.
+  const reading = access.member;
   const attr = `#${input.field}`;
   const final = await withRetries(async ({ n, seen, commit }) => {
     const group = (seen ?? access.group) as GroupItem;
@@ -102,7 +104,7 @@ export async function setGroupText(
     );
     return { ...group, ...value.after };
   });
-  const member = (await access.member) ?? callerNotMember();
+  const member = (await reading) ?? callerNotMember();
   return { group_info: callerView(final, member, coins, input.field === 'notice') };
 }
 

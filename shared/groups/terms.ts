@@ -55,8 +55,10 @@ export async function setOwnerFields(
 ): Promise<{ group_info: GroupView }> {
   const names = Object.keys(input.fields) as (keyof GroupItem)[];
   const owner = input.access.caller;
+  // Read beside the write: only the reply needs it.
+  const reading = input.access.member;
   const view = async (group: GroupItem) => {
-    const member = (await input.access.member) ?? callerNotMember();
+    const member = (await reading) ?? callerNotMember();
     return { group_info: groupView(group, await allCoins(db), { role: member.role, dnd: member.dnd === 1 }) };
   };
   // A value set to what it already is writes nothing and announces nothing.
