@@ -8,7 +8,7 @@ import { live, type MetaChange, merge, metaCheck, metaUpdate } from '#shared/ent
 import { type MemberItem, memberKey } from '#shared/entities/member.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { AppError, callerNotMember } from '#shared/errors.ts';
-import { type CallerAccess, loadGroup, loadGroupFor, requireMember, requireRole } from '#shared/groups/access.ts';
+import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byAdmin, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 
 type TextField = 'name' | 'memo' | 'logo' | 'notice';
@@ -125,47 +125,55 @@ export const setNotice = (db: Db, groupId: number, caller: Caller, notice: strin
 export async function setDnd(
   db: Db,
   groupId: number,
-  caller: number,
+  session: Caller,
   dnd: 0 | 1,
   attemptId: string = randomUUID(),
 ): Promise<{ group_info: GroupView }> {
-  const [access, coins] = await Promise.all([loadGroup(db, groupId, caller), allCoins(db)]);
-  const member = requireMember(access);
-  if (member.dnd !== dnd) {
-    await withRetries(({ n, commit }) =>
-      commit(
-        db,
-        [
-          {
-            item: metaCheck(db.table, groupId, live),
-            refused: (old) => {
-              throw metaRefusal(old, caller, 'none') ?? new AppError('GROUP_NOT_FOUND');
+  const [access, coins] = await Promise.all([loadGroupFor(db, groupId, session), allCoins(db)]);
+  const { caller } = access;
+  // The flag is written on the condition that it changes, so the membership is not waited for:
+  // it is read beside the write for the reply, and the write's old item says 58 or "unchanged".
+  const reading = access.member;
+  const unchanged = new Error('unchanged');
+  await withRetries(({ n, commit }) =>
+    commit(
+      db,
+      [
+        {
+          item: metaCheck(db.table, groupId, live),
+          refused: (old) => {
+            throw metaRefusal(old, caller, 'none') ?? new AppError('GROUP_NOT_FOUND');
+          },
+        },
+        {
+          item: {
+            Update: {
+              TableName: db.table,
+              Key: memberKey(groupId, caller),
+              UpdateExpression: 'SET dnd = :dnd',
+              ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(dnd) OR dnd <> :dnd)',
+              ExpressionAttributeValues: { ':dnd': dnd },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
-          {
-            item: {
-              Update: {
-                TableName: db.table,
-                Key: memberKey(groupId, caller),
-                UpdateExpression: 'SET dnd = :dnd',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':dnd': dnd },
-              },
-            },
-            refused: () => callerNotMember(),
+          refused: (old) => {
+            throw old ? unchanged : callerNotMember();
           },
-          {
-            item: putEvent(db.table, {
-              groupId,
-              op: 'SetDnd',
-              actor: caller,
-              data: { name: access.group.name, user_id: caller, dnd },
-            }),
-          },
-        ],
-        requestToken('group_set_dnd', caller, groupId, dnd, attemptId, n),
-      ),
-    );
-  }
+        },
+        {
+          item: putEvent(db.table, {
+            groupId,
+            op: 'SetDnd',
+            actor: caller,
+            data: { name: access.group.name, user_id: caller, dnd },
+          }),
+        },
+      ],
+      requestToken('group_set_dnd', caller, groupId, dnd, attemptId, n),
+    ),
+  ).catch((error: unknown) => {
+    if (error !== unchanged) throw error;
+  });
+  const member = (await reading) ?? callerNotMember();
   return { group_info: callerView(access.group, { ...member, dnd }, coins) };
 }

@@ -49,6 +49,7 @@ describe('round trips per method', () => {
     ['group_set_consensus', () => ({ group_id: group, consensus_coin: 2, consensus_value: '0.5' })],
     ['group_set_private', () => ({ group_id: group, price: '0.5', coin_id: 1 })],
     ['group_set_visibility', () => ({ group_id: group, listed: 0 })],
+    ['group_set_dnd', () => ({ group_id: group, dnd: 1 })],
     ['group_dismiss', () => ({ group_id: group })],
     ['group_info', () => ({ group_id: free })],
     ['hot_groups', () => ({})],
