@@ -1,8 +1,8 @@
 import { group_create } from '#shared/api/methods/groups.ts';
 import { createGroup } from '#shared/groups/create.ts';
-import { method } from '#shared/http/method.ts';
+import { methodWithSession } from '#shared/http/method.ts';
 
-export const handler = method(group_create, ({ params, caller, db, requestId }) =>
+export const handler = methodWithSession(group_create, ({ params, caller, db, requestId }) =>
   createGroup(db, {
     ownerId: caller,
     userIds: params.user_list,

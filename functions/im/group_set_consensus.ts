@@ -1,8 +1,8 @@
 import { group_set_consensus } from '#shared/api/methods/wallet.ts';
 import { setConsensus } from '#shared/groups/terms.ts';
-import { method } from '#shared/http/method.ts';
+import { methodWithSession } from '#shared/http/method.ts';
 
-export const handler = method(group_set_consensus, ({ params, caller, db, requestId }) =>
+export const handler = methodWithSession(group_set_consensus, ({ params, caller, db, requestId }) =>
   setConsensus(db, {
     ownerId: caller,
     groupId: params.group_id,

@@ -1,7 +1,7 @@
 import { group_set_price } from '#shared/api/methods/wallet.ts';
 import { setPrice } from '#shared/groups/terms.ts';
-import { method } from '#shared/http/method.ts';
+import { methodWithSession } from '#shared/http/method.ts';
 
-export const handler = method(group_set_price, ({ params, caller, db, requestId }) =>
+export const handler = methodWithSession(group_set_price, ({ params, caller, db, requestId }) =>
   setPrice(db, { ownerId: caller, groupId: params.group_id, price: params.price, coinId: params.coin_id, attemptId: requestId }),
 );

@@ -2,7 +2,9 @@ import { batchGet } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { type Caller, readWithSession } from '#shared/entities/session.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
+import { recordedRole } from '#shared/groups/authority.ts';
 
 /** A live group and, when asked, the caller's membership in it, read together in one round trip. */
 export interface GroupAccess {
@@ -17,6 +19,53 @@ export async function loadGroup(db: Db, groupId: number, callerId?: number): Pro
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
   const member = items.find(isMemberItem);
   return { group, member };
+}
+
+/**
+ * A live group read with the session when the caller is not known yet, and the caller's
+ * membership, read when asked for (a method starts it just before its write, so both are in
+ * flight together): the
+ * group item's owner and admins decide an owner-or-admin method's right, so the membership is
+ * only awaited for the reply, or to tell an outsider (58) from a plain member (154, 54).
+ */
+export interface CallerAccess {
+  readonly group: GroupItem;
+  readonly caller: number;
+  readonly member: Promise<MemberItem | undefined>;
+}
+
+export async function loadGroupFor(db: Db, groupId: number, caller: Caller): Promise<CallerAccess> {
+  const known = typeof caller === 'number' ? caller : caller.known;
+  if (known !== undefined) {
+    const access = await loadGroup(db, groupId, known);
+    return { group: access.group, caller: known, member: Promise.resolve(access.member) };
+  }
+  const read = await readWithSession(db, caller, [groupKey(groupId)], { consistent: true });
+  const group = read.items.find(isGroupItem);
+  if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+  let member: Promise<MemberItem | undefined> | undefined;
+  return {
+    group,
+    caller: read.caller,
+    // Read when first asked for, so a caller that starts it just before its write waits for both at once.
+    get member() {
+      if (!member) {
+        member = batchGet(db, [memberKey(groupId, read.caller)], { consistent: true }).then((items) => items.find(isMemberItem));
+        // Awaited by whoever needs it; a refusal that never does must not leave it unhandled.
+        member.catch(() => undefined);
+      }
+      return member;
+    },
+  };
+}
+
+/** The caller's right from the group item; the refusal, when there is one, from the membership. */
+export async function requireRole(access: CallerAccess, need: 'admin' | 'owner'): Promise<void> {
+  const role = recordedRole(access.group, access.caller);
+  if (role === 'owner' || (need === 'admin' && role === 'admin')) return;
+  const member = { group: access.group, member: await access.member };
+  if (need === 'owner') requireOwner(member);
+  else requireAdmin(member);
 }
 
 export function requireMember(access: GroupAccess): MemberItem {

@@ -13,13 +13,14 @@ import {
   MIN_GROUP_ID,
 } from '#shared/entities/group.ts';
 import { memberItem, putNewMember } from '#shared/entities/member.ts';
-import { unknownUsers } from '#shared/entities/user.ts';
+import { type Caller, readWithSession } from '#shared/entities/session.ts';
+import { userKey } from '#shared/entities/user.ts';
 import { fail } from '#shared/errors.ts';
 import { initialHot } from '#shared/groups/hot.ts';
 import { toUnits } from '#shared/money.ts';
 
 export interface CreateGroupInput {
-  readonly ownerId: number;
+  readonly ownerId: Caller;
   readonly userIds: readonly number[];
   readonly name?: string | undefined;
   readonly memo?: string | undefined;
@@ -43,11 +44,17 @@ async function consensusOf(db: Db, coinId: number | undefined, value: string | u
  * transaction, after checking every listed id is a known user (nothing is written otherwise).
  */
 export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ group_id: number; group_info: GroupView }> {
-  const others = [...new Set(input.userIds)].filter((id) => id !== input.ownerId);
-  const [missing, consensus] = await Promise.all([
-    unknownUsers(db, others),
-    consensusOf(db, input.consensusCoin, input.consensusValue),
+  const listed = [...new Set(input.userIds)];
+  // The session rides with the users' check; a refusal of the coin waits for it, so 3 comes first.
+  const [read, consensus] = await Promise.all([
+    readWithSession(db, input.ownerId, listed.map(userKey), { projection: 'pk, user_id, #ttl', names: { '#ttl': 'ttl' } }),
+    consensusOf(db, input.consensusCoin, input.consensusValue).catch((error: unknown) => error as Error),
   ]);
+  if (consensus instanceof Error) throw consensus;
+  const ownerId = read.caller;
+  const known = new Set(read.items.map((item) => Number(item.user_id)));
+  const others = listed.filter((id) => id !== ownerId);
+  const missing = others.filter((id) => !known.has(id));
   if (missing.length > 0) fail('BAD_USER_LIST', `unknown users in user_list: ${missing.join(',')}`);
 
   const now = Date.now();
@@ -64,7 +71,7 @@ export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ gr
       name: input.name ?? '',
       memo: input.memo ?? '',
       logo: '',
-      owner_id: input.ownerId,
+      owner_id: ownerId,
       member_count: memberCount,
       max_members: DEFAULT_MAX_MEMBERS,
       price: 0,
@@ -78,7 +85,7 @@ export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ gr
       ...initialHot(groupId, memberCount, now),
     };
     const members = [
-      memberItem(groupId, input.ownerId, 'owner', nowSeconds),
+      memberItem(groupId, ownerId, 'owner', nowSeconds),
       ...others.map((id) => memberItem(groupId, id, 'member', nowSeconds)),
     ];
     await commit(
@@ -93,13 +100,13 @@ export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ gr
           item: putEvent(db.table, {
             groupId,
             op: 'Create',
-            actor: input.ownerId,
+            actor: ownerId,
             data: { name: group.name, memo: group.memo, member_ids: members.map((m) => m.user_id) },
             timeMs: now,
           }),
         },
       ],
-      requestToken('group_create', input.ownerId, attemptId, n),
+      requestToken('group_create', ownerId, attemptId, n),
     );
     return { group_id: groupId, group_info: groupView(group, await allCoins(db), { role: 'owner', dnd: false }) };
   });

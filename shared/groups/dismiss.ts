@@ -7,8 +7,9 @@ import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, groupPk, isGroupItem } from '#shared/entities/group.ts';
 import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { MEMBER_PREFIX } from '#shared/entities/member.ts';
+import type { Caller } from '#shared/entities/session.ts';
 import { AppError } from '#shared/errors.ts';
-import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
+import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byAdmin, metaRefusal } from '#shared/groups/authority.ts';
 import { log } from '#shared/log.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
@@ -27,11 +28,11 @@ const MEMBER_IDS_IN_EVENT = 200;
 export async function dismissGroup(
   db: Db,
   groupId: number,
-  caller: number,
+  session: Caller,
   attemptId: string = randomUUID(),
 ): Promise<{ group_id: number }> {
   const [access, firstMembers] = await Promise.all([
-    loadGroup(db, groupId, caller),
+    loadGroupFor(db, groupId, session),
     db.doc.send(
       new QueryCommand({
         TableName: db.table,
@@ -42,7 +43,8 @@ export async function dismissGroup(
       }),
     ),
   ]);
-  requireAdmin(access);
+  await requireRole(access, 'admin');
+  const { caller } = access;
   const complete = firstMembers.LastEvaluatedKey === undefined;
   const now = Date.now();
   await withRetries(({ n, commit }) =>

@@ -6,6 +6,7 @@ import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupItem, type GroupView, groupView, hotShard, isListed, isLive } from '#shared/entities/group.ts';
 import type { MetaChange } from '#shared/entities/group-change.ts';
 import { isMemberItem, memberKey } from '#shared/entities/member.ts';
+import type { Caller } from '#shared/entities/session.ts';
 
 /**
  * The hot score, defined once:
@@ -93,9 +94,11 @@ export const membersRemoved = (n: number): MetaChange => ({
  * HOT_SHARDS × HOT_CANDIDATES_PER_SHARD whatever the number of groups. A caller's memberships
  * in the shown groups come from one BatchGet.
  */
-export async function hotGroups(db: Db, callerId?: number, timeMs = Date.now()): Promise<{ hot_groups: GroupView[] }> {
+export async function hotGroups(db: Db, caller?: Caller, timeMs = Date.now()): Promise<{ hot_groups: GroupView[] }> {
   const index = TABLE.indexes.hot;
-  const [pages, coins] = await Promise.all([
+  // The session is read beside the shards, off the critical path; an unknown one is still refused.
+  const [callerId, pages, coins] = await Promise.all([
+    typeof caller === 'object' ? caller.caller() : caller,
     Promise.all(
       Array.from({ length: HOT_SHARDS }, (_, shard) =>
         db.doc.send(

@@ -1,6 +1,7 @@
 import type { Db } from '#shared/db/client.ts';
 import type { GroupView } from '#shared/entities/group.ts';
-import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
+import type { Caller } from '#shared/entities/session.ts';
+import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { setGroupText } from '#shared/groups/settings.ts';
 import { decodeLogo } from '#shared/logo/image.ts';
 import type { LogoStore } from '#shared/logo/store.ts';
@@ -13,16 +14,16 @@ import type { LogoStore } from '#shared/logo/store.ts';
 export async function updateLogo(
   db: Db,
   store: LogoStore,
-  input: { groupId: number; caller: number; logo: string; attemptId?: string },
+  input: { groupId: number; caller: Caller; logo: string; attemptId?: string },
 ): Promise<{ logo: string; group_info: GroupView }> {
   const image = decodeLogo(input.logo);
-  const access = await loadGroup(db, input.groupId, input.caller);
-  requireAdmin(access);
+  const access = await loadGroupFor(db, input.groupId, input.caller);
+  await requireRole(access, 'admin');
   await store.put(image.key, image.bytes, image.contentType);
   const url = store.url(image.key);
   const { group_info } = await setGroupText(db, {
     groupId: input.groupId,
-    caller: input.caller,
+    caller: access.caller,
     field: 'logo',
     value: url,
     access,

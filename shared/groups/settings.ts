@@ -6,8 +6,9 @@ import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { type MemberItem, memberKey } from '#shared/entities/member.ts';
+import type { Caller } from '#shared/entities/session.ts';
 import { AppError, callerNotMember } from '#shared/errors.ts';
-import { type GroupAccess, loadGroup, requireAdmin, requireMember } from '#shared/groups/access.ts';
+import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byAdmin, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 
 type TextField = 'name' | 'memo' | 'logo' | 'notice';
@@ -63,18 +64,21 @@ function written(
  */
 export async function setGroupText(
   db: Db,
-  input: { groupId: number; caller: number; field: TextField; value: string; access?: GroupAccess; attemptId?: string },
+  input: { groupId: number; caller: Caller; field: TextField; value: string; access?: CallerAccess; attemptId?: string },
 ): Promise<{ group_info: GroupView }> {
   const attemptId = input.attemptId ?? randomUUID();
-  const [access, coins] = await Promise.all([input.access ?? loadGroup(db, input.groupId, input.caller), allCoins(db)]);
-  const member = requireAdmin(access);
+  const [access, coins] = await Promise.all([input.access ?? loadGroupFor(db, input.groupId, input.caller), allCoins(db)]);
+  await requireRole(access, 'admin');
+  const { caller } = access;
+  // Read beside the write: only the reply needs it.
+  const reading = access.member;
   const attr = `#${input.field}`;
   const final = await withRetries(async ({ n, seen, commit }) => {
     const group = (seen ?? access.group) as GroupItem;
     const before = String(group[input.field] ?? '');
     if (before === input.value) return group;
-    const value = written(input.field, input.value, input.caller, Math.floor(Date.now() / 1000));
-    const change = merge(live, byAdmin(input.caller), value.change, {
+    const value = written(input.field, input.value, caller, Math.floor(Date.now() / 1000));
+    const change = merge(live, byAdmin(caller), value.change, {
       when: [group[input.field] === undefined ? `attribute_not_exists(${attr})` : `${attr} = :before`],
       names: { [attr]: input.field },
       values: group[input.field] === undefined ? {} : { ':before': before },
@@ -85,32 +89,33 @@ export async function setGroupText(
         {
           item: metaUpdate(db.table, input.groupId, change),
           group: true,
-          refused: (old) => refuseIf(metaRefusal(old, input.caller, 'admin')),
+          refused: (old) => refuseIf(metaRefusal(old, caller, 'admin')),
         },
         {
           item: putEvent(db.table, {
             groupId: input.groupId,
             op: OPERATION[input.field],
-            actor: input.caller,
+            actor: caller,
             data: eventData(input.field, group, input.value),
           }),
         },
       ],
-      requestToken(OPERATION[input.field], input.caller, input.groupId, attemptId, n),
+      requestToken(OPERATION[input.field], caller, input.groupId, attemptId, n),
     );
     return { ...group, ...value.after };
   });
+  const member = (await reading) ?? callerNotMember();
   return { group_info: callerView(final, member, coins, input.field === 'notice') };
 }
 
-export const setMemo = (db: Db, groupId: number, caller: number, memo: string, attemptId?: string) =>
+export const setMemo = (db: Db, groupId: number, caller: Caller, memo: string, attemptId?: string) =>
   setGroupText(db, { groupId, caller, field: 'memo', value: memo, ...(attemptId ? { attemptId } : {}) });
 
-export const setName = (db: Db, groupId: number, caller: number, name: string, attemptId?: string) =>
+export const setName = (db: Db, groupId: number, caller: Caller, name: string, attemptId?: string) =>
   setGroupText(db, { groupId, caller, field: 'name', value: name, ...(attemptId ? { attemptId } : {}) });
 
 /** `group_set_notice`: the announcement, apart from the memo (so search does not change); empty clears it. */
-export const setNotice = (db: Db, groupId: number, caller: number, notice: string, attemptId?: string) =>
+export const setNotice = (db: Db, groupId: number, caller: Caller, notice: string, attemptId?: string) =>
   setGroupText(db, { groupId, caller, field: 'notice', value: notice, ...(attemptId ? { attemptId } : {}) });
 
 /**
@@ -120,47 +125,55 @@ export const setNotice = (db: Db, groupId: number, caller: number, notice: strin
 export async function setDnd(
   db: Db,
   groupId: number,
-  caller: number,
+  session: Caller,
   dnd: 0 | 1,
   attemptId: string = randomUUID(),
 ): Promise<{ group_info: GroupView }> {
-  const [access, coins] = await Promise.all([loadGroup(db, groupId, caller), allCoins(db)]);
-  const member = requireMember(access);
-  if (member.dnd !== dnd) {
-    await withRetries(({ n, commit }) =>
-      commit(
-        db,
-        [
-          {
-            item: metaCheck(db.table, groupId, live),
-            refused: (old) => {
-              throw metaRefusal(old, caller, 'none') ?? new AppError('GROUP_NOT_FOUND');
+  const [access, coins] = await Promise.all([loadGroupFor(db, groupId, session), allCoins(db)]);
+  const { caller } = access;
+  // The flag is written on the condition that it changes, so the membership is not waited for:
+  // it is read beside the write for the reply, and the write's old item says 58 or "unchanged".
+  const reading = access.member;
+  const unchanged = new Error('unchanged');
+  await withRetries(({ n, commit }) =>
+    commit(
+      db,
+      [
+        {
+          item: metaCheck(db.table, groupId, live),
+          refused: (old) => {
+            throw metaRefusal(old, caller, 'none') ?? new AppError('GROUP_NOT_FOUND');
+          },
+        },
+        {
+          item: {
+            Update: {
+              TableName: db.table,
+              Key: memberKey(groupId, caller),
+              UpdateExpression: 'SET dnd = :dnd',
+              ConditionExpression: 'attribute_exists(pk) AND (attribute_not_exists(dnd) OR dnd <> :dnd)',
+              ExpressionAttributeValues: { ':dnd': dnd },
+              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
             },
           },
-          {
-            item: {
-              Update: {
-                TableName: db.table,
-                Key: memberKey(groupId, caller),
-                UpdateExpression: 'SET dnd = :dnd',
-                ConditionExpression: 'attribute_exists(pk)',
-                ExpressionAttributeValues: { ':dnd': dnd },
-              },
-            },
-            refused: () => callerNotMember(),
+          refused: (old) => {
+            throw old ? unchanged : callerNotMember();
           },
-          {
-            item: putEvent(db.table, {
-              groupId,
-              op: 'SetDnd',
-              actor: caller,
-              data: { name: access.group.name, user_id: caller, dnd },
-            }),
-          },
-        ],
-        requestToken('group_set_dnd', caller, groupId, dnd, attemptId, n),
-      ),
-    );
-  }
+        },
+        {
+          item: putEvent(db.table, {
+            groupId,
+            op: 'SetDnd',
+            actor: caller,
+            data: { name: access.group.name, user_id: caller, dnd },
+          }),
+        },
+      ],
+      requestToken('group_set_dnd', caller, groupId, dnd, attemptId, n),
+    ),
+  ).catch((error: unknown) => {
+    if (error !== unchanged) throw error;
+  });
+  const member = (await reading) ?? callerNotMember();
   return { group_info: callerView(access.group, { ...member, dnd }, coins) };
 }

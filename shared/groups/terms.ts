@@ -5,14 +5,15 @@ import { allCoins, type Coin, decimalsOf, requireCoin } from '#shared/entities/c
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
 import { type MetaChange, merge } from '#shared/entities/group-change.ts';
-import { fail } from '#shared/errors.ts';
-import { type GroupAccess, loadGroup, requireOwner } from '#shared/groups/access.ts';
+import type { Caller } from '#shared/entities/session.ts';
+import { callerNotMember, fail } from '#shared/errors.ts';
+import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byOwner } from '#shared/groups/authority.ts';
 import { groupUpdateStep } from '#shared/joins/meta.ts';
 import { fromUnits, toUnits, units } from '#shared/money.ts';
 
 export interface OwnerInput {
-  readonly ownerId: number;
+  readonly ownerId: Caller;
   readonly groupId: number;
   readonly attemptId?: string | undefined;
 }
@@ -25,12 +26,12 @@ export async function ownerAndCoin(
   db: Db,
   input: OwnerInput,
   coinId: number | undefined,
-): Promise<{ access: GroupAccess; coin: Coin | undefined }> {
+): Promise<{ access: CallerAccess; coin: Coin | undefined }> {
   const [access, coin] = await Promise.all([
-    loadGroup(db, input.groupId, input.ownerId),
+    loadGroupFor(db, input.groupId, input.ownerId),
     coinId === undefined ? undefined : requireCoin(db, coinId).catch((error: unknown) => error),
   ]);
-  requireOwner(access);
+  await requireRole(access, 'owner');
   if (coin instanceof Error) throw coin;
   return { access, coin: coin as Coin | undefined };
 }
@@ -60,7 +61,7 @@ function asRead(names: readonly (keyof GroupItem)[], group: GroupItem): MetaChan
 export async function setOwnerFields(
   db: Db,
   input: OwnerInput & {
-    access: GroupAccess;
+    access: CallerAccess;
     fields: Partial<GroupItem>;
     remove?: readonly (keyof GroupItem)[];
     unchanged?: (group: GroupItem) => boolean;
@@ -69,8 +70,14 @@ export async function setOwnerFields(
   },
 ): Promise<{ group_info: GroupView }> {
   const names = Object.keys(input.fields) as (keyof GroupItem)[];
-  const member = input.access.member!;
+  const owner = input.access.caller;
+  // Read beside the write: only the reply needs it.
+  const reading = input.access.member;
   const coins = await allCoins(db);
+  const view = async (group: GroupItem) => {
+    const member = (await reading) ?? callerNotMember();
+    return { group_info: groupView(group, coins, { role: member.role, dnd: member.dnd === 1 }) };
+  };
   // A value set to what it already is writes nothing and announces nothing.
   const unchanged = (group: GroupItem) =>
     input.unchanged?.(group) ?? names.every((name) => String(group[name] ?? 0) === String(input.fields[name] ?? 0));
@@ -78,7 +85,7 @@ export async function setOwnerFields(
   const final = await withRetries(async ({ n, seen, commit }) => {
     const group = (seen ?? input.access.group) as GroupItem;
     if (unchanged(group)) return group;
-    const change: MetaChange = merge(byOwner(input.ownerId), asRead([...names, ...(input.remove ?? [])], group), {
+    const change: MetaChange = merge(byOwner(owner), asRead([...names, ...(input.remove ?? [])], group), {
       set: names.map((name) => `#f_${name} = :f_${name}`),
       remove: (input.remove ?? []).map((name) => `#f_${name}`),
       names: Object.fromEntries([...names, ...(input.remove ?? [])].map((name) => [`#f_${name}`, name])),
@@ -87,23 +94,23 @@ export async function setOwnerFields(
     await commit(
       db,
       [
-        groupUpdateStep(db.table, input.groupId, change, { caller: input.ownerId, need: 'owner' }),
+        groupUpdateStep(db.table, input.groupId, change, { caller: owner, need: 'owner' }),
         {
           item: putEvent(db.table, {
             groupId: input.groupId,
             op: input.op,
-            actor: input.ownerId,
+            actor: owner,
             data: { name: group.name ?? '', ...input.data(group, coins) },
           }),
         },
       ],
-      requestToken(input.op, input.ownerId, input.groupId, attemptId, n),
+      requestToken(input.op, owner, input.groupId, attemptId, n),
     );
     const after = { ...group, ...input.fields };
     for (const name of input.remove ?? []) delete after[name];
     return after;
   });
-  return { group_info: groupView(final, coins, { role: member.role, dnd: member.dnd === 1 }) };
+  return view(final);
 }
 
 /** A stored amount of a coin as a decimal string, in that coin's decimals. */

@@ -1,6 +1,6 @@
 import type { Db } from '#shared/db/client.ts';
 import { type GroupView, hotShard, isListed } from '#shared/entities/group.ts';
-import { loadGroup, requireOwner } from '#shared/groups/access.ts';
+import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { type OwnerInput, setOwnerFields } from '#shared/groups/terms.ts';
 
 /**
@@ -10,8 +10,8 @@ import { type OwnerInput, setOwnerFields } from '#shared/groups/terms.ts';
  * `user_groups`, and anyone who has its id still reaches it.
  */
 export async function setVisibility(db: Db, input: OwnerInput & { listed: 0 | 1 }): Promise<{ group_info: GroupView }> {
-  const access = await loadGroup(db, input.groupId, input.ownerId);
-  requireOwner(access);
+  const access = await loadGroupFor(db, input.groupId, input.ownerId);
+  await requireRole(access, 'owner');
   const listed = input.listed === 1;
   return setOwnerFields(db, {
     ...input,

@@ -7,6 +7,7 @@ import type { ReplyValue } from '#shared/api/reply.ts';
 import type { Params } from '#shared/api/schema.ts';
 import { validate } from '#shared/api/validate.ts';
 import { type Db, defaultDb } from '#shared/db/client.ts';
+import { CallerSession } from '#shared/entities/session.ts';
 import { collectParams } from '#shared/http/collect.ts';
 import { envelope, successReply } from '#shared/http/envelope.ts';
 import { idempotencyKeyOf, once, paramsHash } from '#shared/http/idempotency.ts';
@@ -30,6 +31,13 @@ export interface CoreInput<D extends MethodDef> {
 
 export type Core<D extends MethodDef> = (input: CoreInput<D>) => Promise<ReplyValue<D['reply']>>;
 
+/** A core that reads the session itself, with its first read (`readWithSession`). */
+export interface SessionCoreInput<D extends MethodDef> extends Omit<CoreInput<D>, 'caller'> {
+  readonly caller: D['session'] extends 'required' ? CallerSession : CallerSession | undefined;
+}
+
+export type SessionCore<D extends MethodDef> = (input: SessionCoreInput<D>) => Promise<ReplyValue<D['reply']>>;
+
 /** The same, by the method's registry name. */
 export type MethodInput<M extends MethodName> = CoreInput<Methods[M]>;
 
@@ -48,21 +56,66 @@ export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => P
  * own definition rather than the registry, so that the bundle carries no other method's.
  */
 export function method<D extends NamedMethodDef>(def: D, core: Core<D>, db: Db = defaultDb()): HttpHandler {
+  return chain(def, async ({ raw, event, context }) => {
+    const caller = (await lookupCaller(db, sessionKeyFor(def.session, raw.session_key))) as CallerFor<D>;
+    const params = validate(def.params, raw) as CoreInput<D>['params'];
+    const key = def.readOnly ? undefined : idempotencyKeyOf(event, raw);
+    const run = async () => successReply(await core({ params, caller, db, requestId: context.awsRequestId }));
+    if (key === undefined) return run();
+    return once(
+      db,
+      { method: def.name, caller: caller as number, key, paramsHash: paramsHash(def.params, params), context },
+      run,
+    );
+  });
+}
+
+/**
+ * The same chain for a method that needs a session and reads it together with its own first read:
+ * the core gets the session still unread, and the session costs no round trip of its own. The
+ * refusal order holds: a missing key (2) before anything; an unknown session (3) before a
+ * parameter's refusal, reading it first only when the parameters are refused. An Idempotency-Key
+ * needs the caller before the core runs, so then the session is read up front.
+ */
+export function methodWithSession<D extends NamedMethodDef & { session: 'required' | 'optional' }>(
+  def: D,
+  core: SessionCore<D>,
+  db: Db = defaultDb(),
+): HttpHandler {
+  return chain(def, async ({ raw, event, context }) => {
+    const rawKey = sessionKeyFor(def.session, raw.session_key);
+    const session = rawKey === undefined ? undefined : new CallerSession(db, rawKey);
+    const caller = session as SessionCoreInput<D>['caller'];
+    let params: CoreInput<D>['params'];
+    let key: string | undefined;
+    try {
+      params = validate(def.params, raw) as CoreInput<D>['params'];
+      key = def.readOnly ? undefined : idempotencyKeyOf(event, raw);
+    } catch (error) {
+      await session?.caller();
+      throw error;
+    }
+    const run = async () => successReply(await core({ params, caller, db, requestId: context.awsRequestId }));
+    if (key === undefined) return run();
+    const known = await session?.caller();
+    return once(db, { method: def.name, caller: known, key, paramsHash: paramsHash(def.params, params), context }, run);
+  });
+}
+
+type Body = (input: {
+  raw: Record<string, unknown>;
+  event: APIGatewayProxyEventV2;
+  context: Context;
+}) => Promise<APIGatewayProxyStructuredResultV2>;
+
+function chain(def: NamedMethodDef, body: Body): HttpHandler {
   const { name } = def;
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(httpHeaderNormalizer())
     .use(envelope(name))
-    .handler(async (event, context) => {
-      // Refusal order (README, "Order of refusals"): the request, the session, the parameters; the
-      // core goes on with the group, the caller's right, the target and the state.
-      const raw = collectParams(event);
-      const caller = (await lookupCaller(db, sessionKeyFor(def.session, raw.session_key))) as CallerFor<D>;
-      const params = validate(def.params, raw) as CoreInput<D>['params'];
-      const key = def.readOnly ? undefined : idempotencyKeyOf(event, raw);
-      const run = async () => successReply(await core({ params, caller, db, requestId: context.awsRequestId }));
-      if (key === undefined) return run();
-      return once(db, { method: name, caller, key, paramsHash: paramsHash(def.params, params), context }, run);
-    });
+    // Refusal order (README, "Order of refusals"): the request, the session, the parameters; the
+    // core goes on with the group, the caller's right, the target and the state.
+    .handler((event, context) => body({ raw: collectParams(event), event, context }));
   const run = handler as unknown as HttpHandler;
   return (event, context) => withInvocation(context.awsRequestId, { method: name }, () => run(event, context));
 }

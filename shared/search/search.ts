@@ -3,6 +3,7 @@ import type { Db } from '#shared/db/client.ts';
 import { allCoins, type Coin } from '#shared/entities/coin.ts';
 import { type GroupItem, type GroupView, groupKey, groupView, isListed, isLive } from '#shared/entities/group.ts';
 import { isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import type { Caller } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
 import { openLists, type Posting, type PostingList } from '#shared/search/posting-lists.ts';
 import { matches, queryTokens } from '#shared/search/tokens.ts';
@@ -180,15 +181,24 @@ async function scan(search: Search, start: number, end: number, perPage: number)
  */
 export async function groupSearch(
   db: Db,
-  caller: number,
+  session: Caller,
   query: { words: string; page: number; perPage: number },
 ): Promise<SearchReply> {
   const { text, tokens } = queryTokens(query.words);
-  if (tokens.length === 0) fail('BAD_PARAM', 'search_words must have a visible character');
+  if (tokens.length === 0) {
+    // The session's refusal (3) comes before a parameter's.
+    if (typeof session === 'object') await session.caller();
+    fail('BAD_PARAM', 'search_words must have a visible character');
+  }
   const start = (query.page - 1) * query.perPage;
   const end = start + query.perPage;
   const first = Math.min(Math.max(end + query.perPage + 1, FIRST_READ.min), FIRST_READ.max);
-  const [lists, coins] = await Promise.all([openLists(db, probes(tokens), first), allCoins(db)]);
+  // The session is read beside the postings, off the critical path; an unknown one is still refused.
+  const [caller, lists, coins] = await Promise.all([
+    typeof session === 'number' ? session : session.caller(),
+    openLists(db, probes(tokens), first),
+    allCoins(db),
+  ]);
   const driver = lists.reduce((best, list) => (list.size < best.size ? list : best));
   const search = new Search(
     db,

@@ -2,9 +2,9 @@ import type { MethodName } from '#shared/api/registry.ts';
 
 /**
  * The least DynamoDB work each method's semantics need, in sequential round trips, with the
- * reason. Every method with a session first reads it (one GetItem): the caller's id is needed
- * before anything that depends on who calls. Coins are cached per container, so they cost nothing
- * on a warm call.
+ * reason. A method's session is read with its first read (the session item in the same BatchGet,
+ * or a GetItem side by side with a first Query): only what depends on who calls waits for it. Coins
+ * are cached per container, so they cost nothing on a warm call.
  */
 export interface Minimum {
   roundTrips: number;
@@ -14,7 +14,7 @@ export interface Minimum {
 export const MINIMUMS: Record<MethodName, Minimum> = {
   group_create: {
     roundTrips: 2,
-    reason: 'session, then one transaction: group, members, event, and a check that each listed user exists',
+    reason: 'session and the listed users in one BatchGet, then one transaction: group, members, event',
   },
   group_info: { roundTrips: 2, reason: 'session, then the group and the caller’s membership read side by side' },
   group_user_list: { roundTrips: 1, reason: 'no session; one Query for the page of member items' },
@@ -22,52 +22,86 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
     roundTrips: 3,
     reason: 'session; the memberships from the by-user index; then the groups they name, in one BatchGet',
   },
-  group_set_memo: { roundTrips: 2, reason: 'session, then one conditional write (role checked in the condition) with its event' },
+  group_set_memo: {
+    roundTrips: 2,
+    reason: 'session and group in one BatchGet, then one conditional write (role checked in the condition) with its event',
+  },
   group_set_notice: {
     roundTrips: 2,
-    reason: 'session, then one conditional write (role checked in the condition) with its event',
+    reason: 'session and group in one BatchGet, then one conditional write (role checked in the condition) with its event',
   },
   group_set_visibility: {
     roundTrips: 2,
-    reason: 'session, then one conditional update (owner) with its event: the flag and the hot index key together',
+    reason:
+      'session and group in one BatchGet, then one conditional update (owner) with its event: the flag and the hot index key together',
   },
-  group_set_name: { roundTrips: 2, reason: 'session, then one conditional write with its event (postings follow on the stream)' },
+  group_set_name: {
+    roundTrips: 2,
+    reason: 'session and group in one BatchGet, then one conditional write with its event (postings follow on the stream)',
+  },
   group_update_logo: {
     roundTrips: 2,
-    reason: 'session, then one conditional write with its event (the image goes to the object store, not DynamoDB)',
+    reason:
+      'session and group in one BatchGet, then one conditional write with its event (the image goes to the object store, not DynamoDB)',
   },
-  group_set_admin: { roundTrips: 2, reason: 'session, then one transaction: owner checked, roles changed, event' },
-  group_delete_admin: { roundTrips: 2, reason: 'session, then one transaction: owner checked, roles changed, event' },
+  group_set_admin: {
+    roundTrips: 2,
+    reason: 'session and group in one BatchGet, then one transaction: owner checked, roles changed, event',
+  },
+  group_delete_admin: {
+    roundTrips: 2,
+    reason: 'session and group in one BatchGet, then one transaction: owner checked, roles changed, event',
+  },
   group_delete_user: {
     roundTrips: 2,
-    reason: 'session, then one transaction: caller’s and target’s roles checked, member deleted, count, event',
+    reason:
+      'session and group in one BatchGet, then one transaction: caller’s and target’s roles checked, member deleted, count, event',
   },
   group_ban_user: {
     roundTrips: 2,
-    reason: 'session, then one transaction: caller’s and target’s roles checked, ban put, member deleted, count, event',
+    reason:
+      'session and group in one BatchGet, then one transaction: caller’s and target’s roles checked, ban put, member deleted, count, event',
   },
-  group_unban_user: { roundTrips: 2, reason: 'session, then one transaction: role checked, lasting ban deleted, event' },
+  group_unban_user: {
+    roundTrips: 2,
+    reason: 'session and group in one BatchGet, then one transaction: role checked, lasting ban deleted, event',
+  },
   group_ban_list: { roundTrips: 2, reason: 'session, then the caller’s role and the ban items read side by side' },
   group_audit_log: { roundTrips: 2, reason: 'session, then the caller’s role and a page of events read side by side' },
   group_invite_user: {
     roundTrips: 2,
-    reason: 'session, then one transaction: users checked, members put, count, event',
+    reason: 'session and group in one BatchGet, then one transaction: users checked, members put, count, event',
   },
-  group_dismiss: { roundTrips: 2, reason: 'session, then one transaction: tombstone and event (clean-up runs on the stream)' },
-  group_quit: { roundTrips: 2, reason: 'session, then one transaction: member deleted, count, event' },
-  group_transfer_owner: { roundTrips: 2, reason: 'session, then one transaction: both roles and the group’s owner, event' },
-  group_set_dnd: { roundTrips: 2, reason: 'session, then one conditional update of the caller’s member item (and its event)' },
+  group_dismiss: {
+    roundTrips: 2,
+    reason: 'session and group in one BatchGet, then one transaction: tombstone and event (clean-up runs on the stream)',
+  },
+  group_quit: { roundTrips: 2, reason: 'session and group in one BatchGet, then one transaction: member deleted, count, event' },
+  group_transfer_owner: {
+    roundTrips: 2,
+    reason: 'session and group in one BatchGet, then one transaction: both roles and the group’s owner, event',
+  },
+  group_set_dnd: {
+    roundTrips: 2,
+    reason: 'session and group in one BatchGet, then one conditional update of the caller’s member item (and its event)',
+  },
   hot_groups: {
-    roundTrips: 3,
-    reason: 'session; the hot index shards in parallel; then the caller’s membership of the top groups in one BatchGet',
+    roundTrips: 2,
+    reason: 'the hot index shards and the session in parallel; then the caller’s membership of the top groups in one BatchGet',
   },
   group_search: {
-    roundTrips: 3,
+    roundTrips: 2,
     reason:
-      'session; the postings of the query’s tokens in parallel; the matching groups and caller’s memberships in one BatchGet',
+      'the postings of the query’s tokens and the session in parallel; the matching groups and caller’s memberships in one BatchGet',
   },
-  group_set_price: { roundTrips: 2, reason: 'session, then one conditional update (owner) with its event' },
-  group_set_consensus: { roundTrips: 2, reason: 'session, then one conditional update (owner) with its event' },
+  group_set_price: {
+    roundTrips: 2,
+    reason: 'session and group in one BatchGet, then one conditional update (owner) with its event',
+  },
+  group_set_consensus: {
+    roundTrips: 2,
+    reason: 'session and group in one BatchGet, then one conditional update (owner) with its event',
+  },
   group_join: {
     roundTrips: 3,
     reason:
@@ -77,9 +111,12 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
   group_react_join: {
     roundTrips: 2,
     reason:
-      'session, then one transaction: role and request checked, request removed (and off the applicant’s open requests), member added, count, event',
+      'session and group in one BatchGet, then one transaction: role and request checked, request removed (and off the applicant’s open requests), member added, count, event',
   },
-  group_set_private: { roundTrips: 2, reason: 'session, then one conditional update (owner) with its event' },
+  group_set_private: {
+    roundTrips: 2,
+    reason: 'session and group in one BatchGet, then one conditional update (owner) with its event',
+  },
   group_pay_private: {
     roundTrips: 3,
     reason: 'session; group, membership, wallet and balance side by side; one transaction: pay, mark paid, ledger',
