@@ -464,6 +464,30 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_audit_log': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group’s history of changes (admin or owner), newest first, a page at a time; kept for 180 days.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_audit_log_get'];
+    put?: never;
+    /**
+     * The group’s history of changes (admin or owner), newest first, a page at a time; kept for 180 days.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_audit_log'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_set_price': {
     parameters: {
       query?: never;
@@ -970,9 +994,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1892581051,
+           *         "group_id": 1475529527,
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -987,7 +1011,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1104,7 +1128,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1892581051
+         * @example 1475529527
          */
         group_id: number;
       };
@@ -1127,7 +1151,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1142,7 +1166,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1252,7 +1276,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1267,7 +1291,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1282,7 +1306,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1311,7 +1335,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1326,7 +1350,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1430,7 +1454,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1892581051
+         * @example 1475529527
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1464,16 +1488,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796397412
+           *             "join_time": 1796397991
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796397412
+           *             "join_time": 1796397991
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTI1ODEwNTEsIjIiXQ"
+           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjIiXQ"
            *       }
            *     }
            */
@@ -1575,7 +1599,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "limit": 2
          *     }
          */
@@ -1592,7 +1616,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "limit": 2
          *     }
          */
@@ -1609,7 +1633,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "limit": 2
          *     }
          */
@@ -1644,16 +1668,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796397412
+           *             "join_time": 1796397991
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796397412
+           *             "join_time": 1796397991
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTI1ODEwNTEsIjIiXQ"
+           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjIiXQ"
            *       }
            *     }
            */
@@ -1770,7 +1794,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1892581051,
+           *             "id": 1475529527,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1785,7 +1809,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397412,
+           *             "create_time": 1796397991,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1932,7 +1956,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1892581051,
+           *             "id": 1475529527,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1947,7 +1971,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397412,
+           *             "create_time": 1796397991,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2046,7 +2070,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2069,7 +2093,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2092,7 +2116,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2129,7 +2153,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2144,7 +2168,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2290,7 +2314,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2316,7 +2340,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2342,7 +2366,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2382,7 +2406,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2397,10 +2421,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796397413,
+           *           "notice_time": 1796397991,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2546,7 +2570,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2569,7 +2593,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2592,7 +2616,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2629,10 +2653,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2646,7 +2670,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2792,7 +2816,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2815,7 +2839,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2838,7 +2862,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2875,7 +2899,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2890,7 +2914,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3036,7 +3060,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3059,7 +3083,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3082,7 +3106,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3121,12 +3145,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3138,7 +3162,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3286,7 +3310,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3311,7 +3335,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3337,7 +3361,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3377,10 +3401,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3394,7 +3418,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3540,7 +3564,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3565,7 +3589,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3591,7 +3615,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3631,10 +3655,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3646,7 +3670,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3792,7 +3816,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3817,7 +3841,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3842,7 +3866,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3880,7 +3904,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1892581051,
+           *         "group_id": 1475529527,
            *         "user_id": 5
            *       }
            *     }
@@ -4026,7 +4050,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4051,7 +4075,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4077,7 +4101,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4263,7 +4287,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4283,7 +4307,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4303,7 +4327,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4336,7 +4360,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1892581051
+           *         "group_id": 1475529527
            *       }
            *     }
            */
@@ -4465,7 +4489,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4485,7 +4509,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4505,7 +4529,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4538,7 +4562,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1892581051
+           *         "group_id": 1475529527
            *       }
            *     }
            */
@@ -4679,7 +4703,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4702,7 +4726,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4725,7 +4749,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4762,10 +4786,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
@@ -4779,7 +4803,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -4925,7 +4949,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4948,7 +4972,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4971,7 +4995,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5008,10 +5032,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5025,7 +5049,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -5171,7 +5195,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 2023664811,
+           *             "id": 1006373950,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5197,14 +5221,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397416,
+           *             "create_time": 1796397994,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1892581051,
+           *             "id": 1475529527,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5218,30 +5242,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397412,
+           *             "create_time": 1796397991,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 547602936,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796397418,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 1063931960,
+           *             "id": 531812422,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5256,7 +5261,26 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397419,
+           *             "create_time": 1796397995,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 1120139429,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796397995,
            *             "listed": 1
            *           }
            *         ]
@@ -5400,7 +5424,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 2023664811,
+           *             "id": 1006373950,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5426,14 +5450,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397416,
+           *             "create_time": 1796397994,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1892581051,
+           *             "id": 1475529527,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5447,30 +5471,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397412,
+           *             "create_time": 1796397991,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 547602936,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796397418,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 1063931960,
+           *             "id": 531812422,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5485,7 +5490,26 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397419,
+           *             "create_time": 1796397995,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 1120139429,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796397995,
            *             "listed": 1
            *           }
            *         ]
@@ -5603,10 +5627,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1892581051,
+           *             "id": 1475529527,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5620,7 +5644,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397412,
+           *             "create_time": 1796397991,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5815,10 +5839,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1892581051,
+           *             "id": 1475529527,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5832,7 +5856,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397412,
+           *             "create_time": 1796397991,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5939,7 +5963,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -5968,7 +5992,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6000,7 +6024,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6045,7 +6069,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1892581051,
+           *         "group_id": 1475529527,
            *         "user_ids": [
            *           10,
            *           11
@@ -6053,7 +6077,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796401015
+           *         "until": 1796401593
            *       }
            *     }
            */
@@ -6200,7 +6224,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6226,7 +6250,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6252,7 +6276,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6291,7 +6315,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1892581051,
+           *         "group_id": 1475529527,
            *         "user_ids": [
            *           10,
            *           11
@@ -6430,12 +6454,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1892581051
+         * @example 1475529527
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE4OTI1ODEwNTEsIjEwIl0
+         * @example WzE0NzU1Mjk1MjcsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6462,13 +6486,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796401015,
+           *             "until": 1796401593,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796397415
+           *             "time": 1796397993
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTI1ODEwNTEsIjEwIl0"
+           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjEwIl0"
            *       }
            *     }
            */
@@ -6594,8 +6618,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
-         *       "cursor": "WzE4OTI1ODEwNTEsIjEwIl0",
+         *       "group_id": 1475529527,
+         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6617,8 +6641,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
-         *       "cursor": "WzE4OTI1ODEwNTEsIjEwIl0",
+         *       "group_id": 1475529527,
+         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6640,8 +6664,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
-         *       "cursor": "WzE4OTI1ODEwNTEsIjEwIl0",
+         *       "group_id": 1475529527,
+         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6679,13 +6703,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796401015,
+           *             "until": 1796401593,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796397415
+           *             "time": 1796397993
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTI1ODEwNTEsIjEwIl0"
+           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjEwIl0"
            *       }
            *     }
            */
@@ -6800,6 +6824,427 @@ export interface operations {
       };
     };
   };
+  group_audit_log_get: {
+    parameters: {
+      query: {
+        /** @example demo-session-2 */
+        session_key: string;
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 1475529527
+         */
+        group_id: number;
+        /**
+         * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
+         * @example WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ
+         */
+        cursor?: string;
+        /** @description Page size. From 1 to 200. Malformed: status 166. */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "entries": [
+           *           {
+           *             "time": 1796397993,
+           *             "actor": 2,
+           *             "action": "ban",
+           *             "targets": [
+           *               10,
+           *               11
+           *             ],
+           *             "detail": {
+           *               "reason": "spam",
+           *               "until": 1796401593,
+           *               "removed": [
+           *                 10
+           *               ],
+           *               "minutes": 60
+           *             }
+           *           },
+           *           {
+           *             "time": 1796397993,
+           *             "actor": 2,
+           *             "action": "invite",
+           *             "targets": [
+           *               10
+           *             ],
+           *             "detail": {}
+           *           }
+           *         ],
+           *         "next_cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              entries: {
+                /** @description When the change was made. */
+                time: number;
+                /** @description Who made it (the joiner for a join, the payer for a payment). */
+                actor: number;
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                action: string;
+                /** @description The users it was about; empty for a change of the group’s own settings. */
+                targets: number[];
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                detail: {
+                  [key: string]: unknown;
+                };
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s log gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_audit_log: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1475529527,
+         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1475529527,
+         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1475529527,
+         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "entries": [
+           *           {
+           *             "time": 1796397993,
+           *             "actor": 2,
+           *             "action": "ban",
+           *             "targets": [
+           *               10,
+           *               11
+           *             ],
+           *             "detail": {
+           *               "reason": "spam",
+           *               "until": 1796401593,
+           *               "removed": [
+           *                 10
+           *               ],
+           *               "minutes": 60
+           *             }
+           *           },
+           *           {
+           *             "time": 1796397993,
+           *             "actor": 2,
+           *             "action": "invite",
+           *             "targets": [
+           *               10
+           *             ],
+           *             "detail": {}
+           *           }
+           *         ],
+           *         "next_cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              entries: {
+                /** @description When the change was made. */
+                time: number;
+                /** @description Who made it (the joiner for a join, the payer for a payment). */
+                actor: number;
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                action: string;
+                /** @description The users it was about; empty for a change of the group’s own settings. */
+                targets: number[];
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                detail: {
+                  [key: string]: unknown;
+                };
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s log gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -6814,7 +7259,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 547602936,
+         *       "group_id": 1120139429,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -6840,7 +7285,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 547602936,
+         *       "group_id": 1120139429,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -6870,7 +7315,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 547602936,
+         *       "group_id": 1120139429,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -6914,7 +7359,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 547602936,
+           *           "id": 1120139429,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -6929,7 +7374,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397418,
+           *           "create_time": 1796397995,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7063,7 +7508,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1063931960,
+         *       "group_id": 531812422,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7089,7 +7534,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1063931960,
+         *       "group_id": 531812422,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7119,7 +7564,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1063931960,
+         *       "group_id": 531812422,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7163,7 +7608,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1063931960,
+           *           "id": 531812422,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7178,7 +7623,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397419,
+           *           "create_time": 1796397995,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7312,7 +7757,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7339,7 +7784,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7366,7 +7811,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7407,8 +7852,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1892581051,
-           *         "expire_time": 1797002216
+           *         "group_id": 1475529527,
+           *         "expire_time": 1797002794
            *       }
            *     }
            */
@@ -7573,7 +8018,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1892581051
+         * @example 1475529527
          */
         group_id: number;
       };
@@ -7598,8 +8043,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796397416,
-           *             "expire_time": 1797002216,
+           *             "request_time": 1796397994,
+           *             "expire_time": 1797002794,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -7722,7 +8167,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -7737,7 +8182,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -7752,7 +8197,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -7783,8 +8228,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796397416,
-           *             "expire_time": 1797002216,
+           *             "request_time": 1796397994,
+           *             "expire_time": 1797002794,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -7910,7 +8355,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -7941,7 +8386,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -7972,7 +8417,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8161,7 +8606,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8187,7 +8632,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8217,7 +8662,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8261,10 +8706,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892581051,
+           *           "id": 1475529527,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38549/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -8278,7 +8723,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397412,
+           *           "create_time": 1796397991,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -8412,7 +8857,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8438,7 +8883,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8464,7 +8909,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8504,7 +8949,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1892581051,
+           *         "group_id": 1475529527,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -8665,7 +9110,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1892581051
+         * @example 1475529527
          */
         group_id: number;
         /**
@@ -8809,7 +9254,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -8827,7 +9272,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -8845,7 +9290,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892581051,
+         *       "group_id": 1475529527,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9288,8 +9733,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 547602936,
-           *             "time": 1796397418
+           *             "group_id": 1120139429,
+           *             "time": 1796397995
            *           },
            *           {
            *             "coin_id": 2,
@@ -9297,7 +9742,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397410
+           *             "time": 1796397989
            *           },
            *           {
            *             "coin_id": 1,
@@ -9305,7 +9750,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397410
+           *             "time": 1796397989
            *           }
            *         ],
            *         "next_cursor": null
@@ -9473,8 +9918,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 547602936,
-           *             "time": 1796397418
+           *             "group_id": 1120139429,
+           *             "time": 1796397995
            *           },
            *           {
            *             "coin_id": 2,
@@ -9482,7 +9927,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397410
+           *             "time": 1796397989
            *           },
            *           {
            *             "coin_id": 1,
@@ -9490,7 +9935,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397410
+           *             "time": 1796397989
            *           }
            *         ],
            *         "next_cursor": null
