@@ -23,9 +23,9 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Most files spend their time waiting on DynamoDB Local, child processes and the network, so one
-    // file more than there are cores keeps them all busy (vitest's default is one fewer).
-    maxWorkers: availableParallelism() + 1,
+    // One file per core: every file shares one DynamoDB Local, whose transactions wait on each
+    // other's locks, and a third file's burst made a lock wait time out there (a 500 AWS never sends).
+    maxWorkers: availableParallelism(),
     sequence: { sequencer: InfraLast },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },

@@ -1,5 +1,6 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { isGroupItem } from '#shared/entities/group.ts';
+import { groupKey, isGroupItem } from '#shared/entities/group.ts';
 import { MEMBER_PREFIX } from '#shared/entities/member.ts';
 import { AppError } from '#shared/errors.ts';
 import { deleteAdmins, setAdmins } from '#shared/groups/admins.ts';
@@ -58,6 +59,15 @@ async function attempt(kind: string, target: number, work: () => Promise<unknown
 describe('group_delete_user racing group_set_admin', () => {
   it('never leaves an admin who is not a member, over many rounds', { timeout: 240_000 }, async () => {
     const gid = await groupWith(db, OWNER, [ADMIN]);
+    // The race is the subject here, not the admin cap: promotions pile up over the rounds.
+    await db.doc.send(
+      new UpdateCommand({
+        TableName: db.table,
+        Key: groupKey(gid),
+        UpdateExpression: 'SET max_admins = :many',
+        ExpressionAttributeValues: { ':many': ROUNDS * PER_ROUND + 1 },
+      }),
+    );
     await setAdmins(db, gid, OWNER, [ADMIN]);
     for (let r = 0; r < ROUNDS; r++) {
       const targets = Array.from({ length: PER_ROUND }, (_, i) => 10 + r * PER_ROUND + i);
