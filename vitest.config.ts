@@ -20,7 +20,8 @@ class InfraLast extends BaseSequencer {
 export default defineConfig({
   test: {
     env: { TABLE_NAME: 'unit-test-table', AWS_REGION: 'us-east-1', LOG_LEVEL: 'silent' },
-    testTimeout: 30_000,
+    // Generous: every file shares one DynamoDB Local, and a busy machine stretches its transactions.
+    testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
     // One file per core: every file shares one DynamoDB Local, whose transactions wait on each

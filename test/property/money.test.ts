@@ -140,7 +140,7 @@ async function attempt(work: () => Promise<unknown>) {
 let attemptNo = 0;
 
 describe('money under random interleavings of joins, payments, refusals and retries', () => {
-  it('is conserved per coin, matches every ledger, and is charged at most once per thing', { timeout: 120_000 }, async () => {
+  it('is conserved per coin, matches every ledger, and is charged at most once per thing', { timeout: 300_000 }, async () => {
     await fc.assert(
       fc.asyncProperty(run, async (r) => {
         const s = await stage(r);
