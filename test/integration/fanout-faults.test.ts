@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { rongCloudNotifier } from '#shared/notify/reactor.ts';
@@ -10,7 +10,7 @@ import type { RongCloudApi } from '#shared/rongcloud/api.ts';
 import { RongCloudError } from '#shared/rongcloud/errors.ts';
 import { type StreamPoller, startStreamPoller } from '../../infra/local/stream-poller.ts';
 import { TestClock } from '../support/clock.ts';
-import { createTestDb } from '../support/db.ts';
+import { createTestDb, dynamoEndpoint } from '../support/db.ts';
 
 /**
  * The fan-out under faults, fed by the real stream of DynamoDB Local through the local poller
@@ -91,7 +91,7 @@ async function setUp(gids: number[], fault: Fault, eventFor: EventFor = rename) 
   };
   const invocations: number[] = [];
   const poller = await startStreamPoller({
-    endpoint: inject('dynamoEndpoint'),
+    endpoint: dynamoEndpoint(),
     region: 'us-east-1',
     tableName: db.table,
     batchSize: 8,

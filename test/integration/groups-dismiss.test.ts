@@ -1,6 +1,6 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
 import { groupKey } from '#shared/entities/group.ts';
@@ -16,7 +16,7 @@ import { processStreamBatch } from '#shared/outbox/fanout.ts';
 import { searchPostings } from '#shared/search/postings.ts';
 import { groupSearch } from '#shared/search/search.ts';
 import { startStreamPoller } from '../../infra/local/stream-poller.ts';
-import { createTestDb } from '../support/db.ts';
+import { createTestDb, dynamoEndpoint } from '../support/db.ts';
 import { seedUsers } from '../support/fixtures.ts';
 import { refusal } from '../support/refusal.ts';
 import { drainEvents, eventsOf, groupWith, partition, storedEvent } from './groups-support.ts';
@@ -116,7 +116,7 @@ describe('group_dismiss', () => {
     await seedUsers(db, 2);
     const handled = { db, reactors: [searchPostings, groupCleanup], deadLetter: memoryDeadLetter() };
     const poller = await startStreamPoller({
-      endpoint: inject('dynamoEndpoint'),
+      endpoint: dynamoEndpoint(),
       region: 'us-east-1',
       tableName: db.table,
       handler: (event: DynamoDBStreamEvent) => processStreamBatch(handled, event.Records),
