@@ -23,9 +23,10 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // Most files spend their time waiting on DynamoDB Local, child processes and the network, so one
-    // file more than there are cores keeps them all busy (vitest's default is one fewer).
-    maxWorkers: availableParallelism() + 1,
+    // One file per core (vitest's default is one fewer: a single file at a time on two cores). Each
+    // worker has a DynamoDB Local of its own, which does much of the work, so more files than cores
+    // only make each one slower: a third on two cores made the run longer, not shorter.
+    maxWorkers: availableParallelism(),
     sequence: { sequencer: InfraLast },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
