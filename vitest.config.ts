@@ -2,18 +2,22 @@ import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** Starts the run's DynamoDB Local; only the projects that talk to it list it, so unit tests never start Java. */
+/** Starts the run's DynamoDB Locals, one per worker; only the projects that talk to them list it, so unit tests never start Java. */
 const DYNAMO_LOCAL = 'test/support/global-setup.ts';
 
 /**
- * Vitest's order (longest first once it has timed a run, else largest first), except that the
- * infra files go last: they wait for the bundling their global setup started, which by then is done.
+ * Vitest's order within a project (longest first once it has timed a run, else largest first),
+ * projects in the order e2e, integration, infra, unit. The infra files wait for the bundling their
+ * global setup started, which by then is done; the unit files are short and fill in at the end.
  */
-class InfraLast extends BaseSequencer {
+const PROJECT_ORDER = ['e2e', 'integration', 'infra', 'unit'];
+
+class ProjectsInOrder extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    const infra = (file: TestSpecification) => file.project.name === 'infra';
-    return [...sorted.filter((file) => !infra(file)), ...sorted.filter(infra)];
+    const rank = (file: TestSpecification) => PROJECT_ORDER.indexOf(file.project.name);
+    // Array.prototype.sort is stable, so vitest's order holds within each project.
+    return sorted.sort((a, b) => rank(a) - rank(b));
   }
 }
 
@@ -27,7 +31,7 @@ export default defineConfig({
     // worker has a DynamoDB Local of its own, which does much of the work, so more files than cores
     // only make each one slower: a third on two cores made the run longer, not shorter.
     maxWorkers: availableParallelism(),
-    sequence: { sequencer: InfraLast },
+    sequence: { sequencer: ProjectsInOrder },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {
