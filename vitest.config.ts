@@ -2,32 +2,37 @@ import { availableParallelism } from 'node:os';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
-/** Starts the run's DynamoDB Local; only the projects that talk to it list it, so unit tests never start Java. */
+/** Starts the run's DynamoDB Locals, one per worker; only the projects that talk to them list it, so unit tests never start Java. */
 const DYNAMO_LOCAL = 'test/support/global-setup.ts';
 
 /**
- * Vitest's order (longest first once it has timed a run, else largest first), except that the
- * infra files go last: they wait for the bundling their global setup started, which by then is done.
+ * Vitest's order within a project (longest first once it has timed a run, else largest first),
+ * projects in the order soak (the longest file), e2e, integration, infra, unit. The infra files wait for the bundling their
+ * global setup started, which by then is done; the unit files are short and fill in at the end.
  */
-class InfraLast extends BaseSequencer {
+const PROJECT_ORDER = ['soak', 'e2e', 'integration', 'infra', 'unit'];
+
+class ProjectsInOrder extends BaseSequencer {
   override async sort(files: TestSpecification[]): Promise<TestSpecification[]> {
     const sorted = await super.sort(files);
-    const infra = (file: TestSpecification) => file.project.name === 'infra';
-    return [...sorted.filter((file) => !infra(file)), ...sorted.filter(infra)];
+    const rank = (file: TestSpecification) => PROJECT_ORDER.indexOf(file.project.name);
+    // Array.prototype.sort is stable, so vitest's order holds within each project.
+    return sorted.sort((a, b) => rank(a) - rank(b));
   }
 }
 
 export default defineConfig({
   test: {
     env: { TABLE_NAME: 'unit-test-table', AWS_REGION: 'us-east-1', LOG_LEVEL: 'silent' },
-    // Generous: every file shares one DynamoDB Local, and a busy machine stretches its transactions.
+    // Generous: a machine busy with other work stretches DynamoDB Local's transactions several times over.
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
-    // One file per core: every file shares one DynamoDB Local, whose transactions wait on each
-    // other's locks, and a third file's burst made a lock wait time out there (a 500 AWS never sends).
+    // One file per core (vitest's default is one fewer: a single file at a time on two cores). Each
+    // worker has a DynamoDB Local of its own, which does much of the work, so more files than cores
+    // only make each one slower: a third on two cores made the run longer, not shorter.
     maxWorkers: availableParallelism(),
-    sequence: { sequencer: InfraLast },
+    sequence: { sequencer: ProjectsInOrder },
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/unit/**/*.test.ts'] } },
       {

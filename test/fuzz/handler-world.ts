@@ -4,7 +4,6 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { inject } from 'vitest';
 import { type LambdaHandler, loadHandler } from '#infra/local/handler-modules.ts';
 import { handlerEntry, type MethodName, methodNames } from '#shared/api/registry.ts';
 import type { Field } from '#shared/api/schema.ts';
@@ -13,7 +12,7 @@ import { createGroup } from '#shared/groups/create.ts';
 import { setPrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { setWalletPassword } from '#shared/wallet/password.ts';
-import { createTestDb } from '../support/db.ts';
+import { createTestDb, dynamoEndpoint } from '../support/db.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { seedUsers, USDT } from '../support/fixtures.ts';
 import type { Wire } from './invalid-values.ts';
@@ -31,7 +30,7 @@ export async function handlerWorld() {
   const db = await createTestDb();
   Object.assign(process.env, {
     TABLE_NAME: db.table,
-    DYNAMODB_ENDPOINT: inject('dynamoEndpoint'),
+    DYNAMODB_ENDPOINT: dynamoEndpoint(),
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     LOGO_DIR: await mkdtemp(path.join(tmpdir(), 'fuzz-logos-')),

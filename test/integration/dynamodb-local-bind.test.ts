@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { describe, expect, inject, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { dynamoEndpoint } from '../support/db.ts';
 
 /**
  * DynamoDB Local holds the demo data and whatever a developer puts in it: it must answer on
@@ -28,7 +29,7 @@ const connects = (host: string, port: number) =>
   });
 
 describe('DynamoDB Local', () => {
-  const port = Number(new URL(inject('dynamoEndpoint')).port);
+  const port = Number(new URL(dynamoEndpoint()).port);
 
   it('answers on loopback', async () => {
     expect(await connects('127.0.0.1', port)).toBe(true);

@@ -1,6 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupPk } from '#shared/entities/group.ts';
@@ -11,7 +11,7 @@ import type { RongCloudApi } from '#shared/rongcloud/api.ts';
 import { RongCloudError } from '#shared/rongcloud/errors.ts';
 import { type StreamPoller, startStreamPoller } from '../../infra/local/stream-poller.ts';
 import { TestClock } from '../support/clock.ts';
-import { createTestDb } from '../support/db.ts';
+import { createTestDb, dynamoEndpoint } from '../support/db.ts';
 
 /**
  * The fan-out under faults, fed by the real stream of DynamoDB Local through the local poller
@@ -92,7 +92,7 @@ async function setUp(gids: number[], fault: Fault, eventFor: EventFor = rename) 
   };
   const invocations: number[] = [];
   const poller = await startStreamPoller({
-    endpoint: inject('dynamoEndpoint'),
+    endpoint: dynamoEndpoint(),
     region: 'us-east-1',
     tableName: db.table,
     batchSize: 8,

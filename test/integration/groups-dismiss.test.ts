@@ -1,45 +1,23 @@
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { batchWrite } from '#shared/db/batch-write.ts';
-import type { Db } from '#shared/db/client.ts';
-import { GROUP_SK, groupKey, isGroupItem } from '#shared/entities/group.ts';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GROUP_SK, isGroupItem } from '#shared/entities/group.ts';
 import { joinRequestKey } from '#shared/entities/join-request.ts';
-import { memberItem } from '#shared/entities/member.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
 import { CLEANUP_BATCH, cleanupRound, dismissGroup, groupCleanup } from '#shared/groups/dismiss.ts';
 import { hotGroups } from '#shared/groups/hot.ts';
 import { inviteUsers } from '#shared/groups/members.ts';
 import { groupInfo, groupUserList, userGroups } from '#shared/groups/read.ts';
 import { setMemo } from '#shared/groups/settings.ts';
-import { memoryDeadLetter } from '#shared/outbox/dead-letter.ts';
-import { processStreamBatch } from '#shared/outbox/fanout.ts';
 import { searchPostings } from '#shared/search/postings.ts';
 import { groupSearch } from '#shared/search/search.ts';
-import { startStreamPoller } from '../../infra/local/stream-poller.ts';
 import { createTestDb } from '../support/db.ts';
 import { seedUsers } from '../support/fixtures.ts';
 import { refusal } from '../support/refusal.ts';
-import { drainEvents, eventsOf, groupWith, partition, storedEvent } from './groups-support.ts';
+import { addBulkMembers, drainEvents, eventsOf, groupWith, partition, storedEvent } from './groups-support.ts';
 
 const db = await createTestDb();
 afterAll(() => db.drop());
 beforeAll(() => seedUsers(db, 12));
-
-/** Adds `count` members with ids from 100,000 straight to the table, as a large group would have. */
-async function addBulkMembers(db: Db, groupId: number, count: number) {
-  const now = Math.floor(Date.now() / 1000);
-  const members = Array.from({ length: count }, (_, i) => memberItem(groupId, 100_000 + i, 'member', now));
-  await batchWrite(db, { puts: members as unknown as Record<string, unknown>[] });
-  await db.doc.send(
-    new UpdateCommand({
-      TableName: db.table,
-      Key: groupKey(groupId),
-      UpdateExpression: 'ADD member_count :n, hotsk :s SET max_members = :max',
-      ExpressionAttributeValues: { ':n': count, ':s': count * 1000, ':max': count + 100 },
-    }),
-  );
-}
 
 describe('group_dismiss', () => {
   it('makes the group vanish at once from every reader, and keeps a tombstone', async () => {
@@ -112,32 +90,4 @@ describe('group_dismiss', () => {
     }
     expect((await partition(db, gid)).map((item) => item.sk)).toEqual([GROUP_SK]);
   });
-
-  it('runs the whole way through the local stream poller and the fan-out', async () => {
-    const db = await createTestDb();
-    await seedUsers(db, 2);
-    const handled = { db, reactors: [searchPostings, groupCleanup], deadLetter: memoryDeadLetter() };
-    const poller = await startStreamPoller({
-      endpoint: inject('dynamoEndpoint'),
-      region: 'us-east-1',
-      tableName: db.table,
-      handler: (event: DynamoDBStreamEvent) => processStreamBatch(handled, event.Records),
-      idlePollMs: 20,
-      retryDelayMs: 5,
-    });
-    try {
-      const gid = await groupWith(db, 1, [2], { name: '流水线' });
-      await addBulkMembers(db, gid, 600);
-      await poller.waitForDrain(30_000);
-      expect((await groupSearch(db, 2, { words: '水线', page: 1, perPage: 5 })).list.map((g) => g.id)).toEqual([gid]);
-      await dismissGroup(db, gid, 1);
-      for (let i = 0; i < 20 && (await partition(db, gid)).length > 1; i++) await poller.waitForDrain(30_000);
-      expect((await partition(db, gid)).map((item) => item.sk)).toEqual([GROUP_SK]);
-      expect((await groupSearch(db, 2, { words: '水线', page: 1, perPage: 5 })).count).toBe(0);
-      expect(poller.failures).toEqual([]);
-    } finally {
-      await poller.stop();
-      await db.drop();
-    }
-  }, 120_000);
 });

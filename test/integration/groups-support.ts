@@ -1,8 +1,10 @@
 import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
+import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
 import { EVENT_PREFIX } from '#shared/entities/event.ts';
 import { groupKey, isGroupItem } from '#shared/entities/group.ts';
+import { memberItem } from '#shared/entities/member.ts';
 import { postingPk } from '#shared/entities/posting.ts';
 import { createGroup } from '#shared/groups/create.ts';
 import type { StoredEvent } from '#shared/outbox/event.ts';
@@ -119,4 +121,19 @@ export async function postingsOf(db: Db, token: string): Promise<number[]> {
     }),
   );
   return (out.Items ?? []).filter((item) => item.kind === 'posting').map((item) => Number(String(item.sk).slice(2)));
+}
+
+/** Adds `count` members with ids from 100,000 straight to the table, as a large group would have. */
+export async function addBulkMembers(db: Db, groupId: number, count: number) {
+  const now = Math.floor(Date.now() / 1000);
+  const members = Array.from({ length: count }, (_, i) => memberItem(groupId, 100_000 + i, 'member', now));
+  await batchWrite(db, { puts: members as unknown as Record<string, unknown>[] });
+  await db.doc.send(
+    new UpdateCommand({
+      TableName: db.table,
+      Key: groupKey(groupId),
+      UpdateExpression: 'ADD member_count :n, hotsk :s SET max_members = :max',
+      ExpressionAttributeValues: { ':n': count, ':s': count * 1000, ':max': count + 100 },
+    }),
+  );
 }

@@ -1,13 +1,13 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { afterEach, describe, expect, inject, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { eventKey } from '#shared/entities/event.ts';
 import { groupKey, groupPk } from '#shared/entities/group.ts';
 import { userKey } from '#shared/entities/user.ts';
 import { tableCheckpoints } from '../../infra/local/stream-checkpoints.ts';
 import { type FanoutHandler, type StreamPoller, startStreamPoller } from '../../infra/local/stream-poller.ts';
-import { createTestDb } from '../support/db.ts';
+import { createTestDb, dynamoEndpoint } from '../support/db.ts';
 
 /** The group the poller's test events belong to. */
 const GID = 100001;
@@ -28,7 +28,7 @@ async function freshTable(): Promise<Db> {
 
 async function poll(db: Db, handler: FanoutHandler, extra: Partial<Parameters<typeof startStreamPoller>[0]> = {}) {
   const poller = await startStreamPoller({
-    endpoint: inject('dynamoEndpoint'),
+    endpoint: dynamoEndpoint(),
     region: 'us-east-1',
     tableName: db.table,
     handler,

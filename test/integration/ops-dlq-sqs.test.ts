@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putEvent } from '#shared/entities/event.ts';
 import { deadLetterMessage } from '#shared/outbox/dead-letter.ts';
 import { storedEventFromItem } from '#shared/outbox/event.ts';
@@ -14,7 +14,7 @@ import { replayFrom } from '../../infra/ops/dlq-command.ts';
 import { parseDeadLetter, streamsClient } from '../../infra/ops/dlq-replay.ts';
 import { sqsSource } from '../../infra/ops/dlq-sources.ts';
 import { Refused } from '../../infra/ops/target.ts';
-import { createTestDb } from '../support/db.ts';
+import { createTestDb, dynamoEndpoint } from '../support/db.ts';
 import { runOps } from '../support/ops-cli.ts';
 
 /**
@@ -78,7 +78,7 @@ describe('dlq:replay from the stack queue', () => {
 
     const lines: string[] = [];
     const printed: string[] = [];
-    const streams = streamsClient({ endpoint: inject('dynamoEndpoint'), region: 'us-east-1' });
+    const streams = streamsClient({ endpoint: dynamoEndpoint(), region: 'us-east-1' });
     const deps = {
       db,
       streams,

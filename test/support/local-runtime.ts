@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { inject } from 'vitest';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
 import { TestClock } from './clock.ts';
+import { dynamoEndpoint } from './db.ts';
 
 /** Reply data as tests read it: its shape is pinned by the assertions, not by a type. */
 // biome-ignore lint/suspicious/noExplicitAny: each test asserts the fields it reads
@@ -117,7 +117,7 @@ export async function callAs(runtime: TestRuntime, method: string, caller: numbe
 }
 
 /**
- * The local runtime in this test process: a free port, nothing on disk, the run's DynamoDB Local
+ * The local runtime in this test process: a free port, nothing on disk, the worker's DynamoDB Local
  * with a table of its own, demo data seeded. One per test file (handler modules keep the table
  * client they were first imported with).
  */
@@ -126,7 +126,7 @@ export async function startTestRuntime(options: { seed?: boolean } = {}): Promis
   const runtime = await startLocalRuntime({
     port: 0,
     dataDir: 'memory',
-    dynamoEndpoint: inject('dynamoEndpoint'),
+    dynamoEndpoint: dynamoEndpoint(),
     tableName: `e2e-${randomUUID()}`,
     seed: options.seed ?? true,
     quiet: true,
