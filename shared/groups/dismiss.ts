@@ -7,6 +7,7 @@ import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, groupPk, isGroupItem } from '#shared/entities/group.ts';
 import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { MEMBER_PREFIX } from '#shared/entities/member.ts';
+import { BESIDE_SENT_MARKERS } from '#shared/entities/sent-marker.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { AppError } from '#shared/errors.ts';
 import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
@@ -92,33 +93,42 @@ export const CLEANUP_BATCH = 400;
 const MAX_ROUNDS = 1000;
 
 /**
- * Removes a dismissed group's items (members, join requests, events, sent-markers, anything under
- * its key but the tombstone) a bounded batch per invocation. When more remain it writes a Cleanup
- * event, whose arrival on the stream runs the next round. Each round reads from the start of the
- * partition: what earlier rounds deleted is gone, so the partition itself is the cursor, and the
- * Cleanup events written along the way are swept up by the rounds after them. Running a round
- * twice (at-least-once delivery) deletes nothing new and at worst starts a second, equally
- * bounded chain that ends with the first.
+ * Removes a dismissed group's items (members, join requests, events, anything under its key but
+ * the tombstone and the sent-markers) a bounded batch per invocation. When more remain it writes
+ * a Cleanup event, whose arrival on the stream runs the next round. Each round reads from the
+ * start of the partition: what earlier rounds deleted is gone, so the partition itself is the
+ * cursor, and the Cleanup events written along the way are swept up by the rounds after them.
+ * The sent-markers stay until their TTL: a batch Lambda delivers again after a round (the poller
+ * died before it checkpointed) finds its events' calls marked done and sends none twice. Running
+ * a round twice deletes nothing new and at worst starts a second, equally bounded chain that ends
+ * with the first.
  */
 export async function cleanupRound(db: Db, groupId: number, round: number): Promise<{ deleted: number; more: boolean }> {
   const { Item: meta } = await db.doc.send(new GetCommand({ TableName: db.table, Key: groupKey(groupId), ConsistentRead: true }));
   if (meta?.status !== 'dismissed') return { deleted: 0, more: false };
-  const out = await db.doc.send(
-    new QueryCommand({
-      TableName: db.table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': groupPk(groupId) },
-      ProjectionExpression: 'pk, sk',
-      ConsistentRead: true,
-      // The tombstone may fall inside the page; one extra row keeps the page at CLEANUP_BATCH deletions.
-      Limit: CLEANUP_BATCH + 1,
-    }),
-  );
-  const keys = (out.Items ?? [])
-    .filter((item) => !isGroupItem(item))
-    .map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+  // The tombstone may fall inside the page; one extra row keeps the page at CLEANUP_BATCH deletions.
+  let room = CLEANUP_BATCH + 1;
+  let more = false;
+  const keys: Array<{ pk: string; sk: string }> = [];
+  for (const range of BESIDE_SENT_MARKERS) {
+    if (room === 0 || more) break;
+    const out = await db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        KeyConditionExpression: `pk = :pk AND ${range.condition}`,
+        ExpressionAttributeValues: { ':pk': groupPk(groupId), ':bound': range.bound },
+        ProjectionExpression: 'pk, sk',
+        ConsistentRead: true,
+        Limit: room,
+      }),
+    );
+    const items = out.Items ?? [];
+    room -= items.length;
+    more = out.LastEvaluatedKey !== undefined;
+    keys.push(...items.filter((item) => !isGroupItem(item)).map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
+  }
+  more ||= room === 0;
   await batchWrite(db, { deletes: keys });
-  const more = out.LastEvaluatedKey !== undefined;
   if (more && round >= MAX_ROUNDS) {
     log('error', 'group clean-up stopped after too many rounds', { groupId, round });
     return { deleted: keys.length, more: false };

@@ -1,4 +1,6 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP_SK, isGroupItem } from '#shared/entities/group.ts';
 import { joinRequestKey } from '#shared/entities/join-request.ts';
@@ -8,6 +10,9 @@ import { hotGroups } from '#shared/groups/hot.ts';
 import { inviteUsers } from '#shared/groups/members.ts';
 import { groupInfo, groupUserList, userGroups } from '#shared/groups/read.ts';
 import { setMemo } from '#shared/groups/settings.ts';
+import { memoryDeadLetter } from '#shared/outbox/dead-letter.ts';
+import { processStreamBatch } from '#shared/outbox/fanout.ts';
+import type { Reactor } from '#shared/outbox/reactor.ts';
 import { searchPostings } from '#shared/search/postings.ts';
 import { groupSearch } from '#shared/search/search.ts';
 import { createTestDb } from '../support/db.ts';
@@ -16,6 +21,11 @@ import { refusal } from '../support/refusal.ts';
 import { addBulkMembers, drainEvents, eventsOf, groupWith, partition, storedEvent } from './groups-support.ts';
 
 const db = await createTestDb();
+let sequence = 1;
+const streamRecord = (item: Record<string, unknown>): DynamoDBRecord => ({
+  eventName: 'INSERT',
+  dynamodb: { SequenceNumber: String(sequence++), NewImage: marshall(item, { removeUndefinedValues: true }) as never },
+});
 afterAll(() => db.drop());
 beforeAll(() => seedUsers(db, 12));
 
@@ -78,6 +88,30 @@ describe('group_dismiss', () => {
     expect((await userGroups(db, 100_123)).user_groups).toEqual([]);
     // Ten thousand deletes on DynamoDB Local take 40 s alone and more beside other files.
   }, 300_000);
+
+  it('announces a dismissal once when Lambda delivers its batch again after the clean-up ran', async () => {
+    const gid = await groupWith(db, 1, [2], { name: '再投递' });
+    await setMemo(db, gid, 1, 'last words');
+    await dismissGroup(db, gid, 1);
+    const sent: string[] = [];
+    const announcing: Reactor = {
+      name: 'announcing',
+      async react(_db, event, once) {
+        await once('notice', async () => {
+          sent.push(event.op);
+        });
+      },
+    };
+    const deps = { db, reactors: [announcing, groupCleanup], deadLetter: memoryDeadLetter() };
+    const batch = (await eventsOf(db, gid)).map(streamRecord);
+    expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([]);
+    // The poller died before it checkpointed: the same records come again.
+    expect((await processStreamBatch(deps, batch)).batchItemFailures).toEqual([]);
+    expect(sent).toEqual(['Create', 'Bulletin', 'Dismiss']);
+    const left = await partition(db, gid);
+    expect(left.filter((item) => item.kind !== 'outbox').map((item) => item.sk)).toEqual([GROUP_SK]);
+    expect(left.filter((item) => item.kind === 'outbox').every((item) => Number(item.ttl) > Date.now() / 1000)).toBe(true);
+  });
 
   it('does nothing when a Dismiss or Cleanup event is delivered again after the clean-up', async () => {
     const gid = await groupWith(db, 1, [2]);
