@@ -6,6 +6,7 @@ import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, groupPk, isGroupItem } from '#shared/entities/group.ts';
 import { MEMBER_PREFIX } from '#shared/entities/member.ts';
+import { AFTER_SENT_MARKERS, SENT_MARKER_PREFIX } from '#shared/entities/sent-marker.ts';
 import { AppError } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
 import { byAdmin, live, merge, metaRefusal, metaUpdate } from '#shared/groups/guard.ts';
@@ -88,34 +89,52 @@ export const CLEANUP_BATCH = 400;
 /** A runaway guard: 10,000 members take 26 rounds; this is far beyond any real group. */
 const MAX_ROUNDS = 1000;
 
-/**
- * Removes a dismissed group's items (members, join requests, events, sent-markers, anything under
- * its key but the tombstone) a bounded batch per invocation. When more remain it writes a Cleanup
- * event, whose arrival on the stream runs the next round. Each round reads from the start of the
- * partition: what earlier rounds deleted is gone, so the partition itself is the cursor, and the
- * Cleanup events written along the way are swept up by the rounds after them. Running a round
- * twice (at-least-once delivery) deletes nothing new and at worst starts a second, equally
- * bounded chain that ends with the first.
- */
-export async function cleanupRound(db: Db, groupId: number, round: number): Promise<{ deleted: number; more: boolean }> {
-  const { Item: meta } = await db.doc.send(new GetCommand({ TableName: db.table, Key: groupKey(groupId), ConsistentRead: true }));
-  if (meta?.status !== 'dismissed') return { deleted: 0, more: false };
+/** One page of the keys a clean-up round deletes, from one range of the partition's sort keys. */
+async function deletablePage(db: Db, groupId: number, range: 'before markers' | 'after markers', limit: number) {
   const out = await db.doc.send(
     new QueryCommand({
       TableName: db.table,
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': groupPk(groupId) },
+      KeyConditionExpression: range === 'before markers' ? 'pk = :pk AND sk < :edge' : 'pk = :pk AND sk >= :edge',
+      ExpressionAttributeValues: {
+        ':pk': groupPk(groupId),
+        ':edge': range === 'before markers' ? SENT_MARKER_PREFIX : AFTER_SENT_MARKERS,
+      },
       ProjectionExpression: 'pk, sk',
       ConsistentRead: true,
-      // The tombstone may fall inside the page; one extra row keeps the page at CLEANUP_BATCH deletions.
-      Limit: CLEANUP_BATCH + 1,
+      Limit: limit,
     }),
   );
   const keys = (out.Items ?? [])
     .filter((item) => !isGroupItem(item))
     .map((item) => ({ pk: String(item.pk), sk: String(item.sk) }));
+  return { keys, more: out.LastEvaluatedKey !== undefined };
+}
+
+/**
+ * Removes a dismissed group's items (members, join requests, events, anything under its key but
+ * the tombstone and the sent-markers) a bounded batch per invocation. When more remain it writes a
+ * Cleanup event, whose arrival on the stream runs the next round. Each round reads from the start
+ * of the partition: what earlier rounds deleted is gone, so the partition itself is the cursor,
+ * and the Cleanup events written along the way are swept up by the rounds after them. Running a
+ * round twice (at-least-once delivery) deletes nothing new and at worst starts a second, equally
+ * bounded chain that ends with the first.
+ *
+ * The sent-markers stay until their TTL (30 days, past the stream's 24 hours): the batch that
+ * carried the Dismiss event, and the group's events before it, may be delivered again after this
+ * round ran (an invocation that dies before its checkpoint), and the markers are what keeps them
+ * from being announced twice. The rounds read around them, so they never fill a page.
+ */
+export async function cleanupRound(db: Db, groupId: number, round: number): Promise<{ deleted: number; more: boolean }> {
+  const { Item: meta } = await db.doc.send(new GetCommand({ TableName: db.table, Key: groupKey(groupId), ConsistentRead: true }));
+  if (meta?.status !== 'dismissed') return { deleted: 0, more: false };
+  // The tombstone may fall inside the first page; one extra row keeps the round at CLEANUP_BATCH deletions.
+  const before = await deletablePage(db, groupId, 'before markers', CLEANUP_BATCH + 1);
+  const after = before.more
+    ? { keys: [], more: true }
+    : await deletablePage(db, groupId, 'after markers', Math.max(1, CLEANUP_BATCH - before.keys.length));
+  const keys = [...before.keys, ...after.keys];
   await batchWrite(db, { deletes: keys });
-  const more = out.LastEvaluatedKey !== undefined;
+  const more = before.more || after.more;
   if (more && round >= MAX_ROUNDS) {
     log('error', 'group clean-up stopped after too many rounds', { groupId, round });
     return { deleted: keys.length, more: false };

@@ -1,5 +1,6 @@
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { DynamoDBStreamEvent } from 'aws-lambda';
+import { marshall } from '@aws-sdk/util-dynamodb';
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
@@ -13,6 +14,8 @@ import { groupInfo, groupUserList, userGroups } from '#shared/groups/read.ts';
 import { setMemo } from '#shared/groups/settings.ts';
 import { memoryDeadLetter } from '#shared/outbox/dead-letter.ts';
 import { processStreamBatch } from '#shared/outbox/fanout.ts';
+import { fanoutReactors } from '#shared/outbox/reactors.ts';
+import type { RongCloudApi } from '#shared/rongcloud/api.ts';
 import { searchPostings } from '#shared/search/postings.ts';
 import { groupSearch } from '#shared/search/search.ts';
 import { startStreamPoller } from '../../infra/local/stream-poller.ts';
@@ -109,6 +112,34 @@ describe('group_dismiss', () => {
       await groupCleanup.react(db, storedEvent(item), async () => {});
     }
     expect((await partition(db, gid)).map((item) => item.sk)).toEqual(['META']);
+  });
+
+  it('announces a dismissal once when its batch is delivered again after the clean-up ran', async () => {
+    const gid = await groupWith(db, 1, [2, 3], { name: 'once' });
+    await dismissGroup(db, gid, 1);
+    const records: DynamoDBRecord[] = (await eventsOf(db, gid)).map((item, i) => ({
+      eventName: 'INSERT',
+      dynamodb: { SequenceNumber: String(9000 + i), NewImage: marshall(item, { removeUndefinedValues: true }) as never },
+    }));
+    const sent: string[] = [];
+    const api = {
+      groupCreate: async () => void sent.push('create'),
+      groupDismiss: async () => void sent.push('dismiss'),
+      publishGroupMessage: async (message) => void sent.push(`notice:${(message.content as { operation: string }).operation}`),
+    } as Partial<RongCloudApi> as RongCloudApi;
+    const deps = {
+      db,
+      deadLetter: memoryDeadLetter(),
+      reactors: fanoutReactors({ rongcloud: async () => api, systemUserId: async () => 'system' }),
+    };
+
+    expect((await processStreamBatch(deps, records)).batchItemFailures).toEqual([]);
+    // The invocation dies before its batch is checkpointed: the same records come again, after the clean-up.
+    expect((await processStreamBatch(deps, records)).batchItemFailures).toEqual([]);
+
+    expect(sent).toEqual(['create', 'notice:Create', 'notice:Dismiss', 'dismiss']);
+    // The sent-markers outlive the clean-up, until their own TTL; everything else is gone.
+    expect((await partition(db, gid)).map((item) => String(item.sk).slice(0, 2))).toEqual(['ME', 'O#', 'O#']);
   });
 
   it('runs the whole way through the local stream poller and the fan-out', async () => {
