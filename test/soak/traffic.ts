@@ -99,8 +99,6 @@ function contradiction(ctx: TrafficContext, group: GroupModel, userId: number, s
 
 const isCertain = (membership: Membership) => membership !== 'unknown';
 
-// ---- choosing -------------------------------------------------------------------------------
-
 function ownedLive(ctx: TrafficContext, user: UserModel): GroupModel[] {
   return ctx.model.liveGroups().filter((group) => group.owner === user.id);
 }
@@ -116,8 +114,6 @@ async function withGroup(ctx: TrafficContext, candidates: GroupModel[], work: (g
   }
   return true;
 }
-
-// ---- actions --------------------------------------------------------------------------------
 
 async function createGroup(ctx: TrafficContext, user: UserModel): Promise<boolean> {
   if (ctx.model.liveGroups().length >= ctx.groupTarget && !ctx.random.chance(0.1)) return false;
