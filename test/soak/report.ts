@@ -5,6 +5,7 @@ import { DEMO_COINS } from '../../infra/local/seed.ts';
 import { formatMarkdown } from '../support/markdown.ts';
 import { COIN_DECIMALS } from './model.ts';
 import type { SoakResult } from './soak.ts';
+import { THINK_MS } from './traffic.ts';
 
 /** The soak's report: what ran, what was injected, each check with its figures, latency per method. */
 
@@ -101,7 +102,7 @@ Machine: ${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'}), ${p
 Setup ${seconds(result.seconds.setup * 1000)} (first runtime ready in ${seconds(result.firstStartMs)}), traffic ${seconds(result.seconds.traffic * 1000)}, catch-up under faults ${seconds(result.seconds.catchUp * 1000)}, drain ${seconds(result.seconds.drain * 1000)}, ${seconds(result.seconds.total * 1000)} in all.`,
     verdict,
     '## What ran',
-    `- **Traffic**: ${result.calls.total} calls (${rate}/s) from ${settings.users} simulated users, at most ${settings.maxInFlight} calls in flight at once, each user a loop of actions with pauses of 50–400 ms: creates, paid and free joins (and rushes of 3–6 paid joins on one group at once), approvals and rejections, invites, removals, quits, private-chat prices and payments, prices, renames, dismissals, wallet password changes (some paid joins sent a wrong password on purpose), searches and reads.\n${faults(result)}`,
+    `- **Traffic**: ${result.calls.total} calls (${rate}/s) from ${settings.users} simulated users, at most ${settings.maxInFlight} calls in flight at once, each user a loop of actions with pauses of ${THINK_MS.min / 1000}–${THINK_MS.max / 1000} s: creates, paid and free joins (and rushes of 3–6 paid joins on one group at once), approvals and rejections, invites, removals, quits, private-chat prices and payments, prices, renames, dismissals, wallet password changes (some paid joins sent a wrong password on purpose), searches and reads.\n${faults(result)}`,
     '## Checks',
     checks(result),
     '## Latency per method',
