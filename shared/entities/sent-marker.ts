@@ -1,6 +1,6 @@
 import { groupPk } from '#shared/entities/group.ts';
 
-const SENT_MARKER_PREFIX = 'O#';
+export const SENT_MARKER_PREFIX = 'O#';
 
 /**
  * The sent-marker of one event: `G#<gid>` / `O#<event id>`, beside the event in the group's

@@ -57,12 +57,6 @@ export interface KillWindow {
 /** Calls already on their way when the sender died may still arrive this long after. */
 const IN_FLIGHT_MS = 1000;
 
-export const mergeFaultLogs = (a: FaultLog, b: FaultLog): FaultLog => ({
-  bursts: [...a.bursts, ...b.bursts],
-  kills: [...a.kills, ...b.kills],
-  killWindows: [...a.killWindows, ...b.killWindows],
-});
-
 export interface FaultLog {
   readonly bursts: BurstRecord[];
   readonly kills: KillRecord[];
@@ -102,9 +96,10 @@ export function planTrafficFaults(seconds: number, random: Random): FaultPlan {
 }
 
 /**
- * After the traffic, while the fan-out works through the backlog the traffic left (one DynamoDB
- * Local serves both, so it falls behind): each failure mode once, the failing ones on every call,
- * so events fail whole and come back, and the poller killed in the middle of it.
+ * After the traffic, while the fan-out finishes what the traffic left it (it shares one DynamoDB
+ * Local with the handlers, so it runs behind): each failure mode once, the failing ones on every
+ * call, so events fail whole and come back, and the poller killed in the middle of it. The soak
+ * ends them early once the fan-out has nothing left.
  */
 export function planCatchUpFaults(seconds: number, random: Random): FaultPlan {
   const span = seconds * 1000;
@@ -126,22 +121,27 @@ export async function runFaults(input: {
   readonly standIn: RongCloudStandIn;
   readonly availability: Availability;
   readonly log: (line: string) => void;
-}): Promise<FaultLog> {
-  const { plan, startedAt, trafficStart, processes, standIn, availability, log } = input;
-  const record: FaultLog = { bursts: [], kills: [], killWindows: [] };
-  const until = (at: number) => sleep(Math.max(0, startedAt + at - Date.now()));
+  /** Ends the plan early: no fault starts after it, a burst under way stops, a killed process comes back. */
+  readonly signal?: AbortSignal;
+  /** Where each fault is written down as it happens, so the checks see the kills so far. */
+  readonly record: FaultLog;
+}): Promise<void> {
+  const { plan, startedAt, trafficStart, processes, standIn, availability, log, signal, record } = input;
+  const wait = (ms: number) => sleep(Math.max(0, ms), undefined, signal ? { signal } : {}).catch(() => undefined);
+  const until = (at: number) => wait(startedAt + at - Date.now());
   const seconds = (at: number) => Math.round((at - trafficStart) / 1000);
 
   const bursts = (async () => {
     for (const burst of plan.bursts) {
       await until(burst.at);
+      if (signal?.aborted) break;
       const at = Date.now();
       const before = standIn.rejected().length;
       standIn.setFailure(burst.plan);
       log(
         `RongCloud fails: ${burst.plan.mode}${burst.plan.ratio ? ` ×${burst.plan.ratio}` : ''}${burst.plan.count ? `, ${burst.plan.count} calls` : ''} for ${burst.seconds} s`,
       );
-      await sleep(burst.seconds * 1000);
+      await wait(burst.seconds * 1000);
       standIn.setFailure({ mode: 'off' });
       const failed = standIn
         .rejected()
@@ -151,7 +151,7 @@ export async function runFaults(input: {
         atSeconds: seconds(at),
         mode: burst.plan.mode,
         ratio: burst.plan.ratio ?? 1,
-        seconds: burst.seconds,
+        seconds: Math.round((Date.now() - at) / 1000),
         failed,
       });
     }
@@ -160,20 +160,21 @@ export async function runFaults(input: {
   const kills = (async () => {
     for (const kill of plan.kills) {
       await until(kill.at);
+      if (signal?.aborted) break;
       const at = Date.now();
       let runtimeStartMs: number | undefined;
       if (kill.what === 'poller') {
         log(`SIGKILL to the stream poller (${seconds(at)} s)`);
         await processes.killPoller();
         record.killWindows.push({ from: at, to: Date.now() + IN_FLIGHT_MS });
-        await sleep(kill.pauseMs);
+        await wait(kill.pauseMs);
         await processes.startPoller();
       } else {
         log(`SIGKILL to the whole runtime (${seconds(at)} s)`);
         availability.markDown(at);
         await processes.killRuntime();
         record.killWindows.push({ from: at, to: Date.now() + IN_FLIGHT_MS });
-        await sleep(kill.pauseMs);
+        await wait(kill.pauseMs);
         runtimeStartMs = (await processes.startRuntime()).startMs;
         availability.markUp();
         await processes.startPoller();
@@ -185,5 +186,4 @@ export async function runFaults(input: {
   })();
 
   await Promise.all([bursts, kills]);
-  return record;
 }

@@ -5,6 +5,7 @@ import { DEMO_COINS } from '../../infra/local/seed.ts';
 import { formatMarkdown } from '../support/markdown.ts';
 import { COIN_DECIMALS } from './model.ts';
 import type { SoakResult } from './soak.ts';
+import { THINK_MS } from './traffic.ts';
 
 /** The soak's report: what ran, what was injected, each check with its figures, latency per method. */
 
@@ -101,7 +102,7 @@ Machine: ${cores.length} cores (${cores[0]?.model.trim() ?? 'unknown CPU'}), ${p
 Setup ${seconds(result.seconds.setup * 1000)} (first runtime ready in ${seconds(result.firstStartMs)}), traffic ${seconds(result.seconds.traffic * 1000)}, catch-up under faults ${seconds(result.seconds.catchUp * 1000)}, drain ${seconds(result.seconds.drain * 1000)}, ${seconds(result.seconds.total * 1000)} in all.`,
     verdict,
     '## What ran',
-    `- **Traffic**: ${result.calls.total} calls (${rate}/s) from ${settings.users} simulated users, at most ${settings.maxInFlight} calls in flight at once, each user a loop of actions with pauses of 50–400 ms: creates, paid and free joins (and rushes of 3–6 paid joins on one group at once), approvals and rejections, invites, removals, quits, private-chat prices and payments, prices, renames, dismissals, wallet password changes (some paid joins sent a wrong password on purpose), searches and reads.\n${faults(result)}`,
+    `- **Traffic**: ${result.calls.total} calls (${rate}/s) from ${settings.users} simulated users, at most ${settings.maxInFlight} calls in flight at once, each user a loop of actions with pauses of ${THINK_MS.min / 1000}–${THINK_MS.max / 1000} s: creates, paid and free joins (and rushes of 3–6 paid joins on one group at once), approvals and rejections, invites, removals, quits, private-chat prices and payments, prices, renames, dismissals, wallet password changes (some paid joins sent a wrong password on purpose), searches and reads.\n${faults(result)}`,
     '## Checks',
     checks(result),
     '## Latency per method',
@@ -114,7 +115,7 @@ Setup ${seconds(result.seconds.setup * 1000)} (first runtime ready in ${seconds(
     [
       "- The RongCloud stand-in runs in the soak's own process (`test/soak/rongcloud-server.ts`), so its record of accepted calls survives every kill; the runtime is pointed at it (`rongcloudUrl`). The runtime (`npm start`'s, with DynamoDB Local on a data directory) and the stream poller with the fan-out run as two processes, each in a process group of its own, so the poller can be killed alone, mid-batch, as a crashed Lambda would be. Each comes back on the same data directory and port.",
       '- The whole runtime is killed by SIGKILL to its Node process (gateway and handlers) and to the poller, then, a second later, to DynamoDB Local. DynamoDB Local answers a transaction a moment before it is on disk: killed in the same instant, it lost a transaction it had acknowledged in 1 of 6 tries outside the project (both items of it, so nothing half-done), which DynamoDB in AWS never does. Once nothing can call it, that moment has passed; a call cut off by the kill may still commit then, and counts as unknown.',
-      '- Under traffic the fan-out falls behind (one DynamoDB Local serves it and the handlers), so after the traffic the faults go on while it works through the backlog: each failure mode on every call, and the poller killed again. Then the faults stop and the soak waits for the stream to be quiet with every planned call sent.',
+      '- After the traffic the faults go on while the fan-out finishes what the traffic left it (it shares one DynamoDB Local with the handlers, so it runs behind): each failure mode on every call, so events fail whole and come back, and the poller killed again; they end early once it has nothing left. Then the soak waits for the stream to be quiet with every planned call sent.',
       '- The model (`test/soak/model.ts`) holds what acknowledged replies made certain. Writes to one group are serialised by the soak, so acknowledged changes apply in order; a call cut off by a kill makes what it touched unknown, and a payment cut off widens the balance it may have moved by its amount.',
       "- The announcements check reads the table's stream itself from its trim horizon (the committed events in commit order), plans each event's calls with the fan-out's own notifier against a recording client, checks that the plan holds what SPEC promises for the event, and compares the plans, group by group, with what the stand-in accepted. The only repeats excepted are immediate ones in the two windows README \"Notifications\" documents: the answer never reached the client (withheld in `lost` mode, or the client sent the same request id again), or the sender was killed between the call and its sent-marker.",
     ].join('\n'),

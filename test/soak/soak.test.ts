@@ -4,8 +4,8 @@ import { runSoak } from './soak.ts';
 
 /**
  * `npm run soak`, short: a minute of mixed traffic while RongCloud fails in bursts, the stream
- * poller is killed once and the whole runtime once, half a minute more of faults while the
- * fan-out catches up, then every check of the full run. The run must also have done what it
+ * poller is killed once and the whole runtime once, faults going on while the fan-out catches up
+ * (half a minute at most), then every check of the full run. The run must also have done what it
  * claims, or passing would prove nothing.
  */
 describe('the soak, a minute of it', () => {
@@ -17,7 +17,8 @@ describe('the soak, a minute of it', () => {
     if (result.findings.length > 0) console.error(reportMarkdown(result, []));
 
     expect(result.findings).toEqual([]);
-    expect(result.faults.kills.map((kill) => kill.what)).toEqual(['poller', 'runtime', 'poller']);
+    // The catch-up's poller kill comes only if the fan-out still has work by then.
+    expect(result.faults.kills.map((kill) => kill.what).slice(0, 2)).toEqual(['poller', 'runtime']);
     expect(result.faults.bursts.reduce((sum, burst) => sum + burst.failed, 0)).toBeGreaterThan(0);
     expect(result.calls.total).toBeGreaterThan(150);
     expect(result.announcements.expectedCalls).toBeGreaterThan(50);

@@ -18,7 +18,7 @@ import {
 import { type ApiFigures, checkThroughApi } from './api-checks.ts';
 import { Availability } from './availability.ts';
 import { SoakClient } from './client.ts';
-import { type FaultLog, mergeFaultLogs, planCatchUpFaults, planTrafficFaults, runFaults } from './faults.ts';
+import { type FaultLog, planCatchUpFaults, planTrafficFaults, runFaults } from './faults.ts';
 import { type Finding, Findings } from './findings.ts';
 import { type CallFigures, checkCalls } from './latency.ts';
 import { WorldModel } from './model.ts';
@@ -81,8 +81,10 @@ export interface SoakResult {
 /** The fan-out is drained once every expected call went out and the stream has been quiet this long. */
 const QUIET_MS = 5000;
 
-async function drain(input: {
+interface DrainInput {
   readonly reader: StreamReader;
+  /** Each event's planned calls, kept from one look at the stream to the next. */
+  readonly planned: Map<string, Call[]>;
   readonly check: (events: readonly StoredEvent[], expected: Map<string, Call[]>) => AnnouncementCheck;
   /** Gives up when no call went out for this long, or at the deadline, whichever comes first. */
   readonly patienceMs: number;
@@ -90,8 +92,14 @@ async function drain(input: {
   readonly log: (line: string) => void;
   /** An event whose planned calls lack one SPEC promises. */
   readonly unpromised: (detail: string) => void;
-}): Promise<AnnouncementCheck> {
-  const planned = new Map<string, Call[]>();
+}
+
+/**
+ * Watches the stream and the stand-in until every call the committed events plan went out and the
+ * stream has been quiet a moment, the fan-out stops making progress, the deadline passes, or `stop`.
+ */
+async function drain(input: DrainInput, stop?: AbortSignal): Promise<AnnouncementCheck> {
+  const { planned } = input;
   let lastReport = 0;
   let lastPending = -1;
   let lastProgress = Date.now();
@@ -121,7 +129,7 @@ async function drain(input: {
       lastProgress = Date.now();
     }
     const stuck = Date.now() - lastProgress > input.patienceMs;
-    if ((result.pending === 0 && quiet) || stuck || Date.now() > input.deadline) return result;
+    if ((result.pending === 0 && quiet) || stuck || Date.now() > input.deadline || stop?.aborted) return result;
     if (Date.now() - lastReport > 10_000) {
       input.log(`draining: ${result.pending} calls still to go out, ${events.length} events committed`);
       lastReport = Date.now();
@@ -180,7 +188,8 @@ export async function runSoak(settings: SoakSettings, log: (line: string) => voi
       deadline: trafficStart + settings.seconds * 1000,
       groupTarget: Math.max(8, Math.round(settings.users * 1.5)),
     };
-    const faultInput = { trafficStart, processes, standIn: rongcloud.standIn, availability, log };
+    const faults: FaultLog = { bursts: [], kills: [], killWindows: [] };
+    const faultInput = { trafficStart, processes, standIn: rongcloud.standIn, availability, log, record: faults };
     const trafficFaults = runFaults({
       ...faultInput,
       plan: planTrafficFaults(settings.seconds, random),
@@ -188,25 +197,14 @@ export async function runSoak(settings: SoakSettings, log: (line: string) => voi
     });
     await Promise.all([...model.users.values()].map((user) => userLoop(ctx, user)));
     const trafficEnd = Date.now();
-    const catchUpSeconds = Math.min(120, Math.max(30, Math.round(settings.seconds / 3)));
-    log(`traffic done: ${client.samples.length} calls; faults go on for ${catchUpSeconds} s while the fan-out catches up`);
-    const duringTraffic = await trafficFaults;
-    const catchUpStart = Date.now();
-    const duringCatchUp = await runFaults({
-      ...faultInput,
-      plan: planCatchUpFaults(catchUpSeconds, random),
-      startedAt: catchUpStart,
-    });
-    const faults = mergeFaultLogs(duringTraffic, duringCatchUp);
-    rongcloud.standIn.setFailure({ mode: 'off' });
-    log('faults done; draining the fan-out');
-    const faultsEnd = Date.now();
-    log('faults done; draining the fan-out');
+    log(`traffic done: ${client.samples.length} calls`);
+    await trafficFaults;
 
     const runtime = processes.current;
     const reader = new StreamReader(runtime.dynamoEndpoint, runtime.tableName);
-    const announcements = await drain({
+    const drainInput: DrainInput = {
       reader,
+      planned: new Map(),
       unpromised: (detail) => findings.add('a committed change the fan-out does not announce', detail),
       patienceMs: settings.drainSeconds * 1000,
       deadline: Date.now() + settings.drainSeconds * 10_000,
@@ -219,7 +217,25 @@ export async function runSoak(settings: SoakSettings, log: (line: string) => voi
           kills: faults.killWindows,
           events: events.length,
         }),
-    });
+    };
+    const catchUpSeconds = Math.min(120, Math.max(30, Math.round(settings.seconds / 3)));
+    log(`faults go on while the fan-out catches up, ${catchUpSeconds} s at most`);
+    const catchUpStart = Date.now();
+    const caughtUp = new AbortController();
+    const planRanOut = new AbortController();
+    const catchUp = runFaults({
+      ...faultInput,
+      plan: planCatchUpFaults(catchUpSeconds, random),
+      startedAt: catchUpStart,
+      signal: caughtUp.signal,
+    }).finally(() => planRanOut.abort());
+    await drain(drainInput, planRanOut.signal);
+    caughtUp.abort();
+    await catchUp;
+    rongcloud.standIn.setFailure({ mode: 'off' });
+    const faultsEnd = Date.now();
+    log(`faults done after ${((faultsEnd - catchUpStart) / 1000).toFixed(0)} s of catch-up; draining the fan-out`);
+    const announcements = await drain(drainInput);
     reader.close();
     const drainEnd = Date.now();
     // For reading a failed run afterwards, beside the process logs.

@@ -1,5 +1,6 @@
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '#shared/db/client.ts';
+import { SENT_MARKER_PREFIX } from '#shared/entities/sent-marker.ts';
 import { units } from '#shared/money.ts';
 import type { Findings } from './findings.ts';
 import type { GroupModel, WorldModel } from './model.ts';
@@ -53,6 +54,7 @@ interface GroupItems {
   meta: Item | undefined;
   members: Map<number, Item>;
   requests: Map<number, Item>;
+  markers: number;
   others: number;
 }
 
@@ -70,9 +72,17 @@ function organise(items: readonly Item[]) {
     const sk = String(item.sk);
     if (pk.startsWith('G#')) {
       const id = Number(pk.slice(2));
-      const group: GroupItems = groups.get(id) ?? { meta: undefined, members: new Map(), requests: new Map(), others: 0 };
+      const group: GroupItems = groups.get(id) ?? {
+        meta: undefined,
+        members: new Map(),
+        requests: new Map(),
+        markers: 0,
+        others: 0,
+      };
       if (sk === 'META') group.meta = item;
       else if (sk.startsWith('M#')) group.members.set(Number(item.user_id), item);
+      // Sent-markers outlive a dismissed group's clean-up until their TTL, by design.
+      else if (sk.startsWith(SENT_MARKER_PREFIX)) group.markers += 1;
       else if (sk.startsWith('R#')) {
         // An expired request is absent to every reader.
         if (Number(item.expire_time) >= nowSeconds) group.requests.set(Number(item.user_id), item);

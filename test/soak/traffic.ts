@@ -45,6 +45,13 @@ type Answer =
 
 const MISSING = 'acknowledged change missing';
 
+/**
+ * A user's pause between two actions. People pause; and at this pace the fan-out, which shares
+ * one DynamoDB Local with the handlers, keeps up well enough that RongCloud's failures meet it at
+ * work rather than while it is far behind.
+ */
+export const THINK_MS = { min: 1000, max: 6000 } as const;
+
 const WORDS = ['鲸鱼', 'Bitcoin', '交流', 'DeFi', '矿工', 'Alpha', '以太坊', 'NFT 收藏', 'Traders', '链上'];
 const USDT_PRICES = ['0.5', '1', '2.5', '3.141592', '0.000001', '10'];
 const ETH_PRICES = ['0.000000000000000001', '0.000000000000000123', '0.01', '0.05'];
@@ -99,8 +106,6 @@ function contradiction(ctx: TrafficContext, group: GroupModel, userId: number, s
 
 const isCertain = (membership: Membership) => membership !== 'unknown';
 
-// ---- choosing -------------------------------------------------------------------------------
-
 function ownedLive(ctx: TrafficContext, user: UserModel): GroupModel[] {
   return ctx.model.liveGroups().filter((group) => group.owner === user.id);
 }
@@ -116,8 +121,6 @@ async function withGroup(ctx: TrafficContext, candidates: GroupModel[], work: (g
   }
   return true;
 }
-
-// ---- actions --------------------------------------------------------------------------------
 
 async function createGroup(ctx: TrafficContext, user: UserModel): Promise<boolean> {
   if (ctx.model.liveGroups().length >= ctx.groupTarget && !ctx.random.chance(0.1)) return false;
@@ -524,6 +527,6 @@ export async function userLoop(ctx: TrafficContext, user: UserModel): Promise<vo
     } finally {
       release(user);
     }
-    await sleep(ctx.random.int(50, 400));
+    await sleep(ctx.random.int(THINK_MS.min, THINK_MS.max));
   }
 }
