@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { isIdText } from '#shared/api/schema.ts';
 import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
+import { filteredPage } from '#shared/db/filtered-page.ts';
 import { BAN_PREFIX, banItem, banSk, deleteLiveBan, isBanLive, liveBanFilter, putBan } from '#shared/entities/ban.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupPk } from '#shared/entities/group.ts';
@@ -12,7 +12,7 @@ import { deleteMemberAs, memberAbsent } from '#shared/entities/member.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
 import { byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
-import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';
+import { decodeCursor, pageOf } from '#shared/groups/cursor.ts';
 import { membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargets } from '#shared/groups/load.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
@@ -156,8 +156,7 @@ export interface BanRow {
 
 /**
  * `group_ban_list` (admin or owner): the lasting bans, by user id, a page at a time. Lapsed bans
- * are filtered out as they are read; a filtered query may return short pages, so it reads on
- * until the page is full or the bans run out. The cursor names the last user id and the group.
+ * are filtered out as they are read. The cursor names the last user id and the group.
  */
 export async function listBans(
   db: Db,
@@ -166,43 +165,29 @@ export async function listBans(
   const { groupId, limit } = input;
   const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, groupId);
   if (after !== undefined && !isIdText(after)) fail('BAD_PARAM', 'cursor is not valid');
-  const nowSeconds = Math.floor(nowMs(db) / 1000);
-  const [access, rows] = await Promise.all([loadGroup(db, groupId, input.caller), lasting(db, input, after, nowSeconds)]);
+  const filter = liveBanFilter(Math.floor(nowMs(db) / 1000));
+  const [access, items] = await Promise.all([
+    loadGroup(db, groupId, input.caller),
+    filteredPage(db, {
+      pk: groupPk(groupId),
+      prefix: BAN_PREFIX,
+      afterSk: after === undefined ? undefined : banSk(Number(after)),
+      filter,
+      projection: 'user_id, #until, reason, by_user, #time',
+      names: { '#time': 'time' },
+      limit,
+    }),
+  ]);
   requireAdmin(access);
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { bans: page, next_cursor: rows.length > limit && last ? encodeCursor(groupId, String(last.user_id)) : null };
-}
-
-/** Up to `limit + 1` lasting bans after `after`: one more than the page tells whether another follows. */
-async function lasting(db: Db, input: { groupId: number; limit: number }, after: string | undefined, nowSeconds: number) {
-  const filter = liveBanFilter(nowSeconds);
-  const rows: BanRow[] = [];
-  let start: Record<string, unknown> | undefined =
-    after === undefined ? undefined : { pk: groupPk(input.groupId), sk: banSk(Number(after)) };
-  do {
-    const out: QueryCommandOutput = await db.doc.send(
-      new QueryCommand({
-        TableName: db.table,
-        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
-        FilterExpression: filter.expression,
-        ProjectionExpression: 'user_id, #until, reason, by_user, #time',
-        ExpressionAttributeNames: { ...filter.names, '#time': 'time' },
-        ExpressionAttributeValues: { ':pk': groupPk(input.groupId), ':b': BAN_PREFIX, ...filter.values },
-        Limit: input.limit + 1 - rows.length,
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    for (const item of out.Items ?? []) {
-      rows.push({
-        user_id: Number(item.user_id),
-        until: Number(item.until ?? 0),
-        reason: String(item.reason ?? ''),
-        by_user: Number(item.by_user),
-        time: Number(item.time),
-      });
-    }
-    start = out.LastEvaluatedKey;
-  } while (start && rows.length <= input.limit);
-  return rows;
+  const rows = items.map(
+    (item): BanRow => ({
+      user_id: Number(item.user_id),
+      until: Number(item.until ?? 0),
+      reason: String(item.reason ?? ''),
+      by_user: Number(item.by_user),
+      time: Number(item.time),
+    }),
+  );
+  const { page, next_cursor } = pageOf(rows, limit, groupId, (row) => String(row.user_id));
+  return { bans: page, next_cursor };
 }
