@@ -47,6 +47,11 @@ export const STATUS = {
   ADMIN_LIMIT: { code: 181, http: 409, msg: 'the group has as many admins as it may' },
   NOT_BANNED: { code: 182, http: 404, msg: 'user is not banned' },
   UNKNOWN_USER: { code: 183, http: 404, msg: 'unknown user' },
+  INVITE_UNKNOWN: { code: 193, http: 404, msg: 'unknown invite code' },
+  INVITE_EXPIRED: { code: 194, http: 410, msg: 'this invite link has expired' },
+  INVITE_REVOKED: { code: 195, http: 410, msg: 'this invite link was revoked' },
+  INVITE_USED_UP: { code: 196, http: 410, msg: 'this invite link has been used as often as it may' },
+  INVITE_OTHER_GROUP: { code: 197, http: 400, msg: 'this invite code belongs to another group' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;

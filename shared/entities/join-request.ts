@@ -25,6 +25,8 @@ export interface JoinRequestItem {
   request_time: number;
   expire_time: number;
   ttl: number;
+  /** The invite link the request came through, when it did (a link that asks for approval). */
+  link_id?: string;
 }
 
 /** Pending means not yet expired: `expire_time >= now`, now in unix seconds. */
@@ -32,7 +34,7 @@ export const isPending = (item: { expire_time?: unknown } | undefined, nowSecond
   item !== undefined && Number(item.expire_time) >= nowSeconds;
 
 /** Stores a request unless one is pending: an expired one is simply replaced. */
-export function putJoinRequest(table: string, groupId: number, userId: number, nowSeconds: number): TxItem {
+export function putJoinRequest(table: string, groupId: number, userId: number, nowSeconds: number, linkId?: string): TxItem {
   const expire = nowSeconds + REQUEST_TTL_SECONDS;
   const item: JoinRequestItem = {
     ...joinRequestKey(groupId, userId),
@@ -42,6 +44,7 @@ export function putJoinRequest(table: string, groupId: number, userId: number, n
     request_time: nowSeconds,
     expire_time: expire,
     ttl: expire,
+    ...(linkId === undefined ? {} : { link_id: linkId }),
   };
   return {
     Put: {

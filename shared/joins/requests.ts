@@ -17,6 +17,8 @@ export interface JoinRequestRow {
   user_id: number;
   request_time: number;
   expire_time: number;
+  /** The invite link the request came through, when it did. */
+  link_id?: string;
 }
 
 /** At most this many pending requests are listed at once (the reply has no cursor). */
@@ -33,7 +35,7 @@ async function pendingRequests(db: Db, groupId: number, nowSeconds: number): Pro
         // TTL deletion lags (and never happens in DynamoDB Local): an expired request is no request.
         FilterExpression: 'expire_time >= :now',
         ExpressionAttributeValues: { ':pk': groupPk(groupId), ':r': REQUEST_PREFIX, ':now': nowSeconds },
-        ProjectionExpression: 'user_id, request_time, expire_time',
+        ProjectionExpression: 'user_id, request_time, expire_time, link_id',
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
@@ -42,6 +44,7 @@ async function pendingRequests(db: Db, groupId: number, nowSeconds: number): Pro
         user_id: Number(item.user_id),
         request_time: Number(item.request_time),
         expire_time: Number(item.expire_time),
+        ...(typeof item.link_id === 'string' ? { link_id: item.link_id } : {}),
       });
     }
     start = out.LastEvaluatedKey;

@@ -1,5 +1,6 @@
 import { defineMethods } from '#shared/api/method-def.ts';
 import { ADMIN_ONLY, groupId, OWNER_ONLY, WALLET_PAYMENT, walletPwd } from '#shared/api/methods/common.ts';
+import { DEAD_CODE, inviteCode } from '#shared/api/methods/invite-links.ts';
 import { CALLER_OUTSIDE, TARGET_OUTSIDE } from '#shared/api/refusal.ts';
 import { reply } from '#shared/api/reply.ts';
 import { GROUP_INFO, NEXT_CURSOR, PAYMENT } from '#shared/api/reply-shapes.ts';
@@ -32,10 +33,15 @@ export const walletMethods = defineMethods({
     refusals: [...OWNER_ONLY, 'UNKNOWN_COIN', { name: 'BAD_PRICE', why: 'more decimals than the coin has' }],
   },
   group_join: {
-    summary: 'Join: pay the price, meet the consensus, or ask the admins when the group is free.',
+    summary:
+      'Join: pay the price, meet the consensus, or ask the admins when the group is free; through an invite link a free group is joined at once (or asked, when the link says approval).',
     readOnly: false,
     session: 'required',
-    params: { group_id: groupId, wallet_pwd: optional(walletPwd) },
+    params: {
+      group_id: optional(field.id('Group id; may be left out when invite_code is sent (a code names its group).')),
+      wallet_pwd: optional(walletPwd),
+      invite_code: optional(inviteCode('Join through this invite link (group_invite_link_create’s code).')),
+    },
     reply: reply.either(
       reply.object(
         { result: reply.literal(['joined']), group_id: reply.id(), payment: PAYMENT },
@@ -47,8 +53,10 @@ export const walletMethods = defineMethods({
       ),
     ),
     refusals: [
+      { name: 'MISSING_PARAM', why: 'neither group_id nor invite_code is sent' },
       'GROUP_NOT_FOUND',
       'ALREADY_MEMBER',
+      ...DEAD_CODE,
       { name: 'BANNED', why: 'the caller is banned from the group' },
       'JOIN_PENDING',
       { name: 'MISSING_PARAM', why: 'wallet_pwd is missing and the group has a price' },
@@ -64,7 +72,17 @@ export const walletMethods = defineMethods({
     session: 'required',
     params: { group_id: groupId },
     reply: reply.object({
-      requests: reply.list(reply.object({ user_id: reply.id(), request_time: reply.time(), expire_time: reply.time() })),
+      requests: reply.list(
+        reply.object(
+          {
+            user_id: reply.id(),
+            request_time: reply.time(),
+            expire_time: reply.time(),
+            link_id: reply.text('The invite link (as group_invite_links shows it) the request came through, when it did.'),
+          },
+          { optional: ['link_id'] },
+        ),
+      ),
     }),
     refusals: ADMIN_ONLY,
   },
