@@ -424,6 +424,94 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_invite_link_create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make an invite link (admin or owner): a random code that lets its holders join, until it expires, is used up or revoked.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_invite_link_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_links': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_invite_links_get'];
+    put?: never;
+    /**
+     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_invite_links'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_link_revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Revoke an invite link (admin or owner), named by its code or by the link_id the list shows.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_invite_link_revoke'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
+     * @description Needs no session. Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_invite_preview_get'];
+    put?: never;
+    /**
+     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
+     * @description Needs no session. Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_invite_preview'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_set_price': {
     parameters: {
       query?: never;
@@ -474,7 +562,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Join: pay the price, meet the consensus, or ask the admins when the group is free.
+     * Join: pay the price, meet the consensus, or ask the admins when the group is free; through an invite link a free group is joined at once (or asked, when the link says approval).
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_join'];
@@ -713,6 +801,11 @@ export interface components {
      *     | 181 | 409 | the group has as many admins as it may |
      *     | 182 | 404 | user is not banned |
      *     | 183 | 404 | unknown user |
+     *     | 193 | 404 | unknown invite code |
+     *     | 194 | 410 | this invite link has expired |
+     *     | 195 | 410 | this invite link was revoked |
+     *     | 196 | 410 | this invite link has been used as often as it may |
+     *     | 197 | 400 | this invite code belongs to another group |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -880,9 +973,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1362864275,
+           *         "group_id": 2000178374,
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 2000178374,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -897,7 +990,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395922,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1001,7 +1094,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1362864275
+         * @example 2000178374
          */
         group_id: number;
       };
@@ -1024,7 +1117,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 2000178374,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1039,7 +1132,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395922,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1133,7 +1226,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1148,7 +1241,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1177,7 +1270,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 2000178374,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1192,7 +1285,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395922,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1280,7 +1373,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1362864275
+         * @example 2000178374
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1314,16 +1407,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796394146
+           *             "join_time": 1796395922
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796394146
+           *             "join_time": 1796395922
            *           }
            *         ],
-           *         "next_cursor": "WzEzNjI4NjQyNzUsIjIiXQ"
+           *         "next_cursor": "WzIwMDAxNzgzNzQsIjIiXQ"
            *       }
            *     }
            */
@@ -1413,7 +1506,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "limit": 2
          *     }
          */
@@ -1430,7 +1523,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "limit": 2
          *     }
          */
@@ -1465,16 +1558,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796394146
+           *             "join_time": 1796395922
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796394146
+           *             "join_time": 1796395922
            *           }
            *         ],
-           *         "next_cursor": "WzEzNjI4NjQyNzUsIjIiXQ"
+           *         "next_cursor": "WzIwMDAxNzgzNzQsIjIiXQ"
            *       }
            *     }
            */
@@ -1579,7 +1672,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1362864275,
+           *             "id": 2000178374,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1594,7 +1687,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394146,
+           *             "create_time": 1796395922,
            *             "is_join": 1,
            *             "role": "member",
            *             "dnd": 0
@@ -1716,7 +1809,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1362864275,
+           *             "id": 2000178374,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1731,7 +1824,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394146,
+           *             "create_time": 1796395922,
            *             "is_join": 1,
            *             "role": "member",
            *             "dnd": 0
@@ -1817,7 +1910,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1840,7 +1933,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -1877,7 +1970,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 2000178374,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -1892,7 +1985,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395922,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2025,7 +2118,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2048,7 +2141,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2085,7 +2178,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 2000178374,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
            *           "logo": "",
@@ -2100,7 +2193,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395922,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2233,7 +2326,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2256,7 +2349,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -2292,12 +2385,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 2000178374,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -2309,7 +2402,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395922,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2444,7 +2537,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_admin": [
          *         2
          *       ],
@@ -2469,7 +2562,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2509,10 +2602,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 2000178374,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2526,7 +2619,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395922,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2659,7 +2752,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_admin": [
          *         2
          *       ],
@@ -2684,7 +2777,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2724,10 +2817,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 2000178374,
            *           "name": "Docs tour 2",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -2739,7 +2832,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395922,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -2872,7 +2965,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -2897,7 +2990,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -2935,7 +3028,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1362864275,
+           *         "group_id": 2000178374,
            *         "user_id": 5
            *       }
            *     }
@@ -3069,7 +3162,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_invite": [
          *         10
          *       ],
@@ -3094,7 +3187,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -3268,7 +3361,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3288,7 +3381,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -3321,7 +3414,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1362864275
+           *         "group_id": 2000178374
            *       }
            *     }
            */
@@ -3438,7 +3531,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3458,7 +3551,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -3491,7 +3584,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1362864275
+           *         "group_id": 2000178374
            *       }
            *     }
            */
@@ -3620,7 +3713,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -3643,7 +3736,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -3680,16 +3773,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 2000178374,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 4,
+           *           "member_count": 5,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -3697,7 +3790,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395922,
            *           "is_join": 1,
            *           "role": "admin",
            *           "dnd": 0
@@ -3830,7 +3923,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -3853,7 +3946,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -3890,10 +3983,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 2000178374,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3907,7 +4000,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395922,
            *           "is_join": 1,
            *           "role": "member",
            *           "dnd": 1
@@ -4040,7 +4133,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 696507508,
+           *             "id": 2122074326,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4066,19 +4159,19 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394151
+           *             "create_time": 1796395925
            *           },
            *           {
-           *             "id": 1362864275,
+           *             "id": 2000178374,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -4086,10 +4179,28 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796394146
+           *             "create_time": 1796395922
            *           },
            *           {
-           *             "id": 581767093,
+           *             "id": 1932645343,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 4,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796395926
+           *           },
+           *           {
+           *             "id": 1575871250,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4104,25 +4215,7 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394153
-           *           },
-           *           {
-           *             "id": 1641240608,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796394153
+           *             "create_time": 1796395927
            *           }
            *         ]
            *       }
@@ -4241,7 +4334,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 696507508,
+           *             "id": 2122074326,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4267,19 +4360,19 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394151
+           *             "create_time": 1796395925
            *           },
            *           {
-           *             "id": 1362864275,
+           *             "id": 2000178374,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -4287,10 +4380,28 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796394146
+           *             "create_time": 1796395922
            *           },
            *           {
-           *             "id": 581767093,
+           *             "id": 1932645343,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 4,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796395926
+           *           },
+           *           {
+           *             "id": 1575871250,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -4305,25 +4416,7 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796394153
-           *           },
-           *           {
-           *             "id": 1641240608,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796394153
+           *             "create_time": 1796395927
            *           }
            *         ]
            *       }
@@ -4428,16 +4521,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1362864275,
+           *             "id": 2000178374,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -4445,7 +4538,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796394146,
+           *             "create_time": 1796395922,
            *             "is_join": 1,
            *             "role": "owner",
            *             "dnd": 0
@@ -4602,16 +4695,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1362864275,
+           *             "id": 2000178374,
            *             "name": "Docs tour 3",
            *             "memo": "every method",
-           *             "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -4619,7 +4712,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796394146,
+           *             "create_time": 1796395922,
            *             "is_join": 1,
            *             "role": "owner",
            *             "dnd": 0
@@ -4713,7 +4806,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -4742,7 +4835,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -4787,7 +4880,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1362864275,
+           *         "group_id": 2000178374,
            *         "user_ids": [
            *           10,
            *           11
@@ -4795,7 +4888,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796397749
+           *         "until": 1796399524
            *       }
            *     }
            */
@@ -4930,7 +5023,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_ban": [
          *         10,
          *         11
@@ -4956,7 +5049,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -4995,7 +5088,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1362864275,
+           *         "group_id": 2000178374,
            *         "user_ids": [
            *           10,
            *           11
@@ -5122,12 +5215,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1362864275
+         * @example 2000178374
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzEzNjI4NjQyNzUsIjEwIl0
+         * @example WzIwMDAxNzgzNzQsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -5154,13 +5247,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796397749,
+           *             "until": 1796399524,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796394149
+           *             "time": 1796395924
            *           }
            *         ],
-           *         "next_cursor": "WzEzNjI4NjQyNzUsIjEwIl0"
+           *         "next_cursor": "WzIwMDAxNzgzNzQsIjEwIl0"
            *       }
            *     }
            */
@@ -5274,8 +5367,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
-         *       "cursor": "WzEzNjI4NjQyNzUsIjEwIl0",
+         *       "group_id": 2000178374,
+         *       "cursor": "WzIwMDAxNzgzNzQsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -5297,8 +5390,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
-         *       "cursor": "WzEzNjI4NjQyNzUsIjEwIl0",
+         *       "group_id": 2000178374,
+         *       "cursor": "WzIwMDAxNzgzNzQsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -5336,13 +5429,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796397749,
+           *             "until": 1796399524,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796394149
+           *             "time": 1796395924
            *           }
            *         ],
-           *         "next_cursor": "WzEzNjI4NjQyNzUsIjEwIl0"
+           *         "next_cursor": "WzIwMDAxNzgzNzQsIjEwIl0"
            *       }
            *     }
            */
@@ -5445,6 +5538,1047 @@ export interface operations {
       };
     };
   };
+  group_invite_link_create: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 2000178374,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number | string;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number | string;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 2000178374,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 2000178374,
+           *         "code": "dzhMxiSQjcnveg4x6mWwHla5wDc",
+           *         "url_path": "/join/dzhMxiSQjcnveg4x6mWwHla5wDc",
+           *         "link_id": "dcbdb336938f245665bccd41bef8d93833598a78ecf59396b8b24826b0a333c4",
+           *         "expire_time": 1796399527,
+           *         "max_uses": 1,
+           *         "approval": 0
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The code, shown this once: only its hash is kept. Pass as invite_code to group_join. */
+              code: string;
+              /** @description Path of the link for the app’s own domain: /join/<code>. */
+              url_path: string;
+              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+              link_id: string;
+              /** @description When the link stops working. */
+              expire_time: number;
+              /** @description 0: unlimited. */
+              max_uses: number;
+              /**
+               * @description 1: joining a free group through it asks the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; expire_minutes is malformed or out of range; max_uses is malformed or out of range; approval is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_links_get: {
+    parameters: {
+      query: {
+        /** @example demo-session-2 */
+        session_key: string;
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 2000178374
+         */
+        group_id: number;
+        /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+        cursor?: string;
+        /**
+         * @description Page size. From 1 to 200. Malformed: status 166.
+         * @example 10
+         */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "links": [
+           *           {
+           *             "link_id": "dcbdb336938f245665bccd41bef8d93833598a78ecf59396b8b24826b0a333c4",
+           *             "created_by": 2,
+           *             "create_time": 1796395927,
+           *             "expire_time": 1796399527,
+           *             "max_uses": 1,
+           *             "uses": 0,
+           *             "approval": 0
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              links: {
+                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+                link_id: string;
+                created_by: number;
+                create_time: number;
+                expire_time: number;
+                /** @description 0: unlimited. */
+                max_uses: number;
+                /** @description Joins (and join requests) made through it. */
+                uses: number;
+                /** @enum {integer} */
+                approval: 0 | 1;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_links: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 2000178374,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 2000178374,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "links": [
+           *           {
+           *             "link_id": "dcbdb336938f245665bccd41bef8d93833598a78ecf59396b8b24826b0a333c4",
+           *             "created_by": 2,
+           *             "create_time": 1796395927,
+           *             "expire_time": 1796399527,
+           *             "max_uses": 1,
+           *             "uses": 0,
+           *             "approval": 0
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              links: {
+                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+                link_id: string;
+                created_by: number;
+                create_time: number;
+                expire_time: number;
+                /** @description 0: unlimited. */
+                max_uses: number;
+                /** @description Joins (and join requests) made through it. */
+                uses: number;
+                /** @enum {integer} */
+                approval: 0 | 1;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_link_revoke: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 2000178374,
+         *       "code": "dzhMxnjd8KdxNfpitkfw3NakULY",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code?: string;
+          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+          link_id?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 2000178374,
+         *       "code": "dzhMxnjd8KdxNfpitkfw3NakULY",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code?: string;
+          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+          link_id?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 2000178374,
+           *         "link_id": "c3a1c01c87886a94f5a0b1acba785a6c9335c3904a83f7b488d8023bb65f8bb2"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+              link_id: string;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; neither code nor link_id is sent; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; code is malformed or out of range; link_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; both code and link_id are sent; 197: the code is a link of another group */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166 | 197;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 193: no link of the group has this code or id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 193;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 195: the link is already revoked */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 195;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_preview_get: {
+    parameters: {
+      query: {
+        /**
+         * @description The link’s code. 1 to 64 characters. Malformed: status 166.
+         * @example dzhMxiSQjcnveg4x6mWwHla5wDc
+         */
+        code: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 2000178374,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method",
+           *           "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796395922
+           *         },
+           *         "approval": 0,
+           *         "expire_time": 1796399527
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+              /**
+               * @description 1: joining through the link files a request for the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+              /** @description When the link stops working. */
+              expire_time: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: code is malformed or out of range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 193;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_preview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "code": "dzhMxiSQjcnveg4x6mWwHla5wDc"
+         *     }
+         */
+        'application/json': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+        /**
+         * @example {
+         *       "code": "dzhMxiSQjcnveg4x6mWwHla5wDc"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 2000178374,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method",
+           *           "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796395922
+           *         },
+           *         "approval": 0,
+           *         "expire_time": 1796399527
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+              /**
+               * @description 1: joining through the link files a request for the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+              /** @description When the link stops working. */
+              expire_time: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form; 166: code is malformed or out of range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 193;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -5459,7 +6593,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1641240608,
+         *       "group_id": 1932645343,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -5485,7 +6619,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1641240608,
+         *       "group_id": 1932645343,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -5529,7 +6663,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1641240608,
+           *           "id": 1932645343,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -5544,7 +6678,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394153,
+           *           "create_time": 1796395926,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -5665,7 +6799,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 581767093,
+         *       "group_id": 1575871250,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -5691,7 +6825,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 581767093,
+         *       "group_id": 1575871250,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -5735,7 +6869,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 581767093,
+           *           "id": 1575871250,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -5750,7 +6884,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796394153,
+           *           "create_time": 1796395927,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -5871,18 +7005,20 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "session_key": "demo-session-6"
          *     }
          */
         'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
+          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+          group_id?: number | string;
           /**
            * Format: password
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
+          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+          invite_code?: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -5896,18 +7032,20 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "session_key": "demo-session-6"
          *     }
          */
         'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
+          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+          group_id?: number;
           /**
            * Format: password
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
+          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+          invite_code?: string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -5935,8 +7073,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1362864275,
-           *         "expire_time": 1796998951
+           *         "group_id": 2000178374,
+           *         "expire_time": 1797000725
            *       }
            *     }
            */
@@ -5972,7 +7110,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: neither group_id nor invite_code is sent; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; invite_code is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; 197: the code is a link of another group than group_id */
       400: {
         headers: {
           [name: string]: unknown;
@@ -5980,7 +7118,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 0 | 164 | 166;
+            status?: 0 | 164 | 166 | 197;
           };
         };
       };
@@ -6008,7 +7146,7 @@ export interface operations {
           };
         };
       };
-      /** @description 52: group does not exist */
+      /** @description 52: group does not exist; 193: no link has this code (or it is malformed) */
       404: {
         headers: {
           [name: string]: unknown;
@@ -6016,7 +7154,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 52;
+            status?: 52 | 193;
           };
         };
       };
@@ -6029,6 +7167,18 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 53 | 160 | 162 | 169 | 170;
+          };
+        };
+      };
+      /** @description 194: the link has expired; 195: the link was revoked; 196: the link has been used max_uses times */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 194 | 195 | 196;
           };
         };
       };
@@ -6089,7 +7239,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1362864275
+         * @example 2000178374
          */
         group_id: number;
       };
@@ -6114,8 +7264,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796394151,
-           *             "expire_time": 1796998951
+           *             "request_time": 1796395925,
+           *             "expire_time": 1797000725
            *           }
            *         ]
            *       }
@@ -6133,6 +7283,8 @@ export interface operations {
                 user_id: number;
                 request_time: number;
                 expire_time: number;
+                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
+                link_id?: string;
               }[];
             };
           };
@@ -6223,7 +7375,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -6238,7 +7390,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -6269,8 +7421,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796394151,
-           *             "expire_time": 1796998951
+           *             "request_time": 1796395925,
+           *             "expire_time": 1797000725
            *           }
            *         ]
            *       }
@@ -6288,6 +7440,8 @@ export interface operations {
                 user_id: number;
                 request_time: number;
                 expire_time: number;
+                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
+                link_id?: string;
               }[];
             };
           };
@@ -6381,7 +7535,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_user": 6,
          *       "session_key": "demo-session-2"
          *     }
@@ -6409,7 +7563,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "pre_user": 6,
          *       "session_key": "demo-session-2"
          *     }
@@ -6583,7 +7737,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -6609,7 +7763,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -6653,10 +7807,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1362864275,
+           *           "id": 2000178374,
            *           "name": "Docs tour 3",
            *           "memo": "every method",
-           *           "logo": "http://127.0.0.1:44803/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:39107/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -6670,7 +7824,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796394146,
+           *           "create_time": 1796395922,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -6791,7 +7945,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -6817,7 +7971,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -6857,7 +8011,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1362864275,
+           *         "group_id": 2000178374,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -7006,7 +8160,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1362864275
+         * @example 2000178374
          */
         group_id: number;
         /**
@@ -7138,7 +8292,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -7156,7 +8310,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1362864275,
+         *       "group_id": 2000178374,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -7551,8 +8705,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1641240608,
-           *             "time": 1796394153
+           *             "group_id": 1932645343,
+           *             "time": 1796395926
            *           },
            *           {
            *             "coin_id": 1,
@@ -7560,7 +8714,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796394139
+           *             "time": 1796395917
            *           },
            *           {
            *             "coin_id": 2,
@@ -7568,7 +8722,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796394139
+           *             "time": 1796395917
            *           }
            *         ],
            *         "next_cursor": null
@@ -7710,8 +8864,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1641240608,
-           *             "time": 1796394153
+           *             "group_id": 1932645343,
+           *             "time": 1796395926
            *           },
            *           {
            *             "coin_id": 1,
@@ -7719,7 +8873,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796394139
+           *             "time": 1796395917
            *           },
            *           {
            *             "coin_id": 2,
@@ -7727,7 +8881,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796394139
+           *             "time": 1796395917
            *           }
            *         ],
            *         "next_cursor": null
