@@ -10,6 +10,7 @@ import {
   DEFAULT_LINK_MINUTES,
   INVITE_LINK_PREFIX,
   type InviteCode,
+  type InviteLinkItem,
   inviteLinkItem,
   inviteLinkKey,
   inviteLinkSk,
@@ -177,15 +178,11 @@ export async function revokeInviteLink(
   });
 }
 
-export interface LinkRow {
-  link_id: string;
-  created_by: number;
-  create_time: number;
-  expire_time: number;
-  max_uses: number;
-  uses: number;
-  approval: 0 | 1;
-}
+/** A link as the list shows it: its item without the keys, the revocation and the TTL. */
+export type LinkRow = Pick<
+  InviteLinkItem,
+  'link_id' | 'created_by' | 'create_time' | 'expire_time' | 'max_uses' | 'uses' | 'approval'
+>;
 
 /**
  * `group_invite_links` (admin or owner): the links that still work (not revoked, not expired, not

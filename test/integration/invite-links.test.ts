@@ -9,6 +9,7 @@ import { createInviteLink, listInviteLinks, previewInvite, revokeInviteLink } fr
 import { setConsensus } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { listJoinRequests, reactToJoin } from '#shared/joins/requests.ts';
+import { movableClock } from '../support/clock.ts';
 import { eventsOf, expectConsistent, partition } from './groups-support.ts';
 import { balanceOf, ETH, group, membersOf, PWD, refusal, snapshot, USDT, users, world } from './wallet-fixtures.ts';
 
@@ -20,13 +21,10 @@ import { balanceOf, ETH, group, membersOf, PWD, refusal, snapshot, USDT, users, 
  */
 
 let table: Awaited<ReturnType<typeof world>>;
-/** The table on a clock of the tests' own: `later(minutes)` moves it without waiting. */
+const clock = movableClock();
+const { later, nowSeconds } = clock;
+/** The table on the tests' clock. */
 let db: Db;
-let clockMs = Date.UTC(2030, 0, 1);
-const later = (minutes: number) => {
-  clockMs += minutes * 60_000;
-};
-const nowSeconds = () => Math.floor(clockMs / 1000);
 
 const EVERYONE = Array.from({ length: 40 }, (_, i) => i + 1);
 /** Users 30..40 hold no ETH, so a consensus refuses them. */
@@ -34,7 +32,7 @@ const POOR = Array.from({ length: 11 }, (_, i) => 30 + i);
 
 beforeAll(async () => {
   table = await world();
-  db = { ...table, clock: () => clockMs };
+  db = clock.on(table);
   await users(
     table,
     EVERYONE.filter((id) => !POOR.includes(id)),
