@@ -6132,24 +6132,27 @@ export interface operations {
          *       "session_key": "demo-session-2"
          *     }
          */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code?: string;
-          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-          link_id?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/json':
+          | {
+              /** @description Group id. Malformed: status 166. */
+              group_id: number | string;
+              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+              code?: string;
+              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+              link_id?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
         /**
          * @example {
          *       "group_id": 2000178374,
@@ -6157,24 +6160,27 @@ export interface operations {
          *       "session_key": "demo-session-2"
          *     }
          */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code?: string;
-          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-          link_id?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/x-www-form-urlencoded':
+          | {
+              /** @description Group id. Malformed: status 166. */
+              group_id: number;
+              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+              code?: string;
+              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+              link_id?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
       };
     };
     responses: {
@@ -7009,54 +7015,60 @@ export interface operations {
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/json': {
-          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-          group_id?: number | string;
-          /**
-           * Format: password
-           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd?: string;
-          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-          invite_code?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/json':
+          | {
+              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+              group_id?: number | string;
+              /**
+               * Format: password
+               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+               */
+              wallet_pwd?: string;
+              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+              invite_code?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
         /**
          * @example {
          *       "group_id": 2000178374,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-          group_id?: number;
-          /**
-           * Format: password
-           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd?: string;
-          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-          invite_code?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/x-www-form-urlencoded':
+          | {
+              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+              group_id?: number;
+              /**
+               * Format: password
+               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+               */
+              wallet_pwd?: string;
+              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+              invite_code?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
       };
     };
     responses: {
@@ -7110,7 +7122,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: neither group_id nor invite_code is sent; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; invite_code is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; 197: the code is a link of another group than group_id */
+      /** @description 0: a required parameter is missing; neither group_id nor invite_code is sent; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; invite_code is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; 197: the code is a link of another group than group_id */
       400: {
         headers: {
           [name: string]: unknown;

@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { METHODS, type MethodName } from '#shared/api/registry.ts';
+import { METHODS, type MethodName, methodDef } from '#shared/api/registry.ts';
 import type { ReplyValue } from '#shared/api/reply.ts';
 import type { Params } from '#shared/api/schema.ts';
 import { validate } from '#shared/api/validate.ts';
@@ -50,7 +50,7 @@ export function method<M extends MethodName>(name: M, core: MethodCore<M>, db: D
       // core goes on with the group, the caller's right, the target and the state.
       const raw = collectParams(event);
       const caller = (await lookupCaller(db, sessionKeyFor(def.session, raw.session_key))) as CallerOf<M>;
-      const params = validate(def.params, raw) as MethodInput<M>['params'];
+      const params = validate(def.params, raw, methodDef(name).atLeastOne) as MethodInput<M>['params'];
       const key = def.readOnly ? undefined : idempotencyKeyOf(event, raw);
       const run = async () => successReply(await core({ params, caller, db, requestId: context.awsRequestId }));
       if (key === undefined) return run();

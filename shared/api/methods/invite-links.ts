@@ -82,6 +82,7 @@ export const inviteLinkMethods = defineMethods({
       code: optional(inviteCode('The link’s code.')),
       link_id: optional(field.string('Or the link’s id, from group_invite_links.', { maxLength: 64, minLength: 1 })),
     },
+    atLeastOne: [['code', 'link_id']],
     reply: reply.object({ group_id: reply.id(), link_id: LINK_ID }),
     refusals: [
       ...ADMIN_ONLY,

@@ -42,6 +42,7 @@ export const walletMethods = defineMethods({
       wallet_pwd: optional(walletPwd),
       invite_code: optional(inviteCode('Join through this invite link (group_invite_link_create’s code).')),
     },
+    atLeastOne: [['group_id', 'invite_code']],
     reply: reply.either(
       reply.object(
         { result: reply.literal(['joined']), group_id: reply.id(), payment: PAYMENT },
