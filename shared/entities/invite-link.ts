@@ -10,7 +10,8 @@ import { groupPk } from '#shared/entities/group.ts';
  * random bytes. The random part (128 bits) is what makes it unguessable; the group id up front lets
  * a join or a preview by code alone go straight to the group's partition, with no lookup item to
  * read first and none to keep in step. The link id is the SHA-256 (hex) of the whole code, as for
- * session keys: the table, its stream and the events never hold a usable code.
+ * session keys: neither the link item nor its events hold a usable code (the Idempotency-Key
+ * record of a create keeps its reply for a day, so that a retry gets the same link).
  *
  * Revoking marks the item rather than deleting it, so a revoked code is told apart from an unknown
  * one. TTL removes the item `DEAD_LINK_KEPT_SECONDS` after it expires (eventually in AWS, never in
