@@ -488,6 +488,94 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_invite_link_create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make an invite link (admin or owner): a random code that lets its holders join, until it expires, is used up or revoked.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_invite_link_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_links': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_invite_links_get'];
+    put?: never;
+    /**
+     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_invite_links'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_link_revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Revoke an invite link (admin or owner), named by its code or by the link_id the list shows.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_invite_link_revoke'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
+     * @description Needs no session. Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_invite_preview_get'];
+    put?: never;
+    /**
+     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
+     * @description Needs no session. Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_invite_preview'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_set_price': {
     parameters: {
       query?: never;
@@ -538,7 +626,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Join: pay the price, meet the consensus, or ask the admins when the group is free.
+     * Join: pay the price, meet the consensus, or ask the admins when the group is free; through an invite link a free group is joined at once (or asked, when the link says approval).
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_join'];
@@ -779,6 +867,11 @@ export interface components {
      *     | 183 | 404 | unknown user |
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
+     *     | 193 | 404 | unknown invite code |
+     *     | 194 | 410 | this invite link has expired |
+     *     | 195 | 410 | this invite link was revoked |
+     *     | 196 | 410 | this invite link has been used as often as it may |
+     *     | 197 | 400 | this invite code belongs to another group |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -994,9 +1087,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 1342817847,
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1011,7 +1104,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1128,7 +1221,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1342817847
          */
         group_id: number;
       };
@@ -1151,7 +1244,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1166,7 +1259,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1276,7 +1369,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1291,7 +1384,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1306,7 +1399,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1335,7 +1428,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1350,7 +1443,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1454,7 +1547,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1342817847
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1488,16 +1581,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796397991
+           *             "join_time": 1796402591
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796397991
+           *             "join_time": 1796402591
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjIiXQ"
+           *         "next_cursor": "WzEzNDI4MTc4NDcsIjIiXQ"
            *       }
            *     }
            */
@@ -1599,7 +1692,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "limit": 2
          *     }
          */
@@ -1616,7 +1709,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "limit": 2
          *     }
          */
@@ -1633,7 +1726,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "limit": 2
          *     }
          */
@@ -1668,16 +1761,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796397991
+           *             "join_time": 1796402591
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796397991
+           *             "join_time": 1796402591
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjIiXQ"
+           *         "next_cursor": "WzEzNDI4MTc4NDcsIjIiXQ"
            *       }
            *     }
            */
@@ -1794,7 +1887,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 1342817847,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1809,7 +1902,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796402591,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1956,7 +2049,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 1342817847,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1971,7 +2064,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796402591,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2070,7 +2163,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2093,7 +2186,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2116,7 +2209,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2153,7 +2246,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2168,7 +2261,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2314,7 +2407,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2340,7 +2433,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2366,7 +2459,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2406,7 +2499,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2421,10 +2514,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796397991,
+           *           "notice_time": 1796402592,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2570,7 +2663,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2593,7 +2686,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2616,7 +2709,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2653,16 +2746,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 4,
+           *           "member_count": 5,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -2670,7 +2763,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2816,7 +2909,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2839,7 +2932,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2862,7 +2955,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2899,7 +2992,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2914,7 +3007,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3060,7 +3153,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3083,7 +3176,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3106,7 +3199,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3145,12 +3238,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3162,7 +3255,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3310,7 +3403,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3335,7 +3428,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3361,7 +3454,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3401,10 +3494,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3418,7 +3511,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3564,7 +3657,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3589,7 +3682,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3615,7 +3708,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3655,10 +3748,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3670,7 +3763,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3816,7 +3909,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3841,7 +3934,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3866,7 +3959,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3904,7 +3997,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 1342817847,
            *         "user_id": 5
            *       }
            *     }
@@ -4050,7 +4143,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4075,7 +4168,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4101,7 +4194,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4287,7 +4380,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4307,7 +4400,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4327,7 +4420,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4360,7 +4453,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527
+           *         "group_id": 1342817847
            *       }
            *     }
            */
@@ -4489,7 +4582,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4509,7 +4602,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4529,7 +4622,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4562,7 +4655,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527
+           *         "group_id": 1342817847
            *       }
            *     }
            */
@@ -4703,7 +4796,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4726,7 +4819,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4749,7 +4842,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4786,16 +4879,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 4,
+           *           "member_count": 5,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -4803,7 +4896,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -4949,7 +5042,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4972,7 +5065,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4995,7 +5088,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5032,10 +5125,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5049,7 +5142,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -5195,7 +5288,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1006373950,
+           *             "id": 1275065550,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5221,20 +5314,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397994,
+           *             "create_time": 1796402593,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1475529527,
+           *             "id": 1342817847,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5242,11 +5335,30 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796402591,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 531812422,
+           *             "id": 245960495,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 4,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796402594,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 148304544,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5261,26 +5373,7 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 1120139429,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
+           *             "create_time": 1796402595,
            *             "listed": 1
            *           }
            *         ]
@@ -5424,7 +5517,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1006373950,
+           *             "id": 1275065550,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5450,20 +5543,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397994,
+           *             "create_time": 1796402593,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1475529527,
+           *             "id": 1342817847,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5471,11 +5564,30 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796402591,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 531812422,
+           *             "id": 245960495,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 4,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796402594,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 148304544,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5490,26 +5602,7 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 1120139429,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
+           *             "create_time": 1796402595,
            *             "listed": 1
            *           }
            *         ]
@@ -5627,16 +5720,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 1342817847,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5644,7 +5737,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796402591,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5839,16 +5932,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 1342817847,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5856,7 +5949,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796402591,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5963,7 +6056,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -5992,7 +6085,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6024,7 +6117,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6069,7 +6162,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 1342817847,
            *         "user_ids": [
            *           10,
            *           11
@@ -6077,7 +6170,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796401593
+           *         "until": 1796406192
            *       }
            *     }
            */
@@ -6224,7 +6317,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6250,7 +6343,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6276,7 +6369,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6315,7 +6408,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 1342817847,
            *         "user_ids": [
            *           10,
            *           11
@@ -6454,12 +6547,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1342817847
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE0NzU1Mjk1MjcsIjEwIl0
+         * @example WzEzNDI4MTc4NDcsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6486,13 +6579,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796401593,
+           *             "until": 1796406192,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796397993
+           *             "time": 1796402592
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjEwIl0"
+           *         "next_cursor": "WzEzNDI4MTc4NDcsIjEwIl0"
            *       }
            *     }
            */
@@ -6618,8 +6711,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 1342817847,
+         *       "cursor": "WzEzNDI4MTc4NDcsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6641,8 +6734,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 1342817847,
+         *       "cursor": "WzEzNDI4MTc4NDcsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6664,8 +6757,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 1342817847,
+         *       "cursor": "WzEzNDI4MTc4NDcsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6703,13 +6796,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796401593,
+           *             "until": 1796406192,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796397993
+           *             "time": 1796402592
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjEwIl0"
+           *         "next_cursor": "WzEzNDI4MTc4NDcsIjEwIl0"
            *       }
            *     }
            */
@@ -6831,12 +6924,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1342817847
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ
+         * @example WzEzNDI4MTc4NDcsIkUjMTc5NjQwMjU5Mjc1NCMzNjhhZTgyOGI3MzMiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6862,7 +6955,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796402592,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -6871,7 +6964,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796401593,
+           *               "until": 1796406192,
            *               "removed": [
            *                 10
            *               ],
@@ -6879,7 +6972,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796402592,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -6888,7 +6981,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ"
+           *         "next_cursor": "WzEzNDI4MTc4NDcsIkUjMTc5NjQwMjU5Mjc1NCMzNjhhZTgyOGI3MzMiXQ"
            *       }
            *     }
            */
@@ -6905,7 +6998,7 @@ export interface operations {
                 time: number;
                 /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
@@ -7017,8 +7110,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 1342817847,
+         *       "cursor": "WzEzNDI4MTc4NDcsIkUjMTc5NjQwMjU5Mjc1NCMzNjhhZTgyOGI3MzMiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7040,8 +7133,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 1342817847,
+         *       "cursor": "WzEzNDI4MTc4NDcsIkUjMTc5NjQwMjU5Mjc1NCMzNjhhZTgyOGI3MzMiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7063,8 +7156,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 1342817847,
+         *       "cursor": "WzEzNDI4MTc4NDcsIkUjMTc5NjQwMjU5Mjc1NCMzNjhhZTgyOGI3MzMiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7101,7 +7194,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796402592,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7110,7 +7203,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796401593,
+           *               "until": 1796406192,
            *               "removed": [
            *                 10
            *               ],
@@ -7118,7 +7211,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796402592,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7127,7 +7220,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ"
+           *         "next_cursor": "WzEzNDI4MTc4NDcsIkUjMTc5NjQwMjU5Mjc1NCMzNjhhZTgyOGI3MzMiXQ"
            *       }
            *     }
            */
@@ -7144,7 +7237,7 @@ export interface operations {
                 time: number;
                 /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
@@ -7245,6 +7338,1221 @@ export interface operations {
       };
     };
   };
+  group_invite_link_create: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1342817847,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number | string;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number | string;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1342817847,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1342817847,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 1342817847,
+           *         "code": "UAnGNz5lvOO6DnwNbnCvFBGg2tE",
+           *         "url_path": "/join/UAnGNz5lvOO6DnwNbnCvFBGg2tE",
+           *         "link_id": "edea08a0740f57a70da847209da3b0aa1ed01670fa6b018334ac95474a2f842c",
+           *         "expire_time": 1796406196,
+           *         "max_uses": 1,
+           *         "approval": 0
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The code, shown this once: only its hash is kept. Pass as invite_code to group_join. */
+              code: string;
+              /** @description Path of the link for the app’s own domain: /join/<code>. */
+              url_path: string;
+              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+              link_id: string;
+              /** @description When the link stops working. */
+              expire_time: number;
+              /** @description 0: unlimited. */
+              max_uses: number;
+              /**
+               * @description 1: joining a free group through it asks the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; expire_minutes is malformed or out of range; max_uses is malformed or out of range; approval is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_links_get: {
+    parameters: {
+      query: {
+        /** @example demo-session-2 */
+        session_key: string;
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 1342817847
+         */
+        group_id: number;
+        /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+        cursor?: string;
+        /**
+         * @description Page size. From 1 to 200. Malformed: status 166.
+         * @example 10
+         */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "links": [
+           *           {
+           *             "link_id": "edea08a0740f57a70da847209da3b0aa1ed01670fa6b018334ac95474a2f842c",
+           *             "created_by": 2,
+           *             "create_time": 1796402596,
+           *             "expire_time": 1796406196,
+           *             "max_uses": 1,
+           *             "uses": 0,
+           *             "approval": 0
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              links: {
+                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+                link_id: string;
+                created_by: number;
+                create_time: number;
+                expire_time: number;
+                /** @description 0: unlimited. */
+                max_uses: number;
+                /** @description Joins (and join requests) made through it. */
+                uses: number;
+                /** @enum {integer} */
+                approval: 0 | 1;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_links: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1342817847,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1342817847,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1342817847,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "links": [
+           *           {
+           *             "link_id": "edea08a0740f57a70da847209da3b0aa1ed01670fa6b018334ac95474a2f842c",
+           *             "created_by": 2,
+           *             "create_time": 1796402596,
+           *             "expire_time": 1796406196,
+           *             "max_uses": 1,
+           *             "uses": 0,
+           *             "approval": 0
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              links: {
+                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+                link_id: string;
+                created_by: number;
+                create_time: number;
+                expire_time: number;
+                /** @description 0: unlimited. */
+                max_uses: number;
+                /** @description Joins (and join requests) made through it. */
+                uses: number;
+                /** @enum {integer} */
+                approval: 0 | 1;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_link_revoke: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1342817847,
+         *       "code": "UAnGN-x-VumQWxhG9qtGx037RdA",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json':
+          | {
+              /** @description Group id. Malformed: status 166. */
+              group_id: number | string;
+              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+              code?: string;
+              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+              link_id?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
+        /**
+         * @example {
+         *       "group_id": 1342817847,
+         *       "code": "UAnGN-x-VumQWxhG9qtGx037RdA",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded':
+          | {
+              /** @description Group id. Malformed: status 166. */
+              group_id: number;
+              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+              code?: string;
+              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+              link_id?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
+        /**
+         * @example {
+         *       "group_id": 1342817847,
+         *       "code": "UAnGN-x-VumQWxhG9qtGx037RdA",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code?: string;
+          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+          link_id?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 1342817847,
+           *         "link_id": "46a6b76a8cd93ddc568c261710686372dc81c3fd9b2e6ff1be3db0d82a0c69e6"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+              link_id: string;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; neither code nor link_id is sent; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; code is malformed or out of range; link_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; both code and link_id are sent; 197: the code is a link of another group */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166 | 197;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 193: no link of the group has this code or id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 193;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 195: the link is already revoked */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 195;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_preview_get: {
+    parameters: {
+      query: {
+        /**
+         * @description The link’s code. 1 to 64 characters. Malformed: status 166.
+         * @example UAnGNz5lvOO6DnwNbnCvFBGg2tE
+         */
+        code: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 1342817847,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796402591,
+           *           "listed": 1
+           *         },
+           *         "approval": 0,
+           *         "expire_time": 1796406196
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+              /**
+               * @description 1: joining through the link files a request for the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+              /** @description When the link stops working. */
+              expire_time: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 193;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_preview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "code": "UAnGNz5lvOO6DnwNbnCvFBGg2tE"
+         *     }
+         */
+        'application/json': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+        /**
+         * @example {
+         *       "code": "UAnGNz5lvOO6DnwNbnCvFBGg2tE"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+        /**
+         * @example {
+         *       "code": "UAnGNz5lvOO6DnwNbnCvFBGg2tE"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 1342817847,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796402591,
+           *           "listed": 1
+           *         },
+           *         "approval": 0,
+           *         "expire_time": 1796406196
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+              /**
+               * @description 1: joining through the link files a request for the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+              /** @description When the link stops working. */
+              expire_time: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 193;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -7259,7 +8567,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1120139429,
+         *       "group_id": 245960495,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7285,7 +8593,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1120139429,
+         *       "group_id": 245960495,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7315,7 +8623,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1120139429,
+         *       "group_id": 245960495,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7359,7 +8667,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1120139429,
+           *           "id": 245960495,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7374,7 +8682,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397995,
+           *           "create_time": 1796402594,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7508,7 +8816,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 148304544,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7534,7 +8842,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 148304544,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7564,7 +8872,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 148304544,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7608,7 +8916,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 531812422,
+           *           "id": 148304544,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7623,7 +8931,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397995,
+           *           "create_time": 1796402595,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7757,72 +9065,84 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /**
-           * Format: password
-           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd?: string;
-          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-          apply_msg?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/json':
+          | {
+              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+              group_id?: number | string;
+              /**
+               * Format: password
+               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+               */
+              wallet_pwd?: string;
+              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+              invite_code?: string;
+              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+              apply_msg?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * Format: password
-           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd?: string;
-          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-          apply_msg?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/x-www-form-urlencoded':
+          | {
+              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+              group_id?: number;
+              /**
+               * Format: password
+               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+               */
+              wallet_pwd?: string;
+              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+              invite_code?: string;
+              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+              apply_msg?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-6"
          *     }
          */
         'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
+          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+          group_id?: number;
           /**
            * Format: password
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
+          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+          invite_code?: string;
           /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
           apply_msg?: string;
           /**
@@ -7852,8 +9172,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1475529527,
-           *         "expire_time": 1797002794
+           *         "group_id": 1342817847,
+           *         "expire_time": 1797007393
            *       }
            *     }
            */
@@ -7889,7 +9209,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; neither group_id nor invite_code is sent; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; invite_code is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; 197: the code is a link of another group than group_id */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7897,7 +9217,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 0 | 164 | 166;
+            status?: 0 | 164 | 166 | 197;
           };
         };
       };
@@ -7925,7 +9245,7 @@ export interface operations {
           };
         };
       };
-      /** @description 52: group does not exist */
+      /** @description 52: group does not exist; 193: no link has this code (or it is malformed) */
       404: {
         headers: {
           [name: string]: unknown;
@@ -7933,7 +9253,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 52;
+            status?: 52 | 193;
           };
         };
       };
@@ -7946,6 +9266,18 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 53 | 160 | 162 | 169 | 170 | 187;
+          };
+        };
+      };
+      /** @description 194: the link has expired; 195: the link was revoked; 196: the link has been used max_uses times */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 194 | 195 | 196;
           };
         };
       };
@@ -8018,7 +9350,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1342817847
          */
         group_id: number;
       };
@@ -8043,8 +9375,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796397994,
-           *             "expire_time": 1797002794,
+           *             "request_time": 1796402593,
+           *             "expire_time": 1797007393,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8065,6 +9397,8 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
+                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
+                link_id?: string;
               }[];
             };
           };
@@ -8167,7 +9501,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8182,7 +9516,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8197,7 +9531,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8228,8 +9562,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796397994,
-           *             "expire_time": 1797002794,
+           *             "request_time": 1796402593,
+           *             "expire_time": 1797007393,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8250,6 +9584,8 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
+                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
+                link_id?: string;
               }[];
             };
           };
@@ -8355,7 +9691,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8386,7 +9722,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8417,7 +9753,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8606,7 +9942,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8632,7 +9968,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8662,7 +9998,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8706,10 +10042,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1342817847,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -8723,7 +10059,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796402591,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -8857,7 +10193,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8883,7 +10219,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8909,7 +10245,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8949,7 +10285,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1475529527,
+           *         "group_id": 1342817847,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -9110,7 +10446,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1342817847
          */
         group_id: number;
         /**
@@ -9254,7 +10590,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9272,7 +10608,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9290,7 +10626,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1342817847,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9733,8 +11069,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1120139429,
-           *             "time": 1796397995
+           *             "group_id": 245960495,
+           *             "time": 1796402595
            *           },
            *           {
            *             "coin_id": 2,
@@ -9742,7 +11078,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796402590
            *           },
            *           {
            *             "coin_id": 1,
@@ -9750,7 +11086,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796402590
            *           }
            *         ],
            *         "next_cursor": null
@@ -9918,8 +11254,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1120139429,
-           *             "time": 1796397995
+           *             "group_id": 245960495,
+           *             "time": 1796402595
            *           },
            *           {
            *             "coin_id": 2,
@@ -9927,7 +11263,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796402590
            *           },
            *           {
            *             "coin_id": 1,
@@ -9935,7 +11271,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796402590
            *           }
            *         ],
            *         "next_cursor": null

@@ -49,6 +49,11 @@ export const STATUS = {
   UNKNOWN_USER: { code: 183, http: 404, msg: 'unknown user' },
   REJECTED_RECENTLY: { code: 186, http: 429, msg: 'your request to join was rejected recently; ask again later' },
   TOO_MANY_REQUESTS_PENDING: { code: 187, http: 409, msg: 'too many join requests pending at once' },
+  INVITE_UNKNOWN: { code: 193, http: 404, msg: 'unknown invite code' },
+  INVITE_EXPIRED: { code: 194, http: 410, msg: 'this invite link has expired' },
+  INVITE_REVOKED: { code: 195, http: 410, msg: 'this invite link was revoked' },
+  INVITE_USED_UP: { code: 196, http: 410, msg: 'this invite link has been used as often as it may' },
+  INVITE_OTHER_GROUP: { code: 197, http: 400, msg: 'this invite code belongs to another group' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;

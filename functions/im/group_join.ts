@@ -7,6 +7,7 @@ export const handler = method(group_join, ({ params, caller, db, requestId }) =>
     userId: caller,
     groupId: params.group_id,
     walletPwd: params.wallet_pwd,
+    inviteCode: params.invite_code,
     applyMsg: params.apply_msg,
     attemptId: requestId,
   }),

@@ -11,6 +11,11 @@ export interface MethodDef<S extends Schema = Schema> {
   readonly readOnly: boolean;
   readonly session: SessionUse;
   readonly params: S;
+  /**
+   * Optional parameters of which at least one must be sent, a list per rule (a group id, or a code
+   * that names the group); sending none is refused with status 0 before anything is read.
+   */
+  readonly atLeastOne?: readonly (readonly (keyof S & string)[])[];
   /** The `data` of a successful reply, declared with the reply schema language. */
   readonly reply: ReplySchema;
   /**

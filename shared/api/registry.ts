@@ -1,5 +1,6 @@
 import type { MethodDef } from '#shared/api/method-def.ts';
 import { groupMethods } from '#shared/api/methods/groups.ts';
+import { inviteLinkMethods } from '#shared/api/methods/invite-links.ts';
 import { managementMethods } from '#shared/api/methods/management.ts';
 import { moderationMethods } from '#shared/api/methods/moderation.ts';
 import { walletMethods } from '#shared/api/methods/wallet.ts';
@@ -12,6 +13,7 @@ export const METHODS = {
   ...groupMethods,
   ...managementMethods,
   ...moderationMethods,
+  ...inviteLinkMethods,
   ...walletMethods,
 } as const;
 

@@ -30,7 +30,7 @@ export function methodStatuses(def: MethodDef): DocumentedStatus[] {
   if (def.session === 'required') all.push(entry('NOT_LOGGED_IN', 'no session_key'));
   if (def.session !== 'none') all.push(entry('BAD_SESSION', 'session_key unknown, expired or too long'));
   const fields = Object.entries(def.params);
-  if (fields.some(([, f]) => mustBeSent(f))) {
+  if (fields.some(([, f]) => mustBeSent(f)) || (def.atLeastOne?.length ?? 0) > 0) {
     all.push(entry('MISSING_PARAM', 'a required parameter is missing'));
   }
   for (const [name, f] of fields) {

@@ -112,9 +112,13 @@ function parseField(name: string, f: Field, value: unknown): number | number[] |
 /**
  * Checks and coerces raw values against a schema; the first bad parameter is refused. Absent means
  * not sent (or null); an empty text is absent only where text is expected, and a malformed number
- * anywhere else.
+ * anywhere else. Then each `atLeastOne` list needs one of its parameters sent.
  */
-export function validate<S extends Schema>(schema: S, raw: Collected): Params<S> {
+export function validate<S extends Schema>(
+  schema: S,
+  raw: Collected,
+  atLeastOne: readonly (readonly string[])[] = [],
+): Params<S> {
   const out: Record<string, unknown> = {};
   for (const [name, f] of Object.entries(schema)) {
     const value = raw[name];
@@ -125,6 +129,9 @@ export function validate<S extends Schema>(schema: S, raw: Collected): Params<S>
     }
     if (f.type !== 'string' && raw[SIGNED]?.has(name)) invalid(name, f, 'must be written without a sign');
     out[name] = parseField(name, f, value);
+  }
+  for (const names of atLeastOne) {
+    if (names.every((name) => out[name] === undefined)) fail('MISSING_PARAM', `missing parameter ${names.join(' or ')}`);
   }
   return out as Params<S>;
 }

@@ -36,7 +36,9 @@ export type GroupOperation =
   | 'JoinRejected'
   | 'PayPrivate'
   | 'Ban'
-  | 'Unban';
+  | 'Unban'
+  | 'CreateInviteLink'
+  | 'RevokeInviteLink';
 
 export interface GroupEvent {
   readonly groupId: number;

@@ -29,6 +29,8 @@ export interface JoinRequestItem {
   ttl: number;
   /** What the applicant wrote to the admins; absent when nothing. */
   apply_msg?: string;
+  /** The invite link the request came through, when it did (a link that asks for approval). */
+  link_id?: string;
 }
 
 /** Pending means not yet expired: `expire_time >= now`, now in unix seconds. */
@@ -38,8 +40,20 @@ export const isPending = (item: { expire_time?: unknown } | undefined, nowSecond
 export const isJoinRequestItem = (item: Record<string, unknown> | undefined): item is Record<string, unknown> & JoinRequestItem =>
   item?.kind === 'join_request';
 
+/** What a request may carry besides who asks: the applicant's text and the link it came through. */
+export interface JoinRequestNotes {
+  readonly applyMsg?: string;
+  readonly linkId?: string;
+}
+
 /** Stores a request unless one is pending: an expired one is simply replaced. */
-export function putJoinRequest(table: string, groupId: number, userId: number, nowSeconds: number, applyMsg = ''): TxItem {
+export function putJoinRequest(
+  table: string,
+  groupId: number,
+  userId: number,
+  nowSeconds: number,
+  { applyMsg = '', linkId }: JoinRequestNotes = {},
+): TxItem {
   const expire = nowSeconds + REQUEST_TTL_SECONDS;
   const item: JoinRequestItem = {
     ...joinRequestKey(groupId, userId),
@@ -50,6 +64,7 @@ export function putJoinRequest(table: string, groupId: number, userId: number, n
     expire_time: expire,
     ttl: expire,
     ...(applyMsg ? { apply_msg: applyMsg } : {}),
+    ...(linkId === undefined ? {} : { link_id: linkId }),
   };
   return {
     Put: {

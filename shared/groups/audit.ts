@@ -4,7 +4,7 @@ import { EVENT_PREFIX, type GroupOperation } from '#shared/entities/event.ts';
 import { groupPk } from '#shared/entities/group.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
-import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';
+import { decodeCursor, pageOf } from '#shared/groups/cursor.ts';
 
 export interface AuditEntry {
   time: number;
@@ -38,10 +38,15 @@ const ACTION: Record<GroupOperation, string> = {
   PayPrivate: 'pay_private',
   Ban: 'ban',
   Unban: 'unban',
+  CreateInviteLink: 'create_invite_link',
+  RevokeInviteLink: 'revoke_invite_link',
 };
 
-/** How a member came in: joined alone, let in on a request, or added by an admin. */
-const ADD_ACTION: Record<string, string> = { join: 'join', approve: 'approve_join' };
+/**
+ * How a member came in: joined alone (through an invite link too, its `link_id` in the detail),
+ * let in on a request, or added by an admin.
+ */
+const ADD_ACTION: Record<string, string> = { join: 'join', link: 'join', approve: 'approve_join' };
 
 /** The texts whose events carry both values, the others' included for the search postings. */
 const TEXT_DETAIL: Partial<Record<GroupOperation, readonly string[]>> = {
@@ -90,12 +95,8 @@ export async function auditLog(
   if (after !== undefined && !after.startsWith(EVENT_PREFIX)) fail('BAD_PARAM', 'cursor is not valid');
   const [access, items] = await Promise.all([loadGroup(db, groupId, input.caller), events(db, input, after)]);
   requireAdmin(access);
-  const page = items.slice(0, limit);
-  const last = page.at(-1);
-  return {
-    entries: page.map(auditEntry),
-    next_cursor: items.length > limit && last ? encodeCursor(groupId, String(last.sk)) : null,
-  };
+  const { page, next_cursor } = pageOf(items, limit, groupId, (item) => String(item.sk));
+  return { entries: page.map(auditEntry), next_cursor };
 }
 
 /** Up to `limit + 1` events before `after`, newest first: one more than the page tells whether another follows. */

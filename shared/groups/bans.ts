@@ -12,7 +12,7 @@ import { deleteMemberAs, memberAbsent } from '#shared/entities/member.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
 import { byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
-import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';
+import { decodeCursor, pageOf } from '#shared/groups/cursor.ts';
 import { membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargets } from '#shared/groups/load.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
@@ -169,9 +169,8 @@ export async function listBans(
   const nowSeconds = Math.floor(nowMs(db) / 1000);
   const [access, rows] = await Promise.all([loadGroup(db, groupId, input.caller), lasting(db, input, after, nowSeconds)]);
   requireAdmin(access);
-  const page = rows.slice(0, limit);
-  const last = page.at(-1);
-  return { bans: page, next_cursor: rows.length > limit && last ? encodeCursor(groupId, String(last.user_id)) : null };
+  const { page, next_cursor } = pageOf(rows, limit, groupId, (row) => String(row.user_id));
+  return { bans: page, next_cursor };
 }
 
 /** Up to `limit + 1` lasting bans after `after`: one more than the page tells whether another follows. */

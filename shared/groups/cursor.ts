@@ -17,3 +17,10 @@ export function decodeCursor(cursor: string, scope: number): string {
   }
   return fail('BAD_PARAM', 'cursor is not valid for this list');
 }
+
+/** A page from up to `limit + 1` rows read after the previous one, and the cursor of the next (null on the last). */
+export function pageOf<T>(rows: readonly T[], limit: number, scope: number, idOf: (row: T) => string) {
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return { page, next_cursor: rows.length > limit && last !== undefined ? encodeCursor(scope, idOf(last)) : null };
+}

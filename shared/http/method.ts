@@ -58,7 +58,7 @@ export type HttpHandler = (event: APIGatewayProxyEventV2, context: Context) => P
 export function method<D extends NamedMethodDef>(def: D, core: Core<D>, db: Db = defaultDb()): HttpHandler {
   return chain(def, async ({ raw, event, context }) => {
     const caller = (await lookupCaller(db, sessionKeyFor(def.session, raw.session_key))) as CallerFor<D>;
-    const params = validate(def.params, raw) as CoreInput<D>['params'];
+    const params = validate(def.params, raw, def.atLeastOne) as CoreInput<D>['params'];
     const key = def.readOnly ? undefined : idempotencyKeyOf(event, raw);
     const run = async () => successReply(await core({ params, caller, db, requestId: context.awsRequestId }));
     if (key === undefined) return run();
@@ -89,7 +89,7 @@ export function methodWithSession<D extends NamedMethodDef & { session: 'require
     let params: CoreInput<D>['params'];
     let key: string | undefined;
     try {
-      params = validate(def.params, raw) as CoreInput<D>['params'];
+      params = validate(def.params, raw, def.atLeastOne) as CoreInput<D>['params'];
       key = def.readOnly ? undefined : idempotencyKeyOf(event, raw);
     } catch (error) {
       await session?.caller();

@@ -6,6 +6,7 @@ import { type BanItem, banKey, isBanItem } from '#shared/entities/ban.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
+import { type InviteCode, type InviteLinkItem, inviteLinkKey, parseInviteCode } from '#shared/entities/invite-link.ts';
 import {
   endJoinRequest,
   isJoinRequestItem,
@@ -19,8 +20,9 @@ import {
 import { isMemberItem, type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
 import { isOpenRequestsItem, openRequestsKey } from '#shared/entities/open-requests.ts';
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
-import { fail } from '#shared/errors.ts';
+import { AppError, fail } from '#shared/errors.ts';
 import { notBannedStep, refuseIfBanned } from '#shared/groups/ban-gate.ts';
+import { linkNamed, linkUseStep, refuseUnlessLive, unknownCode } from '#shared/groups/invite-gate.ts';
 import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
 import { type RequesterState, requestLimitSteps } from '#shared/joins/request-limits.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
@@ -30,7 +32,10 @@ import { paymentSteps } from '#shared/wallet/payment.ts';
 
 export interface JoinInput {
   readonly userId: number;
-  readonly groupId: number;
+  /** The group; it may be left out when an invite code (which names its group) is given. */
+  readonly groupId?: number | undefined;
+  /** A code from `group_invite_link_create`: joins through that link. */
+  readonly inviteCode?: string | undefined;
   readonly walletPwd?: string | undefined;
   /** What the applicant writes to the admins of a free group (ignored when the group has terms). */
   readonly applyMsg?: string | undefined;
@@ -48,39 +53,84 @@ interface JoinState extends RequesterState {
   readonly wallet: WalletItem | undefined;
   readonly ban: BanItem | undefined;
   readonly request: Record<string, unknown> | undefined;
+  /** The invite link joined through, live when read. */
+  readonly link: InviteLinkItem | undefined;
+}
+
+/** What a join is asked for: the group, and the link it goes through, if any. */
+interface JoinTarget {
+  readonly userId: number;
+  readonly groupId: number;
+  /** The link the invite code names; undefined without one, or for text that is no code. */
+  readonly code: InviteCode | undefined;
+  readonly codeSent: boolean;
+  /** Whether the group id was sent, or taken from the code (then a missing group is an unknown code). */
+  readonly groupSent: boolean;
+  readonly walletPwd?: string | undefined;
+  readonly applyMsg?: string | undefined;
 }
 
 /** Commits one round's steps with that round's token. */
 type Write = (steps: readonly Step[]) => Promise<void>;
 
+/** What the join is asked for, from the parameters alone: a code names its group. */
+function targetOf(input: JoinInput): JoinTarget {
+  const code = input.inviteCode === undefined ? undefined : parseInviteCode(input.inviteCode);
+  const groupId = input.groupId ?? code?.groupId;
+  if (groupId === undefined) {
+    if (input.inviteCode === undefined) fail('MISSING_PARAM', 'missing parameter group_id (or invite_code)');
+    throw unknownCode();
+  }
+  return {
+    userId: input.userId,
+    groupId,
+    code,
+    codeSent: input.inviteCode !== undefined,
+    groupSent: input.groupId !== undefined,
+    walletPwd: input.walletPwd,
+    applyMsg: input.applyMsg,
+  };
+}
+
 /**
- * The group, the caller's membership, ban and wallet item, and what a request to a free group is
- * decided on (the caller's request, rejection and open requests), in one consistent round trip.
+ * The group, the caller's membership, ban and wallet item, what a request to a free group is
+ * decided on (the caller's request, rejection and open requests) and the link of the code, in one
+ * consistent round trip (the code names the link's group, so no lookup comes first). Refusals in
+ * order: the group (52, or 193 when only the code named it), already a member (53), the link
+ * (193, 197, 195, 194, 196), then the ban (180).
  */
-async function readState(db: Db, groupId: number, userId: number): Promise<JoinState> {
-  const items = await batchGet(
-    db,
-    [
-      groupKey(groupId),
-      memberKey(groupId, userId),
-      banKey(groupId, userId),
-      walletKey(userId),
-      joinRequestKey(groupId, userId),
-      rejectionKey(groupId, userId),
-      openRequestsKey(userId),
-    ],
-    { consistent: true },
-  );
+async function readState(db: Db, target: JoinTarget): Promise<JoinState> {
+  const { groupId, userId, code } = target;
+  const keys = [
+    groupKey(groupId),
+    memberKey(groupId, userId),
+    banKey(groupId, userId),
+    walletKey(userId),
+    joinRequestKey(groupId, userId),
+    rejectionKey(groupId, userId),
+    openRequestsKey(userId),
+    ...(code ? [inviteLinkKey(code.groupId, code.linkId)] : []),
+  ];
+  const items = await batchGet(db, keys, { consistent: true });
   const group = items.find(isGroupItem);
-  if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+  if (!isLive(group)) throw target.groupSent ? new AppError('GROUP_NOT_FOUND') : unknownCode();
+  const member = items.find(isMemberItem);
+  if (member) fail('ALREADY_MEMBER');
+  const nowSeconds = Math.floor(nowMs(db) / 1000);
+  if (target.codeSent && !code) throw unknownCode();
+  const link = code ? linkNamed(items, code, groupId) : undefined;
+  if (link) refuseUnlessLive(link, nowSeconds);
+  const ban = items.find(isBanItem);
+  refuseIfBanned(ban, nowSeconds);
   return {
     group,
-    member: items.find(isMemberItem),
+    member,
     wallet: items.find(isWalletItem),
-    ban: items.find(isBanItem),
+    ban,
     request: items.find(isJoinRequestItem),
     rejection: items.find(isRejectionItem),
     open: items.find(isOpenRequestsItem),
+    link,
   };
 }
 
@@ -91,24 +141,38 @@ async function readState(db: Db, groupId: number, userId: number): Promise<JoinS
  * group gets a pending request for the admins instead. A retry of a join that succeeded finds the
  * membership and is told 53 with nothing charged. A banned user is refused (180) before the
  * password is checked, and the ban's absence is a condition of either transaction.
+ *
+ * Through an invite link (`inviteCode`), a free group is joined at once, or asked to join when the
+ * link asks for approval; a paid or consensus group still takes its price, password and holding.
+ * Either transaction counts one use of the link on condition that it is still live (not revoked,
+ * not expired, under `max_uses`), so parallel joins never pass its limit and a refused join uses
+ * nothing.
  */
 export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
+  const target = targetOf(input);
   const attemptId = input.attemptId ?? randomUUID();
   // Every round reads again: after a conflict the winner's write (a parallel identical join's
   // membership, say) decides the answer.
   return withRetries(async ({ n, commit }) => {
-    const state = await readState(db, input.groupId, input.userId);
-    if (state.member) fail('ALREADY_MEMBER');
-    refuseIfBanned(state.ban, Math.floor(nowMs(db) / 1000));
+    const state = await readState(db, target);
     const terms = termsOf(state.group);
-    const write: Write = (steps) => commit(db, steps, requestToken('group_join', input.userId, input.groupId, attemptId, n));
-    return isFree(terms) ? requestToJoin(db, input, state, terms, write) : joinNow(db, input, state, terms, write);
+    const write: Write = (steps) => commit(db, steps, requestToken('group_join', target.userId, target.groupId, attemptId, n));
+    const approval = state.link ? state.link.approval === 1 : true;
+    return isFree(terms) && approval ? requestToJoin(db, target, state, terms, write) : joinNow(db, target, state, terms, write);
   });
 }
 
-async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTerms, write: Write): Promise<JoinResult> {
+/** The link's use in the joining transaction, when the join goes through one. */
+const linkSteps = (db: Db, target: JoinTarget, state: JoinState, nowSeconds: number): Step[] =>
+  target.code && state.link ? [linkUseStep(db.table, target.code, nowSeconds)] : [];
+
+/** What a join through a link tells the events: which link. */
+const linkNote = (state: JoinState) => (state.link ? { link_id: state.link.link_id } : {});
+
+async function joinNow(db: Db, input: JoinTarget, state: JoinState, terms: JoinTerms, write: Write): Promise<JoinResult> {
   const { userId, groupId } = input;
   const now = nowMs(db);
+  const nowSeconds = Math.floor(now / 1000);
   const paid = terms.price > 0n;
   if (paid && input.walletPwd === undefined) fail('MISSING_PARAM', 'missing parameter wallet_pwd');
   const [grant, coins]: [PasswordGrant | undefined, Awaited<ReturnType<typeof allCoins>>] = await Promise.all([
@@ -123,10 +187,11 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
 
   const steps: Step[] = [
     {
-      item: putNewMember(db.table, memberItem(groupId, userId, 'member', Math.floor(now / 1000))),
+      item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds)),
       refused: () => fail('ALREADY_MEMBER'),
     },
-    notBannedStep(db.table, groupId, userId, Math.floor(now / 1000)),
+    ...linkSteps(db, input, state, nowSeconds),
+    notBannedStep(db.table, groupId, userId, nowSeconds),
     addMemberStep(db.table, state.group, now, { change: sameTerms(terms) }),
     ...(grant ? [{ item: grant.check, refused: grant.refused }] : []),
     ...(holding && !holdingInPriceCoin ? [holdingStep(db.table, userId, terms)] : []),
@@ -150,7 +215,8 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
         actor: userId,
         data: {
           user_ids: [userId],
-          via: 'join',
+          via: state.link ? 'link' : 'join',
+          ...linkNote(state),
           name: state.group.name ?? '',
           owner_id: terms.ownerId,
           ...(paid ? { payment: { coin_id: terms.coinId, amount, from_user: userId, to_user: terms.ownerId } } : {}),
@@ -165,7 +231,8 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
     // A right password ends a run of wrong ones even when the join was refused.
     await grant?.settle();
   }
-  metric('Joins', 1, { dimensions: { Kind: paid ? 'paid' : 'consensus' }, properties: { groupId } });
+  const kind = paid ? 'paid' : terms.consensusValue > 0n ? 'consensus' : 'link';
+  metric('Joins', 1, { dimensions: { Kind: kind }, properties: { groupId } });
   if (paid) paymentMetrics(terms.coinId, amount ?? '0', 'join');
   return { result: 'joined', group_id: groupId, ...(paid ? { payment: { coin_id: terms.coinId, amount: amount ?? '0' } } : {}) };
 }
@@ -185,7 +252,7 @@ function holdingStep(table: string, userId: number, terms: JoinTerms): Step {
   };
 }
 
-async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: JoinTerms, write: Write): Promise<JoinResult> {
+async function requestToJoin(db: Db, input: JoinTarget, state: JoinState, terms: JoinTerms, write: Write): Promise<JoinResult> {
   const { userId, groupId } = input;
   const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);
@@ -198,8 +265,12 @@ async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: 
     groupCheckStep(db.table, groupId, sameTerms(terms)),
     // Added meanwhile (invited, say): told 53, and no request is left to approve later.
     { item: memberAbsent(db.table, groupId, userId), refused: () => fail('ALREADY_MEMBER') },
+    ...linkSteps(db, input, state, nowSeconds),
     notBannedStep(db.table, groupId, userId, nowSeconds),
-    { item: putJoinRequest(db.table, groupId, userId, nowSeconds, applyMsg), refused: () => fail('JOIN_PENDING') },
+    {
+      item: putJoinRequest(db.table, groupId, userId, nowSeconds, { applyMsg, linkId: state.link?.link_id }),
+      refused: () => fail('JOIN_PENDING'),
+    },
     ...limits,
     {
       item: putEvent(db.table, {
@@ -208,6 +279,7 @@ async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: 
         actor: userId,
         data: {
           user_id: userId,
+          ...linkNote(state),
           name: state.group.name ?? '',
           owner_id: terms.ownerId,
           notify_ids: [...new Set([terms.ownerId, ...admins])],
@@ -217,6 +289,6 @@ async function requestToJoin(db: Db, input: JoinInput, state: JoinState, terms: 
       }),
     },
   ]);
-  metric('Joins', 1, { dimensions: { Kind: 'request' }, properties: { groupId } });
+  metric('Joins', 1, { dimensions: { Kind: state.link ? 'link_request' : 'request' }, properties: { groupId } });
   return { result: 'pending', group_id: groupId, expire_time: expire };
 }

@@ -19,6 +19,8 @@ export interface JoinRequestRow {
   request_time: number;
   expire_time: number;
   apply_msg: string;
+  /** The invite link the request came through, when it did. */
+  link_id?: string;
 }
 
 /** At most this many pending requests are listed at once (the reply has no cursor). */
@@ -35,7 +37,7 @@ async function pendingRequests(db: Db, groupId: number, nowSeconds: number): Pro
         // TTL deletion lags (and never happens in DynamoDB Local): an expired request is no request.
         FilterExpression: 'expire_time >= :now',
         ExpressionAttributeValues: { ':pk': groupPk(groupId), ':r': REQUEST_PREFIX, ':now': nowSeconds },
-        ProjectionExpression: 'user_id, request_time, expire_time, apply_msg',
+        ProjectionExpression: 'user_id, request_time, expire_time, apply_msg, link_id',
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
@@ -45,6 +47,7 @@ async function pendingRequests(db: Db, groupId: number, nowSeconds: number): Pro
         request_time: Number(item.request_time),
         expire_time: Number(item.expire_time),
         apply_msg: typeof item.apply_msg === 'string' ? item.apply_msg : '',
+        ...(typeof item.link_id === 'string' ? { link_id: item.link_id } : {}),
       });
     }
     start = out.LastEvaluatedKey;

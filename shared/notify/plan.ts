@@ -195,6 +195,10 @@ function planEvent(event: StoredEvent): Action[] {
       return banActions(event);
     case 'Unban':
       return [notice(event, 'Unban', { targetUserIds: ids(d.user_ids) })];
+    case 'CreateInviteLink':
+    case 'RevokeInviteLink':
+      // The group's own record of its links; members hear of a link from whoever shares it.
+      return [];
     default:
       return [];
   }

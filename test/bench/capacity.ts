@@ -18,7 +18,7 @@ import { startLocalRuntime } from '../../infra/local/runtime.ts';
 import { jsonEvent } from '../support/events.ts';
 import { seedUsers } from '../support/fixtures.ts';
 import { meter, type Reading } from './capacity-meter.ts';
-import { FREE_JOIN_MINIMUM, MINIMUMS, type Minimum } from './minimums.ts';
+import { FREE_JOIN_MINIMUM, LINK_JOIN_MINIMUM, MINIMUMS, type Minimum } from './minimums.ts';
 import { phaseEnv, writeResult } from './phase-io.ts';
 import { progress } from './progress.ts';
 import { CAPACITY_TABLE, TYPICAL_CALLS_FILE, type TypicalCall } from './typical-calls.ts';
@@ -65,7 +65,7 @@ async function main() {
   try {
     progress('capacity: seeding users, balances and groups');
     await seedUsers(runtime.db, 110, { usdt: '1000' });
-    await Promise.all([100, 101].map((id) => setWalletPassword(runtime.db, id, PWD)));
+    await Promise.all([100, 101, 103].map((id) => setWalletPassword(runtime.db, id, PWD)));
     const { measure } = meter(defaultDb());
     const rows: CapacityRow[] = [];
     const typical: TypicalCall[] = [];
@@ -145,6 +145,20 @@ async function main() {
       1,
       'group_react_join (reject: cool-down starts)',
     );
+    const link = await measured('group_invite_link_create', { group_id: free, max_uses: 5 }, 1);
+    const code = String(link.code);
+    await measured('group_invite_links', { group_id: free }, 1, 'group_invite_links (1 link)');
+    await measured('group_invite_preview', { code });
+    await measured('group_join', { invite_code: code }, 102, 'group_join (free, through an invite link)', LINK_JOIN_MINIMUM);
+    const paidCode = String((await invoke('group_invite_link_create', { group_id: paid }, 1)).code);
+    await measured(
+      'group_join',
+      { invite_code: paidCode, wallet_pwd: PWD },
+      103,
+      'group_join (paid, through an invite link)',
+      MINIMUMS.group_join,
+    );
+    await measured('group_invite_link_revoke', { group_id: free, code }, 1);
     await measured('group_set_private', { group_id: paid, price: '0.5', coin_id: 1 }, 1);
     await measured('group_pay_private', { group_id: paid, wallet_pwd: PWD }, 100);
     await measured('group_can_private', { group_id: paid, to_user: 2 }, 100);

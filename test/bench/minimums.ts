@@ -68,6 +68,19 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
   },
   group_ban_list: { roundTrips: 2, reason: 'session, then the caller’s role and the ban items read side by side' },
   group_audit_log: { roundTrips: 2, reason: 'session, then the caller’s role and a page of events read side by side' },
+  group_invite_link_create: {
+    roundTrips: 2,
+    reason: 'session, then one transaction: role checked on the group item, link put (the code drawn locally), event',
+  },
+  group_invite_links: { roundTrips: 2, reason: 'session, then the caller’s role and the live link items read side by side' },
+  group_invite_link_revoke: {
+    roundTrips: 2,
+    reason: 'session, then one transaction: role checked on the group item, the link marked revoked on condition, event',
+  },
+  group_invite_preview: {
+    roundTrips: 1,
+    reason: 'no session; the group and the link side by side (the code names its group, so no lookup comes first)',
+  },
   group_invite_user: {
     roundTrips: 2,
     reason: 'session and group in one BatchGet, then one transaction: users checked, members put, count, event',
@@ -131,6 +144,13 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
     roundTrips: 3,
     reason: 'session; the wallet, to check the old password against its hash; one conditional write of the new hash',
   },
+};
+
+/** group_join through an invite link on a free group: the link's use is one more item of the join's transaction. */
+export const LINK_JOIN_MINIMUM: Minimum = {
+  roundTrips: 3,
+  reason:
+    'session; the group, the caller’s state and the link side by side (the code names its group); one transaction: member, count, link use, event',
 };
 
 /** group_join on a free group files a join request instead of paying. */

@@ -196,6 +196,40 @@ describe('a tour of every method', () => {
     await expectCall(422, 'group_join', { group_id: gated }, as(16));
   });
 
+  it('makes, lists, previews, follows and revokes invite links', async () => {
+    const made = await expectCall(200, 'group_invite_link_create', { group_id: free, expire_minutes: 60, max_uses: 1 }, as(2));
+    const { code } = made.body.data;
+    expect(made.body.data).toMatchObject({ url_path: `/join/${code}`, max_uses: 1, approval: 0 });
+    await expectCall(403, 'group_invite_link_create', { group_id: free }, as(3, { as: 'form' }));
+    const listed = await expectCall(200, 'group_invite_links', { group_id: free, limit: 10 }, as(2, { as: 'query' }));
+    expect(listed.body.data.links).toEqual([expect.objectContaining({ link_id: made.body.data.link_id, uses: 0 })]);
+    await expectCall(403, 'group_invite_links', { group_id: free }, as(3));
+    const shown = await expectCall(200, 'group_invite_preview', { code }, { as: 'query' });
+    expect(shown.body.data).toMatchObject({ group_info: { id: free }, approval: 0 });
+    const unknown = 'AAAAAAAAAAAAAAAAAAAAAAAAAAA';
+    expect((await expectCall(404, 'group_invite_preview', { code: unknown })).body.status).toBe(193);
+
+    const joined = await expectCall(200, 'group_join', { invite_code: code }, as(13));
+    expect(joined.body.data).toEqual({ result: 'joined', group_id: free });
+    expect((await expectCall(410, 'group_join', { invite_code: code }, as(14))).body.status).toBe(196);
+    expect((await expectCall(404, 'group_join', { invite_code: unknown }, as(14))).body.status).toBe(193);
+    const asking = (await expectCall(200, 'group_invite_link_create', { group_id: free, approval: 1 }, as(1))).body.data;
+    const pending = await expectCall(200, 'group_join', { group_id: free, invite_code: asking.code }, as(14));
+    expect(pending.body.data.result).toBe('pending');
+    const elsewhere = (await expectCall(200, 'group_invite_link_create', { group_id: paid }, as(1))).body.data;
+    expect((await expectCall(400, 'group_join', { group_id: free, invite_code: elsewhere.code }, as(17))).body.status).toBe(197);
+    const paying = await expectCall(200, 'group_join', { invite_code: elsewhere.code, wallet_pwd: PWD }, as(9));
+    expect(paying.body.data).toEqual({ result: 'joined', group_id: paid, payment: { coin_id: 1, amount: '2.5' } });
+
+    await expectCall(200, 'group_invite_link_revoke', { group_id: free, code: asking.code }, as(2, { as: 'form' }));
+    const again = await expectCall(410, 'group_invite_link_revoke', { group_id: free, link_id: asking.link_id }, as(2));
+    expect(again.body.status).toBe(195);
+    expect((await expectCall(410, 'group_join', { invite_code: asking.code }, as(17))).body.status).toBe(195);
+    await expectCall(404, 'group_invite_link_revoke', { group_id: free, code: unknown }, as(2));
+    await expectCall(400, 'group_invite_link_revoke', { group_id: free }, as(2));
+    await expectCall(400, 'group_join', {}, as(17));
+  });
+
   it('lists hot groups and finds groups by name, unless a group is unlisted', async () => {
     await expectCall(200, 'hot_groups', {}, { as: 'query' });
     await expectCall(200, 'hot_groups', {}, as(1));

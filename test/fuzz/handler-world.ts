@@ -9,6 +9,7 @@ import { handlerEntry, type MethodName, methodNames } from '#shared/api/registry
 import type { Field } from '#shared/api/schema.ts';
 import type { Db } from '#shared/db/client.ts';
 import { createGroup } from '#shared/groups/create.ts';
+import { createInviteLink } from '#shared/groups/invite-links.ts';
 import { setPrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { setWalletPassword } from '#shared/wallet/password.ts';
@@ -43,7 +44,7 @@ export async function handlerWorld() {
 
 /**
  * Users 1..6 with sessions `s-<id>`, balances and wallet passwords; user 1 owns a paid group with
- * members 2 and 3, and a free group where user 5 waits for approval.
+ * members 2 and 3 and an invite link (`code`), and a free group where user 5 waits for approval.
  */
 export async function seedWorld(db: Db) {
   const users = await seedUsers(db, 6, { usdt: '1000', eth: '5' });
@@ -52,7 +53,8 @@ export async function seedWorld(db: Db) {
   await setPrice(db, { ownerId: 1, groupId: paid, price: '5', coinId: USDT.coinId });
   const { group_id: free } = await createGroup(db, { ownerId: 1, userIds: [2], name: 'free group' });
   await joinGroup(db, { userId: 5, groupId: free });
-  return { users, paid, free };
+  const { code } = await createInviteLink(db, { groupId: paid, caller: 1 });
+  return { users, paid, free, code };
 }
 
 const toJson = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? `${v}n` : v));
@@ -105,6 +107,8 @@ export function validValue(world: SeededWorld, name: string, f: Field): Wire | u
     logo: 'iVBORw0KGgpJSERS',
     search_words: 'group',
     notice: 'Welcome: read the rules first',
+    code: world.code,
+    invite_code: world.code,
   };
   if (name in byName) return wireOf(byName[name]!);
   switch (f.type) {

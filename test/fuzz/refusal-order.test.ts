@@ -54,6 +54,7 @@ const OPEN_METHODS = [
   'group_search',
   'group_join',
   'group_user_list',
+  'group_invite_preview',
   'wallet_balance',
   'wallet_records',
   'wallet_set_pwd',

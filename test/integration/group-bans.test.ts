@@ -9,6 +9,7 @@ import { payPrivate } from '#shared/groups/private-chat.ts';
 import { setConsensus, setPrivatePrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { reactToJoin } from '#shared/joins/requests.ts';
+import { movableClock } from '../support/clock.ts';
 import { expectConsistent, partition } from './groups-support.ts';
 import {
   balanceOf,
@@ -32,19 +33,16 @@ import {
  */
 
 let table: Awaited<ReturnType<typeof world>>;
-/** The table on a clock of the tests' own: `later(minutes)` moves it without waiting. */
+const clock = movableClock();
+const { later, nowSeconds } = clock;
+/** The table on the tests' clock. */
 let db: Db;
-let clockMs = Date.UTC(2030, 0, 1);
-const later = (minutes: number) => {
-  clockMs += minutes * 60_000;
-};
-const nowSeconds = () => Math.floor(clockMs / 1000);
 
 const EVERYONE = Array.from({ length: 40 }, (_, i) => i + 1);
 
 beforeAll(async () => {
   table = await world();
-  db = { ...table, clock: () => clockMs };
+  db = clock.on(table);
   await users(table, EVERYONE, { usdt: '100', eth: '1' });
 });
 afterAll(() => table.drop());

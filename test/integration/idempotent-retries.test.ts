@@ -16,6 +16,7 @@ import { setAdmins } from '#shared/groups/admins.ts';
 import { banUsers } from '#shared/groups/bans.ts';
 import { createGroup } from '#shared/groups/create.ts';
 import { dismissGroup } from '#shared/groups/dismiss.ts';
+import { createInviteLink } from '#shared/groups/invite-links.ts';
 import { setPrivatePrice } from '#shared/groups/terms.ts';
 import { duplicateWait, paramsHash } from '#shared/http/idempotency.ts';
 import { method } from '#shared/http/method.ts';
@@ -96,11 +97,11 @@ const mutating = methodNames.filter((name) => !METHODS[name].readOnly);
 /**
  * A group of its own for each method, where every write has a caller it succeeds for: 1 owns it,
  * 3 is an admin, 2 a member, 4 is outside, 5 waits for approval, 6 is banned, private chat costs
- * 2 USDT.
+ * 2 USDT, and an invite link's code opens it.
  */
 let previousStage: number | undefined;
 
-async function stage(): Promise<number> {
+async function stage(): Promise<Stage> {
   // User 5 asks to join every stage: the stage before is dismissed, so its request stops counting
   // toward the user's pending requests and the cap never refuses a stage.
   if (previousStage !== undefined) await dismissGroup(db, previousStage, 1).catch(() => undefined);
@@ -110,33 +111,46 @@ async function stage(): Promise<number> {
   await setPrivatePrice(db, { ownerId: 1, groupId, price: '2', coinId: USDT.coinId });
   await joinGroup(db, { userId: 5, groupId });
   await banUsers(db, { groupId, caller: 1, userIds: [6] });
-  return groupId;
+  const { code } = await createInviteLink(db, { groupId, caller: 1 });
+  return { groupId, code };
 }
+
+interface Stage {
+  readonly groupId: number;
+  readonly code: string;
+}
+
+/** Parameters that name something of the stage itself. */
+const STAGED: Record<string, (s: Stage) => string | number> = {
+  group_id: (s) => s.groupId,
+  code: (s) => s.code,
+  invite_code: (s) => s.code,
+};
 
 const CALLERS = [1, 3, 2, 4];
 
 /** Values to try for a parameter: the valid one first, then other users or the other end of a range. */
-function candidates(name: string, f: Field, groupId: number): (Wire | undefined)[] {
-  if (name === 'group_id') return [wireOf(groupId)];
+function candidates(name: string, f: Field, staged: Stage): (Wire | undefined)[] {
+  const own = STAGED[name];
+  if (own) return [wireOf(own(staged))];
   const valid = validValue(world, name, f);
   const others = f.type === 'id' || f.type === 'ids' ? [2, 3, 4, 5, 6] : f.type === 'int' ? [f.max] : [];
   const all = [valid, ...others.map(wireOf)];
   return all.filter((wire, i) => all.findIndex((other) => other?.json === wire?.json) === i);
 }
 
-function* calls(name: MethodName, groupId: number): Generator<Call> {
+function* calls(name: MethodName, staged: Stage): Generator<Call> {
   const fields = Object.entries(METHODS[name].params) as [string, Field][];
   let variants: Params[] = [[]];
   for (const [param, f] of fields) {
-    variants = variants.flatMap((params) => candidates(param, f, groupId).map((wire) => [...params, [param, wire] as const]));
+    variants = variants.flatMap((params) => candidates(param, f, staged).map((wire) => [...params, [param, wire] as const]));
   }
   for (const caller of CALLERS) for (const params of variants) yield { name, params, caller };
 }
 
 /** Searches, with no knowledge of the method, for a call that succeeds and changes the table. */
 async function firstChangingSuccess(name: MethodName) {
-  const groupId = await stage();
-  for (const c of calls(name, groupId)) {
+  for (const c of calls(name, await stage())) {
     const key = randomUUID();
     const before = await scanTable(db);
     const reply = await call(c, key);

@@ -1,5 +1,6 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Clock } from '#shared/clock.ts';
+import type { Db } from '#shared/db/client.ts';
 
 interface Sleeper {
   readonly at: number;
@@ -128,4 +129,19 @@ export class TestClock implements Clock {
       this.#onSleep.push(done);
     });
   }
+}
+
+/**
+ * A held TestClock for the table handle: `later(minutes)` moves it without waiting, and
+ * `on(table)` gives the handle that reads it (domain code takes its time from `nowMs(db)`).
+ */
+export function movableClock(startMs = Date.UTC(2030, 0, 1)) {
+  const clock = new TestClock({ start: startMs, running: false });
+  return {
+    on: <D extends Db>(table: D): D => ({ ...table, clock: () => clock.now() }),
+    later(minutes: number) {
+      clock.advance(minutes * 60_000);
+    },
+    nowSeconds: () => Math.floor(clock.now() / 1000),
+  };
 }

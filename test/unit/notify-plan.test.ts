@@ -78,6 +78,14 @@ describe('planning notifications', () => {
     ]);
   });
 
+  it('announces a join through an invite link as a join, and a link made or revoked to nobody', () => {
+    const plan = planNotifications(event('Add', { user_ids: [9], via: 'link', link_id: 'ab12', name: 'g' }, 9));
+    expect(plan.map((a) => a.kind)).toEqual(['groupJoin', 'groupNotice']);
+    expect(plan[1]).toMatchObject({ operation: 'Add', data: { targetUserIds: [9], via: 'link' } });
+    expect(planNotifications(event('CreateInviteLink', { link_id: 'ab12', max_uses: 3 }))).toEqual([]);
+    expect(planNotifications(event('RevokeInviteLink', { link_id: 'ab12' }))).toEqual([]);
+  });
+
   it('gives every action of one event a distinct, stable id', () => {
     for (const op of ['Create', 'Add', 'Kicked', 'Rename', 'Dismiss', 'Ban'] as const) {
       const data = {

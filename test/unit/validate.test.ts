@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { groupMethods } from '#shared/api/methods/groups.ts';
+import { walletMethods } from '#shared/api/methods/wallet.ts';
 import { field, optional } from '#shared/api/schema.ts';
 import { validate } from '#shared/api/validate.ts';
 import { refusal } from '../support/refusal.ts';
@@ -31,6 +32,18 @@ describe('parameter validation', async () => {
 
   it('refuses a missing required parameter with status 0 and names it', async () => {
     expect(await refusal(() => validate(create, {}))).toEqual({ status: 0, http: 400 });
+  });
+
+  it('needs one parameter of each at-least-one list, as group_join needs a group id or an invite code', async () => {
+    const join = walletMethods.group_join;
+    const rule = join.atLeastOne;
+    expect(validate(join.params, { group_id: '7' }, rule)).toEqual({ group_id: 7 });
+    expect(validate(join.params, { invite_code: 'abc' }, rule)).toEqual({ invite_code: 'abc' });
+    for (const none of [{}, { wallet_pwd: '123456' }, { group_id: null, invite_code: '' }]) {
+      expect(await refusal(() => validate(join.params, none, rule)), JSON.stringify(none)).toEqual({ status: 0, http: 400 });
+    }
+    // A malformed value is refused for itself first.
+    expect(await refusal(() => validate(join.params, { group_id: 'x' }, rule))).toMatchObject({ status: 166 });
   });
 
   it('counts Chinese characters as characters for length limits', async () => {

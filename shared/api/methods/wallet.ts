@@ -1,5 +1,6 @@
 import { defineMethod } from '#shared/api/method-def.ts';
 import { ADMIN_ONLY, groupId, OWNER_ONLY, WALLET_PAYMENT, walletPwd } from '#shared/api/methods/common.ts';
+import { DEAD_CODE, inviteCode } from '#shared/api/methods/invite-links.ts';
 import { CALLER_OUTSIDE, TARGET_OUTSIDE } from '#shared/api/refusal.ts';
 import { reply } from '#shared/api/reply.ts';
 import { GROUP_INFO, NEXT_CURSOR, PAYMENT } from '#shared/api/reply-shapes.ts';
@@ -32,12 +33,14 @@ export const group_set_consensus = /* @__PURE__ */ defineMethod('group_set_conse
 }));
 
 export const group_join = /* @__PURE__ */ defineMethod('group_join', () => ({
-  summary: 'Join: pay the price, meet the consensus, or ask the admins when the group is free.',
+  summary:
+    'Join: pay the price, meet the consensus, or ask the admins when the group is free; through an invite link a free group is joined at once (or asked, when the link says approval).',
   readOnly: false,
   session: 'required',
   params: {
-    group_id: groupId,
+    group_id: optional(field.id('Group id; may be left out when invite_code is sent (a code names its group).')),
     wallet_pwd: optional(walletPwd),
+    invite_code: optional(inviteCode('Join through this invite link (group_invite_link_create’s code).')),
     apply_msg: optional(
       field.string('A free group only: what the admins read with the request, at most 255 characters.', {
         maxLength: 255,
@@ -45,6 +48,7 @@ export const group_join = /* @__PURE__ */ defineMethod('group_join', () => ({
       }),
     ),
   },
+  atLeastOne: [['group_id', 'invite_code']],
   reply: reply.either(
     reply.object(
       { result: reply.literal(['joined']), group_id: reply.id(), payment: PAYMENT },
@@ -56,8 +60,10 @@ export const group_join = /* @__PURE__ */ defineMethod('group_join', () => ({
     ),
   ),
   refusals: [
+    { name: 'MISSING_PARAM', why: 'neither group_id nor invite_code is sent' },
     'GROUP_NOT_FOUND',
     'ALREADY_MEMBER',
+    ...DEAD_CODE,
     { name: 'BANNED', why: 'the caller is banned from the group' },
     'JOIN_PENDING',
     {
@@ -80,12 +86,16 @@ export const group_join_requests = /* @__PURE__ */ defineMethod('group_join_requ
   params: { group_id: groupId },
   reply: reply.object({
     requests: reply.list(
-      reply.object({
-        user_id: reply.id(),
-        request_time: reply.time(),
-        expire_time: reply.time(),
-        apply_msg: reply.text('What the applicant wrote; empty when nothing.'),
-      }),
+      reply.object(
+        {
+          user_id: reply.id(),
+          request_time: reply.time(),
+          expire_time: reply.time(),
+          apply_msg: reply.text('What the applicant wrote; empty when nothing.'),
+          link_id: reply.text('The invite link (as group_invite_links shows it) the request came through, when it did.'),
+        },
+        { optional: ['link_id'] },
+      ),
     ),
   }),
   refusals: ADMIN_ONLY,

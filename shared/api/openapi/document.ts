@@ -194,7 +194,8 @@ function operation(name: MethodName, def: MethodDef, verb: 'post' | 'get', examp
       ),
     };
   }
-  const anyRequired = def.session === 'required' || Object.values(def.params).some(mustBeSent);
+  const anyRequired =
+    def.session === 'required' || Object.values(def.params).some(mustBeSent) || (def.atLeastOne?.length ?? 0) > 0;
   const chain = {
     ...(session ? { session_key: session } : {}),
     ...(def.readOnly ? {} : { [IDEMPOTENCY_PARAM]: IDEMPOTENCY_KEY }),
@@ -207,11 +208,11 @@ function operation(name: MethodName, def: MethodDef, verb: 'post' | 'get', examp
       required: anyRequired,
       content: {
         'application/json': {
-          schema: bodySchema(def.params, 'json', chain, chainRequired),
+          schema: bodySchema(def.params, 'json', chain, chainRequired, def.atLeastOne),
           ...(request ? { example: request } : {}),
         },
         'application/x-www-form-urlencoded': {
-          schema: bodySchema(def.params, 'text', chain, chainRequired),
+          schema: bodySchema(def.params, 'text', chain, chainRequired, def.atLeastOne),
           ...(request ? { example: asText(request) } : {}),
         },
         'multipart/form-data': {

@@ -83,12 +83,16 @@ export function fieldSchema(f: Field, carrier: Carrier): JsonSchema {
   return { ...valueSchema(f, carrier === 'json' ? 'json' : 'text'), description: `${f.doc} ${limitsText(f)}` };
 }
 
-/** A body's schema: the method's parameters and the chain's own (`session_key`, `idempotency_key`). */
+/**
+ * A body's schema: the method's parameters and the chain's own (`session_key`, `idempotency_key`);
+ * each `atLeastOne` list becomes an `anyOf` of one-name `required` lists.
+ */
 export function bodySchema(
   params: Schema,
   carrier: Carrier,
   chain: Record<string, JsonSchema>,
   chainRequired: readonly string[] = [],
+  atLeastOne: readonly (readonly string[])[] = [],
 ): JsonSchema {
   const properties: Record<string, JsonSchema> = {};
   for (const [name, f] of Object.entries(params)) properties[name] = fieldSchema(f, carrier);
@@ -99,5 +103,11 @@ export function bodySchema(
       .filter(([, f]) => mustBeSent(f))
       .map(([name]) => name),
   ];
-  return { type: 'object', properties, ...(required.length > 0 ? { required } : {}) };
+  const rules = atLeastOne.map((names) => ({ anyOf: names.map((name) => ({ required: [name] })) }));
+  return {
+    type: 'object',
+    properties,
+    ...(required.length > 0 ? { required } : {}),
+    ...(rules.length === 1 ? rules[0] : rules.length > 1 ? { allOf: rules } : {}),
+  };
 }
