@@ -1,4 +1,4 @@
-import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { BAN_PREFIX, banItem } from '#shared/entities/ban.ts';
@@ -10,7 +10,7 @@ import { setConsensus, setPrivatePrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { reactToJoin } from '#shared/joins/requests.ts';
 import { movableClock } from '../support/clock.ts';
-import { expectConsistent, partition } from './groups-support.ts';
+import { expectConsistent, interleaved, partition } from './groups-support.ts';
 import {
   balanceOf,
   ETH,
@@ -271,29 +271,11 @@ describe('group_ban_list', () => {
   });
 });
 
-/**
- * The table with `between` run once just before the first transaction is sent: another call
- * committing between this one's read and its write, every time.
- */
-function interleaved(between: () => Promise<unknown>): Db {
-  let pending: (() => Promise<unknown>) | undefined = between;
-  const doc = Object.create(db.doc) as Db['doc'];
-  doc.send = (async (command: unknown) => {
-    if (command instanceof TransactWriteCommand && pending) {
-      const run = pending;
-      pending = undefined;
-      await run();
-    }
-    return db.doc.send(command as never);
-  }) as Db['doc']['send'];
-  return { ...db, doc };
-}
-
 describe('bans racing the ways in', () => {
   it('a ban committed between a paid join’s read and its write refuses the join, and nothing is charged', async () => {
     const gid = await group(db, 1, [2], { price: '5', coinId: USDT });
     const before = await balanceOf(db, 18, USDT);
-    const racing = interleaved(() => banUsers(db, { groupId: gid, caller: 1, userIds: [18] }));
+    const racing = interleaved(db, () => banUsers(db, { groupId: gid, caller: 1, userIds: [18] }));
     expect(await refusal(joinGroup(racing, { userId: 18, groupId: gid, walletPwd: PWD }))).toEqual({ status: 180, http: 403 });
     expect(await membersOf(db, gid)).toEqual([1, 2]);
     expect(await balanceOf(db, 18, USDT)).toBe(before);
@@ -303,7 +285,7 @@ describe('bans racing the ways in', () => {
   it('a join committed between a ban’s read and its write is undone by the ban', async () => {
     const gid = await group(db, 1, [2]);
     await setConsensus(db, { ownerId: 1, groupId: gid, coinId: ETH, value: '0.5' });
-    const racing = interleaved(() => joinGroup(db, { userId: 19, groupId: gid }));
+    const racing = interleaved(db, () => joinGroup(db, { userId: 19, groupId: gid }));
     expect(await banUsers(racing, { groupId: gid, caller: 1, userIds: [19] })).toMatchObject({ removed: [19] });
     expect(await membersOf(db, gid)).toEqual([1, 2]);
     await expectConsistent(db, gid);

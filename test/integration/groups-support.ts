@@ -1,4 +1,4 @@
-import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, type QueryCommandOutput, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { expect } from 'vitest';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
@@ -136,4 +136,22 @@ export async function addBulkMembers(db: Db, groupId: number, count: number) {
       ExpressionAttributeValues: { ':n': count, ':s': count * 1000, ':max': count + 100 },
     }),
   );
+}
+
+/**
+ * The table with `between` run once just before the first transaction is sent: another call
+ * committing between this one's read and its write, every time.
+ */
+export function interleaved(db: Db, between: () => Promise<unknown>): Db {
+  let pending: (() => Promise<unknown>) | undefined = between;
+  const doc = Object.create(db.doc) as Db['doc'];
+  doc.send = (async (command: unknown) => {
+    if (command instanceof TransactWriteCommand && pending) {
+      const run = pending;
+      pending = undefined;
+      await run();
+    }
+    return db.doc.send(command as never);
+  }) as Db['doc']['send'];
+  return { ...db, doc };
 }

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { INVITE_LINK_PREFIX, linkIdOf, newInviteCode } from '#shared/entities/invite-link.ts';
+import { REJECTION_COOLDOWN_SECONDS } from '#shared/entities/join-request.ts';
+import { MAX_OPEN_REQUESTS } from '#shared/entities/open-requests.ts';
 import { AppError } from '#shared/errors.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
 import { banUsers } from '#shared/groups/bans.ts';
@@ -10,7 +12,7 @@ import { setConsensus } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { listJoinRequests, reactToJoin } from '#shared/joins/requests.ts';
 import { movableClock } from '../support/clock.ts';
-import { eventsOf, expectConsistent, partition } from './groups-support.ts';
+import { eventsOf, expectConsistent, interleaved, partition } from './groups-support.ts';
 import { balanceOf, ETH, group, membersOf, PWD, refusal, snapshot, USDT, users, world } from './wallet-fixtures.ts';
 
 /**
@@ -44,6 +46,11 @@ afterAll(() => table.drop());
 
 const linksOf = (gid: number) => partition(db, gid, INVITE_LINK_PREFIX);
 const usesOf = async (gid: number) => (await linksOf(gid)).map((link) => Number(link.uses));
+/** The uses of each of these links, in their order (a partition lists links by their random ids). */
+const usesOfEach = async (gid: number, links: readonly { link_id: string }[]) => {
+  const items = await linksOf(gid);
+  return links.map((link) => Number(items.find((item) => item.link_id === link.link_id)?.uses));
+};
 const bigintSafe = (item: unknown) => JSON.stringify(item, (_k, v) => (typeof v === 'bigint' ? String(v) : v));
 /** Everything a refused call must leave as it was: money, members, events, links, requests, bans. */
 const stateOf = async (gids: number[], userIds: number[]) => ({
@@ -290,6 +297,96 @@ describe('dead codes: each refused with its own status, changing nothing', () =>
     // The ban lapses; the link lets the user in.
     later(31);
     expect((await joinGroup(db, { userId: 20, inviteCode: link.code, walletPwd: PWD })).result).toBe('joined');
+  });
+});
+
+describe('a link and the ban gate', () => {
+  it('refuses a banned user through a free group’s link, joining at once or asking, using nothing of either link', async () => {
+    const gid = await freeGroup();
+    const open = await createInviteLink(db, { groupId: gid, caller: 1 });
+    const asking = await createInviteLink(db, { groupId: gid, caller: 1, approval: 1 });
+    await banUsers(db, { groupId: gid, caller: 2, userIds: [32] });
+    const before = await stateOf([gid], [1, 32]);
+    for (const link of [open, asking]) {
+      expect(await refusal(joinGroup(db, { userId: 32, inviteCode: link.code, applyMsg: 'let me in' }))).toEqual({
+        status: 180,
+        http: 403,
+      });
+    }
+    expect(await stateOf([gid], [1, 32])).toEqual(before);
+    expect(await usesOf(gid)).toEqual([0, 0]);
+    expect((await listJoinRequests(db, { adminId: 1, groupId: gid })).requests).toEqual([]);
+  });
+
+  it('holds a ban committed between the join’s read and its write, through either kind of link', async () => {
+    const gid = await freeGroup();
+    const open = await createInviteLink(db, { groupId: gid, caller: 1 });
+    const asking = await createInviteLink(db, { groupId: gid, caller: 1, approval: 1 });
+    for (const [userId, link] of [
+      [33, open],
+      [34, asking],
+    ] as const) {
+      const racing = interleaved(db, () => banUsers(db, { groupId: gid, caller: 1, userIds: [userId] }));
+      expect(await refusal(joinGroup(racing, { userId, inviteCode: link.code })), `user ${userId}`).toEqual({
+        status: 180,
+        http: 403,
+      });
+    }
+    expect(await membersOf(db, gid)).toEqual([1, 2, 3]);
+    expect(await usesOf(gid)).toEqual([0, 0]);
+    expect((await listJoinRequests(db, { adminId: 1, groupId: gid })).requests).toEqual([]);
+    await expectConsistent(db, gid);
+  });
+});
+
+describe('requests through a link follow the request rules', () => {
+  it('a rejection’s cool-down refuses a request through a link (186), using nothing; a link without approval is no request', async () => {
+    const gid = await freeGroup();
+    const asking = await createInviteLink(db, { groupId: gid, caller: 1, approval: 1 });
+    const open = await createInviteLink(db, { groupId: gid, caller: 1 });
+    await joinGroup(db, { userId: 35, inviteCode: asking.code });
+    await reactToJoin(db, { adminId: 2, groupId: gid, userId: 35, action: 2, reason: 'not now' });
+    await joinGroup(db, { userId: 36, inviteCode: asking.code });
+    await reactToJoin(db, { adminId: 2, groupId: gid, userId: 36, action: 2 });
+    expect(await usesOfEach(gid, [asking, open])).toEqual([2, 0]);
+
+    const before = await stateOf([gid], [1, 35]);
+    const refused = await joinGroup(db, { userId: 35, inviteCode: asking.code }).catch((e: unknown) => e);
+    expect(refused).toBeInstanceOf(AppError);
+    expect({ status: (refused as AppError).status, http: (refused as AppError).http }).toEqual({ status: 186, http: 429 });
+    expect((refused as AppError).retryAfter).toBe(REJECTION_COOLDOWN_SECONDS);
+    expect(await stateOf([gid], [1, 35])).toEqual(before);
+
+    // A link that lets its holders in at once files no request, so the cool-down does not hold it.
+    expect(await joinGroup(db, { userId: 36, inviteCode: open.code })).toEqual({ result: 'joined', group_id: gid });
+    // A day on, the link's request is taken again.
+    later(REJECTION_COOLDOWN_SECONDS / 60);
+    expect(await joinGroup(db, { userId: 35, inviteCode: asking.code })).toMatchObject({ result: 'pending' });
+    expect(await usesOfEach(gid, [asking, open])).toEqual([3, 1]);
+  });
+
+  it(`a user with ${MAX_OPEN_REQUESTS} requests pending is refused one more through a link (187), using nothing`, async () => {
+    const elsewhere = await Promise.all(Array.from({ length: MAX_OPEN_REQUESTS }, () => group(db, 1)));
+    for (const other of elsewhere) await joinGroup(db, { userId: 37, groupId: other });
+    const gid = await freeGroup();
+    const asking = await createInviteLink(db, { groupId: gid, caller: 1, approval: 1 });
+    const before = await stateOf([gid], [1, 37]);
+    expect(await refusal(joinGroup(db, { userId: 37, inviteCode: asking.code }))).toEqual({ status: 187, http: 409 });
+    expect(await stateOf([gid], [1, 37])).toEqual(before);
+    expect(await usesOf(gid)).toEqual([0]);
+    // A decision elsewhere frees a place, and the link's request goes in.
+    await reactToJoin(db, { adminId: 1, groupId: elsewhere[0]!, userId: 37, action: 2 });
+    expect(await joinGroup(db, { userId: 37, inviteCode: asking.code })).toMatchObject({ result: 'pending' });
+    expect(await usesOf(gid)).toEqual([1]);
+  });
+
+  it('joining through a link without approval ends the request the user had pending', async () => {
+    const gid = await freeGroup();
+    await joinGroup(db, { userId: 38, groupId: gid, applyMsg: 'hello' });
+    const open = await createInviteLink(db, { groupId: gid, caller: 1 });
+    expect(await joinGroup(db, { userId: 38, inviteCode: open.code })).toEqual({ result: 'joined', group_id: gid });
+    expect((await listJoinRequests(db, { adminId: 1, groupId: gid })).requests).toEqual([]);
+    expect(await membersOf(db, gid)).toEqual([1, 2, 3, 38]);
   });
 });
 
