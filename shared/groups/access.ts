@@ -1,4 +1,4 @@
-import { batchGet } from '#shared/db/batch.ts';
+import { batchGet, type Item, type Key } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
@@ -32,15 +32,20 @@ export interface CallerAccess {
   readonly group: GroupItem;
   readonly caller: number;
   readonly member: Promise<MemberItem | undefined>;
+  /** The items of `also` that exist, read in the same round trip as the group. */
+  readonly also: readonly Item[];
 }
 
-export async function loadGroupFor(db: Db, groupId: number, caller: Caller): Promise<CallerAccess> {
+export async function loadGroupFor(db: Db, groupId: number, caller: Caller, also: readonly Key[] = []): Promise<CallerAccess> {
   const known = typeof caller === 'number' ? caller : caller.known;
+  const besides = (items: readonly Item[]) => items.filter((item) => !isGroupItem(item) && !isMemberItem(item));
   if (known !== undefined) {
-    const access = await loadGroup(db, groupId, known);
-    return { group: access.group, caller: known, member: Promise.resolve(access.member) };
+    const items = await batchGet(db, [groupKey(groupId), memberKey(groupId, known), ...also], { consistent: true });
+    const group = items.find(isGroupItem);
+    if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+    return { group, caller: known, member: Promise.resolve(items.find(isMemberItem)), also: besides(items) };
   }
-  const read = await readWithSession(db, caller, [groupKey(groupId)], { consistent: true });
+  const read = await readWithSession(db, caller, [groupKey(groupId), ...also], { consistent: true });
   const group = read.items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
   let member: Promise<MemberItem | undefined> | undefined;
@@ -56,6 +61,7 @@ export async function loadGroupFor(db: Db, groupId: number, caller: Caller): Pro
       }
       return member;
     },
+    also: besides(read.items),
   };
 }
 

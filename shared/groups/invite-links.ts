@@ -23,9 +23,9 @@ import {
   putNewInviteLink,
   revokeInviteLinkItem,
 } from '#shared/entities/invite-link.ts';
-import { isMemberItem, memberKey } from '#shared/entities/member.ts';
+import type { Caller } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
-import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
+import { loadGroup, loadGroupFor, requireAdmin, requireRole } from '#shared/groups/access.ts';
 import { byAdmin } from '#shared/groups/authority.ts';
 import { decodeCursor, pageOf } from '#shared/groups/cursor.ts';
 import { linkNamed, unknownCode } from '#shared/groups/invite-gate.ts';
@@ -53,22 +53,24 @@ export async function createInviteLink(
   db: Db,
   input: {
     groupId: number;
-    caller: number;
+    caller: Caller;
     expireMinutes?: number | undefined;
     maxUses?: number | undefined;
     approval?: number | undefined;
     attemptId?: string | undefined;
   },
 ): Promise<CreatedLink> {
-  const { groupId, caller } = input;
+  const { groupId } = input;
   const attemptId = input.attemptId ?? randomUUID();
   // Drawn once: a round that starts over writes the same code.
   const { code, linkId } = newInviteCode(groupId);
   const maxUses = input.maxUses ?? 0;
   const approval = input.approval === 1;
+  // The session rides with the group's read; the group item's owner and admins decide the right.
+  const access = await loadGroupFor(db, groupId, input.caller);
+  await requireRole(access, 'admin');
+  const { caller } = access;
   return withRetries(async ({ n, commit }) => {
-    const access = await loadGroup(db, groupId, caller);
-    requireAdmin(access);
     const now = nowMs(db);
     const nowSeconds = Math.floor(now / 1000);
     const expireTime = nowSeconds + (input.expireMinutes ?? DEFAULT_LINK_MINUTES) * 60;
@@ -135,19 +137,20 @@ function linkRefOf(groupId: number, ref: LinkRef): InviteCode | undefined {
  */
 export async function revokeInviteLink(
   db: Db,
-  input: { groupId: number; caller: number; attemptId?: string | undefined } & LinkRef,
+  input: { groupId: number; caller: Caller; attemptId?: string | undefined } & LinkRef,
 ): Promise<{ group_id: number; link_id: string }> {
-  const { groupId, caller } = input;
+  const { groupId } = input;
   const attemptId = input.attemptId ?? randomUUID();
   const named = linkRefOf(groupId, input);
+  let who: Caller = input.caller;
   return withRetries(async ({ n, commit }) => {
-    const keys = [groupKey(groupId), memberKey(groupId, caller), ...(named ? [inviteLinkKey(named.groupId, named.linkId)] : [])];
-    const items = await batchGet(db, keys, { consistent: true });
-    const group = items.find(isGroupItem);
-    if (!isLive(group)) return fail('GROUP_NOT_FOUND');
-    requireAdmin({ group, member: items.find(isMemberItem) });
+    // The session, the group and the link in one round trip; a round that starts over knows the caller.
+    const access = await loadGroupFor(db, groupId, who, named ? [inviteLinkKey(named.groupId, named.linkId)] : []);
+    await requireRole(access, 'admin');
+    const { group, caller } = access;
+    who = caller;
     if (!named) throw unknownCode();
-    const link = linkNamed(items, named, groupId);
+    const link = linkNamed(access.also, named, groupId);
     if (link.revoked_time !== undefined) fail('INVITE_REVOKED', 'this invite link is already revoked');
     const now = nowMs(db);
     const nowSeconds = Math.floor(now / 1000);

@@ -70,12 +70,14 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
   group_audit_log: { roundTrips: 2, reason: 'session, then the caller’s role and a page of events read side by side' },
   group_invite_link_create: {
     roundTrips: 2,
-    reason: 'session, then one transaction: role checked on the group item, link put (the code drawn locally), event',
+    reason:
+      'session and group in one BatchGet, then one transaction: role checked on the group item, link put (the code drawn locally), event',
   },
   group_invite_links: { roundTrips: 2, reason: 'session, then the caller’s role and the live link items read side by side' },
   group_invite_link_revoke: {
     roundTrips: 2,
-    reason: 'session, then one transaction: role checked on the group item, the link marked revoked on condition, event',
+    reason:
+      'session, group and link in one BatchGet, then one transaction: role checked on the group item, the link marked revoked on condition, event',
   },
   group_invite_preview: {
     roundTrips: 1,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodName } from '#shared/api/registry.ts';
 import { defaultDb } from '#shared/db/client.ts';
 import { meter } from '../bench/capacity-meter.ts';
-import { MINIMUMS } from '../bench/minimums.ts';
+import { LINK_JOIN_MINIMUM, MINIMUMS } from '../bench/minimums.ts';
 import { handlerWorld, seedWorld } from '../fuzz/handler-world.ts';
 import { jsonEvent, lambdaContext } from '../support/events.ts';
 
@@ -50,6 +50,8 @@ describe('round trips per method', () => {
     ['group_set_private', () => ({ group_id: group, price: '0.5', coin_id: 1 })],
     ['group_set_visibility', () => ({ group_id: group, listed: 0 })],
     ['group_set_dnd', () => ({ group_id: group, dnd: 1 })],
+    ['group_invite_link_create', () => ({ group_id: group, max_uses: 5 })],
+    ['group_invite_links', () => ({ group_id: group })],
     ['group_dismiss', () => ({ group_id: group })],
     ['group_info', () => ({ group_id: free })],
     ['hot_groups', () => ({})],
@@ -59,6 +61,15 @@ describe('round trips per method', () => {
 
   it.each(atMinimum)('%s makes no more round trips than its minimum', async (method, params) => {
     expect(await roundTrips(method, params())).toBe(MINIMUMS[method].roundTrips);
+  });
+
+  it('an invite link is previewed, followed and revoked at the minimum', async () => {
+    const { data } = (await call('group_invite_link_create', { group_id: free }, 1)) as unknown as { data: { code: string } };
+    expect(await roundTrips('group_invite_preview', { code: data.code })).toBe(MINIMUMS.group_invite_preview.roundTrips);
+    expect(await roundTrips('group_join', { invite_code: data.code }, 4)).toBe(LINK_JOIN_MINIMUM.roundTrips);
+    expect(await roundTrips('group_invite_link_revoke', { group_id: free, code: data.code })).toBe(
+      MINIMUMS.group_invite_link_revoke.roundTrips,
+    );
   });
 
   it('an admin setting reads the session with the group: one BatchGet, then the write', async () => {
