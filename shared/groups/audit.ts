@@ -2,9 +2,7 @@ import { type Db, nowMs } from '#shared/db/client.ts';
 import { queryUpTo } from '#shared/db/query.ts';
 import { EVENT_PREFIX, type GroupOperation } from '#shared/entities/event.ts';
 import { groupPk } from '#shared/entities/group.ts';
-import { fail } from '#shared/errors.ts';
-import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
-import { decodeCursor, pageOf } from '#shared/groups/cursor.ts';
+import { type AdminPageInput, adminPage } from '#shared/groups/admin-page.ts';
 
 export interface AuditEntry {
   time: number;
@@ -86,16 +84,12 @@ export function auditEntry(item: Record<string, unknown>): AuditEntry {
  * event past its retention is hidden even before DynamoDB's TTL sweep removes it. The cursor names
  * the last event and the group.
  */
-export async function auditLog(
-  db: Db,
-  input: { groupId: number; caller: number; cursor?: string | undefined; limit: number },
-): Promise<{ entries: AuditEntry[]; next_cursor: string | null }> {
-  const { groupId, limit } = input;
-  const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, groupId);
-  if (after !== undefined && !after.startsWith(EVENT_PREFIX)) fail('BAD_PARAM', 'cursor is not valid');
-  const [access, items] = await Promise.all([loadGroup(db, groupId, input.caller), events(db, input, after)]);
-  requireAdmin(access);
-  const { page, next_cursor } = pageOf(items, limit, groupId, (item) => String(item.sk));
+export async function auditLog(db: Db, input: AdminPageInput): Promise<{ entries: AuditEntry[]; next_cursor: string | null }> {
+  const { page, next_cursor } = await adminPage(db, input, {
+    validAfter: (after) => after.startsWith(EVENT_PREFIX),
+    read: (after) => events(db, input, after),
+    idOf: (item) => String(item.sk),
+  });
   return { entries: page.map(auditEntry), next_cursor };
 }
 

@@ -10,9 +10,9 @@ import { live, merge, metaCheck, metaUpdate } from '#shared/entities/group-chang
 import { endJoinRequest } from '#shared/entities/join-request.ts';
 import { deleteMemberAs, memberAbsent } from '#shared/entities/member.ts';
 import { fail } from '#shared/errors.ts';
-import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
+import { requireAdmin } from '#shared/groups/access.ts';
+import { type AdminPageInput, adminPage } from '#shared/groups/admin-page.ts';
 import { byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
-import { decodeCursor, pageOf } from '#shared/groups/cursor.ts';
 import { membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargets } from '#shared/groups/load.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
@@ -159,17 +159,13 @@ export interface BanRow {
  * are filtered out as they are read; a filtered query may return short pages, so it reads on
  * until the page is full or the bans run out. The cursor names the last user id and the group.
  */
-export async function listBans(
-  db: Db,
-  input: { groupId: number; caller: number; cursor?: string | undefined; limit: number },
-): Promise<{ bans: BanRow[]; next_cursor: string | null }> {
-  const { groupId, limit } = input;
-  const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, groupId);
-  if (after !== undefined && !isIdText(after)) fail('BAD_PARAM', 'cursor is not valid');
+export async function listBans(db: Db, input: AdminPageInput): Promise<{ bans: BanRow[]; next_cursor: string | null }> {
   const nowSeconds = Math.floor(nowMs(db) / 1000);
-  const [access, rows] = await Promise.all([loadGroup(db, groupId, input.caller), lasting(db, input, after, nowSeconds)]);
-  requireAdmin(access);
-  const { page, next_cursor } = pageOf(rows, limit, groupId, (row) => String(row.user_id));
+  const { page, next_cursor } = await adminPage(db, input, {
+    validAfter: isIdText,
+    read: (after) => lasting(db, input, after, nowSeconds),
+    idOf: (row) => String(row.user_id),
+  });
   return { bans: page, next_cursor };
 }
 

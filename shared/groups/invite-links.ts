@@ -25,9 +25,9 @@ import {
 } from '#shared/entities/invite-link.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
-import { loadGroup, loadGroupFor, requireAdmin, requireRole } from '#shared/groups/access.ts';
+import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
+import { type AdminPageInput, adminPage } from '#shared/groups/admin-page.ts';
 import { byAdmin } from '#shared/groups/authority.ts';
-import { decodeCursor, pageOf } from '#shared/groups/cursor.ts';
 import { linkNamed, unknownCode } from '#shared/groups/invite-gate.ts';
 import { groupCheckStep, isFree, termsOf } from '#shared/joins/meta.ts';
 
@@ -192,34 +192,19 @@ export type LinkRow = Pick<
  * used up), with their use counts, by link id, a page at a time. Codes are not shown: only their
  * hashes are kept. The cursor names the last link id and the group.
  */
-export async function listInviteLinks(
-  db: Db,
-  input: { groupId: number; caller: number; cursor?: string | undefined; limit: number },
-): Promise<{ links: LinkRow[]; next_cursor: string | null }> {
-  const { groupId, limit } = input;
-  const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, groupId);
-  if (after !== undefined && !isLinkId(after)) fail('BAD_PARAM', 'cursor is not valid');
-  const [access, items] = await Promise.all([loadGroup(db, groupId, input.caller), liveLinks(db, groupId, limit, after)]);
-  requireAdmin(access);
-  const rows = items.map(
-    (item): LinkRow => ({
-      link_id: String(item.link_id),
-      created_by: Number(item.created_by),
-      create_time: Number(item.create_time),
-      expire_time: Number(item.expire_time),
-      max_uses: Number(item.max_uses ?? 0),
-      uses: Number(item.uses ?? 0),
-      approval: Number(item.approval) === 1 ? 1 : 0,
-    }),
-  );
-  const { page, next_cursor } = pageOf(rows, limit, groupId, (row) => row.link_id);
+export async function listInviteLinks(db: Db, input: AdminPageInput): Promise<{ links: LinkRow[]; next_cursor: string | null }> {
+  const { page, next_cursor } = await adminPage(db, input, {
+    validAfter: isLinkId,
+    read: (after) => liveLinks(db, input.groupId, input.limit, after),
+    idOf: (row) => row.link_id,
+  });
   return { links: page, next_cursor };
 }
 
 /** Up to `limit + 1` live links after `after`: one more than the page tells whether another follows. */
-function liveLinks(db: Db, groupId: number, limit: number, after: string | undefined) {
+async function liveLinks(db: Db, groupId: number, limit: number, after: string | undefined): Promise<LinkRow[]> {
   const filter = liveLinkFilter(Math.floor(nowMs(db) / 1000));
-  return queryUpTo(
+  const items = await queryUpTo(
     db,
     {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :l)',
@@ -229,6 +214,17 @@ function liveLinks(db: Db, groupId: number, limit: number, after: string | undef
     },
     limit + 1,
     after === undefined ? undefined : { pk: groupPk(groupId), sk: inviteLinkSk(after) },
+  );
+  return items.map(
+    (item): LinkRow => ({
+      link_id: String(item.link_id),
+      created_by: Number(item.created_by),
+      create_time: Number(item.create_time),
+      expire_time: Number(item.expire_time),
+      max_uses: Number(item.max_uses ?? 0),
+      uses: Number(item.uses ?? 0),
+      approval: Number(item.approval) === 1 ? 1 : 0,
+    }),
   );
 }
 
