@@ -5,6 +5,7 @@ import { REJECTION_COOLDOWN_SECONDS } from '#shared/entities/join-request.ts';
 import { MAX_OPEN_REQUESTS } from '#shared/entities/open-requests.ts';
 import { AppError } from '#shared/errors.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
+import { auditLog } from '#shared/groups/audit.ts';
 import { banUsers } from '#shared/groups/bans.ts';
 import { dismissGroup } from '#shared/groups/dismiss.ts';
 import { createInviteLink, listInviteLinks, previewInvite, revokeInviteLink } from '#shared/groups/invite-links.ts';
@@ -415,6 +416,46 @@ describe('parallel joins through a link', () => {
       expect(await balanceOf(db, id, USDT), `joiner ${id}`).toBe(admitted.includes(id) ? 97_000_000n : 100_000_000n);
     expect((await balanceOf(db, 1, USDT)) - ownerBefore).toBe(9_000_000n);
     await expectConsistent(db, gid);
+  });
+});
+
+describe('the audit log', () => {
+  it('lists a link’s making, a join and a request through it, and its revocation, once each with the link id', async () => {
+    const gid = await freeGroup();
+    const link = await createInviteLink(db, { groupId: gid, caller: 2, maxUses: 4 });
+    const asking = await createInviteLink(db, { groupId: gid, caller: 1, approval: 1 });
+    await joinGroup(db, { userId: 39, inviteCode: link.code });
+    await joinGroup(db, { userId: 40, inviteCode: asking.code, applyMsg: 'via the channel' });
+    await revokeInviteLink(db, { groupId: gid, caller: 1, code: link.code });
+    const { entries } = await auditLog(db, { groupId: gid, caller: 1, limit: 50 });
+    const about = (action: string) => entries.filter((entry) => entry.action === action);
+    expect(
+      about('create_invite_link')
+        .map((e) => [e.actor, e.detail.link_id, e.detail.max_uses])
+        .sort(),
+    ).toEqual(
+      [
+        [1, asking.link_id, 0],
+        [2, link.link_id, 4],
+      ].sort(),
+    );
+    expect(about('join')).toEqual([
+      expect.objectContaining({
+        actor: 39,
+        targets: [39],
+        detail: expect.objectContaining({ via: 'link', link_id: link.link_id }),
+      }),
+    ]);
+    expect(about('join_request')).toEqual([
+      expect.objectContaining({
+        actor: 40,
+        targets: [40],
+        detail: expect.objectContaining({ link_id: asking.link_id, apply_msg: 'via the channel' }),
+      }),
+    ]);
+    expect(about('revoke_invite_link')).toEqual([
+      expect.objectContaining({ actor: 1, targets: [], detail: expect.objectContaining({ link_id: link.link_id, uses: 1 }) }),
+    ]);
   });
 });
 
