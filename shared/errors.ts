@@ -49,6 +49,7 @@ export const STATUS = {
   UNKNOWN_USER: { code: 183, http: 404, msg: 'unknown user' },
   REJECTED_RECENTLY: { code: 186, http: 429, msg: 'your request to join was rejected recently; ask again later' },
   TOO_MANY_REQUESTS_PENDING: { code: 187, http: 409, msg: 'too many join requests pending at once' },
+  NOT_MUTED: { code: 200, http: 404, msg: 'user is not muted' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;

@@ -36,7 +36,11 @@ export type GroupOperation =
   | 'JoinRejected'
   | 'PayPrivate'
   | 'Ban'
-  | 'Unban';
+  | 'Unban'
+  | 'Mute'
+  | 'Unmute'
+  | 'MuteAll'
+  | 'UnmuteAll';
 
 export interface GroupEvent {
   readonly groupId: number;

@@ -38,6 +38,10 @@ const ACTION: Record<GroupOperation, string> = {
   PayPrivate: 'pay_private',
   Ban: 'ban',
   Unban: 'unban',
+  Mute: 'mute',
+  Unmute: 'unmute',
+  MuteAll: 'mute_all',
+  UnmuteAll: 'unmute_all',
 };
 
 /** How a member came in: joined alone, let in on a request, or added by an admin. */
@@ -54,7 +58,7 @@ const TEXT_DETAIL: Partial<Record<GroupOperation, readonly string[]>> = {
 };
 
 /** What an event carries for delivery only: who to tell, and the targets, listed on their own. */
-const DELIVERY = new Set(['user_ids', 'user_id', 'member_ids', 'notify_ids', 'owner_id', 'name']);
+const DELIVERY = new Set(['user_ids', 'user_id', 'member_ids', 'notify_ids', 'owner_id', 'name', 'speakers', 'muted']);
 
 const ids = (value: unknown): number[] => (Array.isArray(value) ? value.map(Number) : []);
 

@@ -17,10 +17,12 @@ import {
   rejectionKey,
 } from '#shared/entities/join-request.ts';
 import { isMemberItem, type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
+import { isMuteItem, type MuteItem, muteKey } from '#shared/entities/mute.ts';
 import { isOpenRequestsItem, openRequestsKey } from '#shared/entities/open-requests.ts';
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
 import { notBannedStep, refuseIfBanned } from '#shared/groups/ban-gate.ts';
+import { returningMutes } from '#shared/groups/mutes.ts';
 import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
 import { type RequesterState, requestLimitSteps } from '#shared/joins/request-limits.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
@@ -47,6 +49,8 @@ interface JoinState extends RequesterState {
   readonly member: MemberItem | undefined;
   readonly wallet: WalletItem | undefined;
   readonly ban: BanItem | undefined;
+  /** A mute from an earlier membership, which a return within it brings back. */
+  readonly mute: MuteItem | undefined;
   readonly request: Record<string, unknown> | undefined;
 }
 
@@ -54,7 +58,7 @@ interface JoinState extends RequesterState {
 type Write = (steps: readonly Step[]) => Promise<void>;
 
 /**
- * The group, the caller's membership, ban and wallet item, and what a request to a free group is
+ * The group, the caller's membership, ban, mute and wallet item, and what a request to a free group is
  * decided on (the caller's request, rejection and open requests), in one consistent round trip.
  */
 async function readState(db: Db, groupId: number, userId: number): Promise<JoinState> {
@@ -64,6 +68,7 @@ async function readState(db: Db, groupId: number, userId: number): Promise<JoinS
       groupKey(groupId),
       memberKey(groupId, userId),
       banKey(groupId, userId),
+      muteKey(groupId, userId),
       walletKey(userId),
       joinRequestKey(groupId, userId),
       rejectionKey(groupId, userId),
@@ -78,6 +83,7 @@ async function readState(db: Db, groupId: number, userId: number): Promise<JoinS
     member: items.find(isMemberItem),
     wallet: items.find(isWalletItem),
     ban: items.find(isBanItem),
+    mute: items.find(isMuteItem),
     request: items.find(isJoinRequestItem),
     rejection: items.find(isRejectionItem),
     open: items.find(isOpenRequestsItem),
@@ -120,10 +126,11 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
   // One item cannot appear twice in a transaction: a holding in the price's own coin is checked by
   // the payment's balance condition (it must cover the larger of the two).
   const holdingInPriceCoin = paid && holding && terms.consensusCoin === terms.coinId;
+  const mutes = returningMutes(new Map([[userId, state.mute]]), [userId], Math.floor(now / 1000));
 
   const steps: Step[] = [
     {
-      item: putNewMember(db.table, memberItem(groupId, userId, 'member', Math.floor(now / 1000))),
+      item: putNewMember(db.table, memberItem(groupId, userId, 'member', Math.floor(now / 1000), mutes.untilOf(userId))),
       refused: () => fail('ALREADY_MEMBER'),
     },
     notBannedStep(db.table, groupId, userId, Math.floor(now / 1000)),
@@ -153,6 +160,7 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
           via: 'join',
           name: state.group.name ?? '',
           owner_id: terms.ownerId,
+          ...mutes.data,
           ...(paid ? { payment: { coin_id: terms.coinId, amount, from_user: userId, to_user: terms.ownerId } } : {}),
         },
         timeMs: now,
