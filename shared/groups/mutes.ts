@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
-import { live, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
+import { live, type MetaChange, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { deleteLiveMute, type MuteItem, mutedUntil, muteItem, putMute, setMemberMute } from '#shared/entities/mute.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
@@ -143,6 +143,21 @@ export async function muteAll(
     );
   });
   return { group_id: groupId, mute_all: mute };
+}
+
+/**
+ * For a change of who the admins or the owner are: holds `mute_all` at what was read, so the event
+ * can say whether RongCloud's whitelist must follow the change (`mute_all: 1` in its data) and a
+ * `group_mute_all` committed meanwhile makes the change decide again.
+ */
+export function sameMuteAll(group: { mute_all?: unknown }): { change: MetaChange; data: { mute_all?: 1 } } {
+  const muted = Number(group.mute_all ?? 0) === 1;
+  return muted
+    ? { change: { when: ['mute_all = :sameMuteAll'], values: { ':sameMuteAll': 1 } }, data: { mute_all: 1 } }
+    : {
+        change: { when: ['attribute_not_exists(mute_all) OR mute_all = :sameMuteAll'], values: { ':sameMuteAll': 0 } },
+        data: {},
+      };
 }
 
 /**

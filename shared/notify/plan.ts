@@ -111,6 +111,12 @@ function muteActions(event: StoredEvent): Action[] {
   }
 }
 
+/** While the whole group is muted (`mute_all` in the event), RongCloud's whitelist follows who the admins are. */
+function speakersFollow(event: StoredEvent, userIds: number[], allowed: boolean): Action[] {
+  if (num(event.data.mute_all) !== 1 || userIds.length === 0) return [];
+  return [{ id: 'whitelist', kind: 'groupBanWhitelist', userIds, allowed }];
+}
+
 function paymentNotice(event: StoredEvent, kind: 'join' | 'private', from: number): Action[] {
   const payment = event.data.payment as Record<string, unknown> | undefined;
   const owner = num(event.data.owner_id);
@@ -204,9 +210,16 @@ function planEvent(event: StoredEvent): Action[] {
       return [notice(event, 'SetVisibility', { listed: num(d.listed) })];
     case 'SetAdmin':
     case 'RemoveAdmin':
-      return [notice(event, event.op, { targetUserIds: ids(d.user_ids) })];
+      return [
+        ...speakersFollow(event, ids(d.user_ids), event.op === 'SetAdmin'),
+        notice(event, event.op, { targetUserIds: ids(d.user_ids) }),
+      ];
     case 'Transfer':
-      return [notice(event, 'Transfer', { targetUserIds: [num(d.new_owner)], oldOwnerId: num(d.old_owner) })];
+      // The old owner stays an admin, so stays on the whitelist.
+      return [
+        ...speakersFollow(event, [num(d.new_owner)], true),
+        notice(event, 'Transfer', { targetUserIds: [num(d.new_owner)], oldOwnerId: num(d.old_owner) }),
+      ];
     case 'SetPrice':
       return [notice(event, 'SetPrice', { price: text(d.price), coinId: num(d.coin_id) })];
     case 'SetConsensus':

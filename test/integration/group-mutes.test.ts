@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Db } from '#shared/db/client.ts';
 import { MUTE_PREFIX } from '#shared/entities/mute.ts';
-import { setAdmins } from '#shared/groups/admins.ts';
+import { deleteAdmins, setAdmins, transferOwner } from '#shared/groups/admins.ts';
 import { auditLog } from '#shared/groups/audit.ts';
 import { banUsers, unbanUsers } from '#shared/groups/bans.ts';
 import { inviteUsers, quitGroup, removeUser } from '#shared/groups/members.ts';
@@ -270,5 +270,38 @@ describe('group_mute_all', () => {
         ['mute_all', 2, { mute_all: 1 }],
       ],
     );
+  });
+
+  it('keeps RongCloud’s whitelist in step with the admins and the owner while the whole group is muted', async () => {
+    const gid = await moderated();
+    const rongcloud = recordingRongCloud();
+    await setAdmins(db, gid, 1, [4]);
+    const handled = new Set((await eventsOf(db, gid)).map((e) => String(e.sk)));
+    // Admin changes stamp their events with the wall clock, mutes with the table's: each is played as it comes.
+    const played = async (change: Promise<unknown>) => {
+      await change;
+      await drainEvents(db, gid, [rongcloud.reactor], handled);
+    };
+    await played(muteAll(db, { groupId: gid, caller: 1, mute: 1 }));
+    await played(setAdmins(db, gid, 1, [5]));
+    await played(deleteAdmins(db, gid, 1, [2]));
+    await played(transferOwner(db, gid, 1, 6));
+    await played(muteAll(db, { groupId: gid, caller: 6, mute: 0 }));
+    await played(setAdmins(db, gid, 6, [7]));
+    expect(rongcloud.calls).toEqual([
+      'whitelist 1,2,3,4',
+      'ban',
+      'notice MuteAll',
+      'whitelist 5',
+      'notice SetAdmin',
+      'unwhitelist 2',
+      'notice RemoveAdmin',
+      'whitelist 6',
+      'notice Transfer',
+      'unban',
+      'unwhitelist 6,1,3,4,5',
+      'notice UnmuteAll',
+      'notice SetAdmin',
+    ]);
   });
 });

@@ -106,6 +106,20 @@ describe('planning notifications', () => {
     ]);
   });
 
+  it('follows admin changes on the whitelist only while the whole group is muted', () => {
+    expect(kinds(event('SetAdmin', { user_ids: [4], mute_all: 1 }))).toEqual(['groupBanWhitelist', 'groupNotice:SetAdmin']);
+    expect(planNotifications(event('RemoveAdmin', { user_ids: [4], mute_all: 1 }))[0]).toMatchObject({
+      userIds: [4],
+      allowed: false,
+    });
+    expect(planNotifications(event('Transfer', { new_owner: 5, old_owner: 1, mute_all: 1 }))[0]).toMatchObject({
+      userIds: [5],
+      allowed: true,
+    });
+    expect(kinds(event('SetAdmin', { user_ids: [4] }))).toEqual(['groupNotice:SetAdmin']);
+    expect(kinds(event('Transfer', { new_owner: 5, old_owner: 1 }))).toEqual(['groupNotice:Transfer']);
+  });
+
   it('gags returning members whose mute lasts right after RongCloud has them back, one call per end', () => {
     const add = event('Add', {
       user_ids: [4, 5, 6, 7],
