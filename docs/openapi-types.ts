@@ -28,13 +28,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
+     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     get: operations['group_info_get'];
     put?: never;
     /**
-     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
+     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_info'];
@@ -52,13 +52,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Members with role and join time, a page at a time.
+     * Members with role, join time and mute, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     get: operations['group_user_list_get'];
     put?: never;
     /**
-     * Members with role and join time, a page at a time.
+     * Members with role, join time and mute, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     post: operations['group_user_list'];
@@ -464,6 +464,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_mute_user': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mute members for a while, or lift their mutes (admin or owner; only the owner mutes an admin; nobody mutes the owner); a member who leaves and returns while muted is muted again.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_mute_user'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_mute_all': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mute the whole group or lift it (admin or owner); the owner and admins may still speak.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_mute_all'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_audit_log': {
     parameters: {
       query?: never;
@@ -779,6 +819,7 @@ export interface components {
      *     | 183 | 404 | unknown user |
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
+     *     | 200 | 404 | user is not muted |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -837,6 +878,13 @@ export interface components {
       notice_time?: number;
       /** @description Who set the announcement; 0 when none. */
       notice_by?: number;
+      /**
+       * @description 1 while only the owner and admins may speak (group_info only).
+       * @enum {integer}
+       */
+      mute_all?: 0 | 1;
+      /** @description When the caller’s mute in this group ends; 0 when not muted (group_info only). */
+      muted_until?: number;
       /**
        * @description Whether the caller is a member.
        * @enum {integer}
@@ -994,9 +1042,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 1285334321,
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1011,7 +1059,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1124,11 +1172,11 @@ export interface operations {
   group_info_get: {
     parameters: {
       query: {
-        /** @example demo-session-1 */
+        /** @example demo-session-3 */
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1285334321
          */
         group_id: number;
       };
@@ -1151,7 +1199,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1166,11 +1214,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
+           *           "mute_all": 0,
+           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1276,8 +1326,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/json': {
@@ -1291,8 +1341,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -1306,8 +1356,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'multipart/form-data': {
@@ -1335,7 +1385,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1350,11 +1400,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
+           *           "mute_all": 0,
+           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1454,7 +1506,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1285334321
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1488,16 +1540,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796397991
+           *             "join_time": 1796403666,
+           *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796397991
+           *             "join_time": 1796403666,
+           *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjIiXQ"
+           *         "next_cursor": "WzEyODUzMzQzMjEsIjIiXQ"
            *       }
            *     }
            */
@@ -1519,6 +1573,8 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
+                /** @description When the member’s mute ends; 0 when not muted. */
+                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1599,7 +1655,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "limit": 2
          *     }
          */
@@ -1616,7 +1672,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "limit": 2
          *     }
          */
@@ -1633,7 +1689,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "limit": 2
          *     }
          */
@@ -1668,16 +1724,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796397991
+           *             "join_time": 1796403666,
+           *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796397991
+           *             "join_time": 1796403666,
+           *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjIiXQ"
+           *         "next_cursor": "WzEyODUzMzQzMjEsIjIiXQ"
            *       }
            *     }
            */
@@ -1699,6 +1757,8 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
+                /** @description When the member’s mute ends; 0 when not muted. */
+                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1794,7 +1854,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 1285334321,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1809,7 +1869,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403666,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1956,7 +2016,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 1285334321,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1971,7 +2031,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403666,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2070,7 +2130,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2093,7 +2153,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2116,7 +2176,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2153,7 +2213,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2168,7 +2228,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2314,7 +2374,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2340,7 +2400,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2366,7 +2426,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2406,7 +2466,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2421,10 +2481,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796397991,
+           *           "notice_time": 1796403667,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2570,7 +2630,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2593,7 +2653,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2616,7 +2676,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2653,10 +2713,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2670,7 +2730,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2816,7 +2876,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2839,7 +2899,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2862,7 +2922,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2899,7 +2959,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2914,7 +2974,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3060,7 +3120,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3083,7 +3143,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3106,7 +3166,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3145,12 +3205,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3162,7 +3222,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3310,7 +3370,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3335,7 +3395,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3361,7 +3421,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3401,10 +3461,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3418,7 +3478,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3564,7 +3624,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3589,7 +3649,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3615,7 +3675,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3655,10 +3715,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3670,7 +3730,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3816,7 +3876,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3841,7 +3901,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3866,7 +3926,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3904,7 +3964,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 1285334321,
            *         "user_id": 5
            *       }
            *     }
@@ -4050,7 +4110,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4075,7 +4135,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4101,7 +4161,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4287,7 +4347,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4307,7 +4367,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4327,7 +4387,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4360,7 +4420,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527
+           *         "group_id": 1285334321
            *       }
            *     }
            */
@@ -4489,8 +4549,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/json': {
@@ -4509,8 +4569,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -4529,8 +4589,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'multipart/form-data': {
@@ -4562,7 +4622,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527
+           *         "group_id": 1285334321
            *       }
            *     }
            */
@@ -4703,7 +4763,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4726,7 +4786,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4749,7 +4809,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4786,10 +4846,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
@@ -4803,7 +4863,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -4949,7 +5009,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4972,7 +5032,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4995,7 +5055,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5032,10 +5092,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5049,7 +5109,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -5195,7 +5255,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1006373950,
+           *             "id": 1056730255,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5221,14 +5281,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397994,
+           *             "create_time": 1796403671,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1475529527,
+           *             "id": 1285334321,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5242,30 +5302,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403666,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 531812422,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "0",
-           *             "coin_id": 0,
-           *             "consensus_coin": 2,
-           *             "consensus_value": "5",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 1120139429,
+           *             "id": 789733695,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5280,7 +5321,26 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
+           *             "create_time": 1796403673,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 1540048556,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 2,
+           *             "consensus_value": "5",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796403674,
            *             "listed": 1
            *           }
            *         ]
@@ -5424,7 +5484,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1006373950,
+           *             "id": 1056730255,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5450,14 +5510,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397994,
+           *             "create_time": 1796403671,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1475529527,
+           *             "id": 1285334321,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5471,30 +5531,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403666,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 531812422,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "0",
-           *             "coin_id": 0,
-           *             "consensus_coin": 2,
-           *             "consensus_value": "5",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 1120139429,
+           *             "id": 789733695,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5509,7 +5550,26 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
+           *             "create_time": 1796403673,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 1540048556,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 2,
+           *             "consensus_value": "5",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796403674,
            *             "listed": 1
            *           }
            *         ]
@@ -5627,10 +5687,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 1285334321,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5644,7 +5704,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403666,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5839,10 +5899,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 1285334321,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5856,7 +5916,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403666,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5963,7 +6023,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -5992,7 +6052,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6024,7 +6084,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6069,7 +6129,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 1285334321,
            *         "user_ids": [
            *           10,
            *           11
@@ -6077,7 +6137,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796401593
+           *         "until": 1796407270
            *       }
            *     }
            */
@@ -6224,7 +6284,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6250,7 +6310,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6276,7 +6336,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6315,7 +6375,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 1285334321,
            *         "user_ids": [
            *           10,
            *           11
@@ -6454,12 +6514,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1285334321
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE0NzU1Mjk1MjcsIjEwIl0
+         * @example WzEyODUzMzQzMjEsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6486,13 +6546,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796401593,
+           *             "until": 1796407270,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796397993
+           *             "time": 1796403670
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjEwIl0"
+           *         "next_cursor": "WzEyODUzMzQzMjEsIjEwIl0"
            *       }
            *     }
            */
@@ -6618,8 +6678,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 1285334321,
+         *       "cursor": "WzEyODUzMzQzMjEsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6641,8 +6701,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 1285334321,
+         *       "cursor": "WzEyODUzMzQzMjEsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6664,8 +6724,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 1285334321,
+         *       "cursor": "WzEyODUzMzQzMjEsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6703,13 +6763,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796401593,
+           *             "until": 1796407270,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796397993
+           *             "time": 1796403670
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjEwIl0"
+           *         "next_cursor": "WzEyODUzMzQzMjEsIjEwIl0"
            *       }
            *     }
            */
@@ -6824,6 +6884,482 @@ export interface operations {
       };
     };
   };
+  group_mute_user: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166. */
+          pre_mute: string | (number | string)[];
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_mute: string;
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_mute: string;
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 1285334321,
+           *         "user_ids": [
+           *           3,
+           *           4
+           *         ],
+           *         "until": 1796405471
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The muted (or no longer muted) members. */
+              user_ids: number[];
+              /** @description When the mute ends; 0 when it was lifted. */
+              until: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_mute lists more than 32 ids; 166: group_id is malformed or out of range; pre_mute is malformed or out of range; minutes is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_mute lists the caller */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 165 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 54: nobody mutes the owner; only the owner mutes an admin; 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 54 | 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 58: pre_mute lists a user who is not in the group; 200: minutes is 0 and a listed member is not muted */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 58 | 200;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_mute_all: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 1285334321,
+           *         "mute_all": 1
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /**
+               * @description The group’s state now.
+               * @enum {integer}
+               */
+              mute_all: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; mute is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_audit_log_get: {
     parameters: {
       query: {
@@ -6831,12 +7367,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1285334321
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ
+         * @example WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6862,7 +7398,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796403670,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -6871,7 +7407,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796401593,
+           *               "until": 1796407270,
            *               "removed": [
            *                 10
            *               ],
@@ -6879,7 +7415,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796403670,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -6888,7 +7424,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ"
+           *         "next_cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ"
            *       }
            *     }
            */
@@ -6905,11 +7441,11 @@ export interface operations {
                 time: number;
                 /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, mute, unmute, mute_all, unmute_all or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7017,8 +7553,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 1285334321,
+         *       "cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7040,8 +7576,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 1285334321,
+         *       "cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7063,8 +7599,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 1285334321,
+         *       "cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7101,7 +7637,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796403670,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7110,7 +7646,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796401593,
+           *               "until": 1796407270,
            *               "removed": [
            *                 10
            *               ],
@@ -7118,7 +7654,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796403670,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7127,7 +7663,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ"
+           *         "next_cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ"
            *       }
            *     }
            */
@@ -7144,11 +7680,11 @@ export interface operations {
                 time: number;
                 /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, mute, unmute, mute_all, unmute_all or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7259,7 +7795,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1120139429,
+         *       "group_id": 789733695,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7285,7 +7821,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1120139429,
+         *       "group_id": 789733695,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7315,7 +7851,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1120139429,
+         *       "group_id": 789733695,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7359,7 +7895,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1120139429,
+           *           "id": 789733695,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7374,7 +7910,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397995,
+           *           "create_time": 1796403673,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7508,7 +8044,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 1540048556,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7534,7 +8070,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 1540048556,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7564,7 +8100,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 1540048556,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7608,7 +8144,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 531812422,
+           *           "id": 1540048556,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7623,7 +8159,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397995,
+           *           "create_time": 1796403674,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7757,7 +8293,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7784,7 +8320,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7811,7 +8347,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7852,8 +8388,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1475529527,
-           *         "expire_time": 1797002794
+           *         "group_id": 1285334321,
+           *         "expire_time": 1797008472
            *       }
            *     }
            */
@@ -8018,7 +8554,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1285334321
          */
         group_id: number;
       };
@@ -8043,8 +8579,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796397994,
-           *             "expire_time": 1797002794,
+           *             "request_time": 1796403672,
+           *             "expire_time": 1797008472,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8167,7 +8703,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8182,7 +8718,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8197,7 +8733,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8228,8 +8764,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796397994,
-           *             "expire_time": 1797002794,
+           *             "request_time": 1796403672,
+           *             "expire_time": 1797008472,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8355,7 +8891,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8386,7 +8922,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8417,7 +8953,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8606,7 +9142,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8632,7 +9168,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8662,7 +9198,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8706,10 +9242,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1285334321,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -8723,7 +9259,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -8857,7 +9393,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8883,7 +9419,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8909,7 +9445,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8949,7 +9485,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1475529527,
+           *         "group_id": 1285334321,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -9110,7 +9646,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1285334321
          */
         group_id: number;
         /**
@@ -9254,7 +9790,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9272,7 +9808,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9290,7 +9826,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1285334321,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9733,8 +10269,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1120139429,
-           *             "time": 1796397995
+           *             "group_id": 789733695,
+           *             "time": 1796403673
            *           },
            *           {
            *             "coin_id": 2,
@@ -9742,7 +10278,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796403662
            *           },
            *           {
            *             "coin_id": 1,
@@ -9750,7 +10286,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796403662
            *           }
            *         ],
            *         "next_cursor": null
@@ -9918,8 +10454,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1120139429,
-           *             "time": 1796397995
+           *             "group_id": 789733695,
+           *             "time": 1796403673
            *           },
            *           {
            *             "coin_id": 2,
@@ -9927,7 +10463,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796403662
            *           },
            *           {
            *             "coin_id": 1,
@@ -9935,7 +10471,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796403662
            *           }
            *         ],
            *         "next_cursor": null

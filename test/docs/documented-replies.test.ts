@@ -152,7 +152,7 @@ describe('a tour of every method', () => {
     await expectCall(400, 'group_mute_user', { group_id: free, pre_mute: [2], minutes: 5 }, as(2));
     await expectCall(400, 'group_mute_user', { group_id: free, pre_mute: [4], minutes: 43_201 }, as(2));
     await expectCall(404, 'group_mute_user', { group_id: free, pre_mute: [999_999], minutes: 5 }, as(2));
-    await expectCall(200, 'group_mute_user', { group_id: free, pre_mute: [4], minutes: 0 }, as(2, { as: 'query' }));
+    await expectCall(200, 'group_mute_user', { group_id: free, pre_mute: [4], minutes: 0 }, as(2, { as: 'multipart' }));
     expect((await expectCall(404, 'group_mute_user', { group_id: free, pre_mute: [4], minutes: 0 }, as(2))).body.status).toBe(
       200,
     );
@@ -170,7 +170,7 @@ describe('a tour of every method', () => {
     });
     expect((await expectCall(200, 'group_info', { group_id: free }, as(1))).body.data.group_info.mute_all).toBe(1);
     await expectCall(403, 'group_mute_all', { group_id: free, mute: 0 }, as(3, { as: 'form' }));
-    await expectCall(200, 'group_mute_all', { group_id: free, mute: 0 }, as(1, { as: 'query' }));
+    await expectCall(200, 'group_mute_all', { group_id: free, mute: 0 }, as(1, { as: 'form' }));
     const log = await expectCall(200, 'group_audit_log', { group_id: free, limit: 3 }, as(1));
     expect(log.body.data.entries.map((entry: { action: string }) => entry.action)).toEqual(['unmute_all', 'mute_all', 'invite']);
   });
