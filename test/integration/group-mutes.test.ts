@@ -101,35 +101,22 @@ describe('group_mute_user', () => {
   it('follows the rank rules: admins mute members, only the owner mutes an admin, nobody the owner', async () => {
     const gid = await moderated();
     const before = await stateOf(gid);
-    expect(await refusal(muteUsers(db, { groupId: gid, caller: 2, userIds: [3], minutes: 5 }))).toEqual({
-      status: 54,
-      http: 403,
-    });
-    expect(await refusal(muteUsers(db, { groupId: gid, caller: 2, userIds: [1], minutes: 5 }))).toEqual({
-      status: 54,
-      http: 403,
-    });
-    expect(await refusal(muteUsers(db, { groupId: gid, caller: 4, userIds: [5], minutes: 5 }))).toEqual({
-      status: 154,
-      http: 403,
-    });
-    expect(await refusal(muteUsers(db, { groupId: gid, caller: 9, userIds: [5], minutes: 5 }))).toEqual({
-      status: 58,
-      http: 403,
-    });
-    expect(await refusal(muteUsers(db, { groupId: gid, caller: 2, userIds: [2], minutes: 5 }))).toEqual({
-      status: 166,
-      http: 400,
-    });
-    expect(await refusal(muteUsers(db, { groupId: gid, caller: 2, userIds: [4, 9], minutes: 5 }))).toEqual({
-      status: 58,
-      http: 404,
-    });
-    // A lift of a member who is not muted refuses all of it: 4's mute stays out of it too.
-    expect(await refusal(muteUsers(db, { groupId: gid, caller: 2, userIds: [4], minutes: 0 }))).toEqual({
-      status: 200,
-      http: 404,
-    });
+    // [caller, targets, minutes] and the refusal: an admin by an admin, the owner, a plain member
+    // muting, an outsider muting, oneself, an outsider muted, and a lift of a member not muted.
+    const refused: [number, number[], number, { status: number; http: number }][] = [
+      [2, [3], 5, { status: 54, http: 403 }],
+      [2, [1], 5, { status: 54, http: 403 }],
+      [4, [5], 5, { status: 154, http: 403 }],
+      [9, [5], 5, { status: 58, http: 403 }],
+      [2, [2], 5, { status: 166, http: 400 }],
+      [2, [4, 9], 5, { status: 58, http: 404 }],
+      [2, [4], 0, { status: 200, http: 404 }],
+    ];
+    for (const [caller, userIds, minutes, answer] of refused) {
+      expect(await refusal(muteUsers(db, { groupId: gid, caller, userIds, minutes })), `${caller} mutes ${userIds}`).toEqual(
+        answer,
+      );
+    }
     expect(await stateOf(gid)).toEqual(before);
 
     const { until } = await muteUsers(db, { groupId: gid, caller: 1, userIds: [3], minutes: 5 });
