@@ -291,4 +291,24 @@ describe('group_mute_all', () => {
       'notice SetAdmin',
     ]);
   });
+
+  it('never leaves an admin named during a racing group_mute_all off RongCloud’s whitelist', async () => {
+    // On the wall clock here, as the admin changes are, so the events sort as they were written.
+    for (let round = 0; round < 6; round++) {
+      const gid = await group(table, 1, [2, 3, 4, 5]);
+      await setAdmins(table, gid, 1, [2]);
+      const rongcloud = recordingRongCloud();
+      const handled = new Set((await eventsOf(table, gid)).map((e) => String(e.sk)));
+      await Promise.all([
+        muteAll(table, { groupId: gid, caller: 1, mute: 1 }),
+        setAdmins(table, gid, 1, [3]),
+        setAdmins(table, gid, 1, [4]),
+      ]);
+      await drainEvents(table, gid, [rongcloud.reactor], handled);
+      const whitelisted = new Set(
+        rongcloud.calls.filter((call) => call.startsWith('whitelist ')).flatMap((call) => call.slice(10).split(',').map(Number)),
+      );
+      expect([...whitelisted].sort(), `round ${round}: ${rongcloud.calls.join(' | ')}`).toEqual([1, 2, 3, 4]);
+    }
+  });
 });
