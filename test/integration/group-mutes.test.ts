@@ -54,8 +54,11 @@ const mutedIn = async (gid: number) =>
 const stateOf = async (gid: number) =>
   (await partition(db, gid)).map((item) => JSON.stringify(item, (_k, v) => (typeof v === 'bigint' ? String(v) : v)));
 
-/** A RongCloud that records each call, in order, as text. */
-function recordingRongCloud() {
+/**
+ * A RongCloud that records, in order and as text, each call of the group's events written from now
+ * on; `play` hands it the events written since it last played.
+ */
+async function recordingRongCloud(on: Db, groupId: number) {
   const calls: string[] = [];
   const record = (text: string) => {
     calls.push(text);
@@ -75,7 +78,8 @@ function recordingRongCloud() {
     publishSystemMessage: (message) => record(`system ${message.objectName}`),
   } as Partial<RongCloudApi> as RongCloudApi;
   const reactor = rongCloudNotifier({ rongcloud: async () => api, systemUserId: async () => 'system' });
-  return { calls, reactor };
+  const handled = new Set((await eventsOf(on, groupId)).map((e) => String(e.sk)));
+  return { calls, play: () => drainEvents(on, groupId, [reactor], handled) };
 }
 
 describe('group_mute_user', () => {
@@ -159,13 +163,10 @@ describe('group_mute_user', () => {
 
   it('gags at RongCloud, then announces; a lift ungags, then announces', async () => {
     const gid = await moderated();
-    const rongcloud = recordingRongCloud();
-    await drainEvents(db, gid, [rongcloud.reactor]);
-    rongcloud.calls.length = 0;
-    const handled = new Set((await eventsOf(db, gid)).map((e) => String(e.sk)));
+    const rongcloud = await recordingRongCloud(db, gid);
     await muteUsers(db, { groupId: gid, caller: 2, userIds: [4, 5], minutes: 90 });
     await muteUsers(db, { groupId: gid, caller: 2, userIds: [5], minutes: 0 });
-    await drainEvents(db, gid, [rongcloud.reactor], handled);
+    await rongcloud.play();
     expect(rongcloud.calls).toEqual(['gag 4,5 90', 'notice Mute', 'ungag 5', 'notice Unmute']);
   });
 });
@@ -180,10 +181,9 @@ describe('a member who leaves while muted', () => {
     expect((await partition(db, gid, MUTE_PREFIX)).map((item) => item.user_id)).toEqual([4, 5, 6]);
 
     later(20);
-    const rongcloud = recordingRongCloud();
-    const handled = new Set((await eventsOf(db, gid)).map((e) => String(e.sk)));
+    const rongcloud = await recordingRongCloud(db, gid);
     await inviteUsers(db, gid, 1, [4, 8]);
-    await drainEvents(db, gid, [rongcloud.reactor], handled);
+    await rongcloud.play();
     expect(rongcloud.calls).toEqual(['join 4,8', 'gag 4 40', 'notice Add']);
     expect(await mutedIn(gid)).toMatchObject({ 4: until, 8: 0 });
 
@@ -191,7 +191,7 @@ describe('a member who leaves while muted', () => {
     rongcloud.calls.length = 0;
     await joinGroup(db, { userId: 5, groupId: gid });
     await reactToJoin(db, { adminId: 2, groupId: gid, userId: 5, action: 1 });
-    await drainEvents(db, gid, [rongcloud.reactor], handled);
+    await rongcloud.play();
     expect(rongcloud.calls).toEqual([
       'system MSG:join_group',
       'join 5',
@@ -210,7 +210,7 @@ describe('a member who leaves while muted', () => {
     const added = (await eventsOf(db, gid, 'Add')).at(-1)!;
     expect(added.data).toMatchObject({ muted: [{ user_id: 6, until }] });
     later(2);
-    await drainEvents(db, gid, [rongcloud.reactor], handled);
+    await rongcloud.play();
     expect(rongcloud.calls.filter((call) => call.startsWith('gag'))).toEqual([]);
     expect((await mutedIn(gid))[6]).toBe(0);
   });
@@ -229,8 +229,7 @@ describe('a member who leaves while muted', () => {
 describe('group_mute_all', () => {
   it('lets only the owner and admins speak: whitelist, then the ban, then the notice; lifting reverses it', async () => {
     const gid = await moderated();
-    const rongcloud = recordingRongCloud();
-    const handled = new Set((await eventsOf(db, gid)).map((e) => String(e.sk)));
+    const rongcloud = await recordingRongCloud(db, gid);
     expect(await muteAll(db, { groupId: gid, caller: 2, mute: 1 })).toEqual({ group_id: gid, mute_all: 1 });
     expect((await groupInfo(db, gid, 4)).group_info).toMatchObject({ mute_all: 1, muted_until: 0 });
     // Asking again for what the group already is writes and announces nothing.
@@ -242,7 +241,7 @@ describe('group_mute_all', () => {
 
     await muteAll(db, { groupId: gid, caller: 1, mute: 0 });
     expect((await groupInfo(db, gid, 4)).group_info.mute_all).toBe(0);
-    await drainEvents(db, gid, [rongcloud.reactor], handled);
+    await rongcloud.play();
     expect(rongcloud.calls).toEqual([
       'whitelist 1,2,3',
       'ban',
@@ -261,13 +260,12 @@ describe('group_mute_all', () => {
 
   it('keeps RongCloud’s whitelist in step with the admins and the owner while the whole group is muted', async () => {
     const gid = await moderated();
-    const rongcloud = recordingRongCloud();
     await setAdmins(db, gid, 1, [4]);
-    const handled = new Set((await eventsOf(db, gid)).map((e) => String(e.sk)));
+    const rongcloud = await recordingRongCloud(db, gid);
     // Admin changes stamp their events with the wall clock, mutes with the table's: each is played as it comes.
     const played = async (change: Promise<unknown>) => {
       await change;
-      await drainEvents(db, gid, [rongcloud.reactor], handled);
+      await rongcloud.play();
     };
     await played(muteAll(db, { groupId: gid, caller: 1, mute: 1 }));
     await played(setAdmins(db, gid, 1, [5]));
@@ -297,14 +295,13 @@ describe('group_mute_all', () => {
     for (let round = 0; round < 6; round++) {
       const gid = await group(table, 1, [2, 3, 4, 5]);
       await setAdmins(table, gid, 1, [2]);
-      const rongcloud = recordingRongCloud();
-      const handled = new Set((await eventsOf(table, gid)).map((e) => String(e.sk)));
+      const rongcloud = await recordingRongCloud(table, gid);
       await Promise.all([
         muteAll(table, { groupId: gid, caller: 1, mute: 1 }),
         setAdmins(table, gid, 1, [3]),
         setAdmins(table, gid, 1, [4]),
       ]);
-      await drainEvents(table, gid, [rongcloud.reactor], handled);
+      await rongcloud.play();
       const whitelisted = new Set(
         rongcloud.calls.filter((call) => call.startsWith('whitelist ')).flatMap((call) => call.slice(10).split(',').map(Number)),
       );
