@@ -28,13 +28,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
+     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     get: operations['group_info_get'];
     put?: never;
     /**
-     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
+     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_info'];
@@ -52,13 +52,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Members with role and join time, a page at a time.
+     * Members with role, join time and mute, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     get: operations['group_user_list_get'];
     put?: never;
     /**
-     * Members with role and join time, a page at a time.
+     * Members with role, join time and mute, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     post: operations['group_user_list'];
@@ -464,6 +464,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_mute_user': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mute members for a while, or lift their mutes (admin or owner; only the owner mutes an admin; nobody mutes the owner); a member who leaves and returns while muted is muted again.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_mute_user'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_mute_all': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mute the whole group or lift it (admin or owner); the owner and admins may still speak.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_mute_all'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_audit_log': {
     parameters: {
       query?: never;
@@ -482,94 +522,6 @@ export interface paths {
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_audit_log'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_link_create': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Make an invite link (admin or owner): a random code that lets its holders join, until it expires, is used up or revoked.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_invite_link_create'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_links': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
-     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
-     */
-    get: operations['group_invite_links_get'];
-    put?: never;
-    /**
-     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
-     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
-     */
-    post: operations['group_invite_links'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_link_revoke': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Revoke an invite link (admin or owner), named by its code or by the link_id the list shows.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_invite_link_revoke'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_preview': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
-     * @description Needs no session. Read-only: also answers GET with query parameters.
-     */
-    get: operations['group_invite_preview_get'];
-    put?: never;
-    /**
-     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
-     * @description Needs no session. Read-only: also answers GET with query parameters.
-     */
-    post: operations['group_invite_preview'];
     delete?: never;
     options?: never;
     head?: never;
@@ -626,7 +578,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Join: pay the price, meet the consensus, or ask the admins when the group is free; through an invite link a free group is joined at once (or asked, when the link says approval).
+     * Join: pay the price, meet the consensus, or ask the admins when the group is free.
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_join'];
@@ -867,11 +819,7 @@ export interface components {
      *     | 183 | 404 | unknown user |
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
-     *     | 193 | 404 | unknown invite code |
-     *     | 194 | 410 | this invite link has expired |
-     *     | 195 | 410 | this invite link was revoked |
-     *     | 196 | 410 | this invite link has been used as often as it may |
-     *     | 197 | 400 | this invite code belongs to another group |
+     *     | 200 | 404 | user is not muted |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -930,6 +878,13 @@ export interface components {
       notice_time?: number;
       /** @description Who set the announcement; 0 when none. */
       notice_by?: number;
+      /**
+       * @description 1 while only the owner and admins may speak (group_info only).
+       * @enum {integer}
+       */
+      mute_all?: 0 | 1;
+      /** @description When the caller’s mute in this group ends; 0 when not muted (group_info only). */
+      muted_until?: number;
       /**
        * @description Whether the caller is a member.
        * @enum {integer}
@@ -1087,9 +1042,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1342817847,
+           *         "group_id": 1285334321,
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1104,7 +1059,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1217,11 +1172,11 @@ export interface operations {
   group_info_get: {
     parameters: {
       query: {
-        /** @example demo-session-1 */
+        /** @example demo-session-3 */
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1342817847
+         * @example 1285334321
          */
         group_id: number;
       };
@@ -1244,7 +1199,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1259,11 +1214,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
+           *           "mute_all": 0,
+           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1369,8 +1326,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/json': {
@@ -1384,8 +1341,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -1399,8 +1356,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'multipart/form-data': {
@@ -1428,7 +1385,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1443,11 +1400,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
+           *           "mute_all": 0,
+           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1547,7 +1506,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1342817847
+         * @example 1285334321
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1581,16 +1540,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796402591
+           *             "join_time": 1796403666,
+           *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796402591
+           *             "join_time": 1796403666,
+           *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "WzEzNDI4MTc4NDcsIjIiXQ"
+           *         "next_cursor": "WzEyODUzMzQzMjEsIjIiXQ"
            *       }
            *     }
            */
@@ -1612,6 +1573,8 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
+                /** @description When the member’s mute ends; 0 when not muted. */
+                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1692,7 +1655,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "limit": 2
          *     }
          */
@@ -1709,7 +1672,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "limit": 2
          *     }
          */
@@ -1726,7 +1689,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "limit": 2
          *     }
          */
@@ -1761,16 +1724,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796402591
+           *             "join_time": 1796403666,
+           *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796402591
+           *             "join_time": 1796403666,
+           *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "WzEzNDI4MTc4NDcsIjIiXQ"
+           *         "next_cursor": "WzEyODUzMzQzMjEsIjIiXQ"
            *       }
            *     }
            */
@@ -1792,6 +1757,8 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
+                /** @description When the member’s mute ends; 0 when not muted. */
+                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1887,7 +1854,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1342817847,
+           *             "id": 1285334321,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1902,7 +1869,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796402591,
+           *             "create_time": 1796403666,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2049,7 +2016,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1342817847,
+           *             "id": 1285334321,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -2064,7 +2031,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796402591,
+           *             "create_time": 1796403666,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2163,7 +2130,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2186,7 +2153,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2209,7 +2176,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2246,7 +2213,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2261,7 +2228,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2407,7 +2374,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2433,7 +2400,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2459,7 +2426,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2499,7 +2466,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2514,10 +2481,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796402592,
+           *           "notice_time": 1796403667,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2663,7 +2630,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2686,7 +2653,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2709,7 +2676,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2746,16 +2713,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 5,
+           *           "member_count": 4,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -2763,7 +2730,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2909,7 +2876,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2932,7 +2899,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2955,7 +2922,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2992,7 +2959,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -3007,7 +2974,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3153,7 +3120,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3176,7 +3143,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3199,7 +3166,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3238,12 +3205,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3255,7 +3222,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3403,7 +3370,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3428,7 +3395,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3454,7 +3421,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3494,10 +3461,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3511,7 +3478,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3657,7 +3624,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3682,7 +3649,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3708,7 +3675,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3748,10 +3715,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3763,7 +3730,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3909,7 +3876,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3934,7 +3901,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3959,7 +3926,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3997,7 +3964,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1342817847,
+           *         "group_id": 1285334321,
            *         "user_id": 5
            *       }
            *     }
@@ -4143,7 +4110,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4168,7 +4135,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4194,7 +4161,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4380,7 +4347,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4400,7 +4367,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4420,7 +4387,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4453,7 +4420,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1342817847
+           *         "group_id": 1285334321
            *       }
            *     }
            */
@@ -4582,8 +4549,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/json': {
@@ -4602,8 +4569,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -4622,8 +4589,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'multipart/form-data': {
@@ -4655,7 +4622,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1342817847
+           *         "group_id": 1285334321
            *       }
            *     }
            */
@@ -4796,7 +4763,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4819,7 +4786,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4842,7 +4809,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4879,16 +4846,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 5,
+           *           "member_count": 4,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -4896,7 +4863,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -5042,7 +5009,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5065,7 +5032,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5088,7 +5055,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5125,10 +5092,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5142,7 +5109,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -5288,7 +5255,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1275065550,
+           *             "id": 1056730255,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5314,20 +5281,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796402593,
+           *             "create_time": 1796403671,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1342817847,
+           *             "id": 1285334321,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5335,18 +5302,18 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796402591,
+           *             "create_time": 1796403666,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 245960495,
+           *             "id": 789733695,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
            *             "owner_id": 1,
            *             "admins": [],
            *             "admin_count": 0,
-           *             "member_count": 4,
+           *             "member_count": 3,
            *             "max_members": 3000,
            *             "price": "2.5",
            *             "coin_id": 1,
@@ -5354,11 +5321,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796402594,
+           *             "create_time": 1796403673,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 148304544,
+           *             "id": 1540048556,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5373,7 +5340,7 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796402595,
+           *             "create_time": 1796403674,
            *             "listed": 1
            *           }
            *         ]
@@ -5517,7 +5484,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1275065550,
+           *             "id": 1056730255,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5543,20 +5510,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796402593,
+           *             "create_time": 1796403671,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1342817847,
+           *             "id": 1285334321,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5564,18 +5531,18 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796402591,
+           *             "create_time": 1796403666,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 245960495,
+           *             "id": 789733695,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
            *             "owner_id": 1,
            *             "admins": [],
            *             "admin_count": 0,
-           *             "member_count": 4,
+           *             "member_count": 3,
            *             "max_members": 3000,
            *             "price": "2.5",
            *             "coin_id": 1,
@@ -5583,11 +5550,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796402594,
+           *             "create_time": 1796403673,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 148304544,
+           *             "id": 1540048556,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5602,7 +5569,7 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796402595,
+           *             "create_time": 1796403674,
            *             "listed": 1
            *           }
            *         ]
@@ -5720,16 +5687,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1342817847,
+           *             "id": 1285334321,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5737,7 +5704,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796402591,
+           *             "create_time": 1796403666,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5932,16 +5899,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1342817847,
+           *             "id": 1285334321,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5949,7 +5916,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796402591,
+           *             "create_time": 1796403666,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -6056,7 +6023,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6085,7 +6052,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6117,7 +6084,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6162,7 +6129,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1342817847,
+           *         "group_id": 1285334321,
            *         "user_ids": [
            *           10,
            *           11
@@ -6170,7 +6137,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796406192
+           *         "until": 1796407270
            *       }
            *     }
            */
@@ -6317,7 +6284,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6343,7 +6310,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6369,7 +6336,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6408,7 +6375,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1342817847,
+           *         "group_id": 1285334321,
            *         "user_ids": [
            *           10,
            *           11
@@ -6547,12 +6514,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1342817847
+         * @example 1285334321
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzEzNDI4MTc4NDcsIjEwIl0
+         * @example WzEyODUzMzQzMjEsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6579,13 +6546,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796406192,
+           *             "until": 1796407270,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796402592
+           *             "time": 1796403670
            *           }
            *         ],
-           *         "next_cursor": "WzEzNDI4MTc4NDcsIjEwIl0"
+           *         "next_cursor": "WzEyODUzMzQzMjEsIjEwIl0"
            *       }
            *     }
            */
@@ -6711,8 +6678,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
-         *       "cursor": "WzEzNDI4MTc4NDcsIjEwIl0",
+         *       "group_id": 1285334321,
+         *       "cursor": "WzEyODUzMzQzMjEsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6734,8 +6701,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
-         *       "cursor": "WzEzNDI4MTc4NDcsIjEwIl0",
+         *       "group_id": 1285334321,
+         *       "cursor": "WzEyODUzMzQzMjEsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6757,8 +6724,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
-         *       "cursor": "WzEzNDI4MTc4NDcsIjEwIl0",
+         *       "group_id": 1285334321,
+         *       "cursor": "WzEyODUzMzQzMjEsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6796,13 +6763,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796406192,
+           *             "until": 1796407270,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796402592
+           *             "time": 1796403670
            *           }
            *         ],
-           *         "next_cursor": "WzEzNDI4MTc4NDcsIjEwIl0"
+           *         "next_cursor": "WzEyODUzMzQzMjEsIjEwIl0"
            *       }
            *     }
            */
@@ -6917,6 +6884,482 @@ export interface operations {
       };
     };
   };
+  group_mute_user: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166. */
+          pre_mute: string | (number | string)[];
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_mute: string;
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_mute: string;
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 1285334321,
+           *         "user_ids": [
+           *           3,
+           *           4
+           *         ],
+           *         "until": 1796405471
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The muted (or no longer muted) members. */
+              user_ids: number[];
+              /** @description When the mute ends; 0 when it was lifted. */
+              until: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_mute lists more than 32 ids; 166: group_id is malformed or out of range; pre_mute is malformed or out of range; minutes is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_mute lists the caller */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 165 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 54: nobody mutes the owner; only the owner mutes an admin; 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 54 | 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 58: pre_mute lists a user who is not in the group; 200: minutes is 0 and a listed member is not muted */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 58 | 200;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_mute_all: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 1285334321,
+           *         "mute_all": 1
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /**
+               * @description The group’s state now.
+               * @enum {integer}
+               */
+              mute_all: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; mute is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_audit_log_get: {
     parameters: {
       query: {
@@ -6924,12 +7367,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1342817847
+         * @example 1285334321
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzEzNDI4MTc4NDcsIkUjMTc5NjQwMjU5Mjc1NCMzNjhhZTgyOGI3MzMiXQ
+         * @example WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6955,7 +7398,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796402592,
+           *             "time": 1796403670,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -6964,7 +7407,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796406192,
+           *               "until": 1796407270,
            *               "removed": [
            *                 10
            *               ],
@@ -6972,7 +7415,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796402592,
+           *             "time": 1796403670,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -6981,7 +7424,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzEzNDI4MTc4NDcsIkUjMTc5NjQwMjU5Mjc1NCMzNjhhZTgyOGI3MzMiXQ"
+           *         "next_cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ"
            *       }
            *     }
            */
@@ -6998,11 +7441,11 @@ export interface operations {
                 time: number;
                 /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, mute, unmute, mute_all, unmute_all or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7110,8 +7553,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
-         *       "cursor": "WzEzNDI4MTc4NDcsIkUjMTc5NjQwMjU5Mjc1NCMzNjhhZTgyOGI3MzMiXQ",
+         *       "group_id": 1285334321,
+         *       "cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7133,8 +7576,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
-         *       "cursor": "WzEzNDI4MTc4NDcsIkUjMTc5NjQwMjU5Mjc1NCMzNjhhZTgyOGI3MzMiXQ",
+         *       "group_id": 1285334321,
+         *       "cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7156,8 +7599,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
-         *       "cursor": "WzEzNDI4MTc4NDcsIkUjMTc5NjQwMjU5Mjc1NCMzNjhhZTgyOGI3MzMiXQ",
+         *       "group_id": 1285334321,
+         *       "cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7194,7 +7637,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796402592,
+           *             "time": 1796403670,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7203,7 +7646,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796406192,
+           *               "until": 1796407270,
            *               "removed": [
            *                 10
            *               ],
@@ -7211,7 +7654,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796402592,
+           *             "time": 1796403670,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7220,7 +7663,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzEzNDI4MTc4NDcsIkUjMTc5NjQwMjU5Mjc1NCMzNjhhZTgyOGI3MzMiXQ"
+           *         "next_cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ"
            *       }
            *     }
            */
@@ -7237,11 +7680,11 @@ export interface operations {
                 time: number;
                 /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, mute, unmute, mute_all, unmute_all or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7338,1221 +7781,6 @@ export interface operations {
       };
     };
   };
-  group_invite_link_create: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 1342817847,
-         *       "expire_minutes": 60,
-         *       "max_uses": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /**
-           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
-           * @default 10080
-           */
-          expire_minutes?: number | string;
-          /**
-           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
-           * @default 0
-           */
-          max_uses?: number | string;
-          /**
-           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          approval?: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 1342817847,
-         *       "expire_minutes": 60,
-         *       "max_uses": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
-           * @default 10080
-           */
-          expire_minutes?: number;
-          /**
-           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
-           * @default 0
-           */
-          max_uses?: number;
-          /**
-           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          approval?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 1342817847,
-         *       "expire_minutes": 60,
-         *       "max_uses": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
-           * @default 10080
-           */
-          expire_minutes?: number;
-          /**
-           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
-           * @default 0
-           */
-          max_uses?: number;
-          /**
-           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          approval?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 1342817847,
-           *         "code": "UAnGNz5lvOO6DnwNbnCvFBGg2tE",
-           *         "url_path": "/join/UAnGNz5lvOO6DnwNbnCvFBGg2tE",
-           *         "link_id": "edea08a0740f57a70da847209da3b0aa1ed01670fa6b018334ac95474a2f842c",
-           *         "expire_time": 1796406196,
-           *         "max_uses": 1,
-           *         "approval": 0
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /** @description The code, shown this once: only its hash is kept. Pass as invite_code to group_join. */
-              code: string;
-              /** @description Path of the link for the app’s own domain: /join/<code>. */
-              url_path: string;
-              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-              link_id: string;
-              /** @description When the link stops working. */
-              expire_time: number;
-              /** @description 0: unlimited. */
-              max_uses: number;
-              /**
-               * @description 1: joining a free group through it asks the admins.
-               * @enum {integer}
-               */
-              approval: 0 | 1;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; expire_minutes is malformed or out of range; max_uses is malformed or out of range; approval is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_links_get: {
-    parameters: {
-      query: {
-        /** @example demo-session-2 */
-        session_key: string;
-        /**
-         * @description Group id. Malformed: status 166.
-         * @example 1342817847
-         */
-        group_id: number;
-        /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-        cursor?: string;
-        /**
-         * @description Page size. From 1 to 200. Malformed: status 166.
-         * @example 10
-         */
-        limit?: number;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "links": [
-           *           {
-           *             "link_id": "edea08a0740f57a70da847209da3b0aa1ed01670fa6b018334ac95474a2f842c",
-           *             "created_by": 2,
-           *             "create_time": 1796402596,
-           *             "expire_time": 1796406196,
-           *             "max_uses": 1,
-           *             "uses": 0,
-           *             "approval": 0
-           *           }
-           *         ],
-           *         "next_cursor": null
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              links: {
-                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-                link_id: string;
-                created_by: number;
-                create_time: number;
-                expire_time: number;
-                /** @description 0: unlimited. */
-                max_uses: number;
-                /** @description Joins (and join requests) made through it. */
-                uses: number;
-                /** @enum {integer} */
-                approval: 0 | 1;
-              }[];
-              /** @description Pass as cursor for the next page; null on the last page. */
-              next_cursor: string | null;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_links: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 1342817847,
-         *       "limit": 10,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-          cursor?: string;
-          /**
-           * @description Page size. From 1 to 200. Malformed: status 166.
-           * @default 50
-           */
-          limit?: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 1342817847,
-         *       "limit": 10,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-          cursor?: string;
-          /**
-           * @description Page size. From 1 to 200. Malformed: status 166.
-           * @default 50
-           */
-          limit?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 1342817847,
-         *       "limit": 10,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-          cursor?: string;
-          /**
-           * @description Page size. From 1 to 200. Malformed: status 166.
-           * @default 50
-           */
-          limit?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "links": [
-           *           {
-           *             "link_id": "edea08a0740f57a70da847209da3b0aa1ed01670fa6b018334ac95474a2f842c",
-           *             "created_by": 2,
-           *             "create_time": 1796402596,
-           *             "expire_time": 1796406196,
-           *             "max_uses": 1,
-           *             "uses": 0,
-           *             "approval": 0
-           *           }
-           *         ],
-           *         "next_cursor": null
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              links: {
-                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-                link_id: string;
-                created_by: number;
-                create_time: number;
-                expire_time: number;
-                /** @description 0: unlimited. */
-                max_uses: number;
-                /** @description Joins (and join requests) made through it. */
-                uses: number;
-                /** @enum {integer} */
-                approval: 0 | 1;
-              }[];
-              /** @description Pass as cursor for the next page; null on the last page. */
-              next_cursor: string | null;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_link_revoke: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 1342817847,
-         *       "code": "UAnGN-x-VumQWxhG9qtGx037RdA",
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json':
-          | {
-              /** @description Group id. Malformed: status 166. */
-              group_id: number | string;
-              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-              code?: string;
-              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-              link_id?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 1342817847,
-         *       "code": "UAnGN-x-VumQWxhG9qtGx037RdA",
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded':
-          | {
-              /** @description Group id. Malformed: status 166. */
-              group_id: number;
-              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-              code?: string;
-              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-              link_id?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 1342817847,
-         *       "code": "UAnGN-x-VumQWxhG9qtGx037RdA",
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code?: string;
-          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-          link_id?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 1342817847,
-           *         "link_id": "46a6b76a8cd93ddc568c261710686372dc81c3fd9b2e6ff1be3db0d82a0c69e6"
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-              link_id: string;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; neither code nor link_id is sent; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; code is malformed or out of range; link_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; both code and link_id are sent; 197: the code is a link of another group */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166 | 197;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist; 193: no link of the group has this code or id */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52 | 193;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 195: the link is already revoked */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 195;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_preview_get: {
-    parameters: {
-      query: {
-        /**
-         * @description The link’s code. 1 to 64 characters. Malformed: status 166.
-         * @example UAnGNz5lvOO6DnwNbnCvFBGg2tE
-         */
-        code: string;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_info": {
-           *           "id": 1342817847,
-           *           "name": "Docs tour 3",
-           *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
-           *           "owner_id": 1,
-           *           "admins": [
-           *             2
-           *           ],
-           *           "admin_count": 1,
-           *           "member_count": 4,
-           *           "max_members": 3000,
-           *           "price": "0",
-           *           "coin_id": 0,
-           *           "consensus_coin": 0,
-           *           "consensus_value": "0",
-           *           "private_price": "1",
-           *           "private_coin_id": 1,
-           *           "create_time": 1796402591,
-           *           "listed": 1
-           *         },
-           *         "approval": 0,
-           *         "expire_time": 1796406196
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_info: components['schemas']['Group'];
-              /**
-               * @description 1: joining through the link files a request for the admins.
-               * @enum {integer}
-               */
-              approval: 0 | 1;
-              /** @description When the link stops working. */
-              expire_time: number;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 193;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_preview: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "code": "UAnGNz5lvOO6DnwNbnCvFBGg2tE"
-         *     }
-         */
-        'application/json': {
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code: string;
-        };
-        /**
-         * @example {
-         *       "code": "UAnGNz5lvOO6DnwNbnCvFBGg2tE"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code: string;
-        };
-        /**
-         * @example {
-         *       "code": "UAnGNz5lvOO6DnwNbnCvFBGg2tE"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_info": {
-           *           "id": 1342817847,
-           *           "name": "Docs tour 3",
-           *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
-           *           "owner_id": 1,
-           *           "admins": [
-           *             2
-           *           ],
-           *           "admin_count": 1,
-           *           "member_count": 4,
-           *           "max_members": 3000,
-           *           "price": "0",
-           *           "coin_id": 0,
-           *           "consensus_coin": 0,
-           *           "consensus_value": "0",
-           *           "private_price": "1",
-           *           "private_coin_id": 1,
-           *           "create_time": 1796402591,
-           *           "listed": 1
-           *         },
-           *         "approval": 0,
-           *         "expire_time": 1796406196
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_info: components['schemas']['Group'];
-              /**
-               * @description 1: joining through the link files a request for the admins.
-               * @enum {integer}
-               */
-              approval: 0 | 1;
-              /** @description When the link stops working. */
-              expire_time: number;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 193;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -8567,7 +7795,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 245960495,
+         *       "group_id": 789733695,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8593,7 +7821,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 245960495,
+         *       "group_id": 789733695,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8623,7 +7851,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 245960495,
+         *       "group_id": 789733695,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8667,7 +7895,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 245960495,
+           *           "id": 789733695,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -8682,7 +7910,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796402594,
+           *           "create_time": 1796403673,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -8816,7 +8044,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 148304544,
+         *       "group_id": 1540048556,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -8842,7 +8070,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 148304544,
+         *       "group_id": 1540048556,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -8872,7 +8100,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 148304544,
+         *       "group_id": 1540048556,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -8916,7 +8144,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 148304544,
+           *           "id": 1540048556,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -8931,7 +8159,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796402595,
+           *           "create_time": 1796403674,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -9065,84 +8293,72 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/json':
-          | {
-              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-              group_id?: number | string;
-              /**
-               * Format: password
-               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-               */
-              wallet_pwd?: string;
-              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-              invite_code?: string;
-              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-              apply_msg?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 1342817847,
-         *       "session_key": "demo-session-6"
-         *     }
-         */
-        'application/x-www-form-urlencoded':
-          | {
-              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-              group_id?: number;
-              /**
-               * Format: password
-               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-               */
-              wallet_pwd?: string;
-              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-              invite_code?: string;
-              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-              apply_msg?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 1342817847,
-         *       "session_key": "demo-session-6"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-          group_id?: number;
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
           /**
            * Format: password
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
-          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-          invite_code?: string;
+          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          apply_msg?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd?: string;
+          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          apply_msg?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1285334321,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd?: string;
           /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
           apply_msg?: string;
           /**
@@ -9172,8 +8388,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1342817847,
-           *         "expire_time": 1797007393
+           *         "group_id": 1285334321,
+           *         "expire_time": 1797008472
            *       }
            *     }
            */
@@ -9209,7 +8425,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; neither group_id nor invite_code is sent; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; invite_code is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; 197: the code is a link of another group than group_id */
+      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -9217,7 +8433,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 0 | 164 | 166 | 197;
+            status?: 0 | 164 | 166;
           };
         };
       };
@@ -9245,7 +8461,7 @@ export interface operations {
           };
         };
       };
-      /** @description 52: group does not exist; 193: no link has this code (or it is malformed) */
+      /** @description 52: group does not exist */
       404: {
         headers: {
           [name: string]: unknown;
@@ -9253,7 +8469,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 52 | 193;
+            status?: 52;
           };
         };
       };
@@ -9266,18 +8482,6 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 53 | 160 | 162 | 169 | 170 | 187;
-          };
-        };
-      };
-      /** @description 194: the link has expired; 195: the link was revoked; 196: the link has been used max_uses times */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 194 | 195 | 196;
           };
         };
       };
@@ -9350,7 +8554,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1342817847
+         * @example 1285334321
          */
         group_id: number;
       };
@@ -9375,8 +8579,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796402593,
-           *             "expire_time": 1797007393,
+           *             "request_time": 1796403672,
+           *             "expire_time": 1797008472,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -9397,8 +8601,6 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
-                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
-                link_id?: string;
               }[];
             };
           };
@@ -9501,7 +8703,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -9516,7 +8718,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -9531,7 +8733,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -9562,8 +8764,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796402593,
-           *             "expire_time": 1797007393,
+           *             "request_time": 1796403672,
+           *             "expire_time": 1797008472,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -9584,8 +8786,6 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
-                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
-                link_id?: string;
               }[];
             };
           };
@@ -9691,7 +8891,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -9722,7 +8922,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -9753,7 +8953,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -9942,7 +9142,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -9968,7 +9168,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -9998,7 +9198,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10042,10 +9242,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1342817847,
+           *           "id": 1285334321,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:43039/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -10059,7 +9259,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796402591,
+           *           "create_time": 1796403666,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -10193,7 +9393,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10219,7 +9419,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10245,7 +9445,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10285,7 +9485,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1342817847,
+           *         "group_id": 1285334321,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -10446,7 +9646,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1342817847
+         * @example 1285334321
          */
         group_id: number;
         /**
@@ -10590,7 +9790,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -10608,7 +9808,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -10626,7 +9826,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1342817847,
+         *       "group_id": 1285334321,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11069,8 +10269,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 245960495,
-           *             "time": 1796402595
+           *             "group_id": 789733695,
+           *             "time": 1796403673
            *           },
            *           {
            *             "coin_id": 2,
@@ -11078,7 +10278,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796402590
+           *             "time": 1796403662
            *           },
            *           {
            *             "coin_id": 1,
@@ -11086,7 +10286,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796402590
+           *             "time": 1796403662
            *           }
            *         ],
            *         "next_cursor": null
@@ -11254,8 +10454,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 245960495,
-           *             "time": 1796402595
+           *             "group_id": 789733695,
+           *             "time": 1796403673
            *           },
            *           {
            *             "coin_id": 2,
@@ -11263,7 +10463,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796402590
+           *             "time": 1796403662
            *           },
            *           {
            *             "coin_id": 1,
@@ -11271,7 +10471,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796402590
+           *             "time": 1796403662
            *           }
            *         ],
            *         "next_cursor": null

@@ -54,6 +54,7 @@ export const STATUS = {
   INVITE_REVOKED: { code: 195, http: 410, msg: 'this invite link was revoked' },
   INVITE_USED_UP: { code: 196, http: 410, msg: 'this invite link has been used as often as it may' },
   INVITE_OTHER_GROUP: { code: 197, http: 400, msg: 'this invite code belongs to another group' },
+  NOT_MUTED: { code: 200, http: 404, msg: 'user is not muted' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;

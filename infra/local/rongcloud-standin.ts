@@ -83,6 +83,12 @@ const RULES: Record<string, ParameterRule> = {
   '/group/refresh.json': { required: ['groupId', 'groupName'] },
   '/group/user/query.json': { required: ['groupId'] },
   '/conversation/notification/set.json': { required: ['conversationType', 'requestId', 'targetId'] },
+  '/group/user/gag/add.json': { required: ['userId', 'groupId', 'minute'], maxRepeat: { userId: 20, groupId: 1, minute: 1 } },
+  '/group/user/gag/rollback.json': { required: ['userId', 'groupId'], maxRepeat: { userId: 20, groupId: 1 } },
+  '/group/ban/add.json': { required: ['groupId'], maxRepeat: { groupId: 20 } },
+  '/group/ban/rollback.json': { required: ['groupId'], maxRepeat: { groupId: 20 } },
+  '/group/user/ban/whitelist/add.json': { required: ['userId', 'groupId'], maxRepeat: { userId: 20, groupId: 1 } },
+  '/group/user/ban/whitelist/rollback.json': { required: ['userId', 'groupId'], maxRepeat: { userId: 20, groupId: 1 } },
   '/message/group/publish.json': {
     required: ['fromUserId', 'toGroupId', 'objectName', 'content'],
     maxRepeat: { toGroupId: 3, fromUserId: 1 },
@@ -113,6 +119,10 @@ function parameterProblem(path: string, form: RecordedForm): string | undefined 
   for (const field of rule.required) if (asList(form[field]).every((value) => value === '')) return `${field} is required`;
   if (path === '/conversation/notification/set.json' && form.isMuted === undefined && form.unpushLevel === undefined) {
     return 'isMuted or unpushLevel is required';
+  }
+  // A gag of 0 minutes is for ever at RongCloud: this service never means that.
+  if (path === '/group/user/gag/add.json' && (!/^[1-9][0-9]*$/.test(String(form.minute)) || Number(form.minute) > 43_200)) {
+    return 'minute must be 1-43200';
   }
   for (const [field, max] of Object.entries(rule.maxRepeat ?? {})) {
     if (asList(form[field]).length > max) return `at most ${max} ${field} per call`;

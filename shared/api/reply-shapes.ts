@@ -29,11 +29,16 @@ export const GROUP = reply.named(
       notice: reply.text('The announcement, empty when none (group_info and group_set_notice only).'),
       notice_time: reply.time('When the announcement was set; 0 when none.'),
       notice_by: reply.int('Who set the announcement; 0 when none.'),
+      mute_all: reply.flag('1 while only the owner and admins may speak (group_info only).'),
+      muted_until: reply.time('When the caller’s mute in this group ends; 0 when not muted (group_info only).'),
       is_join: reply.flag('Whether the caller is a member.'),
       role: reply.nullable(reply.literal(ROLE), 'The caller’s role, null when not a member.'),
       dnd: reply.flag('The caller’s do-not-disturb flag.'),
     },
-    { optional: ['notice', 'notice_time', 'notice_by', 'is_join', 'role', 'dnd'], doc: 'The group object G.' },
+    {
+      optional: ['notice', 'notice_time', 'notice_by', 'mute_all', 'muted_until', 'is_join', 'role', 'dnd'],
+      doc: 'The group object G.',
+    },
   ),
 );
 

@@ -38,7 +38,11 @@ export type GroupOperation =
   | 'Ban'
   | 'Unban'
   | 'CreateInviteLink'
-  | 'RevokeInviteLink';
+  | 'RevokeInviteLink'
+  | 'Mute'
+  | 'Unmute'
+  | 'MuteAll'
+  | 'UnmuteAll';
 
 export interface GroupEvent {
   readonly groupId: number;

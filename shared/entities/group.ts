@@ -4,7 +4,7 @@ import { fromUnits, units } from '#shared/money.ts';
 
 /**
  * A group's partition (`G#<gid>`): the group item (`META`), memberships (`M#`), join requests
- * (`R#`), bans (`B#`), events (`E#`) and their sent-markers (`O#`), and what the search postings
+ * (`R#`), bans (`B#`), mutes (`Q#`), events (`E#`) and their sent-markers (`O#`), and what the search postings
  * were last brought to (`SEARCH`).
  */
 export const GROUP_PREFIX = 'G#';
@@ -62,6 +62,8 @@ export interface GroupItem {
   notice?: string;
   notice_time?: number;
   notice_by?: number;
+  /** 1 while only the owner and admins may speak; absent or 0 otherwise. */
+  mute_all?: 0 | 1;
   hotpk?: string;
   hotsk?: number;
   /** The hot score's day bucket (UTC days since the epoch) and the joins counted in it. */
@@ -95,6 +97,8 @@ export interface GroupView {
   notice?: string;
   notice_time?: number;
   notice_by?: number;
+  mute_all?: 0 | 1;
+  muted_until?: number;
   is_join?: 0 | 1;
   role?: Role | null;
   dnd?: 0 | 1;
@@ -113,13 +117,14 @@ export const isListed = (item: Pick<GroupItem, 'listed'> | Record<string, unknow
 
 /**
  * The group object G. The announcement (up to 1024 characters) is shown where one group is read
- * (`withNotice`), not in lists, which would carry it for every group.
+ * (`withNotice`), not in lists, which would carry it for every group; so are `mute_all` and the
+ * caller's `muted_until` (`mutedUntil`, already checked against the time of the read).
  */
 export function groupView(
   item: GroupItem,
   coins: Map<number, Coin>,
   caller?: CallerView,
-  options: { withNotice?: boolean } = {},
+  options: { withNotice?: boolean; mutedUntil?: number } = {},
 ): GroupView {
   const admins = [...(item.admins ?? [])].map(Number).sort((a, b) => a - b);
   const view: GroupView = {
@@ -145,6 +150,11 @@ export function groupView(
     view.notice = item.notice ?? '';
     view.notice_time = Number(item.notice_time ?? 0);
     view.notice_by = Number(item.notice_by ?? 0);
+  }
+  // Shown where one group is read for its caller (group_info), beside the caller's own mute.
+  if (options.mutedUntil !== undefined) {
+    view.mute_all = Number(item.mute_all ?? 0) === 1 ? 1 : 0;
+    view.muted_until = options.mutedUntil;
   }
   if (caller) {
     view.is_join = caller.role ? 1 : 0;

@@ -28,9 +28,12 @@ export interface MemberItem {
   gsi1pk: string;
   gsi1sk: string;
   private_paid?: 0 | 1;
+  /** Unix seconds: the end of a mute (see mute.ts); absent when not muted. */
+  muted_until?: number;
 }
 
-export function memberItem(groupId: number, userId: number, role: Role, joinTime: number): MemberItem {
+/** `mutedUntil`: the end of a mute that still lasts from an earlier membership (0 or absent: none). */
+export function memberItem(groupId: number, userId: number, role: Role, joinTime: number, mutedUntil = 0): MemberItem {
   return {
     ...memberKey(groupId, userId),
     kind: 'member',
@@ -39,6 +42,7 @@ export function memberItem(groupId: number, userId: number, role: Role, joinTime
     role,
     join_time: joinTime,
     dnd: 0,
+    ...(mutedUntil > 0 ? { muted_until: mutedUntil } : {}),
     [TABLE.indexes.byUser.partitionKey]: userGroupsPk(userId),
     [TABLE.indexes.byUser.sortKey]: groupPk(groupId),
   } as MemberItem;

@@ -10,6 +10,7 @@ import { AppError, fail } from '#shared/errors.ts';
 import { requireOwner } from '#shared/groups/access.ts';
 import { adminsOf, byOwner, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { loadTargets } from '#shared/groups/load.ts';
+import { sameMuteAll } from '#shared/groups/mutes.ts';
 
 /** A member item's role change, valid only if the role is still the one the change starts from. */
 const roleChange = (table: string, groupId: number, userId: number, from: Role, to: Role): TxItem => ({
@@ -71,7 +72,7 @@ async function changeAdmins(
   const [from, to]: [Role, Role] = direction === 'promote' ? ['member', 'admin'] : ['admin', 'member'];
   const ids = new Set(userIds);
   const change = (group: GroupItem) =>
-    merge(live, byOwner(caller), direction === 'promote' ? adminRoom(group, ids.size) : {}, {
+    merge(live, byOwner(caller), direction === 'promote' ? adminRoom(group, ids.size) : {}, sameMuteAll(group).change, {
       [direction === 'promote' ? 'add' : 'delete']: ['admins :ids'],
       values: { ':ids': ids },
     });
@@ -106,7 +107,7 @@ async function changeAdmins(
               groupId,
               op: direction === 'promote' ? 'SetAdmin' : 'RemoveAdmin',
               actor: caller,
-              data: { name: access.group.name, user_ids: [...userIds] },
+              data: { name: access.group.name, user_ids: [...userIds], ...sameMuteAll(access.group).data },
             }),
           },
         ],
@@ -150,7 +151,8 @@ export async function transferOwner(
     const seen = adminsOf(access.group);
     const admins = new Set([...seen].filter((id) => id !== newOwner));
     admins.add(caller);
-    const change = merge(live, byOwner(caller), {
+    const muteAll = sameMuteAll(access.group);
+    const change = merge(live, byOwner(caller), muteAll.change, {
       set: ['owner_id = :newOwner', 'admins = :admins'],
       when: [seen.size === 0 ? 'attribute_not_exists(admins)' : 'admins = :seen'],
       values: { ':newOwner': newOwner, ':admins': admins, ...(seen.size === 0 ? {} : { ':seen': seen }) },
@@ -170,7 +172,7 @@ export async function transferOwner(
             groupId,
             op: 'Transfer',
             actor: caller,
-            data: { name: access.group.name, old_owner: caller, new_owner: newOwner, user_ids: [newOwner] },
+            data: { name: access.group.name, old_owner: caller, new_owner: newOwner, user_ids: [newOwner], ...muteAll.data },
           }),
         },
       ],

@@ -38,6 +38,10 @@ const ACTION: Record<GroupOperation, string> = {
   Unban: 'unban',
   CreateInviteLink: 'create_invite_link',
   RevokeInviteLink: 'revoke_invite_link',
+  Mute: 'mute',
+  Unmute: 'unmute',
+  MuteAll: 'mute_all',
+  UnmuteAll: 'unmute_all',
 };
 
 /**
@@ -57,7 +61,7 @@ const TEXT_DETAIL: Partial<Record<GroupOperation, readonly string[]>> = {
 };
 
 /** What an event carries for delivery only: who to tell, and the targets, listed on their own. */
-const DELIVERY = new Set(['user_ids', 'user_id', 'member_ids', 'notify_ids', 'owner_id', 'name']);
+const DELIVERY = new Set(['user_ids', 'user_id', 'member_ids', 'notify_ids', 'owner_id', 'name', 'speakers', 'muted']);
 
 const ids = (value: unknown): number[] => (Array.isArray(value) ? value.map(Number) : []);
 

@@ -40,7 +40,7 @@ export function metaRefusal(
 }
 
 /** Who may act on whom: nobody acts on the owner; only the owner acts on an admin. */
-export function rankRefusal(callerRole: Role, targetRole: Role, action: 'remove' | 'ban'): AppError | undefined {
+export function rankRefusal(callerRole: Role, targetRole: Role, action: 'remove' | 'ban' | 'mute'): AppError | undefined {
   if (targetRole === 'owner') return new AppError('NO_PERMISSION', `nobody can ${action} the owner`);
   if (targetRole === 'admin' && callerRole !== 'owner')
     return new AppError('NO_PERMISSION', `only the owner can ${action} an admin`);

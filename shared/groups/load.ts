@@ -3,6 +3,7 @@ import type { Db } from '#shared/db/client.ts';
 import { type BanItem, banKey, isBanItem } from '#shared/entities/ban.ts';
 import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { isMuteItem, type MuteItem, muteKey } from '#shared/entities/mute.ts';
 import { isUserItem, userKey } from '#shared/entities/user.ts';
 import { fail } from '#shared/errors.ts';
 import type { GroupAccess } from '#shared/groups/access.ts';
@@ -14,11 +15,13 @@ export interface TargetAccess extends GroupAccess {
   readonly users: ReadonlySet<number>;
   /** The targets' ban items (lasting or lapsed), when asked for. */
   readonly bans: ReadonlyMap<number, BanItem>;
+  /** The targets' mute items (lasting or lapsed), when asked for. */
+  readonly mutes: ReadonlyMap<number, MuteItem>;
 }
 
 /**
  * The group, the caller's membership and the targets' memberships (unless left out), and, when
- * asked, whether the targets are known users and their bans, all in one consistent BatchGet: one
+ * asked, whether the targets are known users, their bans and their mutes, all in one consistent BatchGet: one
  * round trip for up to 100 keys, parallel chunks beyond.
  */
 export async function loadTargets(
@@ -26,7 +29,7 @@ export async function loadTargets(
   groupId: number,
   callerId: number,
   targetIds: readonly number[],
-  options: { users?: boolean; bans?: boolean; memberships?: boolean } = {},
+  options: { users?: boolean; bans?: boolean; mutes?: boolean; memberships?: boolean } = {},
 ): Promise<TargetAccess> {
   const keys: Key[] = [
     groupKey(groupId),
@@ -34,6 +37,7 @@ export async function loadTargets(
     ...(options.memberships === false ? [] : targetIds.filter((id) => id !== callerId).map((id) => memberKey(groupId, id))),
     ...(options.users ? targetIds.map(userKey) : []),
     ...(options.bans ? targetIds.map((id) => banKey(groupId, id)) : []),
+    ...(options.mutes ? targetIds.map((id) => muteKey(groupId, id)) : []),
   ];
   const items = await batchGet(db, keys, { consistent: true });
   const group = items.find(isGroupItem);
@@ -46,5 +50,6 @@ export async function loadTargets(
     targets: new Map([...members].filter(([id]) => wanted.has(id))),
     users: new Set(items.filter(isUserItem).map((item) => Number(item.user_id))),
     bans: new Map(items.filter(isBanItem).map((item): [number, BanItem] => [Number(item.user_id), item])),
+    mutes: new Map(items.filter(isMuteItem).map((item): [number, MuteItem] => [Number(item.user_id), item])),
   };
 }

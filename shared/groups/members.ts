@@ -14,13 +14,14 @@ import { notBannedStep } from '#shared/groups/ban-gate.ts';
 import { banUsers } from '#shared/groups/bans.ts';
 import { capReached, membersAdded, membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargets } from '#shared/groups/load.ts';
+import { returningMutes } from '#shared/groups/mutes.ts';
 
 export type InviteResult = 'added' | 'already_member' | 'not_found' | 'banned';
 
 /**
  * Adds users directly (admin or owner), without price or consensus. One consistent BatchGet reads
- * the group, the caller's role, the targets' memberships, whether they are known users and their
- * bans; one transaction then adds every new member, moves the count (within the cap, for the whole
+ * the group, the caller's role, the targets' memberships, whether they are known users, their
+ * bans and their mutes (a returning member whose mute lasts is muted again); one transaction then adds every new member, moves the count (within the cap, for the whole
  * batch at once), checks that none of them is banned, ends any join request of theirs and writes
  * the Add event. A user who joined or was banned meanwhile is reported `already_member` or
  * `banned` and the rest retried.
@@ -32,7 +33,7 @@ export async function inviteUsers(
   userIds: readonly number[],
   attemptId: string = randomUUID(),
 ): Promise<{ results: Record<string, InviteResult> }> {
-  const access = await loadTargets(db, groupId, caller, userIds, { users: true, bans: true });
+  const access = await loadTargets(db, groupId, caller, userIds, { users: true, bans: true, mutes: true });
   requireAdmin(access);
   const readSeconds = Math.floor(nowMs(db) / 1000);
   const results: Record<string, InviteResult> = {};
@@ -53,6 +54,7 @@ export async function inviteUsers(
     if (adding.length > Number(group.max_members) - Number(group.member_count)) fail('GROUP_FULL');
     const now = nowMs(db);
     const joinTime = Math.floor(now / 1000);
+    const mutes = returningMutes(access.mutes, adding, joinTime);
     await commit(
       db,
       [
@@ -66,7 +68,7 @@ export async function inviteUsers(
         },
         ...adding.map(
           (id): Step => ({
-            item: putNewMember(db.table, memberItem(groupId, id, 'member', joinTime)),
+            item: putNewMember(db.table, memberItem(groupId, id, 'member', joinTime, mutes.untilOf(id))),
             refused: () => {
               results[id] = 'already_member';
             },
@@ -83,7 +85,7 @@ export async function inviteUsers(
             groupId,
             op: 'Add',
             actor: caller,
-            data: { name: group.name, user_ids: adding },
+            data: { name: group.name, user_ids: adding, ...mutes.data },
             timeMs: now,
           }),
         },

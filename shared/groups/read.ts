@@ -1,19 +1,26 @@
 import { GetCommand, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { isIdText } from '#shared/api/schema.ts';
 import { batchGet } from '#shared/db/batch.ts';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { TABLE } from '#shared/db/table.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupItem, type GroupView, groupKey, groupPk, groupView, isLive } from '#shared/entities/group.ts';
 import { isMemberItem, MEMBER_PREFIX, type MemberItem, memberSk, type Role, userGroupsPk } from '#shared/entities/member.ts';
+import { mutedUntil } from '#shared/entities/mute.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup } from '#shared/groups/access.ts';
 import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';
 
 export async function groupInfo(db: Db, groupId: number, callerId: number): Promise<{ group_info: GroupView }> {
   const [{ group, member }, coins] = await Promise.all([loadGroup(db, groupId, callerId), allCoins(db)]);
+  const mutedUntilNow = mutedUntil(member?.muted_until, Math.floor(nowMs(db) / 1000));
   return {
-    group_info: groupView(group, coins, { role: member?.role ?? null, dnd: member?.dnd === 1 }, { withNotice: true }),
+    group_info: groupView(
+      group,
+      coins,
+      { role: member?.role ?? null, dnd: member?.dnd === 1 },
+      { withNotice: true, mutedUntil: mutedUntilNow },
+    ),
   };
 }
 
@@ -22,6 +29,8 @@ export interface MemberRow {
   role: Role;
   is_admin: 0 | 1;
   join_time: number;
+  /** When the member's mute ends (unix seconds); 0 when not muted. */
+  muted_until: number;
 }
 
 /**
@@ -49,7 +58,7 @@ export async function groupUserList(
         TableName: db.table,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
         ExpressionAttributeValues: { ':pk': groupPk(groupId), ':m': MEMBER_PREFIX },
-        ProjectionExpression: 'user_id, #r, join_time',
+        ProjectionExpression: 'user_id, #r, join_time, muted_until',
         ExpressionAttributeNames: { '#r': 'role' },
         // One extra row tells whether another page exists, so the last page has no cursor.
         Limit: page.limit + 1,
@@ -58,11 +67,13 @@ export async function groupUserList(
     ),
   ]);
   if (!isLive(meta.Item as Record<string, unknown> | undefined)) fail('GROUP_NOT_FOUND');
+  const nowSeconds = Math.floor(nowMs(db) / 1000);
   const rows = (out.Items ?? []).slice(0, page.limit).map((item) => ({
     user_id: Number(item.user_id),
     role: item.role as Role,
     is_admin: item.role === 'owner' || item.role === 'admin' ? (1 as const) : (0 as const),
     join_time: Number(item.join_time),
+    muted_until: mutedUntil(item.muted_until, nowSeconds),
   }));
   const more = (out.Items?.length ?? 0) > page.limit;
   const last = rows.at(-1);

@@ -18,11 +18,13 @@ import {
   rejectionKey,
 } from '#shared/entities/join-request.ts';
 import { isMemberItem, type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
+import { isMuteItem, type MuteItem, muteKey } from '#shared/entities/mute.ts';
 import { isOpenRequestsItem, openRequestsKey } from '#shared/entities/open-requests.ts';
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { AppError, fail } from '#shared/errors.ts';
 import { notBannedStep, refuseIfBanned } from '#shared/groups/ban-gate.ts';
 import { linkNamed, linkUseStep, refuseUnlessLive, unknownCode } from '#shared/groups/invite-gate.ts';
+import { returningMutes } from '#shared/groups/mutes.ts';
 import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
 import { type RequesterState, requestLimitSteps } from '#shared/joins/request-limits.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
@@ -52,6 +54,8 @@ interface JoinState extends RequesterState {
   readonly member: MemberItem | undefined;
   readonly wallet: WalletItem | undefined;
   readonly ban: BanItem | undefined;
+  /** A mute from an earlier membership, which a return within it brings back. */
+  readonly mute: MuteItem | undefined;
   readonly request: Record<string, unknown> | undefined;
   /** The invite link joined through, live when read. */
   readonly link: InviteLinkItem | undefined;
@@ -93,7 +97,7 @@ function targetOf(input: JoinInput): JoinTarget {
 }
 
 /**
- * The group, the caller's membership, ban and wallet item, what a request to a free group is
+ * The group, the caller's membership, ban, mute and wallet item, what a request to a free group is
  * decided on (the caller's request, rejection and open requests) and the link of the code, in one
  * consistent round trip (the code names the link's group, so no lookup comes first). Refusals in
  * order: the group (52, or 193 when only the code named it), already a member (53), the link
@@ -105,6 +109,7 @@ async function readState(db: Db, target: JoinTarget): Promise<JoinState> {
     groupKey(groupId),
     memberKey(groupId, userId),
     banKey(groupId, userId),
+    muteKey(groupId, userId),
     walletKey(userId),
     joinRequestKey(groupId, userId),
     rejectionKey(groupId, userId),
@@ -127,6 +132,7 @@ async function readState(db: Db, target: JoinTarget): Promise<JoinState> {
     member,
     wallet: items.find(isWalletItem),
     ban,
+    mute: items.find(isMuteItem),
     request: items.find(isJoinRequestItem),
     rejection: items.find(isRejectionItem),
     open: items.find(isOpenRequestsItem),
@@ -184,10 +190,11 @@ async function joinNow(db: Db, input: JoinTarget, state: JoinState, terms: JoinT
   // One item cannot appear twice in a transaction: a holding in the price's own coin is checked by
   // the payment's balance condition (it must cover the larger of the two).
   const holdingInPriceCoin = paid && holding && terms.consensusCoin === terms.coinId;
+  const mutes = returningMutes(new Map([[userId, state.mute]]), [userId], nowSeconds);
 
   const steps: Step[] = [
     {
-      item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds)),
+      item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds, mutes.untilOf(userId))),
       refused: () => fail('ALREADY_MEMBER'),
     },
     ...linkSteps(db, input, state, nowSeconds),
@@ -219,6 +226,7 @@ async function joinNow(db: Db, input: JoinTarget, state: JoinState, terms: JoinT
           ...linkNote(state),
           name: state.group.name ?? '',
           owner_id: terms.ownerId,
+          ...mutes.data,
           ...(paid ? { payment: { coin_id: terms.coinId, amount, from_user: userId, to_user: terms.ownerId } } : {}),
         },
         timeMs: now,

@@ -12,6 +12,8 @@ import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
 import { byAdmin } from '#shared/groups/authority.ts';
 import { bannedRefusal, notBannedStep } from '#shared/groups/ban-gate.ts';
+import { loadTargets } from '#shared/groups/load.ts';
+import { returningMutes } from '#shared/groups/mutes.ts';
 import { addMemberStep, groupCheckStep, isFree, sameTerms, termsOf } from '#shared/joins/meta.ts';
 
 export interface JoinRequestRow {
@@ -104,7 +106,8 @@ async function decide(
   write: (steps: readonly Step[]) => Promise<void>,
 ): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
   const { adminId, groupId, userId } = input;
-  const access = await loadGroup(db, groupId, adminId);
+  // The applicant's mute from an earlier membership, read beside the group and the admin.
+  const access = await loadTargets(db, groupId, adminId, [userId], { mutes: true, memberships: false });
   requireAdmin(access);
   const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);
@@ -140,6 +143,7 @@ async function decide(
     return { result: 'rejected', user_id: userId };
   }
 
+  const mutes = returningMutes(access.mutes, [userId], nowSeconds);
   await write([
     addMemberStep(db.table, access.group, now, {
       change: merge(byAdmin(adminId), sameTerms(terms)),
@@ -147,7 +151,10 @@ async function decide(
       need: 'admin',
     }),
     // Someone who became a member meanwhile (invited, say) is told 53 rather than 155.
-    { item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds)), refused: () => fail('ALREADY_MEMBER') },
+    {
+      item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds, mutes.untilOf(userId))),
+      refused: () => fail('ALREADY_MEMBER'),
+    },
     notBannedStep(db.table, groupId, userId, nowSeconds, (ban) => {
       throw bannedRefusal(ban, `user ${userId} is`);
     }),
@@ -157,7 +164,7 @@ async function decide(
         groupId,
         op: 'Add',
         actor: adminId,
-        data: { user_ids: [userId], via: 'approve', name: access.group.name ?? '', ...reason },
+        data: { user_ids: [userId], via: 'approve', name: access.group.name ?? '', ...reason, ...mutes.data },
         timeMs: now,
       }),
     },

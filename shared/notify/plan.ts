@@ -13,6 +13,11 @@ export type Action =
   | { id: string; kind: 'groupDismiss'; operator: number }
   | { id: string; kind: 'groupRefresh'; groupName: string }
   | { id: string; kind: 'groupDnd'; userId: number; muted: boolean }
+  /** Gags until `until` (unix seconds): the minutes are counted when the call is made, so a late one gags no longer. */
+  | { id: string; kind: 'groupGag'; userIds: number[]; until: number }
+  | { id: string; kind: 'groupUngag'; userIds: number[] }
+  | { id: string; kind: 'groupBan'; muted: boolean }
+  | { id: string; kind: 'groupBanWhitelist'; userIds: number[]; allowed: boolean }
   | { id: string; kind: 'groupNotice'; operation: NotifiedOperation; data: Record<string, unknown>; message: string }
   | { id: string; kind: 'userNotice'; toUserIds: number[]; objectName: string; content: Record<string, unknown> };
 
@@ -57,6 +62,59 @@ function banActions(event: StoredEvent): Action[] {
     }),
     ...(removed.length > 0 ? [{ id: 'quit', kind: 'groupQuit' as const, userIds: removed }] : []),
   ];
+}
+
+/**
+ * Returning members whose mute still lasts (`muted` of an Add event) are gagged again once RongCloud
+ * has them back, one call per end.
+ */
+function regags(event: StoredEvent): Action[] {
+  const muted = Array.isArray(event.data.muted) ? (event.data.muted as { user_id?: unknown; until?: unknown }[]) : [];
+  const byEnd = new Map<number, number[]>();
+  for (const { user_id, until } of muted) byEnd.set(num(until), [...(byEnd.get(num(until)) ?? []), num(user_id)]);
+  return [...byEnd].map(([until, userIds]): Action => ({ id: `gag@${until}`, kind: 'groupGag', userIds, until }));
+}
+
+/**
+ * A mute takes effect at RongCloud before the group hears of it, and so does its lifting. Muting
+ * the whole group lets the owner and admins speak (the whitelist) before the ban starts; lifting it
+ * ends the ban, then empties the whitelist of those it named.
+ */
+function muteActions(event: StoredEvent): Action[] {
+  const d = event.data;
+  const targets = ids(d.user_ids);
+  const speakers = ids(d.speakers);
+  switch (event.op) {
+    case 'Mute':
+      return [
+        { id: 'gag', kind: 'groupGag', userIds: targets, until: num(d.until) },
+        notice(event, 'Mute', { targetUserIds: targets, until: num(d.until), minutes: num(d.minutes) }),
+      ];
+    case 'Unmute':
+      return [{ id: 'ungag', kind: 'groupUngag', userIds: targets }, notice(event, 'Unmute', { targetUserIds: targets })];
+    case 'MuteAll':
+      return [
+        ...(speakers.length > 0
+          ? [{ id: 'whitelist', kind: 'groupBanWhitelist' as const, userIds: speakers, allowed: true }]
+          : []),
+        { id: 'ban', kind: 'groupBan', muted: true },
+        notice(event, 'MuteAll', { speakerUserIds: speakers }),
+      ];
+    default:
+      return [
+        { id: 'ban', kind: 'groupBan', muted: false },
+        ...(speakers.length > 0
+          ? [{ id: 'whitelist', kind: 'groupBanWhitelist' as const, userIds: speakers, allowed: false }]
+          : []),
+        notice(event, 'UnmuteAll', {}),
+      ];
+  }
+}
+
+/** While the whole group is muted (`mute_all` in the event), RongCloud's whitelist follows who the admins are. */
+function speakersFollow(event: StoredEvent, userIds: number[], allowed: boolean): Action[] {
+  if (num(event.data.mute_all) !== 1 || userIds.length === 0) return [];
+  return [{ id: 'whitelist', kind: 'groupBanWhitelist', userIds, allowed }];
 }
 
 function paymentNotice(event: StoredEvent, kind: 'join' | 'private', from: number): Action[] {
@@ -112,6 +170,7 @@ function planEvent(event: StoredEvent): Action[] {
       const added = ids(d.user_ids);
       const actions: Action[] = [
         { id: 'join', kind: 'groupJoin', userIds: added, groupName: rongName(event) },
+        ...regags(event),
         notice(event, 'Add', { targetUserIds: added, via: text(d.via) || 'invite' }),
       ];
       if (d.via === 'approve') {
@@ -151,9 +210,16 @@ function planEvent(event: StoredEvent): Action[] {
       return [notice(event, 'SetVisibility', { listed: num(d.listed) })];
     case 'SetAdmin':
     case 'RemoveAdmin':
-      return [notice(event, event.op, { targetUserIds: ids(d.user_ids) })];
+      return [
+        ...speakersFollow(event, ids(d.user_ids), event.op === 'SetAdmin'),
+        notice(event, event.op, { targetUserIds: ids(d.user_ids) }),
+      ];
     case 'Transfer':
-      return [notice(event, 'Transfer', { targetUserIds: [num(d.new_owner)], oldOwnerId: num(d.old_owner) })];
+      // The old owner stays an admin, so stays on the whitelist.
+      return [
+        ...speakersFollow(event, [num(d.new_owner)], true),
+        notice(event, 'Transfer', { targetUserIds: [num(d.new_owner)], oldOwnerId: num(d.old_owner) }),
+      ];
     case 'SetPrice':
       return [notice(event, 'SetPrice', { price: text(d.price), coinId: num(d.coin_id) })];
     case 'SetConsensus':
@@ -199,6 +265,11 @@ function planEvent(event: StoredEvent): Action[] {
     case 'RevokeInviteLink':
       // The group's own record of its links; members hear of a link from whoever shares it.
       return [];
+    case 'Mute':
+    case 'Unmute':
+    case 'MuteAll':
+    case 'UnmuteAll':
+      return muteActions(event);
     default:
       return [];
   }

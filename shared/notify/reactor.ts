@@ -1,9 +1,10 @@
-import type { Db } from '#shared/db/client.ts';
+import type { Clock } from '#shared/clock.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import type { Action } from '#shared/notify/plan.ts';
 import { planNotifications } from '#shared/notify/plan.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 import { acquire } from '#shared/outbox/throttle.ts';
-import type { RongCloudApi } from '#shared/rongcloud/api.ts';
+import { LIMITS, type RongCloudApi } from '#shared/rongcloud/api.ts';
 import { GROUP_NOTIFICATION_OBJECT, groupNotification } from '#shared/rongcloud/notification.ts';
 
 /** RongCloud's per-app budgets: group messages are the tightest, 20 a second across all senders. */
@@ -16,6 +17,8 @@ export interface NotifierDeps {
   readonly rongcloud: () => Promise<RongCloudApi>;
   /** The sender of single-user notices; without one they are skipped. */
   readonly systemUserId: () => Promise<string | undefined>;
+  /** What a gag's remaining minutes are counted from; the table's clock when absent. */
+  readonly clock?: Clock;
 }
 
 interface Target {
@@ -23,6 +26,7 @@ interface Target {
   readonly eventId: string;
   readonly operator: number;
   readonly systemUser: string | undefined;
+  readonly now: () => number;
 }
 
 async function perform(db: Db, api: RongCloudApi, target: Target, action: Action): Promise<void> {
@@ -40,6 +44,18 @@ async function perform(db: Db, api: RongCloudApi, target: Target, action: Action
       return api.groupRefresh(groupId, action.groupName);
     case 'groupDnd':
       return api.setGroupDoNotDisturb(action.userId, groupId, action.muted);
+    case 'groupGag': {
+      // What is left of the mute now, in whole minutes; one that has ended meanwhile needs no gag.
+      const left = Math.ceil((action.until * 1000 - target.now()) / 60_000);
+      if (left <= 0 || action.userIds.length === 0) return;
+      return api.groupGag(action.userIds, groupId, Math.min(left, LIMITS.gagMaxMinutes));
+    }
+    case 'groupUngag':
+      return action.userIds.length ? api.groupUngag(action.userIds, groupId) : undefined;
+    case 'groupBan':
+      return api.groupBan(groupId, action.muted);
+    case 'groupBanWhitelist':
+      return action.userIds.length ? api.groupBanWhitelist(action.userIds, groupId, action.allowed) : undefined;
     case 'groupNotice': {
       const { bucket, perSecond } = RATE_BUDGETS.groupMessages;
       await acquire(db, bucket, perSecond);
@@ -84,7 +100,8 @@ export function rongCloudNotifier(deps: NotifierDeps): Reactor {
       const actions = planNotifications(event);
       if (actions.length === 0) return;
       const [api, systemUser] = await Promise.all([deps.rongcloud(), deps.systemUserId()]);
-      const target = { groupId: event.groupId, eventId: event.eventId, operator: event.actor, systemUser };
+      const now = () => deps.clock?.now() ?? nowMs(db);
+      const target = { groupId: event.groupId, eventId: event.eventId, operator: event.actor, systemUser, now };
       for (const action of actions) await once(action.id, () => perform(db, api, target, action));
     },
   };

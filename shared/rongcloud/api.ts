@@ -6,6 +6,10 @@ export const LIMITS = {
   groupMembersPerCall: 1000,
   groupsPerMessage: 3,
   systemMessageTargetsPerCall: 100,
+  /** Users per gag, ungag and whitelist call (`/group/user/gag/*`, `/group/user/ban/whitelist/*`). */
+  gagUsersPerCall: 20,
+  /** The longest gag RongCloud takes, in minutes (30 days); its 0 would mean for ever, never sent. */
+  gagMaxMinutes: 43_200,
   contentBytes: 128 * 1024,
   objectNameChars: 32,
   groupIdChars: 64,
@@ -53,6 +57,14 @@ export interface RongCloudApi {
   groupRefresh(groupId: Id, groupName: string): Promise<void>;
   /** RongCloud's view of the membership, for reconciliation. */
   groupMembers(groupId: Id): Promise<string[]>;
+  /** Members who may not speak in the group for `minutes` (1 to 43,200), twenty users a call. */
+  groupGag(userIds: readonly Id[], groupId: Id, minutes: number): Promise<void>;
+  /** Lets gagged members speak again. */
+  groupUngag(userIds: readonly Id[], groupId: Id): Promise<void>;
+  /** The whole group muted (`muted`) or not; only its whitelist may speak while it is. */
+  groupBan(groupId: Id, muted: boolean): Promise<void>;
+  /** Adds users to (or takes them off) the whitelist that may speak while the whole group is muted. */
+  groupBanWhitelist(userIds: readonly Id[], groupId: Id, allowed: boolean): Promise<void>;
   /** The user's do-not-disturb for this group: no push notifications while muted. */
   setGroupDoNotDisturb(userId: Id, groupId: Id, muted: boolean): Promise<void>;
   publishGroupMessage(message: GroupMessage): Promise<void>;
@@ -158,6 +170,36 @@ export function createRongCloudApi(client: RongCloudClient): RongCloudApi {
       const reply = await send('group/user/query', { groupId });
       const users = Array.isArray(reply.users) ? (reply.users as { id?: unknown }[]) : [];
       return users.flatMap((user) => (user && user.id !== undefined ? [String(user.id)] : []));
+    },
+
+    async groupGag(userIds, groupId, minutes) {
+      const resource = 'group/user/gag/add';
+      checkGroupId(resource, groupId);
+      if (!Number.isInteger(minutes) || minutes < 1 || minutes > LIMITS.gagMaxMinutes) {
+        refuse(resource, 1002, `minute must be 1-${LIMITS.gagMaxMinutes}`);
+      }
+      const ids = nonEmpty(resource, userIds);
+      await perChunk(ids, LIMITS.gagUsersPerCall, (chunk) => send(resource, { userId: chunk, groupId, minute: minutes }));
+    },
+
+    async groupUngag(userIds, groupId) {
+      const resource = 'group/user/gag/rollback';
+      checkGroupId(resource, groupId);
+      const ids = nonEmpty(resource, userIds);
+      await perChunk(ids, LIMITS.gagUsersPerCall, (chunk) => send(resource, { userId: chunk, groupId }));
+    },
+
+    async groupBan(groupId, muted) {
+      const resource = muted ? 'group/ban/add' : 'group/ban/rollback';
+      checkGroupId(resource, groupId);
+      await send(resource, { groupId });
+    },
+
+    async groupBanWhitelist(userIds, groupId, allowed) {
+      const resource = allowed ? 'group/user/ban/whitelist/add' : 'group/user/ban/whitelist/rollback';
+      checkGroupId(resource, groupId);
+      const ids = nonEmpty(resource, userIds);
+      await perChunk(ids, LIMITS.gagUsersPerCall, (chunk) => send(resource, { userId: chunk, groupId }));
     },
 
     async setGroupDoNotDisturb(userId, groupId, muted) {

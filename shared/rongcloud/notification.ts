@@ -19,6 +19,10 @@ export type GroupOperation =
   | 'SetPrivate'
   | 'Ban'
   | 'Unban'
+  | 'Mute'
+  | 'Unmute'
+  | 'MuteAll'
+  | 'UnmuteAll'
   | 'SetVisibility';
 
 export interface GroupNotificationContent {

@@ -116,6 +116,8 @@ async function main() {
     await measured('group_ban_user', { group_id: g, pre_ban: 21, minutes: 60, reason: 'spam' }, 1, 'group_ban_user (1 member)');
     await measured('group_ban_list', { group_id: g }, 1, 'group_ban_list (1 ban)');
     await measured('group_unban_user', { group_id: g, pre_ban: 21 }, 1, 'group_unban_user (1 id)');
+    await measured('group_mute_user', { group_id: g, pre_mute: 23, minutes: 60 }, 1, 'group_mute_user (1 member)');
+    await measured('group_mute_all', { group_id: g, mute: 1 }, 1);
     await measured('group_audit_log', { group_id: g, limit: 20 }, 1, 'group_audit_log (20 entries)');
     await measured(
       'group_delete_user',

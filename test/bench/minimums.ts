@@ -67,6 +67,15 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
     reason: 'session and group in one BatchGet, then one transaction: role checked, lasting ban deleted, event',
   },
   group_ban_list: { roundTrips: 2, reason: 'session, then the caller’s role and the ban items read side by side' },
+  group_mute_user: {
+    roundTrips: 2,
+    reason:
+      'session, group, roles and mutes in one BatchGet, then one transaction: roles checked, mutes put, members marked, event',
+  },
+  group_mute_all: {
+    roundTrips: 2,
+    reason: 'session and group in one BatchGet, then one transaction: authority, admins unchanged, mute_all set, event',
+  },
   group_audit_log: { roundTrips: 2, reason: 'session, then the caller’s role and a page of events read side by side' },
   group_invite_link_create: {
     roundTrips: 2,

@@ -136,6 +136,45 @@ describe('a tour of every method', () => {
     expect(kicked.body.data).toEqual({ group_id: free, user_id: 10, ban_until: 0 });
   });
 
+  it('mutes members and the whole group, and mutes a returning member again', async () => {
+    const muted = await expectCall(
+      200,
+      'group_mute_user',
+      { group_id: free, pre_mute: '3,4', minutes: 30 },
+      as(2, { as: 'form' }),
+    );
+    expect(muted.body.data).toEqual({ group_id: free, user_ids: [3, 4], until: expect.any(Number) });
+    const until = muted.body.data.until;
+    const info = await expectCall(200, 'group_info', { group_id: free }, as(3));
+    expect(info.body.data.group_info).toMatchObject({ mute_all: 0, muted_until: until });
+    await expectCall(403, 'group_mute_user', { group_id: free, pre_mute: [1], minutes: 5 }, as(2));
+    await expectCall(403, 'group_mute_user', { group_id: free, pre_mute: [4], minutes: 5 }, as(3));
+    await expectCall(400, 'group_mute_user', { group_id: free, pre_mute: [2], minutes: 5 }, as(2));
+    await expectCall(400, 'group_mute_user', { group_id: free, pre_mute: [4], minutes: 43_201 }, as(2));
+    await expectCall(404, 'group_mute_user', { group_id: free, pre_mute: [999_999], minutes: 5 }, as(2));
+    await expectCall(200, 'group_mute_user', { group_id: free, pre_mute: [4], minutes: 0 }, as(2, { as: 'multipart' }));
+    expect((await expectCall(404, 'group_mute_user', { group_id: free, pre_mute: [4], minutes: 0 }, as(2))).body.status).toBe(
+      200,
+    );
+    await expectCall(200, 'group_quit', { group_id: free }, as(3));
+    await expectCall(200, 'group_invite_user', { group_id: free, pre_invite: [3] }, as(2));
+    const list = await expectCall(200, 'group_user_list', { group_id: free, limit: 200 }, { as: 'query' });
+    const mutes = Object.fromEntries(
+      list.body.data.user_list.map((row: { user_id: number; muted_until: number }) => [row.user_id, row.muted_until]),
+    );
+    expect(mutes).toMatchObject({ 1: 0, 2: 0, 3: until, 4: 0 });
+
+    expect((await expectCall(200, 'group_mute_all', { group_id: free, mute: 1 }, as(2))).body.data).toEqual({
+      group_id: free,
+      mute_all: 1,
+    });
+    expect((await expectCall(200, 'group_info', { group_id: free }, as(1))).body.data.group_info.mute_all).toBe(1);
+    await expectCall(403, 'group_mute_all', { group_id: free, mute: 0 }, as(3, { as: 'form' }));
+    await expectCall(200, 'group_mute_all', { group_id: free, mute: 0 }, as(1, { as: 'form' }));
+    const log = await expectCall(200, 'group_audit_log', { group_id: free, limit: 3 }, as(1));
+    expect(log.body.data.entries.map((entry: { action: string }) => entry.action)).toEqual(['unmute_all', 'mute_all', 'invite']);
+  });
+
   it('keeps a group within ten admins', async () => {
     const crowded = (await expectCall(200, 'group_create', { user_list: '2,3,4,5,6,7,8,9,10,11,12' }, as(1))).body.data.group_id;
     await expectCall(200, 'group_set_admin', { group_id: crowded, pre_admin: '2,3,4,5,6,7,8,9,10,11' }, as(1));

@@ -455,7 +455,7 @@ describe('admins and members', () => {
   it('group_user_list: no session, roles, join times, pages that end with next_cursor null', async () => {
     const groupId = await createGroup(1, [2, 3, 4, 7, 8], { group_name: `Pages ${tag}` });
     await ok('group_set_admin', { group_id: groupId, pre_admin: 2 }, 1);
-    const seen: Array<{ user_id: number; role: string; is_admin: unknown; join_time: number }> = [];
+    const seen: Array<{ user_id: number; role: string; is_admin: unknown; join_time: number; muted_until: number }> = [];
     let cursor: string | null = null;
     let pages = 0;
     do {
@@ -470,7 +470,9 @@ describe('admins and members', () => {
     expect(pages).toBeGreaterThanOrEqual(3);
     expect(seen.map((row) => row.user_id).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 7, 8]);
     for (const row of seen) {
-      expect(Object.keys(row).sort()).toEqual(['is_admin', 'join_time', 'role', 'user_id']);
+      // muted_until goes beyond the seed's row: when the member's mute ends, 0 when not muted.
+      expect(Object.keys(row).sort()).toEqual(['is_admin', 'join_time', 'muted_until', 'role', 'user_id']);
+      expect(row.muted_until).toBe(0);
       expect(Number.isInteger(row.join_time)).toBe(true);
       expect(Math.abs(row.join_time - Date.now() / 1000)).toBeLessThan(3600);
       const expected = row.user_id === 1 ? 'owner' : row.user_id === 2 ? 'admin' : 'member';

@@ -93,6 +93,8 @@ export function validValue(world: SeededWorld, name: string, f: Field): Wire | u
     pre_invite: '4',
     pre_del: 2,
     pre_ban: '2',
+    pre_mute: '2',
+    minutes: 60,
     pre_owner: 2,
     pre_user: 5,
     to_user: 2,

@@ -89,6 +89,31 @@ describe('local RongCloud stand-in driven by the RongCloud client', () => {
     await expect(api.groupMembers('g1')).resolves.toEqual(['1', '2', '3']);
   });
 
+  it('records gags, their lifting and the whole-group mute with its whitelist, and refuses a gag of 0 minutes', async () => {
+    const api = createRongCloudApi(client());
+
+    await api.groupGag(['4', '5'], 'g1', 30);
+    await api.groupUngag(['5'], 'g1');
+    await api.groupBanWhitelist(['1', '2'], 'g1', true);
+    await api.groupBan('g1', true);
+    await api.groupBan('g1', false);
+    await api.groupBanWhitelist(['1', '2'], 'g1', false);
+    const forever = await client()
+      .call('group/user/gag/add', { userId: '4', groupId: 'g1', minute: 0 })
+      .catch((caught: unknown) => caught);
+
+    const calls = (await listed()) as { path: string; form: Record<string, string | string[]> }[];
+    expect(calls.map((call) => [call.path, call.form])).toEqual([
+      ['/group/user/gag/add.json', { userId: ['4', '5'], groupId: 'g1', minute: '30' }],
+      ['/group/user/gag/rollback.json', { userId: '5', groupId: 'g1' }],
+      ['/group/user/ban/whitelist/add.json', { userId: ['1', '2'], groupId: 'g1' }],
+      ['/group/ban/add.json', { groupId: 'g1' }],
+      ['/group/ban/rollback.json', { groupId: 'g1' }],
+      ['/group/user/ban/whitelist/rollback.json', { userId: ['1', '2'], groupId: 'g1' }],
+    ]);
+    expect(forever).toMatchObject({ code: 1002, httpStatus: 400, retryable: false });
+  });
+
   it('answers a bad secret with HTTP 401 and code 1004, which the client does not retry', async () => {
     const api = createRongCloudApi(client({ appSecret: 'wrong-secret' }));
 

@@ -86,9 +86,73 @@ describe('planning notifications', () => {
     expect(planNotifications(event('RevokeInviteLink', { link_id: 'ab12' }))).toEqual([]);
   });
 
+  it('gags before announcing a mute, and ungags before announcing its lifting', () => {
+    const mute = event('Mute', { user_ids: [5, 6], minutes: 30, until: 1_700_001_800 });
+    expect(planNotifications(mute)).toEqual([
+      { id: 'gag', kind: 'groupGag', userIds: [5, 6], until: 1_700_001_800 },
+      expect.objectContaining({
+        kind: 'groupNotice',
+        operation: 'Mute',
+        data: expect.objectContaining({ targetUserIds: [5, 6], until: 1_700_001_800, minutes: 30 }),
+      }),
+    ]);
+    expect(kinds(event('Unmute', { user_ids: [5] }))).toEqual(['groupUngag', 'groupNotice:Unmute']);
+    expect(planNotifications(event('Unmute', { user_ids: [5] }))[0]).toMatchObject({ userIds: [5] });
+  });
+
+  it('lets the owner and admins speak before muting the whole group, and ends the ban before emptying that list', () => {
+    const speakers = { speakers: [1, 2, 3], mute_all: 1 };
+    expect(planNotifications(event('MuteAll', speakers))).toEqual([
+      { id: 'whitelist', kind: 'groupBanWhitelist', userIds: [1, 2, 3], allowed: true },
+      { id: 'ban', kind: 'groupBan', muted: true },
+      expect.objectContaining({ kind: 'groupNotice', operation: 'MuteAll' }),
+    ]);
+    expect(planNotifications(event('UnmuteAll', { ...speakers, mute_all: 0 }))).toEqual([
+      { id: 'ban', kind: 'groupBan', muted: false },
+      { id: 'whitelist', kind: 'groupBanWhitelist', userIds: [1, 2, 3], allowed: false },
+      expect.objectContaining({ kind: 'groupNotice', operation: 'UnmuteAll' }),
+    ]);
+  });
+
+  it('follows admin changes on the whitelist only while the whole group is muted', () => {
+    expect(kinds(event('SetAdmin', { user_ids: [4], mute_all: 1 }))).toEqual(['groupBanWhitelist', 'groupNotice:SetAdmin']);
+    expect(planNotifications(event('RemoveAdmin', { user_ids: [4], mute_all: 1 }))[0]).toMatchObject({
+      userIds: [4],
+      allowed: false,
+    });
+    expect(planNotifications(event('Transfer', { new_owner: 5, old_owner: 1, mute_all: 1 }))[0]).toMatchObject({
+      userIds: [5],
+      allowed: true,
+    });
+    expect(kinds(event('SetAdmin', { user_ids: [4] }))).toEqual(['groupNotice:SetAdmin']);
+    expect(kinds(event('Transfer', { new_owner: 5, old_owner: 1 }))).toEqual(['groupNotice:Transfer']);
+  });
+
+  it('gags returning members whose mute lasts right after RongCloud has them back, one call per end', () => {
+    const add = event('Add', {
+      user_ids: [4, 5, 6, 7],
+      muted: [
+        { user_id: 4, until: 1_700_000_600 },
+        { user_id: 6, until: 1_700_000_900 },
+        { user_id: 7, until: 1_700_000_600 },
+      ],
+    });
+    expect(kinds(add)).toEqual(['groupJoin', 'groupGag', 'groupGag', 'groupNotice:Add']);
+    expect(planNotifications(add).slice(1, 3)).toEqual([
+      { id: 'gag@1700000600', kind: 'groupGag', userIds: [4, 7], until: 1_700_000_600 },
+      { id: 'gag@1700000900', kind: 'groupGag', userIds: [6], until: 1_700_000_900 },
+    ]);
+    expect(kinds(event('Add', { user_ids: [4] }))).toEqual(['groupJoin', 'groupNotice:Add']);
+  });
+
   it('gives every action of one event a distinct, stable id', () => {
-    for (const op of ['Create', 'Add', 'Kicked', 'Rename', 'Dismiss', 'Ban'] as const) {
+    for (const op of ['Create', 'Add', 'Kicked', 'Rename', 'Dismiss', 'Ban', 'Mute', 'Unmute', 'MuteAll', 'UnmuteAll'] as const) {
       const data = {
+        speakers: [1, 2],
+        muted: [
+          { user_id: 2, until: 1_700_000_600 },
+          { user_id: 3, until: 1_700_000_900 },
+        ],
         user_ids: [2],
         removed: [2],
         member_ids: [1, 2],

@@ -92,6 +92,57 @@ describe('RongCloud group membership calls', () => {
     ]);
   });
 
+  it('gags members twenty a call with the minutes given, and ungags them the same way', async () => {
+    const { api, sent } = apiWith();
+
+    await api.groupGag(ids(45), 'g1', 90);
+    await api.groupUngag(ids(3), 'g1');
+
+    expect(sent.map((call) => call.resource)).toEqual([
+      '/group/user/gag/add.json',
+      '/group/user/gag/add.json',
+      '/group/user/gag/add.json',
+      '/group/user/gag/rollback.json',
+    ]);
+    expect(sent.map((call) => call.form.getAll('userId').length)).toEqual([20, 20, 5, 3]);
+    expect(sent.slice(0, 3).flatMap((call) => call.form.getAll('userId'))).toEqual(ids(45));
+    expect(sent.slice(0, 3).map((call) => [call.form.get('groupId'), call.form.get('minute')])).toEqual([
+      ['g1', '90'],
+      ['g1', '90'],
+      ['g1', '90'],
+    ]);
+    expect(sent[3]!.form.has('minute')).toBe(false);
+  });
+
+  it('never sends a gag of 0 minutes (RongCloud’s for ever) or over 30 days', async () => {
+    const { api, sent } = apiWith();
+    for (const minutes of [0, 43_201, 1.5]) {
+      await expect(api.groupGag(['1'], 'g1', minutes)).rejects.toMatchObject({ kind: 'local', code: 1002 });
+    }
+    expect(sent).toEqual([]);
+    await api.groupGag(['1'], 'g1', 43_200);
+    expect(sent[0]!.form.get('minute')).toBe('43200');
+  });
+
+  it('mutes and unmutes the whole group by groupId, and keeps its whitelist twenty users a call', async () => {
+    const { api, sent } = apiWith();
+
+    await api.groupBanWhitelist(ids(21), 'g1', true);
+    await api.groupBan('g1', true);
+    await api.groupBan('g1', false);
+    await api.groupBanWhitelist(ids(2), 'g1', false);
+
+    expect(sent.map((call) => `${call.resource} ${call.form.toString()}`)).toEqual([
+      `/group/user/ban/whitelist/add.json ${ids(20)
+        .map((id) => `userId=${id}`)
+        .join('&')}&groupId=g1`,
+      '/group/user/ban/whitelist/add.json userId=21&groupId=g1',
+      '/group/ban/add.json groupId=g1',
+      '/group/ban/rollback.json groupId=g1',
+      '/group/user/ban/whitelist/rollback.json userId=1&userId=2&groupId=g1',
+    ]);
+  });
+
   it("reads RongCloud's member list of a group", async () => {
     const { api } = apiWith(() => ({ status: 200, body: { code: 200, id: 'g1', users: [{ id: '1' }, { id: 2 }] } }));
 

@@ -28,7 +28,7 @@ export const group_create = /* @__PURE__ */ defineMethod('group_create', () => (
 }));
 
 export const group_info = /* @__PURE__ */ defineMethod('group_info', () => ({
-  summary: 'The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).',
+  summary: 'The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).',
   readOnly: true,
   session: 'required',
   params: { group_id: groupId },
@@ -37,7 +37,7 @@ export const group_info = /* @__PURE__ */ defineMethod('group_info', () => ({
 }));
 
 export const group_user_list = /* @__PURE__ */ defineMethod('group_user_list', () => ({
-  summary: 'Members with role and join time, a page at a time.',
+  summary: 'Members with role, join time and mute, a page at a time.',
   readOnly: true,
   session: 'none',
   params: {
@@ -51,6 +51,7 @@ export const group_user_list = /* @__PURE__ */ defineMethod('group_user_list', (
         role: reply.literal(['owner', 'admin', 'member']),
         is_admin: reply.flag('1 for the owner and admins.'),
         join_time: reply.time(),
+        muted_until: reply.time('When the member’s mute ends; 0 when not muted.'),
       }),
     ),
     next_cursor: NEXT_CURSOR,
