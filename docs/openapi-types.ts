@@ -528,6 +528,94 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_invite_link_create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make an invite link (admin or owner): a random code that lets its holders join, until it expires, is used up or revoked.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_invite_link_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_links': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_invite_links_get'];
+    put?: never;
+    /**
+     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_invite_links'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_link_revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Revoke an invite link (admin or owner), named by its code or by the link_id the list shows.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_invite_link_revoke'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
+     * @description Needs no session. Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_invite_preview_get'];
+    put?: never;
+    /**
+     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
+     * @description Needs no session. Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_invite_preview'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_set_price': {
     parameters: {
       query?: never;
@@ -578,7 +666,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Join: pay the price, meet the consensus, or ask the admins when the group is free.
+     * Join: pay the price, meet the consensus, or ask the admins when the group is free; through an invite link a free group is joined at once (or asked, when the link says approval).
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_join'];
@@ -819,6 +907,11 @@ export interface components {
      *     | 183 | 404 | unknown user |
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
+     *     | 193 | 404 | unknown invite code |
+     *     | 194 | 410 | this invite link has expired |
+     *     | 195 | 410 | this invite link was revoked |
+     *     | 196 | 410 | this invite link has been used as often as it may |
+     *     | 197 | 400 | this invite code belongs to another group |
      *     | 200 | 404 | user is not muted |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
@@ -1042,9 +1135,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1285334321,
+           *         "group_id": 1892295473,
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1059,7 +1152,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1176,7 +1269,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1285334321
+         * @example 1892295473
          */
         group_id: number;
       };
@@ -1199,7 +1292,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1214,7 +1307,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1326,7 +1419,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-3"
          *     }
          */
@@ -1341,7 +1434,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-3"
          *     }
          */
@@ -1356,7 +1449,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-3"
          *     }
          */
@@ -1385,7 +1478,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1400,7 +1493,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1506,7 +1599,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1285334321
+         * @example 1892295473
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1540,18 +1633,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796403666,
+           *             "join_time": 1796405098,
            *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796403666,
+           *             "join_time": 1796405098,
            *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "WzEyODUzMzQzMjEsIjIiXQ"
+           *         "next_cursor": "WzE4OTIyOTU0NzMsIjIiXQ"
            *       }
            *     }
            */
@@ -1655,7 +1748,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "limit": 2
          *     }
          */
@@ -1672,7 +1765,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "limit": 2
          *     }
          */
@@ -1689,7 +1782,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "limit": 2
          *     }
          */
@@ -1724,18 +1817,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796403666,
+           *             "join_time": 1796405098,
            *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796403666,
+           *             "join_time": 1796405098,
            *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "WzEyODUzMzQzMjEsIjIiXQ"
+           *         "next_cursor": "WzE4OTIyOTU0NzMsIjIiXQ"
            *       }
            *     }
            */
@@ -1854,7 +1947,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1285334321,
+           *             "id": 1892295473,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1869,7 +1962,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403666,
+           *             "create_time": 1796405098,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2016,7 +2109,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1285334321,
+           *             "id": 1892295473,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -2031,7 +2124,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403666,
+           *             "create_time": 1796405098,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2130,7 +2223,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2153,7 +2246,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2176,7 +2269,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2213,7 +2306,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2228,7 +2321,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2374,7 +2467,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2400,7 +2493,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2426,7 +2519,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2466,7 +2559,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2481,10 +2574,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796403667,
+           *           "notice_time": 1796405100,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2630,7 +2723,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2653,7 +2746,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2676,7 +2769,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2713,16 +2806,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 4,
+           *           "member_count": 5,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -2730,7 +2823,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2876,7 +2969,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2899,7 +2992,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2922,7 +3015,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2959,7 +3052,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2974,7 +3067,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3120,7 +3213,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3143,7 +3236,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3166,7 +3259,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3205,12 +3298,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3222,7 +3315,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3370,7 +3463,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3395,7 +3488,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3421,7 +3514,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3461,10 +3554,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3478,7 +3571,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3624,7 +3717,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3649,7 +3742,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3675,7 +3768,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3715,10 +3808,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3730,7 +3823,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3876,7 +3969,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3901,7 +3994,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3926,7 +4019,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3964,7 +4057,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1285334321,
+           *         "group_id": 1892295473,
            *         "user_id": 5
            *       }
            *     }
@@ -4110,7 +4203,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4135,7 +4228,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4161,7 +4254,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4347,7 +4440,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4367,7 +4460,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4387,7 +4480,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4420,7 +4513,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1285334321
+           *         "group_id": 1892295473
            *       }
            *     }
            */
@@ -4549,7 +4642,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-3"
          *     }
          */
@@ -4569,7 +4662,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-3"
          *     }
          */
@@ -4589,7 +4682,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-3"
          *     }
          */
@@ -4622,7 +4715,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1285334321
+           *         "group_id": 1892295473
            *       }
            *     }
            */
@@ -4763,7 +4856,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4786,7 +4879,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4809,7 +4902,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4846,16 +4939,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 4,
+           *           "member_count": 5,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -4863,7 +4956,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -5009,7 +5102,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5032,7 +5125,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5055,7 +5148,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5092,10 +5185,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5109,7 +5202,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -5255,7 +5348,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1056730255,
+           *             "id": 1112126402,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5281,20 +5374,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403671,
+           *             "create_time": 1796405108,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1285334321,
+           *             "id": 1892295473,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5302,18 +5395,18 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796403666,
+           *             "create_time": 1796405098,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 789733695,
+           *             "id": 1212717591,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
            *             "owner_id": 1,
            *             "admins": [],
            *             "admin_count": 0,
-           *             "member_count": 3,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "2.5",
            *             "coin_id": 1,
@@ -5321,11 +5414,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403673,
+           *             "create_time": 1796405110,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1540048556,
+           *             "id": 671701734,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5340,7 +5433,7 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403674,
+           *             "create_time": 1796405111,
            *             "listed": 1
            *           }
            *         ]
@@ -5484,7 +5577,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1056730255,
+           *             "id": 1112126402,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5510,20 +5603,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403671,
+           *             "create_time": 1796405108,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1285334321,
+           *             "id": 1892295473,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5531,18 +5624,18 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796403666,
+           *             "create_time": 1796405098,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 789733695,
+           *             "id": 1212717591,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
            *             "owner_id": 1,
            *             "admins": [],
            *             "admin_count": 0,
-           *             "member_count": 3,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "2.5",
            *             "coin_id": 1,
@@ -5550,11 +5643,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403673,
+           *             "create_time": 1796405110,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1540048556,
+           *             "id": 671701734,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5569,7 +5662,7 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403674,
+           *             "create_time": 1796405111,
            *             "listed": 1
            *           }
            *         ]
@@ -5687,16 +5780,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1285334321,
+           *             "id": 1892295473,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5704,7 +5797,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796403666,
+           *             "create_time": 1796405098,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5899,16 +5992,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1285334321,
+           *             "id": 1892295473,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5916,7 +6009,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796403666,
+           *             "create_time": 1796405098,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -6023,7 +6116,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6052,7 +6145,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6084,7 +6177,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6129,7 +6222,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1285334321,
+           *         "group_id": 1892295473,
            *         "user_ids": [
            *           10,
            *           11
@@ -6137,7 +6230,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796407270
+           *         "until": 1796408704
            *       }
            *     }
            */
@@ -6284,7 +6377,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6310,7 +6403,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6336,7 +6429,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6375,7 +6468,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1285334321,
+           *         "group_id": 1892295473,
            *         "user_ids": [
            *           10,
            *           11
@@ -6514,12 +6607,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1285334321
+         * @example 1892295473
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzEyODUzMzQzMjEsIjEwIl0
+         * @example WzE4OTIyOTU0NzMsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6546,13 +6639,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796407270,
+           *             "until": 1796408704,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796403670
+           *             "time": 1796405104
            *           }
            *         ],
-           *         "next_cursor": "WzEyODUzMzQzMjEsIjEwIl0"
+           *         "next_cursor": "WzE4OTIyOTU0NzMsIjEwIl0"
            *       }
            *     }
            */
@@ -6678,8 +6771,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
-         *       "cursor": "WzEyODUzMzQzMjEsIjEwIl0",
+         *       "group_id": 1892295473,
+         *       "cursor": "WzE4OTIyOTU0NzMsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6701,8 +6794,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
-         *       "cursor": "WzEyODUzMzQzMjEsIjEwIl0",
+         *       "group_id": 1892295473,
+         *       "cursor": "WzE4OTIyOTU0NzMsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6724,8 +6817,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
-         *       "cursor": "WzEyODUzMzQzMjEsIjEwIl0",
+         *       "group_id": 1892295473,
+         *       "cursor": "WzE4OTIyOTU0NzMsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6763,13 +6856,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796407270,
+           *             "until": 1796408704,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796403670
+           *             "time": 1796405104
            *           }
            *         ],
-           *         "next_cursor": "WzEyODUzMzQzMjEsIjEwIl0"
+           *         "next_cursor": "WzE4OTIyOTU0NzMsIjEwIl0"
            *       }
            *     }
            */
@@ -6898,7 +6991,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_mute": "3,4",
          *       "minutes": 30,
          *       "session_key": "demo-session-2"
@@ -6924,7 +7017,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_mute": "3,4",
          *       "minutes": 30,
          *       "session_key": "demo-session-2"
@@ -6953,7 +7046,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_mute": "3,4",
          *       "minutes": 30,
          *       "session_key": "demo-session-2"
@@ -6995,12 +7088,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1285334321,
+           *         "group_id": 1892295473,
            *         "user_ids": [
            *           3,
            *           4
            *         ],
-           *         "until": 1796405471
+           *         "until": 1796406908
            *       }
            *     }
            */
@@ -7145,7 +7238,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "mute": 1,
          *       "session_key": "demo-session-2"
          *     }
@@ -7168,7 +7261,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "mute": 1,
          *       "session_key": "demo-session-2"
          *     }
@@ -7191,7 +7284,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "mute": 1,
          *       "session_key": "demo-session-2"
          *     }
@@ -7227,7 +7320,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1285334321,
+           *         "group_id": 1892295473,
            *         "mute_all": 1
            *       }
            *     }
@@ -7367,12 +7460,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1285334321
+         * @example 1892295473
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ
+         * @example WzE4OTIyOTU0NzMsIkUjMTc5NjQwNTEwNDEzOCM2ZWRiZWVhNWE4NGIiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -7398,7 +7491,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796403670,
+           *             "time": 1796405104,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7407,7 +7500,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796407270,
+           *               "until": 1796408704,
            *               "removed": [
            *                 10
            *               ],
@@ -7415,7 +7508,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796403670,
+           *             "time": 1796405104,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7424,7 +7517,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ"
+           *         "next_cursor": "WzE4OTIyOTU0NzMsIkUjMTc5NjQwNTEwNDEzOCM2ZWRiZWVhNWE4NGIiXQ"
            *       }
            *     }
            */
@@ -7441,7 +7534,7 @@ export interface operations {
                 time: number;
                 /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, mute, unmute, mute_all, unmute_all or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
@@ -7553,8 +7646,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
-         *       "cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ",
+         *       "group_id": 1892295473,
+         *       "cursor": "WzE4OTIyOTU0NzMsIkUjMTc5NjQwNTEwNDEzOCM2ZWRiZWVhNWE4NGIiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7576,8 +7669,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
-         *       "cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ",
+         *       "group_id": 1892295473,
+         *       "cursor": "WzE4OTIyOTU0NzMsIkUjMTc5NjQwNTEwNDEzOCM2ZWRiZWVhNWE4NGIiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7599,8 +7692,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
-         *       "cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ",
+         *       "group_id": 1892295473,
+         *       "cursor": "WzE4OTIyOTU0NzMsIkUjMTc5NjQwNTEwNDEzOCM2ZWRiZWVhNWE4NGIiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7637,7 +7730,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796403670,
+           *             "time": 1796405104,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7646,7 +7739,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796407270,
+           *               "until": 1796408704,
            *               "removed": [
            *                 10
            *               ],
@@ -7654,7 +7747,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796403670,
+           *             "time": 1796405104,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7663,7 +7756,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzEyODUzMzQzMjEsIkUjMTc5NjQwMzY3MDAxNyMxZWY4ZTdkYzEwMTAiXQ"
+           *         "next_cursor": "WzE4OTIyOTU0NzMsIkUjMTc5NjQwNTEwNDEzOCM2ZWRiZWVhNWE4NGIiXQ"
            *       }
            *     }
            */
@@ -7680,7 +7773,7 @@ export interface operations {
                 time: number;
                 /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, mute, unmute, mute_all, unmute_all or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
@@ -7781,6 +7874,1221 @@ export interface operations {
       };
     };
   };
+  group_invite_link_create: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1892295473,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number | string;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number | string;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892295473,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892295473,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 1892295473,
+           *         "code": "cMojMVAdVOoK4xqH1WUZnxKl2SQ",
+           *         "url_path": "/join/cMojMVAdVOoK4xqH1WUZnxKl2SQ",
+           *         "link_id": "732bd3da715cac981a24334d6e32c4e53a5f25b0a57a62d6741b001ccb605074",
+           *         "expire_time": 1796408712,
+           *         "max_uses": 1,
+           *         "approval": 0
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The code, shown this once: only its hash is kept. Pass as invite_code to group_join. */
+              code: string;
+              /** @description Path of the link for the app’s own domain: /join/<code>. */
+              url_path: string;
+              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+              link_id: string;
+              /** @description When the link stops working. */
+              expire_time: number;
+              /** @description 0: unlimited. */
+              max_uses: number;
+              /**
+               * @description 1: joining a free group through it asks the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; expire_minutes is malformed or out of range; max_uses is malformed or out of range; approval is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_links_get: {
+    parameters: {
+      query: {
+        /** @example demo-session-2 */
+        session_key: string;
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 1892295473
+         */
+        group_id: number;
+        /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+        cursor?: string;
+        /**
+         * @description Page size. From 1 to 200. Malformed: status 166.
+         * @example 10
+         */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "links": [
+           *           {
+           *             "link_id": "732bd3da715cac981a24334d6e32c4e53a5f25b0a57a62d6741b001ccb605074",
+           *             "created_by": 2,
+           *             "create_time": 1796405112,
+           *             "expire_time": 1796408712,
+           *             "max_uses": 1,
+           *             "uses": 0,
+           *             "approval": 0
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              links: {
+                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+                link_id: string;
+                created_by: number;
+                create_time: number;
+                expire_time: number;
+                /** @description 0: unlimited. */
+                max_uses: number;
+                /** @description Joins (and join requests) made through it. */
+                uses: number;
+                /** @enum {integer} */
+                approval: 0 | 1;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_links: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1892295473,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892295473,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1892295473,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "links": [
+           *           {
+           *             "link_id": "732bd3da715cac981a24334d6e32c4e53a5f25b0a57a62d6741b001ccb605074",
+           *             "created_by": 2,
+           *             "create_time": 1796405112,
+           *             "expire_time": 1796408712,
+           *             "max_uses": 1,
+           *             "uses": 0,
+           *             "approval": 0
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              links: {
+                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+                link_id: string;
+                created_by: number;
+                create_time: number;
+                expire_time: number;
+                /** @description 0: unlimited. */
+                max_uses: number;
+                /** @description Joins (and join requests) made through it. */
+                uses: number;
+                /** @enum {integer} */
+                approval: 0 | 1;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_link_revoke: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 1892295473,
+         *       "code": "cMojMe3T0d3y2QxkTnBumCDfUGU",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json':
+          | {
+              /** @description Group id. Malformed: status 166. */
+              group_id: number | string;
+              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+              code?: string;
+              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+              link_id?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
+        /**
+         * @example {
+         *       "group_id": 1892295473,
+         *       "code": "cMojMe3T0d3y2QxkTnBumCDfUGU",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded':
+          | {
+              /** @description Group id. Malformed: status 166. */
+              group_id: number;
+              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+              code?: string;
+              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+              link_id?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
+        /**
+         * @example {
+         *       "group_id": 1892295473,
+         *       "code": "cMojMe3T0d3y2QxkTnBumCDfUGU",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code?: string;
+          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+          link_id?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 1892295473,
+           *         "link_id": "30d81b022cbbd954a5ed8aa0bf36fe056367db5e913df473bd8933c78b4fb8d3"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+              link_id: string;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; neither code nor link_id is sent; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; code is malformed or out of range; link_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; both code and link_id are sent; 197: the code is a link of another group */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166 | 197;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 193: no link of the group has this code or id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 193;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 195: the link is already revoked */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 195;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_preview_get: {
+    parameters: {
+      query: {
+        /**
+         * @description The link’s code. 1 to 64 characters. Malformed: status 166.
+         * @example cMojMVAdVOoK4xqH1WUZnxKl2SQ
+         */
+        code: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 1892295473,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796405098,
+           *           "listed": 1
+           *         },
+           *         "approval": 0,
+           *         "expire_time": 1796408712
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+              /**
+               * @description 1: joining through the link files a request for the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+              /** @description When the link stops working. */
+              expire_time: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 193;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_preview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "code": "cMojMVAdVOoK4xqH1WUZnxKl2SQ"
+         *     }
+         */
+        'application/json': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+        /**
+         * @example {
+         *       "code": "cMojMVAdVOoK4xqH1WUZnxKl2SQ"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+        /**
+         * @example {
+         *       "code": "cMojMVAdVOoK4xqH1WUZnxKl2SQ"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 1892295473,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796405098,
+           *           "listed": 1
+           *         },
+           *         "approval": 0,
+           *         "expire_time": 1796408712
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+              /**
+               * @description 1: joining through the link files a request for the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+              /** @description When the link stops working. */
+              expire_time: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 193;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -7795,7 +9103,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 789733695,
+         *       "group_id": 1212717591,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7821,7 +9129,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 789733695,
+         *       "group_id": 1212717591,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7851,7 +9159,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 789733695,
+         *       "group_id": 1212717591,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7895,7 +9203,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 789733695,
+           *           "id": 1212717591,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7910,7 +9218,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403673,
+           *           "create_time": 1796405110,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -8044,7 +9352,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1540048556,
+         *       "group_id": 671701734,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -8070,7 +9378,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1540048556,
+         *       "group_id": 671701734,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -8100,7 +9408,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1540048556,
+         *       "group_id": 671701734,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -8144,7 +9452,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1540048556,
+           *           "id": 671701734,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -8159,7 +9467,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403674,
+           *           "create_time": 1796405111,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -8293,72 +9601,84 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /**
-           * Format: password
-           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd?: string;
-          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-          apply_msg?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/json':
+          | {
+              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+              group_id?: number | string;
+              /**
+               * Format: password
+               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+               */
+              wallet_pwd?: string;
+              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+              invite_code?: string;
+              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+              apply_msg?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * Format: password
-           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd?: string;
-          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-          apply_msg?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/x-www-form-urlencoded':
+          | {
+              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+              group_id?: number;
+              /**
+               * Format: password
+               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+               */
+              wallet_pwd?: string;
+              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+              invite_code?: string;
+              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+              apply_msg?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-6"
          *     }
          */
         'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
+          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+          group_id?: number;
           /**
            * Format: password
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
+          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+          invite_code?: string;
           /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
           apply_msg?: string;
           /**
@@ -8388,8 +9708,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1285334321,
-           *         "expire_time": 1797008472
+           *         "group_id": 1892295473,
+           *         "expire_time": 1797009908
            *       }
            *     }
            */
@@ -8425,7 +9745,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; neither group_id nor invite_code is sent; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; invite_code is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; 197: the code is a link of another group than group_id */
       400: {
         headers: {
           [name: string]: unknown;
@@ -8433,7 +9753,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 0 | 164 | 166;
+            status?: 0 | 164 | 166 | 197;
           };
         };
       };
@@ -8461,7 +9781,7 @@ export interface operations {
           };
         };
       };
-      /** @description 52: group does not exist */
+      /** @description 52: group does not exist; 193: no link has this code (or it is malformed) */
       404: {
         headers: {
           [name: string]: unknown;
@@ -8469,7 +9789,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 52;
+            status?: 52 | 193;
           };
         };
       };
@@ -8482,6 +9802,18 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 53 | 160 | 162 | 169 | 170 | 187;
+          };
+        };
+      };
+      /** @description 194: the link has expired; 195: the link was revoked; 196: the link has been used max_uses times */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 194 | 195 | 196;
           };
         };
       };
@@ -8554,7 +9886,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1285334321
+         * @example 1892295473
          */
         group_id: number;
       };
@@ -8579,8 +9911,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796403672,
-           *             "expire_time": 1797008472,
+           *             "request_time": 1796405108,
+           *             "expire_time": 1797009908,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8601,6 +9933,8 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
+                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
+                link_id?: string;
               }[];
             };
           };
@@ -8703,7 +10037,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8718,7 +10052,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8733,7 +10067,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8764,8 +10098,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796403672,
-           *             "expire_time": 1797008472,
+           *             "request_time": 1796405108,
+           *             "expire_time": 1797009908,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8786,6 +10120,8 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
+                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
+                link_id?: string;
               }[];
             };
           };
@@ -8891,7 +10227,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8922,7 +10258,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8953,7 +10289,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -9142,7 +10478,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -9168,7 +10504,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -9198,7 +10534,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -9242,10 +10578,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1285334321,
+           *           "id": 1892295473,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:35713/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -9259,7 +10595,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796403666,
+           *           "create_time": 1796405098,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -9393,7 +10729,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -9419,7 +10755,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -9445,7 +10781,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -9485,7 +10821,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1285334321,
+           *         "group_id": 1892295473,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -9646,7 +10982,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1285334321
+         * @example 1892295473
          */
         group_id: number;
         /**
@@ -9790,7 +11126,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9808,7 +11144,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9826,7 +11162,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1285334321,
+         *       "group_id": 1892295473,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -10269,8 +11605,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 789733695,
-           *             "time": 1796403673
+           *             "group_id": 1212717591,
+           *             "time": 1796405110
            *           },
            *           {
            *             "coin_id": 2,
@@ -10278,7 +11614,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796403662
+           *             "time": 1796405091
            *           },
            *           {
            *             "coin_id": 1,
@@ -10286,7 +11622,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796403662
+           *             "time": 1796405091
            *           }
            *         ],
            *         "next_cursor": null
@@ -10454,8 +11790,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 789733695,
-           *             "time": 1796403673
+           *             "group_id": 1212717591,
+           *             "time": 1796405110
            *           },
            *           {
            *             "coin_id": 2,
@@ -10463,7 +11799,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796403662
+           *             "time": 1796405091
            *           },
            *           {
            *             "coin_id": 1,
@@ -10471,7 +11807,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796403662
+           *             "time": 1796405091
            *           }
            *         ],
            *         "next_cursor": null
