@@ -16,6 +16,13 @@ export const memberSk = (userId: number) => `${MEMBER_PREFIX}${padUserId(userId)
 export const memberKey = (groupId: number, userId: number) => ({ pk: groupPk(groupId), sk: memberSk(userId) });
 export const userGroupsPk = userPk;
 
+/**
+ * How a member came in: created the group, added by an admin (`invite`, also the members named at
+ * creation), let in on a request (`approve`), paid to join (`join`) or joined by holding the
+ * group's consensus (`holding`, re-checked when the balance changes). Absent on older items.
+ */
+export type JoinedVia = 'create' | 'invite' | 'approve' | 'join' | 'holding';
+
 export interface MemberItem {
   pk: string;
   sk: string;
@@ -28,9 +35,10 @@ export interface MemberItem {
   gsi1pk: string;
   gsi1sk: string;
   private_paid?: 0 | 1;
+  via?: JoinedVia;
 }
 
-export function memberItem(groupId: number, userId: number, role: Role, joinTime: number): MemberItem {
+export function memberItem(groupId: number, userId: number, role: Role, joinTime: number, via?: JoinedVia): MemberItem {
   return {
     ...memberKey(groupId, userId),
     kind: 'member',
@@ -39,6 +47,7 @@ export function memberItem(groupId: number, userId: number, role: Role, joinTime
     role,
     join_time: joinTime,
     dnd: 0,
+    ...(via ? { via } : {}),
     [TABLE.indexes.byUser.partitionKey]: userGroupsPk(userId),
     [TABLE.indexes.byUser.sortKey]: groupPk(groupId),
   } as MemberItem;

@@ -9,6 +9,7 @@ import { groupPk } from '#shared/entities/group.ts';
 import { live, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { endJoinRequest } from '#shared/entities/join-request.ts';
 import { deleteMemberAs, memberAbsent } from '#shared/entities/member.ts';
+import { holdingGoes } from '#shared/holdings/membership.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
 import { byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
@@ -83,7 +84,10 @@ export async function banUsers(db: Db, input: BanInput, method = 'group_ban_user
       ...userIds.flatMap((id): Step[] => {
         const target = access.targets.get(id);
         return target
-          ? [{ item: deleteMemberAs(db.table, groupId, id, target.role), refused: () => undefined }]
+          ? [
+              { item: deleteMemberAs(db.table, groupId, id, target.role), refused: () => undefined },
+              ...holdingGoes(db.table, target),
+            ]
           : [
               { item: memberAbsent(db.table, groupId, id), refused: () => undefined },
               { item: endJoinRequest(db.table, groupId, id) },

@@ -6,6 +6,7 @@ import { putEvent } from '#shared/entities/event.ts';
 import type { GroupItem } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { endJoinRequest } from '#shared/entities/join-request.ts';
+import { holdingGoes } from '#shared/holdings/membership.ts';
 import { deleteMemberAs, type MemberItem, memberItem, putNewMember, type Role } from '#shared/entities/member.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
@@ -66,7 +67,7 @@ export async function inviteUsers(
         },
         ...adding.map(
           (id): Step => ({
-            item: putNewMember(db.table, memberItem(groupId, id, 'member', joinTime)),
+            item: putNewMember(db.table, memberItem(groupId, id, 'member', joinTime, 'invite')),
             refused: () => {
               results[id] = 'already_member';
             },
@@ -98,7 +99,7 @@ export async function inviteUsers(
  * The group item's part of a member leaving: the count and score drop, an admin leaves the
  * `admins` set, and the group must be live and still owned by someone else.
  */
-function departure(userId: number, role: Role): MetaChange {
+export function departure(userId: number, role: Role): MetaChange {
   const leaving: MetaChange =
     role === 'admin'
       ? {
@@ -157,6 +158,7 @@ export async function removeUser(
           item: deleteMemberAs(db.table, groupId, targetId, target.role),
           refused: (old) => (old ? undefined : fail('NOT_MEMBER', `user ${targetId} is not in the group`)),
         },
+        ...holdingGoes(db.table, target),
         {
           item: putEvent(db.table, {
             groupId,
@@ -194,6 +196,7 @@ export async function quitGroup(
           },
         },
         { item: deleteMemberAs(db.table, groupId, caller, me.role), refused: (old) => (old ? undefined : callerNotMember()) },
+        ...holdingGoes(db.table, me),
         {
           item: putEvent(db.table, { groupId, op: 'Quit', actor: caller, data: { name: access.group.name, user_ids: [caller] } }),
         },

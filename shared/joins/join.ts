@@ -17,6 +17,7 @@ import {
   rejectionKey,
 } from '#shared/entities/join-request.ts';
 import { isMemberItem, type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
+import { holdingItem, putHolding } from '#shared/entities/holding.ts';
 import { isOpenRequestsItem, openRequestsKey } from '#shared/entities/open-requests.ts';
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
@@ -123,9 +124,11 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
 
   const steps: Step[] = [
     {
-      item: putNewMember(db.table, memberItem(groupId, userId, 'member', Math.floor(now / 1000))),
+      item: putNewMember(db.table, memberItem(groupId, userId, 'member', Math.floor(now / 1000), holding ? 'holding' : 'join')),
       refused: () => fail('ALREADY_MEMBER'),
     },
+    // The holding is re-checked whenever the balance changes, from the member's own partition.
+    ...(holding ? [{ item: putHolding(db.table, holdingItem(userId, groupId, terms.consensusCoin, terms.consensusValue)) }] : []),
     notBannedStep(db.table, groupId, userId, Math.floor(now / 1000)),
     addMemberStep(db.table, state.group, now, { change: sameTerms(terms) }),
     ...(grant ? [{ item: grant.check, refused: grant.refused }] : []),
