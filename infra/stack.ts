@@ -14,7 +14,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ImFunction } from '#infra/constructs/im-function.ts';
 import { CORS } from '#infra/cors.ts';
-import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
+import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERNS } from '#infra/fanout-source.ts';
 import { Monitoring } from '#infra/monitoring.ts';
 import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames } from '#shared/api/registry.ts';
 import { type IndexDefinition, TABLE } from '#shared/db/table.ts';
@@ -288,8 +288,8 @@ export class ImGroupStack extends Stack {
         reportBatchItemFailures: true,
         parallelizationFactor: 1,
         onFailure: new SqsDlq(dlq),
-        // The same pattern the local stream poller applies, so both runtimes fan out the same records.
-        filters: [FilterCriteria.filter(FANOUT_FILTER_PATTERN)],
+        // The same patterns the local stream poller applies, so both runtimes fan out the same records.
+        filters: FANOUT_FILTER_PATTERNS.map((pattern) => FilterCriteria.filter(pattern)),
       }),
     );
     new CfnOutput(this, 'FanoutDlqUrl', { value: dlq.queueUrl });

@@ -5,7 +5,7 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { isFanoutRecord } from '#infra/fanout-source.ts';
+import { isEventRecord } from '#infra/fanout-source.ts';
 import type { Db } from '#shared/db/client.ts';
 import { type StoredEvent, storedEventFromImage, storedEventFromItem } from '#shared/outbox/event.ts';
 import { replayEvent } from '#shared/outbox/fanout.ts';
@@ -150,7 +150,7 @@ async function replayRange(deps: ReplayDeps, range: StreamRange): Promise<Replay
   const read = await readStreamRange(deps.streams, { ...range, streamArn });
   if ('gone' in read) return { replayed: false, why: `cannot replay: ${read.gone}` };
   const events = read.records
-    .filter((record) => isFanoutRecord(record as Parameters<typeof isFanoutRecord>[0]))
+    .filter((record) => isEventRecord(record as Parameters<typeof isEventRecord>[0]))
     .map((record) => storedEventFromImage(record.dynamodb!.NewImage! as Parameters<typeof storedEventFromImage>[0]));
   return replayAll(deps, events, events.length === 0 ? 'the range holds no group event' : undefined);
 }

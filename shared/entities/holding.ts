@@ -16,7 +16,8 @@ export const holdingKey = (userId: number, groupId: number) => ({ pk: userPk(use
 
 /** How many partitions the grace index is spread over; the sweeper queries each. */
 export const GRACE_SHARDS = 4;
-export const graceShard = (userId: number) => `GRACE#${userId % GRACE_SHARDS}`;
+export const graceShardPk = (shard: number) => `GRACE#${shard}`;
+export const graceShard = (userId: number) => graceShardPk(userId % GRACE_SHARDS);
 
 export interface HoldingItem {
   pk: string;

@@ -9,13 +9,13 @@ import { groupPk } from '#shared/entities/group.ts';
 import { live, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { endJoinRequest } from '#shared/entities/join-request.ts';
 import { deleteMemberAs, memberAbsent } from '#shared/entities/member.ts';
-import { holdingGoes } from '#shared/holdings/membership.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
 import { byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';
 import { membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargets } from '#shared/groups/load.ts';
+import { holdingGoes } from '#shared/holdings/membership.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
 
 export interface BanInput {

@@ -6,7 +6,6 @@ import { putEvent } from '#shared/entities/event.ts';
 import type { GroupItem } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { endJoinRequest } from '#shared/entities/join-request.ts';
-import { holdingGoes } from '#shared/holdings/membership.ts';
 import { deleteMemberAs, type MemberItem, memberItem, putNewMember, type Role } from '#shared/entities/member.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
@@ -15,6 +14,7 @@ import { notBannedStep } from '#shared/groups/ban-gate.ts';
 import { banUsers } from '#shared/groups/bans.ts';
 import { capReached, membersAdded, membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargets } from '#shared/groups/load.ts';
+import { holdingGoes } from '#shared/holdings/membership.ts';
 
 export type InviteResult = 'added' | 'already_member' | 'not_found' | 'banned';
 

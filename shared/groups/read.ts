@@ -9,11 +9,16 @@ import { isMemberItem, MEMBER_PREFIX, type MemberItem, memberSk, type Role, user
 import { fail } from '#shared/errors.ts';
 import { loadGroup } from '#shared/groups/access.ts';
 import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';
+import { holdingStanding } from '#shared/holdings/standing.ts';
 
 export async function groupInfo(db: Db, groupId: number, callerId: number): Promise<{ group_info: GroupView }> {
   const [{ group, member }, coins] = await Promise.all([loadGroup(db, groupId, callerId), allCoins(db)]);
+  const standing = await holdingStanding(db, group, member);
   return {
-    group_info: groupView(group, coins, { role: member?.role ?? null, dnd: member?.dnd === 1 }, { withNotice: true }),
+    group_info: {
+      ...groupView(group, coins, { role: member?.role ?? null, dnd: member?.dnd === 1 }, { withNotice: true }),
+      ...standing,
+    },
   };
 }
 

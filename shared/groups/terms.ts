@@ -141,21 +141,24 @@ export async function setPrice(
 /** `group_set_consensus`: how much of a coin a joiner must hold; 0 clears the requirement. */
 export async function setConsensus(
   db: Db,
-  input: OwnerInput & { coinId: number; value: string },
+  input: OwnerInput & { coinId: number; value: string; graceHours?: number | undefined },
 ): Promise<{ group_info: GroupView }> {
   const { access, coin } = await ownerAndCoin(db, input, input.coinId);
   const value = toUnits(input.value, coin!.decimals, 'BAD_PRICE');
   const coinId = value === 0n ? 0 : coin!.coinId;
+  const grace = input.graceHours === undefined ? {} : { consensus_grace_hours: input.graceHours };
+  // The stream re-checks the members who joined through the holding against the new value (shared/holdings/rounds.ts).
   return setOwnerFields(db, {
     ...input,
     access,
-    fields: { consensus_coin: coinId, consensus_value: value },
+    fields: { consensus_coin: coinId, consensus_value: value, ...grace },
     op: 'SetConsensus',
     data: (before, coins) => ({
       consensus_coin: coinId,
       consensus_value: fromUnits(value, coin!.decimals),
       old_consensus_coin: Number(before.consensus_coin ?? 0),
       old_consensus_value: amountOf(before.consensus_value, coins, before.consensus_coin),
+      ...(input.graceHours === undefined ? {} : { consensus_grace_hours: input.graceHours }),
     }),
   });
 }

@@ -6,6 +6,7 @@ import { type BanItem, banKey, isBanItem } from '#shared/entities/ban.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
+import { holdingItem, putHolding } from '#shared/entities/holding.ts';
 import {
   endJoinRequest,
   isJoinRequestItem,
@@ -17,7 +18,6 @@ import {
   rejectionKey,
 } from '#shared/entities/join-request.ts';
 import { isMemberItem, type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
-import { holdingItem, putHolding } from '#shared/entities/holding.ts';
 import { isOpenRequestsItem, openRequestsKey } from '#shared/entities/open-requests.ts';
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';

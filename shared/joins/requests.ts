@@ -144,7 +144,10 @@ async function decide(
       need: 'admin',
     }),
     // Someone who became a member meanwhile (invited, say) is told 53 rather than 155.
-    { item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds, 'approve')), refused: () => fail('ALREADY_MEMBER') },
+    {
+      item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds, 'approve')),
+      refused: () => fail('ALREADY_MEMBER'),
+    },
     notBannedStep(db.table, groupId, userId, nowSeconds, (ban) => {
       throw bannedRefusal(ban, `user ${userId} is`);
     }),

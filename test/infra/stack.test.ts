@@ -6,7 +6,7 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ImFunction, PROJECT_ROOT } from '#infra/constructs/im-function.ts';
 import { CORS } from '#infra/cors.ts';
-import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
+import { BALANCE_FILTER_PATTERN, FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
 import { RONGCLOUD_P99_MS, RONGCLOUD_RETRY_LIMIT } from '#infra/monitoring.ts';
 import { DEFAULT_RONGCLOUD_PARAMETER, type ImGroupStack } from '#infra/stack.ts';
 import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames } from '#shared/api/registry.ts';
@@ -319,6 +319,7 @@ describe('the stream fan-out', () => {
   it('reads only group-event inserts, in order, with bounded retries, bisection, partial failures and a dead-letter queue', () => {
     const dlq = new Capture();
     const pattern = new Capture();
+    const balancePattern = new Capture();
     const age = new Capture();
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -332,7 +333,7 @@ describe('the stream fan-out', () => {
       ParallelizationFactor: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
-      FilterCriteria: { Filters: [{ Pattern: pattern }] },
+      FilterCriteria: { Filters: [{ Pattern: pattern }, { Pattern: balancePattern }] },
     });
     expect(age.asNumber()).toBeGreaterThanOrEqual(60);
     expect(age.asNumber()).toBeLessThanOrEqual(6 * 3600);
@@ -340,6 +341,8 @@ describe('the stream fan-out', () => {
     expect(deployed).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { kind: { S: ['event'] } } } });
     // The local poller filters with the same object, so local runs see what Lambda would.
     expect(deployed).toEqual(FANOUT_FILTER_PATTERN);
+    // Balance writes too: a holding is re-checked the moment its balance changes.
+    expect(JSON.parse(balancePattern.asString())).toEqual(BALANCE_FILTER_PATTERN);
     expect(template.toJSON().Resources[dlq.asString()]).toMatchObject({
       Type: 'AWS::SQS::Queue',
       Properties: { MessageRetentionPeriod: 14 * 24 * 3600 },
