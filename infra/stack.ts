@@ -5,6 +5,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { Distribution, ViewerProtocolPolicy } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AttributeType, BillingMode, type CfnTable, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -16,7 +18,7 @@ import { ImFunction } from '#infra/constructs/im-function.ts';
 import { CORS } from '#infra/cors.ts';
 import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERNS } from '#infra/fanout-source.ts';
 import { Monitoring } from '#infra/monitoring.ts';
-import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames } from '#shared/api/registry.ts';
+import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames, SWEEP_ENTRY } from '#shared/api/registry.ts';
 import { type IndexDefinition, TABLE } from '#shared/db/table.ts';
 import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
 
@@ -49,6 +51,8 @@ export class ImGroupStack extends Stack {
   readonly methodFunctions = new Map<MethodName, ImFunction>();
   readonly fanoutFunction: ImFunction;
   readonly fanoutDlq: Queue;
+  /** Removes members whose grace ended with the balance still short, every minute. */
+  readonly sweepFunction: ImFunction;
   readonly monitoring: Monitoring;
 
   readonly deploymentStage: string | undefined;
@@ -115,6 +119,7 @@ export class ImGroupStack extends Stack {
 
     ({ fn: this.fanoutFunction, dlq: this.fanoutDlq } = this.fanout(props));
     this.acknowledgeIndexGrant(this.fanoutFunction);
+    this.sweepFunction = this.graceSweep();
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       api: this.api,
@@ -231,6 +236,18 @@ export class ImGroupStack extends Stack {
     for (const [id, reason] of Object.entries(cdnReasons)) Validations.of(distribution).acknowledge({ id, reason });
     new CfnOutput(this, 'LogoBaseUrl', { value: `https://${distribution.distributionDomainName}` });
     return { bucket, baseUrl: `https://${distribution.distributionDomainName}` };
+  }
+
+  /** The timer of the holdings re-check: a sweep of the sparse grace index on a one-minute schedule. */
+  private graceSweep(): ImFunction {
+    const fn = new ImFunction(this, 'GraceSweep', { entry: SWEEP_ENTRY, table: this.table, timeout: Duration.seconds(60) });
+    this.table.grantReadWriteData(fn);
+    this.acknowledgeIndexGrant(fn);
+    new Rule(this, 'GraceSweepSchedule', {
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(fn, { retryAttempts: 0 })],
+    });
+    return fn;
   }
 
   /**
