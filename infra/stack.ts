@@ -123,7 +123,7 @@ export class ImGroupStack extends Stack {
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       api: this.api,
-      functions: new Map([...this.methodFunctions, ['fanout', this.fanoutFunction]]),
+      functions: new Map([...this.methodFunctions, ['fanout', this.fanoutFunction], ['graceSweep', this.sweepFunction]]),
       fanout: this.fanoutFunction,
       fanoutDlq: this.fanoutDlq,
       label: this.label,
