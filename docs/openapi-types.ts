@@ -518,7 +518,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Holding requirement to join (owner only); 0 clears it.
+     * Holding requirement to join and to stay (owner only); 0 clears it. Members are re-checked against a new value.
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_consensus'];
@@ -819,6 +819,15 @@ export interface components {
        * @example 2.5
        */
       consensus_value: string;
+      /** @description A group with a consensus: hours a member who joined through the holding keeps the membership after the balance falls short (0: removed at once). */
+      consensus_grace_hours?: number;
+      /**
+       * @description group_info, for a member who joined through the holding: 1 while the balance covers the consensus, 0 when it is short.
+       * @enum {integer}
+       */
+      consensus_ok?: 0 | 1;
+      /** @description group_info, for such a member whose balance is short: when the grace ends and the member is removed unless the balance recovers. */
+      consensus_grace_until?: number;
       /**
        * @description Price of private chat; "0" when free.
        * @example 2.5
@@ -994,9 +1003,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 486172493,
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1011,7 +1020,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1124,11 +1133,11 @@ export interface operations {
   group_info_get: {
     parameters: {
       query: {
-        /** @example demo-session-1 */
+        /** @example demo-session-8 */
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 949427301
          */
         group_id: number;
       };
@@ -1151,7 +1160,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1166,7 +1175,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1276,8 +1285,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 949427301,
+         *       "session_key": "demo-session-8"
          *     }
          */
         'application/json': {
@@ -1291,8 +1300,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 949427301,
+         *       "session_key": "demo-session-8"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -1306,8 +1315,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 949427301,
+         *       "session_key": "demo-session-8"
          *     }
          */
         'multipart/form-data': {
@@ -1335,7 +1344,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1350,7 +1359,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1454,7 +1463,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 486172493
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1488,16 +1497,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796397991
+           *             "join_time": 1796403736
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796397991
+           *             "join_time": 1796403736
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjIiXQ"
+           *         "next_cursor": "WzQ4NjE3MjQ5MywiMiJd"
            *       }
            *     }
            */
@@ -1599,7 +1608,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "limit": 2
          *     }
          */
@@ -1616,7 +1625,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "limit": 2
          *     }
          */
@@ -1633,7 +1642,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "limit": 2
          *     }
          */
@@ -1668,16 +1677,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796397991
+           *             "join_time": 1796403736
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796397991
+           *             "join_time": 1796403736
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjIiXQ"
+           *         "next_cursor": "WzQ4NjE3MjQ5MywiMiJd"
            *       }
            *     }
            */
@@ -1794,7 +1803,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 486172493,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1809,7 +1818,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403736,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1956,7 +1965,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 486172493,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1971,7 +1980,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403736,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2070,7 +2079,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2093,7 +2102,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2116,7 +2125,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2153,7 +2162,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2168,7 +2177,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2314,7 +2323,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2340,7 +2349,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2366,7 +2375,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2406,7 +2415,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2421,10 +2430,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796397991,
+           *           "notice_time": 1796403738,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2570,7 +2579,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2593,7 +2602,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2616,7 +2625,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2653,10 +2662,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2670,7 +2679,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2816,7 +2825,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2839,7 +2848,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2862,7 +2871,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2899,7 +2908,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2914,7 +2923,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3060,7 +3069,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3083,7 +3092,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3106,7 +3115,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3145,12 +3154,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3162,7 +3171,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3310,7 +3319,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3335,7 +3344,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3361,7 +3370,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3401,10 +3410,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3418,7 +3427,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3564,7 +3573,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3589,7 +3598,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3615,7 +3624,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3655,10 +3664,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3670,7 +3679,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3816,7 +3825,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3841,7 +3850,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3866,7 +3875,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3904,7 +3913,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 486172493,
            *         "user_id": 5
            *       }
            *     }
@@ -4050,7 +4059,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4075,7 +4084,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4101,7 +4110,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4287,7 +4296,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4307,7 +4316,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4327,7 +4336,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4360,7 +4369,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527
+           *         "group_id": 486172493
            *       }
            *     }
            */
@@ -4489,7 +4498,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4509,7 +4518,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4529,7 +4538,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4562,7 +4571,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527
+           *         "group_id": 486172493
            *       }
            *     }
            */
@@ -4703,7 +4712,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4726,7 +4735,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4749,7 +4758,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4786,10 +4795,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
@@ -4803,7 +4812,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -4949,7 +4958,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4972,7 +4981,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4995,7 +5004,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5032,10 +5041,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5049,7 +5058,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -5195,7 +5204,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1006373950,
+           *             "id": 488902009,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5221,14 +5230,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397994,
+           *             "create_time": 1796403745,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1475529527,
+           *             "id": 486172493,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5242,11 +5251,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403736,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 531812422,
+           *             "id": 949427301,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5261,11 +5270,12 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
-           *             "listed": 1
+           *             "create_time": 1796403749,
+           *             "listed": 1,
+           *             "consensus_grace_hours": 48
            *           },
            *           {
-           *             "id": 1120139429,
+           *             "id": 1481724492,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5280,7 +5290,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
+           *             "create_time": 1796403748,
            *             "listed": 1
            *           }
            *         ]
@@ -5424,7 +5434,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1006373950,
+           *             "id": 488902009,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5450,14 +5460,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397994,
+           *             "create_time": 1796403745,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1475529527,
+           *             "id": 486172493,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5471,11 +5481,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403736,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 531812422,
+           *             "id": 949427301,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5490,11 +5500,12 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
-           *             "listed": 1
+           *             "create_time": 1796403749,
+           *             "listed": 1,
+           *             "consensus_grace_hours": 48
            *           },
            *           {
-           *             "id": 1120139429,
+           *             "id": 1481724492,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5509,7 +5520,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
+           *             "create_time": 1796403748,
            *             "listed": 1
            *           }
            *         ]
@@ -5627,10 +5638,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 486172493,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5644,7 +5655,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403736,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5839,10 +5850,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 486172493,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5856,7 +5867,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403736,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5963,7 +5974,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -5992,7 +6003,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6024,7 +6035,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6069,7 +6080,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 486172493,
            *         "user_ids": [
            *           10,
            *           11
@@ -6077,7 +6088,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796401593
+           *         "until": 1796407342
            *       }
            *     }
            */
@@ -6224,7 +6235,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6250,7 +6261,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6276,7 +6287,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6315,7 +6326,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 486172493,
            *         "user_ids": [
            *           10,
            *           11
@@ -6454,12 +6465,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 486172493
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE0NzU1Mjk1MjcsIjEwIl0
+         * @example WzQ4NjE3MjQ5MywiMTAiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6486,13 +6497,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796401593,
+           *             "until": 1796407342,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796397993
+           *             "time": 1796403742
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjEwIl0"
+           *         "next_cursor": "WzQ4NjE3MjQ5MywiMTAiXQ"
            *       }
            *     }
            */
@@ -6618,8 +6629,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 486172493,
+         *       "cursor": "WzQ4NjE3MjQ5MywiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6641,8 +6652,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 486172493,
+         *       "cursor": "WzQ4NjE3MjQ5MywiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6664,8 +6675,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 486172493,
+         *       "cursor": "WzQ4NjE3MjQ5MywiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6703,13 +6714,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796401593,
+           *             "until": 1796407342,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796397993
+           *             "time": 1796403742
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjEwIl0"
+           *         "next_cursor": "WzQ4NjE3MjQ5MywiMTAiXQ"
            *       }
            *     }
            */
@@ -6831,12 +6842,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 486172493
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ
+         * @example WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6862,7 +6873,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796403742,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -6871,7 +6882,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796401593,
+           *               "until": 1796407342,
            *               "removed": [
            *                 10
            *               ],
@@ -6879,7 +6890,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796403742,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -6888,7 +6899,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ"
+           *         "next_cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd"
            *       }
            *     }
            */
@@ -6903,9 +6914,9 @@ export interface operations {
               entries: {
                 /** @description When the change was made. */
                 time: number;
-                /** @description Who made it (the joiner for a join, the payer for a payment). */
+                /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, consensus_warning or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
@@ -7017,8 +7028,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 486172493,
+         *       "cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7040,8 +7051,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 486172493,
+         *       "cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7063,8 +7074,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 486172493,
+         *       "cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7101,7 +7112,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796403742,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7110,7 +7121,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796401593,
+           *               "until": 1796407342,
            *               "removed": [
            *                 10
            *               ],
@@ -7118,7 +7129,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796403742,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7127,7 +7138,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ"
+           *         "next_cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd"
            *       }
            *     }
            */
@@ -7142,9 +7153,9 @@ export interface operations {
               entries: {
                 /** @description When the change was made. */
                 time: number;
-                /** @description Who made it (the joiner for a join, the payer for a payment). */
+                /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, consensus_warning or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
@@ -7259,7 +7270,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1120139429,
+         *       "group_id": 1481724492,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7285,7 +7296,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1120139429,
+         *       "group_id": 1481724492,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7315,7 +7326,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1120139429,
+         *       "group_id": 1481724492,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7359,7 +7370,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1120139429,
+           *           "id": 1481724492,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7374,7 +7385,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397995,
+           *           "create_time": 1796403748,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7508,7 +7519,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 949427301,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7521,6 +7532,8 @@ export interface operations {
           consensus_coin: number | string;
           /** @description Amount the joiner must hold. Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55. */
           consensus_value: string | number;
+          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
+          consensus_grace_hours?: number | string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -7534,7 +7547,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 949427301,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7551,6 +7564,8 @@ export interface operations {
            * @example 2.5
            */
           consensus_value: string;
+          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
+          consensus_grace_hours?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -7564,7 +7579,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 949427301,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7581,6 +7596,8 @@ export interface operations {
            * @example 2.5
            */
           consensus_value: string;
+          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
+          consensus_grace_hours?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -7608,7 +7625,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 531812422,
+           *           "id": 949427301,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7623,8 +7640,9 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397995,
+           *           "create_time": 1796403749,
            *           "listed": 1,
+           *           "consensus_grace_hours": 24,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -7645,7 +7663,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; consensus_grace_hours is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7757,7 +7775,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7784,7 +7802,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7811,7 +7829,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7852,8 +7870,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1475529527,
-           *         "expire_time": 1797002794
+           *         "group_id": 486172493,
+           *         "expire_time": 1797008546
            *       }
            *     }
            */
@@ -8018,7 +8036,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 486172493
          */
         group_id: number;
       };
@@ -8043,8 +8061,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796397994,
-           *             "expire_time": 1797002794,
+           *             "request_time": 1796403746,
+           *             "expire_time": 1797008546,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8167,7 +8185,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8182,7 +8200,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8197,7 +8215,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8228,8 +8246,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796397994,
-           *             "expire_time": 1797002794,
+           *             "request_time": 1796403746,
+           *             "expire_time": 1797008546,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8355,7 +8373,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8386,7 +8404,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8417,7 +8435,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8606,7 +8624,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8632,7 +8650,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8662,7 +8680,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8706,10 +8724,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 486172493,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -8723,7 +8741,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -8857,7 +8875,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8883,7 +8901,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8909,7 +8927,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8949,7 +8967,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1475529527,
+           *         "group_id": 486172493,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -9110,7 +9128,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 486172493
          */
         group_id: number;
         /**
@@ -9254,7 +9272,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9272,7 +9290,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9290,7 +9308,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 486172493,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9733,8 +9751,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1120139429,
-           *             "time": 1796397995
+           *             "group_id": 1481724492,
+           *             "time": 1796403749
            *           },
            *           {
            *             "coin_id": 2,
@@ -9742,7 +9760,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796403731
            *           },
            *           {
            *             "coin_id": 1,
@@ -9750,7 +9768,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796403731
            *           }
            *         ],
            *         "next_cursor": null
@@ -9918,8 +9936,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1120139429,
-           *             "time": 1796397995
+           *             "group_id": 1481724492,
+           *             "time": 1796403749
            *           },
            *           {
            *             "coin_id": 2,
@@ -9927,7 +9945,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796403731
            *           },
            *           {
            *             "coin_id": 1,
@@ -9935,7 +9953,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796403731
            *           }
            *         ],
            *         "next_cursor": null

@@ -452,7 +452,9 @@ describe('alarms', () => {
   });
 
   it('watch every function for errors and throttles', () => {
-    const functions = [...stack.methodFunctions.values(), stack.fanoutFunction].map((fn) => logicalId(fn)).sort();
+    const functions = [...stack.methodFunctions.values(), stack.fanoutFunction, stack.sweepFunction]
+      .map((fn) => logicalId(fn))
+      .sort();
     for (const metric of ['Errors', 'Throttles']) {
       const alarms = alarmsOn(metric, 'AWS/Lambda');
       const watched = alarms.map((a) => a.Properties.Dimensions[0].Value.Ref as string).sort();
