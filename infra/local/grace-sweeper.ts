@@ -11,7 +11,7 @@ export const LOCAL_SWEEP_MS = 5000;
  * the time from the process's clock, so a runtime whose clock is moved on removes the members
  * whose grace ended at its next tick.
  */
-export function startGraceSweeper(db: Db, log: LocalLog, everyMs = LOCAL_SWEEP_MS): { stop(): Promise<void> } {
+export function startGraceSweeper(db: Db, log: LocalLog, everyMs: number = LOCAL_SWEEP_MS): { stop(): Promise<void> } {
   const timed: Db = { ...db, clock: () => defaultClock().now() };
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {

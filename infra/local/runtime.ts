@@ -47,6 +47,8 @@ export interface LocalRuntimeOptions {
    * process, which can then be killed on its own.
    */
   readonly streamPoller?: boolean;
+  /** How often the grace sweep runs (real time; the sweep reads `clock`); LOCAL_SWEEP_MS unless given. */
+  readonly graceSweepMs?: number;
 }
 
 export interface LocalRuntime {
@@ -216,7 +218,7 @@ export async function startLocalRuntime(
     }
     // The grace sweep runs beside the stream, as the stack's schedule does beside the fan-out.
     if (options.streamPoller !== false) {
-      const sweeper = startGraceSweeper(db, log);
+      const sweeper = startGraceSweeper(db, log, options.graceSweepMs);
       cleanups.push(() => sweeper.stop());
     }
     phase('stream');
