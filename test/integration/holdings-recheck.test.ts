@@ -5,6 +5,7 @@ import type { Db } from '#shared/db/client.ts';
 import { holdingKey } from '#shared/entities/holding.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
 import { createGroup } from '#shared/groups/create.ts';
+import { cleanupRound, dismissGroup } from '#shared/groups/dismiss.ts';
 import { groupInfo } from '#shared/groups/read.ts';
 import { setConsensus } from '#shared/groups/terms.ts';
 import { holdingsRecheck, RECHECK_BATCH } from '#shared/holdings/rounds.ts';
@@ -150,6 +151,18 @@ describe('a holding re-checked when its balance changes', () => {
     // 33 joined through the holding and is a plain member: the raised value removes it; the others stay.
     expect(await memberIds(gid)).toEqual([31, 32, 34]);
     expect((await opsOf(gid, 'Kicked')).map((e) => e.data.user_ids)).toEqual([[33]]);
+  });
+});
+
+describe('a dismissed consensus group', () => {
+  it("takes its members' holding items with it in the clean-up", async () => {
+    await users(db, [41, 42], { usdt: '100' });
+    const gid = await consensusGroup(41, [42], '50');
+    const holding = () => db.doc.send(new GetCommand({ TableName: db.table, Key: holdingKey(42, gid), ConsistentRead: true }));
+    expect((await holding()).Item).toMatchObject({ coin_id: USDT, group_id: gid });
+    await dismissGroup(db, gid, 41);
+    await cleanupRound(db, gid, 1);
+    expect((await holding()).Item).toBeUndefined();
   });
 });
 
