@@ -75,6 +75,15 @@ function paymentNotice(event: StoredEvent, kind: 'join' | 'private', from: numbe
   ];
 }
 
+/** A system message to one user. */
+const toOneUser = (id: string, userId: number, objectName: string, content: Record<string, unknown>): Action => ({
+  id,
+  kind: 'userNotice',
+  toUserIds: [userId],
+  objectName,
+  content,
+});
+
 /** RongCloud's cap on recipients of one system message. */
 export const SYSTEM_MESSAGE_RECIPIENTS = 100;
 
@@ -195,13 +204,11 @@ function planEvent(event: StoredEvent): Action[] {
       ];
     case 'JoinRejected':
       return [
-        {
-          id: 'result',
-          kind: 'userNotice',
-          toUserIds: [num(d.user_id)],
-          objectName: USER_NOTICES.joinResult,
-          content: { group_id: event.groupId, action: 2, ...(d.reason ? { reason: text(d.reason) } : {}) },
-        },
+        toOneUser('result', num(d.user_id), USER_NOTICES.joinResult, {
+          group_id: event.groupId,
+          action: 2,
+          ...(d.reason ? { reason: text(d.reason) } : {}),
+        }),
       ];
     case 'PayPrivate':
       return paymentNotice(event, 'private', event.actor);
@@ -209,19 +216,13 @@ function planEvent(event: StoredEvent): Action[] {
       return banActions(event);
     case 'ConsensusWarning':
       return [
-        {
-          id: 'warning',
-          kind: 'userNotice',
-          toUserIds: [num(d.user_id)],
-          objectName: USER_NOTICES.consensusWarning,
-          content: {
-            group_id: event.groupId,
-            group_name: text(d.name),
-            coin_id: num(d.consensus_coin),
-            consensus_value: text(d.consensus_value),
-            grace_until: num(d.grace_until),
-          },
-        },
+        toOneUser('warning', num(d.user_id), USER_NOTICES.consensusWarning, {
+          group_id: event.groupId,
+          group_name: text(d.name),
+          coin_id: num(d.consensus_coin),
+          consensus_value: text(d.consensus_value),
+          grace_until: num(d.grace_until),
+        }),
       ];
     case 'Unban':
       return [notice(event, 'Unban', { targetUserIds: ids(d.user_ids) })];
