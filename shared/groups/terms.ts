@@ -3,7 +3,7 @@ import type { Db } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins, type Coin, decimalsOf, requireCoin } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
-import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
+import { type GroupItem, type GroupView, graceHoursOf, groupView } from '#shared/entities/group.ts';
 import { type MetaChange, merge } from '#shared/entities/group-change.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
@@ -152,6 +152,11 @@ export async function setConsensus(
     ...input,
     access,
     fields: { consensus_coin: coinId, consensus_value: value, ...grace },
+    // An absent grace is the default, not 0: setting 0 where none was set is a change.
+    unchanged: (group) =>
+      Number(group.consensus_coin ?? 0) === coinId &&
+      units(group.consensus_value) === value &&
+      (input.graceHours === undefined || graceHoursOf(group) === input.graceHours),
     op: 'SetConsensus',
     data: (before, coins) => ({
       consensus_coin: coinId,

@@ -129,7 +129,11 @@ describe('a holding re-checked when its balance changes', () => {
 
   it('removes at once when the group allows no grace', async () => {
     await users(db, [21, 22], { usdt: '100' });
-    const gid = await consensusGroup(21, [22], '50', 0);
+    const gid = await consensusGroup(21, [22], '50');
+    // The same consensus with a grace of 0 is a change: the default grace was 24 hours.
+    const { group_info } = await setConsensus(db, { ownerId: 21, groupId: gid, coinId: USDT, value: '50', graceHours: 0 });
+    expect(group_info.consensus_grace_hours).toBe(0);
+    await poller.waitForDrain(30_000);
     await debit(22, '51');
     expect(await memberIds(gid)).toEqual([21]);
     expect(await opsOf(gid, 'ConsensusWarning')).toEqual([]);
