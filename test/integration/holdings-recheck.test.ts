@@ -138,6 +138,9 @@ describe('a holding re-checked when its balance changes', () => {
     expect(await memberIds(gid)).toEqual([21]);
     expect(await opsOf(gid, 'ConsensusWarning')).toEqual([]);
     expect((await opsOf(gid, 'Kicked')).map((e) => e.data.user_ids)).toEqual([[22]]);
+    // Delivered again, the debit removes no one twice.
+    await processStreamBatch(deps(), [...delivered]);
+    expect((await opsOf(gid, 'Kicked')).map((e) => e.data.user_ids)).toEqual([[22]]);
   });
 
   it('never removes the owner, an admin or an invited member', async () => {
