@@ -28,13 +28,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
+     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     get: operations['group_info_get'];
     put?: never;
     /**
-     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
+     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_info'];
@@ -52,13 +52,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Members with role, join time and mute, a page at a time.
+     * Members with role and join time, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     get: operations['group_user_list_get'];
     put?: never;
     /**
-     * Members with role, join time and mute, a page at a time.
+     * Members with role and join time, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     post: operations['group_user_list'];
@@ -464,46 +464,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/im/group_mute_user': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Mute members for a while, or lift their mutes (admin or owner; only the owner mutes an admin; nobody mutes the owner); a member who leaves and returns while muted is muted again.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_mute_user'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_mute_all': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Mute the whole group or lift it (admin or owner); the owner and admins may still speak.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_mute_all'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/im/group_audit_log': {
     parameters: {
       query?: never;
@@ -522,94 +482,6 @@ export interface paths {
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_audit_log'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_link_create': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Make an invite link (admin or owner): a random code that lets its holders join, until it expires, is used up or revoked.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_invite_link_create'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_links': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
-     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
-     */
-    get: operations['group_invite_links_get'];
-    put?: never;
-    /**
-     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
-     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
-     */
-    post: operations['group_invite_links'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_link_revoke': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Revoke an invite link (admin or owner), named by its code or by the link_id the list shows.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_invite_link_revoke'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_preview': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
-     * @description Needs no session. Read-only: also answers GET with query parameters.
-     */
-    get: operations['group_invite_preview_get'];
-    put?: never;
-    /**
-     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
-     * @description Needs no session. Read-only: also answers GET with query parameters.
-     */
-    post: operations['group_invite_preview'];
     delete?: never;
     options?: never;
     head?: never;
@@ -646,7 +518,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Holding requirement to join (owner only); 0 clears it.
+     * Holding requirement to join and to stay (owner only); 0 clears it. Members are re-checked against a new value.
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_consensus'];
@@ -666,7 +538,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Join: pay the price, meet the consensus, or ask the admins when the group is free; through an invite link a free group is joined at once (or asked, when the link says approval).
+     * Join: pay the price, meet the consensus, or ask the admins when the group is free.
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_join'];
@@ -907,12 +779,6 @@ export interface components {
      *     | 183 | 404 | unknown user |
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
-     *     | 193 | 404 | unknown invite code |
-     *     | 194 | 410 | this invite link has expired |
-     *     | 195 | 410 | this invite link was revoked |
-     *     | 196 | 410 | this invite link has been used as often as it may |
-     *     | 197 | 400 | this invite code belongs to another group |
-     *     | 200 | 404 | user is not muted |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -953,6 +819,15 @@ export interface components {
        * @example 2.5
        */
       consensus_value: string;
+      /** @description A group with a consensus: hours a member who joined through the holding keeps the membership after the balance falls short (0: removed at once). */
+      consensus_grace_hours?: number;
+      /**
+       * @description group_info, for a member who joined through the holding: 1 while the balance covers the consensus, 0 when it is short.
+       * @enum {integer}
+       */
+      consensus_ok?: 0 | 1;
+      /** @description group_info, for such a member whose balance is short: when the grace ends and the member is removed unless the balance recovers. */
+      consensus_grace_until?: number;
       /**
        * @description Price of private chat; "0" when free.
        * @example 2.5
@@ -971,13 +846,6 @@ export interface components {
       notice_time?: number;
       /** @description Who set the announcement; 0 when none. */
       notice_by?: number;
-      /**
-       * @description 1 while only the owner and admins may speak (group_info only).
-       * @enum {integer}
-       */
-      mute_all?: 0 | 1;
-      /** @description When the caller’s mute in this group ends; 0 when not muted (group_info only). */
-      muted_until?: number;
       /**
        * @description Whether the caller is a member.
        * @enum {integer}
@@ -1135,9 +1003,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1892295473,
+           *         "group_id": 486172493,
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1152,7 +1020,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1265,11 +1133,11 @@ export interface operations {
   group_info_get: {
     parameters: {
       query: {
-        /** @example demo-session-3 */
+        /** @example demo-session-8 */
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1892295473
+         * @example 949427301
          */
         group_id: number;
       };
@@ -1292,7 +1160,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1307,13 +1175,11 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
-           *           "mute_all": 0,
-           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1419,8 +1285,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 949427301,
+         *       "session_key": "demo-session-8"
          *     }
          */
         'application/json': {
@@ -1434,8 +1300,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 949427301,
+         *       "session_key": "demo-session-8"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -1449,8 +1315,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 949427301,
+         *       "session_key": "demo-session-8"
          *     }
          */
         'multipart/form-data': {
@@ -1478,7 +1344,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1493,13 +1359,11 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
-           *           "mute_all": 0,
-           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1599,7 +1463,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1892295473
+         * @example 486172493
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1633,18 +1497,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796405098,
-           *             "muted_until": 0
+           *             "join_time": 1796403736
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796405098,
-           *             "muted_until": 0
+           *             "join_time": 1796403736
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTIyOTU0NzMsIjIiXQ"
+           *         "next_cursor": "WzQ4NjE3MjQ5MywiMiJd"
            *       }
            *     }
            */
@@ -1666,8 +1528,6 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
-                /** @description When the member’s mute ends; 0 when not muted. */
-                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1748,7 +1608,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "limit": 2
          *     }
          */
@@ -1765,7 +1625,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "limit": 2
          *     }
          */
@@ -1782,7 +1642,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "limit": 2
          *     }
          */
@@ -1817,18 +1677,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796405098,
-           *             "muted_until": 0
+           *             "join_time": 1796403736
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796405098,
-           *             "muted_until": 0
+           *             "join_time": 1796403736
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTIyOTU0NzMsIjIiXQ"
+           *         "next_cursor": "WzQ4NjE3MjQ5MywiMiJd"
            *       }
            *     }
            */
@@ -1850,8 +1708,6 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
-                /** @description When the member’s mute ends; 0 when not muted. */
-                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1947,7 +1803,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1892295473,
+           *             "id": 486172493,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1962,7 +1818,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405098,
+           *             "create_time": 1796403736,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2109,7 +1965,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1892295473,
+           *             "id": 486172493,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -2124,7 +1980,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405098,
+           *             "create_time": 1796403736,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2223,7 +2079,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2246,7 +2102,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2269,7 +2125,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2306,7 +2162,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2321,7 +2177,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2467,7 +2323,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2493,7 +2349,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2519,7 +2375,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2559,7 +2415,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2574,10 +2430,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796405100,
+           *           "notice_time": 1796403738,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2723,7 +2579,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2746,7 +2602,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2769,7 +2625,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2806,16 +2662,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 5,
+           *           "member_count": 4,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -2823,7 +2679,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2969,7 +2825,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2992,7 +2848,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3015,7 +2871,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3052,7 +2908,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -3067,7 +2923,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3213,7 +3069,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3236,7 +3092,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3259,7 +3115,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3298,12 +3154,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3315,7 +3171,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3463,7 +3319,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3488,7 +3344,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3514,7 +3370,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3554,10 +3410,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3571,7 +3427,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3717,7 +3573,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3742,7 +3598,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3768,7 +3624,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3808,10 +3664,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3823,7 +3679,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3969,7 +3825,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3994,7 +3850,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -4019,7 +3875,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -4057,7 +3913,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1892295473,
+           *         "group_id": 486172493,
            *         "user_id": 5
            *       }
            *     }
@@ -4203,7 +4059,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4228,7 +4084,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4254,7 +4110,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4440,7 +4296,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4460,7 +4316,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4480,7 +4336,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4513,7 +4369,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1892295473
+           *         "group_id": 486172493
            *       }
            *     }
            */
@@ -4642,8 +4498,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 486172493,
+         *       "session_key": "demo-session-6"
          *     }
          */
         'application/json': {
@@ -4662,8 +4518,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 486172493,
+         *       "session_key": "demo-session-6"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -4682,8 +4538,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 486172493,
+         *       "session_key": "demo-session-6"
          *     }
          */
         'multipart/form-data': {
@@ -4715,7 +4571,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1892295473
+           *         "group_id": 486172493
            *       }
            *     }
            */
@@ -4856,7 +4712,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4879,7 +4735,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4902,7 +4758,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4939,16 +4795,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 5,
+           *           "member_count": 4,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -4956,7 +4812,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -5102,7 +4958,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5125,7 +4981,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5148,7 +5004,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5185,10 +5041,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5202,7 +5058,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -5348,7 +5204,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1112126402,
+           *             "id": 488902009,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5374,20 +5230,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405108,
+           *             "create_time": 1796403745,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1892295473,
+           *             "id": 486172493,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5395,30 +5251,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796405098,
+           *             "create_time": 1796403736,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1212717591,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 4,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796405110,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 671701734,
+           *             "id": 949427301,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5433,7 +5270,27 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405111,
+           *             "create_time": 1796403749,
+           *             "listed": 1,
+           *             "consensus_grace_hours": 48
+           *           },
+           *           {
+           *             "id": 1481724492,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796403748,
            *             "listed": 1
            *           }
            *         ]
@@ -5577,7 +5434,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1112126402,
+           *             "id": 488902009,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5603,20 +5460,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405108,
+           *             "create_time": 1796403745,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1892295473,
+           *             "id": 486172493,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5624,30 +5481,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796405098,
+           *             "create_time": 1796403736,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1212717591,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 4,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796405110,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 671701734,
+           *             "id": 949427301,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5662,7 +5500,27 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405111,
+           *             "create_time": 1796403749,
+           *             "listed": 1,
+           *             "consensus_grace_hours": 48
+           *           },
+           *           {
+           *             "id": 1481724492,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796403748,
            *             "listed": 1
            *           }
            *         ]
@@ -5780,16 +5638,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1892295473,
+           *             "id": 486172493,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5797,7 +5655,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796405098,
+           *             "create_time": 1796403736,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5992,16 +5850,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1892295473,
+           *             "id": 486172493,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -6009,7 +5867,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796405098,
+           *             "create_time": 1796403736,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -6116,7 +5974,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6145,7 +6003,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6177,7 +6035,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6222,7 +6080,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1892295473,
+           *         "group_id": 486172493,
            *         "user_ids": [
            *           10,
            *           11
@@ -6230,7 +6088,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796408704
+           *         "until": 1796407342
            *       }
            *     }
            */
@@ -6377,7 +6235,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6403,7 +6261,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6429,7 +6287,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6468,7 +6326,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1892295473,
+           *         "group_id": 486172493,
            *         "user_ids": [
            *           10,
            *           11
@@ -6607,12 +6465,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1892295473
+         * @example 486172493
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE4OTIyOTU0NzMsIjEwIl0
+         * @example WzQ4NjE3MjQ5MywiMTAiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6639,13 +6497,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796408704,
+           *             "until": 1796407342,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796405104
+           *             "time": 1796403742
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTIyOTU0NzMsIjEwIl0"
+           *         "next_cursor": "WzQ4NjE3MjQ5MywiMTAiXQ"
            *       }
            *     }
            */
@@ -6771,8 +6629,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
-         *       "cursor": "WzE4OTIyOTU0NzMsIjEwIl0",
+         *       "group_id": 486172493,
+         *       "cursor": "WzQ4NjE3MjQ5MywiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6794,8 +6652,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
-         *       "cursor": "WzE4OTIyOTU0NzMsIjEwIl0",
+         *       "group_id": 486172493,
+         *       "cursor": "WzQ4NjE3MjQ5MywiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6817,8 +6675,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
-         *       "cursor": "WzE4OTIyOTU0NzMsIjEwIl0",
+         *       "group_id": 486172493,
+         *       "cursor": "WzQ4NjE3MjQ5MywiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6856,13 +6714,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796408704,
+           *             "until": 1796407342,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796405104
+           *             "time": 1796403742
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTIyOTU0NzMsIjEwIl0"
+           *         "next_cursor": "WzQ4NjE3MjQ5MywiMTAiXQ"
            *       }
            *     }
            */
@@ -6977,482 +6835,6 @@ export interface operations {
       };
     };
   };
-  group_mute_user: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "pre_mute": "3,4",
-         *       "minutes": 30,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /** @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166. */
-          pre_mute: string | (number | string)[];
-          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
-          minutes: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "pre_mute": "3,4",
-         *       "minutes": 30,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
-           * @example 7,8,15
-           */
-          pre_mute: string;
-          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
-          minutes: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "pre_mute": "3,4",
-         *       "minutes": 30,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
-           * @example 7,8,15
-           */
-          pre_mute: string;
-          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
-          minutes: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 1892295473,
-           *         "user_ids": [
-           *           3,
-           *           4
-           *         ],
-           *         "until": 1796406908
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /** @description The muted (or no longer muted) members. */
-              user_ids: number[];
-              /** @description When the mute ends; 0 when it was lifted. */
-              until: number;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_mute lists more than 32 ids; 166: group_id is malformed or out of range; pre_mute is malformed or out of range; minutes is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_mute lists the caller */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 165 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 54: nobody mutes the owner; only the owner mutes an admin; 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 54 | 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist; 58: pre_mute lists a user who is not in the group; 200: minutes is 0 and a listed member is not muted */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52 | 58 | 200;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_mute_all: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "mute": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
-          mute: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "mute": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
-          mute: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "mute": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
-          mute: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 1892295473,
-           *         "mute_all": 1
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /**
-               * @description The group’s state now.
-               * @enum {integer}
-               */
-              mute_all: 0 | 1;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; mute is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
   group_audit_log_get: {
     parameters: {
       query: {
@@ -7460,12 +6842,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1892295473
+         * @example 486172493
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE4OTIyOTU0NzMsIkUjMTc5NjQwNTEwNDEzOCM2ZWRiZWVhNWE4NGIiXQ
+         * @example WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -7491,7 +6873,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796405104,
+           *             "time": 1796403742,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7500,7 +6882,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796408704,
+           *               "until": 1796407342,
            *               "removed": [
            *                 10
            *               ],
@@ -7508,7 +6890,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796405104,
+           *             "time": 1796403742,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7517,7 +6899,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTIyOTU0NzMsIkUjMTc5NjQwNTEwNDEzOCM2ZWRiZWVhNWE4NGIiXQ"
+           *         "next_cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd"
            *       }
            *     }
            */
@@ -7532,13 +6914,13 @@ export interface operations {
               entries: {
                 /** @description When the change was made. */
                 time: number;
-                /** @description Who made it (the joiner for a join, the payer for a payment). */
+                /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, consensus_warning or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7646,8 +7028,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
-         *       "cursor": "WzE4OTIyOTU0NzMsIkUjMTc5NjQwNTEwNDEzOCM2ZWRiZWVhNWE4NGIiXQ",
+         *       "group_id": 486172493,
+         *       "cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7669,8 +7051,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
-         *       "cursor": "WzE4OTIyOTU0NzMsIkUjMTc5NjQwNTEwNDEzOCM2ZWRiZWVhNWE4NGIiXQ",
+         *       "group_id": 486172493,
+         *       "cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7692,8 +7074,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
-         *       "cursor": "WzE4OTIyOTU0NzMsIkUjMTc5NjQwNTEwNDEzOCM2ZWRiZWVhNWE4NGIiXQ",
+         *       "group_id": 486172493,
+         *       "cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7730,7 +7112,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796405104,
+           *             "time": 1796403742,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7739,7 +7121,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796408704,
+           *               "until": 1796407342,
            *               "removed": [
            *                 10
            *               ],
@@ -7747,7 +7129,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796405104,
+           *             "time": 1796403742,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7756,7 +7138,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTIyOTU0NzMsIkUjMTc5NjQwNTEwNDEzOCM2ZWRiZWVhNWE4NGIiXQ"
+           *         "next_cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd"
            *       }
            *     }
            */
@@ -7771,13 +7153,13 @@ export interface operations {
               entries: {
                 /** @description When the change was made. */
                 time: number;
-                /** @description Who made it (the joiner for a join, the payer for a payment). */
+                /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, consensus_warning or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7874,1221 +7256,6 @@ export interface operations {
       };
     };
   };
-  group_invite_link_create: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "expire_minutes": 60,
-         *       "max_uses": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /**
-           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
-           * @default 10080
-           */
-          expire_minutes?: number | string;
-          /**
-           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
-           * @default 0
-           */
-          max_uses?: number | string;
-          /**
-           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          approval?: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "expire_minutes": 60,
-         *       "max_uses": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
-           * @default 10080
-           */
-          expire_minutes?: number;
-          /**
-           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
-           * @default 0
-           */
-          max_uses?: number;
-          /**
-           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          approval?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "expire_minutes": 60,
-         *       "max_uses": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
-           * @default 10080
-           */
-          expire_minutes?: number;
-          /**
-           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
-           * @default 0
-           */
-          max_uses?: number;
-          /**
-           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          approval?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 1892295473,
-           *         "code": "cMojMVAdVOoK4xqH1WUZnxKl2SQ",
-           *         "url_path": "/join/cMojMVAdVOoK4xqH1WUZnxKl2SQ",
-           *         "link_id": "732bd3da715cac981a24334d6e32c4e53a5f25b0a57a62d6741b001ccb605074",
-           *         "expire_time": 1796408712,
-           *         "max_uses": 1,
-           *         "approval": 0
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /** @description The code, shown this once: only its hash is kept. Pass as invite_code to group_join. */
-              code: string;
-              /** @description Path of the link for the app’s own domain: /join/<code>. */
-              url_path: string;
-              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-              link_id: string;
-              /** @description When the link stops working. */
-              expire_time: number;
-              /** @description 0: unlimited. */
-              max_uses: number;
-              /**
-               * @description 1: joining a free group through it asks the admins.
-               * @enum {integer}
-               */
-              approval: 0 | 1;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; expire_minutes is malformed or out of range; max_uses is malformed or out of range; approval is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_links_get: {
-    parameters: {
-      query: {
-        /** @example demo-session-2 */
-        session_key: string;
-        /**
-         * @description Group id. Malformed: status 166.
-         * @example 1892295473
-         */
-        group_id: number;
-        /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-        cursor?: string;
-        /**
-         * @description Page size. From 1 to 200. Malformed: status 166.
-         * @example 10
-         */
-        limit?: number;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "links": [
-           *           {
-           *             "link_id": "732bd3da715cac981a24334d6e32c4e53a5f25b0a57a62d6741b001ccb605074",
-           *             "created_by": 2,
-           *             "create_time": 1796405112,
-           *             "expire_time": 1796408712,
-           *             "max_uses": 1,
-           *             "uses": 0,
-           *             "approval": 0
-           *           }
-           *         ],
-           *         "next_cursor": null
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              links: {
-                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-                link_id: string;
-                created_by: number;
-                create_time: number;
-                expire_time: number;
-                /** @description 0: unlimited. */
-                max_uses: number;
-                /** @description Joins (and join requests) made through it. */
-                uses: number;
-                /** @enum {integer} */
-                approval: 0 | 1;
-              }[];
-              /** @description Pass as cursor for the next page; null on the last page. */
-              next_cursor: string | null;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_links: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "limit": 10,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-          cursor?: string;
-          /**
-           * @description Page size. From 1 to 200. Malformed: status 166.
-           * @default 50
-           */
-          limit?: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "limit": 10,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-          cursor?: string;
-          /**
-           * @description Page size. From 1 to 200. Malformed: status 166.
-           * @default 50
-           */
-          limit?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "limit": 10,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-          cursor?: string;
-          /**
-           * @description Page size. From 1 to 200. Malformed: status 166.
-           * @default 50
-           */
-          limit?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "links": [
-           *           {
-           *             "link_id": "732bd3da715cac981a24334d6e32c4e53a5f25b0a57a62d6741b001ccb605074",
-           *             "created_by": 2,
-           *             "create_time": 1796405112,
-           *             "expire_time": 1796408712,
-           *             "max_uses": 1,
-           *             "uses": 0,
-           *             "approval": 0
-           *           }
-           *         ],
-           *         "next_cursor": null
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              links: {
-                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-                link_id: string;
-                created_by: number;
-                create_time: number;
-                expire_time: number;
-                /** @description 0: unlimited. */
-                max_uses: number;
-                /** @description Joins (and join requests) made through it. */
-                uses: number;
-                /** @enum {integer} */
-                approval: 0 | 1;
-              }[];
-              /** @description Pass as cursor for the next page; null on the last page. */
-              next_cursor: string | null;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_link_revoke: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "code": "cMojMe3T0d3y2QxkTnBumCDfUGU",
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json':
-          | {
-              /** @description Group id. Malformed: status 166. */
-              group_id: number | string;
-              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-              code?: string;
-              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-              link_id?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "code": "cMojMe3T0d3y2QxkTnBumCDfUGU",
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded':
-          | {
-              /** @description Group id. Malformed: status 166. */
-              group_id: number;
-              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-              code?: string;
-              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-              link_id?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "code": "cMojMe3T0d3y2QxkTnBumCDfUGU",
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code?: string;
-          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-          link_id?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 1892295473,
-           *         "link_id": "30d81b022cbbd954a5ed8aa0bf36fe056367db5e913df473bd8933c78b4fb8d3"
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-              link_id: string;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; neither code nor link_id is sent; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; code is malformed or out of range; link_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; both code and link_id are sent; 197: the code is a link of another group */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166 | 197;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist; 193: no link of the group has this code or id */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52 | 193;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 195: the link is already revoked */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 195;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_preview_get: {
-    parameters: {
-      query: {
-        /**
-         * @description The link’s code. 1 to 64 characters. Malformed: status 166.
-         * @example cMojMVAdVOoK4xqH1WUZnxKl2SQ
-         */
-        code: string;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_info": {
-           *           "id": 1892295473,
-           *           "name": "Docs tour 3",
-           *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
-           *           "owner_id": 1,
-           *           "admins": [
-           *             2
-           *           ],
-           *           "admin_count": 1,
-           *           "member_count": 4,
-           *           "max_members": 3000,
-           *           "price": "0",
-           *           "coin_id": 0,
-           *           "consensus_coin": 0,
-           *           "consensus_value": "0",
-           *           "private_price": "1",
-           *           "private_coin_id": 1,
-           *           "create_time": 1796405098,
-           *           "listed": 1
-           *         },
-           *         "approval": 0,
-           *         "expire_time": 1796408712
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_info: components['schemas']['Group'];
-              /**
-               * @description 1: joining through the link files a request for the admins.
-               * @enum {integer}
-               */
-              approval: 0 | 1;
-              /** @description When the link stops working. */
-              expire_time: number;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 193;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_preview: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "code": "cMojMVAdVOoK4xqH1WUZnxKl2SQ"
-         *     }
-         */
-        'application/json': {
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code: string;
-        };
-        /**
-         * @example {
-         *       "code": "cMojMVAdVOoK4xqH1WUZnxKl2SQ"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code: string;
-        };
-        /**
-         * @example {
-         *       "code": "cMojMVAdVOoK4xqH1WUZnxKl2SQ"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_info": {
-           *           "id": 1892295473,
-           *           "name": "Docs tour 3",
-           *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
-           *           "owner_id": 1,
-           *           "admins": [
-           *             2
-           *           ],
-           *           "admin_count": 1,
-           *           "member_count": 4,
-           *           "max_members": 3000,
-           *           "price": "0",
-           *           "coin_id": 0,
-           *           "consensus_coin": 0,
-           *           "consensus_value": "0",
-           *           "private_price": "1",
-           *           "private_coin_id": 1,
-           *           "create_time": 1796405098,
-           *           "listed": 1
-           *         },
-           *         "approval": 0,
-           *         "expire_time": 1796408712
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_info: components['schemas']['Group'];
-              /**
-               * @description 1: joining through the link files a request for the admins.
-               * @enum {integer}
-               */
-              approval: 0 | 1;
-              /** @description When the link stops working. */
-              expire_time: number;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 193;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -9103,7 +7270,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1212717591,
+         *       "group_id": 1481724492,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -9129,7 +7296,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1212717591,
+         *       "group_id": 1481724492,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -9159,7 +7326,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1212717591,
+         *       "group_id": 1481724492,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -9203,7 +7370,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1212717591,
+           *           "id": 1481724492,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -9218,7 +7385,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405110,
+           *           "create_time": 1796403748,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -9352,7 +7519,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 671701734,
+         *       "group_id": 949427301,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -9365,6 +7532,8 @@ export interface operations {
           consensus_coin: number | string;
           /** @description Amount the joiner must hold. Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55. */
           consensus_value: string | number;
+          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
+          consensus_grace_hours?: number | string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -9378,7 +7547,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 671701734,
+         *       "group_id": 949427301,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -9395,6 +7564,8 @@ export interface operations {
            * @example 2.5
            */
           consensus_value: string;
+          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
+          consensus_grace_hours?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -9408,7 +7579,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 671701734,
+         *       "group_id": 949427301,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -9425,6 +7596,8 @@ export interface operations {
            * @example 2.5
            */
           consensus_value: string;
+          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
+          consensus_grace_hours?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -9452,7 +7625,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 671701734,
+           *           "id": 949427301,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -9467,8 +7640,9 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405111,
+           *           "create_time": 1796403749,
            *           "listed": 1,
+           *           "consensus_grace_hours": 24,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -9489,7 +7663,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; consensus_grace_hours is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -9601,84 +7775,72 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/json':
-          | {
-              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-              group_id?: number | string;
-              /**
-               * Format: password
-               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-               */
-              wallet_pwd?: string;
-              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-              invite_code?: string;
-              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-              apply_msg?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "session_key": "demo-session-6"
-         *     }
-         */
-        'application/x-www-form-urlencoded':
-          | {
-              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-              group_id?: number;
-              /**
-               * Format: password
-               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-               */
-              wallet_pwd?: string;
-              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-              invite_code?: string;
-              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-              apply_msg?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 1892295473,
-         *       "session_key": "demo-session-6"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-          group_id?: number;
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
           /**
            * Format: password
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
-          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-          invite_code?: string;
+          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          apply_msg?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 486172493,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd?: string;
+          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          apply_msg?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 486172493,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd?: string;
           /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
           apply_msg?: string;
           /**
@@ -9708,8 +7870,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1892295473,
-           *         "expire_time": 1797009908
+           *         "group_id": 486172493,
+           *         "expire_time": 1797008546
            *       }
            *     }
            */
@@ -9745,7 +7907,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; neither group_id nor invite_code is sent; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; invite_code is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; 197: the code is a link of another group than group_id */
+      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -9753,7 +7915,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 0 | 164 | 166 | 197;
+            status?: 0 | 164 | 166;
           };
         };
       };
@@ -9781,7 +7943,7 @@ export interface operations {
           };
         };
       };
-      /** @description 52: group does not exist; 193: no link has this code (or it is malformed) */
+      /** @description 52: group does not exist */
       404: {
         headers: {
           [name: string]: unknown;
@@ -9789,7 +7951,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 52 | 193;
+            status?: 52;
           };
         };
       };
@@ -9802,18 +7964,6 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 53 | 160 | 162 | 169 | 170 | 187;
-          };
-        };
-      };
-      /** @description 194: the link has expired; 195: the link was revoked; 196: the link has been used max_uses times */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 194 | 195 | 196;
           };
         };
       };
@@ -9886,7 +8036,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1892295473
+         * @example 486172493
          */
         group_id: number;
       };
@@ -9911,8 +8061,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796405108,
-           *             "expire_time": 1797009908,
+           *             "request_time": 1796403746,
+           *             "expire_time": 1797008546,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -9933,8 +8083,6 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
-                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
-                link_id?: string;
               }[];
             };
           };
@@ -10037,7 +8185,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -10052,7 +8200,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -10067,7 +8215,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -10098,8 +8246,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796405108,
-           *             "expire_time": 1797009908,
+           *             "request_time": 1796403746,
+           *             "expire_time": 1797008546,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -10120,8 +8268,6 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
-                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
-                link_id?: string;
               }[];
             };
           };
@@ -10227,7 +8373,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -10258,7 +8404,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -10289,7 +8435,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -10478,7 +8624,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10504,7 +8650,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10534,7 +8680,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10578,10 +8724,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1892295473,
+           *           "id": 486172493,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:41121/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -10595,7 +8741,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796405098,
+           *           "create_time": 1796403736,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -10729,7 +8875,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10755,7 +8901,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10781,7 +8927,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10821,7 +8967,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1892295473,
+           *         "group_id": 486172493,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -10982,7 +9128,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1892295473
+         * @example 486172493
          */
         group_id: number;
         /**
@@ -11126,7 +9272,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11144,7 +9290,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11162,7 +9308,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1892295473,
+         *       "group_id": 486172493,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11605,8 +9751,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1212717591,
-           *             "time": 1796405110
+           *             "group_id": 1481724492,
+           *             "time": 1796403749
            *           },
            *           {
            *             "coin_id": 2,
@@ -11614,7 +9760,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796405091
+           *             "time": 1796403731
            *           },
            *           {
            *             "coin_id": 1,
@@ -11622,7 +9768,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796405091
+           *             "time": 1796403731
            *           }
            *         ],
            *         "next_cursor": null
@@ -11790,8 +9936,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1212717591,
-           *             "time": 1796405110
+           *             "group_id": 1481724492,
+           *             "time": 1796403749
            *           },
            *           {
            *             "coin_id": 2,
@@ -11799,7 +9945,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796405091
+           *             "time": 1796403731
            *           },
            *           {
            *             "coin_id": 1,
@@ -11807,7 +9953,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796405091
+           *             "time": 1796403731
            *           }
            *         ],
            *         "next_cursor": null

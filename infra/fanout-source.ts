@@ -1,14 +1,23 @@
 import type { DynamoDBRecord } from 'aws-lambda';
 
 /**
- * Which stream records reach the fan-out: inserts of group-event items. The CDK stack passes this
- * very object to the event source mapping (`FilterCriteria.filter(FANOUT_FILTER_PATTERN)`), and
- * the local poller applies it with `isFanoutRecord`, so the two cannot disagree.
+ * Which stream records reach the fan-out: inserts of group-event items (the outbox), and every
+ * write of a balance item (a holding is re-checked the moment its balance changes, so one balance
+ * change costs one record, not a scan). The CDK stack passes these very objects to the event
+ * source mapping (one `FilterCriteria.filter` each; a record passing any of them is delivered),
+ * and the local poller applies them with `isFanoutRecord`, so the two cannot disagree.
  */
 export const FANOUT_FILTER_PATTERN = {
   eventName: ['INSERT'],
   dynamodb: { NewImage: { kind: { S: ['event'] } } },
 } as const;
+
+export const BALANCE_FILTER_PATTERN = {
+  eventName: ['INSERT', 'MODIFY'],
+  dynamodb: { NewImage: { kind: { S: ['balance'] } } },
+} as const;
+
+export const FANOUT_FILTER_PATTERNS = [FANOUT_FILTER_PATTERN, BALANCE_FILTER_PATTERN] as const;
 
 /**
  * How the event source delivers to the fan-out, read by the stack and the local poller alike.
@@ -45,4 +54,8 @@ export function matchesPattern(pattern: FilterPattern, value: unknown): boolean 
   });
 }
 
-export const isFanoutRecord = (record: DynamoDBRecord): boolean => matchesPattern(FANOUT_FILTER_PATTERN, record);
+/** A group event's insert: the outbox entry the reactors act on. */
+export const isEventRecord = (record: DynamoDBRecord): boolean => matchesPattern(FANOUT_FILTER_PATTERN, record);
+
+export const isFanoutRecord = (record: DynamoDBRecord): boolean =>
+  FANOUT_FILTER_PATTERNS.some((pattern) => matchesPattern(pattern, record));

@@ -5,6 +5,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { Distribution, ViewerProtocolPolicy } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AttributeType, BillingMode, type CfnTable, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -14,9 +16,9 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ImFunction } from '#infra/constructs/im-function.ts';
 import { CORS } from '#infra/cors.ts';
-import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
+import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERNS } from '#infra/fanout-source.ts';
 import { Monitoring } from '#infra/monitoring.ts';
-import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames } from '#shared/api/registry.ts';
+import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames, SWEEP_ENTRY } from '#shared/api/registry.ts';
 import { type IndexDefinition, TABLE } from '#shared/db/table.ts';
 import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
 
@@ -49,6 +51,8 @@ export class ImGroupStack extends Stack {
   readonly methodFunctions = new Map<MethodName, ImFunction>();
   readonly fanoutFunction: ImFunction;
   readonly fanoutDlq: Queue;
+  /** Removes members whose grace ended with the balance still short, every minute. */
+  readonly sweepFunction: ImFunction;
   readonly monitoring: Monitoring;
 
   readonly deploymentStage: string | undefined;
@@ -115,10 +119,11 @@ export class ImGroupStack extends Stack {
 
     ({ fn: this.fanoutFunction, dlq: this.fanoutDlq } = this.fanout(props));
     this.acknowledgeIndexGrant(this.fanoutFunction);
+    this.sweepFunction = this.graceSweep();
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       api: this.api,
-      functions: new Map([...this.methodFunctions, ['fanout', this.fanoutFunction]]),
+      functions: new Map([...this.methodFunctions, ['fanout', this.fanoutFunction], ['graceSweep', this.sweepFunction]]),
       fanout: this.fanoutFunction,
       fanoutDlq: this.fanoutDlq,
       label: this.label,
@@ -233,6 +238,18 @@ export class ImGroupStack extends Stack {
     return { bucket, baseUrl: `https://${distribution.distributionDomainName}` };
   }
 
+  /** The timer of the holdings re-check: a sweep of the sparse grace index on a one-minute schedule. */
+  private graceSweep(): ImFunction {
+    const fn = new ImFunction(this, 'GraceSweep', { entry: SWEEP_ENTRY, table: this.table, timeout: Duration.seconds(60) });
+    this.table.grantReadWriteData(fn);
+    this.acknowledgeIndexGrant(fn);
+    new Rule(this, 'GraceSweepSchedule', {
+      schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(fn, { retryAttempts: 0 })],
+    });
+    return fn;
+  }
+
   /**
    * The outbox consumer: group-event inserts only, in order (one batch per shard at a time), with
    * bounded retries and record age so one poison record cannot block a shard, and a dead-letter
@@ -288,8 +305,8 @@ export class ImGroupStack extends Stack {
         reportBatchItemFailures: true,
         parallelizationFactor: 1,
         onFailure: new SqsDlq(dlq),
-        // The same pattern the local stream poller applies, so both runtimes fan out the same records.
-        filters: [FilterCriteria.filter(FANOUT_FILTER_PATTERN)],
+        // The same patterns the local stream poller applies, so both runtimes fan out the same records.
+        filters: FANOUT_FILTER_PATTERNS.map((pattern) => FilterCriteria.filter(pattern)),
       }),
     );
     new CfnOutput(this, 'FanoutDlqUrl', { value: dlq.queueUrl });

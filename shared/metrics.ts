@@ -19,7 +19,9 @@ export type MetricName =
   | 'Deliveries'
   | 'RongCloudRetries'
   | 'RongCloudLatency'
-  | 'DeadLetters';
+  | 'DeadLetters'
+  | 'ConsensusWarnings'
+  | 'ConsensusRemovals';
 
 interface Total {
   readonly name: MetricName;

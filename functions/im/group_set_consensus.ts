@@ -8,6 +8,7 @@ export const handler = methodWithSession(group_set_consensus, ({ params, caller,
     groupId: params.group_id,
     coinId: params.consensus_coin,
     value: params.consensus_value,
+    graceHours: params.consensus_grace_hours,
     attemptId: requestId,
   }),
 );

@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { type DynamoLocal, startDynamoLocal } from '#infra/local/dynamodb-local.ts';
 import { createGateway } from '#infra/local/gateway.ts';
+import { startGraceSweeper } from '#infra/local/grace-sweeper.ts';
 import { applyLocalEnvironment, DEFAULT_TABLE, LOCAL_REGION, LOCAL_RONGCLOUD } from '#infra/local/local-env.ts';
 import { createLocalLog, type LocalLog } from '#infra/local/local-log.ts';
 import { deadLetterMount, metricsMount, runtimeInfoMount } from '#infra/local/local-mount.ts';
@@ -46,6 +47,8 @@ export interface LocalRuntimeOptions {
    * process, which can then be killed on its own.
    */
   readonly streamPoller?: boolean;
+  /** How often the grace sweep runs (real time; the sweep reads `clock`); LOCAL_SWEEP_MS unless given. */
+  readonly graceSweepMs?: number;
 }
 
 export interface LocalRuntime {
@@ -212,6 +215,11 @@ export async function startLocalRuntime(
     if (options.streamPoller !== false) {
       poller = await startRuntimePoller({ db, dynamoEndpoint, persisted: dataDir !== undefined, log, clock: options.clock });
       cleanups.push(() => poller!.stop());
+    }
+    // The grace sweep runs beside the stream, as the stack's schedule does beside the fan-out.
+    if (options.streamPoller !== false) {
+      const sweeper = startGraceSweeper(db, log, options.graceSweepMs);
+      cleanups.push(() => sweeper.stop());
     }
     phase('stream');
     ready.resolve();

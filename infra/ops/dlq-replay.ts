@@ -5,8 +5,11 @@ import {
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { isFanoutRecord } from '#infra/fanout-source.ts';
+import type { DynamoDBRecord } from 'aws-lambda';
+import { isEventRecord } from '#infra/fanout-source.ts';
 import type { Db } from '#shared/db/client.ts';
+import { balanceChanged } from '#shared/holdings/recheck.ts';
+import { balanceChangeOf } from '#shared/outbox/balance-record.ts';
 import { type StoredEvent, storedEventFromImage, storedEventFromItem } from '#shared/outbox/event.ts';
 import { replayEvent } from '#shared/outbox/fanout.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
@@ -149,8 +152,21 @@ async function replayRange(deps: ReplayDeps, range: StreamRange): Promise<Replay
   const streamArn = deps.streamArnFor ? deps.streamArnFor(range.streamArn) : range.streamArn;
   const read = await readStreamRange(deps.streams, { ...range, streamArn });
   if ('gone' in read) return { replayed: false, why: `cannot replay: ${read.gone}` };
-  const events = read.records
-    .filter((record) => isFanoutRecord(record as Parameters<typeof isFanoutRecord>[0]))
+  const records = read.records as unknown as DynamoDBRecord[];
+  // Balance writes in the range are re-checked again (settling a holding twice changes nothing twice).
+  for (const change of records.map(balanceChangeOf)) {
+    if (!change) continue;
+    try {
+      await balanceChanged(deps.db, change);
+    } catch (error) {
+      return {
+        replayed: false,
+        why: `the re-check of user ${change.userId}'s coin ${change.coinId} failed again: ${errorText(error)}`,
+      };
+    }
+  }
+  const events = records
+    .filter(isEventRecord)
     .map((record) => storedEventFromImage(record.dynamodb!.NewImage! as Parameters<typeof storedEventFromImage>[0]));
   return replayAll(deps, events, events.length === 0 ? 'the range holds no group event' : undefined);
 }

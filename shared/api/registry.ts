@@ -30,3 +30,5 @@ export const handlerEntry = (name: MethodName): string => `functions/im/${name}.
 
 /** The stream fan-out handler's module, relative to the project root. */
 export const FANOUT_ENTRY = 'functions/fanout.ts';
+/** The scheduled sweep of ended grace periods (holdings re-checked when they change). */
+export const SWEEP_ENTRY = 'functions/holdings-sweep.ts';

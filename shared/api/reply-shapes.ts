@@ -22,6 +22,15 @@ export const GROUP = reply.named(
       coin_id: reply.int('Coin of the price; 0 when none.'),
       consensus_coin: reply.int('Coin the joiner must hold; 0 when none.'),
       consensus_value: reply.decimal('Amount of consensus_coin to hold; "0" when none.'),
+      consensus_grace_hours: reply.int(
+        'A group with a consensus: hours a member who joined through the holding keeps the membership after the balance falls short (0: removed at once).',
+      ),
+      consensus_ok: reply.flag(
+        'group_info, for a member who joined through the holding: 1 while the balance covers the consensus, 0 when it is short.',
+      ),
+      consensus_grace_until: reply.time(
+        'group_info, for such a member whose balance is short: when the grace ends and the member is removed unless the balance recovers.',
+      ),
       private_price: reply.decimal('Price of private chat; "0" when free.'),
       private_coin_id: reply.int(),
       create_time: reply.time(),
@@ -36,7 +45,19 @@ export const GROUP = reply.named(
       dnd: reply.flag('The caller’s do-not-disturb flag.'),
     },
     {
-      optional: ['notice', 'notice_time', 'notice_by', 'mute_all', 'muted_until', 'is_join', 'role', 'dnd'],
+      optional: [
+        'consensus_grace_hours',
+        'consensus_ok',
+        'consensus_grace_until',
+        'notice',
+        'notice_time',
+        'notice_by',
+        'mute_all',
+        'muted_until',
+        'is_join',
+        'role',
+        'dnd',
+      ],
       doc: 'The group object G.',
     },
   ),

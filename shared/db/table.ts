@@ -21,6 +21,12 @@ export const TABLE = {
      * their keys, so projecting them whole costs next to nothing.
      */
     search: { name: 'search', partitionKey: 'pk', sortKey: 'searchsk', sortKeyType: 'S' },
+    /**
+     * Grace periods of holdings that fell short: a sparse index of the holding items carrying
+     * `gracepk` (a few shards) and `gracesk` (when the grace ends, unix ms), so the sweeper reads
+     * only the periods that ended.
+     */
+    grace: { name: 'grace', partitionKey: 'gracepk', sortKey: 'gracesk', sortKeyType: 'N' },
   },
 } as const;
 

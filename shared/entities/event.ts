@@ -42,12 +42,18 @@ export type GroupOperation =
   | 'Mute'
   | 'Unmute'
   | 'MuteAll'
-  | 'UnmuteAll';
+  | 'UnmuteAll'
+  | 'ConsensusWarning';
+
+/**
+ * Internal operations, never announced nor shown in the audit log: a dismissed group's next
+ * clean-up round, and the next round of re-checking a group's holders after its consensus changed.
+ */
+export type InternalOperation = 'Cleanup' | 'Recheck';
 
 export interface GroupEvent {
   readonly groupId: number;
-  /** `Cleanup` is internal: a dismissed group's next clean-up round, never announced. */
-  readonly op: GroupOperation | 'Cleanup';
+  readonly op: GroupOperation | InternalOperation;
   readonly actor: number;
   readonly data: Record<string, unknown>;
   readonly timeMs?: number;

@@ -23,6 +23,13 @@ export type Role = 'owner' | 'admin' | 'member';
 
 export const DEFAULT_MAX_MEMBERS = 3000;
 
+/** The grace a member whose holding fell short has, unless the group sets its own (`consensus_grace_hours`). */
+export const DEFAULT_GRACE_HOURS = 24;
+/** The longest grace a group may set: 30 days. */
+export const MAX_GRACE_HOURS = 720;
+export const graceHoursOf = (group: { consensus_grace_hours?: unknown }) =>
+  Number(group.consensus_grace_hours ?? DEFAULT_GRACE_HOURS);
+
 /** The `max_admins` setting: admins a group may have besides its owner, unless its item says otherwise. */
 export const DEFAULT_MAX_ADMINS = 10;
 export const maxAdminsOf = (group: { max_admins?: unknown }) => Number(group.max_admins ?? DEFAULT_MAX_ADMINS);
@@ -52,6 +59,8 @@ export interface GroupItem {
   coin_id: number;
   consensus_coin: number;
   consensus_value: bigint | number;
+  /** Hours a holder whose balance fell short keeps the membership; absent: the default (24). */
+  consensus_grace_hours?: number;
   private_price: bigint | number;
   private_coin_id: number;
   create_time: number;
@@ -90,6 +99,9 @@ export interface GroupView {
   coin_id: number;
   consensus_coin: number;
   consensus_value: string;
+  consensus_grace_hours?: number;
+  consensus_ok?: 0 | 1;
+  consensus_grace_until?: number;
   private_price: string;
   private_coin_id: number;
   create_time: number;
@@ -146,6 +158,7 @@ export function groupView(
     create_time: Number(item.create_time),
     listed: isListed(item) ? 1 : 0,
   };
+  if (units(item.consensus_value) > 0n) view.consensus_grace_hours = graceHoursOf(item);
   if (options.withNotice) {
     view.notice = item.notice ?? '';
     view.notice_time = Number(item.notice_time ?? 0);

@@ -16,6 +16,13 @@ export const memberSk = (userId: number) => `${MEMBER_PREFIX}${padUserId(userId)
 export const memberKey = (groupId: number, userId: number) => ({ pk: groupPk(groupId), sk: memberSk(userId) });
 export const userGroupsPk = userPk;
 
+/**
+ * How a member came in: created the group, added by an admin (`invite`, also the members named at
+ * creation), let in on a request (`approve`), paid to join (`join`) or joined by holding the
+ * group's consensus (`holding`, re-checked when the balance changes). Absent on older items.
+ */
+export type JoinedVia = 'create' | 'invite' | 'approve' | 'join' | 'holding';
+
 export interface MemberItem {
   pk: string;
   sk: string;
@@ -30,10 +37,21 @@ export interface MemberItem {
   private_paid?: 0 | 1;
   /** Unix seconds: the end of a mute (see mute.ts); absent when not muted. */
   muted_until?: number;
+  via?: JoinedVia;
 }
 
-/** `mutedUntil`: the end of a mute that still lasts from an earlier membership (0 or absent: none). */
-export function memberItem(groupId: number, userId: number, role: Role, joinTime: number, mutedUntil = 0): MemberItem {
+/**
+ * `via`: how the member joined (a holder is re-checked when balances change); `mutedUntil`: the
+ * end of a mute that still lasts from an earlier membership (0 or absent: none).
+ */
+export function memberItem(
+  groupId: number,
+  userId: number,
+  role: Role,
+  joinTime: number,
+  extra: { readonly via?: JoinedVia; readonly mutedUntil?: number } = {},
+): MemberItem {
+  const { via, mutedUntil = 0 } = extra;
   return {
     ...memberKey(groupId, userId),
     kind: 'member',
@@ -43,6 +61,7 @@ export function memberItem(groupId: number, userId: number, role: Role, joinTime
     join_time: joinTime,
     dnd: 0,
     ...(mutedUntil > 0 ? { muted_until: mutedUntil } : {}),
+    ...(via ? { via } : {}),
     [TABLE.indexes.byUser.partitionKey]: userGroupsPk(userId),
     [TABLE.indexes.byUser.sortKey]: groupPk(groupId),
   } as MemberItem;

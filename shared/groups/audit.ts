@@ -42,6 +42,7 @@ const ACTION: Record<GroupOperation, string> = {
   Unmute: 'unmute',
   MuteAll: 'mute_all',
   UnmuteAll: 'unmute_all',
+  ConsensusWarning: 'consensus_warning',
 };
 
 /**
@@ -103,13 +104,14 @@ const events = (db: Db, input: { groupId: number; limit: number }, after: string
     db,
     {
       KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
-      FilterExpression: '#op <> :cleanup AND #ttl > :now',
+      FilterExpression: '#op <> :cleanup AND #op <> :recheck AND #ttl > :now',
       ProjectionExpression: 'sk, #op, actor, #data, #time',
       ExpressionAttributeNames: { '#op': 'op', '#ttl': 'ttl', '#data': 'data', '#time': 'time' },
       ExpressionAttributeValues: {
         ':pk': groupPk(input.groupId),
         ':e': EVENT_PREFIX,
         ':cleanup': 'Cleanup',
+        ':recheck': 'Recheck',
         ':now': Math.floor(nowMs(db) / 1000),
       },
       ScanIndexForward: false,

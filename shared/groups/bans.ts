@@ -15,6 +15,7 @@ import { type AdminPageInput, adminPage } from '#shared/groups/admin-page.ts';
 import { byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargets } from '#shared/groups/load.ts';
+import { holdingGoes } from '#shared/holdings/membership.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
 
 export interface BanInput {
@@ -83,7 +84,10 @@ export async function banUsers(db: Db, input: BanInput, method = 'group_ban_user
       ...userIds.flatMap((id): Step[] => {
         const target = access.targets.get(id);
         return target
-          ? [{ item: deleteMemberAs(db.table, groupId, id, target.role), refused: () => undefined }]
+          ? [
+              { item: deleteMemberAs(db.table, groupId, id, target.role), refused: () => undefined },
+              ...holdingGoes(db.table, target),
+            ]
           : [
               { item: memberAbsent(db.table, groupId, id), refused: () => undefined },
               { item: endJoinRequest(db.table, groupId, id) },

@@ -85,8 +85,8 @@ export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ gr
       ...initialHot(groupId, memberCount, now),
     };
     const members = [
-      memberItem(groupId, ownerId, 'owner', nowSeconds),
-      ...others.map((id) => memberItem(groupId, id, 'member', nowSeconds)),
+      memberItem(groupId, ownerId, 'owner', nowSeconds, { via: 'create' }),
+      ...others.map((id) => memberItem(groupId, id, 'member', nowSeconds, { via: 'invite' })),
     ];
     await commit(
       db,

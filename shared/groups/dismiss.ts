@@ -6,6 +6,7 @@ import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, groupPk, isGroupItem } from '#shared/entities/group.ts';
 import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
+import { holdingKey } from '#shared/entities/holding.ts';
 import { MEMBER_PREFIX } from '#shared/entities/member.ts';
 import { BESIDE_SENT_MARKERS } from '#shared/entities/sent-marker.ts';
 import type { Caller } from '#shared/entities/session.ts';
@@ -94,7 +95,8 @@ const MAX_ROUNDS = 1000;
 
 /**
  * Removes a dismissed group's items (members, join requests, events, anything under its key but
- * the tombstone and the sent-markers) a bounded batch per invocation. When more remain it writes
+ * the tombstone and the sent-markers, and the holding items of members who joined through a
+ * holding) a bounded batch per invocation. When more remain it writes
  * a Cleanup event, whose arrival on the stream runs the next round. Each round reads from the
  * start of the partition: what earlier rounds deleted is gone, so the partition itself is the
  * cursor, and the Cleanup events written along the way are swept up by the rounds after them.
@@ -117,7 +119,7 @@ export async function cleanupRound(db: Db, groupId: number, round: number): Prom
         TableName: db.table,
         KeyConditionExpression: `pk = :pk AND ${range.condition}`,
         ExpressionAttributeValues: { ':pk': groupPk(groupId), ':bound': range.bound },
-        ProjectionExpression: 'pk, sk',
+        ProjectionExpression: 'pk, sk, via, user_id',
         ConsistentRead: true,
         Limit: room,
       }),
@@ -126,6 +128,8 @@ export async function cleanupRound(db: Db, groupId: number, round: number): Prom
     room -= items.length;
     more = out.LastEvaluatedKey !== undefined;
     keys.push(...items.filter((item) => !isGroupItem(item)).map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
+    // A member who joined through a holding has an item in its own partition: it goes with the membership.
+    keys.push(...items.filter((item) => item.via === 'holding').map((item) => holdingKey(Number(item.user_id), groupId)));
   }
   more ||= room === 0;
   await batchWrite(db, { deletes: keys });

@@ -15,6 +15,7 @@ import { banUsers } from '#shared/groups/bans.ts';
 import { capReached, membersAdded, membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargets } from '#shared/groups/load.ts';
 import { returningMutes } from '#shared/groups/mutes.ts';
+import { holdingGoes } from '#shared/holdings/membership.ts';
 
 export type InviteResult = 'added' | 'already_member' | 'not_found' | 'banned';
 
@@ -68,7 +69,10 @@ export async function inviteUsers(
         },
         ...adding.map(
           (id): Step => ({
-            item: putNewMember(db.table, memberItem(groupId, id, 'member', joinTime, mutes.untilOf(id))),
+            item: putNewMember(
+              db.table,
+              memberItem(groupId, id, 'member', joinTime, { via: 'invite', mutedUntil: mutes.untilOf(id) }),
+            ),
             refused: () => {
               results[id] = 'already_member';
             },
@@ -100,7 +104,7 @@ export async function inviteUsers(
  * The group item's part of a member leaving: the count and score drop, an admin leaves the
  * `admins` set, and the group must be live and still owned by someone else.
  */
-function departure(userId: number, role: Role): MetaChange {
+export function departure(userId: number, role: Role): MetaChange {
   const leaving: MetaChange =
     role === 'admin'
       ? {
@@ -159,6 +163,7 @@ export async function removeUser(
           item: deleteMemberAs(db.table, groupId, targetId, target.role),
           refused: (old) => (old ? undefined : fail('NOT_MEMBER', `user ${targetId} is not in the group`)),
         },
+        ...holdingGoes(db.table, target),
         {
           item: putEvent(db.table, {
             groupId,
@@ -196,6 +201,7 @@ export async function quitGroup(
           },
         },
         { item: deleteMemberAs(db.table, groupId, caller, me.role), refused: (old) => (old ? undefined : callerNotMember()) },
+        ...holdingGoes(db.table, me),
         {
           item: putEvent(db.table, { groupId, op: 'Quit', actor: caller, data: { name: access.group.name, user_ids: [caller] } }),
         },

@@ -10,17 +10,22 @@ import { mutedUntil } from '#shared/entities/mute.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup } from '#shared/groups/access.ts';
 import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';
+import { holdingStanding } from '#shared/holdings/standing.ts';
 
 export async function groupInfo(db: Db, groupId: number, callerId: number): Promise<{ group_info: GroupView }> {
   const [{ group, member }, coins] = await Promise.all([loadGroup(db, groupId, callerId), allCoins(db)]);
   const mutedUntilNow = mutedUntil(member?.muted_until, Math.floor(nowMs(db) / 1000));
+  const standing = await holdingStanding(db, group, member);
   return {
-    group_info: groupView(
-      group,
-      coins,
-      { role: member?.role ?? null, dnd: member?.dnd === 1 },
-      { withNotice: true, mutedUntil: mutedUntilNow },
-    ),
+    group_info: {
+      ...groupView(
+        group,
+        coins,
+        { role: member?.role ?? null, dnd: member?.dnd === 1 },
+        { withNotice: true, mutedUntil: mutedUntilNow },
+      ),
+      ...standing,
+    },
   };
 }
 

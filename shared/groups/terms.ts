@@ -3,7 +3,7 @@ import type { Db } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins, type Coin, decimalsOf, requireCoin } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
-import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
+import { type GroupItem, type GroupView, graceHoursOf, groupView } from '#shared/entities/group.ts';
 import { type MetaChange, merge } from '#shared/entities/group-change.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
@@ -141,21 +141,29 @@ export async function setPrice(
 /** `group_set_consensus`: how much of a coin a joiner must hold; 0 clears the requirement. */
 export async function setConsensus(
   db: Db,
-  input: OwnerInput & { coinId: number; value: string },
+  input: OwnerInput & { coinId: number; value: string; graceHours?: number | undefined },
 ): Promise<{ group_info: GroupView }> {
   const { access, coin } = await ownerAndCoin(db, input, input.coinId);
   const value = toUnits(input.value, coin!.decimals, 'BAD_PRICE');
   const coinId = value === 0n ? 0 : coin!.coinId;
+  const grace = input.graceHours === undefined ? {} : { consensus_grace_hours: input.graceHours };
+  // The stream re-checks the members who joined through the holding against the new value (shared/holdings/rounds.ts).
   return setOwnerFields(db, {
     ...input,
     access,
-    fields: { consensus_coin: coinId, consensus_value: value },
+    fields: { consensus_coin: coinId, consensus_value: value, ...grace },
+    // An absent grace is the default, not 0: setting 0 where none was set is a change.
+    unchanged: (group) =>
+      Number(group.consensus_coin ?? 0) === coinId &&
+      units(group.consensus_value) === value &&
+      (input.graceHours === undefined || graceHoursOf(group) === input.graceHours),
     op: 'SetConsensus',
     data: (before, coins) => ({
       consensus_coin: coinId,
       consensus_value: fromUnits(value, coin!.decimals),
       old_consensus_coin: Number(before.consensus_coin ?? 0),
       old_consensus_value: amountOf(before.consensus_value, coins, before.consensus_coin),
+      ...(input.graceHours === undefined ? {} : { consensus_grace_hours: input.graceHours }),
     }),
   });
 }

@@ -6,6 +6,7 @@ import { type BanItem, banKey, isBanItem } from '#shared/entities/ban.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
+import { holdingItem, putHolding } from '#shared/entities/holding.ts';
 import { type InviteCode, type InviteLinkItem, inviteLinkKey, parseInviteCode } from '#shared/entities/invite-link.ts';
 import {
   endJoinRequest,
@@ -194,9 +195,17 @@ async function joinNow(db: Db, input: JoinTarget, state: JoinState, terms: JoinT
 
   const steps: Step[] = [
     {
-      item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds, mutes.untilOf(userId))),
+      item: putNewMember(
+        db.table,
+        memberItem(groupId, userId, 'member', nowSeconds, {
+          via: holding ? 'holding' : 'join',
+          mutedUntil: mutes.untilOf(userId),
+        }),
+      ),
       refused: () => fail('ALREADY_MEMBER'),
     },
+    // The holding is re-checked whenever the balance changes, from the member's own partition.
+    ...(holding ? [{ item: putHolding(db.table, holdingItem(userId, groupId, terms.consensusCoin, terms.consensusValue)) }] : []),
     ...linkSteps(db, input, state, nowSeconds),
     notBannedStep(db.table, groupId, userId, nowSeconds),
     addMemberStep(db.table, state.group, now, { change: sameTerms(terms) }),

@@ -152,7 +152,10 @@ async function decide(
     }),
     // Someone who became a member meanwhile (invited, say) is told 53 rather than 155.
     {
-      item: putNewMember(db.table, memberItem(groupId, userId, 'member', nowSeconds, mutes.untilOf(userId))),
+      item: putNewMember(
+        db.table,
+        memberItem(groupId, userId, 'member', nowSeconds, { via: 'approve', mutedUntil: mutes.untilOf(userId) }),
+      ),
       refused: () => fail('ALREADY_MEMBER'),
     },
     notBannedStep(db.table, groupId, userId, nowSeconds, (ban) => {

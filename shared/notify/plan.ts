@@ -26,6 +26,7 @@ export const USER_NOTICES = {
   joinRequest: 'MSG:join_group',
   joinResult: 'MSG:join_group_result',
   payment: 'MSG:group_pay',
+  consensusWarning: 'MSG:consensus_warning',
 } as const;
 
 const num = (value: unknown) => Number(value ?? 0);
@@ -132,6 +133,15 @@ function paymentNotice(event: StoredEvent, kind: 'join' | 'private', from: numbe
   ];
 }
 
+/** A system message to one user. */
+const toOneUser = (id: string, userId: number, objectName: string, content: Record<string, unknown>): Action => ({
+  id,
+  kind: 'userNotice',
+  toUserIds: [userId],
+  objectName,
+  content,
+});
+
 /** RongCloud's cap on recipients of one system message. */
 export const SYSTEM_MESSAGE_RECIPIENTS = 100;
 
@@ -188,7 +198,20 @@ function planEvent(event: StoredEvent): Action[] {
       return [notice(event, 'Quit', { targetUserIds: [event.actor] }), { id: 'quit', kind: 'groupQuit', userIds: [event.actor] }];
     case 'Kicked':
       return [
-        notice(event, 'Kicked', { targetUserIds: ids(d.user_ids) }),
+        // A removal by the service says why: the member's balance stayed below the consensus.
+        d.reason === 'consensus'
+          ? notice(
+              event,
+              'Kicked',
+              {
+                targetUserIds: ids(d.user_ids),
+                reason: 'consensus',
+                coinId: num(d.consensus_coin),
+                value: text(d.consensus_value),
+              },
+              `removed: the balance stayed below the group's consensus of ${text(d.consensus_value)} of coin ${num(d.consensus_coin)}`,
+            )
+          : notice(event, 'Kicked', { targetUserIds: ids(d.user_ids) }),
         { id: 'quit', kind: 'groupQuit', userIds: ids(d.user_ids) },
       ];
     case 'Dismiss':
@@ -247,18 +270,26 @@ function planEvent(event: StoredEvent): Action[] {
       ];
     case 'JoinRejected':
       return [
-        {
-          id: 'result',
-          kind: 'userNotice',
-          toUserIds: [num(d.user_id)],
-          objectName: USER_NOTICES.joinResult,
-          content: { group_id: event.groupId, action: 2, ...(d.reason ? { reason: text(d.reason) } : {}) },
-        },
+        toOneUser('result', num(d.user_id), USER_NOTICES.joinResult, {
+          group_id: event.groupId,
+          action: 2,
+          ...(d.reason ? { reason: text(d.reason) } : {}),
+        }),
       ];
     case 'PayPrivate':
       return paymentNotice(event, 'private', event.actor);
     case 'Ban':
       return banActions(event);
+    case 'ConsensusWarning':
+      return [
+        toOneUser('warning', num(d.user_id), USER_NOTICES.consensusWarning, {
+          group_id: event.groupId,
+          group_name: text(d.name),
+          coin_id: num(d.consensus_coin),
+          consensus_value: text(d.consensus_value),
+          grace_until: num(d.grace_until),
+        }),
+      ];
     case 'Unban':
       return [notice(event, 'Unban', { targetUserIds: ids(d.user_ids) })];
     case 'CreateInviteLink':

@@ -1,13 +1,13 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
-import type { GroupOperation } from '#shared/entities/event.ts';
+import type { GroupOperation, InternalOperation } from '#shared/entities/event.ts';
 
 /** A group event as the stream delivers it: the outbox entry a reactor acts on. */
 export interface StoredEvent {
   readonly groupId: number;
   /** The event item's sort key: unique within the group, ordered by time. */
   readonly eventId: string;
-  readonly op: GroupOperation | 'Cleanup';
+  readonly op: GroupOperation | InternalOperation;
   readonly actor: number;
   readonly data: Record<string, unknown>;
   readonly time: number;

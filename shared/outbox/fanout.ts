@@ -3,8 +3,10 @@ import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { type Clock, defaultClock } from '#shared/clock.ts';
 import { optionalEnv } from '#shared/config.ts';
 import type { Db } from '#shared/db/client.ts';
+import { type BalanceChange, balanceChanged } from '#shared/holdings/recheck.ts';
 import { errorFields, log } from '#shared/log.ts';
 import { metric } from '#shared/metrics.ts';
+import { balanceChangeOf } from '#shared/outbox/balance-record.ts';
 import type { DeadLetter } from '#shared/outbox/dead-letter.ts';
 import { type StoredEvent, storedEventFromImage } from '#shared/outbox/event.ts';
 import { loadProgress, markDone, recordFailure } from '#shared/outbox/progress.ts';
@@ -42,6 +44,8 @@ export interface FanoutDeps {
   readonly outagePatienceMs?: number;
   /** Measures the outage against the patience and waits before a failed batch is handed back; real time by default. */
   readonly clock?: Clock;
+  /** What a balance write sets off: the holdings re-check by default. */
+  readonly balances?: (db: Db, change: BalanceChange) => Promise<unknown>;
 }
 
 /** RongCloud out of reach or asking us to slow down: waiting will mend it. */
@@ -103,6 +107,18 @@ export async function processStreamBatch(deps: FanoutDeps, records: readonly Dyn
   for (const record of records) {
     const image = record.dynamodb?.NewImage as Record<string, AttributeValue> | undefined;
     if (!image) continue;
+    const change = balanceChangeOf(record);
+    if (change !== null) {
+      if (change === undefined) continue;
+      try {
+        await (deps.balances ?? balanceChanged)(deps.db, change);
+      } catch (error) {
+        // Lambda retries the batch from here, and gives it to the dead-letter queue when it stops.
+        log('warn', 'holdings re-check failed', { userId: change.userId, coinId: change.coinId, ...errorFields(error) });
+        return { batchItemFailures: [{ itemIdentifier: record.dynamodb?.SequenceNumber ?? '' }] };
+      }
+      continue;
+    }
     const event = storedEventFromImage(image);
     try {
       await runReactors(deps, event);

@@ -1,4 +1,5 @@
 import { groupCleanup } from '#shared/groups/dismiss.ts';
+import { holdingsRecheck } from '#shared/holdings/rounds.ts';
 import { type NotifierDeps, rongCloudNotifier } from '#shared/notify/reactor.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 import { searchPostings } from '#shared/search/postings.ts';
@@ -11,4 +12,5 @@ export const fanoutReactors = (notifier: NotifierDeps): readonly Reactor[] => [
   rongCloudNotifier(notifier),
   searchPostings,
   groupCleanup,
+  holdingsRecheck,
 ];

@@ -11,6 +11,7 @@ import type { BundlesResult, Timing } from './bundles.ts';
 import type { CapacityRow } from './capacity.ts';
 import type { CpuRow } from './cpu.ts';
 import type { Invocation } from './dismiss.ts';
+import type { HoldingsRow } from './holdings.ts';
 import type { HotResult } from './hot.ts';
 import type { LatencySeries } from './latency.ts';
 import { ms, table } from './markdown.ts';
@@ -29,6 +30,7 @@ interface Results {
   cpu: { budgetMs: number; rows: CpuRow[] };
   scale: { sizes: number[]; seeding: { groups: number; items: number; seconds: number }[]; rows: ScaleRow[] };
   dismiss: { members: number; cleanupBatch: number; totalMs: number; invocations: Invocation[] };
+  holdings: { bystanders: number; rows: HoldingsRow[] };
   latency: { series: LatencySeries[] };
   hot: HotResult;
 }
@@ -312,6 +314,27 @@ ${table(
 Total time includes the poller's waits between rounds (it polls an idle shard every 200 ms); each invocation's work is
 bounded by the batch size, whatever the group's size.`);
 
+  out.push(`## One balance change and the holdings re-check
+
+Every write of a balance reaches the fan-out, which settles the user's consensus memberships in that coin against
+the new balance. Fed the stream record of one debit for a user in 0, 1 and 50 consensus groups (each group with
+${r.holdings.bystanders} other holders, who must not count): a debit that leaves every holding covered, and one that
+makes every holding fall short (a warning, so a read and a transaction per group).
+
+${table(
+  ['consensus groups of the user', 'covered: requests', 'covered: capacity', 'short: requests', 'short: capacity'],
+  r.holdings.rows.map((row) => [
+    row.groups,
+    row.covered.requests,
+    units(row.covered.capacity),
+    row.short.requests,
+    units(row.short.capacity),
+  ]),
+)}
+
+A covered change is one Query of the user's own partition whatever the number of groups; a change that makes holdings
+fall short costs a fixed amount per group that falls short, never anything per group or member of the table.`);
+
   out.push(`## End-to-end latency
 
 The local runtime in one process (gateway, handlers, stream poller, DynamoDB Local in its own JVM), called over
@@ -382,6 +405,7 @@ export async function writeReport(workDir: string, run: RunInfo): Promise<{ mark
     cpu: await readResult(workDir, 'cpu'),
     scale: await readResult(workDir, 'scale'),
     dismiss: await readResult(workDir, 'dismiss'),
+    holdings: await readResult(workDir, 'holdings'),
     latency: await readResult(workDir, 'latency'),
     hot: await readResult(workDir, 'hot'),
   };

@@ -16,9 +16,9 @@ import { progress } from './progress.ts';
 import { writeReport } from './report.ts';
 
 /** In order: the CPU phase replays what the capacity phase recorded. */
-const PHASES = ['bundles', 'capacity', 'cpu', 'dismiss', 'scale', 'latency', 'hot'] as const;
+const PHASES = ['bundles', 'capacity', 'cpu', 'dismiss', 'holdings', 'scale', 'latency', 'hot'] as const;
 type Phase = (typeof PHASES)[number];
-const NEEDS_DYNAMO = new Set<Phase>(['bundles', 'capacity', 'dismiss', 'scale', 'latency', 'hot']);
+const NEEDS_DYNAMO = new Set<Phase>(['bundles', 'capacity', 'dismiss', 'holdings', 'scale', 'latency', 'hot']);
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 

@@ -233,6 +233,22 @@ describe('a tour of every method', () => {
     const joined = await expectCall(200, 'group_join', { group_id: gated }, as(8));
     expect(joined.body.data).toEqual({ result: 'joined', group_id: gated });
     await expectCall(422, 'group_join', { group_id: gated }, as(16));
+    // The grace a member who joined through the holding keeps when the balance falls short.
+    const graced = await expectCall(
+      200,
+      'group_set_consensus',
+      { group_id: gated, consensus_coin: 2, consensus_value: '5', consensus_grace_hours: 48 },
+      as(1),
+    );
+    expect(graced.body.data.group_info.consensus_grace_hours).toBe(48);
+    await expectCall(
+      400,
+      'group_set_consensus',
+      { group_id: gated, consensus_coin: 2, consensus_value: '5', consensus_grace_hours: 721 },
+      as(1),
+    );
+    const standing = await expectCall(200, 'group_info', { group_id: gated }, as(8));
+    expect(standing.body.data.group_info).toMatchObject({ consensus_ok: 1, consensus_grace_hours: 48 });
   });
 
   it('makes, lists, previews, follows and revokes invite links', async () => {

@@ -101,6 +101,7 @@ export function validValue(world: SeededWorld, name: string, f: Field): Wire | u
     consensus_coin: 1,
     coin_id: 1,
     consensus_value: '1',
+    consensus_grace_hours: 24,
     price: '1',
     wallet_pwd: WALLET_PWD,
     old_pwd: WALLET_PWD,

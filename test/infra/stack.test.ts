@@ -6,10 +6,10 @@ import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { type ImFunction, PROJECT_ROOT } from '#infra/constructs/im-function.ts';
 import { CORS } from '#infra/cors.ts';
-import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
+import { BALANCE_FILTER_PATTERN, FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
 import { RONGCLOUD_P99_MS, RONGCLOUD_RETRY_LIMIT } from '#infra/monitoring.ts';
 import { DEFAULT_RONGCLOUD_PARAMETER, type ImGroupStack } from '#infra/stack.ts';
-import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames } from '#shared/api/registry.ts';
+import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames, SWEEP_ENTRY } from '#shared/api/registry.ts';
 import { createTableInput, type IndexDefinition, TABLE } from '#shared/db/table.ts';
 import { METRICS_NAMESPACE } from '#shared/metrics.ts';
 import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
@@ -65,20 +65,20 @@ beforeAll(async () => {
   ({ stack } = synthStack({ bundling: false }));
   const bundled = await bundledAssembly();
   ({ dir: assemblyDir, template } = bundled);
-  console.log(`synth with bundling of ${methodNames.length + 1} functions took ${bundled.seconds.toFixed(1)} s`);
+  console.log(`synth with bundling of ${methodNames.length + 2} functions took ${bundled.seconds.toFixed(1)} s`);
 }, SYNTH_TIMEOUT_MS);
 
 describe('the method registry and the handlers on disk', () => {
-  it('has a handler file for every registry entry and for the fan-out', () => {
-    for (const entry of [...methodNames.map(handlerEntry), FANOUT_ENTRY]) {
+  it('has a handler file for every registry entry, for the fan-out and for the grace sweep', () => {
+    for (const entry of [...methodNames.map(handlerEntry), FANOUT_ENTRY, SWEEP_ENTRY]) {
       expect(existsSync(path.join(PROJECT_ROOT, entry)), entry).toBe(true);
     }
   });
 });
 
 describe('functions', () => {
-  it('makes one Lambda function per registry entry plus the stream fan-out', () => {
-    template.resourceCountIs('AWS::Lambda::Function', methodNames.length + 1);
+  it('makes one Lambda function per registry entry plus the stream fan-out and the grace sweep', () => {
+    template.resourceCountIs('AWS::Lambda::Function', methodNames.length + 2);
     expect([...stack.methodFunctions.keys()].sort()).toEqual([...methodNames].sort());
   });
 
@@ -95,14 +95,22 @@ describe('functions', () => {
     });
   });
 
-  it('keeps API functions at 10 s and gives the fan-out 60 s', () => {
+  it('keeps API functions at 10 s and gives the fan-out and the grace sweep 60 s', () => {
     for (const fn of stack.methodFunctions.values()) expect(functionProps(fn).Timeout).toBe(10);
     expect(functionProps(stack.fanoutFunction).Timeout).toBe(60);
+    expect(functionProps(stack.sweepFunction).Timeout).toBe(60);
+  });
+
+  it('runs the grace sweep every minute, on a schedule', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.sweepFunction), 'Arn'] } })],
+    });
   });
 
   it('keeps every log group for one month', () => {
-    // One per function and the API's access logs.
-    template.resourceCountIs('AWS::Logs::LogGroup', methodNames.length + 2);
+    // One per function (the methods, the fan-out, the grace sweep) and the API's access logs.
+    template.resourceCountIs('AWS::Logs::LogGroup', methodNames.length + 3);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
@@ -319,6 +327,7 @@ describe('the stream fan-out', () => {
   it('reads only group-event inserts, in order, with bounded retries, bisection, partial failures and a dead-letter queue', () => {
     const dlq = new Capture();
     const pattern = new Capture();
+    const balancePattern = new Capture();
     const age = new Capture();
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
@@ -332,7 +341,7 @@ describe('the stream fan-out', () => {
       ParallelizationFactor: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
-      FilterCriteria: { Filters: [{ Pattern: pattern }] },
+      FilterCriteria: { Filters: [{ Pattern: pattern }, { Pattern: balancePattern }] },
     });
     expect(age.asNumber()).toBeGreaterThanOrEqual(60);
     expect(age.asNumber()).toBeLessThanOrEqual(6 * 3600);
@@ -340,6 +349,8 @@ describe('the stream fan-out', () => {
     expect(deployed).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { kind: { S: ['event'] } } } });
     // The local poller filters with the same object, so local runs see what Lambda would.
     expect(deployed).toEqual(FANOUT_FILTER_PATTERN);
+    // Balance writes too: a holding is re-checked the moment its balance changes.
+    expect(JSON.parse(balancePattern.asString())).toEqual(BALANCE_FILTER_PATTERN);
     expect(template.toJSON().Resources[dlq.asString()]).toMatchObject({
       Type: 'AWS::SQS::Queue',
       Properties: { MessageRetentionPeriod: 14 * 24 * 3600 },
@@ -441,7 +452,9 @@ describe('alarms', () => {
   });
 
   it('watch every function for errors and throttles', () => {
-    const functions = [...stack.methodFunctions.values(), stack.fanoutFunction].map((fn) => logicalId(fn)).sort();
+    const functions = [...stack.methodFunctions.values(), stack.fanoutFunction, stack.sweepFunction]
+      .map((fn) => logicalId(fn))
+      .sort();
     for (const metric of ['Errors', 'Throttles']) {
       const alarms = alarmsOn(metric, 'AWS/Lambda');
       const watched = alarms.map((a) => a.Properties.Dimensions[0].Value.Ref as string).sort();

@@ -1,6 +1,6 @@
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { _Record as StreamRecord } from '@aws-sdk/client-dynamodb-streams';
-import { isFanoutRecord } from '#infra/fanout-source.ts';
+import { isEventRecord } from '#infra/fanout-source.ts';
 import type { Db } from '#shared/db/client.ts';
 import { rongCloudNotifier } from '#shared/notify/reactor.ts';
 import { type StoredEvent, storedEventFromImage } from '#shared/outbox/event.ts';
@@ -87,7 +87,7 @@ export async function plannedCalls(event: StoredEvent): Promise<Call[]> {
 export function committedEvents(records: readonly StreamRecord[]): StoredEvent[] {
   return records
     .map((record) => lambdaRecord(record, 'soak', 'us-east-1'))
-    .filter(isFanoutRecord)
+    .filter(isEventRecord)
     .map((record) => storedEventFromImage(record.dynamodb!.NewImage as Record<string, AttributeValue>));
 }
 

@@ -121,7 +121,7 @@ export async function callAs(runtime: TestRuntime, method: string, caller: numbe
  * with a table of its own, demo data seeded. One per test file (handler modules keep the table
  * client they were first imported with).
  */
-export async function startTestRuntime(options: { seed?: boolean } = {}): Promise<TestRuntime> {
+export async function startTestRuntime(options: { seed?: boolean; graceSweepMs?: number } = {}): Promise<TestRuntime> {
   const clock = new TestClock();
   const runtime = await startLocalRuntime({
     port: 0,
@@ -131,6 +131,7 @@ export async function startTestRuntime(options: { seed?: boolean } = {}): Promis
     seed: options.seed ?? true,
     quiet: true,
     clock,
+    ...(options.graceSweepMs === undefined ? {} : { graceSweepMs: options.graceSweepMs }),
   });
   return {
     ...runtime,

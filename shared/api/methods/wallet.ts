@@ -5,6 +5,7 @@ import { CALLER_OUTSIDE, TARGET_OUTSIDE } from '#shared/api/refusal.ts';
 import { reply } from '#shared/api/reply.ts';
 import { GROUP_INFO, NEXT_CURSOR, PAYMENT } from '#shared/api/reply-shapes.ts';
 import { field, optional } from '#shared/api/schema.ts';
+import { MAX_GRACE_HOURS } from '#shared/entities/group.ts';
 
 export const group_set_price = /* @__PURE__ */ defineMethod('group_set_price', () => ({
   summary: 'Price to join, in a coin (owner only); 0 makes the group free.',
@@ -20,13 +21,19 @@ export const group_set_price = /* @__PURE__ */ defineMethod('group_set_price', (
 }));
 
 export const group_set_consensus = /* @__PURE__ */ defineMethod('group_set_consensus', () => ({
-  summary: 'Holding requirement to join (owner only); 0 clears it.',
+  summary: 'Holding requirement to join and to stay (owner only); 0 clears it. Members are re-checked against a new value.',
   readOnly: false,
   session: 'required',
   params: {
     group_id: groupId,
     consensus_coin: field.id('Coin the joiner must hold.', 'BAD_COIN_ID'),
     consensus_value: field.decimal('Amount the joiner must hold.', 'BAD_PRICE'),
+    consensus_grace_hours: optional(
+      field.int(
+        'Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set.',
+        { min: 0, max: MAX_GRACE_HOURS },
+      ),
+    ),
   },
   reply: GROUP_INFO,
   refusals: [...OWNER_ONLY, 'UNKNOWN_COIN', { name: 'BAD_PRICE', why: 'more decimals than the coin has' }],
