@@ -28,13 +28,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
+     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     get: operations['group_info_get'];
     put?: never;
     /**
-     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
+     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_info'];
@@ -52,13 +52,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Members with role and join time, a page at a time.
+     * Members with role, join time and mute, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     get: operations['group_user_list_get'];
     put?: never;
     /**
-     * Members with role and join time, a page at a time.
+     * Members with role, join time and mute, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     post: operations['group_user_list'];
@@ -464,6 +464,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_mute_user': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mute members for a while, or lift their mutes (admin or owner; only the owner mutes an admin; nobody mutes the owner); a member who leaves and returns while muted is muted again.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_mute_user'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_mute_all': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mute the whole group or lift it (admin or owner); the owner and admins may still speak.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_mute_all'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_audit_log': {
     parameters: {
       query?: never;
@@ -482,6 +522,94 @@ export interface paths {
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_audit_log'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_link_create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make an invite link (admin or owner): a random code that lets its holders join, until it expires, is used up or revoked.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_invite_link_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_links': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_invite_links_get'];
+    put?: never;
+    /**
+     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_invite_links'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_link_revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Revoke an invite link (admin or owner), named by its code or by the link_id the list shows.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_invite_link_revoke'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
+     * @description Needs no session. Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_invite_preview_get'];
+    put?: never;
+    /**
+     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
+     * @description Needs no session. Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_invite_preview'];
     delete?: never;
     options?: never;
     head?: never;
@@ -538,7 +666,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Join: pay the price, meet the consensus, or ask the admins when the group is free.
+     * Join: pay the price, meet the consensus, or ask the admins when the group is free; through an invite link a free group is joined at once (or asked, when the link says approval).
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_join'];
@@ -779,6 +907,12 @@ export interface components {
      *     | 183 | 404 | unknown user |
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
+     *     | 193 | 404 | unknown invite code |
+     *     | 194 | 410 | this invite link has expired |
+     *     | 195 | 410 | this invite link was revoked |
+     *     | 196 | 410 | this invite link has been used as often as it may |
+     *     | 197 | 400 | this invite code belongs to another group |
+     *     | 200 | 404 | user is not muted |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -846,6 +980,13 @@ export interface components {
       notice_time?: number;
       /** @description Who set the announcement; 0 when none. */
       notice_by?: number;
+      /**
+       * @description 1 while only the owner and admins may speak (group_info only).
+       * @enum {integer}
+       */
+      mute_all?: 0 | 1;
+      /** @description When the caller’s mute in this group ends; 0 when not muted (group_info only). */
+      muted_until?: number;
       /**
        * @description Whether the caller is a member.
        * @enum {integer}
@@ -1003,9 +1144,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 486172493,
+           *         "group_id": 822958283,
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1020,7 +1161,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1133,11 +1274,11 @@ export interface operations {
   group_info_get: {
     parameters: {
       query: {
-        /** @example demo-session-8 */
+        /** @example demo-session-3 */
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 949427301
+         * @example 822958283
          */
         group_id: number;
       };
@@ -1160,7 +1301,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1175,11 +1316,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
+           *           "mute_all": 0,
+           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1285,8 +1428,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 949427301,
-         *       "session_key": "demo-session-8"
+         *       "group_id": 822958283,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/json': {
@@ -1300,8 +1443,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 949427301,
-         *       "session_key": "demo-session-8"
+         *       "group_id": 822958283,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -1315,8 +1458,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 949427301,
-         *       "session_key": "demo-session-8"
+         *       "group_id": 822958283,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'multipart/form-data': {
@@ -1344,7 +1487,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1359,11 +1502,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
+           *           "mute_all": 0,
+           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1463,7 +1608,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 486172493
+         * @example 822958283
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1497,16 +1642,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796403736
+           *             "join_time": 1796405326,
+           *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796403736
+           *             "join_time": 1796405326,
+           *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "WzQ4NjE3MjQ5MywiMiJd"
+           *         "next_cursor": "WzgyMjk1ODI4MywiMiJd"
            *       }
            *     }
            */
@@ -1528,6 +1675,8 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
+                /** @description When the member’s mute ends; 0 when not muted. */
+                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1608,7 +1757,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "limit": 2
          *     }
          */
@@ -1625,7 +1774,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "limit": 2
          *     }
          */
@@ -1642,7 +1791,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "limit": 2
          *     }
          */
@@ -1677,16 +1826,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796403736
+           *             "join_time": 1796405326,
+           *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796403736
+           *             "join_time": 1796405326,
+           *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "WzQ4NjE3MjQ5MywiMiJd"
+           *         "next_cursor": "WzgyMjk1ODI4MywiMiJd"
            *       }
            *     }
            */
@@ -1708,6 +1859,8 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
+                /** @description When the member’s mute ends; 0 when not muted. */
+                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1803,7 +1956,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 486172493,
+           *             "id": 822958283,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1818,7 +1971,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403736,
+           *             "create_time": 1796405326,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1965,7 +2118,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 486172493,
+           *             "id": 822958283,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1980,7 +2133,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403736,
+           *             "create_time": 1796405326,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2079,7 +2232,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2102,7 +2255,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2125,7 +2278,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2162,7 +2315,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2177,7 +2330,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2323,7 +2476,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2349,7 +2502,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2375,7 +2528,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2415,7 +2568,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2430,10 +2583,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796403738,
+           *           "notice_time": 1796405326,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2579,7 +2732,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2602,7 +2755,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2625,7 +2778,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2662,16 +2815,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 4,
+           *           "member_count": 5,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -2679,7 +2832,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2825,7 +2978,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2848,7 +3001,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2871,7 +3024,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2908,7 +3061,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2923,7 +3076,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3069,7 +3222,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3092,7 +3245,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3115,7 +3268,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3154,12 +3307,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3171,7 +3324,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3319,7 +3472,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3344,7 +3497,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3370,7 +3523,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3410,10 +3563,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3427,7 +3580,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3573,7 +3726,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3598,7 +3751,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3624,7 +3777,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3664,10 +3817,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3679,7 +3832,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3825,7 +3978,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3850,7 +4003,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3875,7 +4028,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3913,7 +4066,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 486172493,
+           *         "group_id": 822958283,
            *         "user_id": 5
            *       }
            *     }
@@ -4059,7 +4212,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4084,7 +4237,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4110,7 +4263,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4296,7 +4449,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4316,7 +4469,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4336,7 +4489,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4369,7 +4522,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 486172493
+           *         "group_id": 822958283
            *       }
            *     }
            */
@@ -4498,8 +4651,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 822958283,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/json': {
@@ -4518,8 +4671,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 822958283,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -4538,8 +4691,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 822958283,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'multipart/form-data': {
@@ -4571,7 +4724,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 486172493
+           *         "group_id": 822958283
            *       }
            *     }
            */
@@ -4712,7 +4865,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4735,7 +4888,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4758,7 +4911,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4795,16 +4948,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 4,
+           *           "member_count": 5,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -4812,7 +4965,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -4958,7 +5111,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4981,7 +5134,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5004,7 +5157,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5041,10 +5194,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5058,7 +5211,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -5204,7 +5357,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 488902009,
+           *             "id": 1118176657,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5230,20 +5383,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403745,
+           *             "create_time": 1796405328,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 486172493,
+           *             "id": 822958283,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5251,11 +5404,30 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796403736,
+           *             "create_time": 1796405326,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 949427301,
+           *             "id": 1858388581,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 4,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796405329,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 264926568,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5270,28 +5442,9 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403749,
+           *             "create_time": 1796405329,
            *             "listed": 1,
            *             "consensus_grace_hours": 48
-           *           },
-           *           {
-           *             "id": 1481724492,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796403748,
-           *             "listed": 1
            *           }
            *         ]
            *       }
@@ -5434,7 +5587,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 488902009,
+           *             "id": 1118176657,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5460,20 +5613,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403745,
+           *             "create_time": 1796405328,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 486172493,
+           *             "id": 822958283,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5481,11 +5634,30 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796403736,
+           *             "create_time": 1796405326,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 949427301,
+           *             "id": 1858388581,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 4,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796405329,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 264926568,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5500,28 +5672,9 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403749,
+           *             "create_time": 1796405329,
            *             "listed": 1,
            *             "consensus_grace_hours": 48
-           *           },
-           *           {
-           *             "id": 1481724492,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796403748,
-           *             "listed": 1
            *           }
            *         ]
            *       }
@@ -5638,16 +5791,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 486172493,
+           *             "id": 822958283,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5655,7 +5808,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796403736,
+           *             "create_time": 1796405326,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5850,16 +6003,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 486172493,
+           *             "id": 822958283,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5867,7 +6020,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796403736,
+           *             "create_time": 1796405326,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5974,7 +6127,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6003,7 +6156,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6035,7 +6188,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6080,7 +6233,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 486172493,
+           *         "group_id": 822958283,
            *         "user_ids": [
            *           10,
            *           11
@@ -6088,7 +6241,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796407342
+           *         "until": 1796408927
            *       }
            *     }
            */
@@ -6235,7 +6388,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6261,7 +6414,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6287,7 +6440,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6326,7 +6479,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 486172493,
+           *         "group_id": 822958283,
            *         "user_ids": [
            *           10,
            *           11
@@ -6465,12 +6618,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 486172493
+         * @example 822958283
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzQ4NjE3MjQ5MywiMTAiXQ
+         * @example WzgyMjk1ODI4MywiMTAiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6497,13 +6650,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796407342,
+           *             "until": 1796408927,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796403742
+           *             "time": 1796405327
            *           }
            *         ],
-           *         "next_cursor": "WzQ4NjE3MjQ5MywiMTAiXQ"
+           *         "next_cursor": "WzgyMjk1ODI4MywiMTAiXQ"
            *       }
            *     }
            */
@@ -6629,8 +6782,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
-         *       "cursor": "WzQ4NjE3MjQ5MywiMTAiXQ",
+         *       "group_id": 822958283,
+         *       "cursor": "WzgyMjk1ODI4MywiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6652,8 +6805,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
-         *       "cursor": "WzQ4NjE3MjQ5MywiMTAiXQ",
+         *       "group_id": 822958283,
+         *       "cursor": "WzgyMjk1ODI4MywiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6675,8 +6828,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
-         *       "cursor": "WzQ4NjE3MjQ5MywiMTAiXQ",
+         *       "group_id": 822958283,
+         *       "cursor": "WzgyMjk1ODI4MywiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6714,13 +6867,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796407342,
+           *             "until": 1796408927,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796403742
+           *             "time": 1796405327
            *           }
            *         ],
-           *         "next_cursor": "WzQ4NjE3MjQ5MywiMTAiXQ"
+           *         "next_cursor": "WzgyMjk1ODI4MywiMTAiXQ"
            *       }
            *     }
            */
@@ -6835,6 +6988,482 @@ export interface operations {
       };
     };
   };
+  group_mute_user: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166. */
+          pre_mute: string | (number | string)[];
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_mute: string;
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_mute: string;
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 822958283,
+           *         "user_ids": [
+           *           3,
+           *           4
+           *         ],
+           *         "until": 1796407128
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The muted (or no longer muted) members. */
+              user_ids: number[];
+              /** @description When the mute ends; 0 when it was lifted. */
+              until: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_mute lists more than 32 ids; 166: group_id is malformed or out of range; pre_mute is malformed or out of range; minutes is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_mute lists the caller */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 165 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 54: nobody mutes the owner; only the owner mutes an admin; 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 54 | 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 58: pre_mute lists a user who is not in the group; 200: minutes is 0 and a listed member is not muted */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 58 | 200;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_mute_all: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 822958283,
+           *         "mute_all": 1
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /**
+               * @description The group’s state now.
+               * @enum {integer}
+               */
+              mute_all: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; mute is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_audit_log_get: {
     parameters: {
       query: {
@@ -6842,12 +7471,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 486172493
+         * @example 822958283
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd
+         * @example WzgyMjk1ODI4MywiRSMxNzk2NDA1MzI3NTM1I2VhZTVhZGViMzlkZSJd
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6873,7 +7502,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796403742,
+           *             "time": 1796405327,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -6882,7 +7511,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796407342,
+           *               "until": 1796408927,
            *               "removed": [
            *                 10
            *               ],
@@ -6890,7 +7519,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796403742,
+           *             "time": 1796405327,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -6899,7 +7528,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd"
+           *         "next_cursor": "WzgyMjk1ODI4MywiRSMxNzk2NDA1MzI3NTM1I2VhZTVhZGViMzlkZSJd"
            *       }
            *     }
            */
@@ -6916,11 +7545,11 @@ export interface operations {
                 time: number;
                 /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, consensus_warning or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all, consensus_warning or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7028,8 +7657,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
-         *       "cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd",
+         *       "group_id": 822958283,
+         *       "cursor": "WzgyMjk1ODI4MywiRSMxNzk2NDA1MzI3NTM1I2VhZTVhZGViMzlkZSJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7051,8 +7680,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
-         *       "cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd",
+         *       "group_id": 822958283,
+         *       "cursor": "WzgyMjk1ODI4MywiRSMxNzk2NDA1MzI3NTM1I2VhZTVhZGViMzlkZSJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7074,8 +7703,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
-         *       "cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd",
+         *       "group_id": 822958283,
+         *       "cursor": "WzgyMjk1ODI4MywiRSMxNzk2NDA1MzI3NTM1I2VhZTVhZGViMzlkZSJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7112,7 +7741,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796403742,
+           *             "time": 1796405327,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7121,7 +7750,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796407342,
+           *               "until": 1796408927,
            *               "removed": [
            *                 10
            *               ],
@@ -7129,7 +7758,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796403742,
+           *             "time": 1796405327,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7138,7 +7767,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzQ4NjE3MjQ5MywiRSMxNzk2NDAzNzQyMjgzI2ZhNDlhNzc1Y2IyNyJd"
+           *         "next_cursor": "WzgyMjk1ODI4MywiRSMxNzk2NDA1MzI3NTM1I2VhZTVhZGViMzlkZSJd"
            *       }
            *     }
            */
@@ -7155,11 +7784,11 @@ export interface operations {
                 time: number;
                 /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, consensus_warning or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all, consensus_warning or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7256,6 +7885,1221 @@ export interface operations {
       };
     };
   };
+  group_invite_link_create: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number | string;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number | string;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 822958283,
+           *         "code": "MQ1Yyxv6gGNr6AQ5LvbzjqisDGQ",
+           *         "url_path": "/join/MQ1Yyxv6gGNr6AQ5LvbzjqisDGQ",
+           *         "link_id": "d947e65d9d7af7ad6643b9a4032d452a66e27c6a90f2ef481f36941503e1fb32",
+           *         "expire_time": 1796408929,
+           *         "max_uses": 1,
+           *         "approval": 0
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The code, shown this once: only its hash is kept. Pass as invite_code to group_join. */
+              code: string;
+              /** @description Path of the link for the app’s own domain: /join/<code>. */
+              url_path: string;
+              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+              link_id: string;
+              /** @description When the link stops working. */
+              expire_time: number;
+              /** @description 0: unlimited. */
+              max_uses: number;
+              /**
+               * @description 1: joining a free group through it asks the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; expire_minutes is malformed or out of range; max_uses is malformed or out of range; approval is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_links_get: {
+    parameters: {
+      query: {
+        /** @example demo-session-2 */
+        session_key: string;
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 822958283
+         */
+        group_id: number;
+        /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+        cursor?: string;
+        /**
+         * @description Page size. From 1 to 200. Malformed: status 166.
+         * @example 10
+         */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "links": [
+           *           {
+           *             "link_id": "d947e65d9d7af7ad6643b9a4032d452a66e27c6a90f2ef481f36941503e1fb32",
+           *             "created_by": 2,
+           *             "create_time": 1796405329,
+           *             "expire_time": 1796408929,
+           *             "max_uses": 1,
+           *             "uses": 0,
+           *             "approval": 0
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              links: {
+                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+                link_id: string;
+                created_by: number;
+                create_time: number;
+                expire_time: number;
+                /** @description 0: unlimited. */
+                max_uses: number;
+                /** @description Joins (and join requests) made through it. */
+                uses: number;
+                /** @enum {integer} */
+                approval: 0 | 1;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_links: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "links": [
+           *           {
+           *             "link_id": "d947e65d9d7af7ad6643b9a4032d452a66e27c6a90f2ef481f36941503e1fb32",
+           *             "created_by": 2,
+           *             "create_time": 1796405329,
+           *             "expire_time": 1796408929,
+           *             "max_uses": 1,
+           *             "uses": 0,
+           *             "approval": 0
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              links: {
+                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+                link_id: string;
+                created_by: number;
+                create_time: number;
+                expire_time: number;
+                /** @description 0: unlimited. */
+                max_uses: number;
+                /** @description Joins (and join requests) made through it. */
+                uses: number;
+                /** @enum {integer} */
+                approval: 0 | 1;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_link_revoke: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "code": "MQ1Yy-v7EwOU3eAHHIi6d_V0jJw",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json':
+          | {
+              /** @description Group id. Malformed: status 166. */
+              group_id: number | string;
+              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+              code?: string;
+              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+              link_id?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "code": "MQ1Yy-v7EwOU3eAHHIi6d_V0jJw",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded':
+          | {
+              /** @description Group id. Malformed: status 166. */
+              group_id: number;
+              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+              code?: string;
+              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+              link_id?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
+        /**
+         * @example {
+         *       "group_id": 822958283,
+         *       "code": "MQ1Yy-v7EwOU3eAHHIi6d_V0jJw",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code?: string;
+          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+          link_id?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 822958283,
+           *         "link_id": "23b75cdaba52180e1713548698b67542cf4ef8725535bad60df76f1d021900fe"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+              link_id: string;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; neither code nor link_id is sent; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; code is malformed or out of range; link_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; both code and link_id are sent; 197: the code is a link of another group */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166 | 197;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 193: no link of the group has this code or id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 193;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 195: the link is already revoked */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 195;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_preview_get: {
+    parameters: {
+      query: {
+        /**
+         * @description The link’s code. 1 to 64 characters. Malformed: status 166.
+         * @example MQ1Yyxv6gGNr6AQ5LvbzjqisDGQ
+         */
+        code: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 822958283,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796405326,
+           *           "listed": 1
+           *         },
+           *         "approval": 0,
+           *         "expire_time": 1796408929
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+              /**
+               * @description 1: joining through the link files a request for the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+              /** @description When the link stops working. */
+              expire_time: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 193;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_preview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "code": "MQ1Yyxv6gGNr6AQ5LvbzjqisDGQ"
+         *     }
+         */
+        'application/json': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+        /**
+         * @example {
+         *       "code": "MQ1Yyxv6gGNr6AQ5LvbzjqisDGQ"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+        /**
+         * @example {
+         *       "code": "MQ1Yyxv6gGNr6AQ5LvbzjqisDGQ"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 822958283,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796405326,
+           *           "listed": 1
+           *         },
+           *         "approval": 0,
+           *         "expire_time": 1796408929
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+              /**
+               * @description 1: joining through the link files a request for the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+              /** @description When the link stops working. */
+              expire_time: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 193;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -7270,7 +9114,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1481724492,
+         *       "group_id": 1858388581,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7296,7 +9140,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1481724492,
+         *       "group_id": 1858388581,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7326,7 +9170,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1481724492,
+         *       "group_id": 1858388581,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7370,7 +9214,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1481724492,
+           *           "id": 1858388581,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7385,7 +9229,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403748,
+           *           "create_time": 1796405329,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7519,7 +9363,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 949427301,
+         *       "group_id": 264926568,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7547,7 +9391,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 949427301,
+         *       "group_id": 264926568,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7579,7 +9423,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 949427301,
+         *       "group_id": 264926568,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7625,7 +9469,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 949427301,
+           *           "id": 264926568,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7640,7 +9484,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403749,
+           *           "create_time": 1796405329,
            *           "listed": 1,
            *           "consensus_grace_hours": 24,
            *           "is_join": 1,
@@ -7775,72 +9619,84 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /**
-           * Format: password
-           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd?: string;
-          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-          apply_msg?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/json':
+          | {
+              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+              group_id?: number | string;
+              /**
+               * Format: password
+               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+               */
+              wallet_pwd?: string;
+              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+              invite_code?: string;
+              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+              apply_msg?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * Format: password
-           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd?: string;
-          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-          apply_msg?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/x-www-form-urlencoded':
+          | {
+              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+              group_id?: number;
+              /**
+               * Format: password
+               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+               */
+              wallet_pwd?: string;
+              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+              invite_code?: string;
+              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+              apply_msg?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "session_key": "demo-session-6"
          *     }
          */
         'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
+          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+          group_id?: number;
           /**
            * Format: password
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
+          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+          invite_code?: string;
           /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
           apply_msg?: string;
           /**
@@ -7870,8 +9726,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 486172493,
-           *         "expire_time": 1797008546
+           *         "group_id": 822958283,
+           *         "expire_time": 1797010128
            *       }
            *     }
            */
@@ -7907,7 +9763,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; neither group_id nor invite_code is sent; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; invite_code is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; 197: the code is a link of another group than group_id */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7915,7 +9771,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 0 | 164 | 166;
+            status?: 0 | 164 | 166 | 197;
           };
         };
       };
@@ -7943,7 +9799,7 @@ export interface operations {
           };
         };
       };
-      /** @description 52: group does not exist */
+      /** @description 52: group does not exist; 193: no link has this code (or it is malformed) */
       404: {
         headers: {
           [name: string]: unknown;
@@ -7951,7 +9807,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 52;
+            status?: 52 | 193;
           };
         };
       };
@@ -7964,6 +9820,18 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 53 | 160 | 162 | 169 | 170 | 187;
+          };
+        };
+      };
+      /** @description 194: the link has expired; 195: the link was revoked; 196: the link has been used max_uses times */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 194 | 195 | 196;
           };
         };
       };
@@ -8036,7 +9904,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 486172493
+         * @example 822958283
          */
         group_id: number;
       };
@@ -8061,8 +9929,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796403746,
-           *             "expire_time": 1797008546,
+           *             "request_time": 1796405328,
+           *             "expire_time": 1797010128,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8083,6 +9951,8 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
+                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
+                link_id?: string;
               }[];
             };
           };
@@ -8185,7 +10055,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8200,7 +10070,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8215,7 +10085,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8246,8 +10116,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796403746,
-           *             "expire_time": 1797008546,
+           *             "request_time": 1796405328,
+           *             "expire_time": 1797010128,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8268,6 +10138,8 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
+                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
+                link_id?: string;
               }[];
             };
           };
@@ -8373,7 +10245,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8404,7 +10276,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8435,7 +10307,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8624,7 +10496,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8650,7 +10522,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8680,7 +10552,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8724,10 +10596,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 486172493,
+           *           "id": 822958283,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:32897/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -8741,7 +10613,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796403736,
+           *           "create_time": 1796405326,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -8875,7 +10747,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8901,7 +10773,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8927,7 +10799,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8967,7 +10839,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 486172493,
+           *         "group_id": 822958283,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -9128,7 +11000,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 486172493
+         * @example 822958283
          */
         group_id: number;
         /**
@@ -9272,7 +11144,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9290,7 +11162,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9308,7 +11180,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 486172493,
+         *       "group_id": 822958283,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9751,16 +11623,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1481724492,
-           *             "time": 1796403749
-           *           },
-           *           {
-           *             "coin_id": 2,
-           *             "amount": "10",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796403731
+           *             "group_id": 1858388581,
+           *             "time": 1796405329
            *           },
            *           {
            *             "coin_id": 1,
@@ -9768,7 +11632,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796403731
+           *             "time": 1796405325
+           *           },
+           *           {
+           *             "coin_id": 2,
+           *             "amount": "10",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796405325
            *           }
            *         ],
            *         "next_cursor": null
@@ -9936,16 +11808,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1481724492,
-           *             "time": 1796403749
-           *           },
-           *           {
-           *             "coin_id": 2,
-           *             "amount": "10",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796403731
+           *             "group_id": 1858388581,
+           *             "time": 1796405329
            *           },
            *           {
            *             "coin_id": 1,
@@ -9953,7 +11817,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796403731
+           *             "time": 1796405325
+           *           },
+           *           {
+           *             "coin_id": 2,
+           *             "amount": "10",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796405325
            *           }
            *         ],
            *         "next_cursor": null
