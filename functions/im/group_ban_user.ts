@@ -1,8 +1,8 @@
 import { group_ban_user } from '#shared/api/methods/moderation.ts';
 import { banUsers } from '#shared/groups/bans.ts';
-import { method } from '#shared/http/method.ts';
+import { methodWithSession } from '#shared/http/method.ts';
 
-export const handler = method(group_ban_user, ({ params, caller, db, requestId }) =>
+export const handler = methodWithSession(group_ban_user, ({ params, caller, db, requestId }) =>
   banUsers(db, {
     groupId: params.group_id,
     caller,

@@ -1,8 +1,8 @@
 import { group_react_join } from '#shared/api/methods/wallet.ts';
-import { method } from '#shared/http/method.ts';
+import { methodWithSession } from '#shared/http/method.ts';
 import { reactToJoin } from '#shared/joins/requests.ts';
 
-export const handler = method(group_react_join, ({ params, caller, db, requestId }) =>
+export const handler = methodWithSession(group_react_join, ({ params, caller, db, requestId }) =>
   reactToJoin(db, {
     adminId: caller,
     groupId: params.group_id,

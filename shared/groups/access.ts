@@ -48,30 +48,39 @@ export async function loadGroupFor(db: Db, groupId: number, caller: Caller, also
   const read = await readWithSession(db, caller, [groupKey(groupId), ...also], { consistent: true });
   const group = read.items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
-  let member: Promise<MemberItem | undefined> | undefined;
+  const member = lazyMember(db, groupId, read.caller);
   return {
     group,
     caller: read.caller,
-    // Read when first asked for, so a caller that starts it just before its write waits for both at once.
     get member() {
-      if (!member) {
-        member = batchGet(db, [memberKey(groupId, read.caller)], { consistent: true }).then((items) => items.find(isMemberItem));
-        // Awaited by whoever needs it; a refusal that never does must not leave it unhandled.
-        member.catch(() => undefined);
-      }
-      return member;
+      return member();
     },
     also: besides(read.items),
   };
 }
 
+/**
+ * The caller's membership, read when first asked for, so a caller that starts it just before its
+ * write waits for both at once.
+ */
+export function lazyMember(db: Db, groupId: number, caller: number): () => Promise<MemberItem | undefined> {
+  let member: Promise<MemberItem | undefined> | undefined;
+  return () => {
+    if (!member) {
+      member = batchGet(db, [memberKey(groupId, caller)], { consistent: true }).then((items) => items.find(isMemberItem));
+      // Awaited by whoever needs it; a refusal that never does must not leave it unhandled.
+      member.catch(() => undefined);
+    }
+    return member;
+  };
+}
+
 /** The caller's right from the group item; the refusal, when there is one, from the membership. */
-export async function requireRole(access: CallerAccess, need: 'admin' | 'owner'): Promise<void> {
+export async function requireRole(access: CallerAccess, need: 'admin' | 'owner'): Promise<'owner' | 'admin'> {
   const role = recordedRole(access.group, access.caller);
-  if (role === 'owner' || (need === 'admin' && role === 'admin')) return;
+  if (role === 'owner' || (need === 'admin' && role === 'admin')) return role;
   const member = { group: access.group, member: await access.member };
-  if (need === 'owner') requireOwner(member);
-  else requireAdmin(member);
+  return (need === 'owner' ? requireOwner(member) : requireAdmin(member)).role as 'owner' | 'admin';
 }
 
 export function requireMember(access: GroupAccess): MemberItem {

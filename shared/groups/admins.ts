@@ -6,10 +6,11 @@ import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView, maxAdminsOf } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { memberKey, type Role } from '#shared/entities/member.ts';
+import type { Caller } from '#shared/entities/session.ts';
 import { AppError, fail } from '#shared/errors.ts';
-import { requireOwner } from '#shared/groups/access.ts';
+import { requireRole } from '#shared/groups/access.ts';
 import { adminsOf, byOwner, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
-import { loadTargets } from '#shared/groups/load.ts';
+import { loadTargetsFor } from '#shared/groups/load.ts';
 import { sameMuteAll } from '#shared/groups/mutes.ts';
 
 /** A member item's role change, valid only if the role is still the one the change starts from. */
@@ -65,13 +66,13 @@ function adminRoom(group: GroupItem, adding: number): MetaChange {
  */
 async function changeAdmins(
   db: Db,
-  input: { groupId: number; caller: number; userIds: readonly number[]; direction: 'promote' | 'demote'; attemptId?: string },
+  input: { groupId: number; caller: Caller; userIds: readonly number[]; direction: 'promote' | 'demote'; attemptId?: string },
 ): Promise<{ group_info: GroupView }> {
-  const { groupId, caller, userIds, direction } = input;
+  const { groupId, userIds, direction } = input;
   const attemptId = input.attemptId ?? randomUUID();
   const [from, to]: [Role, Role] = direction === 'promote' ? ['member', 'admin'] : ['admin', 'member'];
   const ids = new Set(userIds);
-  const change = (group: GroupItem) =>
+  const change = (group: GroupItem, caller: number) =>
     merge(live, byOwner(caller), direction === 'promote' ? adminRoom(group, ids.size) : {}, sameMuteAll(group).change, {
       [direction === 'promote' ? 'add' : 'delete']: ['admins :ids'],
       values: { ':ids': ids },
@@ -79,18 +80,23 @@ async function changeAdmins(
   // Read again after conflicts run out: the write that won may have settled the answer (58, 59).
   const [{ access, me }, coins] = await Promise.all([
     withRetries(async ({ n, commit }) => {
-      const access = await loadTargets(db, groupId, caller, userIds);
-      const me = requireOwner(access);
+      // The session rides with the first read; the owner is on the group item.
+      const access = await loadTargetsFor(db, groupId, input.caller, userIds);
+      await requireRole(access, 'owner');
+      const { caller } = access;
       for (const id of userIds) {
-        const target = id === caller ? me : access.targets.get(id);
+        // The caller among the targets is the owner: its membership came with theirs.
+        const target = access.targets.get(id);
         if (target?.role !== from) throw targetRefusal(id, target, direction);
       }
       if (direction === 'promote') refuseIf(adminLimit(access.group, ids.size));
+      // The caller's membership, for the reply only: read beside the write.
+      const me = access.member;
       await commit(
         db,
         [
           {
-            item: metaUpdate(db.table, groupId, change(access.group)),
+            item: metaUpdate(db.table, groupId, change(access.group, caller)),
             refused: (old) => {
               refuseIf(metaRefusal(old, caller, 'owner'));
               if (old && direction === 'promote') refuseIf(adminLimit(old, ids.size));
@@ -120,13 +126,13 @@ async function changeAdmins(
   const admins = adminsOf(access.group);
   for (const id of ids) direction === 'promote' ? admins.add(id) : admins.delete(id);
   const group: GroupItem = { ...access.group, admins };
-  return { group_info: groupView(group, coins, { role: 'owner', dnd: me.dnd === 1 }) };
+  return { group_info: groupView(group, coins, { role: 'owner', dnd: (await me)?.dnd === 1 }) };
 }
 
-export const setAdmins = (db: Db, groupId: number, caller: number, userIds: readonly number[], attemptId?: string) =>
+export const setAdmins = (db: Db, groupId: number, caller: Caller, userIds: readonly number[], attemptId?: string) =>
   changeAdmins(db, { groupId, caller, userIds, direction: 'promote', ...(attemptId ? { attemptId } : {}) });
 
-export const deleteAdmins = (db: Db, groupId: number, caller: number, userIds: readonly number[], attemptId?: string) =>
+export const deleteAdmins = (db: Db, groupId: number, caller: Caller, userIds: readonly number[], attemptId?: string) =>
   changeAdmins(db, { groupId, caller, userIds, direction: 'demote', ...(attemptId ? { attemptId } : {}) });
 
 /**
@@ -138,14 +144,16 @@ export const deleteAdmins = (db: Db, groupId: number, caller: number, userIds: r
 export async function transferOwner(
   db: Db,
   groupId: number,
-  caller: number,
+  session: Caller,
   newOwner: number,
   attemptId: string = randomUUID(),
 ): Promise<{ group_info: GroupView }> {
   const coins = await allCoins(db);
-  const { group, dnd } = await withRetries(async ({ n, commit }) => {
-    const access = await loadTargets(db, groupId, caller, [newOwner]);
-    const me = requireOwner(access);
+  const { group, me } = await withRetries(async ({ n, commit }) => {
+    // The session rides with the first read; the owner is on the group item.
+    const access = await loadTargetsFor(db, groupId, session, [newOwner]);
+    await requireRole(access, 'owner');
+    const { caller } = access;
     if (newOwner === caller) fail('BAD_PARAM', 'you already own this group');
     const target = access.targets.get(newOwner) ?? fail('NOT_MEMBER', `user ${newOwner} is not in the group`);
     const seen = adminsOf(access.group);
@@ -157,6 +165,8 @@ export async function transferOwner(
       when: [seen.size === 0 ? 'attribute_not_exists(admins)' : 'admins = :seen'],
       values: { ':newOwner': newOwner, ':admins': admins, ...(seen.size === 0 ? {} : { ':seen': seen }) },
     });
+    // The caller's membership, for the reply only: read beside the write.
+    const me = access.member;
     // The admins set changed, or the new owner's role: decided again from a fresh read.
     await commit(
       db,
@@ -178,7 +188,7 @@ export async function transferOwner(
       ],
       requestToken('group_transfer_owner', caller, groupId, newOwner, attemptId, n),
     );
-    return { group: { ...access.group, owner_id: newOwner, admins }, dnd: me.dnd === 1 };
+    return { group: { ...access.group, owner_id: newOwner, admins }, me };
   });
-  return { group_info: groupView(group, coins, { role: 'admin', dnd }) };
+  return { group_info: groupView(group, coins, { role: 'admin', dnd: (await me)?.dnd === 1 }) };
 }

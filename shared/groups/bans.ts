@@ -9,18 +9,19 @@ import { groupPk } from '#shared/entities/group.ts';
 import { live, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { endJoinRequest } from '#shared/entities/join-request.ts';
 import { deleteMemberAs, memberAbsent } from '#shared/entities/member.ts';
+import type { Caller } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
-import { requireAdmin } from '#shared/groups/access.ts';
+import { requireRole } from '#shared/groups/access.ts';
 import { type AdminPageInput, adminPage } from '#shared/groups/admin-page.ts';
 import { byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { membersRemoved } from '#shared/groups/hot.ts';
-import { loadTargets } from '#shared/groups/load.ts';
+import { loadTargetsFor } from '#shared/groups/load.ts';
 import { holdingGoes } from '#shared/holdings/membership.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
 
 export interface BanInput {
   readonly groupId: number;
-  readonly caller: number;
+  readonly caller: Caller;
   readonly userIds: readonly number[];
   /** Absent or 0: until lifted. */
   readonly minutes?: number | undefined;
@@ -48,15 +49,17 @@ export interface BanResult {
  * sets the new end and reason.
  */
 export async function banUsers(db: Db, input: BanInput, method = 'group_ban_user'): Promise<BanResult> {
-  const { groupId, caller, userIds } = input;
+  const { groupId, userIds } = input;
   const attemptId = input.attemptId ?? randomUUID();
   return withRetries(async ({ n, commit }) => {
-    const access = await loadTargets(db, groupId, caller, userIds, { users: true });
-    const me = requireAdmin(access);
+    // The session rides with the first read; the caller's rank is on the group item.
+    const access = await loadTargetsFor(db, groupId, input.caller, userIds, { users: true });
+    const role = await requireRole(access, 'admin');
+    const { caller } = access;
     for (const id of userIds) {
       if (id === caller) fail('BAD_PARAM', 'you cannot ban yourself');
       const target = access.targets.get(id);
-      if (target) refuseIf(rankRefusal(me.role, target.role, 'ban'));
+      if (target) refuseIf(rankRefusal(role, target.role, 'ban'));
       else if (input.membersOnly) fail('NOT_MEMBER', `user ${id} is not in the group`);
       else if (!access.users.has(id)) fail('UNKNOWN_USER', `user ${id} is unknown`);
     }
@@ -118,14 +121,15 @@ export async function banUsers(db: Db, input: BanInput, method = 'group_ban_user
  */
 export async function unbanUsers(
   db: Db,
-  input: { groupId: number; caller: number; userIds: readonly number[]; attemptId?: string | undefined },
+  input: { groupId: number; caller: Caller; userIds: readonly number[]; attemptId?: string | undefined },
 ): Promise<{ group_id: number; user_ids: number[] }> {
-  const { groupId, caller, userIds } = input;
+  const { groupId, userIds } = input;
   const attemptId = input.attemptId ?? randomUUID();
   const notBanned = (id: number) => fail('NOT_BANNED', `user ${id} is not banned`);
   await withRetries(async ({ n, commit }) => {
-    const access = await loadTargets(db, groupId, caller, userIds, { bans: true, memberships: false });
-    requireAdmin(access);
+    const access = await loadTargetsFor(db, groupId, input.caller, userIds, { bans: true, memberships: false });
+    await requireRole(access, 'admin');
+    const { caller } = access;
     const now = nowMs(db);
     const nowSeconds = Math.floor(now / 1000);
     for (const id of userIds) if (!isBanLive(access.bans.get(id), nowSeconds)) notBanned(id);

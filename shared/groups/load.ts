@@ -1,12 +1,13 @@
-import { batchGet, type Key } from '#shared/db/batch.ts';
+import { batchGet, type Item, type Key, keyId } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
 import { type BanItem, banKey, isBanItem } from '#shared/entities/ban.ts';
 import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { isMuteItem, type MuteItem, muteKey } from '#shared/entities/mute.ts';
+import { type Caller, readWithSession } from '#shared/entities/session.ts';
 import { isUserItem, userKey } from '#shared/entities/user.ts';
 import { fail } from '#shared/errors.ts';
-import type { GroupAccess } from '#shared/groups/access.ts';
+import { type CallerAccess, type GroupAccess, lazyMember } from '#shared/groups/access.ts';
 
 export interface TargetAccess extends GroupAccess {
   /** The targets' memberships; a target outside the group is absent. */
@@ -31,15 +32,27 @@ export async function loadTargets(
   targetIds: readonly number[],
   options: { users?: boolean; bans?: boolean; mutes?: boolean; memberships?: boolean } = {},
 ): Promise<TargetAccess> {
-  const keys: Key[] = [
+  const keys = targetKeys(groupId, targetIds, options);
+  const own = memberKey(groupId, callerId);
+  const others = keys.filter((key) => keyId(key) !== keyId(own));
+  const items = await batchGet(db, [own, ...others], { consistent: true });
+  return targetsOf(items, callerId, targetIds);
+}
+
+type TargetOptions = NonNullable<Parameters<typeof loadTargets>[4]>;
+
+/** The group's key first, then the targets' memberships (unless left out), user and ban items. */
+function targetKeys(groupId: number, targetIds: readonly number[], options: TargetOptions): Key[] {
+  return [
     groupKey(groupId),
-    memberKey(groupId, callerId),
-    ...(options.memberships === false ? [] : targetIds.filter((id) => id !== callerId).map((id) => memberKey(groupId, id))),
+    ...(options.memberships === false ? [] : targetIds.map((id) => memberKey(groupId, id))),
     ...(options.users ? targetIds.map(userKey) : []),
     ...(options.bans ? targetIds.map((id) => banKey(groupId, id)) : []),
     ...(options.mutes ? targetIds.map((id) => muteKey(groupId, id)) : []),
   ];
-  const items = await batchGet(db, keys, { consistent: true });
+}
+
+function targetsOf(items: readonly Item[], callerId: number, targetIds: readonly number[]): TargetAccess {
   const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
   const members = new Map(items.filter(isMemberItem).map((item): [number, MemberItem] => [Number(item.user_id), item]));
@@ -51,5 +64,40 @@ export async function loadTargets(
     users: new Set(items.filter(isUserItem).map((item) => Number(item.user_id))),
     bans: new Map(items.filter(isBanItem).map((item): [number, BanItem] => [Number(item.user_id), item])),
     mutes: new Map(items.filter(isMuteItem).map((item): [number, MuteItem] => [Number(item.user_id), item])),
+  };
+}
+
+/** The targets as `loadTargets` reads them, for a caller whose right comes from the group item. */
+export interface CallerTargets extends CallerAccess, Omit<TargetAccess, 'member'> {}
+
+/**
+ * `loadTargets` for a caller that may still be a session: its key rides in the same BatchGet, and
+ * the caller's membership (unknown until the session is read) is read only when asked for, unless
+ * the caller is among the targets. A known caller's membership is read with the rest.
+ */
+export async function loadTargetsFor(
+  db: Db,
+  groupId: number,
+  caller: Caller,
+  targetIds: readonly number[],
+  options: TargetOptions = {},
+): Promise<CallerTargets> {
+  const known = typeof caller === 'number' ? caller : caller.known;
+  if (known !== undefined) {
+    const access = await loadTargets(db, groupId, known, targetIds, options);
+    return { ...access, caller: known, member: Promise.resolve(access.member), also: [] };
+  }
+  const read = await readWithSession(db, caller, targetKeys(groupId, targetIds, options), { consistent: true });
+  const access = targetsOf(read.items, read.caller, targetIds);
+  // The caller among the targets: its membership came with them.
+  const ownRead = options.memberships !== false && targetIds.includes(read.caller);
+  const member = ownRead ? () => Promise.resolve(access.member) : lazyMember(db, groupId, read.caller);
+  return {
+    ...access,
+    caller: read.caller,
+    also: [],
+    get member() {
+      return member();
+    },
   };
 }

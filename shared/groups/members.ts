@@ -7,15 +7,16 @@ import type { GroupItem } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { endJoinRequest } from '#shared/entities/join-request.ts';
 import { deleteMemberAs, type MemberItem, memberItem, putNewMember, type Role } from '#shared/entities/member.ts';
+import type { Caller } from '#shared/entities/session.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
-import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
-import { byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
+import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
+import { byAdmin, byOwner, metaRefusal, rankRefusal, recordedRole, refuseIf } from '#shared/groups/authority.ts';
 import { notBannedStep } from '#shared/groups/ban-gate.ts';
 import { banUsers } from '#shared/groups/bans.ts';
 import { capReached, membersAdded, membersRemoved } from '#shared/groups/hot.ts';
-import { loadTargets } from '#shared/groups/load.ts';
+import { loadTargetsFor } from '#shared/groups/load.ts';
 import { returningMutes } from '#shared/groups/mutes.ts';
-import { holdingGoes } from '#shared/holdings/membership.ts';
+import { holdingGoes, holdingMayGo } from '#shared/holdings/membership.ts';
 
 export type InviteResult = 'added' | 'already_member' | 'not_found' | 'banned';
 
@@ -30,12 +31,14 @@ export type InviteResult = 'added' | 'already_member' | 'not_found' | 'banned';
 export async function inviteUsers(
   db: Db,
   groupId: number,
-  caller: number,
+  session: Caller,
   userIds: readonly number[],
   attemptId: string = randomUUID(),
 ): Promise<{ results: Record<string, InviteResult> }> {
-  const access = await loadTargets(db, groupId, caller, userIds, { users: true, bans: true, mutes: true });
-  requireAdmin(access);
+  // The session rides with the first read; the caller's right is on the group item.
+  const access = await loadTargetsFor(db, groupId, session, userIds, { users: true, bans: true, mutes: true });
+  await requireRole(access, 'admin');
+  const { caller } = access;
   const readSeconds = Math.floor(nowMs(db) / 1000);
   const results: Record<string, InviteResult> = {};
   for (const id of userIds) {
@@ -132,21 +135,23 @@ function checkRemoval(callerRole: Role, target: MemberItem | undefined, targetId
 export async function removeUser(
   db: Db,
   groupId: number,
-  caller: number,
+  session: Caller,
   targetId: number,
   attemptId: string = randomUUID(),
   banMinutes?: number,
 ): Promise<{ group_id: number; user_id: number; ban_until?: number }> {
   if (banMinutes !== undefined) {
-    const ban = { groupId, caller, userIds: [targetId], minutes: banMinutes, attemptId, membersOnly: true };
+    const ban = { groupId, caller: session, userIds: [targetId], minutes: banMinutes, attemptId, membersOnly: true };
     const { until } = await banUsers(db, ban, 'group_delete_user');
     return { group_id: groupId, user_id: targetId, ban_until: until };
   }
   await withRetries(async ({ n, commit }) => {
-    const access = await loadTargets(db, groupId, caller, [targetId]);
-    const me = requireAdmin(access);
+    // The session rides with the first read; the caller's rank is on the group item.
+    const access = await loadTargetsFor(db, groupId, session, [targetId]);
+    const role = await requireRole(access, 'admin');
+    const { caller } = access;
     if (targetId === caller) fail('BAD_PARAM', 'use group_quit to leave a group');
-    const target = checkRemoval(me.role, access.targets.get(targetId), targetId);
+    const target = checkRemoval(role, access.targets.get(targetId), targetId);
     // A role changed meanwhile (promoted, demoted) is decided again from a fresh read.
     await commit(
       db,
@@ -183,12 +188,19 @@ export async function removeUser(
 export async function quitGroup(
   db: Db,
   groupId: number,
-  caller: number,
+  session: Caller,
   attemptId: string = randomUUID(),
 ): Promise<{ group_id: number }> {
   await withRetries(async ({ n, commit }) => {
-    const access = await loadGroup(db, groupId, caller);
-    const me = access.member ?? callerNotMember();
+    // A caller still to be read rides with the group's read, and its role is the one the group
+    // item records (an owner cannot quit); it leaves on condition that the member item holds that
+    // role, whose old item tells an outsider (58) from a role changed meanwhile (read again, with
+    // the membership, once the caller is known).
+    const known = typeof session === 'number' || session.known !== undefined;
+    const access = await loadGroupFor(db, groupId, session);
+    const { caller } = access;
+    const member = known ? ((await access.member) ?? callerNotMember()) : undefined;
+    const me: { role: Role } = member ?? { role: recordedRole(access.group, caller) ?? 'member' };
     if (me.role === 'owner') fail('OWNER_CANNOT_QUIT');
     await commit(
       db,
@@ -201,7 +213,7 @@ export async function quitGroup(
           },
         },
         { item: deleteMemberAs(db.table, groupId, caller, me.role), refused: (old) => (old ? undefined : callerNotMember()) },
-        ...holdingGoes(db.table, me),
+        ...(member ? holdingGoes(db.table, member) : holdingMayGo(db.table, access.group, caller)),
         {
           item: putEvent(db.table, { groupId, op: 'Quit', actor: caller, data: { name: access.group.name, user_ids: [caller] } }),
         },

@@ -8,11 +8,12 @@ import { merge } from '#shared/entities/group-change.ts';
 import { deletePendingJoinRequest, putRejection, REQUEST_PREFIX } from '#shared/entities/join-request.ts';
 import { memberItem, putNewMember } from '#shared/entities/member.ts';
 import { forgetOpenRequest } from '#shared/entities/open-requests.ts';
+import type { Caller } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
-import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
+import { loadGroup, requireAdmin, requireRole } from '#shared/groups/access.ts';
 import { byAdmin } from '#shared/groups/authority.ts';
 import { bannedRefusal, notBannedStep } from '#shared/groups/ban-gate.ts';
-import { loadTargets } from '#shared/groups/load.ts';
+import { loadTargetsFor } from '#shared/groups/load.ts';
 import { returningMutes } from '#shared/groups/mutes.ts';
 import { addMemberStep, groupCheckStep, isFree, sameTerms, termsOf } from '#shared/joins/meta.ts';
 
@@ -74,7 +75,8 @@ export async function listJoinRequests(
 export type JoinAction = 1 | 2;
 
 export interface Decision {
-  readonly adminId: number;
+  /** The deciding admin, or its session still to be read (with the group). */
+  readonly adminId: Caller;
   readonly groupId: number;
   readonly userId: number;
   readonly action: JoinAction;
@@ -94,8 +96,8 @@ export interface Decision {
 export async function reactToJoin(db: Db, input: Decision): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
   const attemptId = input.attemptId ?? randomUUID();
   return withRetries(({ n, commit }) =>
-    decide(db, input, (steps) =>
-      commit(db, steps, requestToken('group_react_join', input.adminId, input.groupId, input.userId, input.action, attemptId, n)),
+    decide(db, input, (adminId, steps) =>
+      commit(db, steps, requestToken('group_react_join', adminId, input.groupId, input.userId, input.action, attemptId, n)),
     ),
   );
 }
@@ -103,12 +105,14 @@ export async function reactToJoin(db: Db, input: Decision): Promise<{ result: 'a
 async function decide(
   db: Db,
   input: Decision,
-  write: (steps: readonly Step[]) => Promise<void>,
+  write: (adminId: number, steps: readonly Step[]) => Promise<void>,
 ): Promise<{ result: 'approved' | 'rejected'; user_id: number }> {
-  const { adminId, groupId, userId } = input;
-  // The applicant's mute from an earlier membership, read beside the group and the admin.
-  const access = await loadTargets(db, groupId, adminId, [userId], { mutes: true, memberships: false });
-  requireAdmin(access);
+  const { groupId, userId } = input;
+  // The session rides with the group's read, with the applicant's mute from an earlier membership;
+  // the right is on the group item.
+  const access = await loadTargetsFor(db, groupId, input.adminId, [userId], { mutes: true, memberships: false });
+  await requireRole(access, 'admin');
+  const adminId = access.caller;
   const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);
   const reason = input.reason ? { reason: input.reason } : {};
@@ -122,7 +126,7 @@ async function decide(
   const terms = termsOf(access.group);
   const termsChanged = input.action === 1 && !isFree(terms);
   if (input.action === 2 || termsChanged) {
-    await write([
+    await write(adminId, [
       groupCheckStep(db.table, groupId, merge(byAdmin(adminId), termsChanged ? sameTerms(terms) : {}), {
         caller: adminId,
         need: 'admin',
@@ -144,7 +148,7 @@ async function decide(
   }
 
   const mutes = returningMutes(access.mutes, [userId], nowSeconds);
-  await write([
+  await write(adminId, [
     addMemberStep(db.table, access.group, now, {
       change: merge(byAdmin(adminId), sameTerms(terms)),
       caller: adminId,

@@ -2,6 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MethodName } from '#shared/api/registry.ts';
 import { defaultDb } from '#shared/db/client.ts';
+import { createGroup } from '#shared/groups/create.ts';
+import { joinGroup } from '#shared/joins/join.ts';
 import { meter } from '../bench/capacity-meter.ts';
 import { LINK_JOIN_MINIMUM, MINIMUMS } from '../bench/minimums.ts';
 import { handlerWorld, seedWorld } from '../fuzz/handler-world.ts';
@@ -70,6 +72,34 @@ describe('round trips per method', () => {
     expect(await roundTrips('group_invite_link_revoke', { group_id: free, code: data.code })).toBe(
       MINIMUMS.group_invite_link_revoke.roundTrips,
     );
+  });
+
+  it('membership and moderation changes read the session with the group and the targets, then write', async () => {
+    // A group of its own (owner 1; 2, 3 and 4 members) and two pending requests in another.
+    const { group_id: managed } = await createGroup(world.db, { ownerId: 1, userIds: [2, 3, 4], name: 'managed' });
+    const { group_id: asked } = await createGroup(world.db, { ownerId: 1, userIds: [2], name: 'asked' });
+    await joinGroup(world.db, { userId: 4, groupId: asked });
+    await joinGroup(world.db, { userId: 6, groupId: asked });
+    const calls: [MethodName, Record<string, unknown>, string?][] = [
+      ['group_set_admin', { group_id: managed, pre_admin: '2' }],
+      ['group_delete_admin', { group_id: managed, pre_admin: '2' }],
+      ['group_invite_user', { group_id: managed, pre_invite: '5' }],
+      ['group_delete_user', { group_id: managed, pre_del: 5 }],
+      ['group_ban_user', { group_id: managed, pre_ban: '4' }],
+      ['group_unban_user', { group_id: managed, pre_ban: '4' }],
+      ['group_delete_user', { group_id: managed, pre_del: 3, ban_minutes: 10 }, 'kick and ban'],
+      ['group_react_join', { group_id: asked, pre_user: 4, action: 1 }, 'approve'],
+      ['group_react_join', { group_id: asked, pre_user: 6, action: 2 }, 'reject'],
+      ['group_transfer_owner', { group_id: managed, pre_owner: 2 }],
+      ['group_quit', { group_id: managed }],
+    ];
+    const measured: Record<string, number> = {};
+    const minimums: Record<string, number> = {};
+    for (const [method, params, label = method] of calls) {
+      measured[label] = await roundTrips(method, params);
+      minimums[label] = MINIMUMS[method].roundTrips;
+    }
+    expect(measured).toEqual(minimums);
   });
 
   it('an admin setting reads the session with the group: one BatchGet, then the write', async () => {

@@ -10,6 +10,7 @@ import { managementMethods } from '#shared/api/methods/management.ts';
 import { validate } from '#shared/api/validate.ts';
 import { GROUP_SK, groupPk } from '#shared/entities/group.ts';
 import { memberItem } from '#shared/entities/member.ts';
+import { sessionKey } from '#shared/entities/session.ts';
 import { httpEvent, jsonEvent, lambdaContext } from '../support/events.ts';
 import { refusal } from '../support/refusal.ts';
 
@@ -25,6 +26,9 @@ const meta = {
   max_members: 3000,
   status: 'active',
 };
+
+/** The caller's session, read in the same BatchGet as the group. */
+const session = { ...sessionKey('k'), kind: 'session', user_id: 1 };
 
 const call = async (handler: typeof quit, event: ReturnType<typeof httpEvent>) => {
   const reply = await handler(event, lambdaContext);
@@ -67,7 +71,7 @@ describe('management parameters', () => {
 
 describe('management handlers', () => {
   it('answer refusals in the envelope: the owner quitting is 409 status 161', async () => {
-    ddb.on(BatchGetCommand).resolves({ Responses: { 'unit-test-table': [meta, memberItem(GID, 1, 'owner', 1)] } });
+    ddb.on(BatchGetCommand).resolves({ Responses: { 'unit-test-table': [session, meta, memberItem(GID, 1, 'owner', 1)] } });
     const reply = await call(quit, jsonEvent('group_quit', { session_key: 'k', group_id: GID }));
     expect(reply).toEqual({ http: 409, body: { success: false, status: 161, msg: 'the owner cannot quit', data: null } });
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
@@ -75,7 +79,7 @@ describe('management handlers', () => {
 
   it('read form-encoded id lists and answer a result per id', async () => {
     ddb.on(BatchGetCommand).resolves({
-      Responses: { 'unit-test-table': [meta, memberItem(GID, 1, 'owner', 1), { kind: 'user', user_id: 7 }] },
+      Responses: { 'unit-test-table': [session, meta, memberItem(GID, 1, 'owner', 1), { kind: 'user', user_id: 7 }] },
     });
     ddb.on(TransactWriteCommand).resolves({});
     const event = httpEvent('group_invite_user', {
