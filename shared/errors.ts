@@ -49,6 +49,8 @@ export const STATUS = {
   UNKNOWN_USER: { code: 183, http: 404, msg: 'unknown user' },
   REJECTED_RECENTLY: { code: 186, http: 429, msg: 'your request to join was rejected recently; ask again later' },
   TOO_MANY_REQUESTS_PENDING: { code: 187, http: 409, msg: 'too many join requests pending at once' },
+  NOT_A_PAYER: { code: 216, http: 404, msg: 'the user has paid nothing into this group in this coin' },
+  REFUND_TOO_LARGE: { code: 217, http: 409, msg: 'more than the user paid into this group and was not refunded yet' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;

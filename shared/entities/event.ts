@@ -36,7 +36,8 @@ export type GroupOperation =
   | 'JoinRejected'
   | 'PayPrivate'
   | 'Ban'
-  | 'Unban';
+  | 'Unban'
+  | 'Refund';
 
 export interface GroupEvent {
   readonly groupId: number;

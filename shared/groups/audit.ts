@@ -38,6 +38,7 @@ const ACTION: Record<GroupOperation, string> = {
   PayPrivate: 'pay_private',
   Ban: 'ban',
   Unban: 'unban',
+  Refund: 'refund',
 };
 
 /** How a member came in: joined alone, let in on a request, or added by an admin. */

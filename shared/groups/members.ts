@@ -98,7 +98,7 @@ export async function inviteUsers(
  * The group item's part of a member leaving: the count and score drop, an admin leaves the
  * `admins` set, and the group must be live and still owned by someone else.
  */
-function departure(userId: number, role: Role): MetaChange {
+export function departure(userId: number, role: Role): MetaChange {
   const leaving: MetaChange =
     role === 'admin'
       ? {
@@ -111,7 +111,7 @@ function departure(userId: number, role: Role): MetaChange {
 }
 
 /** Which member may remove which: nobody removes the owner; only the owner removes an admin. */
-function checkRemoval(callerRole: Role, target: MemberItem | undefined, targetId: number): MemberItem {
+export function checkRemoval(callerRole: Role, target: MemberItem | undefined, targetId: number): MemberItem {
   if (!target) return fail('NOT_MEMBER', `user ${targetId} is not in the group`);
   refuseIf(rankRefusal(callerRole, target.role, 'remove'));
   return target;

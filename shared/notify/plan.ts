@@ -21,6 +21,7 @@ export const USER_NOTICES = {
   joinRequest: 'MSG:join_group',
   joinResult: 'MSG:join_group_result',
   payment: 'MSG:group_pay',
+  refund: 'MSG:group_refund',
 } as const;
 
 const num = (value: unknown) => Number(value ?? 0);
@@ -70,6 +71,21 @@ function paymentNotice(event: StoredEvent, kind: 'join' | 'private', from: numbe
       toUserIds: [owner],
       objectName: USER_NOTICES.payment,
       content: { group_id: event.groupId, from_user: from, coin_id: num(payment.coin_id), amount: text(payment.amount), kind },
+    },
+  ];
+}
+
+/** The refunded user hears what came back, from whom, in which group. */
+function refundNotice(event: StoredEvent): Action[] {
+  const refund = event.data.refund as Record<string, unknown> | undefined;
+  if (!refund) return [];
+  return [
+    {
+      id: 'refund',
+      kind: 'userNotice',
+      toUserIds: [num(refund.to_user)],
+      objectName: USER_NOTICES.refund,
+      content: { group_id: event.groupId, from_user: event.actor, coin_id: num(refund.coin_id), amount: text(refund.amount) },
     },
   ];
 }
@@ -130,8 +146,11 @@ function planEvent(event: StoredEvent): Action[] {
     case 'Kicked':
       return [
         notice(event, 'Kicked', { targetUserIds: ids(d.user_ids) }),
+        ...refundNotice(event),
         { id: 'quit', kind: 'groupQuit', userIds: ids(d.user_ids) },
       ];
+    case 'Refund':
+      return refundNotice(event);
     case 'Dismiss':
       return [
         notice(event, 'Dismiss', { targetGroupName: text(d.name) }),
