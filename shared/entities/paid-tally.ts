@@ -81,7 +81,12 @@ export function tallyPayment(
       TableName: table,
       Key: paidTallyKey(p.userId, p.groupId, p.coinId),
       UpdateExpression: `${IDENTITY}, last_paid = :amount, last_time = :time${p.forMembership ? ', period_paid = :amount' : ''} ADD paid :amount, refundable :amount, refunded :zero`,
-      ExpressionAttributeValues: { ...identityValues(p.userId, p.groupId, p.coinId), ':amount': p.amount, ':time': p.timeMs, ':zero': 0n },
+      ExpressionAttributeValues: {
+        ...identityValues(p.userId, p.groupId, p.coinId),
+        ':amount': p.amount,
+        ':time': p.timeMs,
+        ':zero': 0n,
+      },
     },
   };
 }
@@ -103,6 +108,34 @@ export function tallyRefund(
       UpdateExpression: `SET refunded = refunded + :amount, refundable = refundable - :amount${mark}`,
       ConditionExpression: `refundable >= :amount${r.dismissal ? ' AND attribute_not_exists(dismiss_refund)' : ''}`,
       ExpressionAttributeValues: { ':amount': r.amount, ...(r.dismissal ? { ':owed': r.dismissal.owed } : {}) },
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    },
+  };
+}
+
+/**
+ * One refund attempt, by its request id, in the owner's partition: `U#<owner>` / `RA#<attempt>`,
+ * written in the refund's transaction and holding its reply, so an attempt run again (a retried
+ * invocation) answers what the first run did and pays nothing twice. Kept a day.
+ */
+export const REFUND_ATTEMPT_TTL_SECONDS = 24 * 3600;
+export const refundAttemptKey = (ownerId: number, attemptId: string) => ({ pk: userPk(ownerId), sk: `RA#${attemptId}` });
+
+export const isRefundAttemptItem = (
+  item: Record<string, unknown> | undefined,
+): item is Record<string, unknown> & { reply: string } => item?.kind === 'refund_attempt';
+
+export function putRefundAttempt(table: string, ownerId: number, attemptId: string, reply: unknown, nowSeconds: number): TxItem {
+  return {
+    Put: {
+      TableName: table,
+      Item: {
+        ...refundAttemptKey(ownerId, attemptId),
+        kind: 'refund_attempt',
+        reply: JSON.stringify(reply),
+        ttl: nowSeconds + REFUND_ATTEMPT_TTL_SECONDS,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     },
   };

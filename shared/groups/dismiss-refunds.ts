@@ -83,7 +83,9 @@ async function refundOne(
   const attemptId = randomUUID();
   try {
     return await withRetries(async ({ n, commit }) => {
-      const items = await batchGet(db, [paidTallyKey(userId, groupId, coinId), balanceKey(ownerId, coinId)], { consistent: true });
+      const items = await batchGet(db, [paidTallyKey(userId, groupId, coinId), balanceKey(ownerId, coinId)], {
+        consistent: true,
+      });
       const tally = items.find(isPaidTallyItem);
       if (!tally || tally.dismiss_refund !== undefined) return false;
       const due = amountDue(tally);
@@ -110,7 +112,19 @@ async function refundOne(
             )
           : []),
         ...(owed > 0n
-          ? [{ item: owedEntry(db.table, { userId: ownerId, coinId, owed, txId: newTxId(), timeMs, counterparty: userId, groupId }) }]
+          ? [
+              {
+                item: owedEntry(db.table, {
+                  userId: ownerId,
+                  coinId,
+                  owed,
+                  txId: newTxId(),
+                  timeMs,
+                  counterparty: userId,
+                  groupId,
+                }),
+              },
+            ]
           : []),
       ];
       await commit(db, steps, requestToken('dismiss_refund', groupId, userId, attemptId, n));

@@ -133,9 +133,7 @@ export async function cleanupRound(db: Db, groupId: number, round: number): Prom
     room -= items.length;
     more = out.LastEvaluatedKey !== undefined;
     keys.push(...items.filter((item) => !isGroupItem(item)).map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
-    members.push(
-      ...items.filter(isMemberItem).map((item) => ({ userId: Number(item.user_id), until: Number(item.until ?? 0) })),
-    );
+    members.push(...items.filter(isMemberItem).map((item) => ({ userId: Number(item.user_id), until: Number(item.until ?? 0) })));
   }
   more ||= room === 0;
   await refundDismissedMembers(db, meta, members);

@@ -2,13 +2,21 @@ import { randomUUID } from 'node:crypto';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet } from '#shared/db/batch.ts';
 import { type Db, nowMs } from '#shared/db/client.ts';
-import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
+import { requestToken, StartOver, type Step, withRetries } from '#shared/db/commit.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { live, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { deleteMemberAs, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
-import { isPaidTallyItem, type PaidTallyItem, paidTallyPrefix, tallyRefund } from '#shared/entities/paid-tally.ts';
+import {
+  isPaidTallyItem,
+  isRefundAttemptItem,
+  type PaidTallyItem,
+  paidTallyPrefix,
+  putRefundAttempt,
+  refundAttemptKey,
+  tallyRefund,
+} from '#shared/entities/paid-tally.ts';
 import { userPk } from '#shared/entities/user.ts';
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
@@ -78,19 +86,31 @@ const tooLarge = (refundable: bigint, decimals: number) =>
  * ledger entries (`refund`), the user's paid tally conditioned on holding at least the amount
  * still refundable (so parallel refunds together never exceed what was paid), the owner's wallet
  * unlocked with the same password, the group live and still the caller's, and one event: a
- * `Refund`, or with `remove` the member's removal as a `Kicked`, in the same transaction.
+ * `Refund`, or with `remove` the member's removal as a `Kicked`, in the same transaction. The
+ * attempt's marker goes in the same transaction: the same attempt run again answers the first
+ * run's reply and moves nothing.
  */
 export async function refundUser(db: Db, input: RefundInput): Promise<RefundResult> {
   const { groupId, ownerId, userId } = input;
   const attemptId = input.attemptId ?? randomUUID();
   return withRetries(async ({ n, commit }) => {
     const [items, tallies, coins] = await Promise.all([
-      batchGet(db, [groupKey(groupId), memberKey(groupId, ownerId), memberKey(groupId, userId), walletKey(ownerId)], {
-        consistent: true,
-      }),
+      batchGet(
+        db,
+        [
+          groupKey(groupId),
+          memberKey(groupId, ownerId),
+          ...(userId === ownerId ? [] : [memberKey(groupId, userId)]),
+          walletKey(ownerId),
+          refundAttemptKey(ownerId, attemptId),
+        ],
+        { consistent: true },
+      ),
       readPaidTallies(db, userId, groupId),
       allCoins(db),
     ]);
+    const done = items.find(isRefundAttemptItem);
+    if (done) return JSON.parse(done.reply) as RefundResult;
     const group = items.find(isGroupItem);
     if (!isLive(group)) return fail('GROUP_NOT_FOUND');
     const memberOf = (id: number) =>
@@ -108,9 +128,21 @@ export async function refundUser(db: Db, input: RefundInput): Promise<RefundResu
     if (amount === 0n || amount > refundable) tooLarge(refundable, decimals);
 
     const now = nowMs(db);
-    const grant = await checkWalletPassword(db, { userId: ownerId, wallet: items.find(isWalletItem), password: input.walletPwd, now });
+    const grant = await checkWalletPassword(db, {
+      userId: ownerId,
+      wallet: items.find(isWalletItem),
+      password: input.walletPwd,
+      now,
+    });
     const shown = fromUnits(amount, decimals);
     const payment = { coin_id: coinId, amount: shown, from_user: ownerId, to_user: userId };
+    const result: RefundResult = {
+      group_id: groupId,
+      user_id: userId,
+      payment: { coin_id: coinId, amount: shown },
+      refundable: fromUnits(refundable - amount, decimals),
+      removed: target ? 1 : 0,
+    };
     const groupSteps: Step[] = target
       ? [
           {
@@ -129,6 +161,13 @@ export async function refundUser(db: Db, input: RefundInput): Promise<RefundResu
           },
         ];
     const steps: Step[] = [
+      {
+        item: putRefundAttempt(db.table, ownerId, attemptId, result, Math.floor(now / 1000)),
+        // The same attempt committed meanwhile (its other run): its reply is read in the next round.
+        refused: () => {
+          throw new StartOver('this refund attempt committed meanwhile');
+        },
+      },
       ...groupSteps,
       {
         item: tallyRefund(db.table, { userId, groupId, coinId, amount }),
@@ -147,18 +186,19 @@ export async function refundUser(db: Db, input: RefundInput): Promise<RefundResu
       },
     ];
     try {
-      await commit(db, steps, requestToken('group_refund', ownerId, groupId, userId, attemptId, n));
+      await commit(db, steps, requestToken('group_refund', ownerId, groupId, userId, attemptId, n)).catch((error: unknown) => {
+        // Another run of this attempt holds the token with its own transaction: the next round
+        // finds its marker, or, if it failed, goes ahead itself.
+        if (error instanceof Error && error.name === 'IdempotentParameterMismatchException') {
+          throw new StartOver('another run of this refund attempt is committing');
+        }
+        throw error;
+      });
     } finally {
       // A right password ends a run of wrong ones even when the refund was refused.
       await grant.settle();
     }
     paymentMetrics(coinId, shown, 'refund');
-    return {
-      group_id: groupId,
-      user_id: userId,
-      payment: { coin_id: coinId, amount: shown },
-      refundable: fromUnits(refundable - amount, decimals),
-      removed: target ? 1 : 0,
-    };
+    return result;
   });
 }

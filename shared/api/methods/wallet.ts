@@ -183,7 +183,13 @@ export const group_refund = /* @__PURE__ */ defineMethod('group_refund', () => (
     coin_id: optional(
       field.id('Coin to refund in; absent: the coin of the user’s latest payment into this group.', 'BAD_COIN_ID'),
     ),
-    remove: optional(field.int('1 also removes the user from the group (a Kicked notice); 0 (default) keeps them.', { min: 0, max: 1, default: 0 })),
+    remove: optional(
+      field.int('1 also removes the user from the group (a Kicked notice); 0 (default) keeps them.', {
+        min: 0,
+        max: 1,
+        default: 0,
+      }),
+    ),
     wallet_pwd: field.string('The owner’s wallet password.', { maxLength: 64, minLength: 1, secret: true }),
   },
   reply: reply.object({
@@ -223,17 +229,20 @@ export const wallet_records = /* @__PURE__ */ defineMethod('wallet_records', () 
   params: { cursor: optional(field.string('Opaque cursor from next_cursor.', { maxLength: 200 })) },
   reply: reply.object({
     records: reply.list(
-      reply.object({
-        coin_id: reply.id(),
-        amount: reply.decimal('+ in, - out; 0 for refund_owed, which moves nothing.', { signed: true }),
-        kind: reply.literal(['deposit', 'join', 'private', 'withdraw', 'adjust', 'refund', 'refund_owed']),
-        counterparty: reply.nullable(reply.id()),
-        group_id: reply.nullable(reply.id()),
-        time: reply.time(),
-        owed: reply.decimal(
-          'refund_owed only: the part of a dismissal refund to the counterparty the owner’s balance could not cover.',
-        ),
-      }, { optional: ['owed'] }),
+      reply.object(
+        {
+          coin_id: reply.id(),
+          amount: reply.decimal('+ in, - out; 0 for refund_owed, which moves nothing.', { signed: true }),
+          kind: reply.literal(['deposit', 'join', 'private', 'withdraw', 'adjust', 'refund', 'refund_owed']),
+          counterparty: reply.nullable(reply.id()),
+          group_id: reply.nullable(reply.id()),
+          time: reply.time(),
+          owed: reply.decimal(
+            'refund_owed only: the part of a dismissal refund to the counterparty the owner’s balance could not cover.',
+          ),
+        },
+        { optional: ['owed'] },
+      ),
     ),
     next_cursor: NEXT_CURSOR,
   }),
