@@ -4,7 +4,7 @@ import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, StartOver, type Step, withRetries } from '#shared/db/commit.ts';
 import { isPaidTallyItem, type PaidTallyItem, paidTallyKey, tallyRefund } from '#shared/entities/paid-tally.ts';
 import { balanceKey, newTxId, owedEntry } from '#shared/entities/wallet.ts';
-import { units } from '#shared/money.ts';
+import { minUnits, units } from '#shared/money.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
 
 /** A member row of a dismissed group's clean-up page, with the end of its paid period (unix seconds). */
@@ -29,7 +29,7 @@ export function proRataRefund(tally: PaidTallyItem, untilSeconds: number, dismis
   const basis = units(tally.period_paid ?? tally.last_paid);
   const due = ceilDiv(basis * remaining, BigInt(periodDays * DAY_SECONDS));
   const refundable = units(tally.refundable);
-  return due < refundable ? due : refundable;
+  return minUnits(due, refundable);
 }
 
 /** The dismissal refund was made before (a replayed or retried round): nothing to do for that member. */
@@ -91,7 +91,7 @@ async function refundOne(
       const due = amountDue(tally);
       if (due === 0n) return false;
       const balance = units(items.find((item) => item.kind === 'balance')?.balance);
-      const pay = due < balance ? due : balance;
+      const pay = minUnits(due, balance);
       const owed = due - pay;
       const timeMs = nowMs(db);
       const startOver = () => {

@@ -24,7 +24,7 @@ import { requireOwner } from '#shared/groups/access.ts';
 import { byOwner, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { checkRemoval, departure } from '#shared/groups/members.ts';
 import { paymentMetrics } from '#shared/metrics.ts';
-import { fromUnits, toUnits, units } from '#shared/money.ts';
+import { fromUnits, minUnits, toUnits, units } from '#shared/money.ts';
 import { checkWalletPassword } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
 
@@ -124,7 +124,7 @@ export async function refundUser(db: Db, input: RefundInput): Promise<RefundResu
     const refundable = units(tally.refundable);
     const asked = input.amount === undefined ? undefined : toUnits(input.amount, decimals, 'BAD_PRICE');
     if (asked === 0n) fail('BAD_PRICE', 'amount must be greater than zero');
-    const amount = asked ?? (units(tally.last_paid) < refundable ? units(tally.last_paid) : refundable);
+    const amount = asked ?? minUnits(units(tally.last_paid), refundable);
     if (amount === 0n || amount > refundable) tooLarge(refundable, decimals);
 
     const now = nowMs(db);
