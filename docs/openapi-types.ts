@@ -656,6 +656,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_refund': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pay a user back from the owner’s wallet (owner only), at most what the user paid into this group and was not refunded yet; optionally remove the member in the same step.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_refund'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/wallet_balance': {
     parameters: {
       query?: never;
@@ -779,6 +799,8 @@ export interface components {
      *     | 183 | 404 | unknown user |
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
+     *     | 216 | 404 | the user has paid nothing into this group in this coin |
+     *     | 217 | 409 | more than the user paid into this group and was not refunded yet |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -994,9 +1016,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 1996240216,
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1011,7 +1033,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1128,7 +1150,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1996240216
          */
         group_id: number;
       };
@@ -1151,7 +1173,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1166,7 +1188,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1276,7 +1298,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1291,7 +1313,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1306,7 +1328,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -1335,7 +1357,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1350,7 +1372,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
@@ -1454,7 +1476,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1996240216
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1488,16 +1510,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796397991
+           *             "join_time": 1796403340
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796397991
+           *             "join_time": 1796403340
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjIiXQ"
+           *         "next_cursor": "WzE5OTYyNDAyMTYsIjIiXQ"
            *       }
            *     }
            */
@@ -1599,7 +1621,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "limit": 2
          *     }
          */
@@ -1616,7 +1638,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "limit": 2
          *     }
          */
@@ -1633,7 +1655,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "limit": 2
          *     }
          */
@@ -1668,16 +1690,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796397991
+           *             "join_time": 1796403340
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796397991
+           *             "join_time": 1796403340
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjIiXQ"
+           *         "next_cursor": "WzE5OTYyNDAyMTYsIjIiXQ"
            *       }
            *     }
            */
@@ -1794,7 +1816,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 1996240216,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1809,7 +1831,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403340,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1956,7 +1978,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 1996240216,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1971,7 +1993,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403340,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2070,7 +2092,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2093,7 +2115,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2116,7 +2138,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2153,7 +2175,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2168,7 +2190,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2314,7 +2336,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2340,7 +2362,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2366,7 +2388,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2406,7 +2428,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2421,10 +2443,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796397991,
+           *           "notice_time": 1796403342,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2570,7 +2592,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2593,7 +2615,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2616,7 +2638,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2653,10 +2675,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2670,7 +2692,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2816,7 +2838,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2839,7 +2861,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2862,7 +2884,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2899,7 +2921,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2914,7 +2936,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3060,7 +3082,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3083,7 +3105,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3106,7 +3128,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3145,12 +3167,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3162,7 +3184,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3310,7 +3332,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3335,7 +3357,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3361,7 +3383,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3401,10 +3423,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3418,7 +3440,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3564,7 +3586,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3589,7 +3611,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3615,7 +3637,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3655,10 +3677,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3670,7 +3692,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3816,7 +3838,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3841,7 +3863,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3866,7 +3888,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3904,7 +3926,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 1996240216,
            *         "user_id": 5
            *       }
            *     }
@@ -4050,7 +4072,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4075,7 +4097,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4101,7 +4123,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4287,7 +4309,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4307,7 +4329,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4327,7 +4349,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4360,7 +4382,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527
+           *         "group_id": 1996240216
            *       }
            *     }
            */
@@ -4489,7 +4511,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4509,7 +4531,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4529,7 +4551,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4562,7 +4584,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527
+           *         "group_id": 1996240216
            *       }
            *     }
            */
@@ -4703,7 +4725,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4726,7 +4748,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4749,7 +4771,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4786,10 +4808,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
@@ -4803,7 +4825,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -4949,7 +4971,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4972,7 +4994,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4995,7 +5017,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5032,10 +5054,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5049,7 +5071,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -5195,7 +5217,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1006373950,
+           *             "id": 1256516580,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5221,14 +5243,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397994,
+           *             "create_time": 1796403345,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1475529527,
+           *             "id": 1996240216,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5242,11 +5264,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403340,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 531812422,
+           *             "id": 85914277,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5261,18 +5283,18 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
+           *             "create_time": 1796403348,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1120139429,
+           *             "id": 599611503,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
            *             "owner_id": 1,
            *             "admins": [],
            *             "admin_count": 0,
-           *             "member_count": 3,
+           *             "member_count": 2,
            *             "max_members": 3000,
            *             "price": "2.5",
            *             "coin_id": 1,
@@ -5280,7 +5302,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
+           *             "create_time": 1796403347,
            *             "listed": 1
            *           }
            *         ]
@@ -5424,7 +5446,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1006373950,
+           *             "id": 1256516580,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5450,14 +5472,14 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397994,
+           *             "create_time": 1796403345,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1475529527,
+           *             "id": 1996240216,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5471,11 +5493,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403340,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 531812422,
+           *             "id": 85914277,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5490,18 +5512,18 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
+           *             "create_time": 1796403348,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1120139429,
+           *             "id": 599611503,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
            *             "owner_id": 1,
            *             "admins": [],
            *             "admin_count": 0,
-           *             "member_count": 3,
+           *             "member_count": 2,
            *             "max_members": 3000,
            *             "price": "2.5",
            *             "coin_id": 1,
@@ -5509,7 +5531,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
+           *             "create_time": 1796403347,
            *             "listed": 1
            *           }
            *         ]
@@ -5627,10 +5649,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 1996240216,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5644,7 +5666,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403340,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5839,10 +5861,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 1996240216,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5856,7 +5878,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796403340,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5963,7 +5985,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -5992,7 +6014,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6024,7 +6046,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6069,7 +6091,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 1996240216,
            *         "user_ids": [
            *           10,
            *           11
@@ -6077,7 +6099,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796401593
+           *         "until": 1796406943
            *       }
            *     }
            */
@@ -6224,7 +6246,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6250,7 +6272,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6276,7 +6298,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6315,7 +6337,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 1996240216,
            *         "user_ids": [
            *           10,
            *           11
@@ -6454,12 +6476,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1996240216
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE0NzU1Mjk1MjcsIjEwIl0
+         * @example WzE5OTYyNDAyMTYsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6486,13 +6508,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796401593,
+           *             "until": 1796406943,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796397993
+           *             "time": 1796403343
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjEwIl0"
+           *         "next_cursor": "WzE5OTYyNDAyMTYsIjEwIl0"
            *       }
            *     }
            */
@@ -6618,8 +6640,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 1996240216,
+         *       "cursor": "WzE5OTYyNDAyMTYsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6641,8 +6663,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 1996240216,
+         *       "cursor": "WzE5OTYyNDAyMTYsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6664,8 +6686,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 1996240216,
+         *       "cursor": "WzE5OTYyNDAyMTYsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6703,13 +6725,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796401593,
+           *             "until": 1796406943,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796397993
+           *             "time": 1796403343
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjEwIl0"
+           *         "next_cursor": "WzE5OTYyNDAyMTYsIjEwIl0"
            *       }
            *     }
            */
@@ -6831,12 +6853,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1996240216
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ
+         * @example WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6862,7 +6884,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796403343,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -6871,7 +6893,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796401593,
+           *               "until": 1796406943,
            *               "removed": [
            *                 10
            *               ],
@@ -6879,7 +6901,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796403343,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -6888,7 +6910,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ"
+           *         "next_cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ"
            *       }
            *     }
            */
@@ -6905,7 +6927,7 @@ export interface operations {
                 time: number;
                 /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, refund or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
@@ -7017,8 +7039,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 1996240216,
+         *       "cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7040,8 +7062,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 1996240216,
+         *       "cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7063,8 +7085,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 1996240216,
+         *       "cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7101,7 +7123,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796403343,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7110,7 +7132,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796401593,
+           *               "until": 1796406943,
            *               "removed": [
            *                 10
            *               ],
@@ -7118,7 +7140,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796403343,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7127,7 +7149,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ"
+           *         "next_cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ"
            *       }
            *     }
            */
@@ -7144,7 +7166,7 @@ export interface operations {
                 time: number;
                 /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, refund or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
@@ -7259,7 +7281,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1120139429,
+         *       "group_id": 599611503,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7285,7 +7307,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1120139429,
+         *       "group_id": 599611503,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7315,7 +7337,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1120139429,
+         *       "group_id": 599611503,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7359,7 +7381,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1120139429,
+           *           "id": 599611503,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7374,7 +7396,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397995,
+           *           "create_time": 1796403347,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7508,7 +7530,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 85914277,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7534,7 +7556,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 85914277,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7564,7 +7586,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 85914277,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7608,7 +7630,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 531812422,
+           *           "id": 85914277,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7623,7 +7645,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397995,
+           *           "create_time": 1796403348,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7757,7 +7779,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7784,7 +7806,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7811,7 +7833,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7852,8 +7874,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1475529527,
-           *         "expire_time": 1797002794
+           *         "group_id": 1996240216,
+           *         "expire_time": 1797008145
            *       }
            *     }
            */
@@ -8018,7 +8040,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1996240216
          */
         group_id: number;
       };
@@ -8043,8 +8065,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796397994,
-           *             "expire_time": 1797002794,
+           *             "request_time": 1796403345,
+           *             "expire_time": 1797008145,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8167,7 +8189,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8182,7 +8204,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8197,7 +8219,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8228,8 +8250,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796397994,
-           *             "expire_time": 1797002794,
+           *             "request_time": 1796403345,
+           *             "expire_time": 1797008145,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8355,7 +8377,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8386,7 +8408,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8417,7 +8439,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8606,7 +8628,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8632,7 +8654,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8662,7 +8684,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8706,10 +8728,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 1996240216,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -8723,7 +8745,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -8857,7 +8879,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8883,7 +8905,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8909,7 +8931,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8949,7 +8971,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1475529527,
+           *         "group_id": 1996240216,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -9110,7 +9132,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 1996240216
          */
         group_id: number;
         /**
@@ -9254,7 +9276,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9272,7 +9294,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9290,7 +9312,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 1996240216,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9427,6 +9449,325 @@ export interface operations {
       };
     };
   };
+  group_refund: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 599611503,
+         *       "pre_user": 7,
+         *       "amount": "1",
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description The user to pay back. Malformed: status 166. */
+          pre_user: number | string;
+          /** @description Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it). Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55. */
+          amount?: string | number;
+          /** @description Coin to refund in; absent: the coin of the user’s latest payment into this group. Malformed: status 56. */
+          coin_id?: number | string;
+          /**
+           * @description 1 also removes the user from the group (a Kicked notice); 0 (default) keeps them. From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          remove?: number | string;
+          /**
+           * Format: password
+           * @description The owner’s wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 599611503,
+         *       "pre_user": 7,
+         *       "amount": "1",
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The user to pay back. Malformed: status 166. */
+          pre_user: number;
+          /**
+           * @description Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it). Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55.
+           * @example 0
+           * @example 2.5
+           */
+          amount?: string;
+          /** @description Coin to refund in; absent: the coin of the user’s latest payment into this group. Malformed: status 56. */
+          coin_id?: number;
+          /**
+           * @description 1 also removes the user from the group (a Kicked notice); 0 (default) keeps them. From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          remove?: number;
+          /**
+           * Format: password
+           * @description The owner’s wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 599611503,
+         *       "pre_user": 7,
+         *       "amount": "1",
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The user to pay back. Malformed: status 166. */
+          pre_user: number;
+          /**
+           * @description Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it). Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55.
+           * @example 0
+           * @example 2.5
+           */
+          amount?: string;
+          /** @description Coin to refund in; absent: the coin of the user’s latest payment into this group. Malformed: status 56. */
+          coin_id?: number;
+          /**
+           * @description 1 also removes the user from the group (a Kicked notice); 0 (default) keeps them. From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          remove?: number;
+          /**
+           * Format: password
+           * @description The owner’s wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 599611503,
+           *         "user_id": 7,
+           *         "payment": {
+           *           "coin_id": 1,
+           *           "amount": "1"
+           *         },
+           *         "refundable": "1.5",
+           *         "removed": 0
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The user paid back. */
+              user_id: number;
+              /** @description The payment made. */
+              payment: {
+                coin_id: number;
+                /**
+                 * @description What was paid.
+                 * @example 2.5
+                 */
+                amount: string;
+              };
+              /**
+               * @description What the user can still be refunded in that coin.
+               * @example 2.5
+               */
+              refundable: string;
+              /**
+               * @description Whether the user was removed from the group.
+               * @enum {unknown}
+               */
+              removed: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 55: amount is malformed or out of range; amount is 0 or has more decimals than the coin; 56: coin_id is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; pre_user is malformed or out of range; remove is malformed or out of range; wallet_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_user is the caller */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 55 | 56 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 54: no permission; 58: the caller is not in the group */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 54 | 58;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 58: remove is 1 and pre_user is not in the group; 216: pre_user paid nothing into this group (in coin_id) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 58 | 216;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running; 217: amount is more than pre_user paid and was not refunded yet, or nothing is left */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170 | 217;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 24: balance too low; 25: wallet password not set; 26: wallet password wrong */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 24 | 25 | 26;
+          };
+        };
+      };
+      /** @description 159: wallet locked; 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 159 | 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   wallet_balance_get: {
     parameters: {
       query: {
@@ -9455,7 +9796,7 @@ export interface operations {
            *           {
            *             "coin_id": 1,
            *             "coin_name": "USDT",
-           *             "balance": "997.5"
+           *             "balance": "1000"
            *           },
            *           {
            *             "coin_id": 2,
@@ -9610,7 +9951,7 @@ export interface operations {
            *           {
            *             "coin_id": 1,
            *             "coin_name": "USDT",
-           *             "balance": "997.5"
+           *             "balance": "1000"
            *           },
            *           {
            *             "coin_id": 2,
@@ -9730,11 +10071,27 @@ export interface operations {
            *         "records": [
            *           {
            *             "coin_id": 1,
+           *             "amount": "1.5",
+           *             "kind": "refund",
+           *             "counterparty": 1,
+           *             "group_id": 599611503,
+           *             "time": 1796403349
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1",
+           *             "kind": "refund",
+           *             "counterparty": 1,
+           *             "group_id": 599611503,
+           *             "time": 1796403348
+           *           },
+           *           {
+           *             "coin_id": 1,
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1120139429,
-           *             "time": 1796397995
+           *             "group_id": 599611503,
+           *             "time": 1796403347
            *           },
            *           {
            *             "coin_id": 2,
@@ -9742,7 +10099,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796403336
            *           },
            *           {
            *             "coin_id": 1,
@@ -9750,7 +10107,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796403336
            *           }
            *         ],
            *         "next_cursor": null
@@ -9768,15 +10125,20 @@ export interface operations {
               records: {
                 coin_id: number;
                 /**
-                 * @description + in, - out.
+                 * @description + in, - out; 0 for refund_owed, which moves nothing.
                  * @example -2.5
                  */
                 amount: string;
                 /** @enum {unknown} */
-                kind: 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust';
+                kind: 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust' | 'refund' | 'refund_owed';
                 counterparty: number | null;
                 group_id: number | null;
                 time: number;
+                /**
+                 * @description refund_owed only: the part of a dismissal refund to the counterparty the owner’s balance could not cover.
+                 * @example 2.5
+                 */
+                owed?: string;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -9915,11 +10277,27 @@ export interface operations {
            *         "records": [
            *           {
            *             "coin_id": 1,
+           *             "amount": "1.5",
+           *             "kind": "refund",
+           *             "counterparty": 1,
+           *             "group_id": 599611503,
+           *             "time": 1796403349
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1",
+           *             "kind": "refund",
+           *             "counterparty": 1,
+           *             "group_id": 599611503,
+           *             "time": 1796403348
+           *           },
+           *           {
+           *             "coin_id": 1,
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1120139429,
-           *             "time": 1796397995
+           *             "group_id": 599611503,
+           *             "time": 1796403347
            *           },
            *           {
            *             "coin_id": 2,
@@ -9927,7 +10305,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796403336
            *           },
            *           {
            *             "coin_id": 1,
@@ -9935,7 +10313,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796403336
            *           }
            *         ],
            *         "next_cursor": null
@@ -9953,15 +10331,20 @@ export interface operations {
               records: {
                 coin_id: number;
                 /**
-                 * @description + in, - out.
+                 * @description + in, - out; 0 for refund_owed, which moves nothing.
                  * @example -2.5
                  */
                 amount: string;
                 /** @enum {unknown} */
-                kind: 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust';
+                kind: 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust' | 'refund' | 'refund_owed';
                 counterparty: number | null;
                 group_id: number | null;
                 time: number;
+                /**
+                 * @description refund_owed only: the part of a dismissal refund to the counterparty the owner’s balance could not cover.
+                 * @example 2.5
+                 */
+                owed?: string;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
