@@ -15,6 +15,7 @@ export type MetricName =
   | 'Joins'
   | 'Payments'
   | 'PaymentAmount'
+  | 'Refunds'
   | 'Refusals'
   | 'Deliveries'
   | 'RongCloudRetries'
@@ -83,8 +84,13 @@ export const resetMetricTotals = () => totals.clear();
  * A payment's count and amount per coin. The amount metric is for charts only (CloudWatch keeps
  * doubles); the exact decimal string rides on the line, and the ledger is the record.
  */
-export function paymentMetrics(coinId: number, amount: string, kind: 'join' | 'private' | 'refund'): void {
+export function paymentMetrics(coinId: number, amount: string, kind: 'join' | 'private'): void {
   const dimensions = { Coin: String(coinId) };
   metric('Payments', 1, { dimensions, properties: { kind, amount } });
   metric('PaymentAmount', Number(amount), { dimensions, properties: { kind, amount } });
+}
+
+/** A refund, counted apart from payments so that payment charts show money coming in only. */
+export function refundMetrics(coinId: number, amount: string, by: 'owner' | 'dismissal'): void {
+  metric('Refunds', 1, { dimensions: { Coin: String(coinId) }, properties: { by, amount } });
 }

@@ -2,9 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { batchGet } from '#shared/db/batch.ts';
 import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, StartOver, type Step, withRetries } from '#shared/db/commit.ts';
+import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { isPaidTallyItem, type PaidTallyItem, paidTallyKey, tallyRefund } from '#shared/entities/paid-tally.ts';
 import { balanceKey, newTxId, owedEntry } from '#shared/entities/wallet.ts';
-import { minUnits, units } from '#shared/money.ts';
+import { refundMetrics } from '#shared/metrics.ts';
+import { fromUnits, minUnits, units } from '#shared/money.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
 
 /** A member row of a dismissed group's clean-up page, with the end of its paid period (unix seconds). */
@@ -128,6 +130,7 @@ async function refundOne(
           : []),
       ];
       await commit(db, steps, requestToken('dismiss_refund', groupId, userId, attemptId, n));
+      if (pay > 0n) refundMetrics(coinId, fromUnits(pay, decimalsOf(await allCoins(db), coinId)), 'dismissal');
       return true;
     });
   } catch (error) {

@@ -23,7 +23,7 @@ import { fail } from '#shared/errors.ts';
 import { requireOwner } from '#shared/groups/access.ts';
 import { byOwner, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { checkRemoval, departure } from '#shared/groups/members.ts';
-import { paymentMetrics } from '#shared/metrics.ts';
+import { refundMetrics } from '#shared/metrics.ts';
 import { fromUnits, minUnits, toUnits, units } from '#shared/money.ts';
 import { checkWalletPassword } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
@@ -198,7 +198,7 @@ export async function refundUser(db: Db, input: RefundInput): Promise<RefundResu
       // A right password ends a run of wrong ones even when the refund was refused.
       await grant.settle();
     }
-    paymentMetrics(coinId, shown, 'refund');
+    refundMetrics(coinId, shown, 'owner');
     return result;
   });
 }
