@@ -73,7 +73,8 @@ export function paymentSteps(
               coinId: payment.coinId,
               amount: payment.amount,
               timeMs: payment.timeMs,
-              forMembership: payment.kind === 'join',
+              // Anything but private chat pays for membership: a join, and a renewal once there are those.
+              forMembership: payment.kind !== 'private',
             }),
           },
         ]),

@@ -1,17 +1,22 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
 import { memberItem } from '#shared/entities/member.ts';
 import { paidTallyItem, paidTallyKey } from '#shared/entities/paid-tally.ts';
 import { AppError } from '#shared/errors.ts';
-import { cleanupRound, dismissGroup } from '#shared/groups/dismiss.ts';
+import { cleanupRound, dismissGroup, groupCleanup } from '#shared/groups/dismiss.ts';
 import { setPrivatePrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { toUnits, units } from '#shared/money.ts';
+import { memoryDeadLetter } from '#shared/outbox/dead-letter.ts';
+import { processStreamBatch } from '#shared/outbox/fanout.ts';
 import { adjustBalance } from '#shared/wallet/deposit.ts';
 import { walletRecords } from '#shared/wallet/records.ts';
 import { refundUser } from '#shared/wallet/refund.ts';
+import { startStreamPoller } from '../../infra/local/stream-poller.ts';
+import { dynamoEndpoint } from '../support/db.ts';
 import {
   balanceOf,
   eventsOf,
@@ -274,6 +279,58 @@ describe('dismissing a subscription group', () => {
     expect((await ledgerOf(db, owner)).filter((e) => e.entry_kind === 'refund_owed')).toEqual([]);
     await expectLedgersMatchBalances(db, [owner, ...members]);
   });
+
+  it('refunds 200 members once each through the stream poller and the fan-out, with the clean-up failing three times', async () => {
+    const owner = 700;
+    const price = 3_000_000n;
+    const { gid, members } = await subscriptionGroup(db, owner, 200, 3000, price, '1000');
+    const now = Math.floor(Date.now() / 1000);
+    await batchWrite(db, {
+      puts: members.flatMap((id) => [
+        { ...memberItem(gid, id, 'member', now), until: now + PERIOD / 2 },
+        paidTallyItem(id, gid, USDT, { paid: price, periodPaid: price }),
+      ]) as unknown as Record<string, unknown>[],
+    });
+    const send = db.doc.send.bind(db.doc);
+    let transactions = 0;
+    let failed = 0;
+    const spy = vi.spyOn(db.doc, 'send').mockImplementation(((command: { constructor: { name: string } }) => {
+      if (command.constructor.name === 'TransactWriteCommand' && ++transactions % 40 === 0 && failed < 3) {
+        failed++;
+        return Promise.reject(new Error('the fan-out Lambda timed out'));
+      }
+      return send(command as never);
+    }) as never);
+    const deadLetter = memoryDeadLetter();
+    const poller = await startStreamPoller({
+      endpoint: dynamoEndpoint(),
+      region: 'us-east-1',
+      tableName: db.table,
+      handler: (event: DynamoDBStreamEvent) => processStreamBatch({ db, reactors: [groupCleanup], deadLetter }, event.Records),
+      idlePollMs: 20,
+      retryDelayMs: 5,
+    });
+    try {
+      await dismissGroup(db, gid, owner);
+      for (let i = 0; i < 20 && (await membersOf(db, gid)).length > 0; i++) await poller.waitForDrain(60_000);
+    } finally {
+      await poller.stop();
+      spy.mockRestore();
+    }
+    expect(failed).toBe(3);
+    expect(await membersOf(db, gid)).toEqual([]);
+    const dismissedAt = Number((await metaOf(db, gid)).dismissed_at);
+    const due = (price * BigInt(now + PERIOD / 2 - dismissedAt) + BigInt(PERIOD) - 1n) / BigInt(PERIOD);
+    for (const id of members) {
+      const refunds = (await ledgerOf(db, id)).filter((e) => e.entry_kind === 'refund');
+      expect(
+        refunds.map((e) => units(e.amount)),
+        `member ${id}`,
+      ).toEqual([due]);
+    }
+    expect(await balanceOf(db, owner, USDT)).toBe(1_000_000_000n - 200n * due);
+    await expectLedgersMatchBalances(db, [owner, ...members]);
+  }, 180_000);
 
   it('pays what the owner’s balance covers and records the rest as owed, shown in wallet_records', async () => {
     const owner = 600;
