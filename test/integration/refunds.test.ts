@@ -216,6 +216,29 @@ async function subscriptionGroup(db: Db, ownerId: number, count: number, firstUs
   return { gid, members };
 }
 
+/** Subscribers as the subscriptions feature leaves them: member items with a period end, and paid tallies. */
+async function subscribe(gid: number, members: readonly number[], price: bigint, untilOf: (i: number) => number) {
+  const joined = Math.floor(Date.now() / 1000) - 86_400;
+  await batchWrite(db, {
+    puts: members.flatMap((id, i) => [
+      { ...memberItem(gid, id, 'member', joined), until: untilOf(i) },
+      paidTallyItem(id, gid, USDT, { paid: price, periodPaid: price, lastTime: Date.now() }),
+    ]) as unknown as Record<string, unknown>[],
+  });
+}
+
+/** The clean-up's Lambda dies at the transactions `fails` picks (counted from 1): nothing of that one is written. */
+function failTransactions(fails: (n: number) => boolean) {
+  const send = db.doc.send.bind(db.doc);
+  let transactions = 0;
+  return vi.spyOn(db.doc, 'send').mockImplementation(((command: { constructor: { name: string } }) => {
+    if (command.constructor.name === 'TransactWriteCommand' && fails(++transactions)) {
+      return Promise.reject(new Error('the fan-out Lambda timed out'));
+    }
+    return send(command as never);
+  }) as never);
+}
+
 describe('dismissing a subscription group', () => {
   it('refunds each of 200 members the unused part of the period exactly once, whatever fails and replays', async () => {
     const owner = 500;
@@ -224,12 +247,7 @@ describe('dismissing a subscription group', () => {
     const now = Math.floor(Date.now() / 1000);
     // Member i has i hours of the period left (member 0: lapsed), a lifetime member has none set.
     const untilOf = (i: number) => now + i * 3600;
-    await batchWrite(db, {
-      puts: members.flatMap((id, i) => [
-        { ...memberItem(gid, id, 'member', now - 86_400), until: untilOf(i) },
-        paidTallyItem(id, gid, USDT, { paid: price, periodPaid: price, lastTime: Date.now() }),
-      ]) as unknown as Record<string, unknown>[],
-    });
+    await subscribe(gid, members, price, untilOf);
     await patchMeta(db, gid, { member_count: 201 });
     await dismissGroup(db, gid, owner);
     const dismissedAt = Number((await metaOf(db, gid)).dismissed_at);
@@ -240,14 +258,7 @@ describe('dismissing a subscription group', () => {
     };
 
     // The fan-out fails part-way through the first round: nothing is deleted, some are paid.
-    const send = db.doc.send.bind(db.doc);
-    let transactions = 0;
-    const spy = vi.spyOn(db.doc, 'send').mockImplementation(((command: { constructor: { name: string } }) => {
-      if (command.constructor.name === 'TransactWriteCommand' && ++transactions === 70) {
-        return Promise.reject(new Error('the fan-out Lambda timed out'));
-      }
-      return send(command as never);
-    }) as never);
+    const spy = failTransactions((n) => n === 70);
     await expect(cleanupRound(db, gid, 1)).rejects.toThrow('timed out');
     spy.mockRestore();
     expect((await membersOf(db, gid)).length).toBe(201);
@@ -285,22 +296,9 @@ describe('dismissing a subscription group', () => {
     const price = 3_000_000n;
     const { gid, members } = await subscriptionGroup(db, owner, 200, 3000, price, '1000');
     const now = Math.floor(Date.now() / 1000);
-    await batchWrite(db, {
-      puts: members.flatMap((id) => [
-        { ...memberItem(gid, id, 'member', now), until: now + PERIOD / 2 },
-        paidTallyItem(id, gid, USDT, { paid: price, periodPaid: price }),
-      ]) as unknown as Record<string, unknown>[],
-    });
-    const send = db.doc.send.bind(db.doc);
-    let transactions = 0;
+    await subscribe(gid, members, price, () => now + PERIOD / 2);
     let failed = 0;
-    const spy = vi.spyOn(db.doc, 'send').mockImplementation(((command: { constructor: { name: string } }) => {
-      if (command.constructor.name === 'TransactWriteCommand' && ++transactions % 40 === 0 && failed < 3) {
-        failed++;
-        return Promise.reject(new Error('the fan-out Lambda timed out'));
-      }
-      return send(command as never);
-    }) as never);
+    const spy = failTransactions((n) => n % 40 === 0 && failed < 3 && ++failed > 0);
     const deadLetter = memoryDeadLetter();
     const poller = await startStreamPoller({
       endpoint: dynamoEndpoint(),
@@ -338,12 +336,7 @@ describe('dismissing a subscription group', () => {
     const { gid, members } = await subscriptionGroup(db, owner, 3, 2000, price, '10');
     const now = Math.floor(Date.now() / 1000);
     // Each has the whole period left: 9 USDT due to each, 27 in all, and the owner holds 10.
-    await batchWrite(db, {
-      puts: members.flatMap((id) => [
-        { ...memberItem(gid, id, 'member', now), until: now + PERIOD + 3600 },
-        paidTallyItem(id, gid, USDT, { paid: price, periodPaid: price }),
-      ]) as unknown as Record<string, unknown>[],
-    });
+    await subscribe(gid, members, price, () => now + PERIOD + 3600);
     // A lifetime member (no period end) in the same group is not refunded.
     await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...memberItem(gid, 2999, 'member', now) } }));
     await dismissGroup(db, gid, owner);
