@@ -28,13 +28,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
+     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     get: operations['group_info_get'];
     put?: never;
     /**
-     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
+     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_info'];
@@ -52,13 +52,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Members with role, join time and mute, a page at a time.
+     * Members with role and join time, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     get: operations['group_user_list_get'];
     put?: never;
     /**
-     * Members with role, join time and mute, a page at a time.
+     * Members with role and join time, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     post: operations['group_user_list'];
@@ -464,46 +464,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/im/group_mute_user': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Mute members for a while, or lift their mutes (admin or owner; only the owner mutes an admin; nobody mutes the owner); a member who leaves and returns while muted is muted again.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_mute_user'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_mute_all': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Mute the whole group or lift it (admin or owner); the owner and admins may still speak.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_mute_all'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/im/group_audit_log': {
     parameters: {
       query?: never;
@@ -522,94 +482,6 @@ export interface paths {
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_audit_log'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_link_create': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Make an invite link (admin or owner): a random code that lets its holders join, until it expires, is used up or revoked.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_invite_link_create'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_links': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
-     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
-     */
-    get: operations['group_invite_links_get'];
-    put?: never;
-    /**
-     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
-     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
-     */
-    post: operations['group_invite_links'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_link_revoke': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Revoke an invite link (admin or owner), named by its code or by the link_id the list shows.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_invite_link_revoke'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_preview': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
-     * @description Needs no session. Read-only: also answers GET with query parameters.
-     */
-    get: operations['group_invite_preview_get'];
-    put?: never;
-    /**
-     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
-     * @description Needs no session. Read-only: also answers GET with query parameters.
-     */
-    post: operations['group_invite_preview'];
     delete?: never;
     options?: never;
     head?: never;
@@ -646,7 +518,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Holding requirement to join and to stay (owner only); 0 clears it. Members are re-checked against a new value.
+     * Holding requirement to join (owner only); 0 clears it.
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_consensus'];
@@ -666,7 +538,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Join: pay the price, meet the consensus, or ask the admins when the group is free; through an invite link a free group is joined at once (or asked, when the link says approval).
+     * Join: pay the price, meet the consensus, or ask the admins when the group is free.
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_join'];
@@ -778,6 +650,26 @@ export interface paths {
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_can_private'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_refund': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pay a user back from the owner’s wallet (owner only), at most what the user paid into this group and was not refunded yet; optionally remove the member in the same step.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_refund'];
     delete?: never;
     options?: never;
     head?: never;
@@ -907,12 +799,8 @@ export interface components {
      *     | 183 | 404 | unknown user |
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
-     *     | 193 | 404 | unknown invite code |
-     *     | 194 | 410 | this invite link has expired |
-     *     | 195 | 410 | this invite link was revoked |
-     *     | 196 | 410 | this invite link has been used as often as it may |
-     *     | 197 | 400 | this invite code belongs to another group |
-     *     | 200 | 404 | user is not muted |
+     *     | 216 | 404 | the user has paid nothing into this group in this coin |
+     *     | 217 | 409 | more than the user paid into this group and was not refunded yet |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -953,15 +841,6 @@ export interface components {
        * @example 2.5
        */
       consensus_value: string;
-      /** @description A group with a consensus: hours a member who joined through the holding keeps the membership after the balance falls short (0: removed at once). */
-      consensus_grace_hours?: number;
-      /**
-       * @description group_info, for a member who joined through the holding: 1 while the balance covers the consensus, 0 when it is short.
-       * @enum {integer}
-       */
-      consensus_ok?: 0 | 1;
-      /** @description group_info, for such a member whose balance is short: when the grace ends and the member is removed unless the balance recovers. */
-      consensus_grace_until?: number;
       /**
        * @description Price of private chat; "0" when free.
        * @example 2.5
@@ -980,13 +859,6 @@ export interface components {
       notice_time?: number;
       /** @description Who set the announcement; 0 when none. */
       notice_by?: number;
-      /**
-       * @description 1 while only the owner and admins may speak (group_info only).
-       * @enum {integer}
-       */
-      mute_all?: 0 | 1;
-      /** @description When the caller’s mute in this group ends; 0 when not muted (group_info only). */
-      muted_until?: number;
       /**
        * @description Whether the caller is a member.
        * @enum {integer}
@@ -1144,9 +1016,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 822958283,
+           *         "group_id": 1996240216,
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1161,7 +1033,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1274,11 +1146,11 @@ export interface operations {
   group_info_get: {
     parameters: {
       query: {
-        /** @example demo-session-3 */
+        /** @example demo-session-1 */
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 822958283
+         * @example 1996240216
          */
         group_id: number;
       };
@@ -1301,7 +1173,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1316,13 +1188,11 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
-           *           "mute_all": 0,
-           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1428,8 +1298,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 1996240216,
+         *       "session_key": "demo-session-1"
          *     }
          */
         'application/json': {
@@ -1443,8 +1313,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 1996240216,
+         *       "session_key": "demo-session-1"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -1458,8 +1328,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 1996240216,
+         *       "session_key": "demo-session-1"
          *     }
          */
         'multipart/form-data': {
@@ -1487,7 +1357,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1502,13 +1372,11 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
-           *           "mute_all": 0,
-           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1608,7 +1476,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 822958283
+         * @example 1996240216
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1642,18 +1510,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796405326,
-           *             "muted_until": 0
+           *             "join_time": 1796403340
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796405326,
-           *             "muted_until": 0
+           *             "join_time": 1796403340
            *           }
            *         ],
-           *         "next_cursor": "WzgyMjk1ODI4MywiMiJd"
+           *         "next_cursor": "WzE5OTYyNDAyMTYsIjIiXQ"
            *       }
            *     }
            */
@@ -1675,8 +1541,6 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
-                /** @description When the member’s mute ends; 0 when not muted. */
-                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1757,7 +1621,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "limit": 2
          *     }
          */
@@ -1774,7 +1638,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "limit": 2
          *     }
          */
@@ -1791,7 +1655,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "limit": 2
          *     }
          */
@@ -1826,18 +1690,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796405326,
-           *             "muted_until": 0
+           *             "join_time": 1796403340
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796405326,
-           *             "muted_until": 0
+           *             "join_time": 1796403340
            *           }
            *         ],
-           *         "next_cursor": "WzgyMjk1ODI4MywiMiJd"
+           *         "next_cursor": "WzE5OTYyNDAyMTYsIjIiXQ"
            *       }
            *     }
            */
@@ -1859,8 +1721,6 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
-                /** @description When the member’s mute ends; 0 when not muted. */
-                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1956,7 +1816,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 822958283,
+           *             "id": 1996240216,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1971,7 +1831,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405326,
+           *             "create_time": 1796403340,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2118,7 +1978,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 822958283,
+           *             "id": 1996240216,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -2133,7 +1993,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405326,
+           *             "create_time": 1796403340,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2232,7 +2092,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2255,7 +2115,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2278,7 +2138,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2315,7 +2175,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2330,7 +2190,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2476,7 +2336,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2502,7 +2362,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2528,7 +2388,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2568,7 +2428,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2583,10 +2443,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796405326,
+           *           "notice_time": 1796403342,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2732,7 +2592,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2755,7 +2615,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2778,7 +2638,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2815,16 +2675,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 5,
+           *           "member_count": 4,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -2832,7 +2692,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2978,7 +2838,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3001,7 +2861,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3024,7 +2884,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3061,7 +2921,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -3076,7 +2936,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3222,7 +3082,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3245,7 +3105,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3268,7 +3128,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3307,12 +3167,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3324,7 +3184,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3472,7 +3332,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3497,7 +3357,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3523,7 +3383,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3563,10 +3423,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3580,7 +3440,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3726,7 +3586,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3751,7 +3611,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3777,7 +3637,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3817,10 +3677,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3832,7 +3692,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3978,7 +3838,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -4003,7 +3863,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -4028,7 +3888,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -4066,7 +3926,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 822958283,
+           *         "group_id": 1996240216,
            *         "user_id": 5
            *       }
            *     }
@@ -4212,7 +4072,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4237,7 +4097,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4263,7 +4123,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4449,7 +4309,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4469,7 +4329,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4489,7 +4349,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4522,7 +4382,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 822958283
+           *         "group_id": 1996240216
            *       }
            *     }
            */
@@ -4651,8 +4511,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 1996240216,
+         *       "session_key": "demo-session-6"
          *     }
          */
         'application/json': {
@@ -4671,8 +4531,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 1996240216,
+         *       "session_key": "demo-session-6"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -4691,8 +4551,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 1996240216,
+         *       "session_key": "demo-session-6"
          *     }
          */
         'multipart/form-data': {
@@ -4724,7 +4584,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 822958283
+           *         "group_id": 1996240216
            *       }
            *     }
            */
@@ -4865,7 +4725,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4888,7 +4748,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4911,7 +4771,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4948,16 +4808,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 5,
+           *           "member_count": 4,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -4965,7 +4825,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -5111,7 +4971,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5134,7 +4994,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5157,7 +5017,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5194,10 +5054,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5211,7 +5071,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -5357,7 +5217,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1118176657,
+           *             "id": 1256516580,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5383,20 +5243,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405328,
+           *             "create_time": 1796403345,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 822958283,
+           *             "id": 1996240216,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5404,30 +5264,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796405326,
+           *             "create_time": 1796403340,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1858388581,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 4,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796405329,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 264926568,
+           *             "id": 85914277,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5442,9 +5283,27 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405329,
-           *             "listed": 1,
-           *             "consensus_grace_hours": 48
+           *             "create_time": 1796403348,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 599611503,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 2,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796403347,
+           *             "listed": 1
            *           }
            *         ]
            *       }
@@ -5587,7 +5446,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1118176657,
+           *             "id": 1256516580,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5613,20 +5472,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405328,
+           *             "create_time": 1796403345,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 822958283,
+           *             "id": 1996240216,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5634,30 +5493,11 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796405326,
+           *             "create_time": 1796403340,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1858388581,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 4,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796405329,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 264926568,
+           *             "id": 85914277,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5672,9 +5512,27 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405329,
-           *             "listed": 1,
-           *             "consensus_grace_hours": 48
+           *             "create_time": 1796403348,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 599611503,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 2,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796403347,
+           *             "listed": 1
            *           }
            *         ]
            *       }
@@ -5791,16 +5649,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 822958283,
+           *             "id": 1996240216,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5808,7 +5666,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796405326,
+           *             "create_time": 1796403340,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -6003,16 +5861,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 822958283,
+           *             "id": 1996240216,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -6020,7 +5878,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796405326,
+           *             "create_time": 1796403340,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -6127,7 +5985,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6156,7 +6014,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6188,7 +6046,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6233,7 +6091,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 822958283,
+           *         "group_id": 1996240216,
            *         "user_ids": [
            *           10,
            *           11
@@ -6241,7 +6099,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796408927
+           *         "until": 1796406943
            *       }
            *     }
            */
@@ -6388,7 +6246,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6414,7 +6272,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6440,7 +6298,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6479,7 +6337,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 822958283,
+           *         "group_id": 1996240216,
            *         "user_ids": [
            *           10,
            *           11
@@ -6618,12 +6476,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 822958283
+         * @example 1996240216
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzgyMjk1ODI4MywiMTAiXQ
+         * @example WzE5OTYyNDAyMTYsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6650,13 +6508,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796408927,
+           *             "until": 1796406943,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796405327
+           *             "time": 1796403343
            *           }
            *         ],
-           *         "next_cursor": "WzgyMjk1ODI4MywiMTAiXQ"
+           *         "next_cursor": "WzE5OTYyNDAyMTYsIjEwIl0"
            *       }
            *     }
            */
@@ -6782,8 +6640,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
-         *       "cursor": "WzgyMjk1ODI4MywiMTAiXQ",
+         *       "group_id": 1996240216,
+         *       "cursor": "WzE5OTYyNDAyMTYsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6805,8 +6663,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
-         *       "cursor": "WzgyMjk1ODI4MywiMTAiXQ",
+         *       "group_id": 1996240216,
+         *       "cursor": "WzE5OTYyNDAyMTYsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6828,8 +6686,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
-         *       "cursor": "WzgyMjk1ODI4MywiMTAiXQ",
+         *       "group_id": 1996240216,
+         *       "cursor": "WzE5OTYyNDAyMTYsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6867,13 +6725,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796408927,
+           *             "until": 1796406943,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796405327
+           *             "time": 1796403343
            *           }
            *         ],
-           *         "next_cursor": "WzgyMjk1ODI4MywiMTAiXQ"
+           *         "next_cursor": "WzE5OTYyNDAyMTYsIjEwIl0"
            *       }
            *     }
            */
@@ -6988,482 +6846,6 @@ export interface operations {
       };
     };
   };
-  group_mute_user: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "pre_mute": "3,4",
-         *       "minutes": 30,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /** @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166. */
-          pre_mute: string | (number | string)[];
-          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
-          minutes: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "pre_mute": "3,4",
-         *       "minutes": 30,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
-           * @example 7,8,15
-           */
-          pre_mute: string;
-          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
-          minutes: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "pre_mute": "3,4",
-         *       "minutes": 30,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
-           * @example 7,8,15
-           */
-          pre_mute: string;
-          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
-          minutes: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 822958283,
-           *         "user_ids": [
-           *           3,
-           *           4
-           *         ],
-           *         "until": 1796407128
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /** @description The muted (or no longer muted) members. */
-              user_ids: number[];
-              /** @description When the mute ends; 0 when it was lifted. */
-              until: number;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_mute lists more than 32 ids; 166: group_id is malformed or out of range; pre_mute is malformed or out of range; minutes is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_mute lists the caller */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 165 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 54: nobody mutes the owner; only the owner mutes an admin; 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 54 | 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist; 58: pre_mute lists a user who is not in the group; 200: minutes is 0 and a listed member is not muted */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52 | 58 | 200;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_mute_all: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "mute": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
-          mute: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "mute": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
-          mute: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "mute": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
-          mute: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 822958283,
-           *         "mute_all": 1
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /**
-               * @description The group’s state now.
-               * @enum {integer}
-               */
-              mute_all: 0 | 1;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; mute is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
   group_audit_log_get: {
     parameters: {
       query: {
@@ -7471,12 +6853,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 822958283
+         * @example 1996240216
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzgyMjk1ODI4MywiRSMxNzk2NDA1MzI3NTM1I2VhZTVhZGViMzlkZSJd
+         * @example WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -7502,7 +6884,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796405327,
+           *             "time": 1796403343,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7511,7 +6893,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796408927,
+           *               "until": 1796406943,
            *               "removed": [
            *                 10
            *               ],
@@ -7519,7 +6901,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796405327,
+           *             "time": 1796403343,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7528,7 +6910,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzgyMjk1ODI4MywiRSMxNzk2NDA1MzI3NTM1I2VhZTVhZGViMzlkZSJd"
+           *         "next_cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ"
            *       }
            *     }
            */
@@ -7543,13 +6925,13 @@ export interface operations {
               entries: {
                 /** @description When the change was made. */
                 time: number;
-                /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
+                /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all, consensus_warning or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, refund or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7657,8 +7039,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
-         *       "cursor": "WzgyMjk1ODI4MywiRSMxNzk2NDA1MzI3NTM1I2VhZTVhZGViMzlkZSJd",
+         *       "group_id": 1996240216,
+         *       "cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7680,8 +7062,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
-         *       "cursor": "WzgyMjk1ODI4MywiRSMxNzk2NDA1MzI3NTM1I2VhZTVhZGViMzlkZSJd",
+         *       "group_id": 1996240216,
+         *       "cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7703,8 +7085,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
-         *       "cursor": "WzgyMjk1ODI4MywiRSMxNzk2NDA1MzI3NTM1I2VhZTVhZGViMzlkZSJd",
+         *       "group_id": 1996240216,
+         *       "cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7741,7 +7123,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796405327,
+           *             "time": 1796403343,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7750,7 +7132,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796408927,
+           *               "until": 1796406943,
            *               "removed": [
            *                 10
            *               ],
@@ -7758,7 +7140,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796405327,
+           *             "time": 1796403343,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7767,7 +7149,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzgyMjk1ODI4MywiRSMxNzk2NDA1MzI3NTM1I2VhZTVhZGViMzlkZSJd"
+           *         "next_cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ"
            *       }
            *     }
            */
@@ -7782,13 +7164,13 @@ export interface operations {
               entries: {
                 /** @description When the change was made. */
                 time: number;
-                /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
+                /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all, consensus_warning or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, refund or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7885,1221 +7267,6 @@ export interface operations {
       };
     };
   };
-  group_invite_link_create: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "expire_minutes": 60,
-         *       "max_uses": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /**
-           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
-           * @default 10080
-           */
-          expire_minutes?: number | string;
-          /**
-           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
-           * @default 0
-           */
-          max_uses?: number | string;
-          /**
-           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          approval?: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "expire_minutes": 60,
-         *       "max_uses": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
-           * @default 10080
-           */
-          expire_minutes?: number;
-          /**
-           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
-           * @default 0
-           */
-          max_uses?: number;
-          /**
-           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          approval?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "expire_minutes": 60,
-         *       "max_uses": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
-           * @default 10080
-           */
-          expire_minutes?: number;
-          /**
-           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
-           * @default 0
-           */
-          max_uses?: number;
-          /**
-           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          approval?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 822958283,
-           *         "code": "MQ1Yyxv6gGNr6AQ5LvbzjqisDGQ",
-           *         "url_path": "/join/MQ1Yyxv6gGNr6AQ5LvbzjqisDGQ",
-           *         "link_id": "d947e65d9d7af7ad6643b9a4032d452a66e27c6a90f2ef481f36941503e1fb32",
-           *         "expire_time": 1796408929,
-           *         "max_uses": 1,
-           *         "approval": 0
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /** @description The code, shown this once: only its hash is kept. Pass as invite_code to group_join. */
-              code: string;
-              /** @description Path of the link for the app’s own domain: /join/<code>. */
-              url_path: string;
-              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-              link_id: string;
-              /** @description When the link stops working. */
-              expire_time: number;
-              /** @description 0: unlimited. */
-              max_uses: number;
-              /**
-               * @description 1: joining a free group through it asks the admins.
-               * @enum {integer}
-               */
-              approval: 0 | 1;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; expire_minutes is malformed or out of range; max_uses is malformed or out of range; approval is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_links_get: {
-    parameters: {
-      query: {
-        /** @example demo-session-2 */
-        session_key: string;
-        /**
-         * @description Group id. Malformed: status 166.
-         * @example 822958283
-         */
-        group_id: number;
-        /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-        cursor?: string;
-        /**
-         * @description Page size. From 1 to 200. Malformed: status 166.
-         * @example 10
-         */
-        limit?: number;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "links": [
-           *           {
-           *             "link_id": "d947e65d9d7af7ad6643b9a4032d452a66e27c6a90f2ef481f36941503e1fb32",
-           *             "created_by": 2,
-           *             "create_time": 1796405329,
-           *             "expire_time": 1796408929,
-           *             "max_uses": 1,
-           *             "uses": 0,
-           *             "approval": 0
-           *           }
-           *         ],
-           *         "next_cursor": null
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              links: {
-                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-                link_id: string;
-                created_by: number;
-                create_time: number;
-                expire_time: number;
-                /** @description 0: unlimited. */
-                max_uses: number;
-                /** @description Joins (and join requests) made through it. */
-                uses: number;
-                /** @enum {integer} */
-                approval: 0 | 1;
-              }[];
-              /** @description Pass as cursor for the next page; null on the last page. */
-              next_cursor: string | null;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_links: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "limit": 10,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-          cursor?: string;
-          /**
-           * @description Page size. From 1 to 200. Malformed: status 166.
-           * @default 50
-           */
-          limit?: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "limit": 10,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-          cursor?: string;
-          /**
-           * @description Page size. From 1 to 200. Malformed: status 166.
-           * @default 50
-           */
-          limit?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "limit": 10,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-          cursor?: string;
-          /**
-           * @description Page size. From 1 to 200. Malformed: status 166.
-           * @default 50
-           */
-          limit?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "links": [
-           *           {
-           *             "link_id": "d947e65d9d7af7ad6643b9a4032d452a66e27c6a90f2ef481f36941503e1fb32",
-           *             "created_by": 2,
-           *             "create_time": 1796405329,
-           *             "expire_time": 1796408929,
-           *             "max_uses": 1,
-           *             "uses": 0,
-           *             "approval": 0
-           *           }
-           *         ],
-           *         "next_cursor": null
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              links: {
-                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-                link_id: string;
-                created_by: number;
-                create_time: number;
-                expire_time: number;
-                /** @description 0: unlimited. */
-                max_uses: number;
-                /** @description Joins (and join requests) made through it. */
-                uses: number;
-                /** @enum {integer} */
-                approval: 0 | 1;
-              }[];
-              /** @description Pass as cursor for the next page; null on the last page. */
-              next_cursor: string | null;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_link_revoke: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "code": "MQ1Yy-v7EwOU3eAHHIi6d_V0jJw",
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json':
-          | {
-              /** @description Group id. Malformed: status 166. */
-              group_id: number | string;
-              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-              code?: string;
-              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-              link_id?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "code": "MQ1Yy-v7EwOU3eAHHIi6d_V0jJw",
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded':
-          | {
-              /** @description Group id. Malformed: status 166. */
-              group_id: number;
-              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-              code?: string;
-              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-              link_id?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "code": "MQ1Yy-v7EwOU3eAHHIi6d_V0jJw",
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code?: string;
-          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-          link_id?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 822958283,
-           *         "link_id": "23b75cdaba52180e1713548698b67542cf4ef8725535bad60df76f1d021900fe"
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-              link_id: string;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; neither code nor link_id is sent; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; code is malformed or out of range; link_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; both code and link_id are sent; 197: the code is a link of another group */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166 | 197;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist; 193: no link of the group has this code or id */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52 | 193;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 195: the link is already revoked */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 195;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_preview_get: {
-    parameters: {
-      query: {
-        /**
-         * @description The link’s code. 1 to 64 characters. Malformed: status 166.
-         * @example MQ1Yyxv6gGNr6AQ5LvbzjqisDGQ
-         */
-        code: string;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_info": {
-           *           "id": 822958283,
-           *           "name": "Docs tour 3",
-           *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
-           *           "owner_id": 1,
-           *           "admins": [
-           *             2
-           *           ],
-           *           "admin_count": 1,
-           *           "member_count": 4,
-           *           "max_members": 3000,
-           *           "price": "0",
-           *           "coin_id": 0,
-           *           "consensus_coin": 0,
-           *           "consensus_value": "0",
-           *           "private_price": "1",
-           *           "private_coin_id": 1,
-           *           "create_time": 1796405326,
-           *           "listed": 1
-           *         },
-           *         "approval": 0,
-           *         "expire_time": 1796408929
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_info: components['schemas']['Group'];
-              /**
-               * @description 1: joining through the link files a request for the admins.
-               * @enum {integer}
-               */
-              approval: 0 | 1;
-              /** @description When the link stops working. */
-              expire_time: number;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 193;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_preview: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "code": "MQ1Yyxv6gGNr6AQ5LvbzjqisDGQ"
-         *     }
-         */
-        'application/json': {
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code: string;
-        };
-        /**
-         * @example {
-         *       "code": "MQ1Yyxv6gGNr6AQ5LvbzjqisDGQ"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code: string;
-        };
-        /**
-         * @example {
-         *       "code": "MQ1Yyxv6gGNr6AQ5LvbzjqisDGQ"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_info": {
-           *           "id": 822958283,
-           *           "name": "Docs tour 3",
-           *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
-           *           "owner_id": 1,
-           *           "admins": [
-           *             2
-           *           ],
-           *           "admin_count": 1,
-           *           "member_count": 4,
-           *           "max_members": 3000,
-           *           "price": "0",
-           *           "coin_id": 0,
-           *           "consensus_coin": 0,
-           *           "consensus_value": "0",
-           *           "private_price": "1",
-           *           "private_coin_id": 1,
-           *           "create_time": 1796405326,
-           *           "listed": 1
-           *         },
-           *         "approval": 0,
-           *         "expire_time": 1796408929
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_info: components['schemas']['Group'];
-              /**
-               * @description 1: joining through the link files a request for the admins.
-               * @enum {integer}
-               */
-              approval: 0 | 1;
-              /** @description When the link stops working. */
-              expire_time: number;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 193;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -9114,7 +7281,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1858388581,
+         *       "group_id": 599611503,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -9140,7 +7307,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858388581,
+         *       "group_id": 599611503,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -9170,7 +7337,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1858388581,
+         *       "group_id": 599611503,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -9214,7 +7381,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1858388581,
+           *           "id": 599611503,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -9229,7 +7396,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405329,
+           *           "create_time": 1796403347,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -9363,7 +7530,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 264926568,
+         *       "group_id": 85914277,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -9376,8 +7543,6 @@ export interface operations {
           consensus_coin: number | string;
           /** @description Amount the joiner must hold. Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55. */
           consensus_value: string | number;
-          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
-          consensus_grace_hours?: number | string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -9391,7 +7556,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 264926568,
+         *       "group_id": 85914277,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -9408,8 +7573,6 @@ export interface operations {
            * @example 2.5
            */
           consensus_value: string;
-          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
-          consensus_grace_hours?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -9423,7 +7586,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 264926568,
+         *       "group_id": 85914277,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -9440,8 +7603,6 @@ export interface operations {
            * @example 2.5
            */
           consensus_value: string;
-          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
-          consensus_grace_hours?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -9469,7 +7630,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 264926568,
+           *           "id": 85914277,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -9484,9 +7645,8 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405329,
+           *           "create_time": 1796403348,
            *           "listed": 1,
-           *           "consensus_grace_hours": 24,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -9507,7 +7667,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; consensus_grace_hours is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -9619,84 +7779,72 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/json':
-          | {
-              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-              group_id?: number | string;
-              /**
-               * Format: password
-               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-               */
-              wallet_pwd?: string;
-              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-              invite_code?: string;
-              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-              apply_msg?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "session_key": "demo-session-6"
-         *     }
-         */
-        'application/x-www-form-urlencoded':
-          | {
-              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-              group_id?: number;
-              /**
-               * Format: password
-               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-               */
-              wallet_pwd?: string;
-              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-              invite_code?: string;
-              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-              apply_msg?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 822958283,
-         *       "session_key": "demo-session-6"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-          group_id?: number;
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
           /**
            * Format: password
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
-          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-          invite_code?: string;
+          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          apply_msg?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1996240216,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd?: string;
+          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          apply_msg?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 1996240216,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd?: string;
           /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
           apply_msg?: string;
           /**
@@ -9726,8 +7874,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 822958283,
-           *         "expire_time": 1797010128
+           *         "group_id": 1996240216,
+           *         "expire_time": 1797008145
            *       }
            *     }
            */
@@ -9763,7 +7911,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; neither group_id nor invite_code is sent; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; invite_code is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; 197: the code is a link of another group than group_id */
+      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -9771,7 +7919,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 0 | 164 | 166 | 197;
+            status?: 0 | 164 | 166;
           };
         };
       };
@@ -9799,7 +7947,7 @@ export interface operations {
           };
         };
       };
-      /** @description 52: group does not exist; 193: no link has this code (or it is malformed) */
+      /** @description 52: group does not exist */
       404: {
         headers: {
           [name: string]: unknown;
@@ -9807,7 +7955,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 52 | 193;
+            status?: 52;
           };
         };
       };
@@ -9820,18 +7968,6 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 53 | 160 | 162 | 169 | 170 | 187;
-          };
-        };
-      };
-      /** @description 194: the link has expired; 195: the link was revoked; 196: the link has been used max_uses times */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 194 | 195 | 196;
           };
         };
       };
@@ -9904,7 +8040,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 822958283
+         * @example 1996240216
          */
         group_id: number;
       };
@@ -9929,8 +8065,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796405328,
-           *             "expire_time": 1797010128,
+           *             "request_time": 1796403345,
+           *             "expire_time": 1797008145,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -9951,8 +8087,6 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
-                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
-                link_id?: string;
               }[];
             };
           };
@@ -10055,7 +8189,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -10070,7 +8204,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -10085,7 +8219,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -10116,8 +8250,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796405328,
-           *             "expire_time": 1797010128,
+           *             "request_time": 1796403345,
+           *             "expire_time": 1797008145,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -10138,8 +8272,6 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
-                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
-                link_id?: string;
               }[];
             };
           };
@@ -10245,7 +8377,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -10276,7 +8408,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -10307,7 +8439,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -10496,7 +8628,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10522,7 +8654,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10552,7 +8684,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10596,10 +8728,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 822958283,
+           *           "id": 1996240216,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44929/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -10613,7 +8745,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796405326,
+           *           "create_time": 1796403340,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -10747,7 +8879,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10773,7 +8905,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10799,7 +8931,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10839,7 +8971,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 822958283,
+           *         "group_id": 1996240216,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -11000,7 +9132,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 822958283
+         * @example 1996240216
          */
         group_id: number;
         /**
@@ -11144,7 +9276,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11162,7 +9294,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11180,7 +9312,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 822958283,
+         *       "group_id": 1996240216,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11317,6 +9449,325 @@ export interface operations {
       };
     };
   };
+  group_refund: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 599611503,
+         *       "pre_user": 7,
+         *       "amount": "1",
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description The user to pay back. Malformed: status 166. */
+          pre_user: number | string;
+          /** @description Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it). Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55. */
+          amount?: string | number;
+          /** @description Coin to refund in; absent: the coin of the user’s latest payment into this group. Malformed: status 56. */
+          coin_id?: number | string;
+          /**
+           * @description 1 also removes the user from the group (a Kicked notice); 0 (default) keeps them. From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          remove?: number | string;
+          /**
+           * Format: password
+           * @description The owner’s wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 599611503,
+         *       "pre_user": 7,
+         *       "amount": "1",
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The user to pay back. Malformed: status 166. */
+          pre_user: number;
+          /**
+           * @description Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it). Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55.
+           * @example 0
+           * @example 2.5
+           */
+          amount?: string;
+          /** @description Coin to refund in; absent: the coin of the user’s latest payment into this group. Malformed: status 56. */
+          coin_id?: number;
+          /**
+           * @description 1 also removes the user from the group (a Kicked notice); 0 (default) keeps them. From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          remove?: number;
+          /**
+           * Format: password
+           * @description The owner’s wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 599611503,
+         *       "pre_user": 7,
+         *       "amount": "1",
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The user to pay back. Malformed: status 166. */
+          pre_user: number;
+          /**
+           * @description Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it). Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55.
+           * @example 0
+           * @example 2.5
+           */
+          amount?: string;
+          /** @description Coin to refund in; absent: the coin of the user’s latest payment into this group. Malformed: status 56. */
+          coin_id?: number;
+          /**
+           * @description 1 also removes the user from the group (a Kicked notice); 0 (default) keeps them. From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          remove?: number;
+          /**
+           * Format: password
+           * @description The owner’s wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 599611503,
+           *         "user_id": 7,
+           *         "payment": {
+           *           "coin_id": 1,
+           *           "amount": "1"
+           *         },
+           *         "refundable": "1.5",
+           *         "removed": 0
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The user paid back. */
+              user_id: number;
+              /** @description The payment made. */
+              payment: {
+                coin_id: number;
+                /**
+                 * @description What was paid.
+                 * @example 2.5
+                 */
+                amount: string;
+              };
+              /**
+               * @description What the user can still be refunded in that coin.
+               * @example 2.5
+               */
+              refundable: string;
+              /**
+               * @description Whether the user was removed from the group.
+               * @enum {unknown}
+               */
+              removed: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 55: amount is malformed or out of range; amount is 0 or has more decimals than the coin; 56: coin_id is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; pre_user is malformed or out of range; remove is malformed or out of range; wallet_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_user is the caller */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 55 | 56 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 54: no permission; 58: the caller is not in the group */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 54 | 58;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 58: remove is 1 and pre_user is not in the group; 216: pre_user paid nothing into this group (in coin_id) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 58 | 216;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running; 217: amount is more than pre_user paid and was not refunded yet, or nothing is left */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170 | 217;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 24: balance too low; 25: wallet password not set; 26: wallet password wrong */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 24 | 25 | 26;
+          };
+        };
+      };
+      /** @description 159: wallet locked; 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 159 | 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   wallet_balance_get: {
     parameters: {
       query: {
@@ -11345,7 +9796,7 @@ export interface operations {
            *           {
            *             "coin_id": 1,
            *             "coin_name": "USDT",
-           *             "balance": "997.5"
+           *             "balance": "1000"
            *           },
            *           {
            *             "coin_id": 2,
@@ -11500,7 +9951,7 @@ export interface operations {
            *           {
            *             "coin_id": 1,
            *             "coin_name": "USDT",
-           *             "balance": "997.5"
+           *             "balance": "1000"
            *           },
            *           {
            *             "coin_id": 2,
@@ -11620,19 +10071,27 @@ export interface operations {
            *         "records": [
            *           {
            *             "coin_id": 1,
-           *             "amount": "-2.5",
-           *             "kind": "join",
+           *             "amount": "1.5",
+           *             "kind": "refund",
            *             "counterparty": 1,
-           *             "group_id": 1858388581,
-           *             "time": 1796405329
+           *             "group_id": 599611503,
+           *             "time": 1796403349
            *           },
            *           {
            *             "coin_id": 1,
-           *             "amount": "1000",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796405325
+           *             "amount": "1",
+           *             "kind": "refund",
+           *             "counterparty": 1,
+           *             "group_id": 599611503,
+           *             "time": 1796403348
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "-2.5",
+           *             "kind": "join",
+           *             "counterparty": 1,
+           *             "group_id": 599611503,
+           *             "time": 1796403347
            *           },
            *           {
            *             "coin_id": 2,
@@ -11640,7 +10099,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796405325
+           *             "time": 1796403336
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1000",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796403336
            *           }
            *         ],
            *         "next_cursor": null
@@ -11658,15 +10125,20 @@ export interface operations {
               records: {
                 coin_id: number;
                 /**
-                 * @description + in, - out.
+                 * @description + in, - out; 0 for refund_owed, which moves nothing.
                  * @example -2.5
                  */
                 amount: string;
                 /** @enum {unknown} */
-                kind: 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust';
+                kind: 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust' | 'refund' | 'refund_owed';
                 counterparty: number | null;
                 group_id: number | null;
                 time: number;
+                /**
+                 * @description refund_owed only: the part of a dismissal refund to the counterparty the owner’s balance could not cover.
+                 * @example 2.5
+                 */
+                owed?: string;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -11805,19 +10277,27 @@ export interface operations {
            *         "records": [
            *           {
            *             "coin_id": 1,
-           *             "amount": "-2.5",
-           *             "kind": "join",
+           *             "amount": "1.5",
+           *             "kind": "refund",
            *             "counterparty": 1,
-           *             "group_id": 1858388581,
-           *             "time": 1796405329
+           *             "group_id": 599611503,
+           *             "time": 1796403349
            *           },
            *           {
            *             "coin_id": 1,
-           *             "amount": "1000",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796405325
+           *             "amount": "1",
+           *             "kind": "refund",
+           *             "counterparty": 1,
+           *             "group_id": 599611503,
+           *             "time": 1796403348
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "-2.5",
+           *             "kind": "join",
+           *             "counterparty": 1,
+           *             "group_id": 599611503,
+           *             "time": 1796403347
            *           },
            *           {
            *             "coin_id": 2,
@@ -11825,7 +10305,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796405325
+           *             "time": 1796403336
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1000",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796403336
            *           }
            *         ],
            *         "next_cursor": null
@@ -11843,15 +10331,20 @@ export interface operations {
               records: {
                 coin_id: number;
                 /**
-                 * @description + in, - out.
+                 * @description + in, - out; 0 for refund_owed, which moves nothing.
                  * @example -2.5
                  */
                 amount: string;
                 /** @enum {unknown} */
-                kind: 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust';
+                kind: 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust' | 'refund' | 'refund_owed';
                 counterparty: number | null;
                 group_id: number | null;
                 time: number;
+                /**
+                 * @description refund_owed only: the part of a dismissal refund to the counterparty the owner’s balance could not cover.
+                 * @example 2.5
+                 */
+                owed?: string;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;

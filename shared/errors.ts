@@ -55,6 +55,8 @@ export const STATUS = {
   INVITE_USED_UP: { code: 196, http: 410, msg: 'this invite link has been used as often as it may' },
   INVITE_OTHER_GROUP: { code: 197, http: 400, msg: 'this invite code belongs to another group' },
   NOT_MUTED: { code: 200, http: 404, msg: 'user is not muted' },
+  NOT_A_PAYER: { code: 216, http: 404, msg: 'the user has paid nothing into this group in this coin' },
+  REFUND_TOO_LARGE: { code: 217, http: 409, msg: 'more than the user paid into this group and was not refunded yet' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;

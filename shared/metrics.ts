@@ -15,6 +15,7 @@ export type MetricName =
   | 'Joins'
   | 'Payments'
   | 'PaymentAmount'
+  | 'Refunds'
   | 'Refusals'
   | 'Deliveries'
   | 'RongCloudRetries'
@@ -89,4 +90,9 @@ export function paymentMetrics(coinId: number, amount: string, kind: 'join' | 'p
   const dimensions = { Coin: String(coinId) };
   metric('Payments', 1, { dimensions, properties: { kind, amount } });
   metric('PaymentAmount', Number(amount), { dimensions, properties: { kind, amount } });
+}
+
+/** A refund, counted apart from payments so that payment charts show money coming in only. */
+export function refundMetrics(coinId: number, amount: string, by: 'owner' | 'dismissal'): void {
+  metric('Refunds', 1, { dimensions: { Coin: String(coinId) }, properties: { by, amount } });
 }

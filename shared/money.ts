@@ -45,3 +45,6 @@ export const units = (stored: unknown): bigint =>
       : typeof stored === 'string'
         ? BigInt(stored)
         : 0n;
+
+/** The smaller of two amounts in minor units (Math.min takes no BigInt). */
+export const minUnits = (a: bigint, b: bigint): bigint => (a < b ? a : b);

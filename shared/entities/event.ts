@@ -43,7 +43,8 @@ export type GroupOperation =
   | 'Unmute'
   | 'MuteAll'
   | 'UnmuteAll'
-  | 'ConsensusWarning';
+  | 'ConsensusWarning'
+  | 'Refund';
 
 /**
  * Internal operations, never announced nor shown in the audit log: a dismissed group's next

@@ -15,7 +15,12 @@ export const ledgerKey = (userId: number, timeMs: number, txId: string) => ({
   sk: `${LEDGER_PREFIX}${String(timeMs).padStart(13, '0')}#${txId}`,
 });
 
-export type LedgerKind = 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust';
+/**
+ * `refund` moves money back from a group's owner to a payer; `refund_owed` moves nothing: it is the
+ * part of a dismissal refund the owner's balance could not cover, in the owner's ledger with amount
+ * 0 and the debt in `owed`, so ledgers still sum to balances.
+ */
+export type LedgerKind = 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust' | 'refund' | 'refund_owed';
 
 export interface Movement {
   readonly userId: number;
@@ -71,6 +76,32 @@ export function movementItems(table: string, m: Movement): [TxItem, TxItem] {
     },
   };
   return [balance, ledger];
+}
+
+/** The owner's record of a refund it owes and could not pay: no balance moves. */
+export function owedEntry(
+  table: string,
+  o: { userId: number; coinId: number; owed: bigint; txId: string; timeMs: number; counterparty: number; groupId: number },
+): TxItem {
+  return {
+    Put: {
+      TableName: table,
+      Item: {
+        ...ledgerKey(o.userId, o.timeMs, o.txId),
+        kind: 'ledger',
+        user_id: o.userId,
+        coin_id: o.coinId,
+        amount: 0n,
+        owed: o.owed,
+        entry_kind: 'refund_owed',
+        tx_id: o.txId,
+        time: Math.floor(o.timeMs / 1000),
+        counterparty: o.counterparty,
+        group_id: o.groupId,
+      },
+      ConditionExpression: 'attribute_not_exists(pk)',
+    },
+  };
 }
 
 /** The wallet item: password hash and the failure count the lockout is computed from. */

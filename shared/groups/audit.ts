@@ -43,6 +43,7 @@ const ACTION: Record<GroupOperation, string> = {
   MuteAll: 'mute_all',
   UnmuteAll: 'unmute_all',
   ConsensusWarning: 'consensus_warning',
+  Refund: 'refund',
 };
 
 /**

@@ -7,12 +7,13 @@ import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, groupPk, isGroupItem } from '#shared/entities/group.ts';
 import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { holdingKey } from '#shared/entities/holding.ts';
-import { MEMBER_PREFIX } from '#shared/entities/member.ts';
+import { isMemberItem, MEMBER_PREFIX } from '#shared/entities/member.ts';
 import { BESIDE_SENT_MARKERS } from '#shared/entities/sent-marker.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { AppError } from '#shared/errors.ts';
 import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byAdmin, metaRefusal } from '#shared/groups/authority.ts';
+import { type DismissedMember, refundDismissedMembers } from '#shared/groups/dismiss-refunds.ts';
 import { log } from '#shared/log.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 
@@ -104,6 +105,10 @@ const MAX_ROUNDS = 1000;
  * died before it checkpointed) finds its events' calls marked done and sends none twice. Running
  * a round twice deletes nothing new and at worst starts a second, equally bounded chain that ends
  * with the first.
+ *
+ * A subscription group's members are refunded the unused part of their period before their items
+ * are deleted (`refundDismissedMembers`): a round that fails there deletes nothing and runs again,
+ * and each member's refund is marked so that no round pays it twice.
  */
 export async function cleanupRound(db: Db, groupId: number, round: number): Promise<{ deleted: number; more: boolean }> {
   const { Item: meta } = await db.doc.send(new GetCommand({ TableName: db.table, Key: groupKey(groupId), ConsistentRead: true }));
@@ -112,6 +117,7 @@ export async function cleanupRound(db: Db, groupId: number, round: number): Prom
   let room = CLEANUP_BATCH + 1;
   let more = false;
   const keys: Array<{ pk: string; sk: string }> = [];
+  const members: DismissedMember[] = [];
   for (const range of BESIDE_SENT_MARKERS) {
     if (room === 0 || more) break;
     const out = await db.doc.send(
@@ -119,7 +125,8 @@ export async function cleanupRound(db: Db, groupId: number, round: number): Prom
         TableName: db.table,
         KeyConditionExpression: `pk = :pk AND ${range.condition}`,
         ExpressionAttributeValues: { ':pk': groupPk(groupId), ':bound': range.bound },
-        ProjectionExpression: 'pk, sk, via, user_id',
+        ProjectionExpression: 'pk, sk, kind, via, user_id, #until',
+        ExpressionAttributeNames: { '#until': 'until' },
         ConsistentRead: true,
         Limit: room,
       }),
@@ -130,8 +137,10 @@ export async function cleanupRound(db: Db, groupId: number, round: number): Prom
     keys.push(...items.filter((item) => !isGroupItem(item)).map((item) => ({ pk: String(item.pk), sk: String(item.sk) })));
     // A member who joined through a holding has an item in its own partition: it goes with the membership.
     keys.push(...items.filter((item) => item.via === 'holding').map((item) => holdingKey(Number(item.user_id), groupId)));
+    members.push(...items.filter(isMemberItem).map((item) => ({ userId: Number(item.user_id), until: Number(item.until ?? 0) })));
   }
   more ||= room === 0;
+  await refundDismissedMembers(db, meta, members);
   await batchWrite(db, { deletes: keys });
   if (more && round >= MAX_ROUNDS) {
     log('error', 'group clean-up stopped after too many rounds', { groupId, round });

@@ -120,7 +120,7 @@ export function departure(userId: number, role: Role): MetaChange {
 }
 
 /** Which member may remove which: nobody removes the owner; only the owner removes an admin. */
-function checkRemoval(callerRole: Role, target: MemberItem | undefined, targetId: number): MemberItem {
+export function checkRemoval(callerRole: Role, target: MemberItem | undefined, targetId: number): MemberItem {
   if (!target) return fail('NOT_MEMBER', `user ${targetId} is not in the group`);
   refuseIf(rankRefusal(callerRole, target.role, 'remove'));
   return target;

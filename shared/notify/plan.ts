@@ -27,6 +27,7 @@ export const USER_NOTICES = {
   joinResult: 'MSG:join_group_result',
   payment: 'MSG:group_pay',
   consensusWarning: 'MSG:consensus_warning',
+  refund: 'MSG:group_refund',
 } as const;
 
 const num = (value: unknown) => Number(value ?? 0);
@@ -141,6 +142,20 @@ const toOneUser = (id: string, userId: number, objectName: string, content: Reco
   objectName,
   content,
 });
+/** The refunded user hears what came back, from whom, in which group. */
+function refundNotice(event: StoredEvent): Action[] {
+  const refund = event.data.refund as Record<string, unknown> | undefined;
+  if (!refund) return [];
+  return [
+    {
+      id: 'refund',
+      kind: 'userNotice',
+      toUserIds: [num(refund.to_user)],
+      objectName: USER_NOTICES.refund,
+      content: { group_id: event.groupId, from_user: event.actor, coin_id: num(refund.coin_id), amount: text(refund.amount) },
+    },
+  ];
+}
 
 /** RongCloud's cap on recipients of one system message. */
 export const SYSTEM_MESSAGE_RECIPIENTS = 100;
@@ -212,8 +227,11 @@ function planEvent(event: StoredEvent): Action[] {
               `removed: the balance stayed below the group's consensus of ${text(d.consensus_value)} of coin ${num(d.consensus_coin)}`,
             )
           : notice(event, 'Kicked', { targetUserIds: ids(d.user_ids) }),
+        ...refundNotice(event),
         { id: 'quit', kind: 'groupQuit', userIds: ids(d.user_ids) },
       ];
+    case 'Refund':
+      return refundNotice(event);
     case 'Dismiss':
       return [
         notice(event, 'Dismiss', { targetGroupName: text(d.name) }),

@@ -1,4 +1,5 @@
 import type { Step } from '#shared/db/commit.ts';
+import { tallyPayment } from '#shared/entities/paid-tally.ts';
 import { type Movement, movementItems, newTxId } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
 import { units } from '#shared/money.ts';
@@ -9,7 +10,8 @@ export interface Payment {
   readonly coinId: number;
   /** Minor units, positive. */
   readonly amount: bigint;
-  readonly kind: 'join' | 'private';
+  /** `refund` runs the other way: the owner pays a payer back. */
+  readonly kind: 'join' | 'private' | 'refund';
   readonly groupId: number;
   readonly timeMs: number;
 }
@@ -17,7 +19,9 @@ export interface Payment {
 /**
  * Both sides of a payment: the payer's balance (conditioned on holding `atLeast`, by default the
  * amount) and ledger entry, then the payee's. One transaction id names both ledger entries; their
- * puts are conditioned on not existing, so the same transaction can never be applied twice.
+ * puts are conditioned on not existing, so the same transaction can never be applied twice. A
+ * payment into a group also counts in the payer's paid tally for that group, what refunds are
+ * capped by; a refund counts there itself (`tallyRefund`), with its own condition.
  */
 export function paymentSteps(
   table: string,
@@ -59,5 +63,20 @@ export function paymentSteps(
     { item: payerLedger, refused: never },
     { item: payeeBalance },
     { item: payeeLedger, refused: never },
+    ...(payment.kind === 'refund'
+      ? []
+      : [
+          {
+            item: tallyPayment(table, {
+              userId: payment.payer,
+              groupId: payment.groupId,
+              coinId: payment.coinId,
+              amount: payment.amount,
+              timeMs: payment.timeMs,
+              // Anything but private chat pays for membership: a join, and a renewal once there are those.
+              forMembership: payment.kind !== 'private',
+            }),
+          },
+        ]),
   ];
 }

@@ -15,6 +15,8 @@ export interface LedgerRecord {
   counterparty: number | null;
   group_id: number | null;
   time: number;
+  /** A `refund_owed` entry only: what the owner still owes the counterparty. */
+  owed?: string;
 }
 
 export const RECORDS_PAGE = 50;
@@ -57,6 +59,7 @@ export async function walletRecords(
     counterparty: item.counterparty === undefined ? null : Number(item.counterparty),
     group_id: item.group_id === undefined ? null : Number(item.group_id),
     time: Number(item.time),
+    ...(item.owed === undefined ? {} : { owed: fromUnits(units(item.owed), decimalsOf(coins, Number(item.coin_id))) }),
   }));
   const last = shown.at(-1);
   return { records, next_cursor: items.length > limit && last ? encodeCursor(userId, String(last.sk)) : null };

@@ -145,6 +145,11 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
     roundTrips: 3,
     reason: 'session; group, membership, wallet and balance side by side; one transaction: pay, mark paid, ledger',
   },
+  group_refund: {
+    roundTrips: 3,
+    reason:
+      'session; group, both memberships and the owner’s wallet beside the user’s paid tallies; one transaction: both balances and ledger entries, the tally, the group check, event',
+  },
   group_can_private: {
     roundTrips: 2,
     reason: 'session, then group, both memberships and the paid marker side by side',

@@ -285,6 +285,39 @@ describe('a tour of every method', () => {
     await expectCall(400, 'group_join', {}, as(17));
   });
 
+  it('pays a member back, and removes one with the refund', async () => {
+    const part = await expectCall(200, 'group_refund', { group_id: paid, pre_user: 7, amount: '1', wallet_pwd: PWD }, as(1));
+    expect(part.body.data).toEqual({
+      group_id: paid,
+      user_id: 7,
+      payment: { coin_id: 1, amount: '1' },
+      refundable: '1.5',
+      removed: 0,
+    });
+    expect(
+      (await expectCall(409, 'group_refund', { group_id: paid, pre_user: 7, amount: '2', wallet_pwd: PWD }, as(1))).body.status,
+    ).toBe(217);
+    expect((await expectCall(404, 'group_refund', { group_id: paid, pre_user: 2, wallet_pwd: PWD }, as(1))).body.status).toBe(
+      216,
+    );
+    await expectCall(403, 'group_refund', { group_id: paid, pre_user: 7, wallet_pwd: PWD }, as(2));
+    await expectCall(400, 'group_refund', { group_id: paid, pre_user: 7, amount: '0.1234567', wallet_pwd: PWD }, as(1));
+    await expectCall(422, 'group_refund', { group_id: paid, pre_user: 7, wallet_pwd: '000000' }, as(1));
+    const removed = await expectCall(
+      200,
+      'group_refund',
+      { group_id: paid, pre_user: 7, remove: 1, wallet_pwd: PWD },
+      as(1, { as: 'form' }),
+    );
+    expect(removed.body.data).toMatchObject({ payment: { coin_id: 1, amount: '1.5' }, refundable: '0', removed: 1 });
+    await expectCall(404, 'group_refund', { group_id: paid, pre_user: 7, remove: 1, wallet_pwd: PWD }, as(1));
+    const records = await expectCall(200, 'wallet_records', {}, as(7));
+    expect(records.body.data.records.slice(0, 2)).toEqual([
+      expect.objectContaining({ kind: 'refund', amount: '1.5', counterparty: 1, group_id: paid }),
+      expect.objectContaining({ kind: 'refund', amount: '1', counterparty: 1, group_id: paid }),
+    ]);
+  });
+
   it('lists hot groups and finds groups by name, unless a group is unlisted', async () => {
     await expectCall(200, 'hot_groups', {}, { as: 'query' });
     await expectCall(200, 'hot_groups', {}, as(1));

@@ -71,7 +71,7 @@ describe('notifications of a group through the stream', () => {
     ]);
   }, 60_000);
 
-  it('announces each setting, paid and consensus joins and private-chat payments, with a notice to the owner for each payment', async () => {
+  it('announces each setting, paid and consensus joins and private-chat payments, with a notice to the owner for each payment and to the user for a refund', async () => {
     const before = (await settledNotices(gid)).length;
     await ok('group_set_name', 1, { group_id: gid, group_name: 'Renamed' });
     await ok('group_set_memo', 1, { group_id: gid, memo: 'second memo' });
@@ -83,6 +83,7 @@ describe('notifications of a group through the stream', () => {
     expect((await ok('group_join', 9, { group_id: gid })).result).toBe('joined');
     await ok('group_set_private', 1, { group_id: gid, price: '0.5', coin_id: 1 });
     await ok('group_pay_private', 3, { group_id: gid, wallet_pwd: '123456' });
+    await ok('group_refund', 1, { group_id: gid, pre_user: 3, wallet_pwd: '123456' });
     await ok('group_set_dnd', 3, { group_id: gid, dnd: 1 });
     await ok('group_set_dnd', 3, { group_id: gid, dnd: 0 });
 
@@ -102,6 +103,7 @@ describe('notifications of a group through the stream', () => {
       notice('Add', 9, { targetUserIds: [9] }),
       notice('SetPrivate', 1, { price: '0.5', coinId: 1 }),
       system('MSG:group_pay', [1], { group_id: gid, from_user: 3, coin_id: 1, amount: '0.5', kind: 'private' }),
+      system('MSG:group_refund', [3], { group_id: gid, from_user: 1, coin_id: 1, amount: '0.5' }),
       { call: 'dnd', group: g(), user: '3', muted: '1' },
       { call: 'dnd', group: g(), user: '3', muted: '0' },
     ]);
@@ -152,7 +154,7 @@ describe('notifications of a group through the stream', () => {
     expect(runtime.poller.failures).toEqual([]);
   }, 60_000);
 
-  it('served what it counted at /_local/metrics: joins by kind, payments per coin, deliveries, no dead letter', async () => {
+  it('served what it counted at /_local/metrics: joins by kind, payments and refunds per coin, deliveries, no dead letter', async () => {
     await runtime.poller.waitForDrain(30_000);
     const { metrics } = (await (await fetch(`${runtime.url}/_local/metrics`)).json()) as {
       metrics: Array<{ name: string; dimensions: Record<string, string>; count: number; sum: number }>;
@@ -165,6 +167,7 @@ describe('notifications of a group through the stream', () => {
     expect(count('Joins', { Kind: 'paid' })).toBe(1);
     expect(count('Joins', { Kind: 'consensus' })).toBe(1);
     expect(count('Payments', { Coin: '1' })).toBe(2);
+    expect(count('Refunds', { Coin: '1' })).toBe(1);
     expect(count('Deliveries')).toBe((await acceptedCalls(runtime.url)).length);
     expect(count('RongCloudLatency')).toBeGreaterThanOrEqual(count('Deliveries'));
     expect(count('DeadLetters')).toBe(0);

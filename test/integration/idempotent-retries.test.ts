@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { REPLAYED_HEADER } from '#shared/api/idempotency-key.ts';
 import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
@@ -11,6 +12,7 @@ import {
   IDEMPOTENCY_TTL_SECONDS,
   idempotencyKey,
 } from '#shared/entities/idempotency.ts';
+import { paidTallyItem } from '#shared/entities/paid-tally.ts';
 import { AppError } from '#shared/errors.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
 import { banUsers } from '#shared/groups/bans.ts';
@@ -96,8 +98,9 @@ const mutating = methodNames.filter((name) => !METHODS[name].readOnly);
 
 /**
  * A group of its own for each method, where every write has a caller it succeeds for: 1 owns it,
- * 3 is an admin, 2 a member, 4 is outside, 5 waits for approval, 6 is banned, private chat costs
- * 2 USDT, and an invite link's code opens it.
+ * 3 is an admin, 2 a member, 4 is outside, 5 waits for approval (and paid 2 USDT into the group
+ * earlier, its paid tally set directly, so there is something to refund), 6 is banned, private
+ * chat costs 2 USDT, and an invite link's code opens it.
  */
 let previousStage: number | undefined;
 
@@ -111,6 +114,7 @@ async function stage(): Promise<Stage> {
   await setPrivatePrice(db, { ownerId: 1, groupId, price: '2', coinId: USDT.coinId });
   await joinGroup(db, { userId: 5, groupId });
   await banUsers(db, { groupId, caller: 1, userIds: [6] });
+  await db.doc.send(new PutCommand({ TableName: db.table, Item: paidTallyItem(5, groupId, USDT.coinId, { paid: 2_000_000n }) }));
   const { code } = await createInviteLink(db, { groupId, caller: 1 });
   return { groupId, code };
 }

@@ -1,14 +1,18 @@
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { paidTallyKey } from '#shared/entities/paid-tally.ts';
 import { walletKey } from '#shared/entities/wallet.ts';
 import { AppError } from '#shared/errors.ts';
 import { payPrivate } from '#shared/groups/private-chat.ts';
 import { setConsensus, setPrivatePrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
+import { units } from '#shared/money.ts';
+import { refundUser } from '#shared/wallet/refund.ts';
 import {
   balanceOf,
   ETH,
+  eventsOf,
   expectLedgersMatchBalances,
   group,
   ledgerOf,
@@ -22,9 +26,10 @@ import {
 } from '../integration/wallet-fixtures.ts';
 
 /**
- * Random schedules of joins and private payments, some of them retried at once under the same
- * request id, run in concurrent waves; whatever the schedule, money is only ever moved, never made
- * or lost, and nobody pays twice for one thing. Each run gets its own users and groups in one table,
+ * Random schedules of joins, private payments and the owners' refunds (some removing the member),
+ * some of them retried at once under the same request id, run in concurrent waves; whatever the
+ * schedule, money is only ever moved, never made or lost, nobody pays twice for one thing, and
+ * nobody is refunded more than they paid into a group. Each run gets its own users and groups in one table,
  * so a failing schedule shrinks to a short one on its own.
  */
 
@@ -32,7 +37,7 @@ const RUNS = 7;
 const JOINERS = 4;
 
 interface Op {
-  kind: 'join' | 'private';
+  kind: 'join' | 'private' | 'refund';
   /** Index of the joiner and of the group in the run's own lists. */
   who: number;
   where: number;
@@ -42,6 +47,9 @@ interface Op {
    * each copy is a new HTTP request, so each has its own request id.
    */
   copies: number;
+  /** A refund's amount (absent: the default, the last payment) and whether it removes the member. */
+  amount: string | undefined;
+  remove: boolean;
 }
 
 interface Terms {
@@ -54,15 +62,19 @@ interface Terms {
 interface Run {
   terms: Terms;
   funds: { usdt: string | undefined; eth: string | undefined }[];
+  /** Paid joins made one after another before the waves, so the waves have payments to refund. */
+  opening: { who: number; where: number }[];
   waves: Op[][];
 }
 
 const op: fc.Arbitrary<Op> = fc.record({
-  kind: fc.constantFrom('join', 'join', 'private'),
+  kind: fc.constantFrom('join', 'join', 'private', 'refund', 'refund'),
   who: fc.nat({ max: JOINERS - 1 }),
   where: fc.nat({ max: 3 }),
   wrongPassword: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
   copies: fc.oneof({ arbitrary: fc.constant(1), weight: 2 }, { arbitrary: fc.integer({ min: 2, max: 3 }), weight: 1 }),
+  amount: fc.constantFrom(undefined, undefined, '0.25', '1', '0.000000000000000001'),
+  remove: fc.boolean(),
 });
 
 const run: fc.Arbitrary<Run> = fc.record({
@@ -79,6 +91,7 @@ const run: fc.Arbitrary<Run> = fc.record({
     }),
     { minLength: JOINERS, maxLength: JOINERS },
   ),
+  opening: fc.array(fc.record({ who: fc.nat({ max: JOINERS - 1 }), where: fc.nat({ max: 1 }) }), { minLength: 1, maxLength: 3 }),
   waves: fc.array(fc.array(op, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }),
 });
 
@@ -115,7 +128,13 @@ async function stage(r: Run) {
   const free = await group(db, owners[0]);
   await setPrivatePrice(db, { ownerId: owners[0], groupId: usdt, price: r.terms.privatePrice, coinId: USDT });
   await setPrivatePrice(db, { ownerId: owners[1], groupId: eth, price: r.terms.ethPrice, coinId: ETH });
-  return { everyone: [...owners, ...joiners], joiners, groups: [usdt, eth, consensus, free], paid: [usdt, eth] };
+  return {
+    everyone: [...owners, ...joiners],
+    joiners,
+    groups: [usdt, eth, consensus, free],
+    owners: [owners[0], owners[1], owners[1], owners[0]],
+    paid: [usdt, eth],
+  };
 }
 
 async function totals(ids: readonly number[]) {
@@ -124,13 +143,14 @@ async function totals(ids: readonly number[]) {
 }
 
 /** What the schedules did, over all runs: a property that only ever saw refusals would prove little. */
-const seen = { done: 0, refused: new Map<number, number>() };
+const seen = { done: 0, refunds: 0, refused: new Map<number, number>() };
 
 /** A refusal the API defines is an outcome; anything else (a 5xx, a crash) fails the run. */
-async function attempt(work: () => Promise<unknown>) {
+async function attempt(work: () => Promise<unknown>, kind: Op['kind']) {
   try {
     await work();
     seen.done++;
+    if (kind === 'refund') seen.refunds++;
   } catch (error) {
     if (!(error instanceof AppError && error.http < 500)) throw error;
     seen.refused.set(error.status, (seen.refused.get(error.status) ?? 0) + 1);
@@ -145,18 +165,32 @@ describe('money under random interleavings of joins, payments, refusals and retr
       fc.asyncProperty(run, async (r) => {
         const s = await stage(r);
         const before = await totals(s.everyone);
+        for (const o of r.opening) {
+          const join = {
+            userId: s.joiners[o.who]!,
+            groupId: s.paid[o.where]!,
+            walletPwd: PWD,
+            attemptId: `attempt-${attemptNo++}`,
+          };
+          await attempt(() => joinGroup(db, join), 'join');
+        }
 
         for (const wave of r.waves) {
           await Promise.all(
             wave.flatMap((o) => {
-              const userId = s.joiners[o.who]!;
-              const groupId = s.groups[o.where]!;
+              // A refund goes to someone the opening had join a paid group: most others would be 216.
+              const refunded = o.kind === 'refund' ? r.opening[o.who % r.opening.length]! : undefined;
+              const userId = s.joiners[refunded?.who ?? o.who]!;
+              const groupId = refunded ? s.paid[refunded.where]! : s.groups[o.where]!;
               const walletPwd = o.wrongPassword ? 'wrong!' : PWD;
+              const ownerId = s.owners[refunded?.where ?? o.where]!;
               const once = (attemptId = `attempt-${attemptNo++}`) =>
                 o.kind === 'join'
                   ? joinGroup(db, { userId, groupId, walletPwd, attemptId })
-                  : payPrivate(db, { userId, groupId, walletPwd, attemptId });
-              return Array.from({ length: o.copies }, () => attempt(() => once()));
+                  : o.kind === 'private'
+                    ? payPrivate(db, { userId, groupId, walletPwd, attemptId })
+                    : refundUser(db, { groupId, ownerId, userId, amount: o.amount, remove: o.remove, walletPwd, attemptId });
+              return Array.from({ length: o.copies }, () => attempt(() => once(), o.kind));
             }),
           );
         }
@@ -169,14 +203,36 @@ describe('money under random interleavings of joins, payments, refusals and retr
         for (const gid of s.groups) {
           expect(Number((await metaOf(db, gid)).member_count), `group ${gid}`).toBe((await membersOf(db, gid)).length);
         }
-        for (const gid of s.paid) {
+        for (const [g, gid] of s.paid.entries()) {
           const members = new Set(await membersOf(db, gid));
+          const events = await eventsOf(db, gid);
           for (const id of s.joiners) {
             const ledger = await ledgerOf(db, id);
+            // A refund that removed the member ends one membership: the member may join (and pay) again.
+            const removals = events.filter((e) => e.op === 'Kicked' && (e.data as { user_ids: number[] }).user_ids.includes(id));
             const joins = ledger.filter((e) => e.group_id === gid && e.entry_kind === 'join');
-            expect(joins.length, `joins of user ${id} in group ${gid}`).toBe(members.has(id) ? 1 : 0);
+            expect(joins.length, `joins of user ${id} in group ${gid}`).toBe((members.has(id) ? 1 : 0) + removals.length);
             const privates = ledger.filter((e) => e.group_id === gid && e.entry_kind === 'private');
-            expect(privates.length, `private payments of user ${id} in group ${gid}`).toBeLessThanOrEqual(1);
+            expect(privates.length, `private payments of user ${id} in group ${gid}`).toBeLessThanOrEqual(1 + removals.length);
+            const sum = (kinds: string[]) =>
+              ledger
+                .filter((e) => e.group_id === gid && kinds.includes(String(e.entry_kind)))
+                .reduce((total, e) => total + units(e.amount), 0n);
+            const paid = -sum(['join', 'private']);
+            const refunded = sum(['refund']);
+            expect(refunded, `refunds to user ${id} in group ${gid}`).toBeLessThanOrEqual(paid);
+            expect(refunded).toBeGreaterThanOrEqual(0n);
+            const coin = g === 0 ? USDT : ETH;
+            const { Item: tally } = await db.doc.send(
+              new GetCommand({ TableName: db.table, Key: paidTallyKey(id, gid, coin), ConsistentRead: true }),
+            );
+            expect(
+              [units(tally?.paid), units(tally?.refunded), units(tally?.refundable)],
+              `paid tally of user ${id} in group ${gid}`,
+            ).toEqual([paid, refunded, paid - refunded]);
+            const owner = await ledgerOf(db, s.owners[g]!);
+            const ownerRefunds = owner.filter((e) => e.group_id === gid && e.entry_kind === 'refund' && e.counterparty === id);
+            expect(ownerRefunds.reduce((total, e) => total - units(e.amount), 0n)).toBe(refunded);
           }
         }
         // The free group only takes requests, and the consensus group never charges.
@@ -188,8 +244,16 @@ describe('money under random interleavings of joins, payments, refusals and retr
       }),
       { numRuns: RUNS },
     );
-    console.log('money schedules:', seen.done, 'done; refused by status', Object.fromEntries(seen.refused));
+    console.log(
+      'money schedules:',
+      seen.done,
+      'done,',
+      seen.refunds,
+      'of them refunds; refused by status',
+      Object.fromEntries(seen.refused),
+    );
     expect(seen.done).toBeGreaterThan(0);
+    expect(seen.refunds).toBeGreaterThan(0);
     expect(seen.refused.size).toBeGreaterThan(1);
   });
 });

@@ -51,9 +51,9 @@ const meta = {
 
 /**
  * The paid join's items, in order: member, ban check, group, wallet check, payer balance and
- * ledger, payee balance and ledger, the end of any join request, event.
+ * ledger, payee balance and ledger, the payer's paid tally, the end of any join request, event.
  */
-const N_ITEMS = 10;
+const N_ITEMS = 11;
 const AT = { member: 0, ban: 1, group: 2, wallet: 3, payer: 4 } as const;
 const reasons = (failed: Record<number, { Code: string; Item?: Record<string, unknown> }>) =>
   Array.from({ length: N_ITEMS }, (_, i) => {

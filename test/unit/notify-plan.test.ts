@@ -24,6 +24,23 @@ describe('planning notifications', () => {
     expect(kinds(event('Dismiss', { name: 'g' }))).toEqual(['groupNotice:Dismiss', 'groupDismiss']);
   });
 
+  it('tells a refunded user what came back, and a removed one before RongCloud drops them', () => {
+    const refund = { coin_id: 1, amount: '2.5', from_user: 1, to_user: 5 };
+    const plain = planNotifications(event('Refund', { user_ids: [5], owner_id: 1, refund }));
+    expect(plain).toEqual([
+      {
+        id: 'refund',
+        kind: 'userNotice',
+        toUserIds: [5],
+        objectName: 'MSG:group_refund',
+        content: { group_id: 42, from_user: 1, coin_id: 1, amount: '2.5' },
+      },
+    ]);
+    const removed = planNotifications(event('Kicked', { user_ids: [5], owner_id: 1, refund }));
+    expect(removed.map((a) => a.kind)).toEqual(['groupNotice', 'userNotice', 'groupQuit']);
+    expect(removed[1]).toMatchObject({ objectName: 'MSG:group_refund', toUserIds: [5] });
+  });
+
   it('joins added members first, then tells the group, the applicant and the paid owner', () => {
     const plan = planNotifications(
       event('Add', { user_ids: [9], via: 'approve', owner_id: 1, payment: { coin_id: 1, amount: '2.5' } }, 3),

@@ -147,7 +147,7 @@ export const group_audit_log = /* @__PURE__ */ defineMethod('group_audit_log', (
           'Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus).',
         ),
         action: reply.text(
-          'create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all, consensus_warning or dismiss.',
+          'create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all, consensus_warning, refund or dismiss.',
         ),
         targets: reply.list(reply.id(), 'The users it was about; empty for a change of the group’s own settings.'),
         detail: reply.record(

@@ -183,6 +183,51 @@ export const group_can_private = /* @__PURE__ */ defineMethod('group_can_private
   refusals: ['GROUP_NOT_FOUND', CALLER_OUTSIDE, TARGET_OUTSIDE('to_user')],
 }));
 
+export const group_refund = /* @__PURE__ */ defineMethod('group_refund', () => ({
+  summary:
+    'Pay a user back from the owner’s wallet (owner only), at most what the user paid into this group and was not refunded yet; optionally remove the member in the same step.',
+  readOnly: false,
+  session: 'required',
+  params: {
+    group_id: groupId,
+    pre_user: field.id('The user to pay back.'),
+    amount: optional(
+      field.decimal(
+        'Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it).',
+        'BAD_PRICE',
+      ),
+    ),
+    coin_id: optional(
+      field.id('Coin to refund in; absent: the coin of the user’s latest payment into this group.', 'BAD_COIN_ID'),
+    ),
+    remove: optional(
+      field.int('1 also removes the user from the group (a Kicked notice); 0 (default) keeps them.', {
+        min: 0,
+        max: 1,
+        default: 0,
+      }),
+    ),
+    wallet_pwd: field.string('The owner’s wallet password.', { maxLength: 64, minLength: 1, secret: true }),
+  },
+  reply: reply.object({
+    group_id: reply.id(),
+    user_id: reply.id('The user paid back.'),
+    payment: PAYMENT,
+    refundable: reply.decimal('What the user can still be refunded in that coin.'),
+    removed: reply.literal([0, 1], 'Whether the user was removed from the group.'),
+  }),
+  refusals: [
+    ...OWNER_ONLY,
+    { name: 'BAD_PARAM', why: 'pre_user is the caller' },
+    { name: 'NOT_MEMBER', why: 'remove is 1 and pre_user is not in the group' },
+    { name: 'BAD_PRICE', why: 'amount is 0 or has more decimals than the coin' },
+    { name: 'NOT_A_PAYER', why: 'pre_user paid nothing into this group (in coin_id)' },
+    { name: 'REFUND_TOO_LARGE', why: 'amount is more than pre_user paid and was not refunded yet, or nothing is left' },
+    ...WALLET_PAYMENT,
+    'THROTTLED',
+  ],
+}));
+
 export const wallet_balance = /* @__PURE__ */ defineMethod('wallet_balance', () => ({
   summary: 'The caller’s balances.',
   readOnly: true,
@@ -201,14 +246,20 @@ export const wallet_records = /* @__PURE__ */ defineMethod('wallet_records', () 
   params: { cursor: optional(field.string('Opaque cursor from next_cursor.', { maxLength: 200 })) },
   reply: reply.object({
     records: reply.list(
-      reply.object({
-        coin_id: reply.id(),
-        amount: reply.decimal('+ in, - out.', { signed: true }),
-        kind: reply.literal(['deposit', 'join', 'private', 'withdraw', 'adjust']),
-        counterparty: reply.nullable(reply.id()),
-        group_id: reply.nullable(reply.id()),
-        time: reply.time(),
-      }),
+      reply.object(
+        {
+          coin_id: reply.id(),
+          amount: reply.decimal('+ in, - out; 0 for refund_owed, which moves nothing.', { signed: true }),
+          kind: reply.literal(['deposit', 'join', 'private', 'withdraw', 'adjust', 'refund', 'refund_owed']),
+          counterparty: reply.nullable(reply.id()),
+          group_id: reply.nullable(reply.id()),
+          time: reply.time(),
+          owed: reply.decimal(
+            'refund_owed only: the part of a dismissal refund to the counterparty the owner’s balance could not cover.',
+          ),
+        },
+        { optional: ['owed'] },
+      ),
     ),
     next_cursor: NEXT_CURSOR,
   }),
@@ -243,6 +294,7 @@ export const walletMethods = {
   group_set_private,
   group_pay_private,
   group_can_private,
+  group_refund,
   wallet_balance,
   wallet_records,
   wallet_set_pwd,
