@@ -28,13 +28,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
+     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     get: operations['group_info_get'];
     put?: never;
     /**
-     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
+     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_info'];
@@ -52,13 +52,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Members with role and join time, a page at a time.
+     * Members with role, join time and mute, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     get: operations['group_user_list_get'];
     put?: never;
     /**
-     * Members with role and join time, a page at a time.
+     * Members with role, join time and mute, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     post: operations['group_user_list'];
@@ -464,6 +464,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_mute_user': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mute members for a while, or lift their mutes (admin or owner; only the owner mutes an admin; nobody mutes the owner); a member who leaves and returns while muted is muted again.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_mute_user'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_mute_all': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mute the whole group or lift it (admin or owner); the owner and admins may still speak.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_mute_all'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_audit_log': {
     parameters: {
       query?: never;
@@ -482,6 +522,94 @@ export interface paths {
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_audit_log'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_link_create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make an invite link (admin or owner): a random code that lets its holders join, until it expires, is used up or revoked.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_invite_link_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_links': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_invite_links_get'];
+    put?: never;
+    /**
+     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_invite_links'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_link_revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Revoke an invite link (admin or owner), named by its code or by the link_id the list shows.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_invite_link_revoke'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
+     * @description Needs no session. Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_invite_preview_get'];
+    put?: never;
+    /**
+     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
+     * @description Needs no session. Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_invite_preview'];
     delete?: never;
     options?: never;
     head?: never;
@@ -518,7 +646,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Holding requirement to join (owner only); 0 clears it.
+     * Holding requirement to join and to stay (owner only); 0 clears it. Members are re-checked against a new value.
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_consensus'];
@@ -538,7 +666,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Join: pay the price, meet the consensus, or ask the admins when the group is free.
+     * Join: pay the price, meet the consensus, or ask the admins when the group is free; through an invite link a free group is joined at once (or asked, when the link says approval).
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_join'];
@@ -799,6 +927,12 @@ export interface components {
      *     | 183 | 404 | unknown user |
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
+     *     | 193 | 404 | unknown invite code |
+     *     | 194 | 410 | this invite link has expired |
+     *     | 195 | 410 | this invite link was revoked |
+     *     | 196 | 410 | this invite link has been used as often as it may |
+     *     | 197 | 400 | this invite code belongs to another group |
+     *     | 200 | 404 | user is not muted |
      *     | 216 | 404 | the user has paid nothing into this group in this coin |
      *     | 217 | 409 | more than the user paid into this group and was not refunded yet |
      *
@@ -841,6 +975,15 @@ export interface components {
        * @example 2.5
        */
       consensus_value: string;
+      /** @description A group with a consensus: hours a member who joined through the holding keeps the membership after the balance falls short (0: removed at once). */
+      consensus_grace_hours?: number;
+      /**
+       * @description group_info, for a member who joined through the holding: 1 while the balance covers the consensus, 0 when it is short.
+       * @enum {integer}
+       */
+      consensus_ok?: 0 | 1;
+      /** @description group_info, for such a member whose balance is short: when the grace ends and the member is removed unless the balance recovers. */
+      consensus_grace_until?: number;
       /**
        * @description Price of private chat; "0" when free.
        * @example 2.5
@@ -859,6 +1002,13 @@ export interface components {
       notice_time?: number;
       /** @description Who set the announcement; 0 when none. */
       notice_by?: number;
+      /**
+       * @description 1 while only the owner and admins may speak (group_info only).
+       * @enum {integer}
+       */
+      mute_all?: 0 | 1;
+      /** @description When the caller’s mute in this group ends; 0 when not muted (group_info only). */
+      muted_until?: number;
       /**
        * @description Whether the caller is a member.
        * @enum {integer}
@@ -1016,9 +1166,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1996240216,
+           *         "group_id": 189690426,
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1033,7 +1183,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -1146,11 +1296,11 @@ export interface operations {
   group_info_get: {
     parameters: {
       query: {
-        /** @example demo-session-1 */
+        /** @example demo-session-3 */
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1996240216
+         * @example 189690426
          */
         group_id: number;
       };
@@ -1173,7 +1323,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1188,11 +1338,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
+           *           "mute_all": 0,
+           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1298,8 +1450,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 189690426,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/json': {
@@ -1313,8 +1465,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 189690426,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -1328,8 +1480,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 189690426,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'multipart/form-data': {
@@ -1357,7 +1509,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1372,11 +1524,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 1,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
+           *           "mute_all": 0,
+           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -1476,7 +1630,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1996240216
+         * @example 189690426
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1510,16 +1664,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796403340
+           *             "join_time": 1796405786,
+           *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796403340
+           *             "join_time": 1796405786,
+           *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "WzE5OTYyNDAyMTYsIjIiXQ"
+           *         "next_cursor": "WzE4OTY5MDQyNiwiMiJd"
            *       }
            *     }
            */
@@ -1541,6 +1697,8 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
+                /** @description When the member’s mute ends; 0 when not muted. */
+                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1621,7 +1779,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "limit": 2
          *     }
          */
@@ -1638,7 +1796,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "limit": 2
          *     }
          */
@@ -1655,7 +1813,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "limit": 2
          *     }
          */
@@ -1690,16 +1848,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796403340
+           *             "join_time": 1796405786,
+           *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796403340
+           *             "join_time": 1796405786,
+           *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "WzE5OTYyNDAyMTYsIjIiXQ"
+           *         "next_cursor": "WzE4OTY5MDQyNiwiMiJd"
            *       }
            *     }
            */
@@ -1721,6 +1881,8 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
+                /** @description When the member’s mute ends; 0 when not muted. */
+                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1816,7 +1978,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1996240216,
+           *             "id": 189690426,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1831,7 +1993,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403340,
+           *             "create_time": 1796405786,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -1978,7 +2140,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1996240216,
+           *             "id": 189690426,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1993,7 +2155,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403340,
+           *             "create_time": 1796405786,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "member",
@@ -2092,7 +2254,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2115,7 +2277,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2138,7 +2300,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2175,7 +2337,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2190,7 +2352,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2336,7 +2498,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2362,7 +2524,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2388,7 +2550,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2428,7 +2590,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2443,10 +2605,10 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 1,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796403342,
+           *           "notice_time": 1796405786,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2592,7 +2754,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2615,7 +2777,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2638,7 +2800,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2675,16 +2837,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 4,
+           *           "member_count": 5,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -2692,7 +2854,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 0,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2838,7 +3000,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2861,7 +3023,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2884,7 +3046,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2921,7 +3083,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2936,7 +3098,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3082,7 +3244,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3105,7 +3267,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3128,7 +3290,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3167,12 +3329,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3184,7 +3346,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3332,7 +3494,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3357,7 +3519,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3383,7 +3545,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3423,10 +3585,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3440,7 +3602,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3586,7 +3748,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3611,7 +3773,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3637,7 +3799,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3677,10 +3839,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3692,7 +3854,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -3838,7 +4000,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3863,7 +4025,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3888,7 +4050,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3926,7 +4088,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1996240216,
+           *         "group_id": 189690426,
            *         "user_id": 5
            *       }
            *     }
@@ -4072,7 +4234,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4097,7 +4259,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4123,7 +4285,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4309,7 +4471,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4329,7 +4491,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4349,7 +4511,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4382,7 +4544,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1996240216
+           *         "group_id": 189690426
            *       }
            *     }
            */
@@ -4511,8 +4673,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 189690426,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/json': {
@@ -4531,8 +4693,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 189690426,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -4551,8 +4713,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 189690426,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'multipart/form-data': {
@@ -4584,7 +4746,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1996240216
+           *         "group_id": 189690426
            *       }
            *     }
            */
@@ -4725,7 +4887,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4748,7 +4910,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4771,7 +4933,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4808,16 +4970,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 4,
+           *           "member_count": 5,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -4825,7 +4987,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "admin",
@@ -4971,7 +5133,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4994,7 +5156,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5017,7 +5179,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5054,10 +5216,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5071,7 +5233,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "member",
@@ -5217,7 +5379,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1256516580,
+           *             "id": 1136652078,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5243,20 +5405,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403345,
+           *             "create_time": 1796405788,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1996240216,
+           *             "id": 189690426,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5264,11 +5426,30 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796403340,
+           *             "create_time": 1796405786,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 85914277,
+           *             "id": 574547042,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796405789,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 457893935,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5283,27 +5464,9 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403348,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 599611503,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 2,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796403347,
-           *             "listed": 1
+           *             "create_time": 1796405789,
+           *             "listed": 1,
+           *             "consensus_grace_hours": 48
            *           }
            *         ]
            *       }
@@ -5446,7 +5609,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1256516580,
+           *             "id": 1136652078,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5472,20 +5635,20 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403345,
+           *             "create_time": 1796405788,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 1996240216,
+           *             "id": 189690426,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5493,11 +5656,30 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796403340,
+           *             "create_time": 1796405786,
            *             "listed": 1
            *           },
            *           {
-           *             "id": 85914277,
+           *             "id": 574547042,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796405789,
+           *             "listed": 1
+           *           },
+           *           {
+           *             "id": 457893935,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5512,27 +5694,9 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796403348,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 599611503,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 2,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796403347,
-           *             "listed": 1
+           *             "create_time": 1796405789,
+           *             "listed": 1,
+           *             "consensus_grace_hours": 48
            *           }
            *         ]
            *       }
@@ -5649,16 +5813,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1996240216,
+           *             "id": 189690426,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5666,7 +5830,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796403340,
+           *             "create_time": 1796405786,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5861,16 +6025,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1996240216,
+           *             "id": 189690426,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5878,7 +6042,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796403340,
+           *             "create_time": 1796405786,
            *             "listed": 1,
            *             "is_join": 1,
            *             "role": "owner",
@@ -5985,7 +6149,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6014,7 +6178,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6046,7 +6210,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6091,7 +6255,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1996240216,
+           *         "group_id": 189690426,
            *         "user_ids": [
            *           10,
            *           11
@@ -6099,7 +6263,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796406943
+           *         "until": 1796409387
            *       }
            *     }
            */
@@ -6246,7 +6410,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6272,7 +6436,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6298,7 +6462,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6337,7 +6501,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1996240216,
+           *         "group_id": 189690426,
            *         "user_ids": [
            *           10,
            *           11
@@ -6476,12 +6640,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1996240216
+         * @example 189690426
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE5OTYyNDAyMTYsIjEwIl0
+         * @example WzE4OTY5MDQyNiwiMTAiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6508,13 +6672,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796406943,
+           *             "until": 1796409387,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796403343
+           *             "time": 1796405787
            *           }
            *         ],
-           *         "next_cursor": "WzE5OTYyNDAyMTYsIjEwIl0"
+           *         "next_cursor": "WzE4OTY5MDQyNiwiMTAiXQ"
            *       }
            *     }
            */
@@ -6640,8 +6804,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
-         *       "cursor": "WzE5OTYyNDAyMTYsIjEwIl0",
+         *       "group_id": 189690426,
+         *       "cursor": "WzE4OTY5MDQyNiwiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6663,8 +6827,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
-         *       "cursor": "WzE5OTYyNDAyMTYsIjEwIl0",
+         *       "group_id": 189690426,
+         *       "cursor": "WzE4OTY5MDQyNiwiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6686,8 +6850,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
-         *       "cursor": "WzE5OTYyNDAyMTYsIjEwIl0",
+         *       "group_id": 189690426,
+         *       "cursor": "WzE4OTY5MDQyNiwiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6725,13 +6889,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796406943,
+           *             "until": 1796409387,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796403343
+           *             "time": 1796405787
            *           }
            *         ],
-           *         "next_cursor": "WzE5OTYyNDAyMTYsIjEwIl0"
+           *         "next_cursor": "WzE4OTY5MDQyNiwiMTAiXQ"
            *       }
            *     }
            */
@@ -6846,6 +7010,482 @@ export interface operations {
       };
     };
   };
+  group_mute_user: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166. */
+          pre_mute: string | (number | string)[];
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_mute: string;
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_mute: string;
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 189690426,
+           *         "user_ids": [
+           *           3,
+           *           4
+           *         ],
+           *         "until": 1796407588
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The muted (or no longer muted) members. */
+              user_ids: number[];
+              /** @description When the mute ends; 0 when it was lifted. */
+              until: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_mute lists more than 32 ids; 166: group_id is malformed or out of range; pre_mute is malformed or out of range; minutes is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_mute lists the caller */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 165 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 54: nobody mutes the owner; only the owner mutes an admin; 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 54 | 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 58: pre_mute lists a user who is not in the group; 200: minutes is 0 and a listed member is not muted */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 58 | 200;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_mute_all: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 189690426,
+           *         "mute_all": 1
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /**
+               * @description The group’s state now.
+               * @enum {integer}
+               */
+              mute_all: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; mute is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_audit_log_get: {
     parameters: {
       query: {
@@ -6853,12 +7493,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1996240216
+         * @example 189690426
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ
+         * @example WzE4OTY5MDQyNiwiRSMxNzk2NDA1Nzg3ODE4IzVlMzM2MTI5MWZmMyJd
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6884,7 +7524,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796403343,
+           *             "time": 1796405787,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -6893,7 +7533,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796406943,
+           *               "until": 1796409387,
            *               "removed": [
            *                 10
            *               ],
@@ -6901,7 +7541,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796403343,
+           *             "time": 1796405787,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -6910,7 +7550,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ"
+           *         "next_cursor": "WzE4OTY5MDQyNiwiRSMxNzk2NDA1Nzg3ODE4IzVlMzM2MTI5MWZmMyJd"
            *       }
            *     }
            */
@@ -6925,13 +7565,13 @@ export interface operations {
               entries: {
                 /** @description When the change was made. */
                 time: number;
-                /** @description Who made it (the joiner for a join, the payer for a payment). */
+                /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, refund or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all, consensus_warning, refund or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7039,8 +7679,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
-         *       "cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ",
+         *       "group_id": 189690426,
+         *       "cursor": "WzE4OTY5MDQyNiwiRSMxNzk2NDA1Nzg3ODE4IzVlMzM2MTI5MWZmMyJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7062,8 +7702,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
-         *       "cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ",
+         *       "group_id": 189690426,
+         *       "cursor": "WzE4OTY5MDQyNiwiRSMxNzk2NDA1Nzg3ODE4IzVlMzM2MTI5MWZmMyJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7085,8 +7725,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
-         *       "cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ",
+         *       "group_id": 189690426,
+         *       "cursor": "WzE4OTY5MDQyNiwiRSMxNzk2NDA1Nzg3ODE4IzVlMzM2MTI5MWZmMyJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7123,7 +7763,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796403343,
+           *             "time": 1796405787,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7132,7 +7772,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796406943,
+           *               "until": 1796409387,
            *               "removed": [
            *                 10
            *               ],
@@ -7140,7 +7780,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796403343,
+           *             "time": 1796405787,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7149,7 +7789,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE5OTYyNDAyMTYsIkUjMTc5NjQwMzM0MzkxOSM3YmQxYWE5ZDI4NTQiXQ"
+           *         "next_cursor": "WzE4OTY5MDQyNiwiRSMxNzk2NDA1Nzg3ODE4IzVlMzM2MTI5MWZmMyJd"
            *       }
            *     }
            */
@@ -7164,13 +7804,13 @@ export interface operations {
               entries: {
                 /** @description When the change was made. */
                 time: number;
-                /** @description Who made it (the joiner for a join, the payer for a payment). */
+                /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, refund or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all, consensus_warning, refund or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7267,6 +7907,1221 @@ export interface operations {
       };
     };
   };
+  group_invite_link_create: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number | string;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number | string;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 189690426,
+           *         "code": "C05yOph142PqSM1fUOWyM_fOr1A",
+           *         "url_path": "/join/C05yOph142PqSM1fUOWyM_fOr1A",
+           *         "link_id": "789417271c66d4437507a43f744897dcda7555b28016c58354353d47a185e172",
+           *         "expire_time": 1796409389,
+           *         "max_uses": 1,
+           *         "approval": 0
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The code, shown this once: only its hash is kept. Pass as invite_code to group_join. */
+              code: string;
+              /** @description Path of the link for the app’s own domain: /join/<code>. */
+              url_path: string;
+              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+              link_id: string;
+              /** @description When the link stops working. */
+              expire_time: number;
+              /** @description 0: unlimited. */
+              max_uses: number;
+              /**
+               * @description 1: joining a free group through it asks the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; expire_minutes is malformed or out of range; max_uses is malformed or out of range; approval is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_links_get: {
+    parameters: {
+      query: {
+        /** @example demo-session-2 */
+        session_key: string;
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 189690426
+         */
+        group_id: number;
+        /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+        cursor?: string;
+        /**
+         * @description Page size. From 1 to 200. Malformed: status 166.
+         * @example 10
+         */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "links": [
+           *           {
+           *             "link_id": "789417271c66d4437507a43f744897dcda7555b28016c58354353d47a185e172",
+           *             "created_by": 2,
+           *             "create_time": 1796405789,
+           *             "expire_time": 1796409389,
+           *             "max_uses": 1,
+           *             "uses": 0,
+           *             "approval": 0
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              links: {
+                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+                link_id: string;
+                created_by: number;
+                create_time: number;
+                expire_time: number;
+                /** @description 0: unlimited. */
+                max_uses: number;
+                /** @description Joins (and join requests) made through it. */
+                uses: number;
+                /** @enum {integer} */
+                approval: 0 | 1;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_links: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "links": [
+           *           {
+           *             "link_id": "789417271c66d4437507a43f744897dcda7555b28016c58354353d47a185e172",
+           *             "created_by": 2,
+           *             "create_time": 1796405789,
+           *             "expire_time": 1796409389,
+           *             "max_uses": 1,
+           *             "uses": 0,
+           *             "approval": 0
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              links: {
+                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+                link_id: string;
+                created_by: number;
+                create_time: number;
+                expire_time: number;
+                /** @description 0: unlimited. */
+                max_uses: number;
+                /** @description Joins (and join requests) made through it. */
+                uses: number;
+                /** @enum {integer} */
+                approval: 0 | 1;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_link_revoke: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "code": "C05yOvyrdK0C2--vHFf5EVGOtlc",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json':
+          | {
+              /** @description Group id. Malformed: status 166. */
+              group_id: number | string;
+              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+              code?: string;
+              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+              link_id?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "code": "C05yOvyrdK0C2--vHFf5EVGOtlc",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded':
+          | {
+              /** @description Group id. Malformed: status 166. */
+              group_id: number;
+              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+              code?: string;
+              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+              link_id?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
+        /**
+         * @example {
+         *       "group_id": 189690426,
+         *       "code": "C05yOvyrdK0C2--vHFf5EVGOtlc",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code?: string;
+          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+          link_id?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 189690426,
+           *         "link_id": "bde4157dda2a064a6acf6f4c1427e3538b88dccfdbe415556a8502853112dae9"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+              link_id: string;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; neither code nor link_id is sent; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; code is malformed or out of range; link_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; both code and link_id are sent; 197: the code is a link of another group */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166 | 197;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 193: no link of the group has this code or id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 193;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 195: the link is already revoked */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 195;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_preview_get: {
+    parameters: {
+      query: {
+        /**
+         * @description The link’s code. 1 to 64 characters. Malformed: status 166.
+         * @example C05yOph142PqSM1fUOWyM_fOr1A
+         */
+        code: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 189690426,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796405786,
+           *           "listed": 1
+           *         },
+           *         "approval": 0,
+           *         "expire_time": 1796409389
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+              /**
+               * @description 1: joining through the link files a request for the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+              /** @description When the link stops working. */
+              expire_time: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 193;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_preview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "code": "C05yOph142PqSM1fUOWyM_fOr1A"
+         *     }
+         */
+        'application/json': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+        /**
+         * @example {
+         *       "code": "C05yOph142PqSM1fUOWyM_fOr1A"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+        /**
+         * @example {
+         *       "code": "C05yOph142PqSM1fUOWyM_fOr1A"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 189690426,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796405786,
+           *           "listed": 1
+           *         },
+           *         "approval": 0,
+           *         "expire_time": 1796409389
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+              /**
+               * @description 1: joining through the link files a request for the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+              /** @description When the link stops working. */
+              expire_time: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 193;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -7281,7 +9136,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 599611503,
+         *       "group_id": 574547042,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7307,7 +9162,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 599611503,
+         *       "group_id": 574547042,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7337,7 +9192,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 599611503,
+         *       "group_id": 574547042,
          *       "price": "2.5",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -7381,7 +9236,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 599611503,
+           *           "id": 574547042,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7396,7 +9251,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403347,
+           *           "create_time": 1796405789,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -7530,7 +9385,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 85914277,
+         *       "group_id": 457893935,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7543,6 +9398,8 @@ export interface operations {
           consensus_coin: number | string;
           /** @description Amount the joiner must hold. Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55. */
           consensus_value: string | number;
+          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
+          consensus_grace_hours?: number | string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -7556,7 +9413,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 85914277,
+         *       "group_id": 457893935,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7573,6 +9430,8 @@ export interface operations {
            * @example 2.5
            */
           consensus_value: string;
+          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
+          consensus_grace_hours?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -7586,7 +9445,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 85914277,
+         *       "group_id": 457893935,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7603,6 +9462,8 @@ export interface operations {
            * @example 2.5
            */
           consensus_value: string;
+          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
+          consensus_grace_hours?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -7630,7 +9491,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 85914277,
+           *           "id": 457893935,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7645,8 +9506,9 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796403348,
+           *           "create_time": 1796405789,
            *           "listed": 1,
+           *           "consensus_grace_hours": 24,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0
@@ -7667,7 +9529,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; consensus_grace_hours is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7779,72 +9641,84 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /**
-           * Format: password
-           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd?: string;
-          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-          apply_msg?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/json':
+          | {
+              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+              group_id?: number | string;
+              /**
+               * Format: password
+               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+               */
+              wallet_pwd?: string;
+              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+              invite_code?: string;
+              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+              apply_msg?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * Format: password
-           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd?: string;
-          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-          apply_msg?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/x-www-form-urlencoded':
+          | {
+              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+              group_id?: number;
+              /**
+               * Format: password
+               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+               */
+              wallet_pwd?: string;
+              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+              invite_code?: string;
+              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+              apply_msg?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "session_key": "demo-session-6"
          *     }
          */
         'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
+          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+          group_id?: number;
           /**
            * Format: password
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
+          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+          invite_code?: string;
           /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
           apply_msg?: string;
           /**
@@ -7874,8 +9748,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1996240216,
-           *         "expire_time": 1797008145
+           *         "group_id": 189690426,
+           *         "expire_time": 1797010588
            *       }
            *     }
            */
@@ -7911,7 +9785,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; neither group_id nor invite_code is sent; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; invite_code is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; 197: the code is a link of another group than group_id */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7919,7 +9793,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 0 | 164 | 166;
+            status?: 0 | 164 | 166 | 197;
           };
         };
       };
@@ -7947,7 +9821,7 @@ export interface operations {
           };
         };
       };
-      /** @description 52: group does not exist */
+      /** @description 52: group does not exist; 193: no link has this code (or it is malformed) */
       404: {
         headers: {
           [name: string]: unknown;
@@ -7955,7 +9829,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 52;
+            status?: 52 | 193;
           };
         };
       };
@@ -7968,6 +9842,18 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 53 | 160 | 162 | 169 | 170 | 187;
+          };
+        };
+      };
+      /** @description 194: the link has expired; 195: the link was revoked; 196: the link has been used max_uses times */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 194 | 195 | 196;
           };
         };
       };
@@ -8040,7 +9926,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1996240216
+         * @example 189690426
          */
         group_id: number;
       };
@@ -8065,8 +9951,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796403345,
-           *             "expire_time": 1797008145,
+           *             "request_time": 1796405788,
+           *             "expire_time": 1797010588,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8087,6 +9973,8 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
+                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
+                link_id?: string;
               }[];
             };
           };
@@ -8189,7 +10077,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8204,7 +10092,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8219,7 +10107,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8250,8 +10138,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796403345,
-           *             "expire_time": 1797008145,
+           *             "request_time": 1796405788,
+           *             "expire_time": 1797010588,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8272,6 +10160,8 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
+                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
+                link_id?: string;
               }[];
             };
           };
@@ -8377,7 +10267,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8408,7 +10298,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8439,7 +10329,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8628,7 +10518,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8654,7 +10544,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8684,7 +10574,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8728,10 +10618,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1996240216,
+           *           "id": 189690426,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34619/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -8745,7 +10635,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796403340,
+           *           "create_time": 1796405786,
            *           "listed": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -8879,7 +10769,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8905,7 +10795,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8931,7 +10821,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8971,7 +10861,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1996240216,
+           *         "group_id": 189690426,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -9132,7 +11022,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1996240216
+         * @example 189690426
          */
         group_id: number;
         /**
@@ -9276,7 +11166,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9294,7 +11184,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9312,7 +11202,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1996240216,
+         *       "group_id": 189690426,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9463,7 +11353,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 599611503,
+         *       "group_id": 574547042,
          *       "pre_user": 7,
          *       "amount": "1",
          *       "wallet_pwd": "123456",
@@ -9502,7 +11392,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 599611503,
+         *       "group_id": 574547042,
          *       "pre_user": 7,
          *       "amount": "1",
          *       "wallet_pwd": "123456",
@@ -9545,7 +11435,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 599611503,
+         *       "group_id": 574547042,
          *       "pre_user": 7,
          *       "amount": "1",
          *       "wallet_pwd": "123456",
@@ -9601,7 +11491,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 599611503,
+           *         "group_id": 574547042,
            *         "user_id": 7,
            *         "payment": {
            *           "coin_id": 1,
@@ -10074,32 +11964,24 @@ export interface operations {
            *             "amount": "1.5",
            *             "kind": "refund",
            *             "counterparty": 1,
-           *             "group_id": 599611503,
-           *             "time": 1796403349
+           *             "group_id": 574547042,
+           *             "time": 1796405790
            *           },
            *           {
            *             "coin_id": 1,
            *             "amount": "1",
            *             "kind": "refund",
            *             "counterparty": 1,
-           *             "group_id": 599611503,
-           *             "time": 1796403348
+           *             "group_id": 574547042,
+           *             "time": 1796405790
            *           },
            *           {
            *             "coin_id": 1,
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 599611503,
-           *             "time": 1796403347
-           *           },
-           *           {
-           *             "coin_id": 2,
-           *             "amount": "10",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796403336
+           *             "group_id": 574547042,
+           *             "time": 1796405789
            *           },
            *           {
            *             "coin_id": 1,
@@ -10107,7 +11989,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796403336
+           *             "time": 1796405785
+           *           },
+           *           {
+           *             "coin_id": 2,
+           *             "amount": "10",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796405785
            *           }
            *         ],
            *         "next_cursor": null
@@ -10280,32 +12170,24 @@ export interface operations {
            *             "amount": "1.5",
            *             "kind": "refund",
            *             "counterparty": 1,
-           *             "group_id": 599611503,
-           *             "time": 1796403349
+           *             "group_id": 574547042,
+           *             "time": 1796405790
            *           },
            *           {
            *             "coin_id": 1,
            *             "amount": "1",
            *             "kind": "refund",
            *             "counterparty": 1,
-           *             "group_id": 599611503,
-           *             "time": 1796403348
+           *             "group_id": 574547042,
+           *             "time": 1796405790
            *           },
            *           {
            *             "coin_id": 1,
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 599611503,
-           *             "time": 1796403347
-           *           },
-           *           {
-           *             "coin_id": 2,
-           *             "amount": "10",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796403336
+           *             "group_id": 574547042,
+           *             "time": 1796405789
            *           },
            *           {
            *             "coin_id": 1,
@@ -10313,7 +12195,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796403336
+           *             "time": 1796405785
+           *           },
+           *           {
+           *             "coin_id": 2,
+           *             "amount": "10",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796405785
            *           }
            *         ],
            *         "next_cursor": null
