@@ -43,7 +43,7 @@ function runProcess(phase: Phase, env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(here, `${phase}.ts`)], {
       env: { ...process.env, ...env },
-      stdio: ['ignore', QUIET_STDOUT.has(phase) ? 'ignore' : 'inherit', 'inherit'],
+      stdio: ['ignore', QUIET_STDOUT.has(phase) && !process.env.BENCH_VERBOSE ? 'ignore' : 'inherit', 'inherit'],
     });
     child.on('error', reject);
     child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`phase ${phase} failed (${code ?? signal})`))));
