@@ -1,15 +1,17 @@
 /**
  * Phase: one typical successful call of every registry method, through its real handler, on
- * DynamoDB Local, counting round trips and consumed capacity. The requests and replies of each
- * call are kept (`capacity-calls.bin`) so that the CPU phase can replay them against a mock.
+ * DynamoDB Local, counting round trips and consumed capacity. The requests of each call and the
+ * table just before it are kept (`capacity-calls.bin`), so the CPU phase can run it again from
+ * the same state.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handlerEntry, type MethodName, methodNames } from '#shared/api/registry.ts';
-import { defaultDb } from '#shared/db/client.ts';
+import { type Db, defaultDb } from '#shared/db/client.ts';
 import { setWalletPassword } from '#shared/wallet/password.ts';
 import { loadHandler } from '../../infra/local/handler-modules.ts';
 import { lambdaContext } from '../../infra/local/lambda-context.ts';
@@ -52,6 +54,17 @@ async function invoke(method: MethodName, params: Params, session?: number) {
   return envelope.data;
 }
 
+async function scanAll(db: Db): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let start: Record<string, unknown> | undefined;
+  do {
+    const page = await db.doc.send(new ScanCommand({ TableName: db.table, ConsistentRead: true, ExclusiveStartKey: start }));
+    items.push(...(page.Items ?? []));
+    start = page.LastEvaluatedKey;
+  } while (start);
+  return items;
+}
+
 async function main() {
   const { dynamoEndpoint, workDir } = phaseEnv();
   const runtime = await startLocalRuntime({
@@ -78,10 +91,17 @@ async function main() {
       label: string = method,
       minimum: Minimum = MINIMUMS[method],
     ) => {
+      const before = await scanAll(runtime.db);
       const { result, reading } = await measure(() => invoke(method, params, session), { record: true });
       const { calls, ...counts } = reading;
       rows.push({ method, label, reading: counts, minRoundTrips: minimum.roundTrips, reason: minimum.reason });
-      typical.push({ method, label, params: session === undefined ? params : { ...params, session_key: `s-${session}` }, calls });
+      typical.push({
+        method,
+        label,
+        params: session === undefined ? params : { ...params, session_key: `s-${session}` },
+        calls,
+        before,
+      });
       return result;
     };
 

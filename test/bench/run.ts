@@ -15,10 +15,12 @@ import { startDynamoLocal } from '../../infra/local/dynamodb-local.ts';
 import { progress } from './progress.ts';
 import { writeReport } from './report.ts';
 
-/** In order: the CPU phase replays what the capacity phase recorded. */
+/** In order: the CPU phase runs again what the capacity phase recorded. */
 const PHASES = ['bundles', 'capacity', 'cpu', 'dismiss', 'holdings', 'scale', 'latency', 'hot'] as const;
 type Phase = (typeof PHASES)[number];
-const NEEDS_DYNAMO = new Set<Phase>(['bundles', 'capacity', 'dismiss', 'holdings', 'scale', 'latency', 'hot']);
+const NEEDS_DYNAMO = new Set<Phase>(['bundles', 'capacity', 'cpu', 'dismiss', 'holdings', 'scale', 'latency', 'hot']);
+/** Phases whose handlers log as deployed: their request lines go nowhere rather than over the progress. */
+const QUIET_STDOUT = new Set<Phase>(['cpu']);
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -41,7 +43,7 @@ function runProcess(phase: Phase, env: Record<string, string>): Promise<void> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', join(here, `${phase}.ts`)], {
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'inherit', 'inherit'],
+      stdio: ['ignore', QUIET_STDOUT.has(phase) && !process.env.BENCH_VERBOSE ? 'ignore' : 'inherit', 'inherit'],
     });
     child.on('error', reject);
     child.on('exit', (code, signal) => (code === 0 ? resolve() : reject(new Error(`phase ${phase} failed (${code ?? signal})`))));
