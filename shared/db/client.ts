@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { optionalEnv, requireEnv } from '#shared/config.ts';
+import { cancelLockTimeouts } from '#shared/db/local-lock-timeout.ts';
 
 /** What every data function receives: the document client and the table it works on. */
 export interface Db {
@@ -36,6 +37,7 @@ export function createDb(settings: DbSettings): Db {
       ? { endpoint: settings.endpoint, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } }
       : {}),
   });
+  if (settings.endpoint) cancelLockTimeouts(client);
   const doc = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
     unmarshallOptions: { wrapNumbers: readNumber },
