@@ -21,11 +21,20 @@ export const TABLE = {
      * their keys, so projecting them whole costs next to nothing.
      */
     search: { name: 'search', partitionKey: 'pk', sortKey: 'searchsk', sortKeyType: 'S' },
+    /**
+     * What falls due at a time: subscription memberships under `SUB#<gid>` sorted by their next
+     * action (the expire-soon notice, then the lapse), and the groups that ever sold one under a
+     * few `SUBS#<n>` shards, which the expiry sweep walks. Sparse: nothing else carries `duepk`.
+     */
+    due: { name: 'due', partitionKey: 'duepk', sortKey: 'duesk', sortKeyType: 'N' },
   },
 } as const;
 
 /** How many partitions the hot ranking is spread over; readers query each and merge. */
 export const HOT_SHARDS = 4;
+
+/** How many partitions the groups with subscriptions are spread over in the `due` index. */
+export const SUBS_SHARDS = 4;
 
 export type IndexDefinition = (typeof TABLE.indexes)[keyof typeof TABLE.indexes];
 

@@ -5,20 +5,24 @@ import { allCoins } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView, maxAdminsOf } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
-import { memberKey, type Role } from '#shared/entities/member.ts';
+import { LIFETIME_REMOVE, memberKey, type Role, UNTIL_NAME } from '#shared/entities/member.ts';
 import { AppError, fail } from '#shared/errors.ts';
 import { requireOwner } from '#shared/groups/access.ts';
 import { adminsOf, byOwner, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { loadTargets } from '#shared/groups/load.ts';
+import { withCurrentCount } from '#shared/subscriptions/lapsed.ts';
 
-/** A member item's role change, valid only if the role is still the one the change starts from. */
+/**
+ * A member item's role change, valid only if the role is still the one the change starts from.
+ * Admins and the owner never lapse: a subscription ends with the promotion.
+ */
 const roleChange = (table: string, groupId: number, userId: number, from: Role, to: Role): TxItem => ({
   Update: {
     TableName: table,
     Key: memberKey(groupId, userId),
-    UpdateExpression: 'SET #role = :to',
+    UpdateExpression: to === 'member' ? 'SET #role = :to' : `SET #role = :to REMOVE ${LIFETIME_REMOVE}`,
     ConditionExpression: 'attribute_exists(pk) AND #role = :from',
-    ExpressionAttributeNames: { '#role': 'role' },
+    ExpressionAttributeNames: { '#role': 'role', ...(to === 'member' ? {} : UNTIL_NAME) },
     ExpressionAttributeValues: { ':from': from, ':to': to },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   },
@@ -119,7 +123,7 @@ async function changeAdmins(
   const admins = adminsOf(access.group);
   for (const id of ids) direction === 'promote' ? admins.add(id) : admins.delete(id);
   const group: GroupItem = { ...access.group, admins };
-  return { group_info: groupView(group, coins, { role: 'owner', dnd: me.dnd === 1 }) };
+  return { group_info: groupView(await withCurrentCount(db, group), coins, { role: 'owner', dnd: me.dnd === 1 }) };
 }
 
 export const setAdmins = (db: Db, groupId: number, caller: number, userIds: readonly number[], attemptId?: string) =>
@@ -178,5 +182,5 @@ export async function transferOwner(
     );
     return { group: { ...access.group, owner_id: newOwner, admins }, dnd: me.dnd === 1 };
   });
-  return { group_info: groupView(group, coins, { role: 'admin', dnd }) };
+  return { group_info: groupView(await withCurrentCount(db, group), coins, { role: 'admin', dnd }) };
 }

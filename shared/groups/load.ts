@@ -1,14 +1,14 @@
 import { batchGet, type Key } from '#shared/db/batch.ts';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { type BanItem, banKey, isBanItem } from '#shared/entities/ban.ts';
 import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
-import { isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { isLapsed, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { isUserItem, userKey } from '#shared/entities/user.ts';
 import { fail } from '#shared/errors.ts';
 import type { GroupAccess } from '#shared/groups/access.ts';
 
 export interface TargetAccess extends GroupAccess {
-  /** The targets' memberships; a target outside the group is absent. */
+  /** The targets' memberships; a target outside the group, or whose subscription lapsed, is absent. */
   readonly targets: ReadonlyMap<number, MemberItem>;
   /** Targets known as users, when asked for. */
   readonly users: ReadonlySet<number>;
@@ -38,7 +38,13 @@ export async function loadTargets(
   const items = await batchGet(db, keys, { consistent: true });
   const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
-  const members = new Map(items.filter(isMemberItem).map((item): [number, MemberItem] => [Number(item.user_id), item]));
+  const nowSeconds = Math.floor(nowMs(db) / 1000);
+  const members = new Map(
+    items
+      .filter(isMemberItem)
+      .filter((item) => !isLapsed(item, nowSeconds))
+      .map((item): [number, MemberItem] => [Number(item.user_id), item]),
+  );
   const wanted = new Set(targetIds);
   return {
     group,

@@ -3,13 +3,14 @@ import type { Db } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
-import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
+import { callerOf, type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { type MemberItem, memberKey } from '#shared/entities/member.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { AppError, callerNotMember } from '#shared/errors.ts';
 import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byAdmin, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
+import { withCurrentCount } from '#shared/subscriptions/lapsed.ts';
 
 type TextField = 'name' | 'memo' | 'logo' | 'notice';
 
@@ -30,8 +31,13 @@ function eventData(field: TextField, before: GroupItem, value: string): Record<s
   return { name: after.name, memo: after.memo, old_name: before.name, old_memo: before.memo };
 }
 
-const callerView = (group: GroupItem, member: MemberItem, coins: Awaited<ReturnType<typeof allCoins>>, withNotice = false) =>
-  groupView(group, coins, { role: member.role, dnd: member.dnd === 1 }, { withNotice });
+const callerView = async (
+  db: Db,
+  group: GroupItem,
+  member: MemberItem,
+  coins: Awaited<ReturnType<typeof allCoins>>,
+  withNotice = false,
+) => groupView(await withCurrentCount(db, group), coins, callerOf(member), { withNotice });
 
 /**
  * The text's new value on the group item. An announcement also records who set it and when; an
@@ -105,7 +111,7 @@ export async function setGroupText(
     return { ...group, ...value.after };
   });
   const member = (await reading) ?? callerNotMember();
-  return { group_info: callerView(final, member, coins, input.field === 'notice') };
+  return { group_info: await callerView(db, final, member, coins, input.field === 'notice') };
 }
 
 export const setMemo = (db: Db, groupId: number, caller: Caller, memo: string, attemptId?: string) =>
@@ -175,5 +181,5 @@ export async function setDnd(
     if (error !== unchanged) throw error;
   });
   const member = (await reading) ?? callerNotMember();
-  return { group_info: callerView(access.group, { ...member, dnd }, coins) };
+  return { group_info: await callerView(db, access.group, { ...member, dnd }, coins) };
 }

@@ -3,7 +3,7 @@ import type { Db } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins, type Coin, decimalsOf, requireCoin } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
-import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
+import { callerOf, type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
 import { type MetaChange, merge } from '#shared/entities/group-change.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
@@ -11,6 +11,7 @@ import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/acc
 import { byOwner } from '#shared/groups/authority.ts';
 import { groupUpdateStep } from '#shared/joins/meta.ts';
 import { fromUnits, toUnits, units } from '#shared/money.ts';
+import { withCurrentCount } from '#shared/subscriptions/lapsed.ts';
 
 export interface OwnerInput {
   readonly ownerId: Caller;
@@ -76,7 +77,7 @@ export async function setOwnerFields(
   const coins = await allCoins(db);
   const view = async (group: GroupItem) => {
     const member = (await reading) ?? callerNotMember();
-    return { group_info: groupView(group, coins, { role: member.role, dnd: member.dnd === 1 }) };
+    return { group_info: groupView(await withCurrentCount(db, group), coins, callerOf(member)) };
   };
   // A value set to what it already is writes nothing and announces nothing.
   const unchanged = (group: GroupItem) =>

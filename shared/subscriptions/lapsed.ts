@@ -1,0 +1,55 @@
+import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import { type Db, nowMs } from '#shared/db/client.ts';
+import { TABLE } from '#shared/db/table.ts';
+import type { GroupItem } from '#shared/entities/group.ts';
+import { subscriptionsPk } from '#shared/entities/member.ts';
+
+/** Whether the group ever sold a subscription: only then can it hold a lapsed membership. */
+export const soldSubscriptions = (group: { duepk?: unknown }) => group.duepk !== undefined;
+
+/**
+ * Subscriptions of the group that ended by `nowSeconds` and that the expiry sweep has not removed
+ * yet: one Query of the `due` index over the memberships whose next action has come (the
+ * expire-soon notice or the lapse), counting those whose end has passed.
+ */
+export async function lapsedCount(db: Db, groupId: number, nowSeconds: number): Promise<number> {
+  const index = TABLE.indexes.due;
+  let count = 0;
+  let start: Record<string, unknown> | undefined;
+  do {
+    const out: QueryCommandOutput = await db.doc.send(
+      new QueryCommand({
+        TableName: db.table,
+        IndexName: index.name,
+        KeyConditionExpression: `${index.partitionKey} = :p AND ${index.sortKey} <= :now`,
+        FilterExpression: '#until <= :now',
+        ExpressionAttributeNames: { '#until': 'until' },
+        ExpressionAttributeValues: { ':p': subscriptionsPk(groupId), ':now': nowSeconds },
+        Select: 'COUNT',
+        ...(start ? { ExclusiveStartKey: start } : {}),
+      }),
+    );
+    count += out.Count ?? 0;
+    start = out.LastEvaluatedKey;
+  } while (start);
+  return count;
+}
+
+/**
+ * The groups as replies show them: a lapsed membership stops counting at once, before the sweep
+ * removes it, so `member_count` leaves out the lapsed ones still stored. Groups that never sold a
+ * subscription cost nothing; the others one Query each, in parallel.
+ */
+export async function withCurrentCounts<G extends GroupItem>(db: Db, groups: readonly G[]): Promise<G[]> {
+  const nowSeconds = Math.floor(nowMs(db) / 1000);
+  return Promise.all(
+    groups.map(async (group) => {
+      if (!soldSubscriptions(group)) return group;
+      const lapsed = await lapsedCount(db, Number(group.group_id), nowSeconds);
+      return lapsed === 0 ? group : { ...group, member_count: Math.max(0, Number(group.member_count) - lapsed) };
+    }),
+  );
+}
+
+export const withCurrentCount = async <G extends GroupItem>(db: Db, group: G): Promise<G> =>
+  (await withCurrentCounts(db, [group]))[0]!;
