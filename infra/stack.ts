@@ -5,6 +5,8 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import { Distribution, ViewerProtocolPolicy } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { AttributeType, BillingMode, type CfnTable, StreamViewType, Table } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { FilterCriteria, StartingPosition } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
@@ -16,7 +18,15 @@ import { ImFunction } from '#infra/constructs/im-function.ts';
 import { CORS } from '#infra/cors.ts';
 import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
 import { Monitoring } from '#infra/monitoring.ts';
-import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames } from '#shared/api/registry.ts';
+import {
+  FANOUT_ENTRY,
+  handlerEntry,
+  type MethodName,
+  methodDef,
+  methodNames,
+  SWEEP_ENTRY,
+  SWEEP_EVERY_MINUTES,
+} from '#shared/api/registry.ts';
 import { type IndexDefinition, TABLE } from '#shared/db/table.ts';
 import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
 
@@ -49,6 +59,8 @@ export class ImGroupStack extends Stack {
   readonly methodFunctions = new Map<MethodName, ImFunction>();
   readonly fanoutFunction: ImFunction;
   readonly fanoutDlq: Queue;
+  /** The subscription expiry sweep, on a schedule. */
+  readonly sweepFunction: ImFunction;
   readonly monitoring: Monitoring;
 
   readonly deploymentStage: string | undefined;
@@ -115,10 +127,12 @@ export class ImGroupStack extends Stack {
 
     ({ fn: this.fanoutFunction, dlq: this.fanoutDlq } = this.fanout(props));
     this.acknowledgeIndexGrant(this.fanoutFunction);
+    this.sweepFunction = this.sweep();
+    this.acknowledgeIndexGrant(this.sweepFunction);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       api: this.api,
-      functions: new Map([...this.methodFunctions, ['fanout', this.fanoutFunction]]),
+      functions: new Map([...this.methodFunctions, ['fanout', this.fanoutFunction], ['sweep', this.sweepFunction]]),
       fanout: this.fanoutFunction,
       fanoutDlq: this.fanoutDlq,
       label: this.label,
@@ -231,6 +245,21 @@ export class ImGroupStack extends Stack {
     for (const [id, reason] of Object.entries(cdnReasons)) Validations.of(distribution).acknowledge({ id, reason });
     new CfnOutput(this, 'LogoBaseUrl', { value: `https://${distribution.distributionDomainName}` });
     return { bucket, baseUrl: `https://${distribution.distributionDomainName}` };
+  }
+
+  /**
+   * The expiry sweep: every few minutes it removes lapsed subscriptions and warns those ending
+   * soon. A schedule rather than the table's TTL, which may take up to two days to delete.
+   */
+  private sweep(): ImFunction {
+    const fn = new ImFunction(this, 'Sweep', { entry: SWEEP_ENTRY, table: this.table, timeout: Duration.minutes(2) });
+    this.table.grantReadWriteData(fn);
+    new Rule(this, 'SweepSchedule', {
+      description: this.staged('Subscription expiry sweep'),
+      schedule: Schedule.rate(Duration.minutes(SWEEP_EVERY_MINUTES)),
+      targets: [new LambdaFunction(fn, { retryAttempts: 0 })],
+    });
+    return fn;
   }
 
   /**

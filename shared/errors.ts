@@ -49,6 +49,9 @@ export const STATUS = {
   UNKNOWN_USER: { code: 183, http: 404, msg: 'unknown user' },
   REJECTED_RECENTLY: { code: 186, http: 429, msg: 'your request to join was rejected recently; ask again later' },
   TOO_MANY_REQUESTS_PENDING: { code: 187, http: 409, msg: 'too many join requests pending at once' },
+  SUBSCRIPTION_ENDED: { code: 210, http: 409, msg: 'the subscription has ended: join the group again' },
+  NOT_SUBSCRIBED: { code: 211, http: 409, msg: 'this membership does not lapse: there is nothing to renew' },
+  NO_SUBSCRIPTION_SOLD: { code: 212, http: 409, msg: 'the group sells no subscription to renew' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;

@@ -36,7 +36,10 @@ export type GroupOperation =
   | 'JoinRejected'
   | 'PayPrivate'
   | 'Ban'
-  | 'Unban';
+  | 'Unban'
+  | 'Renew'
+  | 'ExpireSoon'
+  | 'Expire';
 
 export interface GroupEvent {
   readonly groupId: number;

@@ -15,7 +15,7 @@ export const ledgerKey = (userId: number, timeMs: number, txId: string) => ({
   sk: `${LEDGER_PREFIX}${String(timeMs).padStart(13, '0')}#${txId}`,
 });
 
-export type LedgerKind = 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust';
+export type LedgerKind = 'deposit' | 'join' | 'renew' | 'private' | 'withdraw' | 'adjust';
 
 export interface Movement {
   readonly userId: number;

@@ -38,6 +38,9 @@ const ACTION: Record<GroupOperation, string> = {
   PayPrivate: 'pay_private',
   Ban: 'ban',
   Unban: 'unban',
+  Renew: 'renew',
+  ExpireSoon: 'expire_soon',
+  Expire: 'expire',
 };
 
 /** How a member came in: joined alone, let in on a request, or added by an admin. */

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { batchGet } from '#shared/db/batch.ts';
 import { type Db, nowMs } from '#shared/db/client.ts';
-import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
+import { requestToken, StartOver, type Step, withRetries } from '#shared/db/commit.ts';
 import { type BanItem, banKey, isBanItem } from '#shared/entities/ban.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
-import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
+import { type GroupItem, groupKey, isGroupItem, isLive, subscriptionGroupsPk } from '#shared/entities/group.ts';
+import { type MetaChange, merge } from '#shared/entities/group-change.ts';
 import {
   endJoinRequest,
   isJoinRequestItem,
@@ -16,17 +17,35 @@ import {
   REQUEST_TTL_SECONDS,
   rejectionKey,
 } from '#shared/entities/join-request.ts';
-import { isMemberItem, type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
+import {
+  isLapsed,
+  isMemberItem,
+  type MemberItem,
+  memberAbsent,
+  memberItem,
+  memberKey,
+  putNewMember,
+  subscriptionFields,
+} from '#shared/entities/member.ts';
 import { isOpenRequestsItem, openRequestsKey } from '#shared/entities/open-requests.ts';
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
 import { notBannedStep, refuseIfBanned } from '#shared/groups/ban-gate.ts';
-import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
+import { addMemberStep, groupCheckStep, isFree, isSubscription, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
 import { type RequesterState, requestLimitSteps } from '#shared/joins/request-limits.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
 import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
+import { expireSubscription } from '#shared/subscriptions/expire.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
+
+const DAY_SECONDS = 86_400;
+
+/** The group joins the expiry sweep's walk with its first subscription, and stays in it. */
+const sellsSubscriptions = (groupId: number, nowSeconds: number): MetaChange => ({
+  set: ['duepk = if_not_exists(duepk, :subs_pk)', 'duesk = if_not_exists(duesk, :subs_since)'],
+  values: { ':subs_pk': subscriptionGroupsPk(groupId), ':subs_since': nowSeconds },
+});
 
 export interface JoinInput {
   readonly userId: number;
@@ -39,7 +58,7 @@ export interface JoinInput {
 }
 
 export type JoinResult =
-  | { result: 'joined'; group_id: number; payment?: { coin_id: number; amount: string } }
+  | { result: 'joined'; group_id: number; payment?: { coin_id: number; amount: string }; member_until?: number }
   | { result: 'pending'; group_id: number; expire_time: number };
 
 interface JoinState extends RequesterState {
@@ -98,6 +117,16 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
   // membership, say) decides the answer.
   return withRetries(async ({ n, commit }) => {
     const state = await readState(db, input.groupId, input.userId);
+    if (state.member && isLapsed(state.member, Math.floor(nowMs(db) / 1000))) {
+      // A lapsed subscription is no membership: removed first (as the sweep would), then joined.
+      await expireSubscription(db, {
+        groupId: input.groupId,
+        userId: input.userId,
+        until: Number(state.member.until),
+        groupName: state.group.name ?? '',
+      });
+      throw new StartOver('a lapsed membership was removed before joining again');
+    }
     if (state.member) fail('ALREADY_MEMBER');
     refuseIfBanned(state.ban, Math.floor(nowMs(db) / 1000));
     const terms = termsOf(state.group);
@@ -120,14 +149,21 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
   // One item cannot appear twice in a transaction: a holding in the price's own coin is checked by
   // the payment's balance condition (it must cover the larger of the two).
   const holdingInPriceCoin = paid && holding && terms.consensusCoin === terms.coinId;
+  const nowSeconds = Math.floor(now / 1000);
+  const until = isSubscription(terms) ? nowSeconds + terms.periodDays * DAY_SECONDS : undefined;
 
   const steps: Step[] = [
     {
-      item: putNewMember(db.table, memberItem(groupId, userId, 'member', Math.floor(now / 1000))),
+      item: putNewMember(db.table, {
+        ...memberItem(groupId, userId, 'member', nowSeconds),
+        ...(until === undefined ? {} : subscriptionFields(groupId, until, nowSeconds)),
+      }),
       refused: () => fail('ALREADY_MEMBER'),
     },
     notBannedStep(db.table, groupId, userId, Math.floor(now / 1000)),
-    addMemberStep(db.table, state.group, now, { change: sameTerms(terms) }),
+    addMemberStep(db.table, state.group, now, {
+      change: until === undefined ? sameTerms(terms) : merge(sameTerms(terms), sellsSubscriptions(groupId, nowSeconds)),
+    }),
     ...(grant ? [{ item: grant.check, refused: grant.refused }] : []),
     ...(holding && !holdingInPriceCoin ? [holdingStep(db.table, userId, terms)] : []),
     ...(paid
@@ -154,6 +190,7 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
           name: state.group.name ?? '',
           owner_id: terms.ownerId,
           ...(paid ? { payment: { coin_id: terms.coinId, amount, from_user: userId, to_user: terms.ownerId } } : {}),
+          ...(until === undefined ? {} : { until }),
         },
         timeMs: now,
       }),
@@ -167,7 +204,12 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
   }
   metric('Joins', 1, { dimensions: { Kind: paid ? 'paid' : 'consensus' }, properties: { groupId } });
   if (paid) paymentMetrics(terms.coinId, amount ?? '0', 'join');
-  return { result: 'joined', group_id: groupId, ...(paid ? { payment: { coin_id: terms.coinId, amount: amount ?? '0' } } : {}) };
+  return {
+    result: 'joined',
+    group_id: groupId,
+    ...(paid ? { payment: { coin_id: terms.coinId, amount: amount ?? '0' } } : {}),
+    ...(until === undefined ? {} : { member_until: until }),
+  };
 }
 
 /** The joiner holds at least the consensus amount, checked at commit time so it cannot be raced. */

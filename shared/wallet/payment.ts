@@ -9,7 +9,7 @@ export interface Payment {
   readonly coinId: number;
   /** Minor units, positive. */
   readonly amount: bigint;
-  readonly kind: 'join' | 'private';
+  readonly kind: 'join' | 'renew' | 'private';
   readonly groupId: number;
   readonly timeMs: number;
 }

@@ -45,7 +45,7 @@ beforeAll(async () => {
 
 describe('the synthesized template for sam local', () => {
   it('marks every function’s code as a bundled asset of the cloud assembly', () => {
-    expect(functions()).toHaveLength(methodNames.length + 1);
+    expect(functions()).toHaveLength(methodNames.length + 2);
     for (const [id, fn] of functions()) {
       expect(fn.Metadata?.['aws:asset:property'], id).toBe('Code');
       const assetPath = fn.Metadata?.['aws:asset:path'];

@@ -9,7 +9,7 @@ import { CORS } from '#infra/cors.ts';
 import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
 import { RONGCLOUD_P99_MS, RONGCLOUD_RETRY_LIMIT } from '#infra/monitoring.ts';
 import { DEFAULT_RONGCLOUD_PARAMETER, type ImGroupStack } from '#infra/stack.ts';
-import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames } from '#shared/api/registry.ts';
+import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames, SWEEP_ENTRY } from '#shared/api/registry.ts';
 import { createTableInput, type IndexDefinition, TABLE } from '#shared/db/table.ts';
 import { METRICS_NAMESPACE } from '#shared/metrics.ts';
 import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
@@ -65,20 +65,20 @@ beforeAll(async () => {
   ({ stack } = synthStack({ bundling: false }));
   const bundled = await bundledAssembly();
   ({ dir: assemblyDir, template } = bundled);
-  console.log(`synth with bundling of ${methodNames.length + 1} functions took ${bundled.seconds.toFixed(1)} s`);
+  console.log(`synth with bundling of ${methodNames.length + 2} functions took ${bundled.seconds.toFixed(1)} s`);
 }, SYNTH_TIMEOUT_MS);
 
 describe('the method registry and the handlers on disk', () => {
-  it('has a handler file for every registry entry and for the fan-out', () => {
-    for (const entry of [...methodNames.map(handlerEntry), FANOUT_ENTRY]) {
+  it('has a handler file for every registry entry, for the fan-out and for the expiry sweep', () => {
+    for (const entry of [...methodNames.map(handlerEntry), FANOUT_ENTRY, SWEEP_ENTRY]) {
       expect(existsSync(path.join(PROJECT_ROOT, entry)), entry).toBe(true);
     }
   });
 });
 
 describe('functions', () => {
-  it('makes one Lambda function per registry entry plus the stream fan-out', () => {
-    template.resourceCountIs('AWS::Lambda::Function', methodNames.length + 1);
+  it('makes one Lambda function per registry entry plus the stream fan-out and the expiry sweep', () => {
+    template.resourceCountIs('AWS::Lambda::Function', methodNames.length + 2);
     expect([...stack.methodFunctions.keys()].sort()).toEqual([...methodNames].sort());
   });
 
