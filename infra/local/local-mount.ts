@@ -27,7 +27,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 /** What API Gateway answers for a path no route matches. */
 export const sendNotFound = (res: ServerResponse) => sendJson(res, 404, { message: 'Not Found' });
 
-async function readJson(req: IncomingMessage, maxBytes = 1024 * 1024): Promise<unknown> {
+export async function readJson(req: IncomingMessage, maxBytes = 1024 * 1024): Promise<unknown> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {

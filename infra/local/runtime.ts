@@ -15,9 +15,11 @@ import { type SeedResult, seedDemoData } from '#infra/local/seed.ts';
 import { memoryCheckpoints, tableCheckpoints } from '#infra/local/stream-checkpoints.ts';
 import { type StreamPoller, startStreamPoller } from '#infra/local/stream-poller.ts';
 import { ensureTable } from '#infra/local/table-bootstrap.ts';
-import { type Clock, setDefaultClock } from '#shared/clock.ts';
+import { clockMount, type MovableClock, movableClock } from '#infra/local/local-clock.ts';
+import { type Clock, setDefaultClock, systemClock } from '#shared/clock.ts';
 import { createDb, type Db } from '#shared/db/client.ts';
 import { localDeadLetters } from '#shared/outbox/dead-letter.ts';
+import { type SweepResult, sweepSubscriptions } from '#shared/subscriptions/sweep.ts';
 
 export interface LocalRuntimeOptions {
   /** 0 picks a free port. Default 3000. */
@@ -46,6 +48,11 @@ export interface LocalRuntimeOptions {
    * process, which can then be killed on its own.
    */
   readonly streamPoller?: boolean;
+  /**
+   * How often (real milliseconds) the subscription expiry sweep runs, as its schedule does in AWS;
+   * 0 runs it only when the clock is moved. Default 5000.
+   */
+  readonly sweepEveryMs?: number;
 }
 
 export interface LocalRuntime {
@@ -63,6 +70,10 @@ export interface LocalRuntime {
   readonly timings: Readonly<Record<string, number>>;
   readonly rongcloud: RongCloudStandIn;
   readonly poller: StreamPoller;
+  /** The runtime's time for handlers, stream side and sweep; `POST /_local/clock` moves it on. */
+  readonly localClock: MovableClock;
+  /** Runs the expiry sweep now (one at a time), as its timer does. */
+  sweep(): Promise<SweepResult>;
   stop(): Promise<void>;
 }
 
@@ -174,6 +185,15 @@ export async function startLocalRuntime(
     const ready = deferred();
     const rongcloud = createRongCloudStandIn({ appKey: LOCAL_RONGCLOUD.appKey, appSecret: LOCAL_RONGCLOUD.appSecret });
     let poller: StreamPoller | undefined;
+    // One clock for the handlers (through nowMs), the stream side and the sweep, so moving it
+    // moves them all together.
+    const clock = movableClock(options.clock ?? systemClock);
+    let sweeping: Promise<SweepResult> | undefined;
+    const sweep = (): Promise<SweepResult> => {
+      const run = (sweeping ?? Promise.resolve()).catch(() => undefined).then(() => sweepSubscriptions(db));
+      sweeping = run;
+      return run;
+    };
     const dlq = deadLetterMount({ poller: () => poller, events: localDeadLetters });
     let info: RuntimeInfo | undefined;
     const gateway = createGateway({
@@ -186,6 +206,10 @@ export async function startLocalRuntime(
         dlq,
         metricsMount(),
         runtimeInfoMount(() => info),
+        clockMount(clock, async () => {
+          await ready.promise;
+          return sweep();
+        }),
       ],
     });
     const server = createServer(gateway.handle);
@@ -198,10 +222,8 @@ export async function startLocalRuntime(
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
     applyLocalEnvironment({ tableName, dynamoEndpoint, region: LOCAL_REGION, url, logoDir, rongcloudUrl: options.rongcloudUrl });
-    if (options.clock) {
-      const restore = setDefaultClock(options.clock);
-      cleanups.push(async () => restore());
-    }
+    const restoreClock = setDefaultClock(clock);
+    cleanups.push(async () => restoreClock());
     const db = createDb({ table: tableName, endpoint: dynamoEndpoint, region: LOCAL_REGION });
     const table = await ensureTable(db);
     if (table.addedIndexes.length > 0) log.info('added indexes missing from the existing table', { indexes: table.addedIndexes });
@@ -210,10 +232,21 @@ export async function startLocalRuntime(
     phase('seed');
 
     if (options.streamPoller !== false) {
-      poller = await startRuntimePoller({ db, dynamoEndpoint, persisted: dataDir !== undefined, log, clock: options.clock });
+      poller = await startRuntimePoller({ db, dynamoEndpoint, persisted: dataDir !== undefined, log, clock });
       cleanups.push(() => poller!.stop());
     }
     phase('stream');
+    const sweepEveryMs = options.sweepEveryMs ?? 5000;
+    if (sweepEveryMs > 0) {
+      const timer = setInterval(() => {
+        sweep().catch((error: unknown) => log.warn('subscription sweep failed', { error: String(error) }));
+      }, sweepEveryMs);
+      timer.unref();
+      cleanups.push(async () => {
+        clearInterval(timer);
+        await sweeping?.catch(() => undefined);
+      });
+    }
     ready.resolve();
 
     info = { pid: process.pid, url, dynamoEndpoint, tableName, region: LOCAL_REGION, startedAt: new Date().toISOString() };
@@ -235,6 +268,8 @@ export async function startLocalRuntime(
       timings,
       rongcloud,
       poller,
+      localClock: clock,
+      sweep,
       stop: () => {
         stopping ??= cleanUp();
         return stopping;

@@ -121,6 +121,10 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
     roundTrips: 3,
     reason: 'session; group, membership, wallet and balance side by side; one transaction: pay, mark paid, ledger',
   },
+  group_renew: {
+    roundTrips: 3,
+    reason: 'session; group, membership and wallet side by side; one transaction: the new end, pay, ledger, event',
+  },
   group_can_private: {
     roundTrips: 2,
     reason: 'session, then group, both memberships and the paid marker side by side',
