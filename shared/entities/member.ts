@@ -49,7 +49,8 @@ export const EXPIRE_SOON_SECONDS = 3 * 86_400;
  * When the expiry sweep next acts on a subscription ending at `until` that starts (or was
  * renewed) at `from`: the expire-soon notice, or only the lapse when the period is shorter.
  */
-export const nextDue = (until: number, from: number) => (until - EXPIRE_SOON_SECONDS > from ? until - EXPIRE_SOON_SECONDS : until);
+export const nextDue = (until: number, from: number) =>
+  until - EXPIRE_SOON_SECONDS > from ? until - EXPIRE_SOON_SECONDS : until;
 
 /** The attributes that make a membership a subscription ending at `until`. */
 export const subscriptionFields = (groupId: number, until: number, from: number) => ({

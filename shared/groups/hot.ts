@@ -6,8 +6,8 @@ import { allCoins } from '#shared/entities/coin.ts';
 import { callerOf, type GroupItem, type GroupView, groupView, hotShard, isListed, isLive } from '#shared/entities/group.ts';
 import type { MetaChange } from '#shared/entities/group-change.ts';
 import { isLapsed, isMemberItem, memberKey } from '#shared/entities/member.ts';
-import { withCurrentCounts } from '#shared/subscriptions/lapsed.ts';
 import type { Caller } from '#shared/entities/session.ts';
+import { withCurrentCounts } from '#shared/subscriptions/lapsed.ts';
 
 /**
  * The hot score, defined once:

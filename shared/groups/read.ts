@@ -5,7 +5,15 @@ import { type Db, nowMs } from '#shared/db/client.ts';
 import { TABLE } from '#shared/db/table.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { callerOf, type GroupItem, type GroupView, groupKey, groupPk, groupView, isLive } from '#shared/entities/group.ts';
-import { isLapsed, isMemberItem, MEMBER_PREFIX, type MemberItem, memberSk, type Role, userGroupsPk } from '#shared/entities/member.ts';
+import {
+  isLapsed,
+  isMemberItem,
+  MEMBER_PREFIX,
+  type MemberItem,
+  memberSk,
+  type Role,
+  userGroupsPk,
+} from '#shared/entities/member.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroup } from '#shared/groups/access.ts';
 import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';

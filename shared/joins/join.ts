@@ -35,8 +35,8 @@ import { addMemberStep, groupCheckStep, isFree, isSubscription, type JoinTerms, 
 import { type RequesterState, requestLimitSteps } from '#shared/joins/request-limits.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
-import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
 import { expireSubscription } from '#shared/subscriptions/expire.ts';
+import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
 
 const DAY_SECONDS = 86_400;

@@ -3,11 +3,11 @@ import { type Db, nowMs } from '#shared/db/client.ts';
 import { allCoins, type Coin } from '#shared/entities/coin.ts';
 import { callerOf, type GroupItem, type GroupView, groupKey, groupView, isListed, isLive } from '#shared/entities/group.ts';
 import { currentMember, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
-import { withCurrentCounts } from '#shared/subscriptions/lapsed.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
 import { openLists, type Posting, type PostingList } from '#shared/search/posting-lists.ts';
 import { matches, queryTokens } from '#shared/search/tokens.ts';
+import { withCurrentCounts } from '#shared/subscriptions/lapsed.ts';
 
 /** Posting lists opened at once to find the rarest n-gram of the query... */
 const PROBES = 4;

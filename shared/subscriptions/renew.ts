@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { batchGet } from '#shared/db/batch.ts';
 import { type Db, nowMs } from '#shared/db/client.ts';
-import { requestToken, type Step, StartOver, withRetries } from '#shared/db/commit.ts';
+import { requestToken, StartOver, type Step, withRetries } from '#shared/db/commit.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive, periodDaysOf } from '#shared/entities/group.ts';

@@ -1,5 +1,5 @@
-import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, nowMs } from '#shared/db/client.ts';
 import { SUBS_SHARDS, TABLE } from '#shared/db/table.ts';
 import { groupKey, subscriptionGroupsShard } from '#shared/entities/group.ts';
@@ -88,7 +88,9 @@ const PARALLEL_GROUPS = 8;
 export async function sweepSubscriptions(db: Db): Promise<SweepResult> {
   const nowSeconds = Math.floor(nowMs(db) / 1000);
   const result: SweepResult = { groups: 0, expired: 0, warned: 0 };
-  const shards = await Promise.all(Array.from({ length: SUBS_SHARDS }, (_, shard) => queryDue(db, subscriptionGroupsShard(shard))));
+  const shards = await Promise.all(
+    Array.from({ length: SUBS_SHARDS }, (_, shard) => queryDue(db, subscriptionGroupsShard(shard))),
+  );
   const groups = shards.flat().filter((item) => item.kind === 'group');
   result.groups = groups.length;
   let next = 0;

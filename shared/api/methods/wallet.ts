@@ -15,7 +15,11 @@ export const group_set_price = /* @__PURE__ */ defineMethod('group_set_price', (
     price: field.decimal('Exact decimal, no more fractional digits than the coin has.', 'BAD_PRICE'),
     coin_id: field.id('Coin of the price.', 'BAD_COIN_ID'),
     period_days: optional(
-      field.int('Days a paid join lasts, 1 to 365; 0 or absent: membership for life.', { min: 0, max: MAX_PERIOD_DAYS, default: 0 }),
+      field.int('Days a paid join lasts, 1 to 365; 0 or absent: membership for life.', {
+        min: 0,
+        max: MAX_PERIOD_DAYS,
+        default: 0,
+      }),
     ),
   },
   reply: GROUP_INFO,
@@ -177,7 +181,10 @@ export const group_renew = /* @__PURE__ */ defineMethod('group_renew', () => ({
     'GROUP_NOT_FOUND',
     CALLER_OUTSIDE,
     'SUBSCRIPTION_ENDED',
-    { name: 'NOT_SUBSCRIBED', why: 'the caller’s membership is for life (joined before the group sold subscriptions, or owner or admin)' },
+    {
+      name: 'NOT_SUBSCRIBED',
+      why: 'the caller’s membership is for life (joined before the group sold subscriptions, or owner or admin)',
+    },
     { name: 'NO_SUBSCRIPTION_SOLD', why: 'the group has no price or no period now' },
     ...WALLET_PAYMENT,
     'THROTTLED',
