@@ -4,8 +4,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { walletKey } from '#shared/entities/wallet.ts';
 import { AppError } from '#shared/errors.ts';
 import { payPrivate } from '#shared/groups/private-chat.ts';
-import { setConsensus, setPrivatePrice } from '#shared/groups/terms.ts';
+import { setConsensus, setPrice, setPrivatePrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
+import { renewMembership } from '#shared/subscriptions/renew.ts';
 import {
   balanceOf,
   ETH,
@@ -22,8 +23,9 @@ import {
 } from '../integration/wallet-fixtures.ts';
 
 /**
- * Random schedules of joins and private payments, some of them retried at once under the same
- * request id, run in concurrent waves; whatever the schedule, money is only ever moved, never made
+ * Random schedules of joins, private payments and subscription renewals, some of them retried at
+ * once under the same request id, run in concurrent waves with the clock moved on between them
+ * (so subscriptions lapse and are joined again); whatever the schedule, money is only ever moved, never made
  * or lost, and nobody pays twice for one thing. Each run gets its own users and groups in one table,
  * so a failing schedule shrinks to a short one on its own.
  */
@@ -32,7 +34,7 @@ const RUNS = 7;
 const JOINERS = 4;
 
 interface Op {
-  kind: 'join' | 'private';
+  kind: 'join' | 'private' | 'renew';
   /** Index of the joiner and of the group in the run's own lists. */
   who: number;
   where: number;
@@ -42,6 +44,8 @@ interface Op {
    * each copy is a new HTTP request, so each has its own request id.
    */
   copies: number;
+  /** The copies are retries of one request (one request id) rather than new requests. */
+  retry: boolean;
 }
 
 interface Terms {
@@ -55,14 +59,17 @@ interface Run {
   terms: Terms;
   funds: { usdt: string | undefined; eth: string | undefined }[];
   waves: Op[][];
+  /** Days the clock moves on after each wave. */
+  days: number[];
 }
 
 const op: fc.Arbitrary<Op> = fc.record({
-  kind: fc.constantFrom('join', 'join', 'private'),
+  kind: fc.constantFrom('join', 'join', 'private', 'renew'),
   who: fc.nat({ max: JOINERS - 1 }),
-  where: fc.nat({ max: 3 }),
+  where: fc.nat({ max: 4 }),
   wrongPassword: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
   copies: fc.oneof({ arbitrary: fc.constant(1), weight: 2 }, { arbitrary: fc.integer({ min: 2, max: 3 }), weight: 1 }),
+  retry: fc.boolean(),
 });
 
 const run: fc.Arbitrary<Run> = fc.record({
@@ -80,7 +87,11 @@ const run: fc.Arbitrary<Run> = fc.record({
     { minLength: JOINERS, maxLength: JOINERS },
   ),
   waves: fc.array(fc.array(op, { minLength: 1, maxLength: 4 }), { minLength: 1, maxLength: 4 }),
+  days: fc.array(fc.constantFrom(0, 0, 5, 20, 31), { minLength: 4, maxLength: 4 }),
 });
+
+/** The table's clock: moved on between waves, never waited for. */
+let clockMs = Date.now();
 
 let db: Awaited<ReturnType<typeof world>>;
 let nextUser = 10_000;
@@ -88,7 +99,7 @@ let nextUser = 10_000;
 let wallet: Record<string, unknown>;
 
 beforeAll(async () => {
-  db = await world();
+  db = { ...(await world()), clock: () => clockMs };
   await users(db, [nextUser]);
   wallet = (await walletOf(db, nextUser++))!;
 });
@@ -102,7 +113,7 @@ async function fundedUsers(ids: readonly number[], funds: { usdt?: string | unde
 }
 afterAll(() => db?.drop());
 
-/** Two owners; a USDT group, an ETH group, a consensus group and a free one. */
+/** Two owners; a USDT group, an ETH group, a consensus group, a free one and a 30-day USDT subscription. */
 async function stage(r: Run) {
   const owners = [nextUser++, nextUser++] as const;
   const joiners = Array.from({ length: JOINERS }, () => nextUser++);
@@ -113,9 +124,17 @@ async function stage(r: Run) {
   const consensus = await group(db, owners[1]);
   await setConsensus(db, { ownerId: owners[1], groupId: consensus, coinId: USDT, value: r.terms.consensus });
   const free = await group(db, owners[0]);
+  const subscription = await group(db, owners[1]);
+  await setPrice(db, { ownerId: owners[1], groupId: subscription, price: r.terms.usdtPrice, coinId: USDT, periodDays: 30 });
   await setPrivatePrice(db, { ownerId: owners[0], groupId: usdt, price: r.terms.privatePrice, coinId: USDT });
   await setPrivatePrice(db, { ownerId: owners[1], groupId: eth, price: r.terms.ethPrice, coinId: ETH });
-  return { everyone: [...owners, ...joiners], joiners, groups: [usdt, eth, consensus, free], paid: [usdt, eth] };
+  return {
+    everyone: [...owners, ...joiners],
+    joiners,
+    groups: [usdt, eth, consensus, free, subscription],
+    paid: [usdt, eth],
+    subscription,
+  };
 }
 
 async function totals(ids: readonly number[]) {
@@ -127,13 +146,15 @@ async function totals(ids: readonly number[]) {
 const seen = { done: 0, refused: new Map<number, number>() };
 
 /** A refusal the API defines is an outcome; anything else (a 5xx, a crash) fails the run. */
-async function attempt(work: () => Promise<unknown>) {
+async function attempt(work: () => Promise<unknown>): Promise<boolean> {
   try {
     await work();
     seen.done++;
+    return true;
   } catch (error) {
     if (!(error instanceof AppError && error.http < 500)) throw error;
     seen.refused.set(error.status, (seen.refused.get(error.status) ?? 0) + 1);
+    return false;
   }
 }
 
@@ -145,20 +166,31 @@ describe('money under random interleavings of joins, payments, refusals and retr
       fc.asyncProperty(run, async (r) => {
         const s = await stage(r);
         const before = await totals(s.everyone);
+        /** Each user's renewals that succeeded, by request id: each must have charged exactly once. */
+        const renewed = new Map<number, Set<string>>();
 
-        for (const wave of r.waves) {
+        for (const [n, wave] of r.waves.entries()) {
           await Promise.all(
             wave.flatMap((o) => {
               const userId = s.joiners[o.who]!;
-              const groupId = s.groups[o.where]!;
+              const groupId = o.kind === 'renew' ? s.subscription : s.groups[o.where]!;
               const walletPwd = o.wrongPassword ? 'wrong!' : PWD;
-              const once = (attemptId = `attempt-${attemptNo++}`) =>
+              const shared = `attempt-${attemptNo++}`;
+              const once = (attemptId: string) =>
                 o.kind === 'join'
                   ? joinGroup(db, { userId, groupId, walletPwd, attemptId })
-                  : payPrivate(db, { userId, groupId, walletPwd, attemptId });
-              return Array.from({ length: o.copies }, () => attempt(() => once()));
+                  : o.kind === 'private'
+                    ? payPrivate(db, { userId, groupId, walletPwd, attemptId })
+                    : renewMembership(db, { userId, groupId, walletPwd, attemptId });
+              return Array.from({ length: o.copies }, async () => {
+                const attemptId = o.retry ? shared : `attempt-${attemptNo++}`;
+                if ((await attempt(() => once(attemptId))) && o.kind === 'renew') {
+                  renewed.set(userId, (renewed.get(userId) ?? new Set()).add(attemptId));
+                }
+              });
             }),
           );
+          clockMs += (r.days[n] ?? 0) * 86_400_000;
         }
 
         expect(await totals(s.everyone)).toEqual(before);
@@ -178,6 +210,10 @@ describe('money under random interleavings of joins, payments, refusals and retr
             const privates = ledger.filter((e) => e.group_id === gid && e.entry_kind === 'private');
             expect(privates.length, `private payments of user ${id} in group ${gid}`).toBeLessThanOrEqual(1);
           }
+        }
+        for (const id of s.joiners) {
+          const renewals = (await ledgerOf(db, id)).filter((e) => e.group_id === s.subscription && e.entry_kind === 'renew');
+          expect(renewals.length, `renewals of user ${id}`).toBe(renewed.get(id)?.size ?? 0);
         }
         // The free group only takes requests, and the consensus group never charges.
         expect(await membersOf(db, s.groups[3]!)).toEqual([s.everyone[0]]);
