@@ -2,7 +2,11 @@ import type { LocalMount } from '#infra/local/local-mount.ts';
 import { readJson, sendJson } from '#infra/local/local-mount.ts';
 import type { Clock } from '#shared/clock.ts';
 
-/** The local runtime's clock: another clock moved on by however much an operator asked. */
+/**
+ * The local runtime's clock: another clock moved on by however much an operator asked. It never
+ * runs behind the wall clock, so a test clock that only moves when something waits on it does not
+ * freeze domain time (events would share one timestamp and lose their order).
+ */
 export interface MovableClock extends Clock {
   /** Moves time on (never back), so subscriptions lapse without waiting for them. */
   advance(ms: number): void;
@@ -12,7 +16,7 @@ export interface MovableClock extends Clock {
 export function movableClock(base: Clock): MovableClock {
   let offsetMs = 0;
   return {
-    now: () => base.now() + offsetMs,
+    now: () => Math.max(base.now(), Date.now()) + offsetMs,
     sleep: (ms, signal) => base.sleep(ms, signal),
     advance(ms) {
       offsetMs += ms;
@@ -35,7 +39,8 @@ const describe = (clock: MovableClock) => ({
 /**
  * `GET /_local/clock` tells the runtime's time; `POST /_local/clock` with `{"advance_seconds": n}`
  * moves it on for every handler, the stream side and the expiry sweep, which then runs at once
- * (`swept` says what it did). Only the local runtime has this; the stack never does.
+ * (`swept` says what it did) unless `"sweep": false`. Only the local runtime has this; the stack
+ * never does.
  */
 export function clockMount(clock: MovableClock, afterAdvance: () => Promise<unknown>): LocalMount {
   return {
@@ -63,8 +68,9 @@ export function clockMount(clock: MovableClock, afterAdvance: () => Promise<unkn
         return true;
       }
       clock.advance(seconds * 1000);
-      const swept = await afterAdvance();
-      sendJson(res, 200, { ...describe(clock), swept });
+      // `"sweep": false` leaves lapsed memberships in place, to see how reads treat them before clean-up.
+      if (body.sweep === false) sendJson(res, 200, describe(clock));
+      else sendJson(res, 200, { ...describe(clock), swept: await afterAdvance() });
       return true;
     },
   };

@@ -95,7 +95,7 @@ export const membersRemoved = (n: number): MetaChange => ({
  * HOT_SHARDS × HOT_CANDIDATES_PER_SHARD whatever the number of groups. A caller's memberships
  * in the shown groups come from one BatchGet.
  */
-export async function hotGroups(db: Db, caller?: Caller, timeMs = Date.now()): Promise<{ hot_groups: GroupView[] }> {
+export async function hotGroups(db: Db, caller?: Caller, timeMs = nowMs(db)): Promise<{ hot_groups: GroupView[] }> {
   const index = TABLE.indexes.hot;
   // The session is read beside the shards, off the critical path; an unknown one is still refused.
   const [callerId, pages, coins] = await Promise.all([

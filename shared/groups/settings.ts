@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
@@ -83,7 +83,7 @@ export async function setGroupText(
     const group = (seen ?? access.group) as GroupItem;
     const before = String(group[input.field] ?? '');
     if (before === input.value) return group;
-    const value = written(input.field, input.value, caller, Math.floor(Date.now() / 1000));
+    const value = written(input.field, input.value, caller, Math.floor(nowMs(db) / 1000));
     const change = merge(live, byAdmin(caller), value.change, {
       when: [group[input.field] === undefined ? `attribute_not_exists(${attr})` : `${attr} = :before`],
       names: { [attr]: input.field },

@@ -131,6 +131,8 @@ export async function startTestRuntime(options: { seed?: boolean } = {}): Promis
     seed: options.seed ?? true,
     quiet: true,
     clock,
+    // Tests sweep when they move the clock (`POST /_local/clock`), never on a timer of real time.
+    sweepEveryMs: 0,
   });
   return {
     ...runtime,
