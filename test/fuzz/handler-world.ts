@@ -43,13 +43,15 @@ export async function handlerWorld() {
 
 /**
  * Users 1..6 with sessions `s-<id>`, balances and wallet passwords; user 1 owns a paid group with
- * members 2 and 3, and a free group where user 5 waits for approval.
+ * members 2 and 3 and subscriber 5 (30 days), and a free group where user 5 waits for approval.
  */
 export async function seedWorld(db: Db) {
   const users = await seedUsers(db, 6, { usdt: '1000', eth: '5' });
   await Promise.all(users.map((id) => setWalletPassword(db, id, WALLET_PWD)));
   const { group_id: paid } = await createGroup(db, { ownerId: 1, userIds: [2, 3], name: 'paid group' });
-  await setPrice(db, { ownerId: 1, groupId: paid, price: '5', coinId: USDT.coinId });
+  await setPrice(db, { ownerId: 1, groupId: paid, price: '5', coinId: USDT.coinId, periodDays: 30 });
+  // A subscriber, so group_renew has a caller it succeeds for.
+  await joinGroup(db, { userId: 5, groupId: paid, walletPwd: WALLET_PWD });
   const { group_id: free } = await createGroup(db, { ownerId: 1, userIds: [2], name: 'free group' });
   await joinGroup(db, { userId: 5, groupId: free });
   return { users, paid, free };

@@ -16,7 +16,7 @@ import { setAdmins } from '#shared/groups/admins.ts';
 import { banUsers } from '#shared/groups/bans.ts';
 import { createGroup } from '#shared/groups/create.ts';
 import { dismissGroup } from '#shared/groups/dismiss.ts';
-import { setPrivatePrice } from '#shared/groups/terms.ts';
+import { setPrice, setPrivatePrice } from '#shared/groups/terms.ts';
 import { duplicateWait, paramsHash } from '#shared/http/idempotency.ts';
 import { method } from '#shared/http/method.ts';
 import { joinGroup } from '#shared/joins/join.ts';
@@ -96,11 +96,11 @@ const mutating = methodNames.filter((name) => !METHODS[name].readOnly);
 /**
  * A group of its own for each method, where every write has a caller it succeeds for: 1 owns it,
  * 3 is an admin, 2 a member, 4 is outside, 5 waits for approval, 6 is banned, private chat costs
- * 2 USDT.
+ * 2 USDT. For group_renew the group sells 30-day subscriptions and 4 has one.
  */
 let previousStage: number | undefined;
 
-async function stage(): Promise<number> {
+async function stage(name: MethodName): Promise<number> {
   // User 5 asks to join every stage: the stage before is dismissed, so its request stops counting
   // toward the user's pending requests and the cap never refuses a stage.
   if (previousStage !== undefined) await dismissGroup(db, previousStage, 1).catch(() => undefined);
@@ -110,6 +110,10 @@ async function stage(): Promise<number> {
   await setPrivatePrice(db, { ownerId: 1, groupId, price: '2', coinId: USDT.coinId });
   await joinGroup(db, { userId: 5, groupId });
   await banUsers(db, { groupId, caller: 1, userIds: [6] });
+  if (name === 'group_renew') {
+    await setPrice(db, { ownerId: 1, groupId, price: '1', coinId: USDT.coinId, periodDays: 30 });
+    await joinGroup(db, { userId: 4, groupId, walletPwd: WALLET_PWD });
+  }
   return groupId;
 }
 
@@ -135,7 +139,7 @@ function* calls(name: MethodName, groupId: number): Generator<Call> {
 
 /** Searches, with no knowledge of the method, for a call that succeeds and changes the table. */
 async function firstChangingSuccess(name: MethodName) {
-  const groupId = await stage();
+  const groupId = await stage(name);
   for (const c of calls(name, groupId)) {
     const key = randomUUID();
     const before = await scanTable(db);
