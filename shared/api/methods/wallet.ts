@@ -18,7 +18,6 @@ export const group_set_price = /* @__PURE__ */ defineMethod('group_set_price', (
       field.int('Days a paid join lasts, 1 to 365; 0 or absent: membership for life.', {
         min: 0,
         max: MAX_PERIOD_DAYS,
-        default: 0,
       }),
     ),
   },
