@@ -632,6 +632,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_renew': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Renew a subscription: pay the current price again; it runs one period longer from its end.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_renew'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_can_private': {
     parameters: {
       query?: never;
@@ -779,6 +799,9 @@ export interface components {
      *     | 183 | 404 | unknown user |
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
+     *     | 210 | 409 | the subscription has ended: join the group again |
+     *     | 211 | 409 | this membership does not lapse: there is nothing to renew |
+     *     | 212 | 409 | the group sells no subscription to renew |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -831,6 +854,8 @@ export interface components {
        * @enum {integer}
        */
       listed: 0 | 1;
+      /** @description Days a paid join lasts (a subscription); 0 when membership is for life. */
+      period_days: number;
       /** @description The announcement, empty when none (group_info and group_set_notice only). */
       notice?: string;
       /** @description When the announcement was set; 0 when none. */
@@ -849,6 +874,8 @@ export interface components {
        * @enum {integer}
        */
       dnd?: 0 | 1;
+      /** @description When the caller’s subscription ends; 0 for life or when not a member. */
+      member_until?: number;
     };
   };
   responses: never;
@@ -994,9 +1021,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 881977575,
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1011,11 +1038,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -1124,11 +1153,11 @@ export interface operations {
   group_info_get: {
     parameters: {
       query: {
-        /** @example demo-session-1 */
+        /** @example demo-session-9 */
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 24736203
          */
         group_id: number;
       };
@@ -1151,7 +1180,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1166,14 +1195,16 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -1276,8 +1307,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 24736203,
+         *       "session_key": "demo-session-9"
          *     }
          */
         'application/json': {
@@ -1291,8 +1322,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 24736203,
+         *       "session_key": "demo-session-9"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -1306,8 +1337,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "session_key": "demo-session-1"
+         *       "group_id": 24736203,
+         *       "session_key": "demo-session-9"
          *     }
          */
         'multipart/form-data': {
@@ -1335,7 +1366,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1350,14 +1381,16 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -1454,7 +1487,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 881977575
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1488,16 +1521,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796397991
+           *             "join_time": 1796404595
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796397991
+           *             "join_time": 1796404595
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjIiXQ"
+           *         "next_cursor": "Wzg4MTk3NzU3NSwiMiJd"
            *       }
            *     }
            */
@@ -1599,7 +1632,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "limit": 2
          *     }
          */
@@ -1616,7 +1649,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "limit": 2
          *     }
          */
@@ -1633,7 +1666,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "limit": 2
          *     }
          */
@@ -1668,16 +1701,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796397991
+           *             "join_time": 1796404595
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796397991
+           *             "join_time": 1796404595
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjIiXQ"
+           *         "next_cursor": "Wzg4MTk3NzU3NSwiMiJd"
            *       }
            *     }
            */
@@ -1794,7 +1827,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 881977575,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1809,11 +1842,13 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796404595,
            *             "listed": 1,
+           *             "period_days": 0,
            *             "is_join": 1,
            *             "role": "member",
-           *             "dnd": 0
+           *             "dnd": 0,
+           *             "member_until": 0
            *           }
            *         ]
            *       }
@@ -1956,7 +1991,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 881977575,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1971,11 +2006,13 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796404595,
            *             "listed": 1,
+           *             "period_days": 0,
            *             "is_join": 1,
            *             "role": "member",
-           *             "dnd": 0
+           *             "dnd": 0,
+           *             "member_until": 0
            *           }
            *         ]
            *       }
@@ -2070,7 +2107,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2093,7 +2130,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2116,7 +2153,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2153,7 +2190,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2168,11 +2205,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -2314,7 +2353,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2340,7 +2379,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2366,7 +2405,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2406,7 +2445,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2421,14 +2460,16 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796397991,
+           *           "notice_time": 1796404601,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -2570,7 +2611,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2593,7 +2634,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2616,7 +2657,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2653,10 +2694,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2670,11 +2711,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 0,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -2816,7 +2859,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2839,7 +2882,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2862,7 +2905,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2899,7 +2942,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2914,11 +2957,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -3060,7 +3105,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3083,7 +3128,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3106,7 +3151,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3145,12 +3190,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3162,11 +3207,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -3310,7 +3357,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3335,7 +3382,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3361,7 +3408,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3401,10 +3448,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3418,11 +3465,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -3564,7 +3613,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3589,7 +3638,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3615,7 +3664,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3655,10 +3704,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3670,11 +3719,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -3816,7 +3867,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3841,7 +3892,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3866,7 +3917,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3904,7 +3955,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 881977575,
            *         "user_id": 5
            *       }
            *     }
@@ -4050,7 +4101,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4075,7 +4126,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4101,7 +4152,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4287,7 +4338,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4307,7 +4358,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4327,7 +4378,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4360,7 +4411,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527
+           *         "group_id": 881977575
            *       }
            *     }
            */
@@ -4489,7 +4540,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4509,7 +4560,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4529,7 +4580,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -4562,7 +4613,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527
+           *         "group_id": 881977575
            *       }
            *     }
            */
@@ -4703,7 +4754,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4726,7 +4777,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4749,7 +4800,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4786,10 +4837,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
@@ -4803,11 +4854,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "admin",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -4949,7 +5002,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4972,7 +5025,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -4995,7 +5048,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5032,10 +5085,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5049,11 +5102,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "member",
-           *           "dnd": 1
+           *           "dnd": 1,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -5195,7 +5250,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1006373950,
+           *             "id": 1892527352,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5221,14 +5276,15 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397994,
-           *             "listed": 1
+           *             "create_time": 1796404605,
+           *             "listed": 1,
+           *             "period_days": 0
            *           },
            *           {
-           *             "id": 1475529527,
+           *             "id": 881977575,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5242,11 +5298,12 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
-           *             "listed": 1
+           *             "create_time": 1796404595,
+           *             "listed": 1,
+           *             "period_days": 0
            *           },
            *           {
-           *             "id": 531812422,
+           *             "id": 560612655,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5261,11 +5318,12 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
-           *             "listed": 1
+           *             "create_time": 1796404611,
+           *             "listed": 1,
+           *             "period_days": 0
            *           },
            *           {
-           *             "id": 1120139429,
+           *             "id": 1217234261,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5280,8 +5338,29 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
-           *             "listed": 1
+           *             "create_time": 1796404609,
+           *             "listed": 1,
+           *             "period_days": 0
+           *           },
+           *           {
+           *             "id": 24736203,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 2,
+           *             "max_members": 3000,
+           *             "price": "1",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796404612,
+           *             "listed": 1,
+           *             "period_days": 0
            *           }
            *         ]
            *       }
@@ -5424,7 +5503,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1006373950,
+           *             "id": 1892527352,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5450,14 +5529,15 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397994,
-           *             "listed": 1
+           *             "create_time": 1796404605,
+           *             "listed": 1,
+           *             "period_days": 0
            *           },
            *           {
-           *             "id": 1475529527,
+           *             "id": 881977575,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5471,11 +5551,12 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
-           *             "listed": 1
+           *             "create_time": 1796404595,
+           *             "listed": 1,
+           *             "period_days": 0
            *           },
            *           {
-           *             "id": 531812422,
+           *             "id": 560612655,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5490,11 +5571,12 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
-           *             "listed": 1
+           *             "create_time": 1796404611,
+           *             "listed": 1,
+           *             "period_days": 0
            *           },
            *           {
-           *             "id": 1120139429,
+           *             "id": 1217234261,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5509,8 +5591,29 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796397995,
-           *             "listed": 1
+           *             "create_time": 1796404609,
+           *             "listed": 1,
+           *             "period_days": 0
+           *           },
+           *           {
+           *             "id": 24736203,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 2,
+           *             "max_members": 3000,
+           *             "price": "1",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796404612,
+           *             "listed": 1,
+           *             "period_days": 0
            *           }
            *         ]
            *       }
@@ -5627,10 +5730,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 881977575,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5644,11 +5747,13 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796404595,
            *             "listed": 1,
+           *             "period_days": 0,
            *             "is_join": 1,
            *             "role": "owner",
-           *             "dnd": 0
+           *             "dnd": 0,
+           *             "member_until": 0
            *           }
            *         ]
            *       }
@@ -5839,10 +5944,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 1475529527,
+           *             "id": 881977575,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5856,11 +5961,13 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796397991,
+           *             "create_time": 1796404595,
            *             "listed": 1,
+           *             "period_days": 0,
            *             "is_join": 1,
            *             "role": "owner",
-           *             "dnd": 0
+           *             "dnd": 0,
+           *             "member_until": 0
            *           }
            *         ]
            *       }
@@ -5963,7 +6070,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -5992,7 +6099,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6024,7 +6131,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6069,7 +6176,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 881977575,
            *         "user_ids": [
            *           10,
            *           11
@@ -6077,7 +6184,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796401593
+           *         "until": 1796408204
            *       }
            *     }
            */
@@ -6224,7 +6331,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6250,7 +6357,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6276,7 +6383,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6315,7 +6422,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 1475529527,
+           *         "group_id": 881977575,
            *         "user_ids": [
            *           10,
            *           11
@@ -6454,12 +6561,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 881977575
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE0NzU1Mjk1MjcsIjEwIl0
+         * @example Wzg4MTk3NzU3NSwiMTAiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6486,13 +6593,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796401593,
+           *             "until": 1796408204,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796397993
+           *             "time": 1796404604
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjEwIl0"
+           *         "next_cursor": "Wzg4MTk3NzU3NSwiMTAiXQ"
            *       }
            *     }
            */
@@ -6618,8 +6725,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 881977575,
+         *       "cursor": "Wzg4MTk3NzU3NSwiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6641,8 +6748,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 881977575,
+         *       "cursor": "Wzg4MTk3NzU3NSwiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6664,8 +6771,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIjEwIl0",
+         *       "group_id": 881977575,
+         *       "cursor": "Wzg4MTk3NzU3NSwiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6703,13 +6810,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796401593,
+           *             "until": 1796408204,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796397993
+           *             "time": 1796404604
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIjEwIl0"
+           *         "next_cursor": "Wzg4MTk3NzU3NSwiMTAiXQ"
            *       }
            *     }
            */
@@ -6831,12 +6938,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 881977575
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ
+         * @example Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6862,7 +6969,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796404604,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -6871,7 +6978,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796401593,
+           *               "until": 1796408204,
            *               "removed": [
            *                 10
            *               ],
@@ -6879,7 +6986,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796404603,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -6888,7 +6995,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ"
+           *         "next_cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd"
            *       }
            *     }
            */
@@ -7017,8 +7124,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 881977575,
+         *       "cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7040,8 +7147,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 881977575,
+         *       "cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7063,8 +7170,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
-         *       "cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ",
+         *       "group_id": 881977575,
+         *       "cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7101,7 +7208,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796404604,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7110,7 +7217,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796401593,
+           *               "until": 1796408204,
            *               "removed": [
            *                 10
            *               ],
@@ -7118,7 +7225,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796397993,
+           *             "time": 1796404603,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7127,7 +7234,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE0NzU1Mjk1MjcsIkUjMTc5NjM5Nzk5MzUzOSNiM2JjYTk2ZGRjNTIiXQ"
+           *         "next_cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd"
            *       }
            *     }
            */
@@ -7259,9 +7366,10 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1120139429,
-         *       "price": "2.5",
+         *       "group_id": 24736203,
+         *       "price": "1",
          *       "coin_id": 1,
+         *       "period_days": 30,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -7272,6 +7380,8 @@ export interface operations {
           price: string | number;
           /** @description Coin of the price. Malformed: status 56. */
           coin_id: number | string;
+          /** @description Days a paid join lasts, 1 to 365; 0 or absent: membership for life. From 0 to 365. Malformed: status 166. */
+          period_days?: number | string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -7285,9 +7395,10 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1120139429,
-         *       "price": "2.5",
+         *       "group_id": 24736203,
+         *       "price": "1",
          *       "coin_id": 1,
+         *       "period_days": 30,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -7302,6 +7413,8 @@ export interface operations {
           price: string;
           /** @description Coin of the price. Malformed: status 56. */
           coin_id: number;
+          /** @description Days a paid join lasts, 1 to 365; 0 or absent: membership for life. From 0 to 365. Malformed: status 166. */
+          period_days?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -7315,9 +7428,10 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1120139429,
-         *       "price": "2.5",
+         *       "group_id": 24736203,
+         *       "price": "1",
          *       "coin_id": 1,
+         *       "period_days": 30,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -7332,6 +7446,8 @@ export interface operations {
           price: string;
           /** @description Coin of the price. Malformed: status 56. */
           coin_id: number;
+          /** @description Days a paid join lasts, 1 to 365; 0 or absent: membership for life. From 0 to 365. Malformed: status 166. */
+          period_days?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -7359,7 +7475,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1120139429,
+           *           "id": 1217234261,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7374,11 +7490,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397995,
+           *           "create_time": 1796404609,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -7396,7 +7514,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: price is malformed or out of range; more decimals than the coin has; 56: coin_id is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 55: price is malformed or out of range; more decimals than the coin has; 56: coin_id is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; period_days is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7508,7 +7626,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 560612655,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7534,7 +7652,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 560612655,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7564,7 +7682,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 531812422,
+         *       "group_id": 560612655,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7608,7 +7726,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 531812422,
+           *           "id": 560612655,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7623,11 +7741,13 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796397995,
+           *           "create_time": 1796404611,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -7757,7 +7877,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7784,7 +7904,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7811,7 +7931,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -7852,8 +7972,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 1475529527,
-           *         "expire_time": 1797002794
+           *         "group_id": 881977575,
+           *         "expire_time": 1797009405
            *       }
            *     }
            */
@@ -7878,6 +7998,8 @@ export interface operations {
                      */
                     amount: string;
                   };
+                  /** @description When the subscription ends: only when the group sells one (period_days above 0). */
+                  member_until?: number;
                 }
               | {
                   /** @enum {unknown} */
@@ -8018,7 +8140,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 881977575
          */
         group_id: number;
       };
@@ -8043,8 +8165,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796397994,
-           *             "expire_time": 1797002794,
+           *             "request_time": 1796404605,
+           *             "expire_time": 1797009405,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8167,7 +8289,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8182,7 +8304,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8197,7 +8319,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8228,8 +8350,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796397994,
-           *             "expire_time": 1797002794,
+           *             "request_time": 1796404605,
+           *             "expire_time": 1797009405,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8355,7 +8477,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8386,7 +8508,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8417,7 +8539,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8606,7 +8728,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8632,7 +8754,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8662,7 +8784,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8706,10 +8828,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1475529527,
+           *           "id": 881977575,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:36343/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -8723,11 +8845,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796397991,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -8857,7 +8981,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8883,7 +9007,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8909,7 +9033,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -8949,7 +9073,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 1475529527,
+           *         "group_id": 881977575,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -9103,6 +9227,266 @@ export interface operations {
       };
     };
   };
+  group_renew: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 24736203,
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-9"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 24736203,
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-9"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 24736203,
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-9"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 24736203,
+           *         "member_until": 1801588612,
+           *         "payment": {
+           *           "coin_id": 1,
+           *           "amount": "1"
+           *         }
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description When the subscription now ends. */
+              member_until: number;
+              /** @description The payment made. */
+              payment: {
+                coin_id: number;
+                /**
+                 * @description What was paid.
+                 * @example 2.5
+                 */
+                amount: string;
+              };
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running; 210: the subscription has ended: join the group again; 211: the caller’s membership is for life (joined before the group sold subscriptions, or owner or admin); 212: the group has no price or no period now */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170 | 210 | 211 | 212;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 24: balance too low; 25: wallet password not set; 26: wallet password wrong */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 24 | 25 | 26;
+          };
+        };
+      };
+      /** @description 159: wallet locked; 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 159 | 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_can_private_get: {
     parameters: {
       query: {
@@ -9110,7 +9494,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 1475529527
+         * @example 881977575
          */
         group_id: number;
         /**
@@ -9254,7 +9638,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9272,7 +9656,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9290,7 +9674,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1475529527,
+         *       "group_id": 881977575,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9733,8 +10117,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1120139429,
-           *             "time": 1796397995
+           *             "group_id": 1217234261,
+           *             "time": 1796404610
            *           },
            *           {
            *             "coin_id": 2,
@@ -9742,7 +10126,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796404583
            *           },
            *           {
            *             "coin_id": 1,
@@ -9750,7 +10134,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796404583
            *           }
            *         ],
            *         "next_cursor": null
@@ -9773,7 +10157,7 @@ export interface operations {
                  */
                 amount: string;
                 /** @enum {unknown} */
-                kind: 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust';
+                kind: 'deposit' | 'join' | 'renew' | 'private' | 'withdraw' | 'adjust';
                 counterparty: number | null;
                 group_id: number | null;
                 time: number;
@@ -9918,8 +10302,8 @@ export interface operations {
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1120139429,
-           *             "time": 1796397995
+           *             "group_id": 1217234261,
+           *             "time": 1796404610
            *           },
            *           {
            *             "coin_id": 2,
@@ -9927,7 +10311,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796404583
            *           },
            *           {
            *             "coin_id": 1,
@@ -9935,7 +10319,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796397989
+           *             "time": 1796404583
            *           }
            *         ],
            *         "next_cursor": null
@@ -9958,7 +10342,7 @@ export interface operations {
                  */
                 amount: string;
                 /** @enum {unknown} */
-                kind: 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust';
+                kind: 'deposit' | 'join' | 'renew' | 'private' | 'withdraw' | 'adjust';
                 counterparty: number | null;
                 group_id: number | null;
                 time: number;
