@@ -1,5 +1,5 @@
 import type { LocalMount } from '#infra/local/local-mount.ts';
-import { readJson, sendJson } from '#infra/local/local-mount.ts';
+import { jsonBody, sendJson } from '#infra/local/local-mount.ts';
 import type { Clock } from '#shared/clock.ts';
 
 /**
@@ -55,13 +55,8 @@ export function clockMount(clock: MovableClock, afterAdvance: () => Promise<unkn
         sendJson(res, 405, { message: 'GET tells the time; POST {"advance_seconds": n} moves it on' }, { allow: 'GET, POST' });
         return true;
       }
-      let body: Record<string, unknown>;
-      try {
-        body = ((await readJson(req)) ?? {}) as Record<string, unknown>;
-      } catch {
-        sendJson(res, 400, { message: 'the body is not JSON' });
-        return true;
-      }
+      const body = await jsonBody(req, res);
+      if (!body) return true;
       const seconds = Number(body.advance_seconds);
       if (!Number.isInteger(seconds) || seconds < 0 || seconds > MAX_ADVANCE_SECONDS) {
         sendJson(res, 400, { message: `advance_seconds must be a whole number from 0 to ${MAX_ADVANCE_SECONDS}` });

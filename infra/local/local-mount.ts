@@ -27,7 +27,7 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
 /** What API Gateway answers for a path no route matches. */
 export const sendNotFound = (res: ServerResponse) => sendJson(res, 404, { message: 'Not Found' });
 
-export async function readJson(req: IncomingMessage, maxBytes = 1024 * 1024): Promise<unknown> {
+async function readJson(req: IncomingMessage, maxBytes = 1024 * 1024): Promise<unknown> {
   const parts: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
@@ -36,6 +36,16 @@ export async function readJson(req: IncomingMessage, maxBytes = 1024 * 1024): Pr
     parts.push(chunk as Buffer);
   }
   return JSON.parse(Buffer.concat(parts).toString('utf8'));
+}
+
+/** The request's JSON object, or undefined once a 400 has answered a body that is not JSON. */
+export async function jsonBody(req: IncomingMessage, res: ServerResponse): Promise<Record<string, unknown> | undefined> {
+  try {
+    return ((await readJson(req)) ?? {}) as Record<string, unknown>;
+  } catch {
+    sendJson(res, 400, { message: 'the body is not JSON' });
+    return undefined;
+  }
 }
 
 const strings = (value: unknown): string[] =>
@@ -62,13 +72,8 @@ export function deadLetterMount(sources: { poller: () => StreamPoller | undefine
         sendJson(res, 405, { message: 'POST {"stream": [requestId], "events": [sk]}' }, { allow: 'POST' });
         return true;
       }
-      let body: Record<string, unknown>;
-      try {
-        body = ((await readJson(req)) ?? {}) as Record<string, unknown>;
-      } catch {
-        sendJson(res, 400, { message: 'the body is not JSON' });
-        return true;
-      }
+      const body = await jsonBody(req, res);
+      if (!body) return true;
       const stream = sources.poller()?.acknowledge(strings(body.stream)) ?? 0;
       const events = sources.events.remove(strings(body.events));
       sendJson(res, 200, { removed: { stream, events } });

@@ -42,6 +42,9 @@ export interface MemberItem {
 /** A group's subscriptions in the `due` index. */
 export const subscriptionsPk = (groupId: number) => `SUB#${groupId}`;
 
+/** The end of a period of `days` days that starts at `from` (unix seconds). */
+export const periodEnd = (from: number, days: number) => from + days * 86_400;
+
 /** A member is told this long before the end that the subscription is ending. */
 export const EXPIRE_SOON_SECONDS = 3 * 86_400;
 

@@ -24,6 +24,7 @@ import {
   memberAbsent,
   memberItem,
   memberKey,
+  periodEnd,
   putNewMember,
   subscriptionFields,
 } from '#shared/entities/member.ts';
@@ -38,8 +39,6 @@ import { fromUnits } from '#shared/money.ts';
 import { expireSubscription } from '#shared/subscriptions/expire.ts';
 import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
-
-const DAY_SECONDS = 86_400;
 
 /** The group joins the expiry sweep's walk with its first subscription, and stays in it. */
 const sellsSubscriptions = (groupId: number, nowSeconds: number): MetaChange => ({
@@ -150,7 +149,7 @@ async function joinNow(db: Db, input: JoinInput, state: JoinState, terms: JoinTe
   // the payment's balance condition (it must cover the larger of the two).
   const holdingInPriceCoin = paid && holding && terms.consensusCoin === terms.coinId;
   const nowSeconds = Math.floor(now / 1000);
-  const until = isSubscription(terms) ? nowSeconds + terms.periodDays * DAY_SECONDS : undefined;
+  const until = isSubscription(terms) ? periodEnd(nowSeconds, terms.periodDays) : undefined;
 
   const steps: Step[] = [
     {

@@ -2,38 +2,40 @@ import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { type Db, nowMs } from '#shared/db/client.ts';
 import { TABLE } from '#shared/db/table.ts';
 import type { GroupItem } from '#shared/entities/group.ts';
-import { subscriptionsPk } from '#shared/entities/member.ts';
+import { isLapsed, subscriptionsPk } from '#shared/entities/member.ts';
 
 /** Whether the group ever sold a subscription: only then can it hold a lapsed membership. */
 export const soldSubscriptions = (group: { duepk?: unknown }) => group.duepk !== undefined;
 
-/**
- * Subscriptions of the group that ended by `nowSeconds` and that the expiry sweep has not removed
- * yet: one Query of the `due` index over the memberships whose next action has come (the
- * expire-soon notice or the lapse), counting those whose end has passed.
- */
-export async function lapsedCount(db: Db, groupId: number, nowSeconds: number): Promise<number> {
+/** Every item of one partition of the `due` index, up to a time when given, all pages. */
+export async function dueItems(db: Db, partition: string, upTo?: number): Promise<Record<string, unknown>[]> {
   const index = TABLE.indexes.due;
-  let count = 0;
+  const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
     const out: QueryCommandOutput = await db.doc.send(
       new QueryCommand({
         TableName: db.table,
         IndexName: index.name,
-        KeyConditionExpression: `${index.partitionKey} = :p AND ${index.sortKey} <= :now`,
-        FilterExpression: '#until <= :now',
-        ExpressionAttributeNames: { '#until': 'until' },
-        ExpressionAttributeValues: { ':p': subscriptionsPk(groupId), ':now': nowSeconds },
-        Select: 'COUNT',
+        KeyConditionExpression:
+          upTo === undefined ? `${index.partitionKey} = :p` : `${index.partitionKey} = :p AND ${index.sortKey} <= :upTo`,
+        ExpressionAttributeValues: { ':p': partition, ...(upTo === undefined ? {} : { ':upTo': upTo }) },
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );
-    count += out.Count ?? 0;
+    items.push(...(out.Items ?? []));
     start = out.LastEvaluatedKey;
   } while (start);
-  return count;
+  return items;
 }
+
+/**
+ * Subscriptions of the group that ended by `nowSeconds` and that the expiry sweep has not removed
+ * yet: one Query of the `due` index over the memberships whose next action has come (the
+ * expire-soon notice or the lapse), counting those whose end has passed.
+ */
+export const lapsedCount = async (db: Db, groupId: number, nowSeconds: number): Promise<number> =>
+  (await dueItems(db, subscriptionsPk(groupId), nowSeconds)).filter((item) => isLapsed(item, nowSeconds)).length;
 
 /**
  * The groups as replies show them: a lapsed membership stops counting at once, before the sweep

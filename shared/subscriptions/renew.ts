@@ -5,7 +5,7 @@ import { requestToken, StartOver, type Step, withRetries } from '#shared/db/comm
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive, periodDaysOf } from '#shared/entities/group.ts';
-import { isLapsed, isMemberItem, type MemberItem, memberKey, nextDue } from '#shared/entities/member.ts';
+import { isLapsed, isMemberItem, type MemberItem, memberKey, nextDue, periodEnd } from '#shared/entities/member.ts';
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { groupCheckStep, sameTerms, termsOf } from '#shared/joins/meta.ts';
@@ -27,8 +27,6 @@ export interface RenewResult {
   member_until: number;
   payment: { coin_id: number; amount: string };
 }
-
-const DAY_SECONDS = 86_400;
 
 /** The membership's refusal when it cannot be renewed: gone (58), lapsed (210), or for life (211). */
 function renewable(member: MemberItem | undefined, nowSeconds: number): MemberItem & { until: number } {
@@ -72,7 +70,7 @@ export async function renewMembership(db: Db, input: RenewInput): Promise<RenewR
       password: input.walletPwd,
       now,
     });
-    const until = Number(member.until) + periodDays * DAY_SECONDS;
+    const until = periodEnd(Number(member.until), periodDays);
     const payment = paid(terms.price);
     const steps: Step[] = [
       {

@@ -1,33 +1,12 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, type QueryCommandOutput, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type Db, nowMs } from '#shared/db/client.ts';
-import { SUBS_SHARDS, TABLE } from '#shared/db/table.ts';
+import { SUBS_SHARDS } from '#shared/db/table.ts';
 import { groupKey, subscriptionGroupsShard } from '#shared/entities/group.ts';
 import { isLapsed, subscriptionsPk } from '#shared/entities/member.ts';
 import { errorFields, log } from '#shared/log.ts';
 import { type DueSubscription, expireSubscription, warnSubscription } from '#shared/subscriptions/expire.ts';
-
-/** Every page of one Query of the `due` index. */
-async function queryDue(db: Db, partition: string, upTo?: number): Promise<Record<string, unknown>[]> {
-  const index = TABLE.indexes.due;
-  const items: Record<string, unknown>[] = [];
-  let start: Record<string, unknown> | undefined;
-  do {
-    const out: QueryCommandOutput = await db.doc.send(
-      new QueryCommand({
-        TableName: db.table,
-        IndexName: index.name,
-        KeyConditionExpression:
-          upTo === undefined ? `${index.partitionKey} = :p` : `${index.partitionKey} = :p AND ${index.sortKey} <= :upTo`,
-        ExpressionAttributeValues: { ':p': partition, ...(upTo === undefined ? {} : { ':upTo': upTo }) },
-        ...(start ? { ExclusiveStartKey: start } : {}),
-      }),
-    );
-    items.push(...(out.Items ?? []));
-    start = out.LastEvaluatedKey;
-  } while (start);
-  return items;
-}
+import { dueItems } from '#shared/subscriptions/lapsed.ts';
 
 export interface SweepResult {
   /** Subscription groups walked. */
@@ -61,7 +40,7 @@ async function sweepGroup(db: Db, group: Record<string, unknown>, nowSeconds: nu
   const groupId = Number(group.group_id);
   if (group.status !== 'active') return forgetDismissed(db, groupId);
   const groupName = String(group.name ?? '');
-  for (const member of await queryDue(db, subscriptionsPk(groupId), nowSeconds)) {
+  for (const member of await dueItems(db, subscriptionsPk(groupId), nowSeconds)) {
     const due: DueSubscription = { groupId, userId: Number(member.user_id), until: Number(member.until), groupName };
     try {
       if (isLapsed(member, nowSeconds)) {
@@ -89,7 +68,7 @@ export async function sweepSubscriptions(db: Db): Promise<SweepResult> {
   const nowSeconds = Math.floor(nowMs(db) / 1000);
   const result: SweepResult = { groups: 0, expired: 0, warned: 0 };
   const shards = await Promise.all(
-    Array.from({ length: SUBS_SHARDS }, (_, shard) => queryDue(db, subscriptionGroupsShard(shard))),
+    Array.from({ length: SUBS_SHARDS }, (_, shard) => dueItems(db, subscriptionGroupsShard(shard))),
   );
   const groups = shards.flat().filter((item) => item.kind === 'group');
   result.groups = groups.length;

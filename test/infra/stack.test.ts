@@ -100,15 +100,27 @@ describe('functions', () => {
     expect(functionProps(stack.fanoutFunction).Timeout).toBe(60);
   });
 
+  it('runs the subscription expiry sweep every five minutes, with read and write access to the table', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.sweepFunction), 'Arn'] } })],
+    });
+    expect(functionProps(stack.sweepFunction).Handler).toBe('index.handler');
+  });
+
   it('keeps every log group for one month', () => {
     // One per function and the API's access logs.
-    template.resourceCountIs('AWS::Logs::LogGroup', methodNames.length + 2);
+    template.resourceCountIs('AWS::Logs::LogGroup', methodNames.length + 3);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
   it('bundles every function into one minified ESM file with a require shim and no source map', () => {
     const sizes: Record<string, string> = {};
-    for (const [name, fn] of [...stack.methodFunctions, ['fanout', stack.fanoutFunction] as const]) {
+    for (const [name, fn] of [
+      ...stack.methodFunctions,
+      ['fanout', stack.fanoutFunction] as const,
+      ['sweep', stack.sweepFunction] as const,
+    ]) {
       const assetHash = (functionProps(fn).Code.S3Key as string).replace(/\.zip$/, '');
       const file = path.join(assemblyDir, `asset.${assetHash}`, 'index.mjs');
       const code = readFileSync(file, 'utf8');
@@ -441,7 +453,9 @@ describe('alarms', () => {
   });
 
   it('watch every function for errors and throttles', () => {
-    const functions = [...stack.methodFunctions.values(), stack.fanoutFunction].map((fn) => logicalId(fn)).sort();
+    const functions = [...stack.methodFunctions.values(), stack.fanoutFunction, stack.sweepFunction]
+      .map((fn) => logicalId(fn))
+      .sort();
     for (const metric of ['Errors', 'Throttles']) {
       const alarms = alarmsOn(metric, 'AWS/Lambda');
       const watched = alarms.map((a) => a.Properties.Dimensions[0].Value.Ref as string).sort();
