@@ -10,6 +10,8 @@ import type { GroupAccess } from '#shared/groups/access.ts';
 export interface TargetAccess extends GroupAccess {
   /** The targets' memberships; a target outside the group, or whose subscription lapsed, is absent. */
   readonly targets: ReadonlyMap<number, MemberItem>;
+  /** Targets whose subscription lapsed and is still stored: outside the group for every check. */
+  readonly lapsed: ReadonlyMap<number, MemberItem>;
   /** Targets known as users, when asked for. */
   readonly users: ReadonlySet<number>;
   /** The targets' ban items (lasting or lapsed), when asked for. */
@@ -39,17 +41,16 @@ export async function loadTargets(
   const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
   const nowSeconds = Math.floor(nowMs(db) / 1000);
-  const members = new Map(
-    items
-      .filter(isMemberItem)
-      .filter((item) => !isLapsed(item, nowSeconds))
-      .map((item): [number, MemberItem] => [Number(item.user_id), item]),
-  );
+  const stored = items.filter(isMemberItem);
+  const byUser = (list: MemberItem[]) => new Map(list.map((item): [number, MemberItem] => [Number(item.user_id), item]));
+  const members = byUser(stored.filter((item) => !isLapsed(item, nowSeconds)));
+  const lapsed = byUser(stored.filter((item) => isLapsed(item, nowSeconds)));
   const wanted = new Set(targetIds);
   return {
     group,
     member: members.get(callerId),
     targets: new Map([...members].filter(([id]) => wanted.has(id))),
+    lapsed: new Map([...lapsed].filter(([id]) => wanted.has(id))),
     users: new Set(items.filter(isUserItem).map((item) => Number(item.user_id))),
     bans: new Map(items.filter(isBanItem).map((item): [number, BanItem] => [Number(item.user_id), item])),
   };

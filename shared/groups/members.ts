@@ -14,6 +14,7 @@ import { notBannedStep } from '#shared/groups/ban-gate.ts';
 import { banUsers } from '#shared/groups/bans.ts';
 import { capReached, membersAdded, membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargets } from '#shared/groups/load.ts';
+import { expireSubscription } from '#shared/subscriptions/expire.ts';
 
 export type InviteResult = 'added' | 'already_member' | 'not_found' | 'banned';
 
@@ -32,8 +33,15 @@ export async function inviteUsers(
   userIds: readonly number[],
   attemptId: string = randomUUID(),
 ): Promise<{ results: Record<string, InviteResult> }> {
-  const access = await loadTargets(db, groupId, caller, userIds, { users: true, bans: true });
+  let access = await loadTargets(db, groupId, caller, userIds, { users: true, bans: true });
   requireAdmin(access);
+  if (access.lapsed.size > 0) {
+    // A lapsed subscription is no membership: removed (and announced) first, then invited anew.
+    for (const [userId, item] of access.lapsed) {
+      await expireSubscription(db, { groupId, userId, until: Number(item.until), groupName: access.group.name ?? '' });
+    }
+    access = await loadTargets(db, groupId, caller, userIds, { users: true, bans: true });
+  }
   const readSeconds = Math.floor(nowMs(db) / 1000);
   const results: Record<string, InviteResult> = {};
   for (const id of userIds) {

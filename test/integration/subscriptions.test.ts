@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { setAdmins } from '#shared/groups/admins.ts';
+import { inviteUsers } from '#shared/groups/members.ts';
 import { canPrivate } from '#shared/groups/private-chat.ts';
 import { groupInfo, groupUserList, userGroups } from '#shared/groups/read.ts';
 import { setPrice } from '#shared/groups/terms.ts';
@@ -161,6 +162,17 @@ describe('a subscription', () => {
       payment: { amount: '2' },
     });
     expect(await balanceOf(db, 7, USDT)).toBe(before - 2_000_000n);
+  });
+
+  it('can be invited back once lapsed: the lapsed membership is removed first, the invitation is for life', async () => {
+    const start = now;
+    await users(db, [22], { usdt: '100' });
+    const gid = await subscriptionGroup('10', 3);
+    await joinGroup(db, { userId: 22, groupId: gid, walletPwd: PWD });
+    now = start + 3 * DAY;
+    expect(await inviteUsers(db, gid, 1, [22])).toEqual({ results: { 22: 'added' } });
+    expect((await groupInfo(db, gid, 22)).group_info).toMatchObject({ is_join: 1, member_until: 0, member_count: 2 });
+    expect((await opsOf(gid)).filter((op) => op === 'Expire')).toHaveLength(1);
   });
 
   it('ends with a promotion: admins never lapse', async () => {
