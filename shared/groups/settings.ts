@@ -10,7 +10,7 @@ import type { Caller } from '#shared/entities/session.ts';
 import { AppError, callerNotMember } from '#shared/errors.ts';
 import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byAdmin, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
-import { withCurrentCount } from '#shared/subscriptions/lapsed.ts';
+import { countingCurrent } from '#shared/subscriptions/lapsed.ts';
 
 type TextField = 'name' | 'memo' | 'logo' | 'notice';
 
@@ -32,12 +32,12 @@ function eventData(field: TextField, before: GroupItem, value: string): Record<s
 }
 
 const callerView = async (
-  db: Db,
+  counted: (group: GroupItem) => Promise<GroupItem>,
   group: GroupItem,
   member: MemberItem,
   coins: Awaited<ReturnType<typeof allCoins>>,
   withNotice = false,
-) => groupView(await withCurrentCount(db, group), coins, callerOf(member), { withNotice });
+) => groupView(await counted(group), coins, callerOf(member), { withNotice });
 
 /**
  * The text's new value on the group item. An announcement also records who set it and when; an
@@ -78,6 +78,7 @@ export async function setGroupText(
   const { caller } = access;
   // Read beside the write: only the reply needs it.
   const reading = access.member;
+  const counted = countingCurrent(db, access.group);
   const attr = `#${input.field}`;
   const final = await withRetries(async ({ n, seen, commit }) => {
     const group = (seen ?? access.group) as GroupItem;
@@ -111,7 +112,7 @@ export async function setGroupText(
     return { ...group, ...value.after };
   });
   const member = (await reading) ?? callerNotMember();
-  return { group_info: await callerView(db, final, member, coins, input.field === 'notice') };
+  return { group_info: await callerView(counted, final, member, coins, input.field === 'notice') };
 }
 
 export const setMemo = (db: Db, groupId: number, caller: Caller, memo: string, attemptId?: string) =>
@@ -140,6 +141,7 @@ export async function setDnd(
   // The flag is written on the condition that it changes, so the membership is not waited for:
   // it is read beside the write for the reply, and the write's old item says 58 or "unchanged".
   const reading = access.member;
+  const counted = countingCurrent(db, access.group);
   const unchanged = new Error('unchanged');
   await withRetries(({ n, commit }) =>
     commit(
@@ -181,5 +183,5 @@ export async function setDnd(
     if (error !== unchanged) throw error;
   });
   const member = (await reading) ?? callerNotMember();
-  return { group_info: await callerView(db, access.group, { ...member, dnd }, coins) };
+  return { group_info: await callerView(counted, access.group, { ...member, dnd }, coins) };
 }

@@ -11,7 +11,7 @@ import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/acc
 import { byOwner } from '#shared/groups/authority.ts';
 import { groupUpdateStep } from '#shared/joins/meta.ts';
 import { fromUnits, toUnits, units } from '#shared/money.ts';
-import { withCurrentCount } from '#shared/subscriptions/lapsed.ts';
+import { countingCurrent } from '#shared/subscriptions/lapsed.ts';
 
 export interface OwnerInput {
   readonly ownerId: Caller;
@@ -74,10 +74,11 @@ export async function setOwnerFields(
   const owner = input.access.caller;
   // Read beside the write: only the reply needs it.
   const reading = input.access.member;
+  const counted = countingCurrent(db, input.access.group);
   const coins = await allCoins(db);
   const view = async (group: GroupItem) => {
     const member = (await reading) ?? callerNotMember();
-    return { group_info: groupView(await withCurrentCount(db, group), coins, callerOf(member)) };
+    return { group_info: groupView(await counted(group), coins, callerOf(member)) };
   };
   // A value set to what it already is writes nothing and announces nothing.
   const unchanged = (group: GroupItem) =>

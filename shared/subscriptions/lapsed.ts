@@ -53,5 +53,21 @@ export async function withCurrentCounts<G extends GroupItem>(db: Db, groups: rea
   );
 }
 
+/**
+ * Starts counting the group's lapsed subscriptions now, beside a write, and returns what applies
+ * the count to the group as it is after the write: the reply of a change waits for no extra round trip.
+ */
+export function countingCurrent(db: Db, group: GroupItem): <G extends GroupItem>(after: G) => Promise<G> {
+  const lapsed = soldSubscriptions(group)
+    ? lapsedCount(db, Number(group.group_id), Math.floor(nowMs(db) / 1000))
+    : Promise.resolve(0);
+  // Awaited by the reply; a write that fails first must not leave it unhandled.
+  lapsed.catch(() => undefined);
+  return async (after) => {
+    const n = await lapsed;
+    return n === 0 ? after : { ...after, member_count: Math.max(0, Number(after.member_count) - n) };
+  };
+}
+
 export const withCurrentCount = async <G extends GroupItem>(db: Db, group: G): Promise<G> =>
   (await withCurrentCounts(db, [group]))[0]!;
