@@ -139,10 +139,12 @@ export async function setPrice(
     data: (before, coins) => ({
       price: fromUnits(price, coin!.decimals),
       coin_id: coin!.coinId,
-      period_days: periodDays,
       old_price: amountOf(before.price, coins, before.coin_id),
       old_coin_id: Number(before.coin_id ?? 0),
-      old_period_days: periodDaysOf(before),
+      // Only groups that sell (or sold) subscriptions record periods: a lifetime price reads as before.
+      ...(periodDays === 0 && periodDaysOf(before) === 0
+        ? {}
+        : { period_days: periodDays, old_period_days: periodDaysOf(before) }),
     }),
   });
 }
