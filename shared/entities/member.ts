@@ -35,8 +35,11 @@ export interface MemberItem {
   duesk?: number;
   /** The end the expire-soon notice was sent for, so it goes once per period. */
   soon?: number;
-  /** The attempt of the last renewal, so its retry is answered without paying again. */
-  renewed_by?: string;
+  /**
+   * Every renewal attempt applied to this membership, so a retry of any of them (even after later
+   * renewals) is answered without paying again. One short token a period.
+   */
+  renewals?: Set<string>;
 }
 
 /** A group's subscriptions in the `due` index. */
@@ -63,7 +66,7 @@ export const subscriptionFields = (groupId: number, until: number, from: number)
 });
 
 /** What an update removes to make a membership lifetime again (owners and admins never lapse). */
-export const LIFETIME_REMOVE = '#until, duepk, duesk, soon, renewed_by';
+export const LIFETIME_REMOVE = '#until, duepk, duesk, soon, renewals';
 export const UNTIL_NAME = { '#until': 'until' } as const;
 
 /** A subscription that ended at or before `nowSeconds`: no longer a member for any read or check. */

@@ -41,8 +41,9 @@ function renewable(member: MemberItem | undefined, nowSeconds: number): MemberIt
  * current period longer from its end (not from now). One transaction: the membership's end as
  * read (so two renewals never extend from the same end), the group's terms and period as read,
  * the wallet unlocked with the same password, both balance movements and ledger entries, and the
- * Renew event. The membership remembers the attempt that renewed it last: a retry of that attempt
- * finds it and is answered with the end it bought, paying nothing.
+ * Renew event. The membership keeps the token of every attempt that renewed it, and the renewal is
+ * conditioned on its own token being absent: a retry of any attempt, even one racing its original
+ * or arriving after later renewals, is answered with the current end and pays nothing.
  */
 export async function renewMembership(db: Db, input: RenewInput): Promise<RenewResult> {
   const { userId, groupId } = input;
@@ -56,7 +57,7 @@ export async function renewMembership(db: Db, input: RenewInput): Promise<RenewR
     const terms = termsOf(group as GroupItem);
     const coins = await allCoins(db);
     const paid = (amount: bigint) => ({ coin_id: terms.coinId, amount: fromUnits(amount, decimalsOf(coins, terms.coinId)) });
-    if (read?.renewed_by === renewedBy && read.until !== undefined) {
+    if (read?.renewals?.has(renewedBy) && read.until !== undefined) {
       return { group_id: groupId, member_until: Number(read.until), payment: paid(terms.price) };
     }
     const now = nowMs(db);
@@ -78,20 +79,22 @@ export async function renewMembership(db: Db, input: RenewInput): Promise<RenewR
           Update: {
             TableName: db.table,
             Key: memberKey(groupId, userId),
-            UpdateExpression: 'SET #until = :until, duesk = :due, renewed_by = :by REMOVE soon',
-            ConditionExpression: '#until = :read AND #until > :now AND #role = :member',
+            UpdateExpression: 'SET #until = :until, duesk = :due REMOVE soon ADD renewals :by',
+            ConditionExpression:
+              '#until = :read AND #until > :now AND #role = :member AND (attribute_not_exists(renewals) OR NOT contains(renewals, :token))',
             ExpressionAttributeNames: { '#until': 'until', '#role': 'role' },
             ExpressionAttributeValues: {
               ':until': until,
               ':due': nextDue(until, nowSeconds),
-              ':by': renewedBy,
+              ':by': new Set([renewedBy]),
+              ':token': renewedBy,
               ':read': Number(member.until),
               ':now': nowSeconds,
               ':member': 'member',
             },
           },
         },
-        // Renewed, promoted, removed or lapsed meanwhile: decided again from a fresh read.
+        // Renewed (by this attempt too), promoted, removed or lapsed meanwhile: decided again from a fresh read.
         refused: () => {
           throw new StartOver('the membership changed since it was read');
         },

@@ -105,9 +105,17 @@ describe('a subscription', () => {
     expect(await renewMembership(db, { userId: 4, groupId: gid, walletPwd: PWD, attemptId: 'renew-1' })).toEqual(renewed);
     expect(await snapshot(db, [1, 4], [gid])).toEqual(after);
     expect((await ledgerOf(db, 4)).filter((entry) => entry.entry_kind === 'renew')).toHaveLength(1);
+    // A retry of the first renewal that arrives after a second one still pays nothing.
+    await renewMembership(db, { userId: 4, groupId: gid, walletPwd: PWD, attemptId: 'renew-2' });
+    const afterSecond = await snapshot(db, [1, 4], [gid]);
+    expect(await renewMembership(db, { userId: 4, groupId: gid, walletPwd: PWD, attemptId: 'renew-1' })).toMatchObject({
+      member_until: start + 90 * DAY,
+    });
+    expect(await snapshot(db, [1, 4], [gid])).toEqual(afterSecond);
+    expect((await ledgerOf(db, 4)).filter((entry) => entry.entry_kind === 'renew')).toHaveLength(2);
 
-    now = start + 59 * DAY;
-    expect((await groupInfo(db, gid, 4)).group_info).toMatchObject({ is_join: 1, member_until: start + 60 * DAY });
+    now = start + 89 * DAY;
+    expect((await groupInfo(db, gid, 4)).group_info).toMatchObject({ is_join: 1, member_until: start + 90 * DAY });
     await expectLedgersMatchBalances(db, [1, 4]);
   });
 

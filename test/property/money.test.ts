@@ -64,7 +64,7 @@ interface Run {
 }
 
 const op: fc.Arbitrary<Op> = fc.record({
-  kind: fc.constantFrom('join', 'join', 'private', 'renew'),
+  kind: fc.constantFrom('join', 'join', 'private', 'renew', 'renew'),
   who: fc.nat({ max: JOINERS - 1 }),
   where: fc.nat({ max: 4 }),
   wrongPassword: fc.oneof({ arbitrary: fc.constant(false), weight: 3 }, { arbitrary: fc.constant(true), weight: 1 }),
@@ -126,6 +126,11 @@ async function stage(r: Run) {
   const free = await group(db, owners[0]);
   const subscription = await group(db, owners[1]);
   await setPrice(db, { ownerId: owners[1], groupId: subscription, price: r.terms.usdtPrice, coinId: USDT, periodDays: 30 });
+  // Two joiners start subscribed (with the price given to them first), so renewals have members to renew.
+  for (const id of joiners.slice(0, 2)) {
+    await users(db, [id], { usdt: '20', pwd: null });
+    await joinGroup(db, { userId: id, groupId: subscription, walletPwd: PWD });
+  }
   await setPrivatePrice(db, { ownerId: owners[0], groupId: usdt, price: r.terms.privatePrice, coinId: USDT });
   await setPrivatePrice(db, { ownerId: owners[1], groupId: eth, price: r.terms.ethPrice, coinId: ETH });
   return {
@@ -143,7 +148,7 @@ async function totals(ids: readonly number[]) {
 }
 
 /** What the schedules did, over all runs: a property that only ever saw refusals would prove little. */
-const seen = { done: 0, refused: new Map<number, number>() };
+const seen = { done: 0, renewals: 0, refused: new Map<number, number>() };
 
 /** A refusal the API defines is an outcome; anything else (a 5xx, a crash) fails the run. */
 async function attempt(work: () => Promise<unknown>): Promise<boolean> {
@@ -172,7 +177,8 @@ describe('money under random interleavings of joins, payments, refusals and retr
         for (const [n, wave] of r.waves.entries()) {
           await Promise.all(
             wave.flatMap((o) => {
-              const userId = s.joiners[o.who]!;
+              // Renewals come from the two joiners who start subscribed (or have lapsed since).
+              const userId = s.joiners[o.kind === 'renew' ? o.who % 2 : o.who]!;
               const groupId = o.kind === 'renew' ? s.subscription : s.groups[o.where]!;
               const walletPwd = o.wrongPassword ? 'wrong!' : PWD;
               const shared = `attempt-${attemptNo++}`;
@@ -185,6 +191,7 @@ describe('money under random interleavings of joins, payments, refusals and retr
               return Array.from({ length: o.copies }, async () => {
                 const attemptId = o.retry ? shared : `attempt-${attemptNo++}`;
                 if ((await attempt(() => once(attemptId))) && o.kind === 'renew') {
+                  seen.renewals++;
                   renewed.set(userId, (renewed.get(userId) ?? new Set()).add(attemptId));
                 }
               });
@@ -224,8 +231,16 @@ describe('money under random interleavings of joins, payments, refusals and retr
       }),
       { numRuns: RUNS },
     );
-    console.log('money schedules:', seen.done, 'done; refused by status', Object.fromEntries(seen.refused));
+    console.log(
+      'money schedules:',
+      seen.done,
+      'done,',
+      seen.renewals,
+      'of them renewals; refused by status',
+      Object.fromEntries(seen.refused),
+    );
     expect(seen.done).toBeGreaterThan(0);
     expect(seen.refused.size).toBeGreaterThan(1);
+    expect(seen.renewals).toBeGreaterThan(0);
   });
 });
