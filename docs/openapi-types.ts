@@ -28,13 +28,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
+     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     get: operations['group_info_get'];
     put?: never;
     /**
-     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
+     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_info'];
@@ -52,13 +52,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Members with role, join time and mute, a page at a time.
+     * Members with role and join time, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     get: operations['group_user_list_get'];
     put?: never;
     /**
-     * Members with role, join time and mute, a page at a time.
+     * Members with role and join time, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     post: operations['group_user_list'];
@@ -464,46 +464,6 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
-  '/im/group_mute_user': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Mute members for a while, or lift their mutes (admin or owner; only the owner mutes an admin; nobody mutes the owner); a member who leaves and returns while muted is muted again.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_mute_user'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_mute_all': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Mute the whole group or lift it (admin or owner); the owner and admins may still speak.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_mute_all'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
   '/im/group_audit_log': {
     parameters: {
       query?: never;
@@ -522,94 +482,6 @@ export interface paths {
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_audit_log'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_link_create': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Make an invite link (admin or owner): a random code that lets its holders join, until it expires, is used up or revoked.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_invite_link_create'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_links': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
-     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
-     */
-    get: operations['group_invite_links_get'];
-    put?: never;
-    /**
-     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
-     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
-     */
-    post: operations['group_invite_links'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_link_revoke': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Revoke an invite link (admin or owner), named by its code or by the link_id the list shows.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_invite_link_revoke'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_invite_preview': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    /**
-     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
-     * @description Needs no session. Read-only: also answers GET with query parameters.
-     */
-    get: operations['group_invite_preview_get'];
-    put?: never;
-    /**
-     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
-     * @description Needs no session. Read-only: also answers GET with query parameters.
-     */
-    post: operations['group_invite_preview'];
     delete?: never;
     options?: never;
     head?: never;
@@ -646,7 +518,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Holding requirement to join and to stay (owner only); 0 clears it. Members are re-checked against a new value.
+     * Holding requirement to join (owner only); 0 clears it.
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_consensus'];
@@ -666,7 +538,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Join: pay the price, meet the consensus, or ask the admins when the group is free; through an invite link a free group is joined at once (or asked, when the link says approval).
+     * Join: pay the price, meet the consensus, or ask the admins when the group is free.
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_join'];
@@ -760,6 +632,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_renew': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Renew a subscription: pay the current price again; it runs one period longer from its end.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_renew'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_can_private': {
     parameters: {
       query?: never;
@@ -778,26 +670,6 @@ export interface paths {
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_can_private'];
-    delete?: never;
-    options?: never;
-    head?: never;
-    patch?: never;
-    trace?: never;
-  };
-  '/im/group_refund': {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    get?: never;
-    put?: never;
-    /**
-     * Pay a user back from the owner’s wallet (owner only), at most what the user paid into this group and was not refunded yet; optionally remove the member in the same step.
-     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
-     */
-    post: operations['group_refund'];
     delete?: never;
     options?: never;
     head?: never;
@@ -927,14 +799,9 @@ export interface components {
      *     | 183 | 404 | unknown user |
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
-     *     | 193 | 404 | unknown invite code |
-     *     | 194 | 410 | this invite link has expired |
-     *     | 195 | 410 | this invite link was revoked |
-     *     | 196 | 410 | this invite link has been used as often as it may |
-     *     | 197 | 400 | this invite code belongs to another group |
-     *     | 200 | 404 | user is not muted |
-     *     | 216 | 404 | the user has paid nothing into this group in this coin |
-     *     | 217 | 409 | more than the user paid into this group and was not refunded yet |
+     *     | 210 | 409 | the subscription has ended: join the group again |
+     *     | 211 | 409 | this membership does not lapse: there is nothing to renew |
+     *     | 212 | 409 | the group sells no subscription to renew |
      *
      *     A caller outside the group is answered status 58 with HTTP 403; a user a parameter names who is not in the group, status 58 with HTTP 404.
      */
@@ -975,15 +842,6 @@ export interface components {
        * @example 2.5
        */
       consensus_value: string;
-      /** @description A group with a consensus: hours a member who joined through the holding keeps the membership after the balance falls short (0: removed at once). */
-      consensus_grace_hours?: number;
-      /**
-       * @description group_info, for a member who joined through the holding: 1 while the balance covers the consensus, 0 when it is short.
-       * @enum {integer}
-       */
-      consensus_ok?: 0 | 1;
-      /** @description group_info, for such a member whose balance is short: when the grace ends and the member is removed unless the balance recovers. */
-      consensus_grace_until?: number;
       /**
        * @description Price of private chat; "0" when free.
        * @example 2.5
@@ -996,19 +854,14 @@ export interface components {
        * @enum {integer}
        */
       listed: 0 | 1;
+      /** @description Days a paid join lasts (a subscription); 0 when membership is for life. */
+      period_days: number;
       /** @description The announcement, empty when none (group_info and group_set_notice only). */
       notice?: string;
       /** @description When the announcement was set; 0 when none. */
       notice_time?: number;
       /** @description Who set the announcement; 0 when none. */
       notice_by?: number;
-      /**
-       * @description 1 while only the owner and admins may speak (group_info only).
-       * @enum {integer}
-       */
-      mute_all?: 0 | 1;
-      /** @description When the caller’s mute in this group ends; 0 when not muted (group_info only). */
-      muted_until?: number;
       /**
        * @description Whether the caller is a member.
        * @enum {integer}
@@ -1021,6 +874,8 @@ export interface components {
        * @enum {integer}
        */
       dnd?: 0 | 1;
+      /** @description When the caller’s subscription ends; 0 for life or when not a member. */
+      member_until?: number;
     };
   };
   responses: never;
@@ -1166,9 +1021,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 189690426,
+           *         "group_id": 881977575,
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1183,11 +1038,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -1296,11 +1153,11 @@ export interface operations {
   group_info_get: {
     parameters: {
       query: {
-        /** @example demo-session-3 */
+        /** @example demo-session-9 */
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 189690426
+         * @example 24736203
          */
         group_id: number;
       };
@@ -1323,7 +1180,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1338,16 +1195,16 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
-           *           "mute_all": 0,
-           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -1450,8 +1307,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 24736203,
+         *       "session_key": "demo-session-9"
          *     }
          */
         'application/json': {
@@ -1465,8 +1322,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 24736203,
+         *       "session_key": "demo-session-9"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -1480,8 +1337,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 24736203,
+         *       "session_key": "demo-session-9"
          *     }
          */
         'multipart/form-data': {
@@ -1509,7 +1366,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1524,16 +1381,16 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
-           *           "mute_all": 0,
-           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -1630,7 +1487,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 189690426
+         * @example 881977575
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1664,18 +1521,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796405786,
-           *             "muted_until": 0
+           *             "join_time": 1796404595
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796405786,
-           *             "muted_until": 0
+           *             "join_time": 1796404595
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTY5MDQyNiwiMiJd"
+           *         "next_cursor": "Wzg4MTk3NzU3NSwiMiJd"
            *       }
            *     }
            */
@@ -1697,8 +1552,6 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
-                /** @description When the member’s mute ends; 0 when not muted. */
-                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1779,7 +1632,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "limit": 2
          *     }
          */
@@ -1796,7 +1649,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "limit": 2
          *     }
          */
@@ -1813,7 +1666,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "limit": 2
          *     }
          */
@@ -1848,18 +1701,16 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796405786,
-           *             "muted_until": 0
+           *             "join_time": 1796404595
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796405786,
-           *             "muted_until": 0
+           *             "join_time": 1796404595
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTY5MDQyNiwiMiJd"
+           *         "next_cursor": "Wzg4MTk3NzU3NSwiMiJd"
            *       }
            *     }
            */
@@ -1881,8 +1732,6 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
-                /** @description When the member’s mute ends; 0 when not muted. */
-                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1978,7 +1827,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 189690426,
+           *             "id": 881977575,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1993,11 +1842,13 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405786,
+           *             "create_time": 1796404595,
            *             "listed": 1,
+           *             "period_days": 0,
            *             "is_join": 1,
            *             "role": "member",
-           *             "dnd": 0
+           *             "dnd": 0,
+           *             "member_until": 0
            *           }
            *         ]
            *       }
@@ -2140,7 +1991,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 189690426,
+           *             "id": 881977575,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -2155,11 +2006,13 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405786,
+           *             "create_time": 1796404595,
            *             "listed": 1,
+           *             "period_days": 0,
            *             "is_join": 1,
            *             "role": "member",
-           *             "dnd": 0
+           *             "dnd": 0,
+           *             "member_until": 0
            *           }
            *         ]
            *       }
@@ -2254,7 +2107,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2277,7 +2130,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2300,7 +2153,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2337,7 +2190,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2352,11 +2205,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -2498,7 +2353,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2524,7 +2379,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2550,7 +2405,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2590,7 +2445,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2605,14 +2460,16 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796405786,
+           *           "notice_time": 1796404601,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -2754,7 +2611,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2777,7 +2634,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2800,7 +2657,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2837,16 +2694,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 5,
+           *           "member_count": 4,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -2854,11 +2711,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 0,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -3000,7 +2859,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3023,7 +2882,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3046,7 +2905,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3083,7 +2942,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -3098,11 +2957,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -3244,7 +3105,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3267,7 +3128,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3290,7 +3151,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3329,12 +3190,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3346,11 +3207,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -3494,7 +3357,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3519,7 +3382,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3545,7 +3408,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3585,10 +3448,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3602,11 +3465,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -3748,7 +3613,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3773,7 +3638,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3799,7 +3664,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3839,10 +3704,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3854,11 +3719,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -4000,7 +3867,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -4025,7 +3892,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -4050,7 +3917,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -4088,7 +3955,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 189690426,
+           *         "group_id": 881977575,
            *         "user_id": 5
            *       }
            *     }
@@ -4234,7 +4101,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4259,7 +4126,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4285,7 +4152,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4471,7 +4338,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4491,7 +4358,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4511,7 +4378,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4544,7 +4411,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 189690426
+           *         "group_id": 881977575
            *       }
            *     }
            */
@@ -4673,8 +4540,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 881977575,
+         *       "session_key": "demo-session-6"
          *     }
          */
         'application/json': {
@@ -4693,8 +4560,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 881977575,
+         *       "session_key": "demo-session-6"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -4713,8 +4580,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
-         *       "session_key": "demo-session-3"
+         *       "group_id": 881977575,
+         *       "session_key": "demo-session-6"
          *     }
          */
         'multipart/form-data': {
@@ -4746,7 +4613,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 189690426
+           *         "group_id": 881977575
            *       }
            *     }
            */
@@ -4887,7 +4754,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4910,7 +4777,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4933,7 +4800,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4970,16 +4837,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 5,
+           *           "member_count": 4,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -4987,11 +4854,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "admin",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -5133,7 +5002,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5156,7 +5025,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5179,7 +5048,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5216,10 +5085,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5233,11 +5102,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "member",
-           *           "dnd": 1
+           *           "dnd": 1,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -5379,7 +5250,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1136652078,
+           *             "id": 1892527352,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5405,20 +5276,21 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405788,
-           *             "listed": 1
+           *             "create_time": 1796404605,
+           *             "listed": 1,
+           *             "period_days": 0
            *           },
            *           {
-           *             "id": 189690426,
+           *             "id": 881977575,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5426,30 +5298,12 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796405786,
-           *             "listed": 1
+           *             "create_time": 1796404595,
+           *             "listed": 1,
+           *             "period_days": 0
            *           },
            *           {
-           *             "id": 574547042,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796405789,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 457893935,
+           *             "id": 560612655,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5464,9 +5318,49 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405789,
+           *             "create_time": 1796404611,
            *             "listed": 1,
-           *             "consensus_grace_hours": 48
+           *             "period_days": 0
+           *           },
+           *           {
+           *             "id": 1217234261,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796404609,
+           *             "listed": 1,
+           *             "period_days": 0
+           *           },
+           *           {
+           *             "id": 24736203,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 2,
+           *             "max_members": 3000,
+           *             "price": "1",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796404612,
+           *             "listed": 1,
+           *             "period_days": 0
            *           }
            *         ]
            *       }
@@ -5609,7 +5503,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1136652078,
+           *             "id": 1892527352,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5635,20 +5529,21 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405788,
-           *             "listed": 1
+           *             "create_time": 1796404605,
+           *             "listed": 1,
+           *             "period_days": 0
            *           },
            *           {
-           *             "id": 189690426,
+           *             "id": 881977575,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5656,30 +5551,12 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796405786,
-           *             "listed": 1
+           *             "create_time": 1796404595,
+           *             "listed": 1,
+           *             "period_days": 0
            *           },
            *           {
-           *             "id": 574547042,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "2.5",
-           *             "coin_id": 1,
-           *             "consensus_coin": 0,
-           *             "consensus_value": "0",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796405789,
-           *             "listed": 1
-           *           },
-           *           {
-           *             "id": 457893935,
+           *             "id": 560612655,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5694,9 +5571,49 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796405789,
+           *             "create_time": 1796404611,
            *             "listed": 1,
-           *             "consensus_grace_hours": 48
+           *             "period_days": 0
+           *           },
+           *           {
+           *             "id": 1217234261,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "2.5",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796404609,
+           *             "listed": 1,
+           *             "period_days": 0
+           *           },
+           *           {
+           *             "id": 24736203,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 2,
+           *             "max_members": 3000,
+           *             "price": "1",
+           *             "coin_id": 1,
+           *             "consensus_coin": 0,
+           *             "consensus_value": "0",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796404612,
+           *             "listed": 1,
+           *             "period_days": 0
            *           }
            *         ]
            *       }
@@ -5813,16 +5730,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 189690426,
+           *             "id": 881977575,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5830,11 +5747,13 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796405786,
+           *             "create_time": 1796404595,
            *             "listed": 1,
+           *             "period_days": 0,
            *             "is_join": 1,
            *             "role": "owner",
-           *             "dnd": 0
+           *             "dnd": 0,
+           *             "member_until": 0
            *           }
            *         ]
            *       }
@@ -6025,16 +5944,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 189690426,
+           *             "id": 881977575,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 5,
+           *             "member_count": 4,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -6042,11 +5961,13 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796405786,
+           *             "create_time": 1796404595,
            *             "listed": 1,
+           *             "period_days": 0,
            *             "is_join": 1,
            *             "role": "owner",
-           *             "dnd": 0
+           *             "dnd": 0,
+           *             "member_until": 0
            *           }
            *         ]
            *       }
@@ -6149,7 +6070,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6178,7 +6099,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6210,7 +6131,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6255,7 +6176,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 189690426,
+           *         "group_id": 881977575,
            *         "user_ids": [
            *           10,
            *           11
@@ -6263,7 +6184,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796409387
+           *         "until": 1796408204
            *       }
            *     }
            */
@@ -6410,7 +6331,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6436,7 +6357,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6462,7 +6383,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6501,7 +6422,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 189690426,
+           *         "group_id": 881977575,
            *         "user_ids": [
            *           10,
            *           11
@@ -6640,12 +6561,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 189690426
+         * @example 881977575
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE4OTY5MDQyNiwiMTAiXQ
+         * @example Wzg4MTk3NzU3NSwiMTAiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6672,13 +6593,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796409387,
+           *             "until": 1796408204,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796405787
+           *             "time": 1796404604
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTY5MDQyNiwiMTAiXQ"
+           *         "next_cursor": "Wzg4MTk3NzU3NSwiMTAiXQ"
            *       }
            *     }
            */
@@ -6804,8 +6725,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
-         *       "cursor": "WzE4OTY5MDQyNiwiMTAiXQ",
+         *       "group_id": 881977575,
+         *       "cursor": "Wzg4MTk3NzU3NSwiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6827,8 +6748,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
-         *       "cursor": "WzE4OTY5MDQyNiwiMTAiXQ",
+         *       "group_id": 881977575,
+         *       "cursor": "Wzg4MTk3NzU3NSwiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6850,8 +6771,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
-         *       "cursor": "WzE4OTY5MDQyNiwiMTAiXQ",
+         *       "group_id": 881977575,
+         *       "cursor": "Wzg4MTk3NzU3NSwiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6889,13 +6810,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796409387,
+           *             "until": 1796408204,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796405787
+           *             "time": 1796404604
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTY5MDQyNiwiMTAiXQ"
+           *         "next_cursor": "Wzg4MTk3NzU3NSwiMTAiXQ"
            *       }
            *     }
            */
@@ -7010,482 +6931,6 @@ export interface operations {
       };
     };
   };
-  group_mute_user: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "pre_mute": "3,4",
-         *       "minutes": 30,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /** @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166. */
-          pre_mute: string | (number | string)[];
-          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
-          minutes: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "pre_mute": "3,4",
-         *       "minutes": 30,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
-           * @example 7,8,15
-           */
-          pre_mute: string;
-          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
-          minutes: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "pre_mute": "3,4",
-         *       "minutes": 30,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
-           * @example 7,8,15
-           */
-          pre_mute: string;
-          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
-          minutes: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 189690426,
-           *         "user_ids": [
-           *           3,
-           *           4
-           *         ],
-           *         "until": 1796407588
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /** @description The muted (or no longer muted) members. */
-              user_ids: number[];
-              /** @description When the mute ends; 0 when it was lifted. */
-              until: number;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_mute lists more than 32 ids; 166: group_id is malformed or out of range; pre_mute is malformed or out of range; minutes is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_mute lists the caller */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 165 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 54: nobody mutes the owner; only the owner mutes an admin; 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 54 | 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist; 58: pre_mute lists a user who is not in the group; 200: minutes is 0 and a listed member is not muted */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52 | 58 | 200;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_mute_all: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "mute": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
-          mute: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "mute": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
-          mute: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "mute": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
-          mute: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 189690426,
-           *         "mute_all": 1
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /**
-               * @description The group’s state now.
-               * @enum {integer}
-               */
-              mute_all: 0 | 1;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; mute is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
   group_audit_log_get: {
     parameters: {
       query: {
@@ -7493,12 +6938,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 189690426
+         * @example 881977575
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzE4OTY5MDQyNiwiRSMxNzk2NDA1Nzg3ODE4IzVlMzM2MTI5MWZmMyJd
+         * @example Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -7524,7 +6969,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796405787,
+           *             "time": 1796404604,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7533,7 +6978,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796409387,
+           *               "until": 1796408204,
            *               "removed": [
            *                 10
            *               ],
@@ -7541,7 +6986,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796405787,
+           *             "time": 1796404603,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7550,7 +6995,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTY5MDQyNiwiRSMxNzk2NDA1Nzg3ODE4IzVlMzM2MTI5MWZmMyJd"
+           *         "next_cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd"
            *       }
            *     }
            */
@@ -7565,13 +7010,13 @@ export interface operations {
               entries: {
                 /** @description When the change was made. */
                 time: number;
-                /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
+                /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all, consensus_warning, refund or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7679,8 +7124,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
-         *       "cursor": "WzE4OTY5MDQyNiwiRSMxNzk2NDA1Nzg3ODE4IzVlMzM2MTI5MWZmMyJd",
+         *       "group_id": 881977575,
+         *       "cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7702,8 +7147,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
-         *       "cursor": "WzE4OTY5MDQyNiwiRSMxNzk2NDA1Nzg3ODE4IzVlMzM2MTI5MWZmMyJd",
+         *       "group_id": 881977575,
+         *       "cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7725,8 +7170,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
-         *       "cursor": "WzE4OTY5MDQyNiwiRSMxNzk2NDA1Nzg3ODE4IzVlMzM2MTI5MWZmMyJd",
+         *       "group_id": 881977575,
+         *       "cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7763,7 +7208,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796405787,
+           *             "time": 1796404604,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7772,7 +7217,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796409387,
+           *               "until": 1796408204,
            *               "removed": [
            *                 10
            *               ],
@@ -7780,7 +7225,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796405787,
+           *             "time": 1796404603,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7789,7 +7234,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzE4OTY5MDQyNiwiRSMxNzk2NDA1Nzg3ODE4IzVlMzM2MTI5MWZmMyJd"
+           *         "next_cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd"
            *       }
            *     }
            */
@@ -7804,13 +7249,13 @@ export interface operations {
               entries: {
                 /** @description When the change was made. */
                 time: number;
-                /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
+                /** @description Who made it (the joiner for a join, the payer for a payment). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all, consensus_warning, refund or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7907,1221 +7352,6 @@ export interface operations {
       };
     };
   };
-  group_invite_link_create: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "expire_minutes": 60,
-         *       "max_uses": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /**
-           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
-           * @default 10080
-           */
-          expire_minutes?: number | string;
-          /**
-           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
-           * @default 0
-           */
-          max_uses?: number | string;
-          /**
-           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          approval?: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "expire_minutes": 60,
-         *       "max_uses": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
-           * @default 10080
-           */
-          expire_minutes?: number;
-          /**
-           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
-           * @default 0
-           */
-          max_uses?: number;
-          /**
-           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          approval?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "expire_minutes": 60,
-         *       "max_uses": 1,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
-           * @default 10080
-           */
-          expire_minutes?: number;
-          /**
-           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
-           * @default 0
-           */
-          max_uses?: number;
-          /**
-           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          approval?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 189690426,
-           *         "code": "C05yOph142PqSM1fUOWyM_fOr1A",
-           *         "url_path": "/join/C05yOph142PqSM1fUOWyM_fOr1A",
-           *         "link_id": "789417271c66d4437507a43f744897dcda7555b28016c58354353d47a185e172",
-           *         "expire_time": 1796409389,
-           *         "max_uses": 1,
-           *         "approval": 0
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /** @description The code, shown this once: only its hash is kept. Pass as invite_code to group_join. */
-              code: string;
-              /** @description Path of the link for the app’s own domain: /join/<code>. */
-              url_path: string;
-              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-              link_id: string;
-              /** @description When the link stops working. */
-              expire_time: number;
-              /** @description 0: unlimited. */
-              max_uses: number;
-              /**
-               * @description 1: joining a free group through it asks the admins.
-               * @enum {integer}
-               */
-              approval: 0 | 1;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; expire_minutes is malformed or out of range; max_uses is malformed or out of range; approval is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_links_get: {
-    parameters: {
-      query: {
-        /** @example demo-session-2 */
-        session_key: string;
-        /**
-         * @description Group id. Malformed: status 166.
-         * @example 189690426
-         */
-        group_id: number;
-        /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-        cursor?: string;
-        /**
-         * @description Page size. From 1 to 200. Malformed: status 166.
-         * @example 10
-         */
-        limit?: number;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "links": [
-           *           {
-           *             "link_id": "789417271c66d4437507a43f744897dcda7555b28016c58354353d47a185e172",
-           *             "created_by": 2,
-           *             "create_time": 1796405789,
-           *             "expire_time": 1796409389,
-           *             "max_uses": 1,
-           *             "uses": 0,
-           *             "approval": 0
-           *           }
-           *         ],
-           *         "next_cursor": null
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              links: {
-                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-                link_id: string;
-                created_by: number;
-                create_time: number;
-                expire_time: number;
-                /** @description 0: unlimited. */
-                max_uses: number;
-                /** @description Joins (and join requests) made through it. */
-                uses: number;
-                /** @enum {integer} */
-                approval: 0 | 1;
-              }[];
-              /** @description Pass as cursor for the next page; null on the last page. */
-              next_cursor: string | null;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_links: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "limit": 10,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-          cursor?: string;
-          /**
-           * @description Page size. From 1 to 200. Malformed: status 166.
-           * @default 50
-           */
-          limit?: number | string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "limit": 10,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-          cursor?: string;
-          /**
-           * @description Page size. From 1 to 200. Malformed: status 166.
-           * @default 50
-           */
-          limit?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "limit": 10,
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
-          cursor?: string;
-          /**
-           * @description Page size. From 1 to 200. Malformed: status 166.
-           * @default 50
-           */
-          limit?: number;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "links": [
-           *           {
-           *             "link_id": "789417271c66d4437507a43f744897dcda7555b28016c58354353d47a185e172",
-           *             "created_by": 2,
-           *             "create_time": 1796405789,
-           *             "expire_time": 1796409389,
-           *             "max_uses": 1,
-           *             "uses": 0,
-           *             "approval": 0
-           *           }
-           *         ],
-           *         "next_cursor": null
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              links: {
-                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-                link_id: string;
-                created_by: number;
-                create_time: number;
-                expire_time: number;
-                /** @description 0: unlimited. */
-                max_uses: number;
-                /** @description Joins (and join requests) made through it. */
-                uses: number;
-                /** @enum {integer} */
-                approval: 0 | 1;
-              }[];
-              /** @description Pass as cursor for the next page; null on the last page. */
-              next_cursor: string | null;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_link_revoke: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "code": "C05yOvyrdK0C2--vHFf5EVGOtlc",
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/json':
-          | {
-              /** @description Group id. Malformed: status 166. */
-              group_id: number | string;
-              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-              code?: string;
-              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-              link_id?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "code": "C05yOvyrdK0C2--vHFf5EVGOtlc",
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'application/x-www-form-urlencoded':
-          | {
-              /** @description Group id. Malformed: status 166. */
-              group_id: number;
-              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-              code?: string;
-              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-              link_id?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "code": "C05yOvyrdK0C2--vHFf5EVGOtlc",
-         *       "session_key": "demo-session-2"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code?: string;
-          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
-          link_id?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 189690426,
-           *         "link_id": "bde4157dda2a064a6acf6f4c1427e3538b88dccfdbe415556a8502853112dae9"
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
-              link_id: string;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; neither code nor link_id is sent; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; code is malformed or out of range; link_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; both code and link_id are sent; 197: the code is a link of another group */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166 | 197;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 58: the caller is not in the group; 154: not an admin */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 58 | 154;
-          };
-        };
-      };
-      /** @description 52: group does not exist; 193: no link of the group has this code or id */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52 | 193;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 195: the link is already revoked */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 195;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_preview_get: {
-    parameters: {
-      query: {
-        /**
-         * @description The link’s code. 1 to 64 characters. Malformed: status 166.
-         * @example C05yOph142PqSM1fUOWyM_fOr1A
-         */
-        code: string;
-      };
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody?: never;
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_info": {
-           *           "id": 189690426,
-           *           "name": "Docs tour 3",
-           *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
-           *           "owner_id": 1,
-           *           "admins": [
-           *             2
-           *           ],
-           *           "admin_count": 1,
-           *           "member_count": 4,
-           *           "max_members": 3000,
-           *           "price": "0",
-           *           "coin_id": 0,
-           *           "consensus_coin": 0,
-           *           "consensus_value": "0",
-           *           "private_price": "1",
-           *           "private_coin_id": 1,
-           *           "create_time": 1796405786,
-           *           "listed": 1
-           *         },
-           *         "approval": 0,
-           *         "expire_time": 1796409389
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_info: components['schemas']['Group'];
-              /**
-               * @description 1: joining through the link files a request for the admins.
-               * @enum {integer}
-               */
-              approval: 0 | 1;
-              /** @description When the link stops working. */
-              expire_time: number;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 193;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
-  group_invite_preview: {
-    parameters: {
-      query?: never;
-      header?: never;
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "code": "C05yOph142PqSM1fUOWyM_fOr1A"
-         *     }
-         */
-        'application/json': {
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code: string;
-        };
-        /**
-         * @example {
-         *       "code": "C05yOph142PqSM1fUOWyM_fOr1A"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code: string;
-        };
-        /**
-         * @example {
-         *       "code": "C05yOph142PqSM1fUOWyM_fOr1A"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
-          code: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_info": {
-           *           "id": 189690426,
-           *           "name": "Docs tour 3",
-           *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
-           *           "owner_id": 1,
-           *           "admins": [
-           *             2
-           *           ],
-           *           "admin_count": 1,
-           *           "member_count": 4,
-           *           "max_members": 3000,
-           *           "price": "0",
-           *           "coin_id": 0,
-           *           "consensus_coin": 0,
-           *           "consensus_value": "0",
-           *           "private_price": "1",
-           *           "private_coin_id": 1,
-           *           "create_time": 1796405786,
-           *           "listed": 1
-           *         },
-           *         "approval": 0,
-           *         "expire_time": 1796409389
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_info: components['schemas']['Group'];
-              /**
-               * @description 1: joining through the link files a request for the admins.
-               * @enum {integer}
-               */
-              approval: 0 | 1;
-              /** @description When the link stops working. */
-              expire_time: number;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 164 | 166;
-          };
-        };
-      };
-      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 193;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -9136,9 +7366,10 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 574547042,
-         *       "price": "2.5",
+         *       "group_id": 24736203,
+         *       "price": "1",
          *       "coin_id": 1,
+         *       "period_days": 30,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -9149,6 +7380,8 @@ export interface operations {
           price: string | number;
           /** @description Coin of the price. Malformed: status 56. */
           coin_id: number | string;
+          /** @description Days a paid join lasts, 1 to 365; 0 or absent: membership for life. From 0 to 365. Malformed: status 166. */
+          period_days?: number | string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -9162,9 +7395,10 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 574547042,
-         *       "price": "2.5",
+         *       "group_id": 24736203,
+         *       "price": "1",
          *       "coin_id": 1,
+         *       "period_days": 30,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -9179,6 +7413,8 @@ export interface operations {
           price: string;
           /** @description Coin of the price. Malformed: status 56. */
           coin_id: number;
+          /** @description Days a paid join lasts, 1 to 365; 0 or absent: membership for life. From 0 to 365. Malformed: status 166. */
+          period_days?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -9192,9 +7428,10 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 574547042,
-         *       "price": "2.5",
+         *       "group_id": 24736203,
+         *       "price": "1",
          *       "coin_id": 1,
+         *       "period_days": 30,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -9209,6 +7446,8 @@ export interface operations {
           price: string;
           /** @description Coin of the price. Malformed: status 56. */
           coin_id: number;
+          /** @description Days a paid join lasts, 1 to 365; 0 or absent: membership for life. From 0 to 365. Malformed: status 166. */
+          period_days?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -9236,7 +7475,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 574547042,
+           *           "id": 1217234261,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -9251,11 +7490,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405789,
+           *           "create_time": 1796404609,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -9273,7 +7514,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: price is malformed or out of range; more decimals than the coin has; 56: coin_id is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 55: price is malformed or out of range; more decimals than the coin has; 56: coin_id is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; period_days is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -9385,7 +7626,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 457893935,
+         *       "group_id": 560612655,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -9398,8 +7639,6 @@ export interface operations {
           consensus_coin: number | string;
           /** @description Amount the joiner must hold. Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55. */
           consensus_value: string | number;
-          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
-          consensus_grace_hours?: number | string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -9413,7 +7652,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 457893935,
+         *       "group_id": 560612655,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -9430,8 +7669,6 @@ export interface operations {
            * @example 2.5
            */
           consensus_value: string;
-          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
-          consensus_grace_hours?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -9445,7 +7682,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 457893935,
+         *       "group_id": 560612655,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -9462,8 +7699,6 @@ export interface operations {
            * @example 2.5
            */
           consensus_value: string;
-          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
-          consensus_grace_hours?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -9491,7 +7726,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 457893935,
+           *           "id": 560612655,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -9506,12 +7741,13 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796405789,
+           *           "create_time": 1796404611,
            *           "listed": 1,
-           *           "consensus_grace_hours": 24,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -9529,7 +7765,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; consensus_grace_hours is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -9641,84 +7877,72 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/json':
-          | {
-              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-              group_id?: number | string;
-              /**
-               * Format: password
-               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-               */
-              wallet_pwd?: string;
-              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-              invite_code?: string;
-              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-              apply_msg?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "session_key": "demo-session-6"
-         *     }
-         */
-        'application/x-www-form-urlencoded':
-          | {
-              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-              group_id?: number;
-              /**
-               * Format: password
-               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-               */
-              wallet_pwd?: string;
-              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-              invite_code?: string;
-              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-              apply_msg?: string;
-              /**
-               * @description The caller’s session key, issued by the app’s account system.
-               * @example demo-session-1
-               */
-              session_key: string;
-              /**
-               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-               * @example
-               */
-              idempotency_key?: string;
-            }
-          | unknown
-          | unknown;
-        /**
-         * @example {
-         *       "group_id": 189690426,
-         *       "session_key": "demo-session-6"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
-          group_id?: number;
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
           /**
            * Format: password
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
-          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
-          invite_code?: string;
+          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          apply_msg?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 881977575,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd?: string;
+          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+          apply_msg?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 881977575,
+         *       "session_key": "demo-session-6"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd?: string;
           /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
           apply_msg?: string;
           /**
@@ -9748,8 +7972,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 189690426,
-           *         "expire_time": 1797010588
+           *         "group_id": 881977575,
+           *         "expire_time": 1797009405
            *       }
            *     }
            */
@@ -9774,6 +7998,8 @@ export interface operations {
                      */
                     amount: string;
                   };
+                  /** @description When the subscription ends: only when the group sells one (period_days above 0). */
+                  member_until?: number;
                 }
               | {
                   /** @enum {unknown} */
@@ -9785,7 +8011,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; neither group_id nor invite_code is sent; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; invite_code is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; 197: the code is a link of another group than group_id */
+      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -9793,7 +8019,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 0 | 164 | 166 | 197;
+            status?: 0 | 164 | 166;
           };
         };
       };
@@ -9821,7 +8047,7 @@ export interface operations {
           };
         };
       };
-      /** @description 52: group does not exist; 193: no link has this code (or it is malformed) */
+      /** @description 52: group does not exist */
       404: {
         headers: {
           [name: string]: unknown;
@@ -9829,7 +8055,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 52 | 193;
+            status?: 52;
           };
         };
       };
@@ -9842,18 +8068,6 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 53 | 160 | 162 | 169 | 170 | 187;
-          };
-        };
-      };
-      /** @description 194: the link has expired; 195: the link was revoked; 196: the link has been used max_uses times */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 194 | 195 | 196;
           };
         };
       };
@@ -9926,7 +8140,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 189690426
+         * @example 881977575
          */
         group_id: number;
       };
@@ -9951,8 +8165,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796405788,
-           *             "expire_time": 1797010588,
+           *             "request_time": 1796404605,
+           *             "expire_time": 1797009405,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -9973,8 +8187,6 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
-                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
-                link_id?: string;
               }[];
             };
           };
@@ -10077,7 +8289,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -10092,7 +8304,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -10107,7 +8319,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -10138,8 +8350,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796405788,
-           *             "expire_time": 1797010588,
+           *             "request_time": 1796404605,
+           *             "expire_time": 1797009405,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -10160,8 +8372,6 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
-                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
-                link_id?: string;
               }[];
             };
           };
@@ -10267,7 +8477,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -10298,7 +8508,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -10329,7 +8539,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -10518,7 +8728,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10544,7 +8754,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10574,7 +8784,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10618,10 +8828,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 189690426,
+           *           "id": 881977575,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:44385/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -10635,11 +8845,13 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796405786,
+           *           "create_time": 1796404595,
            *           "listed": 1,
+           *           "period_days": 0,
            *           "is_join": 1,
            *           "role": "owner",
-           *           "dnd": 0
+           *           "dnd": 0,
+           *           "member_until": 0
            *         }
            *       }
            *     }
@@ -10769,7 +8981,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10795,7 +9007,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10821,7 +9033,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10861,7 +9073,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 189690426,
+           *         "group_id": 881977575,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -11015,6 +9227,266 @@ export interface operations {
       };
     };
   };
+  group_renew: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 24736203,
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-9"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 24736203,
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-9"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 24736203,
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-9"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * Format: password
+           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 24736203,
+           *         "member_until": 1801588612,
+           *         "payment": {
+           *           "coin_id": 1,
+           *           "amount": "1"
+           *         }
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description When the subscription now ends. */
+              member_until: number;
+              /** @description The payment made. */
+              payment: {
+                coin_id: number;
+                /**
+                 * @description What was paid.
+                 * @example 2.5
+                 */
+                amount: string;
+              };
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running; 210: the subscription has ended: join the group again; 211: the caller’s membership is for life (joined before the group sold subscriptions, or owner or admin); 212: the group has no price or no period now */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170 | 210 | 211 | 212;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 24: balance too low; 25: wallet password not set; 26: wallet password wrong */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 24 | 25 | 26;
+          };
+        };
+      };
+      /** @description 159: wallet locked; 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 159 | 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_can_private_get: {
     parameters: {
       query: {
@@ -11022,7 +9494,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 189690426
+         * @example 881977575
          */
         group_id: number;
         /**
@@ -11166,7 +9638,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11184,7 +9656,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11202,7 +9674,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 189690426,
+         *       "group_id": 881977575,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11339,325 +9811,6 @@ export interface operations {
       };
     };
   };
-  group_refund: {
-    parameters: {
-      query?: never;
-      header?: {
-        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
-        'Idempotency-Key'?: string;
-      };
-      path?: never;
-      cookie?: never;
-    };
-    requestBody: {
-      content: {
-        /**
-         * @example {
-         *       "group_id": 574547042,
-         *       "pre_user": 7,
-         *       "amount": "1",
-         *       "wallet_pwd": "123456",
-         *       "session_key": "demo-session-1"
-         *     }
-         */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /** @description The user to pay back. Malformed: status 166. */
-          pre_user: number | string;
-          /** @description Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it). Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55. */
-          amount?: string | number;
-          /** @description Coin to refund in; absent: the coin of the user’s latest payment into this group. Malformed: status 56. */
-          coin_id?: number | string;
-          /**
-           * @description 1 also removes the user from the group (a Kicked notice); 0 (default) keeps them. From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          remove?: number | string;
-          /**
-           * Format: password
-           * @description The owner’s wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 574547042,
-         *       "pre_user": 7,
-         *       "amount": "1",
-         *       "wallet_pwd": "123456",
-         *       "session_key": "demo-session-1"
-         *     }
-         */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description The user to pay back. Malformed: status 166. */
-          pre_user: number;
-          /**
-           * @description Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it). Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55.
-           * @example 0
-           * @example 2.5
-           */
-          amount?: string;
-          /** @description Coin to refund in; absent: the coin of the user’s latest payment into this group. Malformed: status 56. */
-          coin_id?: number;
-          /**
-           * @description 1 also removes the user from the group (a Kicked notice); 0 (default) keeps them. From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          remove?: number;
-          /**
-           * Format: password
-           * @description The owner’s wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-        /**
-         * @example {
-         *       "group_id": 574547042,
-         *       "pre_user": 7,
-         *       "amount": "1",
-         *       "wallet_pwd": "123456",
-         *       "session_key": "demo-session-1"
-         *     }
-         */
-        'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /** @description The user to pay back. Malformed: status 166. */
-          pre_user: number;
-          /**
-           * @description Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it). Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55.
-           * @example 0
-           * @example 2.5
-           */
-          amount?: string;
-          /** @description Coin to refund in; absent: the coin of the user’s latest payment into this group. Malformed: status 56. */
-          coin_id?: number;
-          /**
-           * @description 1 also removes the user from the group (a Kicked notice); 0 (default) keeps them. From 0 to 1. Malformed: status 166.
-           * @default 0
-           */
-          remove?: number;
-          /**
-           * Format: password
-           * @description The owner’s wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
-      };
-    };
-    responses: {
-      /** @description Success. */
-      200: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          /**
-           * @example {
-           *       "success": true,
-           *       "status": 1,
-           *       "msg": "成功",
-           *       "data": {
-           *         "group_id": 574547042,
-           *         "user_id": 7,
-           *         "payment": {
-           *           "coin_id": 1,
-           *           "amount": "1"
-           *         },
-           *         "refundable": "1.5",
-           *         "removed": 0
-           *       }
-           *     }
-           */
-          'application/json': {
-            /** @constant */
-            success: true;
-            /** @constant */
-            status: 1;
-            /** @example 成功 */
-            msg: string;
-            data: {
-              group_id: number;
-              /** @description The user paid back. */
-              user_id: number;
-              /** @description The payment made. */
-              payment: {
-                coin_id: number;
-                /**
-                 * @description What was paid.
-                 * @example 2.5
-                 */
-                amount: string;
-              };
-              /**
-               * @description What the user can still be refunded in that coin.
-               * @example 2.5
-               */
-              refundable: string;
-              /**
-               * @description Whether the user was removed from the group.
-               * @enum {unknown}
-               */
-              removed: 0 | 1;
-            };
-          };
-        };
-      };
-      /** @description 0: a required parameter is missing; 55: amount is malformed or out of range; amount is 0 or has more decimals than the coin; 56: coin_id is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; pre_user is malformed or out of range; remove is malformed or out of range; wallet_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_user is the caller */
-      400: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 0 | 55 | 56 | 164 | 166;
-          };
-        };
-      };
-      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
-      401: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 2 | 3;
-          };
-        };
-      };
-      /** @description 54: no permission; 58: the caller is not in the group */
-      403: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 54 | 58;
-          };
-        };
-      };
-      /** @description 52: group does not exist; 58: remove is 1 and pre_user is not in the group; 216: pre_user paid nothing into this group (in coin_id) */
-      404: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 52 | 58 | 216;
-          };
-        };
-      };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running; 217: amount is more than pre_user paid and was not refunded yet, or nothing is left */
-      409: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 169 | 170 | 217;
-          };
-        };
-      };
-      /** @description 164: the body is larger than the gateway takes */
-      413: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 164: a multipart body other than multipart/form-data */
-      415: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 164;
-          };
-        };
-      };
-      /** @description 24: balance too low; 25: wallet password not set; 26: wallet password wrong */
-      422: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 24 | 25 | 26;
-          };
-        };
-      };
-      /** @description 159: wallet locked; 167: too many requests */
-      429: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 159 | 167;
-          };
-        };
-      };
-      /** @description 5: an unexpected failure, never with a trace */
-      500: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 5;
-          };
-        };
-      };
-    };
-  };
   wallet_balance_get: {
     parameters: {
       query: {
@@ -11686,7 +9839,7 @@ export interface operations {
            *           {
            *             "coin_id": 1,
            *             "coin_name": "USDT",
-           *             "balance": "1000"
+           *             "balance": "997.5"
            *           },
            *           {
            *             "coin_id": 2,
@@ -11841,7 +9994,7 @@ export interface operations {
            *           {
            *             "coin_id": 1,
            *             "coin_name": "USDT",
-           *             "balance": "1000"
+           *             "balance": "997.5"
            *           },
            *           {
            *             "coin_id": 2,
@@ -11961,35 +10114,11 @@ export interface operations {
            *         "records": [
            *           {
            *             "coin_id": 1,
-           *             "amount": "1.5",
-           *             "kind": "refund",
-           *             "counterparty": 1,
-           *             "group_id": 574547042,
-           *             "time": 1796405790
-           *           },
-           *           {
-           *             "coin_id": 1,
-           *             "amount": "1",
-           *             "kind": "refund",
-           *             "counterparty": 1,
-           *             "group_id": 574547042,
-           *             "time": 1796405790
-           *           },
-           *           {
-           *             "coin_id": 1,
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 574547042,
-           *             "time": 1796405789
-           *           },
-           *           {
-           *             "coin_id": 1,
-           *             "amount": "1000",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796405785
+           *             "group_id": 1217234261,
+           *             "time": 1796404610
            *           },
            *           {
            *             "coin_id": 2,
@@ -11997,7 +10126,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796405785
+           *             "time": 1796404583
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1000",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796404583
            *           }
            *         ],
            *         "next_cursor": null
@@ -12015,20 +10152,15 @@ export interface operations {
               records: {
                 coin_id: number;
                 /**
-                 * @description + in, - out; 0 for refund_owed, which moves nothing.
+                 * @description + in, - out.
                  * @example -2.5
                  */
                 amount: string;
                 /** @enum {unknown} */
-                kind: 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust' | 'refund' | 'refund_owed';
+                kind: 'deposit' | 'join' | 'renew' | 'private' | 'withdraw' | 'adjust';
                 counterparty: number | null;
                 group_id: number | null;
                 time: number;
-                /**
-                 * @description refund_owed only: the part of a dismissal refund to the counterparty the owner’s balance could not cover.
-                 * @example 2.5
-                 */
-                owed?: string;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -12167,35 +10299,11 @@ export interface operations {
            *         "records": [
            *           {
            *             "coin_id": 1,
-           *             "amount": "1.5",
-           *             "kind": "refund",
-           *             "counterparty": 1,
-           *             "group_id": 574547042,
-           *             "time": 1796405790
-           *           },
-           *           {
-           *             "coin_id": 1,
-           *             "amount": "1",
-           *             "kind": "refund",
-           *             "counterparty": 1,
-           *             "group_id": 574547042,
-           *             "time": 1796405790
-           *           },
-           *           {
-           *             "coin_id": 1,
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 574547042,
-           *             "time": 1796405789
-           *           },
-           *           {
-           *             "coin_id": 1,
-           *             "amount": "1000",
-           *             "kind": "deposit",
-           *             "counterparty": null,
-           *             "group_id": null,
-           *             "time": 1796405785
+           *             "group_id": 1217234261,
+           *             "time": 1796404610
            *           },
            *           {
            *             "coin_id": 2,
@@ -12203,7 +10311,15 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796405785
+           *             "time": 1796404583
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1000",
+           *             "kind": "deposit",
+           *             "counterparty": null,
+           *             "group_id": null,
+           *             "time": 1796404583
            *           }
            *         ],
            *         "next_cursor": null
@@ -12221,20 +10337,15 @@ export interface operations {
               records: {
                 coin_id: number;
                 /**
-                 * @description + in, - out; 0 for refund_owed, which moves nothing.
+                 * @description + in, - out.
                  * @example -2.5
                  */
                 amount: string;
                 /** @enum {unknown} */
-                kind: 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust' | 'refund' | 'refund_owed';
+                kind: 'deposit' | 'join' | 'renew' | 'private' | 'withdraw' | 'adjust';
                 counterparty: number | null;
                 group_id: number | null;
                 time: number;
-                /**
-                 * @description refund_owed only: the part of a dismissal refund to the counterparty the owner’s balance could not cover.
-                 * @example 2.5
-                 */
-                owed?: string;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;

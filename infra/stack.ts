@@ -18,7 +18,16 @@ import { ImFunction } from '#infra/constructs/im-function.ts';
 import { CORS } from '#infra/cors.ts';
 import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERNS } from '#infra/fanout-source.ts';
 import { Monitoring } from '#infra/monitoring.ts';
-import { FANOUT_ENTRY, handlerEntry, type MethodName, methodDef, methodNames, SWEEP_ENTRY } from '#shared/api/registry.ts';
+import {
+  FANOUT_ENTRY,
+  GRACE_SWEEP_ENTRY,
+  handlerEntry,
+  type MethodName,
+  methodDef,
+  methodNames,
+  SWEEP_ENTRY,
+  SWEEP_EVERY_MINUTES,
+} from '#shared/api/registry.ts';
 import { type IndexDefinition, TABLE } from '#shared/db/table.ts';
 import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
 
@@ -52,6 +61,8 @@ export class ImGroupStack extends Stack {
   readonly fanoutFunction: ImFunction;
   readonly fanoutDlq: Queue;
   /** Removes members whose grace ended with the balance still short, every minute. */
+  readonly graceSweepFunction: ImFunction;
+  /** The subscription expiry sweep, on a schedule. */
   readonly sweepFunction: ImFunction;
   readonly monitoring: Monitoring;
 
@@ -119,11 +130,18 @@ export class ImGroupStack extends Stack {
 
     ({ fn: this.fanoutFunction, dlq: this.fanoutDlq } = this.fanout(props));
     this.acknowledgeIndexGrant(this.fanoutFunction);
-    this.sweepFunction = this.graceSweep();
+    this.graceSweepFunction = this.graceSweep();
+    this.sweepFunction = this.sweep();
+    this.acknowledgeIndexGrant(this.sweepFunction);
 
     this.monitoring = new Monitoring(this, 'Monitoring', {
       api: this.api,
-      functions: new Map([...this.methodFunctions, ['fanout', this.fanoutFunction], ['graceSweep', this.sweepFunction]]),
+      functions: new Map([
+        ...this.methodFunctions,
+        ['fanout', this.fanoutFunction],
+        ['graceSweep', this.graceSweepFunction],
+        ['sweep', this.sweepFunction],
+      ]),
       fanout: this.fanoutFunction,
       fanoutDlq: this.fanoutDlq,
       label: this.label,
@@ -240,11 +258,26 @@ export class ImGroupStack extends Stack {
 
   /** The timer of the holdings re-check: a sweep of the sparse grace index on a one-minute schedule. */
   private graceSweep(): ImFunction {
-    const fn = new ImFunction(this, 'GraceSweep', { entry: SWEEP_ENTRY, table: this.table, timeout: Duration.seconds(60) });
+    const fn = new ImFunction(this, 'GraceSweep', { entry: GRACE_SWEEP_ENTRY, table: this.table, timeout: Duration.seconds(60) });
     this.table.grantReadWriteData(fn);
     this.acknowledgeIndexGrant(fn);
     new Rule(this, 'GraceSweepSchedule', {
       schedule: Schedule.rate(Duration.minutes(1)),
+      targets: [new LambdaFunction(fn, { retryAttempts: 0 })],
+    });
+    return fn;
+  }
+
+  /**
+   * The expiry sweep: every few minutes it removes lapsed subscriptions and warns those ending
+   * soon. A schedule rather than the table's TTL, which may take up to two days to delete.
+   */
+  private sweep(): ImFunction {
+    const fn = new ImFunction(this, 'Sweep', { entry: SWEEP_ENTRY, table: this.table, timeout: Duration.minutes(2) });
+    this.table.grantReadWriteData(fn);
+    new Rule(this, 'SweepSchedule', {
+      description: this.staged('Subscription expiry sweep'),
+      schedule: Schedule.rate(Duration.minutes(SWEEP_EVERY_MINUTES)),
       targets: [new LambdaFunction(fn, { retryAttempts: 0 })],
     });
     return fn;

@@ -57,6 +57,9 @@ export const STATUS = {
   NOT_MUTED: { code: 200, http: 404, msg: 'user is not muted' },
   NOT_A_PAYER: { code: 216, http: 404, msg: 'the user has paid nothing into this group in this coin' },
   REFUND_TOO_LARGE: { code: 217, http: 409, msg: 'more than the user paid into this group and was not refunded yet' },
+  SUBSCRIPTION_ENDED: { code: 210, http: 409, msg: 'the subscription has ended: join the group again' },
+  NOT_SUBSCRIBED: { code: 211, http: 409, msg: 'this membership does not lapse: there is nothing to renew' },
+  NO_SUBSCRIPTION_SOLD: { code: 212, http: 409, msg: 'the group sells no subscription to renew' },
 } as const satisfies Record<string, { code: number; http: number; msg: string }>;
 
 export type StatusName = keyof typeof STATUS;

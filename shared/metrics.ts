@@ -86,7 +86,7 @@ export const resetMetricTotals = () => totals.clear();
  * A payment's count and amount per coin. The amount metric is for charts only (CloudWatch keeps
  * doubles); the exact decimal string rides on the line, and the ledger is the record.
  */
-export function paymentMetrics(coinId: number, amount: string, kind: 'join' | 'private'): void {
+export function paymentMetrics(coinId: number, amount: string, kind: 'join' | 'renew' | 'private'): void {
   const dimensions = { Coin: String(coinId) };
   metric('Payments', 1, { dimensions, properties: { kind, amount } });
   metric('PaymentAmount', Number(amount), { dimensions, properties: { kind, amount } });

@@ -115,7 +115,7 @@ function index(res: ServerResponse): void {
       summary: METHODS[name].summary,
     })),
     docs: { page: DOCS_PATH, openapi: OPENAPI_PATH },
-    local: ['/health', '/_local/rongcloud', '/_local/logos/<file>', '/_local/dlq', '/_local/runtime'],
+    local: ['/health', '/_local/rongcloud', '/_local/logos/<file>', '/_local/dlq', '/_local/runtime', '/_local/clock'],
   });
 }
 

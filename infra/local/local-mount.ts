@@ -38,6 +38,16 @@ async function readJson(req: IncomingMessage, maxBytes = 1024 * 1024): Promise<u
   return JSON.parse(Buffer.concat(parts).toString('utf8'));
 }
 
+/** The request's JSON object, or undefined once a 400 has answered a body that is not JSON. */
+export async function jsonBody(req: IncomingMessage, res: ServerResponse): Promise<Record<string, unknown> | undefined> {
+  try {
+    return ((await readJson(req)) ?? {}) as Record<string, unknown>;
+  } catch {
+    sendJson(res, 400, { message: 'the body is not JSON' });
+    return undefined;
+  }
+}
+
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 
@@ -62,13 +72,8 @@ export function deadLetterMount(sources: { poller: () => StreamPoller | undefine
         sendJson(res, 405, { message: 'POST {"stream": [requestId], "events": [sk]}' }, { allow: 'POST' });
         return true;
       }
-      let body: Record<string, unknown>;
-      try {
-        body = ((await readJson(req)) ?? {}) as Record<string, unknown>;
-      } catch {
-        sendJson(res, 400, { message: 'the body is not JSON' });
-        return true;
-      }
+      const body = await jsonBody(req, res);
+      if (!body) return true;
       const stream = sources.poller()?.acknowledge(strings(body.stream)) ?? 0;
       const events = sources.events.remove(strings(body.events));
       sendJson(res, 200, { removed: { stream, events } });

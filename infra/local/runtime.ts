@@ -6,6 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { type DynamoLocal, startDynamoLocal } from '#infra/local/dynamodb-local.ts';
 import { createGateway } from '#infra/local/gateway.ts';
 import { startGraceSweeper } from '#infra/local/grace-sweeper.ts';
+import { clockMount, type MovableClock, movableClock } from '#infra/local/local-clock.ts';
 import { applyLocalEnvironment, DEFAULT_TABLE, LOCAL_REGION, LOCAL_RONGCLOUD } from '#infra/local/local-env.ts';
 import { createLocalLog, type LocalLog } from '#infra/local/local-log.ts';
 import { deadLetterMount, metricsMount, runtimeInfoMount } from '#infra/local/local-mount.ts';
@@ -16,9 +17,10 @@ import { type SeedResult, seedDemoData } from '#infra/local/seed.ts';
 import { memoryCheckpoints, tableCheckpoints } from '#infra/local/stream-checkpoints.ts';
 import { type StreamPoller, startStreamPoller } from '#infra/local/stream-poller.ts';
 import { ensureTable } from '#infra/local/table-bootstrap.ts';
-import { type Clock, setDefaultClock } from '#shared/clock.ts';
+import { type Clock, setDefaultClock, systemClock } from '#shared/clock.ts';
 import { createDb, type Db } from '#shared/db/client.ts';
 import { localDeadLetters } from '#shared/outbox/dead-letter.ts';
+import { type SweepResult, sweepSubscriptions } from '#shared/subscriptions/sweep.ts';
 
 export interface LocalRuntimeOptions {
   /** 0 picks a free port. Default 3000. */
@@ -49,6 +51,11 @@ export interface LocalRuntimeOptions {
   readonly streamPoller?: boolean;
   /** How often the grace sweep runs (real time; the sweep reads `clock`); LOCAL_SWEEP_MS unless given. */
   readonly graceSweepMs?: number;
+  /**
+   * How often (real milliseconds) the subscription expiry sweep runs, as its schedule does in AWS;
+   * 0 runs it only when the clock is moved. Default 5000.
+   */
+  readonly sweepEveryMs?: number;
 }
 
 export interface LocalRuntime {
@@ -66,6 +73,10 @@ export interface LocalRuntime {
   readonly timings: Readonly<Record<string, number>>;
   readonly rongcloud: RongCloudStandIn;
   readonly poller: StreamPoller;
+  /** The runtime's time for handlers, stream side and sweep; `POST /_local/clock` moves it on. */
+  readonly localClock: MovableClock;
+  /** Runs the expiry sweep now (one at a time), as its timer does. */
+  sweep(): Promise<SweepResult>;
   stop(): Promise<void>;
 }
 
@@ -177,6 +188,15 @@ export async function startLocalRuntime(
     const ready = deferred();
     const rongcloud = createRongCloudStandIn({ appKey: LOCAL_RONGCLOUD.appKey, appSecret: LOCAL_RONGCLOUD.appSecret });
     let poller: StreamPoller | undefined;
+    // One clock for the handlers (through nowMs), the stream side and the sweep, so moving it
+    // moves them all together.
+    const clock = movableClock(options.clock ?? systemClock);
+    let sweeping: Promise<SweepResult> | undefined;
+    const sweep = (): Promise<SweepResult> => {
+      const run = (sweeping ?? Promise.resolve()).catch(() => undefined).then(() => sweepSubscriptions(db));
+      sweeping = run;
+      return run;
+    };
     const dlq = deadLetterMount({ poller: () => poller, events: localDeadLetters });
     let info: RuntimeInfo | undefined;
     const gateway = createGateway({
@@ -189,6 +209,10 @@ export async function startLocalRuntime(
         dlq,
         metricsMount(),
         runtimeInfoMount(() => info),
+        clockMount(clock, async () => {
+          await ready.promise;
+          return sweep();
+        }),
       ],
     });
     const server = createServer(gateway.handle);
@@ -201,10 +225,8 @@ export async function startLocalRuntime(
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
     applyLocalEnvironment({ tableName, dynamoEndpoint, region: LOCAL_REGION, url, logoDir, rongcloudUrl: options.rongcloudUrl });
-    if (options.clock) {
-      const restore = setDefaultClock(options.clock);
-      cleanups.push(async () => restore());
-    }
+    const restoreClock = setDefaultClock(clock);
+    cleanups.push(async () => restoreClock());
     const db = createDb({ table: tableName, endpoint: dynamoEndpoint, region: LOCAL_REGION });
     const table = await ensureTable(db);
     if (table.addedIndexes.length > 0) log.info('added indexes missing from the existing table', { indexes: table.addedIndexes });
@@ -213,7 +235,7 @@ export async function startLocalRuntime(
     phase('seed');
 
     if (options.streamPoller !== false) {
-      poller = await startRuntimePoller({ db, dynamoEndpoint, persisted: dataDir !== undefined, log, clock: options.clock });
+      poller = await startRuntimePoller({ db, dynamoEndpoint, persisted: dataDir !== undefined, log, clock });
       cleanups.push(() => poller!.stop());
     }
     // The grace sweep runs beside the stream, as the stack's schedule does beside the fan-out.
@@ -222,6 +244,17 @@ export async function startLocalRuntime(
       cleanups.push(() => sweeper.stop());
     }
     phase('stream');
+    const sweepEveryMs = options.sweepEveryMs ?? 5000;
+    if (sweepEveryMs > 0) {
+      const timer = setInterval(() => {
+        sweep().catch((error: unknown) => log.warn('subscription sweep failed', { error: String(error) }));
+      }, sweepEveryMs);
+      timer.unref();
+      cleanups.push(async () => {
+        clearInterval(timer);
+        await sweeping?.catch(() => undefined);
+      });
+    }
     ready.resolve();
 
     info = { pid: process.pid, url, dynamoEndpoint, tableName, region: LOCAL_REGION, startedAt: new Date().toISOString() };
@@ -243,6 +276,8 @@ export async function startLocalRuntime(
       timings,
       rongcloud,
       poller,
+      localClock: clock,
+      sweep,
       stop: () => {
         stopping ??= cleanUp();
         return stopping;

@@ -31,4 +31,10 @@ export const handlerEntry = (name: MethodName): string => `functions/im/${name}.
 /** The stream fan-out handler's module, relative to the project root. */
 export const FANOUT_ENTRY = 'functions/fanout.ts';
 /** The scheduled sweep of ended grace periods (holdings re-checked when they change). */
-export const SWEEP_ENTRY = 'functions/holdings-sweep.ts';
+export const GRACE_SWEEP_ENTRY = 'functions/holdings-sweep.ts';
+
+/** The subscription expiry sweep's module, run on a schedule in AWS and on a timer locally. */
+export const SWEEP_ENTRY = 'functions/sweep.ts';
+
+/** How often the expiry sweep runs in AWS: a lapsed membership is removed within this much time. */
+export const SWEEP_EVERY_MINUTES = 5;

@@ -35,6 +35,7 @@ export const GROUP = reply.named(
       private_coin_id: reply.int(),
       create_time: reply.time(),
       listed: reply.flag('1 when search and the hot list show the group; 0 when only its members and links reach it.'),
+      period_days: reply.int('Days a paid join lasts (a subscription); 0 when membership is for life.'),
       notice: reply.text('The announcement, empty when none (group_info and group_set_notice only).'),
       notice_time: reply.time('When the announcement was set; 0 when none.'),
       notice_by: reply.int('Who set the announcement; 0 when none.'),
@@ -43,6 +44,7 @@ export const GROUP = reply.named(
       is_join: reply.flag('Whether the caller is a member.'),
       role: reply.nullable(reply.literal(ROLE), 'The caller’s role, null when not a member.'),
       dnd: reply.flag('The caller’s do-not-disturb flag.'),
+      member_until: reply.time('When the caller’s subscription ends; 0 for life or when not a member.'),
     },
     {
       optional: [
@@ -57,6 +59,7 @@ export const GROUP = reply.named(
         'is_join',
         'role',
         'dnd',
+        'member_until',
       ],
       doc: 'The group object G.',
     },

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { defaultClock } from '#shared/clock.ts';
 import { optionalEnv, requireEnv } from '#shared/config.ts';
 import { cancelLockTimeouts } from '#shared/db/local-lock-timeout.ts';
 
@@ -7,12 +8,15 @@ import { cancelLockTimeouts } from '#shared/db/local-lock-timeout.ts';
 export interface Db {
   readonly doc: DynamoDBDocumentClient;
   readonly table: string;
-  /** Unix milliseconds; the wall clock unless a test sets another, to move time without waiting. */
+  /**
+   * Unix milliseconds; unless a test sets another, the process clock (shared/clock.ts), so a local
+   * runtime that moves it moves domain time and stream time together.
+   */
   readonly clock?: () => number;
 }
 
 /** Now, in unix milliseconds, by the table's clock. */
-export const nowMs = (db: Db): number => (db.clock ? db.clock() : Date.now());
+export const nowMs = (db: Db): number => (db.clock ? db.clock() : defaultClock().now());
 
 export interface DbSettings {
   table: string;

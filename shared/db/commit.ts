@@ -39,6 +39,14 @@ export class StartOver extends Error {
   }
 }
 
+/**
+ * The token was used, within DynamoDB's ten minutes, by a transaction with other contents: the
+ * same attempt decided twice at once (a retry racing its original). Nothing was written by this
+ * one; the next round reads what the other wrote and decides again under a token of its own.
+ */
+export const isTokenReused = (error: unknown): boolean =>
+  error instanceof Error && error.name === 'IdempotentParameterMismatchException';
+
 /** A transaction cancelled because another one held one of its items: nothing was written. */
 export const isConflict = (error: unknown): boolean =>
   error instanceof TransactionCanceledException &&
@@ -126,7 +134,7 @@ export async function withRetries<T>(round: (r: Round) => Promise<T>): Promise<T
     try {
       return await round({ n, seen, commit });
     } catch (error) {
-      if (!(error instanceof StartOver) && !isConflict(error)) throw error;
+      if (!(error instanceof StartOver) && !isConflict(error) && !isTokenReused(error)) throw error;
       if (sends >= MAX_SENDS || n >= MAX_SENDS) throw new AppError('THROTTLED', 'the group is changing too fast; try again');
       if (error instanceof StartOver) seen = error.seen ?? seen;
       await pause(sends);

@@ -22,16 +22,21 @@ export const TABLE = {
      */
     search: { name: 'search', partitionKey: 'pk', sortKey: 'searchsk', sortKeyType: 'S' },
     /**
-     * Grace periods of holdings that fell short: a sparse index of the holding items carrying
-     * `gracepk` (a few shards) and `gracesk` (when the grace ends, unix ms), so the sweeper reads
-     * only the periods that ended.
+     * What falls due at a time: subscription memberships under `SUB#<gid>` sorted by their next
+     * action (the expire-soon notice, then the lapse), the groups that ever sold one under a few
+     * `SUBS#<n>` shards, which the expiry sweep walks, and the holdings whose balance fell short
+     * under a few grace shards, by when their grace ends. Sparse: nothing else carries `duepk`.
+     * One index for all of them, as CloudFormation adds one global secondary index per update.
      */
-    grace: { name: 'grace', partitionKey: 'gracepk', sortKey: 'gracesk', sortKeyType: 'N' },
+    due: { name: 'due', partitionKey: 'duepk', sortKey: 'duesk', sortKeyType: 'N' },
   },
 } as const;
 
 /** How many partitions the hot ranking is spread over; readers query each and merge. */
 export const HOT_SHARDS = 4;
+
+/** How many partitions the groups with subscriptions are spread over in the `due` index. */
+export const SUBS_SHARDS = 4;
 
 export type IndexDefinition = (typeof TABLE.indexes)[keyof typeof TABLE.indexes];
 

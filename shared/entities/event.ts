@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { defaultClock } from '#shared/clock.ts';
 import type { TxItem } from '#shared/db/commit.ts';
 import { groupPk } from '#shared/entities/group.ts';
 
@@ -44,7 +45,10 @@ export type GroupOperation =
   | 'MuteAll'
   | 'UnmuteAll'
   | 'ConsensusWarning'
-  | 'Refund';
+  | 'Refund'
+  | 'Renew'
+  | 'ExpireSoon'
+  | 'Expire';
 
 /**
  * Internal operations, never announced nor shown in the audit log: a dismissed group's next
@@ -68,7 +72,7 @@ export function eventSk(timeMs: number): string {
 }
 
 export function putEvent(table: string, event: GroupEvent): TxItem {
-  const timeMs = event.timeMs ?? Date.now();
+  const timeMs = event.timeMs ?? defaultClock().now();
   return {
     Put: {
       TableName: table,

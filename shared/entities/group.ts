@@ -1,4 +1,4 @@
-import { HOT_SHARDS } from '#shared/db/table.ts';
+import { HOT_SHARDS, SUBS_SHARDS } from '#shared/db/table.ts';
 import { type Coin, decimalsOf } from '#shared/entities/coin.ts';
 import { fromUnits, units } from '#shared/money.ts';
 
@@ -79,7 +79,20 @@ export interface GroupItem {
   hot_day?: number;
   hot_joins?: number;
   dismissed_at?: number;
+  /** Days a paid join lasts; absent or 0: for life. */
+  period_days?: number;
+  /** Set once the group sold a subscription: its place among the groups the expiry sweep walks. */
+  duepk?: string;
+  duesk?: number;
 }
+
+/** The partition of the `due` index holding a group that sells subscriptions. */
+export const subscriptionGroupsPk = (groupId: number) => `SUBS#${groupId % SUBS_SHARDS}`;
+export const subscriptionGroupsShard = (shard: number) => `SUBS#${shard}`;
+
+/** The longest subscription period a group may sell. */
+export const MAX_PERIOD_DAYS = 365;
+export const periodDaysOf = (group: { period_days?: unknown }) => Number(group.period_days ?? 0);
 
 /** The shard of the sparse hot index a group lives in. */
 export const hotShard = (groupId: number) => `HOT#${groupId % HOT_SHARDS}`;
@@ -106,6 +119,7 @@ export interface GroupView {
   private_coin_id: number;
   create_time: number;
   listed: 0 | 1;
+  period_days: number;
   notice?: string;
   notice_time?: number;
   notice_by?: number;
@@ -114,12 +128,22 @@ export interface GroupView {
   is_join?: 0 | 1;
   role?: Role | null;
   dnd?: 0 | 1;
+  member_until?: number;
 }
 
 export interface CallerView {
   readonly role: Role | null;
   readonly dnd: boolean;
+  /** The end of the caller's subscription; absent for life. */
+  readonly until?: number | undefined;
 }
+
+/** The caller's view from their membership item (undefined: not a member). */
+export const callerOf = (member: { role: Role; dnd?: unknown; until?: unknown } | undefined): CallerView => ({
+  role: member?.role ?? null,
+  dnd: Number(member?.dnd ?? 0) === 1,
+  until: member?.until === undefined ? undefined : Number(member.until),
+});
 
 export const isLive = (item: Record<string, unknown> | undefined): item is Record<string, unknown> & GroupItem =>
   item !== undefined && item.kind === 'group' && item.status === 'active';
@@ -157,6 +181,7 @@ export function groupView(
     private_coin_id: Number(item.private_coin_id ?? 0),
     create_time: Number(item.create_time),
     listed: isListed(item) ? 1 : 0,
+    period_days: periodDaysOf(item),
   };
   if (units(item.consensus_value) > 0n) view.consensus_grace_hours = graceHoursOf(item);
   if (options.withNotice) {
@@ -173,6 +198,7 @@ export function groupView(
     view.is_join = caller.role ? 1 : 0;
     view.role = caller.role;
     view.dnd = caller.role && caller.dnd ? 1 : 0;
+    view.member_until = caller.role ? Number(caller.until ?? 0) : 0;
   }
   return view;
 }

@@ -29,8 +29,8 @@ export interface HoldingItem {
   /** Minor units of `coin_id` the member must keep. */
   need: bigint | number;
   grace_until?: number;
-  gracepk?: string;
-  gracesk?: number;
+  duepk?: string;
+  duesk?: number;
 }
 
 export const isHoldingItem = (item: Record<string, unknown> | undefined): item is Record<string, unknown> & HoldingItem =>
@@ -48,7 +48,7 @@ export const deleteHolding = (table: string, userId: number, groupId: number): T
   Delete: { TableName: table, Key: holdingKey(userId, groupId) },
 });
 
-const grace = TABLE.indexes.grace;
+const grace = TABLE.indexes.due;
 
 /** Starts a grace period, only if none is running and the item still needs what was checked. */
 export const startGrace = (table: string, userId: number, groupId: number, need: bigint, until: number): TxItem => ({

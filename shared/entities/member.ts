@@ -35,10 +35,57 @@ export interface MemberItem {
   gsi1pk: string;
   gsi1sk: string;
   private_paid?: 0 | 1;
+  /** A subscription's end (unix seconds); absent for a membership that never lapses. */
+  until?: number;
+  /** A subscription's place in the `due` index: `SUB#<gid>`, by its next action (`duesk`, seconds). */
+  duepk?: string;
+  duesk?: number;
+  /** The end the expire-soon notice was sent for, so it goes once per period. */
+  soon?: number;
+  /**
+   * Every renewal attempt applied to this membership, so a retry of any of them (even after later
+   * renewals) is answered without paying again. One short token a period.
+   */
+  renewals?: Set<string>;
   /** Unix seconds: the end of a mute (see mute.ts); absent when not muted. */
   muted_until?: number;
   via?: JoinedVia;
 }
+
+/** A group's subscriptions in the `due` index. */
+export const subscriptionsPk = (groupId: number) => `SUB#${groupId}`;
+
+/** The end of a period of `days` days that starts at `from` (unix seconds). */
+export const periodEnd = (from: number, days: number) => from + days * 86_400;
+
+/** A member is told this long before the end that the subscription is ending. */
+export const EXPIRE_SOON_SECONDS = 3 * 86_400;
+
+/**
+ * When the expiry sweep next acts on a subscription ending at `until` that starts (or was
+ * renewed) at `from`: the expire-soon notice, or only the lapse when the period is shorter.
+ */
+export const nextDue = (until: number, from: number) =>
+  until - EXPIRE_SOON_SECONDS > from ? until - EXPIRE_SOON_SECONDS : until;
+
+/** The attributes that make a membership a subscription ending at `until`. */
+export const subscriptionFields = (groupId: number, until: number, from: number) => ({
+  until,
+  duepk: subscriptionsPk(groupId),
+  duesk: nextDue(until, from),
+});
+
+/** What an update removes to make a membership lifetime again (owners and admins never lapse). */
+export const LIFETIME_REMOVE = '#until, duepk, duesk, soon, renewals';
+export const UNTIL_NAME = { '#until': 'until' } as const;
+
+/** A subscription that ended at or before `nowSeconds`: no longer a member for any read or check. */
+export const isLapsed = (item: { until?: unknown } | undefined, nowSeconds: number): boolean =>
+  Number(item?.until ?? 0) > 0 && Number(item?.until) <= nowSeconds;
+
+/** The membership as every read sees it: a lapsed one counts as none. */
+export const currentMember = <T extends { until?: unknown }>(item: T | undefined, nowSeconds: number): T | undefined =>
+  item && !isLapsed(item, nowSeconds) ? item : undefined;
 
 /**
  * `via`: how the member joined (a holder is re-checked when balances change); `mutedUntil`: the

@@ -20,7 +20,7 @@ export const ledgerKey = (userId: number, timeMs: number, txId: string) => ({
  * part of a dismissal refund the owner's balance could not cover, in the owner's ledger with amount
  * 0 and the debt in `owed`, so ledgers still sum to balances.
  */
-export type LedgerKind = 'deposit' | 'join' | 'private' | 'withdraw' | 'adjust' | 'refund' | 'refund_owed';
+export type LedgerKind = 'deposit' | 'join' | 'renew' | 'private' | 'withdraw' | 'adjust' | 'refund' | 'refund_owed';
 
 export interface Movement {
   readonly userId: number;

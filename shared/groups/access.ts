@@ -1,12 +1,19 @@
 import { batchGet, type Item, type Key } from '#shared/db/batch.ts';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
-import { isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { currentMember, isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { type Caller, readWithSession } from '#shared/entities/session.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { recordedRole } from '#shared/groups/authority.ts';
 
-/** A live group and, when asked, the caller's membership in it, read together in one round trip. */
+/** The caller's membership among items read: a lapsed subscription counts as none. */
+export const memberIn = (db: Db, items: readonly Record<string, unknown>[]): MemberItem | undefined =>
+  currentMember(items.find(isMemberItem), Math.floor(nowMs(db) / 1000));
+
+/**
+ * A live group and, when asked, the caller's current membership in it (a lapsed subscription is
+ * none), read together in one round trip.
+ */
 export interface GroupAccess {
   readonly group: GroupItem;
   readonly member: MemberItem | undefined;
@@ -17,8 +24,7 @@ export async function loadGroup(db: Db, groupId: number, callerId?: number): Pro
   const items = await batchGet(db, keys, { consistent: true });
   const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
-  const member = items.find(isMemberItem);
-  return { group, member };
+  return { group, member: memberIn(db, items) };
 }
 
 /**
@@ -43,7 +49,7 @@ export async function loadGroupFor(db: Db, groupId: number, caller: Caller, also
     const items = await batchGet(db, [groupKey(groupId), memberKey(groupId, known), ...also], { consistent: true });
     const group = items.find(isGroupItem);
     if (!isLive(group)) return fail('GROUP_NOT_FOUND');
-    return { group, caller: known, member: Promise.resolve(items.find(isMemberItem)), also: besides(items) };
+    return { group, caller: known, member: Promise.resolve(memberIn(db, items)), also: besides(items) };
   }
   const read = await readWithSession(db, caller, [groupKey(groupId), ...also], { consistent: true });
   const group = read.items.find(isGroupItem);
@@ -67,7 +73,7 @@ export function lazyMember(db: Db, groupId: number, caller: number): () => Promi
   let member: Promise<MemberItem | undefined> | undefined;
   return () => {
     if (!member) {
-      member = batchGet(db, [memberKey(groupId, caller)], { consistent: true }).then((items) => items.find(isMemberItem));
+      member = batchGet(db, [memberKey(groupId, caller)], { consistent: true }).then((items) => memberIn(db, items));
       // Awaited by whoever needs it; a refusal that never does must not leave it unhandled.
       member.catch(() => undefined);
     }

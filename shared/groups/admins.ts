@@ -5,22 +5,26 @@ import { allCoins } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView, maxAdminsOf } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
-import { memberKey, type Role } from '#shared/entities/member.ts';
+import { LIFETIME_REMOVE, memberKey, type Role, UNTIL_NAME } from '#shared/entities/member.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { AppError, fail } from '#shared/errors.ts';
 import { requireRole } from '#shared/groups/access.ts';
 import { adminsOf, byOwner, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { loadTargetsFor } from '#shared/groups/load.ts';
 import { sameMuteAll } from '#shared/groups/mutes.ts';
+import { withCurrentCount } from '#shared/subscriptions/lapsed.ts';
 
-/** A member item's role change, valid only if the role is still the one the change starts from. */
+/**
+ * A member item's role change, valid only if the role is still the one the change starts from.
+ * Admins and the owner never lapse: a subscription ends with the promotion.
+ */
 const roleChange = (table: string, groupId: number, userId: number, from: Role, to: Role): TxItem => ({
   Update: {
     TableName: table,
     Key: memberKey(groupId, userId),
-    UpdateExpression: 'SET #role = :to',
+    UpdateExpression: to === 'member' ? 'SET #role = :to' : `SET #role = :to REMOVE ${LIFETIME_REMOVE}`,
     ConditionExpression: 'attribute_exists(pk) AND #role = :from',
-    ExpressionAttributeNames: { '#role': 'role' },
+    ExpressionAttributeNames: { '#role': 'role', ...(to === 'member' ? {} : UNTIL_NAME) },
     ExpressionAttributeValues: { ':from': from, ':to': to },
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
   },
@@ -126,7 +130,8 @@ async function changeAdmins(
   const admins = adminsOf(access.group);
   for (const id of ids) direction === 'promote' ? admins.add(id) : admins.delete(id);
   const group: GroupItem = { ...access.group, admins };
-  return { group_info: groupView(group, coins, { role: 'owner', dnd: (await me)?.dnd === 1 }) };
+  const [counted, mine] = await Promise.all([withCurrentCount(db, group), me]);
+  return { group_info: groupView(counted, coins, { role: 'owner', dnd: mine?.dnd === 1 }) };
 }
 
 export const setAdmins = (db: Db, groupId: number, caller: Caller, userIds: readonly number[], attemptId?: string) =>
@@ -190,5 +195,6 @@ export async function transferOwner(
     );
     return { group: { ...access.group, owner_id: newOwner, admins }, me };
   });
-  return { group_info: groupView(group, coins, { role: 'admin', dnd: (await me)?.dnd === 1 }) };
+  const [counted, mine] = await Promise.all([withCurrentCount(db, group), me]);
+  return { group_info: groupView(counted, coins, { role: 'admin', dnd: mine?.dnd === 1 }) };
 }

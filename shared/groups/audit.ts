@@ -44,6 +44,9 @@ const ACTION: Record<GroupOperation, string> = {
   UnmuteAll: 'unmute_all',
   ConsensusWarning: 'consensus_warning',
   Refund: 'refund',
+  Renew: 'renew',
+  ExpireSoon: 'expire_soon',
+  Expire: 'expire',
 };
 
 /**

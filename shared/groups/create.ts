@@ -1,5 +1,5 @@
 import { randomInt, randomUUID } from 'node:crypto';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins, requireCoin } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
@@ -57,7 +57,7 @@ export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ gr
   const missing = others.filter((id) => !known.has(id));
   if (missing.length > 0) fail('BAD_USER_LIST', `unknown users in user_list: ${missing.join(',')}`);
 
-  const now = Date.now();
+  const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);
   const memberCount = others.length + 1;
   const attemptId = input.attemptId ?? randomUUID();

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from '#shared/db/batch-write.ts';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, groupPk, isGroupItem } from '#shared/entities/group.ts';
@@ -49,7 +49,7 @@ export async function dismissGroup(
   await requireRole(access, 'admin');
   const { caller } = access;
   const complete = firstMembers.LastEvaluatedKey === undefined;
-  const now = Date.now();
+  const now = nowMs(db);
   await withRetries(({ n, commit }) =>
     commit(
       db,

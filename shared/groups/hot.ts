@@ -1,12 +1,13 @@
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet } from '#shared/db/batch.ts';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { HOT_SHARDS, TABLE } from '#shared/db/table.ts';
 import { allCoins } from '#shared/entities/coin.ts';
-import { type GroupItem, type GroupView, groupView, hotShard, isListed, isLive } from '#shared/entities/group.ts';
+import { callerOf, type GroupItem, type GroupView, groupView, hotShard, isListed, isLive } from '#shared/entities/group.ts';
 import type { MetaChange } from '#shared/entities/group-change.ts';
-import { isMemberItem, memberKey } from '#shared/entities/member.ts';
+import { isLapsed, isMemberItem, memberKey } from '#shared/entities/member.ts';
 import type { Caller } from '#shared/entities/session.ts';
+import { withCurrentCounts } from '#shared/subscriptions/lapsed.ts';
 
 /**
  * The hot score, defined once:
@@ -94,7 +95,7 @@ export const membersRemoved = (n: number): MetaChange => ({
  * HOT_SHARDS × HOT_CANDIDATES_PER_SHARD whatever the number of groups. A caller's memberships
  * in the shown groups come from one BatchGet.
  */
-export async function hotGroups(db: Db, caller?: Caller, timeMs = Date.now()): Promise<{ hot_groups: GroupView[] }> {
+export async function hotGroups(db: Db, caller?: Caller, timeMs = nowMs(db)): Promise<{ hot_groups: GroupView[] }> {
   const index = TABLE.indexes.hot;
   // The session is read beside the shards, off the critical path; an unknown one is still refused.
   const [callerId, pages, coins] = await Promise.all([
@@ -123,16 +124,18 @@ export async function hotGroups(db: Db, caller?: Caller, timeMs = Date.now()): P
     .sort((a, b) => b.score - a.score || Number(a.group.group_id) - Number(b.group.group_id))
     .slice(0, HOT_TOP)
     .map(({ group }) => group);
-  if (callerId === undefined) return { hot_groups: top.map((group) => groupView(group, coins)) };
+  const counted = await withCurrentCounts(db, top);
+  if (callerId === undefined) return { hot_groups: counted.map((group) => groupView(group, coins)) };
   const memberships = await batchGet(
     db,
     top.map((group) => memberKey(Number(group.group_id), callerId)),
   );
-  const mine = new Map(memberships.filter(isMemberItem).map((m) => [Number(m.group_id), m]));
-  return {
-    hot_groups: top.map((group) => {
-      const member = mine.get(Number(group.group_id));
-      return groupView(group, coins, { role: member?.role ?? null, dnd: member?.dnd === 1 });
-    }),
-  };
+  const nowSeconds = Math.floor(nowMs(db) / 1000);
+  const mine = new Map(
+    memberships
+      .filter(isMemberItem)
+      .filter((m) => !isLapsed(m, nowSeconds))
+      .map((m) => [Number(m.group_id), m]),
+  );
+  return { hot_groups: counted.map((group) => groupView(group, coins, callerOf(mine.get(Number(group.group_id))))) };
 }

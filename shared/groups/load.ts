@@ -1,8 +1,8 @@
 import { batchGet, type Item, type Key, keyId } from '#shared/db/batch.ts';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { type BanItem, banKey, isBanItem } from '#shared/entities/ban.ts';
 import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
-import { isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { isLapsed, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { isMuteItem, type MuteItem, muteKey } from '#shared/entities/mute.ts';
 import { type Caller, readWithSession } from '#shared/entities/session.ts';
 import { isUserItem, userKey } from '#shared/entities/user.ts';
@@ -10,8 +10,10 @@ import { fail } from '#shared/errors.ts';
 import { type CallerAccess, type GroupAccess, lazyMember } from '#shared/groups/access.ts';
 
 export interface TargetAccess extends GroupAccess {
-  /** The targets' memberships; a target outside the group is absent. */
+  /** The targets' memberships; a target outside the group, or whose subscription lapsed, is absent. */
   readonly targets: ReadonlyMap<number, MemberItem>;
+  /** Targets whose subscription lapsed and is still stored: outside the group for every check. */
+  readonly lapsed: ReadonlyMap<number, MemberItem>;
   /** Targets known as users, when asked for. */
   readonly users: ReadonlySet<number>;
   /** The targets' ban items (lasting or lapsed), when asked for. */
@@ -36,7 +38,7 @@ export async function loadTargets(
   const own = memberKey(groupId, callerId);
   const others = keys.filter((key) => keyId(key) !== keyId(own));
   const items = await batchGet(db, [own, ...others], { consistent: true });
-  return targetsOf(items, callerId, targetIds);
+  return targetsOf(db, items, callerId, targetIds);
 }
 
 type TargetOptions = NonNullable<Parameters<typeof loadTargets>[4]>;
@@ -52,15 +54,20 @@ function targetKeys(groupId: number, targetIds: readonly number[], options: Targ
   ];
 }
 
-function targetsOf(items: readonly Item[], callerId: number, targetIds: readonly number[]): TargetAccess {
+function targetsOf(db: Db, items: readonly Item[], callerId: number, targetIds: readonly number[]): TargetAccess {
   const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
-  const members = new Map(items.filter(isMemberItem).map((item): [number, MemberItem] => [Number(item.user_id), item]));
+  const nowSeconds = Math.floor(nowMs(db) / 1000);
+  const stored = items.filter(isMemberItem);
+  const byUser = (list: MemberItem[]) => new Map(list.map((item): [number, MemberItem] => [Number(item.user_id), item]));
+  const members = byUser(stored.filter((item) => !isLapsed(item, nowSeconds)));
+  const lapsed = byUser(stored.filter((item) => isLapsed(item, nowSeconds)));
   const wanted = new Set(targetIds);
   return {
     group,
     member: members.get(callerId),
     targets: new Map([...members].filter(([id]) => wanted.has(id))),
+    lapsed: new Map([...lapsed].filter(([id]) => wanted.has(id))),
     users: new Set(items.filter(isUserItem).map((item) => Number(item.user_id))),
     bans: new Map(items.filter(isBanItem).map((item): [number, BanItem] => [Number(item.user_id), item])),
     mutes: new Map(items.filter(isMuteItem).map((item): [number, MuteItem] => [Number(item.user_id), item])),
@@ -88,7 +95,7 @@ export async function loadTargetsFor(
     return { ...access, caller: known, member: Promise.resolve(access.member), also: [] };
   }
   const read = await readWithSession(db, caller, targetKeys(groupId, targetIds, options), { consistent: true });
-  const access = targetsOf(read.items, read.caller, targetIds);
+  const access = targetsOf(db, read.items, read.caller, targetIds);
   // The caller among the targets: its membership came with them.
   const ownRead = options.memberships !== false && targetIds.includes(read.caller);
   const member = ownRead ? () => Promise.resolve(access.member) : lazyMember(db, groupId, read.caller);

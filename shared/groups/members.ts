@@ -17,6 +17,7 @@ import { capReached, membersAdded, membersRemoved } from '#shared/groups/hot.ts'
 import { loadTargetsFor } from '#shared/groups/load.ts';
 import { returningMutes } from '#shared/groups/mutes.ts';
 import { holdingGoes, holdingMayGo } from '#shared/holdings/membership.ts';
+import { expireSubscription } from '#shared/subscriptions/expire.ts';
 
 export type InviteResult = 'added' | 'already_member' | 'not_found' | 'banned';
 
@@ -36,9 +37,17 @@ export async function inviteUsers(
   attemptId: string = randomUUID(),
 ): Promise<{ results: Record<string, InviteResult> }> {
   // The session rides with the first read; the caller's right is on the group item.
-  const access = await loadTargetsFor(db, groupId, session, userIds, { users: true, bans: true, mutes: true });
+  const options = { users: true, bans: true, mutes: true };
+  let access = await loadTargetsFor(db, groupId, session, userIds, options);
   await requireRole(access, 'admin');
   const { caller } = access;
+  if (access.lapsed.size > 0) {
+    // A lapsed subscription is no membership: removed (and announced) first, then invited anew.
+    for (const [userId, item] of access.lapsed) {
+      await expireSubscription(db, { groupId, userId, until: Number(item.until), groupName: access.group.name ?? '' });
+    }
+    access = await loadTargetsFor(db, groupId, caller, userIds, options);
+  }
   const readSeconds = Math.floor(nowMs(db) / 1000);
   const results: Record<string, InviteResult> = {};
   for (const id of userIds) {

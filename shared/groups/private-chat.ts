@@ -6,7 +6,7 @@ import { banKey, isBanItem } from '#shared/entities/ban.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
-import { isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { currentMember, isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { refuseIfBanned } from '#shared/groups/ban-gate.ts';
@@ -30,8 +30,12 @@ async function readPrivate(db: Db, groupId: number, callerId: number, other?: nu
   const items = await batchGet(db, keys, { consistent: true });
   const group = items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+  const nowSeconds = Math.floor(nowMs(db) / 1000);
   const memberOf = (userId: number) =>
-    items.find((item): item is Record<string, unknown> & MemberItem => isMemberItem(item) && Number(item.user_id) === userId);
+    currentMember(
+      items.find((item): item is Record<string, unknown> & MemberItem => isMemberItem(item) && Number(item.user_id) === userId),
+      nowSeconds,
+    );
   return {
     group,
     caller: memberOf(callerId),

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
-import { type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
+import { callerOf, type GroupItem, type GroupView, groupView } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { type MemberItem, memberKey } from '#shared/entities/member.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { AppError, callerNotMember } from '#shared/errors.ts';
 import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byAdmin, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
+import { countingCurrent } from '#shared/subscriptions/lapsed.ts';
 
 type TextField = 'name' | 'memo' | 'logo' | 'notice';
 
@@ -30,8 +31,13 @@ function eventData(field: TextField, before: GroupItem, value: string): Record<s
   return { name: after.name, memo: after.memo, old_name: before.name, old_memo: before.memo };
 }
 
-const callerView = (group: GroupItem, member: MemberItem, coins: Awaited<ReturnType<typeof allCoins>>, withNotice = false) =>
-  groupView(group, coins, { role: member.role, dnd: member.dnd === 1 }, { withNotice });
+const callerView = async (
+  counted: (group: GroupItem) => Promise<GroupItem>,
+  group: GroupItem,
+  member: MemberItem,
+  coins: Awaited<ReturnType<typeof allCoins>>,
+  withNotice = false,
+) => groupView(await counted(group), coins, callerOf(member), { withNotice });
 
 /**
  * The text's new value on the group item. An announcement also records who set it and when; an
@@ -72,12 +78,13 @@ export async function setGroupText(
   const { caller } = access;
   // Read beside the write: only the reply needs it.
   const reading = access.member;
+  const counted = countingCurrent(db, access.group);
   const attr = `#${input.field}`;
   const final = await withRetries(async ({ n, seen, commit }) => {
     const group = (seen ?? access.group) as GroupItem;
     const before = String(group[input.field] ?? '');
     if (before === input.value) return group;
-    const value = written(input.field, input.value, caller, Math.floor(Date.now() / 1000));
+    const value = written(input.field, input.value, caller, Math.floor(nowMs(db) / 1000));
     const change = merge(live, byAdmin(caller), value.change, {
       when: [group[input.field] === undefined ? `attribute_not_exists(${attr})` : `${attr} = :before`],
       names: { [attr]: input.field },
@@ -105,7 +112,7 @@ export async function setGroupText(
     return { ...group, ...value.after };
   });
   const member = (await reading) ?? callerNotMember();
-  return { group_info: callerView(final, member, coins, input.field === 'notice') };
+  return { group_info: await callerView(counted, final, member, coins, input.field === 'notice') };
 }
 
 export const setMemo = (db: Db, groupId: number, caller: Caller, memo: string, attemptId?: string) =>
@@ -134,6 +141,7 @@ export async function setDnd(
   // The flag is written on the condition that it changes, so the membership is not waited for:
   // it is read beside the write for the reply, and the write's old item says 58 or "unchanged".
   const reading = access.member;
+  const counted = countingCurrent(db, access.group);
   const unchanged = new Error('unchanged');
   await withRetries(({ n, commit }) =>
     commit(
@@ -175,5 +183,5 @@ export async function setDnd(
     if (error !== unchanged) throw error;
   });
   const member = (await reading) ?? callerNotMember();
-  return { group_info: callerView(access.group, { ...member, dnd }, coins) };
+  return { group_info: await callerView(counted, access.group, { ...member, dnd }, coins) };
 }

@@ -3,7 +3,7 @@ import type { Db } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { allCoins, type Coin, decimalsOf, requireCoin } from '#shared/entities/coin.ts';
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
-import { type GroupItem, type GroupView, graceHoursOf, groupView } from '#shared/entities/group.ts';
+import { callerOf, type GroupItem, type GroupView, graceHoursOf, groupView, periodDaysOf } from '#shared/entities/group.ts';
 import { type MetaChange, merge } from '#shared/entities/group-change.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
@@ -11,6 +11,7 @@ import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/acc
 import { byOwner } from '#shared/groups/authority.ts';
 import { groupUpdateStep } from '#shared/joins/meta.ts';
 import { fromUnits, toUnits, units } from '#shared/money.ts';
+import { countingCurrent } from '#shared/subscriptions/lapsed.ts';
 
 export interface OwnerInput {
   readonly ownerId: Caller;
@@ -73,10 +74,11 @@ export async function setOwnerFields(
   const owner = input.access.caller;
   // Read beside the write: only the reply needs it.
   const reading = input.access.member;
+  const counted = countingCurrent(db, input.access.group);
   const coins = await allCoins(db);
   const view = async (group: GroupItem) => {
     const member = (await reading) ?? callerNotMember();
-    return { group_info: groupView(group, coins, { role: member.role, dnd: member.dnd === 1 }) };
+    return { group_info: groupView(await counted(group), coins, callerOf(member)) };
   };
   // A value set to what it already is writes nothing and announces nothing.
   const unchanged = (group: GroupItem) =>
@@ -117,23 +119,32 @@ export async function setOwnerFields(
 const amountOf = (stored: unknown, coins: Map<number, Coin>, coinId: unknown) =>
   fromUnits(units(stored), decimalsOf(coins, Number(coinId ?? 0)));
 
-/** `group_set_price`: the price to join in a coin; 0 makes the group free (the coin is kept as the group's coin). */
+/**
+ * `group_set_price`: the price to join in a coin; 0 makes the group free (the coin is kept as the
+ * group's coin). `periodDays` (0 or absent: for life) makes a paid join a subscription of that
+ * many days. Running subscriptions keep their end whatever the new price or period.
+ */
 export async function setPrice(
   db: Db,
-  input: OwnerInput & { price: string; coinId: number },
+  input: OwnerInput & { price: string; coinId: number; periodDays?: number | undefined },
 ): Promise<{ group_info: GroupView }> {
   const { access, coin } = await ownerAndCoin(db, input, input.coinId);
   const price = toUnits(input.price, coin!.decimals, 'BAD_PRICE');
+  const periodDays = input.periodDays ?? 0;
   return setOwnerFields(db, {
     ...input,
     access,
-    fields: { price, coin_id: coin!.coinId },
+    fields: { price, coin_id: coin!.coinId, period_days: periodDays },
     op: 'SetPrice',
     data: (before, coins) => ({
       price: fromUnits(price, coin!.decimals),
       coin_id: coin!.coinId,
       old_price: amountOf(before.price, coins, before.coin_id),
       old_coin_id: Number(before.coin_id ?? 0),
+      // Only groups that sell (or sold) subscriptions record periods: a lifetime price reads as before.
+      ...(periodDays === 0 && periodDaysOf(before) === 0
+        ? {}
+        : { period_days: periodDays, old_period_days: periodDaysOf(before) }),
     }),
   });
 }

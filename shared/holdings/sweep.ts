@@ -18,7 +18,7 @@ const MAX_PAGES = 10;
  * one twice, as each removal is conditioned on the membership still being there.
  */
 export async function sweepGraceEnds(db: Db): Promise<Record<Outcome, number>> {
-  const index = TABLE.indexes.grace;
+  const index = TABLE.indexes.due;
   const nowSeconds = Math.floor(nowMs(db) / 1000);
   const counts: Record<Outcome, number> = { ok: 0, recovered: 0, grace: 0, warned: 0, removed: 0, exempt: 0, stale: 0 };
   for (let shard = 0; shard < GRACE_SHARDS; shard++) {

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { batchGet } from '#shared/db/batch.ts';
 import { type Db, nowMs } from '#shared/db/client.ts';
-import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
+import { requestToken, StartOver, type Step, withRetries } from '#shared/db/commit.ts';
 import { type BanItem, banKey, isBanItem } from '#shared/entities/ban.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
-import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
+import { type GroupItem, groupKey, isGroupItem, isLive, subscriptionGroupsPk } from '#shared/entities/group.ts';
+import { type MetaChange, merge } from '#shared/entities/group-change.ts';
 import { holdingItem, putHolding } from '#shared/entities/holding.ts';
 import { type InviteCode, type InviteLinkItem, inviteLinkKey, parseInviteCode } from '#shared/entities/invite-link.ts';
 import {
@@ -18,7 +19,17 @@ import {
   REQUEST_TTL_SECONDS,
   rejectionKey,
 } from '#shared/entities/join-request.ts';
-import { isMemberItem, type MemberItem, memberAbsent, memberItem, memberKey, putNewMember } from '#shared/entities/member.ts';
+import {
+  isLapsed,
+  isMemberItem,
+  type MemberItem,
+  memberAbsent,
+  memberItem,
+  memberKey,
+  periodEnd,
+  putNewMember,
+  subscriptionFields,
+} from '#shared/entities/member.ts';
 import { isMuteItem, type MuteItem, muteKey } from '#shared/entities/mute.ts';
 import { isOpenRequestsItem, openRequestsKey } from '#shared/entities/open-requests.ts';
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
@@ -26,12 +37,19 @@ import { AppError, fail } from '#shared/errors.ts';
 import { notBannedStep, refuseIfBanned } from '#shared/groups/ban-gate.ts';
 import { linkNamed, linkUseStep, refuseUnlessLive, unknownCode } from '#shared/groups/invite-gate.ts';
 import { returningMutes } from '#shared/groups/mutes.ts';
-import { addMemberStep, groupCheckStep, isFree, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
+import { addMemberStep, groupCheckStep, isFree, isSubscription, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
 import { type RequesterState, requestLimitSteps } from '#shared/joins/request-limits.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
+import { expireSubscription } from '#shared/subscriptions/expire.ts';
 import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
+
+/** The group joins the expiry sweep's walk with its first subscription, and stays in it. */
+const sellsSubscriptions = (groupId: number, nowSeconds: number): MetaChange => ({
+  set: ['duepk = if_not_exists(duepk, :subs_pk)', 'duesk = if_not_exists(duesk, :subs_since)'],
+  values: { ':subs_pk': subscriptionGroupsPk(groupId), ':subs_since': nowSeconds },
+});
 
 export interface JoinInput {
   readonly userId: number;
@@ -47,7 +65,7 @@ export interface JoinInput {
 }
 
 export type JoinResult =
-  | { result: 'joined'; group_id: number; payment?: { coin_id: number; amount: string } }
+  | { result: 'joined'; group_id: number; payment?: { coin_id: number; amount: string }; member_until?: number }
   | { result: 'pending'; group_id: number; expire_time: number };
 
 interface JoinState extends RequesterState {
@@ -120,9 +138,10 @@ async function readState(db: Db, target: JoinTarget): Promise<JoinState> {
   const items = await batchGet(db, keys, { consistent: true });
   const group = items.find(isGroupItem);
   if (!isLive(group)) throw target.groupSent ? new AppError('GROUP_NOT_FOUND') : unknownCode();
-  const member = items.find(isMemberItem);
-  if (member) fail('ALREADY_MEMBER');
   const nowSeconds = Math.floor(nowMs(db) / 1000);
+  // A lapsed subscription is no membership: returned, for the join to remove it first.
+  const member = items.find(isMemberItem);
+  if (member && !isLapsed(member, nowSeconds)) fail('ALREADY_MEMBER');
   if (target.codeSent && !code) throw unknownCode();
   const link = code ? linkNamed(items, code, groupId) : undefined;
   if (link) refuseUnlessLive(link, nowSeconds);
@@ -162,6 +181,16 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
   // membership, say) decides the answer.
   return withRetries(async ({ n, commit }) => {
     const state = await readState(db, target);
+    if (state.member) {
+      // Lapsed (readState refuses a current one): removed first, as the sweep would, then joined.
+      await expireSubscription(db, {
+        groupId: target.groupId,
+        userId: target.userId,
+        until: Number(state.member.until),
+        groupName: state.group.name ?? '',
+      });
+      throw new StartOver('a lapsed membership was removed before joining again');
+    }
     const terms = termsOf(state.group);
     const write: Write = (steps) => commit(db, steps, requestToken('group_join', target.userId, target.groupId, attemptId, n));
     const approval = state.link ? state.link.approval === 1 : true;
@@ -192,23 +221,26 @@ async function joinNow(db: Db, input: JoinTarget, state: JoinState, terms: JoinT
   // the payment's balance condition (it must cover the larger of the two).
   const holdingInPriceCoin = paid && holding && terms.consensusCoin === terms.coinId;
   const mutes = returningMutes(new Map([[userId, state.mute]]), [userId], nowSeconds);
+  const until = isSubscription(terms) ? periodEnd(nowSeconds, terms.periodDays) : undefined;
 
   const steps: Step[] = [
     {
-      item: putNewMember(
-        db.table,
-        memberItem(groupId, userId, 'member', nowSeconds, {
+      item: putNewMember(db.table, {
+        ...memberItem(groupId, userId, 'member', nowSeconds, {
           via: holding ? 'holding' : 'join',
           mutedUntil: mutes.untilOf(userId),
         }),
-      ),
+        ...(until === undefined ? {} : subscriptionFields(groupId, until, nowSeconds)),
+      }),
       refused: () => fail('ALREADY_MEMBER'),
     },
     // The holding is re-checked whenever the balance changes, from the member's own partition.
     ...(holding ? [{ item: putHolding(db.table, holdingItem(userId, groupId, terms.consensusCoin, terms.consensusValue)) }] : []),
     ...linkSteps(db, input, state, nowSeconds),
     notBannedStep(db.table, groupId, userId, nowSeconds),
-    addMemberStep(db.table, state.group, now, { change: sameTerms(terms) }),
+    addMemberStep(db.table, state.group, now, {
+      change: until === undefined ? sameTerms(terms) : merge(sameTerms(terms), sellsSubscriptions(groupId, nowSeconds)),
+    }),
     ...(grant ? [{ item: grant.check, refused: grant.refused }] : []),
     ...(holding && !holdingInPriceCoin ? [holdingStep(db.table, userId, terms)] : []),
     ...(paid
@@ -237,6 +269,7 @@ async function joinNow(db: Db, input: JoinTarget, state: JoinState, terms: JoinT
           owner_id: terms.ownerId,
           ...mutes.data,
           ...(paid ? { payment: { coin_id: terms.coinId, amount, from_user: userId, to_user: terms.ownerId } } : {}),
+          ...(until === undefined ? {} : { until }),
         },
         timeMs: now,
       }),
@@ -251,7 +284,12 @@ async function joinNow(db: Db, input: JoinTarget, state: JoinState, terms: JoinT
   const kind = paid ? 'paid' : terms.consensusValue > 0n ? 'consensus' : 'link';
   metric('Joins', 1, { dimensions: { Kind: kind }, properties: { groupId } });
   if (paid) paymentMetrics(terms.coinId, amount ?? '0', 'join');
-  return { result: 'joined', group_id: groupId, ...(paid ? { payment: { coin_id: terms.coinId, amount: amount ?? '0' } } : {}) };
+  return {
+    result: 'joined',
+    group_id: groupId,
+    ...(paid ? { payment: { coin_id: terms.coinId, amount: amount ?? '0' } } : {}),
+    ...(until === undefined ? {} : { member_until: until }),
+  };
 }
 
 /** The joiner holds at least the consensus amount, checked at commit time so it cannot be raced. */

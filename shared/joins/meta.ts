@@ -1,5 +1,5 @@
 import { StartOver, type Step } from '#shared/db/commit.ts';
-import type { GroupItem } from '#shared/entities/group.ts';
+import { type GroupItem, periodDaysOf } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { fail } from '#shared/errors.ts';
 import { metaRefusal } from '#shared/groups/authority.ts';
@@ -13,6 +13,8 @@ export interface JoinTerms {
   readonly consensusCoin: number;
   readonly consensusValue: bigint;
   readonly ownerId: number;
+  /** Days a paid join lasts; 0: for life. */
+  readonly periodDays: number;
 }
 
 export const termsOf = (group: GroupItem): JoinTerms => ({
@@ -21,7 +23,11 @@ export const termsOf = (group: GroupItem): JoinTerms => ({
   consensusCoin: Number(group.consensus_coin ?? 0),
   consensusValue: units(group.consensus_value),
   ownerId: Number(group.owner_id),
+  periodDays: periodDaysOf(group),
 });
+
+/** Whether a join on these terms buys a subscription rather than membership for life. */
+export const isSubscription = (terms: JoinTerms) => terms.price > 0n && terms.periodDays > 0;
 
 export const isFree = (terms: JoinTerms) => terms.price === 0n && terms.consensusValue === 0n;
 
@@ -44,6 +50,7 @@ export function sameTerms(terms: JoinTerms): MetaChange {
     asRead('consensus_value', terms.consensusValue, ':t_cv'),
     paid ? asRead('coin_id', terms.coinId, ':t_coin') : {},
     paid ? asRead('owner_id', terms.ownerId, ':t_owner') : {},
+    paid ? asRead('period_days', terms.periodDays, ':t_days') : {},
     holding ? asRead('consensus_coin', terms.consensusCoin, ':t_cc') : {},
   );
 }

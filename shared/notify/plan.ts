@@ -28,6 +28,8 @@ export const USER_NOTICES = {
   payment: 'MSG:group_pay',
   consensusWarning: 'MSG:consensus_warning',
   refund: 'MSG:group_refund',
+  expireSoon: 'MSG:group_expire_soon',
+  expire: 'MSG:group_expire',
 } as const;
 
 const num = (value: unknown) => Number(value ?? 0);
@@ -119,7 +121,7 @@ function speakersFollow(event: StoredEvent, userIds: number[], allowed: boolean)
   return [{ id: 'whitelist', kind: 'groupBanWhitelist', userIds, allowed }];
 }
 
-function paymentNotice(event: StoredEvent, kind: 'join' | 'private', from: number): Action[] {
+function paymentNotice(event: StoredEvent, kind: 'join' | 'private' | 'renew', from: number): Action[] {
   const payment = event.data.payment as Record<string, unknown> | undefined;
   const owner = num(event.data.owner_id);
   if (!payment || !owner) return [];
@@ -156,6 +158,14 @@ function refundNotice(event: StoredEvent): Action[] {
     },
   ];
 }
+/** The member's own notice that the subscription ends soon, or ended. */
+const subscriptionNotice = (event: StoredEvent, id: string, objectName: string): Action => ({
+  id,
+  kind: 'userNotice',
+  toUserIds: [event.actor],
+  objectName,
+  content: { group_id: event.groupId, group_name: text(event.data.name), until: num(event.data.until) },
+});
 
 /** RongCloud's cap on recipients of one system message. */
 export const SYSTEM_MESSAGE_RECIPIENTS = 100;
@@ -319,6 +329,18 @@ function planEvent(event: StoredEvent): Action[] {
     case 'MuteAll':
     case 'UnmuteAll':
       return muteActions(event);
+    case 'Renew':
+      return paymentNotice(event, 'renew', event.actor);
+    case 'ExpireSoon':
+      return [subscriptionNotice(event, 'soon', USER_NOTICES.expireSoon)];
+    // A lapse is a departure: the group hears a Quit that says why, the member is told, and only
+    // then does RongCloud drop them.
+    case 'Expire':
+      return [
+        notice(event, 'Quit', { targetUserIds: [event.actor], reason: 'expired' }),
+        subscriptionNotice(event, 'expired', USER_NOTICES.expire),
+        { id: 'quit', kind: 'groupQuit', userIds: [event.actor] },
+      ];
     default:
       return [];
   }

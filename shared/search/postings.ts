@@ -9,7 +9,18 @@ import { addPostings, movePostings, removePostings } from '#shared/search/postin
 import { groupTokens } from '#shared/search/tokens.ts';
 
 /** Events that change a group's texts, its member count, or whether it is live and listed. */
-const SYNC_EVENTS = new Set(['Create', 'Rename', 'Bulletin', 'Dismiss', 'Add', 'Quit', 'Kicked', 'Ban', 'SetVisibility']);
+const SYNC_EVENTS = new Set([
+  'Create',
+  'Rename',
+  'Bulletin',
+  'Dismiss',
+  'Add',
+  'Quit',
+  'Kicked',
+  'Ban',
+  'SetVisibility',
+  'Expire',
+]);
 
 /**
  * Brings one group's postings in step with its group item, read consistently: a posting for every

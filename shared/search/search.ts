@@ -1,12 +1,13 @@
 import { batchGet } from '#shared/db/batch.ts';
-import type { Db } from '#shared/db/client.ts';
+import { type Db, nowMs } from '#shared/db/client.ts';
 import { allCoins, type Coin } from '#shared/entities/coin.ts';
-import { type GroupItem, type GroupView, groupKey, groupView, isListed, isLive } from '#shared/entities/group.ts';
-import { isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { callerOf, type GroupItem, type GroupView, groupKey, groupView, isListed, isLive } from '#shared/entities/group.ts';
+import { currentMember, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
 import { openLists, type Posting, type PostingList } from '#shared/search/posting-lists.ts';
 import { matches, queryTokens } from '#shared/search/tokens.ts';
+import { withCurrentCounts } from '#shared/subscriptions/lapsed.ts';
 
 /** Posting lists opened at once to find the rarest n-gram of the query... */
 const PROBES = 4;
@@ -90,10 +91,11 @@ class Search {
   async view(page: readonly GroupItem[]): Promise<GroupView[]> {
     const missing = page.map((group) => Number(group.group_id)).filter((id) => !this.asked.has(id));
     if (missing.length > 0) await this.check([], missing);
-    return page.map((group) => {
-      const member = this.members.get(Number(group.group_id));
-      return groupView(group, this.coins, { role: member?.role ?? null, dnd: member?.dnd === 1 });
-    });
+    const nowSeconds = Math.floor(nowMs(this.db) / 1000);
+    const counted = await withCurrentCounts(this.db, page);
+    return counted.map((group) =>
+      groupView(group, this.coins, callerOf(currentMember(this.members.get(Number(group.group_id)), nowSeconds))),
+    );
   }
 }
 

@@ -11,7 +11,7 @@ export interface Payment {
   /** Minor units, positive. */
   readonly amount: bigint;
   /** `refund` runs the other way: the owner pays a payer back. */
-  readonly kind: 'join' | 'private' | 'refund';
+  readonly kind: 'join' | 'renew' | 'private' | 'refund';
   readonly groupId: number;
   readonly timeMs: number;
 }

@@ -183,6 +183,9 @@ async function main() {
     await measured('group_invite_link_revoke', { group_id: free, code }, 1);
     await measured('group_set_private', { group_id: paid, price: '0.5', coin_id: 1 }, 1);
     await measured('group_pay_private', { group_id: paid, wallet_pwd: PWD }, 100);
+    await invoke('group_set_price', { group_id: paid, price: '1', coin_id: 1, period_days: 30 }, 1);
+    await invoke('group_join', { group_id: paid, wallet_pwd: PWD }, 103);
+    await measured('group_renew', { group_id: paid, wallet_pwd: PWD }, 103, 'group_renew (30 days, 1 USDT)');
     await measured('group_can_private', { group_id: paid, to_user: 2 }, 100);
     await measured('group_refund', { group_id: paid, pre_user: 100, wallet_pwd: PWD }, 1, 'group_refund (the last payment)');
     await measured('wallet_balance', {}, 100);

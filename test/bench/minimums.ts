@@ -150,6 +150,10 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
     reason:
       'session; group, both memberships and the owner’s wallet beside the user’s paid tallies; one transaction: both balances and ledger entries, the tally, the group check, event',
   },
+  group_renew: {
+    roundTrips: 3,
+    reason: 'session; group, membership and wallet side by side; one transaction: the new end, pay, ledger, event',
+  },
   group_can_private: {
     roundTrips: 2,
     reason: 'session, then group, both memberships and the paid marker side by side',

@@ -318,6 +318,38 @@ describe('a tour of every method', () => {
     ]);
   });
 
+  it('sells a subscription, renews it, and lets it lapse when the local clock moves on', async () => {
+    const sold = (await expectCall(200, 'group_create', { user_list: [2] }, as(1))).body.data.group_id;
+    const priced = await expectCall(200, 'group_set_price', { group_id: sold, price: '1', coin_id: 1, period_days: 30 }, as(1));
+    expect(priced.body.data.group_info.period_days).toBe(30);
+    const joined = await expectCall(200, 'group_join', { group_id: sold, wallet_pwd: PWD }, as(9));
+    const until = joined.body.data.member_until as number;
+    const renewed = await expectCall(200, 'group_renew', { group_id: sold, wallet_pwd: PWD }, as(9, { as: 'form' }));
+    expect(renewed.body.data).toEqual({
+      group_id: sold,
+      member_until: until + 30 * 86_400,
+      payment: { coin_id: 1, amount: '1' },
+    });
+    const info = await expectCall(200, 'group_info', { group_id: sold }, as(9));
+    expect(info.body.data.group_info).toMatchObject({ is_join: 1, member_until: until + 30 * 86_400 });
+    expect((await expectCall(409, 'group_renew', { group_id: sold, wallet_pwd: PWD }, as(2))).body.status).toBe(211);
+    await expectCall(403, 'group_renew', { group_id: sold, wallet_pwd: PWD }, as(15));
+    await expectCall(422, 'group_renew', { group_id: sold, wallet_pwd: '000000' }, as(9));
+    await expectCall(200, 'group_set_price', { group_id: sold, price: '1', coin_id: 1 }, as(1));
+    expect((await expectCall(409, 'group_renew', { group_id: sold, wallet_pwd: PWD }, as(9))).body.status).toBe(212);
+
+    const moveClock = async (body: Record<string, unknown>) => {
+      const moved = await fetch(`${runtime.url}/_local/clock`, { method: 'POST', body: JSON.stringify(body) });
+      expect(moved.status).toBe(200);
+      return (await moved.json()) as { swept?: { expired: number } };
+    };
+    // Lapsed, not yet removed: no member for any read, and renewing is refused in favour of joining.
+    await moveClock({ advance_seconds: 61 * 86_400, sweep: false });
+    expect((await expectCall(409, 'group_renew', { group_id: sold, wallet_pwd: PWD }, as(9))).body.status).toBe(210);
+    expect((await expectCall(200, 'group_info', { group_id: sold }, as(9))).body.data.group_info).toMatchObject({ is_join: 0 });
+    expect((await moveClock({ advance_seconds: 0 })).swept?.expired).toBe(1);
+  });
+
   it('lists hot groups and finds groups by name, unless a group is unlisted', async () => {
     await expectCall(200, 'hot_groups', {}, { as: 'query' });
     await expectCall(200, 'hot_groups', {}, as(1));

@@ -44,14 +44,15 @@ export async function handlerWorld() {
 
 /**
  * Users 1..6 with sessions `s-<id>`, balances and wallet passwords; user 1 owns a paid group with
- * members 2 and 3, user 5, who paid to join (so there is something to refund), and an invite link
- * (`code`), and a free group where user 5 waits for approval.
+ * members 2 and 3, subscriber 5 (30 days: paid to join, so group_renew and group_refund have a
+ * caller they succeed for), and an invite link (`code`), and a free group where user 5 waits for
+ * approval.
  */
 export async function seedWorld(db: Db) {
   const users = await seedUsers(db, 6, { usdt: '1000', eth: '5' });
   await Promise.all(users.map((id) => setWalletPassword(db, id, WALLET_PWD)));
   const { group_id: paid } = await createGroup(db, { ownerId: 1, userIds: [2, 3], name: 'paid group' });
-  await setPrice(db, { ownerId: 1, groupId: paid, price: '5', coinId: USDT.coinId });
+  await setPrice(db, { ownerId: 1, groupId: paid, price: '5', coinId: USDT.coinId, periodDays: 30 });
   await joinGroup(db, { userId: 5, groupId: paid, walletPwd: WALLET_PWD });
   const { group_id: free } = await createGroup(db, { ownerId: 1, userIds: [2], name: 'free group' });
   await joinGroup(db, { userId: 5, groupId: free });

@@ -35,8 +35,9 @@ afterAll(async () => {
   await db?.drop();
 });
 
-/** The caller whose valid request would change something: the owner, or an outsider for joins. */
-const callerOf = (name: MethodName) => (name === 'group_join' || name === 'group_pay_private' ? 's-4' : 's-1');
+/** The caller whose valid request would change something: the owner, an outsider for joins, the subscriber to renew. */
+const callerOf = (name: MethodName) =>
+  name === 'group_join' || name === 'group_pay_private' ? 's-4' : name === 'group_renew' ? 's-5' : 's-1';
 
 type Breaker =
   | { kind: 'field'; name: string; value: Wire | undefined }

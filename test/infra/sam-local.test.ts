@@ -45,8 +45,8 @@ beforeAll(async () => {
 
 describe('the synthesized template for sam local', () => {
   it('marks every function’s code as a bundled asset of the cloud assembly', () => {
-    // The methods, the stream fan-out and the scheduled grace sweep.
-    expect(functions()).toHaveLength(methodNames.length + 2);
+    // The methods, the stream fan-out, the expiry sweep and the grace sweep.
+    expect(functions()).toHaveLength(methodNames.length + 3);
     for (const [id, fn] of functions()) {
       expect(fn.Metadata?.['aws:asset:property'], id).toBe('Code');
       const assetPath = fn.Metadata?.['aws:asset:path'];

@@ -9,7 +9,7 @@ import { CORS } from '#infra/cors.ts';
 import { BALANCE_FILTER_PATTERN, FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
 import { RONGCLOUD_P99_MS, RONGCLOUD_RETRY_LIMIT } from '#infra/monitoring.ts';
 import { DEFAULT_RONGCLOUD_PARAMETER, type ImGroupStack } from '#infra/stack.ts';
-import { FANOUT_ENTRY, handlerEntry, methodDef, methodNames, SWEEP_ENTRY } from '#shared/api/registry.ts';
+import { FANOUT_ENTRY, GRACE_SWEEP_ENTRY, handlerEntry, methodDef, methodNames, SWEEP_ENTRY } from '#shared/api/registry.ts';
 import { createTableInput, type IndexDefinition, TABLE } from '#shared/db/table.ts';
 import { METRICS_NAMESPACE } from '#shared/metrics.ts';
 import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
@@ -69,16 +69,16 @@ beforeAll(async () => {
 }, SYNTH_TIMEOUT_MS);
 
 describe('the method registry and the handlers on disk', () => {
-  it('has a handler file for every registry entry, for the fan-out and for the grace sweep', () => {
-    for (const entry of [...methodNames.map(handlerEntry), FANOUT_ENTRY, SWEEP_ENTRY]) {
+  it('has a handler file for every registry entry, for the fan-out and for both sweeps', () => {
+    for (const entry of [...methodNames.map(handlerEntry), FANOUT_ENTRY, SWEEP_ENTRY, GRACE_SWEEP_ENTRY]) {
       expect(existsSync(path.join(PROJECT_ROOT, entry)), entry).toBe(true);
     }
   });
 });
 
 describe('functions', () => {
-  it('makes one Lambda function per registry entry plus the stream fan-out and the grace sweep', () => {
-    template.resourceCountIs('AWS::Lambda::Function', methodNames.length + 2);
+  it('makes one Lambda function per registry entry plus the stream fan-out and the two sweeps', () => {
+    template.resourceCountIs('AWS::Lambda::Function', methodNames.length + 3);
     expect([...stack.methodFunctions.keys()].sort()).toEqual([...methodNames].sort());
   });
 
@@ -108,15 +108,27 @@ describe('functions', () => {
     });
   });
 
+  it('runs the subscription expiry sweep every five minutes, with read and write access to the table', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(5 minutes)',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.sweepFunction), 'Arn'] } })],
+    });
+    expect(functionProps(stack.sweepFunction).Handler).toBe('index.handler');
+  });
+
   it('keeps every log group for one month', () => {
-    // One per function (the methods, the fan-out, the grace sweep) and the API's access logs.
-    template.resourceCountIs('AWS::Logs::LogGroup', methodNames.length + 3);
+    // One per function (the methods, the fan-out, the two sweeps) and the API's access logs.
+    template.resourceCountIs('AWS::Logs::LogGroup', methodNames.length + 4);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
   it('bundles every function into one minified ESM file with a require shim and no source map', () => {
     const sizes: Record<string, string> = {};
-    for (const [name, fn] of [...stack.methodFunctions, ['fanout', stack.fanoutFunction] as const]) {
+    for (const [name, fn] of [
+      ...stack.methodFunctions,
+      ['fanout', stack.fanoutFunction] as const,
+      ['sweep', stack.sweepFunction] as const,
+    ]) {
       const assetHash = (functionProps(fn).Code.S3Key as string).replace(/\.zip$/, '');
       const file = path.join(assemblyDir, `asset.${assetHash}`, 'index.mjs');
       const code = readFileSync(file, 'utf8');

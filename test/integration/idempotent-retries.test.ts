@@ -19,7 +19,7 @@ import { banUsers } from '#shared/groups/bans.ts';
 import { createGroup } from '#shared/groups/create.ts';
 import { dismissGroup } from '#shared/groups/dismiss.ts';
 import { createInviteLink } from '#shared/groups/invite-links.ts';
-import { setPrivatePrice } from '#shared/groups/terms.ts';
+import { setPrice, setPrivatePrice } from '#shared/groups/terms.ts';
 import { duplicateWait, paramsHash } from '#shared/http/idempotency.ts';
 import { method } from '#shared/http/method.ts';
 import { joinGroup } from '#shared/joins/join.ts';
@@ -100,11 +100,12 @@ const mutating = methodNames.filter((name) => !METHODS[name].readOnly);
  * A group of its own for each method, where every write has a caller it succeeds for: 1 owns it,
  * 3 is an admin, 2 a member, 4 is outside, 5 waits for approval (and paid 2 USDT into the group
  * earlier, its paid tally set directly, so there is something to refund), 6 is banned, private
- * chat costs 2 USDT, and an invite link's code opens it.
+ * chat costs 2 USDT, and an invite link's code opens it. For group_renew the group sells 30-day
+ * subscriptions and 4 has one.
  */
 let previousStage: number | undefined;
 
-async function stage(): Promise<Stage> {
+async function stage(name: MethodName): Promise<Stage> {
   // User 5 asks to join every stage: the stage before is dismissed, so its request stops counting
   // toward the user's pending requests and the cap never refuses a stage.
   if (previousStage !== undefined) await dismissGroup(db, previousStage, 1).catch(() => undefined);
@@ -115,6 +116,10 @@ async function stage(): Promise<Stage> {
   await joinGroup(db, { userId: 5, groupId });
   await banUsers(db, { groupId, caller: 1, userIds: [6] });
   await db.doc.send(new PutCommand({ TableName: db.table, Item: paidTallyItem(5, groupId, USDT.coinId, { paid: 2_000_000n }) }));
+  if (name === 'group_renew') {
+    await setPrice(db, { ownerId: 1, groupId, price: '1', coinId: USDT.coinId, periodDays: 30 });
+    await joinGroup(db, { userId: 4, groupId, walletPwd: WALLET_PWD });
+  }
   const { code } = await createInviteLink(db, { groupId, caller: 1 });
   return { groupId, code };
 }
@@ -154,7 +159,7 @@ function* calls(name: MethodName, staged: Stage): Generator<Call> {
 
 /** Searches, with no knowledge of the method, for a call that succeeds and changes the table. */
 async function firstChangingSuccess(name: MethodName) {
-  for (const c of calls(name, await stage())) {
+  for (const c of calls(name, await stage(name))) {
     const key = randomUUID();
     const before = await scanTable(db);
     const reply = await call(c, key);

@@ -132,6 +132,8 @@ export async function startTestRuntime(options: { seed?: boolean; graceSweepMs?:
     quiet: true,
     clock,
     ...(options.graceSweepMs === undefined ? {} : { graceSweepMs: options.graceSweepMs }),
+    // Tests sweep when they move the clock (`POST /_local/clock`), never on a timer of real time.
+    sweepEveryMs: 0,
   });
   return {
     ...runtime,

@@ -5,7 +5,7 @@ import { CALLER_OUTSIDE, TARGET_OUTSIDE } from '#shared/api/refusal.ts';
 import { reply } from '#shared/api/reply.ts';
 import { GROUP_INFO, NEXT_CURSOR, PAYMENT } from '#shared/api/reply-shapes.ts';
 import { field, optional } from '#shared/api/schema.ts';
-import { MAX_GRACE_HOURS } from '#shared/entities/group.ts';
+import { MAX_GRACE_HOURS, MAX_PERIOD_DAYS } from '#shared/entities/group.ts';
 
 export const group_set_price = /* @__PURE__ */ defineMethod('group_set_price', () => ({
   summary: 'Price to join, in a coin (owner only); 0 makes the group free.',
@@ -15,6 +15,12 @@ export const group_set_price = /* @__PURE__ */ defineMethod('group_set_price', (
     group_id: groupId,
     price: field.decimal('Exact decimal, no more fractional digits than the coin has.', 'BAD_PRICE'),
     coin_id: field.id('Coin of the price.', 'BAD_COIN_ID'),
+    period_days: optional(
+      field.int('Days a paid join lasts, 1 to 365; 0 or absent: membership for life.', {
+        min: 0,
+        max: MAX_PERIOD_DAYS,
+      }),
+    ),
   },
   reply: GROUP_INFO,
   refusals: [...OWNER_ONLY, 'UNKNOWN_COIN', { name: 'BAD_PRICE', why: 'more decimals than the coin has' }],
@@ -58,8 +64,13 @@ export const group_join = /* @__PURE__ */ defineMethod('group_join', () => ({
   atLeastOne: [['group_id', 'invite_code']],
   reply: reply.either(
     reply.object(
-      { result: reply.literal(['joined']), group_id: reply.id(), payment: PAYMENT },
-      { optional: ['payment'], doc: 'A member now; payment when the group has a price.' },
+      {
+        result: reply.literal(['joined']),
+        group_id: reply.id(),
+        payment: PAYMENT,
+        member_until: reply.time('When the subscription ends: only when the group sells one (period_days above 0).'),
+      },
+      { optional: ['payment', 'member_until'], doc: 'A member now; payment when the group has a price.' },
     ),
     reply.object(
       { result: reply.literal(['pending']), group_id: reply.id(), expire_time: reply.time('When the request lapses.') },
@@ -171,6 +182,30 @@ export const group_pay_private = /* @__PURE__ */ defineMethod('group_pay_private
   ],
 }));
 
+export const group_renew = /* @__PURE__ */ defineMethod('group_renew', () => ({
+  summary: 'Renew a subscription: pay the current price again; it runs one period longer from its end.',
+  readOnly: false,
+  session: 'required',
+  params: { group_id: groupId, wallet_pwd: walletPwd },
+  reply: reply.object({
+    group_id: reply.id(),
+    member_until: reply.time('When the subscription now ends.'),
+    payment: PAYMENT,
+  }),
+  refusals: [
+    'GROUP_NOT_FOUND',
+    CALLER_OUTSIDE,
+    'SUBSCRIPTION_ENDED',
+    {
+      name: 'NOT_SUBSCRIBED',
+      why: 'the caller’s membership is for life (joined before the group sold subscriptions, or owner or admin)',
+    },
+    { name: 'NO_SUBSCRIPTION_SOLD', why: 'the group has no price or no period now' },
+    ...WALLET_PAYMENT,
+    'THROTTLED',
+  ],
+}));
+
 export const group_can_private = /* @__PURE__ */ defineMethod('group_can_private', () => ({
   summary: 'Whether the caller may private-message a member of this group, and why.',
   readOnly: true,
@@ -250,7 +285,7 @@ export const wallet_records = /* @__PURE__ */ defineMethod('wallet_records', () 
         {
           coin_id: reply.id(),
           amount: reply.decimal('+ in, - out; 0 for refund_owed, which moves nothing.', { signed: true }),
-          kind: reply.literal(['deposit', 'join', 'private', 'withdraw', 'adjust', 'refund', 'refund_owed']),
+          kind: reply.literal(['deposit', 'join', 'renew', 'private', 'withdraw', 'adjust', 'refund', 'refund_owed']),
           counterparty: reply.nullable(reply.id()),
           group_id: reply.nullable(reply.id()),
           time: reply.time(),
@@ -293,6 +328,7 @@ export const walletMethods = {
   group_react_join,
   group_set_private,
   group_pay_private,
+  group_renew,
   group_can_private,
   group_refund,
   wallet_balance,
