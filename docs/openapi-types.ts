@@ -28,13 +28,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
+     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     get: operations['group_info_get'];
     put?: never;
     /**
-     * The group, with its admins, consensus and the caller’s own view (is_join, role, dnd).
+     * The group, with its admins, consensus, mute_all and the caller’s own view (is_join, role, dnd, muted_until).
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_info'];
@@ -52,13 +52,13 @@ export interface paths {
       cookie?: never;
     };
     /**
-     * Members with role and join time, a page at a time.
+     * Members with role, join time and mute, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     get: operations['group_user_list_get'];
     put?: never;
     /**
-     * Members with role and join time, a page at a time.
+     * Members with role, join time and mute, a page at a time.
      * @description Needs no session. Read-only: also answers GET with query parameters.
      */
     post: operations['group_user_list'];
@@ -464,6 +464,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_mute_user': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mute members for a while, or lift their mutes (admin or owner; only the owner mutes an admin; nobody mutes the owner); a member who leaves and returns while muted is muted again.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_mute_user'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_mute_all': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Mute the whole group or lift it (admin or owner); the owner and admins may still speak.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_mute_all'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/group_audit_log': {
     parameters: {
       query?: never;
@@ -482,6 +522,94 @@ export interface paths {
      * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
      */
     post: operations['group_audit_log'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_link_create': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Make an invite link (admin or owner): a random code that lets its holders join, until it expires, is used up or revoked.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_invite_link_create'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_links': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_invite_links_get'];
+    put?: never;
+    /**
+     * The group’s links that still work (admin or owner), with their use counts, a page at a time.
+     * @description Needs a session (`session_key`). Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_invite_links'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_link_revoke': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Revoke an invite link (admin or owner), named by its code or by the link_id the list shows.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_invite_link_revoke'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/im/group_invite_preview': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    /**
+     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
+     * @description Needs no session. Read-only: also answers GET with query parameters.
+     */
+    get: operations['group_invite_preview_get'];
+    put?: never;
+    /**
+     * The group a live invite link leads to, as anyone may see it (no session), so an app can show the link before its reader logs in.
+     * @description Needs no session. Read-only: also answers GET with query parameters.
+     */
+    post: operations['group_invite_preview'];
     delete?: never;
     options?: never;
     head?: never;
@@ -518,7 +646,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Holding requirement to join (owner only); 0 clears it.
+     * Holding requirement to join and to stay (owner only); 0 clears it. Members are re-checked against a new value.
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_set_consensus'];
@@ -538,7 +666,7 @@ export interface paths {
     get?: never;
     put?: never;
     /**
-     * Join: pay the price, meet the consensus, or ask the admins when the group is free.
+     * Join: pay the price, meet the consensus, or ask the admins when the group is free; through an invite link a free group is joined at once (or asked, when the link says approval).
      * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
      */
     post: operations['group_join'];
@@ -676,6 +804,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/im/group_refund': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Pay a user back from the owner’s wallet (owner only), at most what the user paid into this group and was not refunded yet; optionally remove the member in the same step.
+     * @description Needs a session (`session_key`). Safe to retry with an `Idempotency-Key`.
+     */
+    post: operations['group_refund'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/im/wallet_balance': {
     parameters: {
       query?: never;
@@ -799,6 +947,14 @@ export interface components {
      *     | 183 | 404 | unknown user |
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
+     *     | 193 | 404 | unknown invite code |
+     *     | 194 | 410 | this invite link has expired |
+     *     | 195 | 410 | this invite link was revoked |
+     *     | 196 | 410 | this invite link has been used as often as it may |
+     *     | 197 | 400 | this invite code belongs to another group |
+     *     | 200 | 404 | user is not muted |
+     *     | 216 | 404 | the user has paid nothing into this group in this coin |
+     *     | 217 | 409 | more than the user paid into this group and was not refunded yet |
      *     | 210 | 409 | the subscription has ended: join the group again |
      *     | 211 | 409 | this membership does not lapse: there is nothing to renew |
      *     | 212 | 409 | the group sells no subscription to renew |
@@ -842,6 +998,15 @@ export interface components {
        * @example 2.5
        */
       consensus_value: string;
+      /** @description A group with a consensus: hours a member who joined through the holding keeps the membership after the balance falls short (0: removed at once). */
+      consensus_grace_hours?: number;
+      /**
+       * @description group_info, for a member who joined through the holding: 1 while the balance covers the consensus, 0 when it is short.
+       * @enum {integer}
+       */
+      consensus_ok?: 0 | 1;
+      /** @description group_info, for such a member whose balance is short: when the grace ends and the member is removed unless the balance recovers. */
+      consensus_grace_until?: number;
       /**
        * @description Price of private chat; "0" when free.
        * @example 2.5
@@ -862,6 +1027,13 @@ export interface components {
       notice_time?: number;
       /** @description Who set the announcement; 0 when none. */
       notice_by?: number;
+      /**
+       * @description 1 while only the owner and admins may speak (group_info only).
+       * @enum {integer}
+       */
+      mute_all?: 0 | 1;
+      /** @description When the caller’s mute in this group ends; 0 when not muted (group_info only). */
+      muted_until?: number;
       /**
        * @description Whether the caller is a member.
        * @enum {integer}
@@ -1021,9 +1193,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 881977575,
+           *         "group_id": 595764512,
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1038,7 +1210,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -1153,11 +1325,11 @@ export interface operations {
   group_info_get: {
     parameters: {
       query: {
-        /** @example demo-session-9 */
+        /** @example demo-session-3 */
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 24736203
+         * @example 595764512
          */
         group_id: number;
       };
@@ -1180,7 +1352,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1195,12 +1367,14 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 1,
            *           "period_days": 0,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
+           *           "mute_all": 0,
+           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0,
@@ -1307,8 +1481,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 24736203,
-         *       "session_key": "demo-session-9"
+         *       "group_id": 595764512,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/json': {
@@ -1322,8 +1496,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 24736203,
-         *       "session_key": "demo-session-9"
+         *       "group_id": 595764512,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -1337,8 +1511,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 24736203,
-         *       "session_key": "demo-session-9"
+         *       "group_id": 595764512,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'multipart/form-data': {
@@ -1366,7 +1540,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1381,12 +1555,14 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 1,
            *           "period_days": 0,
            *           "notice": "",
            *           "notice_time": 0,
            *           "notice_by": 0,
+           *           "mute_all": 0,
+           *           "muted_until": 0,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0,
@@ -1487,7 +1663,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 881977575
+         * @example 595764512
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1521,16 +1697,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796404595
+           *             "join_time": 1796406550,
+           *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796404595
+           *             "join_time": 1796406550,
+           *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "Wzg4MTk3NzU3NSwiMiJd"
+           *         "next_cursor": "WzU5NTc2NDUxMiwiMiJd"
            *       }
            *     }
            */
@@ -1552,6 +1730,8 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
+                /** @description When the member’s mute ends; 0 when not muted. */
+                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1632,7 +1812,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "limit": 2
          *     }
          */
@@ -1649,7 +1829,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "limit": 2
          *     }
          */
@@ -1666,7 +1846,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "limit": 2
          *     }
          */
@@ -1701,16 +1881,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796404595
+           *             "join_time": 1796406550,
+           *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796404595
+           *             "join_time": 1796406550,
+           *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "Wzg4MTk3NzU3NSwiMiJd"
+           *         "next_cursor": "WzU5NTc2NDUxMiwiMiJd"
            *       }
            *     }
            */
@@ -1732,6 +1914,8 @@ export interface operations {
                  */
                 is_admin: 0 | 1;
                 join_time: number;
+                /** @description When the member’s mute ends; 0 when not muted. */
+                muted_until: number;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -1827,7 +2011,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 881977575,
+           *             "id": 595764512,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -1842,7 +2026,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796404595,
+           *             "create_time": 1796406550,
            *             "listed": 1,
            *             "period_days": 0,
            *             "is_join": 1,
@@ -1991,7 +2175,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 881977575,
+           *             "id": 595764512,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -2006,7 +2190,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796404595,
+           *             "create_time": 1796406550,
            *             "listed": 1,
            *             "period_days": 0,
            *             "is_join": 1,
@@ -2107,7 +2291,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2130,7 +2314,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2153,7 +2337,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2190,7 +2374,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2205,7 +2389,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -2353,7 +2537,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2379,7 +2563,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2405,7 +2589,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2445,7 +2629,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2460,11 +2644,11 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 1,
            *           "period_days": 0,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796404601,
+           *           "notice_time": 1796406551,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2611,7 +2795,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2634,7 +2818,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2657,7 +2841,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2694,16 +2878,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 4,
+           *           "member_count": 5,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -2711,7 +2895,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 0,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -2859,7 +3043,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2882,7 +3066,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2905,7 +3089,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -2942,7 +3126,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2957,7 +3141,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -3105,7 +3289,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3128,7 +3312,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3151,7 +3335,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3190,12 +3374,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3207,7 +3391,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -3357,7 +3541,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3382,7 +3566,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3408,7 +3592,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3448,10 +3632,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3465,7 +3649,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -3613,7 +3797,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3638,7 +3822,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3664,7 +3848,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3704,10 +3888,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3719,7 +3903,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -3867,7 +4051,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3892,7 +4076,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3917,7 +4101,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -3955,7 +4139,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 881977575,
+           *         "group_id": 595764512,
            *         "user_id": 5
            *       }
            *     }
@@ -4101,7 +4285,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4126,7 +4310,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4152,7 +4336,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4338,7 +4522,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4358,7 +4542,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4378,7 +4562,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4411,7 +4595,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 881977575
+           *         "group_id": 595764512
            *       }
            *     }
            */
@@ -4540,8 +4724,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 595764512,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/json': {
@@ -4560,8 +4744,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 595764512,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -4580,8 +4764,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
-         *       "session_key": "demo-session-6"
+         *       "group_id": 595764512,
+         *       "session_key": "demo-session-3"
          *     }
          */
         'multipart/form-data': {
@@ -4613,7 +4797,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 881977575
+           *         "group_id": 595764512
            *       }
            *     }
            */
@@ -4754,7 +4938,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4777,7 +4961,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4800,7 +4984,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4837,16 +5021,16 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
            *           ],
            *           "admin_count": 1,
-           *           "member_count": 4,
+           *           "member_count": 5,
            *           "max_members": 3000,
            *           "price": "0",
            *           "coin_id": 0,
@@ -4854,7 +5038,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -5002,7 +5186,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5025,7 +5209,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5048,7 +5232,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5085,10 +5269,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5102,7 +5286,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -5250,7 +5434,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1892527352,
+           *             "id": 1672769827,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5276,21 +5460,21 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796404605,
+           *             "create_time": 1796406552,
            *             "listed": 1,
            *             "period_days": 0
            *           },
            *           {
-           *             "id": 881977575,
+           *             "id": 595764512,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5298,32 +5482,12 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796404595,
+           *             "create_time": 1796406550,
            *             "listed": 1,
            *             "period_days": 0
            *           },
            *           {
-           *             "id": 560612655,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "0",
-           *             "coin_id": 0,
-           *             "consensus_coin": 2,
-           *             "consensus_value": "5",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796404611,
-           *             "listed": 1,
-           *             "period_days": 0
-           *           },
-           *           {
-           *             "id": 1217234261,
+           *             "id": 744989872,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5338,12 +5502,33 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796404609,
+           *             "create_time": 1796406553,
            *             "listed": 1,
            *             "period_days": 0
            *           },
            *           {
-           *             "id": 24736203,
+           *             "id": 1254579845,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 2,
+           *             "consensus_value": "5",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796406553,
+           *             "listed": 1,
+           *             "period_days": 0,
+           *             "consensus_grace_hours": 48
+           *           },
+           *           {
+           *             "id": 100079198,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5358,7 +5543,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796404612,
+           *             "create_time": 1796406554,
            *             "listed": 1,
            *             "period_days": 0
            *           }
@@ -5503,7 +5688,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1892527352,
+           *             "id": 1672769827,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5529,21 +5714,21 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796404605,
+           *             "create_time": 1796406552,
            *             "listed": 1,
            *             "period_days": 0
            *           },
            *           {
-           *             "id": 881977575,
+           *             "id": 595764512,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5551,32 +5736,12 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796404595,
+           *             "create_time": 1796406550,
            *             "listed": 1,
            *             "period_days": 0
            *           },
            *           {
-           *             "id": 560612655,
-           *             "name": "",
-           *             "memo": "",
-           *             "logo": "",
-           *             "owner_id": 1,
-           *             "admins": [],
-           *             "admin_count": 0,
-           *             "member_count": 3,
-           *             "max_members": 3000,
-           *             "price": "0",
-           *             "coin_id": 0,
-           *             "consensus_coin": 2,
-           *             "consensus_value": "5",
-           *             "private_price": "0",
-           *             "private_coin_id": 0,
-           *             "create_time": 1796404611,
-           *             "listed": 1,
-           *             "period_days": 0
-           *           },
-           *           {
-           *             "id": 1217234261,
+           *             "id": 744989872,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5591,12 +5756,33 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796404609,
+           *             "create_time": 1796406553,
            *             "listed": 1,
            *             "period_days": 0
            *           },
            *           {
-           *             "id": 24736203,
+           *             "id": 1254579845,
+           *             "name": "",
+           *             "memo": "",
+           *             "logo": "",
+           *             "owner_id": 1,
+           *             "admins": [],
+           *             "admin_count": 0,
+           *             "member_count": 3,
+           *             "max_members": 3000,
+           *             "price": "0",
+           *             "coin_id": 0,
+           *             "consensus_coin": 2,
+           *             "consensus_value": "5",
+           *             "private_price": "0",
+           *             "private_coin_id": 0,
+           *             "create_time": 1796406553,
+           *             "listed": 1,
+           *             "period_days": 0,
+           *             "consensus_grace_hours": 48
+           *           },
+           *           {
+           *             "id": 100079198,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5611,7 +5797,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796404612,
+           *             "create_time": 1796406554,
            *             "listed": 1,
            *             "period_days": 0
            *           }
@@ -5730,16 +5916,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 881977575,
+           *             "id": 595764512,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5747,7 +5933,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796404595,
+           *             "create_time": 1796406550,
            *             "listed": 1,
            *             "period_days": 0,
            *             "is_join": 1,
@@ -5944,16 +6130,16 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 881977575,
+           *             "id": 595764512,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
            *             ],
            *             "admin_count": 1,
-           *             "member_count": 4,
+           *             "member_count": 5,
            *             "max_members": 3000,
            *             "price": "0",
            *             "coin_id": 0,
@@ -5961,7 +6147,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796404595,
+           *             "create_time": 1796406550,
            *             "listed": 1,
            *             "period_days": 0,
            *             "is_join": 1,
@@ -6070,7 +6256,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6099,7 +6285,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6131,7 +6317,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6176,7 +6362,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 881977575,
+           *         "group_id": 595764512,
            *         "user_ids": [
            *           10,
            *           11
@@ -6184,7 +6370,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796408204
+           *         "until": 1796410151
            *       }
            *     }
            */
@@ -6331,7 +6517,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6357,7 +6543,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6383,7 +6569,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6422,7 +6608,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 881977575,
+           *         "group_id": 595764512,
            *         "user_ids": [
            *           10,
            *           11
@@ -6561,12 +6747,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 881977575
+         * @example 595764512
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example Wzg4MTk3NzU3NSwiMTAiXQ
+         * @example WzU5NTc2NDUxMiwiMTAiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6593,13 +6779,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796408204,
+           *             "until": 1796410151,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796404604
+           *             "time": 1796406551
            *           }
            *         ],
-           *         "next_cursor": "Wzg4MTk3NzU3NSwiMTAiXQ"
+           *         "next_cursor": "WzU5NTc2NDUxMiwiMTAiXQ"
            *       }
            *     }
            */
@@ -6725,8 +6911,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
-         *       "cursor": "Wzg4MTk3NzU3NSwiMTAiXQ",
+         *       "group_id": 595764512,
+         *       "cursor": "WzU5NTc2NDUxMiwiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6748,8 +6934,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
-         *       "cursor": "Wzg4MTk3NzU3NSwiMTAiXQ",
+         *       "group_id": 595764512,
+         *       "cursor": "WzU5NTc2NDUxMiwiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6771,8 +6957,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
-         *       "cursor": "Wzg4MTk3NzU3NSwiMTAiXQ",
+         *       "group_id": 595764512,
+         *       "cursor": "WzU5NTc2NDUxMiwiMTAiXQ",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6810,13 +6996,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796408204,
+           *             "until": 1796410151,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796404604
+           *             "time": 1796406551
            *           }
            *         ],
-           *         "next_cursor": "Wzg4MTk3NzU3NSwiMTAiXQ"
+           *         "next_cursor": "WzU5NTc2NDUxMiwiMTAiXQ"
            *       }
            *     }
            */
@@ -6931,6 +7117,482 @@ export interface operations {
       };
     };
   };
+  group_mute_user: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166. */
+          pre_mute: string | (number | string)[];
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_mute: string;
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "pre_mute": "3,4",
+         *       "minutes": 30,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description Members to mute: one id or several. At most 32 ids (more: status 165). Malformed: status 166.
+           * @example 7,8,15
+           */
+          pre_mute: string;
+          /** @description How long the mute lasts, 1 to 43200 (30 days); 0 lifts it (all or none). From 0 to 43200. Malformed: status 166. */
+          minutes: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 595764512,
+           *         "user_ids": [
+           *           3,
+           *           4
+           *         ],
+           *         "until": 1796408352
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The muted (or no longer muted) members. */
+              user_ids: number[];
+              /** @description When the mute ends; 0 when it was lifted. */
+              until: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 165: pre_mute lists more than 32 ids; 166: group_id is malformed or out of range; pre_mute is malformed or out of range; minutes is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_mute lists the caller */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 165 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 54: nobody mutes the owner; only the owner mutes an admin; 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 54 | 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 58: pre_mute lists a user who is not in the group; 200: minutes is 0 and a listed member is not muted */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 58 | 200;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_mute_all: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "mute": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description 1 mutes everyone but the owner and admins; 0 lifts it. From 0 to 1. Malformed: status 166. */
+          mute: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 595764512,
+           *         "mute_all": 1
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /**
+               * @description The group’s state now.
+               * @enum {integer}
+               */
+              mute_all: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; mute is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_audit_log_get: {
     parameters: {
       query: {
@@ -6938,12 +7600,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 881977575
+         * @example 595764512
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd
+         * @example WzU5NTc2NDUxMiwiRSMxNzk2NDA2NTUxODI4I2JiODliNmYxYTcyYiJd
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6969,7 +7631,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796404604,
+           *             "time": 1796406551,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -6978,7 +7640,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796408204,
+           *               "until": 1796410151,
            *               "removed": [
            *                 10
            *               ],
@@ -6986,7 +7648,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796404603,
+           *             "time": 1796406551,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -6995,7 +7657,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd"
+           *         "next_cursor": "WzU5NTc2NDUxMiwiRSMxNzk2NDA2NTUxODI4I2JiODliNmYxYTcyYiJd"
            *       }
            *     }
            */
@@ -7010,13 +7672,13 @@ export interface operations {
               entries: {
                 /** @description When the change was made. */
                 time: number;
-                /** @description Who made it (the joiner for a join, the payer for a payment). */
+                /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all, consensus_warning, refund or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7124,8 +7786,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
-         *       "cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd",
+         *       "group_id": 595764512,
+         *       "cursor": "WzU5NTc2NDUxMiwiRSMxNzk2NDA2NTUxODI4I2JiODliNmYxYTcyYiJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7147,8 +7809,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
-         *       "cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd",
+         *       "group_id": 595764512,
+         *       "cursor": "WzU5NTc2NDUxMiwiRSMxNzk2NDA2NTUxODI4I2JiODliNmYxYTcyYiJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7170,8 +7832,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
-         *       "cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd",
+         *       "group_id": 595764512,
+         *       "cursor": "WzU5NTc2NDUxMiwiRSMxNzk2NDA2NTUxODI4I2JiODliNmYxYTcyYiJd",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7208,7 +7870,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796404604,
+           *             "time": 1796406551,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7217,7 +7879,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796408204,
+           *               "until": 1796410151,
            *               "removed": [
            *                 10
            *               ],
@@ -7225,7 +7887,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796404603,
+           *             "time": 1796406551,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7234,7 +7896,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "Wzg4MTk3NzU3NSwiRSMxNzk2NDA0NjAzOTEyIzRjNWM0NDE5MzJkZSJd"
+           *         "next_cursor": "WzU5NTc2NDUxMiwiRSMxNzk2NDA2NTUxODI4I2JiODliNmYxYTcyYiJd"
            *       }
            *     }
            */
@@ -7249,13 +7911,13 @@ export interface operations {
               entries: {
                 /** @description When the change was made. */
                 time: number;
-                /** @description Who made it (the joiner for a join, the payer for a payment). */
+                /** @description Who made it (the joiner for a join, the payer for a payment, the owner for a removal or warning the service made under the group’s consensus). */
                 actor: number;
-                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban or dismiss. */
+                /** @description create, invite, join, approve_join, join_request, reject_join, quit, remove, rename, set_memo, set_notice, set_logo, set_admin, remove_admin, transfer, set_price, set_consensus, set_private, set_visibility, set_dnd, pay_private, ban, unban, create_invite_link, revoke_invite_link, mute, unmute, mute_all, unmute_all, consensus_warning, refund or dismiss. */
                 action: string;
                 /** @description The users it was about; empty for a change of the group’s own settings. */
                 targets: number[];
-                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, a payment’s decimal amount. Money is always a decimal string. */
+                /** @description What changed: old and new values (old_name and name, old_price, price and coin_id, ...), ban minutes, until and reason, mute minutes and until, mute_all, a payment’s decimal amount. Money is always a decimal string. */
                 detail: {
                   [key: string]: unknown;
                 };
@@ -7352,6 +8014,1223 @@ export interface operations {
       };
     };
   };
+  group_invite_link_create: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number | string;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number | string;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "expire_minutes": 60,
+         *       "max_uses": 1,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /**
+           * @description How long the link works, in minutes (default 7 days, at most 365 days). From 1 to 525600. Malformed: status 166.
+           * @default 10080
+           */
+          expire_minutes?: number;
+          /**
+           * @description How many joins it allows; 0: unlimited. From 0 to 1000000. Malformed: status 166.
+           * @default 0
+           */
+          max_uses?: number;
+          /**
+           * @description 1: joining a free group through it still asks the admins (a join request). From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          approval?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 595764512,
+           *         "code": "I4KlIKhNpWdhrOQL9g_vcYqxG6w",
+           *         "url_path": "/join/I4KlIKhNpWdhrOQL9g_vcYqxG6w",
+           *         "link_id": "bd59cf3b273d444acb1b07128dcdee7aa332b07140019e08e683a5362faad0b0",
+           *         "expire_time": 1796410153,
+           *         "max_uses": 1,
+           *         "approval": 0
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The code, shown this once: only its hash is kept. Pass as invite_code to group_join. */
+              code: string;
+              /** @description Path of the link for the app’s own domain: /join/<code>. */
+              url_path: string;
+              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+              link_id: string;
+              /** @description When the link stops working. */
+              expire_time: number;
+              /** @description 0: unlimited. */
+              max_uses: number;
+              /**
+               * @description 1: joining a free group through it asks the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; expire_minutes is malformed or out of range; max_uses is malformed or out of range; approval is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_links_get: {
+    parameters: {
+      query: {
+        /** @example demo-session-2 */
+        session_key: string;
+        /**
+         * @description Group id. Malformed: status 166.
+         * @example 595764512
+         */
+        group_id: number;
+        /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+        cursor?: string;
+        /**
+         * @description Page size. From 1 to 200. Malformed: status 166.
+         * @example 10
+         */
+        limit?: number;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "links": [
+           *           {
+           *             "link_id": "bd59cf3b273d444acb1b07128dcdee7aa332b07140019e08e683a5362faad0b0",
+           *             "created_by": 2,
+           *             "create_time": 1796406553,
+           *             "expire_time": 1796410153,
+           *             "max_uses": 1,
+           *             "uses": 0,
+           *             "approval": 0
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              links: {
+                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+                link_id: string;
+                created_by: number;
+                create_time: number;
+                expire_time: number;
+                /** @description 0: unlimited. */
+                max_uses: number;
+                /** @description Joins (and join requests) made through it. */
+                uses: number;
+                /** @enum {integer} */
+                approval: 0 | 1;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_links: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number | string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "limit": 10,
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
+          cursor?: string;
+          /**
+           * @description Page size. From 1 to 200. Malformed: status 166.
+           * @default 50
+           */
+          limit?: number;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "links": [
+           *           {
+           *             "link_id": "bd59cf3b273d444acb1b07128dcdee7aa332b07140019e08e683a5362faad0b0",
+           *             "created_by": 2,
+           *             "create_time": 1796406553,
+           *             "expire_time": 1796410153,
+           *             "max_uses": 1,
+           *             "uses": 0,
+           *             "approval": 0
+           *           }
+           *         ],
+           *         "next_cursor": null
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              links: {
+                /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+                link_id: string;
+                created_by: number;
+                create_time: number;
+                expire_time: number;
+                /** @description 0: unlimited. */
+                max_uses: number;
+                /** @description Joins (and join requests) made through it. */
+                uses: number;
+                /** @enum {integer} */
+                approval: 0 | 1;
+              }[];
+              /** @description Pass as cursor for the next page; null on the last page. */
+              next_cursor: string | null;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; cursor is malformed or out of range; limit is malformed or out of range; cursor is not one this group’s list gave */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_link_revoke: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "code": "I4KlIEa1ew5OrbRUFBxpFXqoN20",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/json':
+          | {
+              /** @description Group id. Malformed: status 166. */
+              group_id: number | string;
+              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+              code?: string;
+              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+              link_id?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "code": "I4KlIEa1ew5OrbRUFBxpFXqoN20",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'application/x-www-form-urlencoded':
+          | {
+              /** @description Group id. Malformed: status 166. */
+              group_id: number;
+              /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+              code?: string;
+              /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+              link_id?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
+        /**
+         * @example {
+         *       "group_id": 595764512,
+         *       "code": "I4KlIEa1ew5OrbRUFBxpFXqoN20",
+         *       "session_key": "demo-session-2"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code?: string;
+          /** @description Or the link’s id, from group_invite_links. 1 to 64 characters. Malformed: status 166. */
+          link_id?: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 595764512,
+           *         "link_id": "dd9a1b473412c87def9e165ebb5b78621043f54dc4a897c7e4baf4fc9f1350b9"
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The link’s id: the SHA-256 (hex) of its code, which is not kept. */
+              link_id: string;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; neither code nor link_id is sent; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; code is malformed or out of range; link_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; both code and link_id are sent; 197: the code is a link of another group */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166 | 197;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 58: the caller is not in the group; 154: not an admin */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 58 | 154;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 193: no link of the group has this code or id */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 193;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170;
+          };
+        };
+      };
+      /** @description 195: the link is already revoked */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 195;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_preview_get: {
+    parameters: {
+      query: {
+        /**
+         * @description The link’s code. 1 to 64 characters. Malformed: status 166.
+         * @example I4KlIKhNpWdhrOQL9g_vcYqxG6w
+         */
+        code: string;
+      };
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 595764512,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796406550,
+           *           "listed": 1,
+           *           "period_days": 0
+           *         },
+           *         "approval": 0,
+           *         "expire_time": 1796410153
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+              /**
+               * @description 1: joining through the link files a request for the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+              /** @description When the link stops working. */
+              expire_time: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 193;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
+  group_invite_preview: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "code": "I4KlIKhNpWdhrOQL9g_vcYqxG6w"
+         *     }
+         */
+        'application/json': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+        /**
+         * @example {
+         *       "code": "I4KlIKhNpWdhrOQL9g_vcYqxG6w"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+        /**
+         * @example {
+         *       "code": "I4KlIKhNpWdhrOQL9g_vcYqxG6w"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description The link’s code. 1 to 64 characters. Malformed: status 166. */
+          code: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_info": {
+           *           "id": 595764512,
+           *           "name": "Docs tour 3",
+           *           "memo": "every method, multipart",
+           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "owner_id": 1,
+           *           "admins": [
+           *             2
+           *           ],
+           *           "admin_count": 1,
+           *           "member_count": 4,
+           *           "max_members": 3000,
+           *           "price": "0",
+           *           "coin_id": 0,
+           *           "consensus_coin": 0,
+           *           "consensus_value": "0",
+           *           "private_price": "1",
+           *           "private_coin_id": 1,
+           *           "create_time": 1796406550,
+           *           "listed": 1,
+           *           "period_days": 0
+           *         },
+           *         "approval": 0,
+           *         "expire_time": 1796410153
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_info: components['schemas']['Group'];
+              /**
+               * @description 1: joining through the link files a request for the admins.
+               * @enum {integer}
+               */
+              approval: 0 | 1;
+              /** @description When the link stops working. */
+              expire_time: number;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: code is malformed or out of range */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 164 | 166;
+          };
+        };
+      };
+      /** @description 193: no live link has this code: unknown, revoked, expired or used up, or its group dismissed; all alike */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 193;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   group_set_price: {
     parameters: {
       query?: never;
@@ -7366,7 +9245,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 24736203,
+         *       "group_id": 100079198,
          *       "price": "1",
          *       "coin_id": 1,
          *       "period_days": 30,
@@ -7395,7 +9274,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 24736203,
+         *       "group_id": 100079198,
          *       "price": "1",
          *       "coin_id": 1,
          *       "period_days": 30,
@@ -7428,7 +9307,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 24736203,
+         *       "group_id": 100079198,
          *       "price": "1",
          *       "coin_id": 1,
          *       "period_days": 30,
@@ -7475,7 +9354,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1217234261,
+           *           "id": 744989872,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7490,7 +9369,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796404609,
+           *           "create_time": 1796406553,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -7626,7 +9505,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 560612655,
+         *       "group_id": 1254579845,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7639,6 +9518,8 @@ export interface operations {
           consensus_coin: number | string;
           /** @description Amount the joiner must hold. Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55. */
           consensus_value: string | number;
+          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
+          consensus_grace_hours?: number | string;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -7652,7 +9533,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 560612655,
+         *       "group_id": 1254579845,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7669,6 +9550,8 @@ export interface operations {
            * @example 2.5
            */
           consensus_value: string;
+          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
+          consensus_grace_hours?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -7682,7 +9565,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 560612655,
+         *       "group_id": 1254579845,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -7699,6 +9582,8 @@ export interface operations {
            * @example 2.5
            */
           consensus_value: string;
+          /** @description Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set. From 0 to 720. Malformed: status 166. */
+          consensus_grace_hours?: number;
           /**
            * @description The caller’s session key, issued by the app’s account system.
            * @example demo-session-1
@@ -7726,7 +9611,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 560612655,
+           *           "id": 1254579845,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -7741,9 +9626,10 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796404611,
+           *           "create_time": 1796406553,
            *           "listed": 1,
            *           "period_days": 0,
+           *           "consensus_grace_hours": 24,
            *           "is_join": 1,
            *           "role": "owner",
            *           "dnd": 0,
@@ -7765,7 +9651,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; 55: consensus_value is malformed or out of range; more decimals than the coin has; 56: consensus_coin is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; consensus_grace_hours is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
       400: {
         headers: {
           [name: string]: unknown;
@@ -7877,72 +9763,84 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/json': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number | string;
-          /**
-           * Format: password
-           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd?: string;
-          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-          apply_msg?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/json':
+          | {
+              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+              group_id?: number | string;
+              /**
+               * Format: password
+               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+               */
+              wallet_pwd?: string;
+              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+              invite_code?: string;
+              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+              apply_msg?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "session_key": "demo-session-6"
          *     }
          */
-        'application/x-www-form-urlencoded': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
-          /**
-           * Format: password
-           * @description Wallet password. 1 to 64 characters. Malformed: status 166.
-           */
-          wallet_pwd?: string;
-          /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
-          apply_msg?: string;
-          /**
-           * @description The caller’s session key, issued by the app’s account system.
-           * @example demo-session-1
-           */
-          session_key: string;
-          /**
-           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
-           * @example
-           */
-          idempotency_key?: string;
-        };
+        'application/x-www-form-urlencoded':
+          | {
+              /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+              group_id?: number;
+              /**
+               * Format: password
+               * @description Wallet password. 1 to 64 characters. Malformed: status 166.
+               */
+              wallet_pwd?: string;
+              /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+              invite_code?: string;
+              /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
+              apply_msg?: string;
+              /**
+               * @description The caller’s session key, issued by the app’s account system.
+               * @example demo-session-1
+               */
+              session_key: string;
+              /**
+               * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+               * @example
+               */
+              idempotency_key?: string;
+            }
+          | unknown
+          | unknown;
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "session_key": "demo-session-6"
          *     }
          */
         'multipart/form-data': {
-          /** @description Group id. Malformed: status 166. */
-          group_id: number;
+          /** @description Group id; may be left out when invite_code is sent (a code names its group). Malformed: status 166. */
+          group_id?: number;
           /**
            * Format: password
            * @description Wallet password. 1 to 64 characters. Malformed: status 166.
            */
           wallet_pwd?: string;
+          /** @description Join through this invite link (group_invite_link_create’s code). 1 to 64 characters. Malformed: status 166. */
+          invite_code?: string;
           /** @description A free group only: what the admins read with the request, at most 255 characters. At most 255 characters. Malformed: status 166. */
           apply_msg?: string;
           /**
@@ -7972,8 +9870,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 881977575,
-           *         "expire_time": 1797009405
+           *         "group_id": 595764512,
+           *         "expire_time": 1797011352
            *       }
            *     }
            */
@@ -8011,7 +9909,7 @@ export interface operations {
           };
         };
       };
-      /** @description 0: a required parameter is missing; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ */
+      /** @description 0: a required parameter is missing; neither group_id nor invite_code is sent; wallet_pwd is missing and the group has a price; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; wallet_pwd is malformed or out of range; invite_code is malformed or out of range; apply_msg is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; 197: the code is a link of another group than group_id */
       400: {
         headers: {
           [name: string]: unknown;
@@ -8019,7 +9917,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 0 | 164 | 166;
+            status?: 0 | 164 | 166 | 197;
           };
         };
       };
@@ -8047,7 +9945,7 @@ export interface operations {
           };
         };
       };
-      /** @description 52: group does not exist */
+      /** @description 52: group does not exist; 193: no link has this code (or it is malformed) */
       404: {
         headers: {
           [name: string]: unknown;
@@ -8055,7 +9953,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 52;
+            status?: 52 | 193;
           };
         };
       };
@@ -8068,6 +9966,18 @@ export interface operations {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
             status?: 53 | 160 | 162 | 169 | 170 | 187;
+          };
+        };
+      };
+      /** @description 194: the link has expired; 195: the link was revoked; 196: the link has been used max_uses times */
+      410: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 194 | 195 | 196;
           };
         };
       };
@@ -8140,7 +10050,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 881977575
+         * @example 595764512
          */
         group_id: number;
       };
@@ -8165,8 +10075,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796404605,
-           *             "expire_time": 1797009405,
+           *             "request_time": 1796406552,
+           *             "expire_time": 1797011352,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8187,6 +10097,8 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
+                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
+                link_id?: string;
               }[];
             };
           };
@@ -8289,7 +10201,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8304,7 +10216,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8319,7 +10231,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -8350,8 +10262,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796404605,
-           *             "expire_time": 1797009405,
+           *             "request_time": 1796406552,
+           *             "expire_time": 1797011352,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -8372,6 +10284,8 @@ export interface operations {
                 expire_time: number;
                 /** @description What the applicant wrote; empty when nothing. */
                 apply_msg: string;
+                /** @description The invite link (as group_invite_links shows it) the request came through, when it did. */
+                link_id?: string;
               }[];
             };
           };
@@ -8477,7 +10391,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8508,7 +10422,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8539,7 +10453,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -8728,7 +10642,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8754,7 +10668,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8784,7 +10698,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -8828,10 +10742,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 881977575,
+           *           "id": 595764512,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:34809/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -8845,7 +10759,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796404595,
+           *           "create_time": 1796406550,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -8981,7 +10895,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -9007,7 +10921,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -9033,7 +10947,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -9073,7 +10987,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 881977575,
+           *         "group_id": 595764512,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -9241,7 +11155,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 24736203,
+         *       "group_id": 100079198,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-9"
          *     }
@@ -9267,7 +11181,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 24736203,
+         *       "group_id": 100079198,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-9"
          *     }
@@ -9293,7 +11207,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 24736203,
+         *       "group_id": 100079198,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-9"
          *     }
@@ -9332,8 +11246,8 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 24736203,
-           *         "member_until": 1801588612,
+           *         "group_id": 100079198,
+           *         "member_until": 1801590554,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -9494,7 +11408,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 881977575
+         * @example 595764512
          */
         group_id: number;
         /**
@@ -9638,7 +11552,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9656,7 +11570,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9674,7 +11588,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 881977575,
+         *       "group_id": 595764512,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -9811,6 +11725,325 @@ export interface operations {
       };
     };
   };
+  group_refund: {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description A key naming this write, so that a retry is safe (a UUID per logical request). Within 24 hours a repeat with the same key and parameters gets the first reply, with the header `idempotent-replayed: true`, and changes nothing; other parameters are refused with status 169; a repeat while the first still runs waits for it, then is refused with status 170. Keys are kept per caller and method. May also come as the `idempotency_key` parameter. */
+        'Idempotency-Key'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        /**
+         * @example {
+         *       "group_id": 744989872,
+         *       "pre_user": 7,
+         *       "amount": "1",
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'application/json': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number | string;
+          /** @description The user to pay back. Malformed: status 166. */
+          pre_user: number | string;
+          /** @description Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it). Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55. */
+          amount?: string | number;
+          /** @description Coin to refund in; absent: the coin of the user’s latest payment into this group. Malformed: status 56. */
+          coin_id?: number | string;
+          /**
+           * @description 1 also removes the user from the group (a Kicked notice); 0 (default) keeps them. From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          remove?: number | string;
+          /**
+           * Format: password
+           * @description The owner’s wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 744989872,
+         *       "pre_user": 7,
+         *       "amount": "1",
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'application/x-www-form-urlencoded': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The user to pay back. Malformed: status 166. */
+          pre_user: number;
+          /**
+           * @description Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it). Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55.
+           * @example 0
+           * @example 2.5
+           */
+          amount?: string;
+          /** @description Coin to refund in; absent: the coin of the user’s latest payment into this group. Malformed: status 56. */
+          coin_id?: number;
+          /**
+           * @description 1 also removes the user from the group (a Kicked notice); 0 (default) keeps them. From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          remove?: number;
+          /**
+           * Format: password
+           * @description The owner’s wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+        /**
+         * @example {
+         *       "group_id": 744989872,
+         *       "pre_user": 7,
+         *       "amount": "1",
+         *       "wallet_pwd": "123456",
+         *       "session_key": "demo-session-1"
+         *     }
+         */
+        'multipart/form-data': {
+          /** @description Group id. Malformed: status 166. */
+          group_id: number;
+          /** @description The user to pay back. Malformed: status 166. */
+          pre_user: number;
+          /**
+           * @description Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it). Exact decimal, never negative; no more fractional digits than the coin has. Malformed: status 55.
+           * @example 0
+           * @example 2.5
+           */
+          amount?: string;
+          /** @description Coin to refund in; absent: the coin of the user’s latest payment into this group. Malformed: status 56. */
+          coin_id?: number;
+          /**
+           * @description 1 also removes the user from the group (a Kicked notice); 0 (default) keeps them. From 0 to 1. Malformed: status 166.
+           * @default 0
+           */
+          remove?: number;
+          /**
+           * Format: password
+           * @description The owner’s wallet password. 1 to 64 characters. Malformed: status 166.
+           */
+          wallet_pwd: string;
+          /**
+           * @description The caller’s session key, issued by the app’s account system.
+           * @example demo-session-1
+           */
+          session_key: string;
+          /**
+           * @description Makes the write safe to retry: within 24 hours a repeat with the same key and parameters gets the first reply and changes nothing; other parameters under the key are refused with status 169. A fresh UUID per logical request; empty means none. May also come as the `Idempotency-Key` header.
+           * @example
+           */
+          idempotency_key?: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Success. */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          /**
+           * @example {
+           *       "success": true,
+           *       "status": 1,
+           *       "msg": "成功",
+           *       "data": {
+           *         "group_id": 744989872,
+           *         "user_id": 7,
+           *         "payment": {
+           *           "coin_id": 1,
+           *           "amount": "1"
+           *         },
+           *         "refundable": "1.5",
+           *         "removed": 0
+           *       }
+           *     }
+           */
+          'application/json': {
+            /** @constant */
+            success: true;
+            /** @constant */
+            status: 1;
+            /** @example 成功 */
+            msg: string;
+            data: {
+              group_id: number;
+              /** @description The user paid back. */
+              user_id: number;
+              /** @description The payment made. */
+              payment: {
+                coin_id: number;
+                /**
+                 * @description What was paid.
+                 * @example 2.5
+                 */
+                amount: string;
+              };
+              /**
+               * @description What the user can still be refunded in that coin.
+               * @example 2.5
+               */
+              refundable: string;
+              /**
+               * @description Whether the user was removed from the group.
+               * @enum {unknown}
+               */
+              removed: 0 | 1;
+            };
+          };
+        };
+      };
+      /** @description 0: a required parameter is missing; 55: amount is malformed or out of range; amount is 0 or has more decimals than the coin; 56: coin_id is malformed or out of range; 164: the body is not a JSON object or a form, or a multipart form is malformed; 166: group_id is malformed or out of range; pre_user is malformed or out of range; remove is malformed or out of range; wallet_pwd is malformed or out of range; the Idempotency-Key is malformed, or the header and idempotency_key differ; pre_user is the caller */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 0 | 55 | 56 | 164 | 166;
+          };
+        };
+      };
+      /** @description 2: no session_key; 3: session_key unknown, expired or too long */
+      401: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 2 | 3;
+          };
+        };
+      };
+      /** @description 54: no permission; 58: the caller is not in the group */
+      403: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 54 | 58;
+          };
+        };
+      };
+      /** @description 52: group does not exist; 58: remove is 1 and pre_user is not in the group; 216: pre_user paid nothing into this group (in coin_id) */
+      404: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 52 | 58 | 216;
+          };
+        };
+      };
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running; 217: amount is more than pre_user paid and was not refunded yet, or nothing is left */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 169 | 170 | 217;
+          };
+        };
+      };
+      /** @description 164: the body is larger than the gateway takes */
+      413: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 164: a multipart body other than multipart/form-data */
+      415: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 164;
+          };
+        };
+      };
+      /** @description 24: balance too low; 25: wallet password not set; 26: wallet password wrong */
+      422: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 24 | 25 | 26;
+          };
+        };
+      };
+      /** @description 159: wallet locked; 167: too many requests */
+      429: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 159 | 167;
+          };
+        };
+      };
+      /** @description 5: an unexpected failure, never with a trace */
+      500: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Refusal'] & {
+            /** @enum {unknown} */
+            status?: 5;
+          };
+        };
+      };
+    };
+  };
   wallet_balance_get: {
     parameters: {
       query: {
@@ -9839,7 +12072,7 @@ export interface operations {
            *           {
            *             "coin_id": 1,
            *             "coin_name": "USDT",
-           *             "balance": "997.5"
+           *             "balance": "1000"
            *           },
            *           {
            *             "coin_id": 2,
@@ -9994,7 +12227,7 @@ export interface operations {
            *           {
            *             "coin_id": 1,
            *             "coin_name": "USDT",
-           *             "balance": "997.5"
+           *             "balance": "1000"
            *           },
            *           {
            *             "coin_id": 2,
@@ -10114,11 +12347,27 @@ export interface operations {
            *         "records": [
            *           {
            *             "coin_id": 1,
+           *             "amount": "1.5",
+           *             "kind": "refund",
+           *             "counterparty": 1,
+           *             "group_id": 744989872,
+           *             "time": 1796406554
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1",
+           *             "kind": "refund",
+           *             "counterparty": 1,
+           *             "group_id": 744989872,
+           *             "time": 1796406553
+           *           },
+           *           {
+           *             "coin_id": 1,
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1217234261,
-           *             "time": 1796404610
+           *             "group_id": 744989872,
+           *             "time": 1796406553
            *           },
            *           {
            *             "coin_id": 2,
@@ -10126,7 +12375,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796404583
+           *             "time": 1796406549
            *           },
            *           {
            *             "coin_id": 1,
@@ -10134,7 +12383,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796404583
+           *             "time": 1796406549
            *           }
            *         ],
            *         "next_cursor": null
@@ -10152,15 +12401,20 @@ export interface operations {
               records: {
                 coin_id: number;
                 /**
-                 * @description + in, - out.
+                 * @description + in, - out; 0 for refund_owed, which moves nothing.
                  * @example -2.5
                  */
                 amount: string;
                 /** @enum {unknown} */
-                kind: 'deposit' | 'join' | 'renew' | 'private' | 'withdraw' | 'adjust';
+                kind: 'deposit' | 'join' | 'renew' | 'private' | 'withdraw' | 'adjust' | 'refund' | 'refund_owed';
                 counterparty: number | null;
                 group_id: number | null;
                 time: number;
+                /**
+                 * @description refund_owed only: the part of a dismissal refund to the counterparty the owner’s balance could not cover.
+                 * @example 2.5
+                 */
+                owed?: string;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
@@ -10299,11 +12553,27 @@ export interface operations {
            *         "records": [
            *           {
            *             "coin_id": 1,
+           *             "amount": "1.5",
+           *             "kind": "refund",
+           *             "counterparty": 1,
+           *             "group_id": 744989872,
+           *             "time": 1796406554
+           *           },
+           *           {
+           *             "coin_id": 1,
+           *             "amount": "1",
+           *             "kind": "refund",
+           *             "counterparty": 1,
+           *             "group_id": 744989872,
+           *             "time": 1796406553
+           *           },
+           *           {
+           *             "coin_id": 1,
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 1217234261,
-           *             "time": 1796404610
+           *             "group_id": 744989872,
+           *             "time": 1796406553
            *           },
            *           {
            *             "coin_id": 2,
@@ -10311,7 +12581,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796404583
+           *             "time": 1796406549
            *           },
            *           {
            *             "coin_id": 1,
@@ -10319,7 +12589,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796404583
+           *             "time": 1796406549
            *           }
            *         ],
            *         "next_cursor": null
@@ -10337,15 +12607,20 @@ export interface operations {
               records: {
                 coin_id: number;
                 /**
-                 * @description + in, - out.
+                 * @description + in, - out; 0 for refund_owed, which moves nothing.
                  * @example -2.5
                  */
                 amount: string;
                 /** @enum {unknown} */
-                kind: 'deposit' | 'join' | 'renew' | 'private' | 'withdraw' | 'adjust';
+                kind: 'deposit' | 'join' | 'renew' | 'private' | 'withdraw' | 'adjust' | 'refund' | 'refund_owed';
                 counterparty: number | null;
                 group_id: number | null;
                 time: number;
+                /**
+                 * @description refund_owed only: the part of a dismissal refund to the counterparty the owner’s balance could not cover.
+                 * @example 2.5
+                 */
+                owed?: string;
               }[];
               /** @description Pass as cursor for the next page; null on the last page. */
               next_cursor: string | null;
