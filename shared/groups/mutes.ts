@@ -4,14 +4,15 @@ import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { live, type MetaChange, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { deleteLiveMute, type MuteItem, mutedUntil, muteItem, putMute, setMemberMute } from '#shared/entities/mute.ts';
+import type { Caller } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
-import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
+import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { adminsOf, byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
-import { loadTargets } from '#shared/groups/load.ts';
+import { loadTargetsFor } from '#shared/groups/load.ts';
 
 export interface MuteInput {
   readonly groupId: number;
-  readonly caller: number;
+  readonly caller: Caller;
   readonly userIds: readonly number[];
   /** 1 to 43,200 (30 days, RongCloud's longest gag); 0 lifts the mute. */
   readonly minutes: number;
@@ -34,19 +35,21 @@ export interface MuteResult {
  * RongCloud's gag calls and an announcement.
  */
 export async function muteUsers(db: Db, input: MuteInput): Promise<MuteResult> {
-  const { groupId, caller, userIds, minutes } = input;
+  const { groupId, userIds, minutes } = input;
   const attemptId = input.attemptId ?? randomUUID();
   const lifting = minutes === 0;
   const notMuted = (id: number) => fail('NOT_MUTED', `user ${id} is not muted`);
   return withRetries(async ({ n, commit }) => {
-    const access = await loadTargets(db, groupId, caller, userIds, { mutes: true });
-    const me = requireAdmin(access);
+    // The session rides with the first read; the caller's rank is on the group item.
+    const access = await loadTargetsFor(db, groupId, input.caller, userIds, { mutes: true });
+    const role = await requireRole(access, 'admin');
+    const { caller } = access;
     const now = nowMs(db);
     const nowSeconds = Math.floor(now / 1000);
     for (const id of userIds) {
       if (id === caller) fail('BAD_PARAM', 'you cannot mute yourself');
       const target = access.targets.get(id) ?? fail('NOT_MEMBER', `user ${id} is not in the group`);
-      refuseIf(rankRefusal(me.role, target.role, 'mute'));
+      refuseIf(rankRefusal(role, target.role, 'mute'));
     }
     if (lifting) for (const id of userIds) if (mutedUntil(access.mutes.get(id)?.until, nowSeconds) === 0) notMuted(id);
     const until = lifting ? 0 : nowSeconds + minutes * 60;
@@ -98,14 +101,15 @@ export const speakersOf = (group: { owner_id?: unknown; admins?: unknown }): num
  */
 export async function muteAll(
   db: Db,
-  input: { groupId: number; caller: number; mute: 0 | 1; attemptId?: string | undefined },
+  input: { groupId: number; caller: Caller; mute: 0 | 1; attemptId?: string | undefined },
 ): Promise<{ group_id: number; mute_all: 0 | 1 }> {
-  const { groupId, caller, mute } = input;
+  const { groupId, mute } = input;
   const attemptId = input.attemptId ?? randomUUID();
   await withRetries(async ({ n, commit }) => {
-    const access = await loadGroup(db, groupId, caller);
-    requireAdmin(access);
-    const { group } = access;
+    // The session rides with the group's read; the caller's right is on the group item.
+    const access = await loadGroupFor(db, groupId, input.caller);
+    await requireRole(access, 'admin');
+    const { group, caller } = access;
     const was = Number(group.mute_all ?? 0) === 1 ? 1 : 0;
     if (was === mute) return;
     const admins = adminsOf(group);

@@ -74,7 +74,7 @@ describe('round trips per method', () => {
     );
   });
 
-  it('membership and moderation changes read the session with the group and the targets, then write', async () => {
+  it('membership and moderation changes (mutes too) read the session with the group and the targets, then write', async () => {
     // A group of its own (owner 1; 2, 3 and 4 members) and two pending requests in another.
     const { group_id: managed } = await createGroup(world.db, { ownerId: 1, userIds: [2, 3, 4], name: 'managed' });
     const { group_id: asked } = await createGroup(world.db, { ownerId: 1, userIds: [2], name: 'asked' });
@@ -87,6 +87,8 @@ describe('round trips per method', () => {
       ['group_delete_user', { group_id: managed, pre_del: 5 }],
       ['group_ban_user', { group_id: managed, pre_ban: '4' }],
       ['group_unban_user', { group_id: managed, pre_ban: '4' }],
+      ['group_mute_user', { group_id: managed, pre_mute: '3', minutes: 10 }],
+      ['group_mute_all', { group_id: managed, mute: 1 }],
       ['group_delete_user', { group_id: managed, pre_del: 3, ban_minutes: 10 }, 'kick and ban'],
       ['group_react_join', { group_id: asked, pre_user: 4, action: 1 }, 'approve'],
       ['group_react_join', { group_id: asked, pre_user: 6, action: 2 }, 'reject'],
