@@ -95,16 +95,17 @@ describe('functions', () => {
     });
   });
 
-  it('keeps API functions at 10 s and gives the fan-out and the grace sweep 60 s', () => {
+  it('keeps API functions at 10 s, gives the fan-out and the grace sweep 60 s and the expiry sweep 2 minutes', () => {
     for (const fn of stack.methodFunctions.values()) expect(functionProps(fn).Timeout).toBe(10);
     expect(functionProps(stack.fanoutFunction).Timeout).toBe(60);
-    expect(functionProps(stack.sweepFunction).Timeout).toBe(60);
+    expect(functionProps(stack.graceSweepFunction).Timeout).toBe(60);
+    expect(functionProps(stack.sweepFunction).Timeout).toBe(120);
   });
 
   it('runs the grace sweep every minute, on a schedule', () => {
     template.hasResourceProperties('AWS::Events::Rule', {
       ScheduleExpression: 'rate(1 minute)',
-      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.sweepFunction), 'Arn'] } })],
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [logicalId(stack.graceSweepFunction), 'Arn'] } })],
     });
   });
 
@@ -128,6 +129,7 @@ describe('functions', () => {
       ...stack.methodFunctions,
       ['fanout', stack.fanoutFunction] as const,
       ['sweep', stack.sweepFunction] as const,
+      ['graceSweep', stack.graceSweepFunction] as const,
     ]) {
       const assetHash = (functionProps(fn).Code.S3Key as string).replace(/\.zip$/, '');
       const file = path.join(assemblyDir, `asset.${assetHash}`, 'index.mjs');
@@ -464,7 +466,7 @@ describe('alarms', () => {
   });
 
   it('watch every function for errors and throttles', () => {
-    const functions = [...stack.methodFunctions.values(), stack.fanoutFunction, stack.sweepFunction]
+    const functions = [...stack.methodFunctions.values(), stack.fanoutFunction, stack.graceSweepFunction, stack.sweepFunction]
       .map((fn) => logicalId(fn))
       .sort();
     for (const metric of ['Errors', 'Throttles']) {
