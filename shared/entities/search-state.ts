@@ -15,7 +15,11 @@ export interface SearchStateItem {
   kind: 'search-state';
   group_id: number;
   tokens: string[];
-  searchsk: string;
+  /**
+   * The ranking the postings were written at; empty while the group keeps none (unlisted). Not
+   * named `searchsk`: that is the search index's sort key, which may never be an empty string.
+   */
+  posted_order: string;
 }
 
 export const searchStateItem = (groupId: number, tokens: Iterable<string>, order: string): SearchStateItem => ({
@@ -23,8 +27,12 @@ export const searchStateItem = (groupId: number, tokens: Iterable<string>, order
   kind: 'search-state',
   group_id: groupId,
   tokens: [...tokens],
-  searchsk: order,
+  posted_order: order,
 });
+
+/** The ranking a state records; items written before `posted_order` kept it as `searchsk`. */
+export const postedOrderOf = (state: { posted_order?: unknown; searchsk?: unknown } | undefined): string | undefined =>
+  state === undefined ? undefined : String(state.posted_order ?? state.searchsk ?? '');
 
 export const isSearchState = (item: Record<string, unknown> | undefined): item is Record<string, unknown> & SearchStateItem =>
   item?.sk === SEARCH_STATE_SK;

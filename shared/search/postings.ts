@@ -3,7 +3,7 @@ import { batchGet } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
 import { groupKey, isGroupItem, isListed, isLive } from '#shared/entities/group.ts';
 import { searchOrder } from '#shared/entities/posting.ts';
-import { isSearchState, searchStateItem, searchStateKey } from '#shared/entities/search-state.ts';
+import { isSearchState, postedOrderOf, searchStateItem, searchStateKey } from '#shared/entities/search-state.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 import { addPostings, movePostings, removePostings } from '#shared/search/posting-writes.ts';
 import { groupTokens } from '#shared/search/tokens.ts';
@@ -46,7 +46,7 @@ export async function syncPostings(db: Db, groupId: number, mentioned: { name?: 
     for (const token of groupTokens(text.name, text.memo)) if (!current.has(token)) stale.add(token);
   }
   const fresh = [...current].filter((token) => !posted.has(token));
-  const moved = state?.searchsk === order ? [] : [...current].filter((token) => posted.has(token));
+  const moved = postedOrderOf(state) === order ? [] : [...current].filter((token) => posted.has(token));
   await Promise.all([
     addPostings(db, groupId, fresh, order),
     removePostings(db, groupId, [...stale]),
