@@ -151,7 +151,7 @@ describe('making, listing and revoking links', () => {
     const cases: [string, Parameters<typeof revokeInviteLink>[1], number, number][] = [
       ['a plain member', { groupId: gid, caller: 3, code: live.code }, 154, 403],
       ['an outsider', { groupId: gid, caller: 9, code: live.code }, 58, 403],
-      ['revoked already', { groupId: gid, caller: 1, code: a.code }, 195, 410],
+      ['revoked already', { groupId: gid, caller: 1, code: a.code }, 195, 409],
       ['another group’s code', { groupId: gid, caller: 1, code: elsewhere.code }, 197, 400],
       ['an unknown code', { groupId: gid, caller: 1, code: newInviteCode(gid).code }, 193, 404],
       ['a malformed code', { groupId: gid, caller: 1, code: 'not-a-code' }, 193, 404],
@@ -266,9 +266,9 @@ describe('dead codes: each refused with its own status, changing nothing', () =>
     const before = await stateOf([gid, other], [1, 19]);
     const join = (input: { groupId?: number; inviteCode?: string }) => joinGroup(db, { userId: 19, walletPwd: PWD, ...input });
     const cases: [string, Parameters<typeof join>[0], number, number][] = [
-      ['expired', { inviteCode: expiring.code }, 194, 410],
-      ['revoked', { inviteCode: revoked.code }, 195, 410],
-      ['used up', { inviteCode: once.code }, 196, 410],
+      ['expired', { inviteCode: expiring.code }, 194, 409],
+      ['revoked', { inviteCode: revoked.code }, 195, 409],
+      ['used up', { inviteCode: once.code }, 196, 409],
       ['another group’s', { groupId: gid, inviteCode: elsewhere.code }, 197, 400],
       ['unknown', { inviteCode: newInviteCode(gid).code }, 193, 404],
       ['unknown, with the group sent', { groupId: gid, inviteCode: newInviteCode(gid).code }, 193, 404],
