@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually } from '../support/eventually.ts';
 import { type CallOptions, type Params, type Reply, startTestRuntime, type TestRuntime } from '../support/local-runtime.ts';
 
 /**
@@ -134,16 +135,6 @@ async function balance(userId: number, coinId: number): Promise<string> {
   const data = await ok('wallet_balance', {}, userId);
   const coin = (data.user_coins as Array<{ coin_id: number; balance: string }>).find((row) => row.coin_id === coinId);
   return coin?.balance ?? '0';
-}
-
-async function eventually<T>(probe: () => Promise<T | undefined>, what: string, timeoutMs = 20_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const found = await probe();
-    if (found !== undefined) return found;
-    if (Date.now() > deadline) throw new Error(`${what}: not seen within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
 }
 
 /** What the RongCloud stand-in accepted, oldest first (SPEC "Local runtime contract"). */
