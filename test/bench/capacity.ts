@@ -78,7 +78,7 @@ async function main() {
   try {
     progress('capacity: seeding users, balances and groups');
     await seedUsers(runtime.db, 110, { usdt: '1000' });
-    await Promise.all([1, 100, 101, 103].map((id) => setWalletPassword(runtime.db, id, PWD)));
+    await Promise.all([1, 100, 101, 103, 104].map((id) => setWalletPassword(runtime.db, id, PWD)));
     const { measure } = meter(defaultDb());
     const rows: CapacityRow[] = [];
     const typical: TypicalCall[] = [];
@@ -184,8 +184,8 @@ async function main() {
     await measured('group_set_private', { group_id: paid, price: '0.5', coin_id: 1 }, 1);
     await measured('group_pay_private', { group_id: paid, wallet_pwd: PWD }, 100);
     await invoke('group_set_price', { group_id: paid, price: '1', coin_id: 1, period_days: 30 }, 1);
-    await invoke('group_join', { group_id: paid, wallet_pwd: PWD }, 103);
-    await measured('group_renew', { group_id: paid, wallet_pwd: PWD }, 103, 'group_renew (30 days, 1 USDT)');
+    await invoke('group_join', { group_id: paid, wallet_pwd: PWD }, 104);
+    await measured('group_renew', { group_id: paid, wallet_pwd: PWD }, 104, 'group_renew (30 days, 1 USDT)');
     await measured('group_can_private', { group_id: paid, to_user: 2 }, 100);
     await measured('group_refund', { group_id: paid, pre_user: 100, wallet_pwd: PWD }, 1, 'group_refund (the last payment)');
     await measured('wallet_balance', {}, 100);
