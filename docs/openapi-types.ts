@@ -948,9 +948,9 @@ export interface components {
      *     | 186 | 429 | your request to join was rejected recently; ask again later |
      *     | 187 | 409 | too many join requests pending at once |
      *     | 193 | 404 | unknown invite code |
-     *     | 194 | 410 | this invite link has expired |
-     *     | 195 | 410 | this invite link was revoked |
-     *     | 196 | 410 | this invite link has been used as often as it may |
+     *     | 194 | 409 | this invite link has expired |
+     *     | 195 | 409 | this invite link was revoked |
+     *     | 196 | 409 | this invite link has been used as often as it may |
      *     | 197 | 400 | this invite code belongs to another group |
      *     | 200 | 404 | user is not muted |
      *     | 216 | 404 | the user has paid nothing into this group in this coin |
@@ -1193,9 +1193,9 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 595764512,
+           *         "group_id": 1012036655,
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1210,7 +1210,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -1329,7 +1329,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 595764512
+         * @example 1012036655
          */
         group_id: number;
       };
@@ -1352,7 +1352,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1367,7 +1367,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0,
            *           "notice": "",
@@ -1481,7 +1481,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-3"
          *     }
          */
@@ -1496,7 +1496,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-3"
          *     }
          */
@@ -1511,7 +1511,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-3"
          *     }
          */
@@ -1540,7 +1540,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour",
            *           "memo": "m",
            *           "logo": "",
@@ -1555,7 +1555,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0,
            *           "notice": "",
@@ -1663,7 +1663,7 @@ export interface operations {
       query: {
         /**
          * @description Group id. Malformed: status 166.
-         * @example 595764512
+         * @example 1012036655
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -1697,18 +1697,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796406550,
+           *             "join_time": 1796407653,
            *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796406550,
+           *             "join_time": 1796407653,
            *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "WzU5NTc2NDUxMiwiMiJd"
+           *         "next_cursor": "WzEwMTIwMzY2NTUsIjIiXQ"
            *       }
            *     }
            */
@@ -1812,7 +1812,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "limit": 2
          *     }
          */
@@ -1829,7 +1829,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "limit": 2
          *     }
          */
@@ -1846,7 +1846,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "limit": 2
          *     }
          */
@@ -1881,18 +1881,18 @@ export interface operations {
            *             "user_id": 1,
            *             "role": "owner",
            *             "is_admin": 1,
-           *             "join_time": 1796406550,
+           *             "join_time": 1796407653,
            *             "muted_until": 0
            *           },
            *           {
            *             "user_id": 2,
            *             "role": "member",
            *             "is_admin": 0,
-           *             "join_time": 1796406550,
+           *             "join_time": 1796407653,
            *             "muted_until": 0
            *           }
            *         ],
-           *         "next_cursor": "WzU5NTc2NDUxMiwiMiJd"
+           *         "next_cursor": "WzEwMTIwMzY2NTUsIjIiXQ"
            *       }
            *     }
            */
@@ -2011,7 +2011,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 595764512,
+           *             "id": 1012036655,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -2026,7 +2026,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796406550,
+           *             "create_time": 1796407653,
            *             "listed": 1,
            *             "period_days": 0,
            *             "is_join": 1,
@@ -2175,7 +2175,7 @@ export interface operations {
            *       "data": {
            *         "user_groups": [
            *           {
-           *             "id": 595764512,
+           *             "id": 1012036655,
            *             "name": "Docs tour",
            *             "memo": "m",
            *             "logo": "",
@@ -2190,7 +2190,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796406550,
+           *             "create_time": 1796407653,
            *             "listed": 1,
            *             "period_days": 0,
            *             "is_join": 1,
@@ -2291,7 +2291,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2314,7 +2314,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2337,7 +2337,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "memo": "every method",
          *       "session_key": "demo-session-1"
          *     }
@@ -2374,7 +2374,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour",
            *           "memo": "every method",
            *           "logo": "",
@@ -2389,7 +2389,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -2537,7 +2537,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2563,7 +2563,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2589,7 +2589,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "notice": "Read the rules\n先读群规",
          *       "session_key": "demo-session-1"
          *     }
@@ -2629,7 +2629,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -2644,11 +2644,11 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0,
            *           "notice": "Read the rules\n先读群规",
-           *           "notice_time": 1796406551,
+           *           "notice_time": 1796407654,
            *           "notice_by": 1,
            *           "is_join": 1,
            *           "role": "owner",
@@ -2795,7 +2795,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2818,7 +2818,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2841,7 +2841,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "listed": 1,
          *       "session_key": "demo-session-1"
          *     }
@@ -2878,10 +2878,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -2895,7 +2895,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 0,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -3043,7 +3043,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3066,7 +3066,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3089,7 +3089,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "group_name": "Docs tour 2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3126,7 +3126,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
            *           "logo": "",
@@ -3141,7 +3141,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -3289,7 +3289,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3312,7 +3312,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3335,7 +3335,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "logo": "iVBORw0KGgpyZXN0IG9mIGEgcG5n",
          *       "session_key": "demo-session-1"
          *     }
@@ -3374,12 +3374,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *         "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3391,7 +3391,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -3541,7 +3541,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3566,7 +3566,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3592,7 +3592,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3632,10 +3632,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -3649,7 +3649,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -3797,7 +3797,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_admin": [
          *         2
          *       ],
@@ -3822,7 +3822,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3848,7 +3848,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_admin": "2",
          *       "session_key": "demo-session-1"
          *     }
@@ -3888,10 +3888,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour 2",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [],
            *           "admin_count": 0,
@@ -3903,7 +3903,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -4051,7 +4051,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -4076,7 +4076,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -4101,7 +4101,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_del": 5,
          *       "session_key": "demo-session-2"
          *     }
@@ -4139,7 +4139,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 595764512,
+           *         "group_id": 1012036655,
            *         "user_id": 5
            *       }
            *     }
@@ -4285,7 +4285,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_invite": [
          *         10
          *       ],
@@ -4310,7 +4310,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4336,7 +4336,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_invite": "10",
          *       "session_key": "demo-session-2"
          *     }
@@ -4522,7 +4522,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4542,7 +4542,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4562,7 +4562,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -4595,7 +4595,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 595764512
+           *         "group_id": 1012036655
            *       }
            *     }
            */
@@ -4724,7 +4724,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-3"
          *     }
          */
@@ -4744,7 +4744,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-3"
          *     }
          */
@@ -4764,7 +4764,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-3"
          *     }
          */
@@ -4797,7 +4797,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 595764512
+           *         "group_id": 1012036655
            *       }
            *     }
            */
@@ -4938,7 +4938,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4961,7 +4961,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -4984,7 +4984,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_owner": 2,
          *       "session_key": "demo-session-1"
          *     }
@@ -5021,10 +5021,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 2,
            *           "admins": [
            *             1
@@ -5038,7 +5038,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -5186,7 +5186,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5209,7 +5209,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5232,7 +5232,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "dnd": 1,
          *       "session_key": "demo-session-3"
          *     }
@@ -5269,10 +5269,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -5286,7 +5286,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -5434,7 +5434,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1672769827,
+           *             "id": 1061081336,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5460,15 +5460,15 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796406552,
+           *             "create_time": 1796407656,
            *             "listed": 1,
            *             "period_days": 0
            *           },
            *           {
-           *             "id": 595764512,
+           *             "id": 1012036655,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5482,12 +5482,12 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796406550,
+           *             "create_time": 1796407653,
            *             "listed": 1,
            *             "period_days": 0
            *           },
            *           {
-           *             "id": 744989872,
+           *             "id": 267425430,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5502,12 +5502,12 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796406553,
+           *             "create_time": 1796407656,
            *             "listed": 1,
            *             "period_days": 0
            *           },
            *           {
-           *             "id": 1254579845,
+           *             "id": 1303003688,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5522,13 +5522,13 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796406553,
+           *             "create_time": 1796407656,
            *             "listed": 1,
            *             "period_days": 0,
            *             "consensus_grace_hours": 48
            *           },
            *           {
-           *             "id": 100079198,
+           *             "id": 584198957,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5543,7 +5543,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796406554,
+           *             "create_time": 1796407657,
            *             "listed": 1,
            *             "period_days": 0
            *           }
@@ -5688,7 +5688,7 @@ export interface operations {
            *       "data": {
            *         "hot_groups": [
            *           {
-           *             "id": 1672769827,
+           *             "id": 1061081336,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5714,15 +5714,15 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796406552,
+           *             "create_time": 1796407656,
            *             "listed": 1,
            *             "period_days": 0
            *           },
            *           {
-           *             "id": 595764512,
+           *             "id": 1012036655,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5736,12 +5736,12 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796406550,
+           *             "create_time": 1796407653,
            *             "listed": 1,
            *             "period_days": 0
            *           },
            *           {
-           *             "id": 744989872,
+           *             "id": 267425430,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5756,12 +5756,12 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796406553,
+           *             "create_time": 1796407656,
            *             "listed": 1,
            *             "period_days": 0
            *           },
            *           {
-           *             "id": 1254579845,
+           *             "id": 1303003688,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5776,13 +5776,13 @@ export interface operations {
            *             "consensus_value": "5",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796406553,
+           *             "create_time": 1796407656,
            *             "listed": 1,
            *             "period_days": 0,
            *             "consensus_grace_hours": 48
            *           },
            *           {
-           *             "id": 100079198,
+           *             "id": 584198957,
            *             "name": "",
            *             "memo": "",
            *             "logo": "",
@@ -5797,7 +5797,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "0",
            *             "private_coin_id": 0,
-           *             "create_time": 1796406554,
+           *             "create_time": 1796407657,
            *             "listed": 1,
            *             "period_days": 0
            *           }
@@ -5916,10 +5916,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 595764512,
+           *             "id": 1012036655,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -5933,7 +5933,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796406550,
+           *             "create_time": 1796407653,
            *             "listed": 1,
            *             "period_days": 0,
            *             "is_join": 1,
@@ -6130,10 +6130,10 @@ export interface operations {
            *         "count": 1,
            *         "list": [
            *           {
-           *             "id": 595764512,
+           *             "id": 1012036655,
            *             "name": "Docs tour 3",
            *             "memo": "every method, multipart",
-           *             "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *             "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *             "owner_id": 1,
            *             "admins": [
            *               2
@@ -6147,7 +6147,7 @@ export interface operations {
            *             "consensus_value": "0",
            *             "private_price": "1",
            *             "private_coin_id": 1,
-           *             "create_time": 1796406550,
+           *             "create_time": 1796407653,
            *             "listed": 1,
            *             "period_days": 0,
            *             "is_join": 1,
@@ -6256,7 +6256,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6285,7 +6285,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6317,7 +6317,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_ban": "10,11",
          *       "minutes": 60,
          *       "reason": "spam",
@@ -6362,7 +6362,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 595764512,
+           *         "group_id": 1012036655,
            *         "user_ids": [
            *           10,
            *           11
@@ -6370,7 +6370,7 @@ export interface operations {
            *         "removed": [
            *           10
            *         ],
-           *         "until": 1796410151
+           *         "until": 1796411255
            *       }
            *     }
            */
@@ -6517,7 +6517,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_ban": [
          *         10,
          *         11
@@ -6543,7 +6543,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6569,7 +6569,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_ban": "10,11",
          *       "session_key": "demo-session-2"
          *     }
@@ -6608,7 +6608,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 595764512,
+           *         "group_id": 1012036655,
            *         "user_ids": [
            *           10,
            *           11
@@ -6747,12 +6747,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 595764512
+         * @example 1012036655
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzU5NTc2NDUxMiwiMTAiXQ
+         * @example WzEwMTIwMzY2NTUsIjEwIl0
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -6779,13 +6779,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796410151,
+           *             "until": 1796411255,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796406551
+           *             "time": 1796407655
            *           }
            *         ],
-           *         "next_cursor": "WzU5NTc2NDUxMiwiMTAiXQ"
+           *         "next_cursor": "WzEwMTIwMzY2NTUsIjEwIl0"
            *       }
            *     }
            */
@@ -6911,8 +6911,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
-         *       "cursor": "WzU5NTc2NDUxMiwiMTAiXQ",
+         *       "group_id": 1012036655,
+         *       "cursor": "WzEwMTIwMzY2NTUsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6934,8 +6934,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
-         *       "cursor": "WzU5NTc2NDUxMiwiMTAiXQ",
+         *       "group_id": 1012036655,
+         *       "cursor": "WzEwMTIwMzY2NTUsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6957,8 +6957,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
-         *       "cursor": "WzU5NTc2NDUxMiwiMTAiXQ",
+         *       "group_id": 1012036655,
+         *       "cursor": "WzEwMTIwMzY2NTUsIjEwIl0",
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -6996,13 +6996,13 @@ export interface operations {
            *         "bans": [
            *           {
            *             "user_id": 10,
-           *             "until": 1796410151,
+           *             "until": 1796411255,
            *             "reason": "spam",
            *             "by_user": 2,
-           *             "time": 1796406551
+           *             "time": 1796407655
            *           }
            *         ],
-           *         "next_cursor": "WzU5NTc2NDUxMiwiMTAiXQ"
+           *         "next_cursor": "WzEwMTIwMzY2NTUsIjEwIl0"
            *       }
            *     }
            */
@@ -7131,7 +7131,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_mute": "3,4",
          *       "minutes": 30,
          *       "session_key": "demo-session-2"
@@ -7157,7 +7157,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_mute": "3,4",
          *       "minutes": 30,
          *       "session_key": "demo-session-2"
@@ -7186,7 +7186,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_mute": "3,4",
          *       "minutes": 30,
          *       "session_key": "demo-session-2"
@@ -7228,12 +7228,12 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 595764512,
+           *         "group_id": 1012036655,
            *         "user_ids": [
            *           3,
            *           4
            *         ],
-           *         "until": 1796408352
+           *         "until": 1796409455
            *       }
            *     }
            */
@@ -7378,7 +7378,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "mute": 1,
          *       "session_key": "demo-session-2"
          *     }
@@ -7401,7 +7401,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "mute": 1,
          *       "session_key": "demo-session-2"
          *     }
@@ -7424,7 +7424,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "mute": 1,
          *       "session_key": "demo-session-2"
          *     }
@@ -7460,7 +7460,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 595764512,
+           *         "group_id": 1012036655,
            *         "mute_all": 1
            *       }
            *     }
@@ -7600,12 +7600,12 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 595764512
+         * @example 1012036655
          */
         group_id: number;
         /**
          * @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166.
-         * @example WzU5NTc2NDUxMiwiRSMxNzk2NDA2NTUxODI4I2JiODliNmYxYTcyYiJd
+         * @example WzEwMTIwMzY2NTUsIkUjMTc5NjQwNzY1NTIyOCM0NGRjYmZhNzczZjUiXQ
          */
         cursor?: string;
         /** @description Page size. From 1 to 200. Malformed: status 166. */
@@ -7631,7 +7631,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796406551,
+           *             "time": 1796407655,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7640,7 +7640,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796410151,
+           *               "until": 1796411255,
            *               "removed": [
            *                 10
            *               ],
@@ -7648,7 +7648,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796406551,
+           *             "time": 1796407655,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7657,7 +7657,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzU5NTc2NDUxMiwiRSMxNzk2NDA2NTUxODI4I2JiODliNmYxYTcyYiJd"
+           *         "next_cursor": "WzEwMTIwMzY2NTUsIkUjMTc5NjQwNzY1NTIyOCM0NGRjYmZhNzczZjUiXQ"
            *       }
            *     }
            */
@@ -7786,8 +7786,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
-         *       "cursor": "WzU5NTc2NDUxMiwiRSMxNzk2NDA2NTUxODI4I2JiODliNmYxYTcyYiJd",
+         *       "group_id": 1012036655,
+         *       "cursor": "WzEwMTIwMzY2NTUsIkUjMTc5NjQwNzY1NTIyOCM0NGRjYmZhNzczZjUiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7809,8 +7809,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
-         *       "cursor": "WzU5NTc2NDUxMiwiRSMxNzk2NDA2NTUxODI4I2JiODliNmYxYTcyYiJd",
+         *       "group_id": 1012036655,
+         *       "cursor": "WzEwMTIwMzY2NTUsIkUjMTc5NjQwNzY1NTIyOCM0NGRjYmZhNzczZjUiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7832,8 +7832,8 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
-         *       "cursor": "WzU5NTc2NDUxMiwiRSMxNzk2NDA2NTUxODI4I2JiODliNmYxYTcyYiJd",
+         *       "group_id": 1012036655,
+         *       "cursor": "WzEwMTIwMzY2NTUsIkUjMTc5NjQwNzY1NTIyOCM0NGRjYmZhNzczZjUiXQ",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -7870,7 +7870,7 @@ export interface operations {
            *       "data": {
            *         "entries": [
            *           {
-           *             "time": 1796406551,
+           *             "time": 1796407655,
            *             "actor": 2,
            *             "action": "ban",
            *             "targets": [
@@ -7879,7 +7879,7 @@ export interface operations {
            *             ],
            *             "detail": {
            *               "reason": "spam",
-           *               "until": 1796410151,
+           *               "until": 1796411255,
            *               "removed": [
            *                 10
            *               ],
@@ -7887,7 +7887,7 @@ export interface operations {
            *             }
            *           },
            *           {
-           *             "time": 1796406551,
+           *             "time": 1796407655,
            *             "actor": 2,
            *             "action": "invite",
            *             "targets": [
@@ -7896,7 +7896,7 @@ export interface operations {
            *             "detail": {}
            *           }
            *         ],
-           *         "next_cursor": "WzU5NTc2NDUxMiwiRSMxNzk2NDA2NTUxODI4I2JiODliNmYxYTcyYiJd"
+           *         "next_cursor": "WzEwMTIwMzY2NTUsIkUjMTc5NjQwNzY1NTIyOCM0NGRjYmZhNzczZjUiXQ"
            *       }
            *     }
            */
@@ -8028,7 +8028,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "expire_minutes": 60,
          *       "max_uses": 1,
          *       "session_key": "demo-session-2"
@@ -8065,7 +8065,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "expire_minutes": 60,
          *       "max_uses": 1,
          *       "session_key": "demo-session-2"
@@ -8102,7 +8102,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "expire_minutes": 60,
          *       "max_uses": 1,
          *       "session_key": "demo-session-2"
@@ -8152,11 +8152,11 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 595764512,
-           *         "code": "I4KlIKhNpWdhrOQL9g_vcYqxG6w",
-           *         "url_path": "/join/I4KlIKhNpWdhrOQL9g_vcYqxG6w",
-           *         "link_id": "bd59cf3b273d444acb1b07128dcdee7aa332b07140019e08e683a5362faad0b0",
-           *         "expire_time": 1796410153,
+           *         "group_id": 1012036655,
+           *         "code": "PFJ0Lw3pw29en_rSBrWQfNvKW4c",
+           *         "url_path": "/join/PFJ0Lw3pw29en_rSBrWQfNvKW4c",
+           *         "link_id": "c50acdc842c1f8c187cc7bfa21345865d3feb0100316353b8f640fd92a8ef744",
+           *         "expire_time": 1796411257,
            *         "max_uses": 1,
            *         "approval": 0
            *       }
@@ -8307,7 +8307,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 595764512
+         * @example 1012036655
          */
         group_id: number;
         /** @description Opaque cursor from the previous page’s next_cursor. At most 200 characters. Malformed: status 166. */
@@ -8338,10 +8338,10 @@ export interface operations {
            *       "data": {
            *         "links": [
            *           {
-           *             "link_id": "bd59cf3b273d444acb1b07128dcdee7aa332b07140019e08e683a5362faad0b0",
+           *             "link_id": "c50acdc842c1f8c187cc7bfa21345865d3feb0100316353b8f640fd92a8ef744",
            *             "created_by": 2,
-           *             "create_time": 1796406553,
-           *             "expire_time": 1796410153,
+           *             "create_time": 1796407657,
+           *             "expire_time": 1796411257,
            *             "max_uses": 1,
            *             "uses": 0,
            *             "approval": 0
@@ -8475,7 +8475,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "limit": 10,
          *       "session_key": "demo-session-2"
          *     }
@@ -8498,7 +8498,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "limit": 10,
          *       "session_key": "demo-session-2"
          *     }
@@ -8521,7 +8521,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "limit": 10,
          *       "session_key": "demo-session-2"
          *     }
@@ -8559,10 +8559,10 @@ export interface operations {
            *       "data": {
            *         "links": [
            *           {
-           *             "link_id": "bd59cf3b273d444acb1b07128dcdee7aa332b07140019e08e683a5362faad0b0",
+           *             "link_id": "c50acdc842c1f8c187cc7bfa21345865d3feb0100316353b8f640fd92a8ef744",
            *             "created_by": 2,
-           *             "create_time": 1796406553,
-           *             "expire_time": 1796410153,
+           *             "create_time": 1796407657,
+           *             "expire_time": 1796411257,
            *             "max_uses": 1,
            *             "uses": 0,
            *             "approval": 0
@@ -8699,8 +8699,8 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
-         *       "code": "I4KlIEa1ew5OrbRUFBxpFXqoN20",
+         *       "group_id": 1012036655,
+         *       "code": "PFJ0L5Jb4CQkajmz7eWV7KYPkqo",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -8727,8 +8727,8 @@ export interface operations {
           | unknown;
         /**
          * @example {
-         *       "group_id": 595764512,
-         *       "code": "I4KlIEa1ew5OrbRUFBxpFXqoN20",
+         *       "group_id": 1012036655,
+         *       "code": "PFJ0L5Jb4CQkajmz7eWV7KYPkqo",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -8755,8 +8755,8 @@ export interface operations {
           | unknown;
         /**
          * @example {
-         *       "group_id": 595764512,
-         *       "code": "I4KlIEa1ew5OrbRUFBxpFXqoN20",
+         *       "group_id": 1012036655,
+         *       "code": "PFJ0L5Jb4CQkajmz7eWV7KYPkqo",
          *       "session_key": "demo-session-2"
          *     }
          */
@@ -8793,8 +8793,8 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 595764512,
-           *         "link_id": "dd9a1b473412c87def9e165ebb5b78621043f54dc4a897c7e4baf4fc9f1350b9"
+           *         "group_id": 1012036655,
+           *         "link_id": "e4ad237e21de03938bee2250e95e302861802eaf114a8949be7149d2a3fb369d"
            *       }
            *     }
            */
@@ -8861,7 +8861,7 @@ export interface operations {
           };
         };
       };
-      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running */
+      /** @description 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running; 195: the link is already revoked */
       409: {
         headers: {
           [name: string]: unknown;
@@ -8869,19 +8869,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 169 | 170;
-          };
-        };
-      };
-      /** @description 195: the link is already revoked */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 195;
+            status?: 169 | 170 | 195;
           };
         };
       };
@@ -8940,7 +8928,7 @@ export interface operations {
       query: {
         /**
          * @description The link’s code. 1 to 64 characters. Malformed: status 166.
-         * @example I4KlIKhNpWdhrOQL9g_vcYqxG6w
+         * @example PFJ0Lw3pw29en_rSBrWQfNvKW4c
          */
         code: string;
       };
@@ -8963,10 +8951,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -8980,12 +8968,12 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0
            *         },
            *         "approval": 0,
-           *         "expire_time": 1796410153
+           *         "expire_time": 1796411257
            *       }
            *     }
            */
@@ -9082,7 +9070,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "code": "I4KlIKhNpWdhrOQL9g_vcYqxG6w"
+         *       "code": "PFJ0Lw3pw29en_rSBrWQfNvKW4c"
          *     }
          */
         'application/json': {
@@ -9091,7 +9079,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "code": "I4KlIKhNpWdhrOQL9g_vcYqxG6w"
+         *       "code": "PFJ0Lw3pw29en_rSBrWQfNvKW4c"
          *     }
          */
         'application/x-www-form-urlencoded': {
@@ -9100,7 +9088,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "code": "I4KlIKhNpWdhrOQL9g_vcYqxG6w"
+         *       "code": "PFJ0Lw3pw29en_rSBrWQfNvKW4c"
          *     }
          */
         'multipart/form-data': {
@@ -9123,10 +9111,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -9140,12 +9128,12 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0
            *         },
            *         "approval": 0,
-           *         "expire_time": 1796410153
+           *         "expire_time": 1796411257
            *       }
            *     }
            */
@@ -9245,7 +9233,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 100079198,
+         *       "group_id": 584198957,
          *       "price": "1",
          *       "coin_id": 1,
          *       "period_days": 30,
@@ -9274,7 +9262,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 100079198,
+         *       "group_id": 584198957,
          *       "price": "1",
          *       "coin_id": 1,
          *       "period_days": 30,
@@ -9307,7 +9295,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 100079198,
+         *       "group_id": 584198957,
          *       "price": "1",
          *       "coin_id": 1,
          *       "period_days": 30,
@@ -9354,7 +9342,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 744989872,
+           *           "id": 267425430,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -9369,7 +9357,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796406553,
+           *           "create_time": 1796407656,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -9505,7 +9493,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 1254579845,
+         *       "group_id": 1303003688,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -9533,7 +9521,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1254579845,
+         *       "group_id": 1303003688,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -9565,7 +9553,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 1254579845,
+         *       "group_id": 1303003688,
          *       "consensus_coin": 2,
          *       "consensus_value": "5",
          *       "session_key": "demo-session-1"
@@ -9611,7 +9599,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 1254579845,
+           *           "id": 1303003688,
            *           "name": "",
            *           "memo": "",
            *           "logo": "",
@@ -9626,7 +9614,7 @@ export interface operations {
            *           "consensus_value": "5",
            *           "private_price": "0",
            *           "private_coin_id": 0,
-           *           "create_time": 1796406553,
+           *           "create_time": 1796407656,
            *           "listed": 1,
            *           "period_days": 0,
            *           "consensus_grace_hours": 24,
@@ -9763,7 +9751,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -9795,7 +9783,7 @@ export interface operations {
           | unknown;
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -9827,7 +9815,7 @@ export interface operations {
           | unknown;
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-6"
          *     }
          */
@@ -9870,8 +9858,8 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "pending",
-           *         "group_id": 595764512,
-           *         "expire_time": 1797011352
+           *         "group_id": 1012036655,
+           *         "expire_time": 1797012456
            *       }
            *     }
            */
@@ -9957,7 +9945,7 @@ export interface operations {
           };
         };
       };
-      /** @description 53: already in the group; 160: join request already pending; 162: group full; 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running; 187: the caller already has the most join requests pending at once */
+      /** @description 53: already in the group; 160: join request already pending; 162: group full; 169: the Idempotency-Key was used with other parameters; 170: the first request with this Idempotency-Key is still running; 187: the caller already has the most join requests pending at once; 194: the link has expired; 195: the link was revoked; 196: the link has been used max_uses times */
       409: {
         headers: {
           [name: string]: unknown;
@@ -9965,19 +9953,7 @@ export interface operations {
         content: {
           'application/json': components['schemas']['Refusal'] & {
             /** @enum {unknown} */
-            status?: 53 | 160 | 162 | 169 | 170 | 187;
-          };
-        };
-      };
-      /** @description 194: the link has expired; 195: the link was revoked; 196: the link has been used max_uses times */
-      410: {
-        headers: {
-          [name: string]: unknown;
-        };
-        content: {
-          'application/json': components['schemas']['Refusal'] & {
-            /** @enum {unknown} */
-            status?: 194 | 195 | 196;
+            status?: 53 | 160 | 162 | 169 | 170 | 187 | 194 | 195 | 196;
           };
         };
       };
@@ -10050,7 +10026,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 595764512
+         * @example 1012036655
          */
         group_id: number;
       };
@@ -10075,8 +10051,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796406552,
-           *             "expire_time": 1797011352,
+           *             "request_time": 1796407656,
+           *             "expire_time": 1797012456,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -10201,7 +10177,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -10216,7 +10192,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -10231,7 +10207,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "session_key": "demo-session-1"
          *     }
          */
@@ -10262,8 +10238,8 @@ export interface operations {
            *         "requests": [
            *           {
            *             "user_id": 6,
-           *             "request_time": 1796406552,
-           *             "expire_time": 1797011352,
+           *             "request_time": 1796407656,
+           *             "expire_time": 1797012456,
            *             "apply_msg": ""
            *           }
            *         ]
@@ -10391,7 +10367,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -10422,7 +10398,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -10453,7 +10429,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "pre_user": 6,
          *       "reason": "welcome",
          *       "session_key": "demo-session-2"
@@ -10642,7 +10618,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10668,7 +10644,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10698,7 +10674,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "price": "1",
          *       "coin_id": 1,
          *       "session_key": "demo-session-1"
@@ -10742,10 +10718,10 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "group_info": {
-           *           "id": 595764512,
+           *           "id": 1012036655,
            *           "name": "Docs tour 3",
            *           "memo": "every method, multipart",
-           *           "logo": "http://127.0.0.1:38459/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
+           *           "logo": "http://127.0.0.1:40881/_local/logos/376445e607d97ee7054bcc10a1488b2875e048e1d326caf9cb789830a8a6a3c9.png",
            *           "owner_id": 1,
            *           "admins": [
            *             2
@@ -10759,7 +10735,7 @@ export interface operations {
            *           "consensus_value": "0",
            *           "private_price": "1",
            *           "private_coin_id": 1,
-           *           "create_time": 1796406550,
+           *           "create_time": 1796407653,
            *           "listed": 1,
            *           "period_days": 0,
            *           "is_join": 1,
@@ -10895,7 +10871,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10921,7 +10897,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10947,7 +10923,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-4"
          *     }
@@ -10987,7 +10963,7 @@ export interface operations {
            *       "msg": "成功",
            *       "data": {
            *         "result": "paid",
-           *         "group_id": 595764512,
+           *         "group_id": 1012036655,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -11155,7 +11131,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 100079198,
+         *       "group_id": 584198957,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-9"
          *     }
@@ -11181,7 +11157,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 100079198,
+         *       "group_id": 584198957,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-9"
          *     }
@@ -11207,7 +11183,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 100079198,
+         *       "group_id": 584198957,
          *       "wallet_pwd": "123456",
          *       "session_key": "demo-session-9"
          *     }
@@ -11246,8 +11222,8 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 100079198,
-           *         "member_until": 1801590554,
+           *         "group_id": 584198957,
+           *         "member_until": 1801591657,
            *         "payment": {
            *           "coin_id": 1,
            *           "amount": "1"
@@ -11408,7 +11384,7 @@ export interface operations {
         session_key: string;
         /**
          * @description Group id. Malformed: status 166.
-         * @example 595764512
+         * @example 1012036655
          */
         group_id: number;
         /**
@@ -11552,7 +11528,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11570,7 +11546,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11588,7 +11564,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 595764512,
+         *       "group_id": 1012036655,
          *       "to_user": 3,
          *       "session_key": "demo-session-4"
          *     }
@@ -11739,7 +11715,7 @@ export interface operations {
       content: {
         /**
          * @example {
-         *       "group_id": 744989872,
+         *       "group_id": 267425430,
          *       "pre_user": 7,
          *       "amount": "1",
          *       "wallet_pwd": "123456",
@@ -11778,7 +11754,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 744989872,
+         *       "group_id": 267425430,
          *       "pre_user": 7,
          *       "amount": "1",
          *       "wallet_pwd": "123456",
@@ -11821,7 +11797,7 @@ export interface operations {
         };
         /**
          * @example {
-         *       "group_id": 744989872,
+         *       "group_id": 267425430,
          *       "pre_user": 7,
          *       "amount": "1",
          *       "wallet_pwd": "123456",
@@ -11877,7 +11853,7 @@ export interface operations {
            *       "status": 1,
            *       "msg": "成功",
            *       "data": {
-           *         "group_id": 744989872,
+           *         "group_id": 267425430,
            *         "user_id": 7,
            *         "payment": {
            *           "coin_id": 1,
@@ -12350,24 +12326,24 @@ export interface operations {
            *             "amount": "1.5",
            *             "kind": "refund",
            *             "counterparty": 1,
-           *             "group_id": 744989872,
-           *             "time": 1796406554
+           *             "group_id": 267425430,
+           *             "time": 1796407657
            *           },
            *           {
            *             "coin_id": 1,
            *             "amount": "1",
            *             "kind": "refund",
            *             "counterparty": 1,
-           *             "group_id": 744989872,
-           *             "time": 1796406553
+           *             "group_id": 267425430,
+           *             "time": 1796407657
            *           },
            *           {
            *             "coin_id": 1,
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 744989872,
-           *             "time": 1796406553
+           *             "group_id": 267425430,
+           *             "time": 1796407656
            *           },
            *           {
            *             "coin_id": 2,
@@ -12375,7 +12351,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796406549
+           *             "time": 1796407652
            *           },
            *           {
            *             "coin_id": 1,
@@ -12383,7 +12359,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796406549
+           *             "time": 1796407652
            *           }
            *         ],
            *         "next_cursor": null
@@ -12556,24 +12532,24 @@ export interface operations {
            *             "amount": "1.5",
            *             "kind": "refund",
            *             "counterparty": 1,
-           *             "group_id": 744989872,
-           *             "time": 1796406554
+           *             "group_id": 267425430,
+           *             "time": 1796407657
            *           },
            *           {
            *             "coin_id": 1,
            *             "amount": "1",
            *             "kind": "refund",
            *             "counterparty": 1,
-           *             "group_id": 744989872,
-           *             "time": 1796406553
+           *             "group_id": 267425430,
+           *             "time": 1796407657
            *           },
            *           {
            *             "coin_id": 1,
            *             "amount": "-2.5",
            *             "kind": "join",
            *             "counterparty": 1,
-           *             "group_id": 744989872,
-           *             "time": 1796406553
+           *             "group_id": 267425430,
+           *             "time": 1796407656
            *           },
            *           {
            *             "coin_id": 2,
@@ -12581,7 +12557,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796406549
+           *             "time": 1796407652
            *           },
            *           {
            *             "coin_id": 1,
@@ -12589,7 +12565,7 @@ export interface operations {
            *             "kind": "deposit",
            *             "counterparty": null,
            *             "group_id": null,
-           *             "time": 1796406549
+           *             "time": 1796407652
            *           }
            *         ],
            *         "next_cursor": null

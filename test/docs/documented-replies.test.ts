@@ -266,7 +266,7 @@ describe('a tour of every method', () => {
 
     const joined = await expectCall(200, 'group_join', { invite_code: code }, as(13));
     expect(joined.body.data).toEqual({ result: 'joined', group_id: free });
-    expect((await expectCall(410, 'group_join', { invite_code: code }, as(14))).body.status).toBe(196);
+    expect((await expectCall(409, 'group_join', { invite_code: code }, as(14))).body.status).toBe(196);
     expect((await expectCall(404, 'group_join', { invite_code: unknown }, as(14))).body.status).toBe(193);
     const asking = (await expectCall(200, 'group_invite_link_create', { group_id: free, approval: 1 }, as(1))).body.data;
     const pending = await expectCall(200, 'group_join', { group_id: free, invite_code: asking.code }, as(14));
@@ -277,9 +277,9 @@ describe('a tour of every method', () => {
     expect(paying.body.data).toEqual({ result: 'joined', group_id: paid, payment: { coin_id: 1, amount: '2.5' } });
 
     await expectCall(200, 'group_invite_link_revoke', { group_id: free, code: asking.code }, as(2, { as: 'form' }));
-    const again = await expectCall(410, 'group_invite_link_revoke', { group_id: free, link_id: asking.link_id }, as(2));
+    const again = await expectCall(409, 'group_invite_link_revoke', { group_id: free, link_id: asking.link_id }, as(2));
     expect(again.body.status).toBe(195);
-    expect((await expectCall(410, 'group_join', { invite_code: asking.code }, as(17))).body.status).toBe(195);
+    expect((await expectCall(409, 'group_join', { invite_code: asking.code }, as(17))).body.status).toBe(195);
     await expectCall(404, 'group_invite_link_revoke', { group_id: free, code: unknown }, as(2));
     await expectCall(400, 'group_invite_link_revoke', { group_id: free }, as(2));
     await expectCall(400, 'group_join', {}, as(17));
