@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ScanCommand, type ScanCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { afterAll, beforeAll } from 'vitest';
 import { type LambdaHandler, loadHandler } from '#infra/local/handler-modules.ts';
 import { handlerEntry, type MethodName, methodNames } from '#shared/api/registry.ts';
 import type { Field } from '#shared/api/schema.ts';
@@ -83,6 +84,28 @@ export function changedKeys(before: Map<string, string>, after: Map<string, stri
 }
 
 export type SeededWorld = Awaited<ReturnType<typeof seedWorld>>;
+
+export interface SeededFile {
+  readonly db: Db & { drop(): Promise<void> };
+  readonly handlers: Map<MethodName, HttpHandler>;
+  readonly world: SeededWorld;
+}
+
+/**
+ * One test file's world: the real handlers over a fresh table seeded by `seedWorld`, handed to
+ * `use` before the file's tests and dropped after them.
+ */
+export function useSeededWorld(use: (file: SeededFile) => void): void {
+  let made: SeededFile | undefined;
+  beforeAll(async () => {
+    const { db, handlers } = await handlerWorld();
+    made = { db, handlers, world: await seedWorld(db) };
+    use(made);
+  }, 120_000);
+  afterAll(async () => {
+    await made?.db.drop();
+  });
+}
 
 export const wireOf = (value: string | number): Wire =>
   typeof value === 'number' ? { json: String(value), form: [String(value)] } : { json: JSON.stringify(value), form: [value] };

@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
 import type { Field } from '#shared/api/schema.ts';
 import type { Db } from '#shared/db/client.ts';
 import { STATUS } from '#shared/errors.ts';
 import { httpEvent, lambdaContext, multipartForm } from '../support/events.ts';
-import { changedKeys, type HttpHandler, handlerWorld, scanTable, seedWorld, validValue, wireOf } from './handler-world.ts';
+import { changedKeys, type HttpHandler, scanTable, type seedWorld, useSeededWorld, validValue, wireOf } from './handler-world.ts';
 import {
   invalidValue,
   malformedJson,
@@ -26,14 +26,7 @@ let db: Db & { drop(): Promise<void> };
 let handlers: Map<MethodName, HttpHandler>;
 let world: Awaited<ReturnType<typeof seedWorld>>;
 
-beforeAll(async () => {
-  ({ db, handlers } = await handlerWorld());
-  world = await seedWorld(db);
-}, 120_000);
-
-afterAll(async () => {
-  await db?.drop();
-});
+useSeededWorld((file) => ({ db, handlers, world } = file));
 
 /** The caller whose valid request would change something: the owner, an outsider for joins, the subscriber to renew. */
 const callerOf = (name: MethodName) =>

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_ONLY, OWNER_ONLY } from '#shared/api/methods/common.ts';
 import { CALLER_OUTSIDE } from '#shared/api/refusal.ts';
 import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
@@ -9,10 +9,9 @@ import {
   callHandler,
   changedKeys,
   type HttpHandler,
-  handlerWorld,
   type SeededWorld,
   scanTable,
-  seedWorld,
+  useSeededWorld,
   validValue,
   wireOf,
 } from './handler-world.ts';
@@ -33,15 +32,8 @@ const OUTSIDER = 6;
 const MEMBER = 2;
 const ADMIN = 3;
 
-beforeAll(async () => {
-  ({ db, handlers } = await handlerWorld());
-  world = await seedWorld(db);
-  await setAdmins(db, world.paid, 1, [ADMIN]);
-}, 120_000);
-
-afterAll(async () => {
-  await db?.drop();
-});
+useSeededWorld((file) => ({ db, handlers, world } = file));
+beforeAll(() => setAdmins(db, world.paid, 1, [ADMIN]));
 
 type Role = 'member' | 'admin' | 'owner';
 

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { REPLAYED_HEADER } from '#shared/api/idempotency-key.ts';
 import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
 import type { Field } from '#shared/api/schema.ts';
@@ -28,10 +28,9 @@ import {
   callHandler,
   changedKeys,
   type HttpHandler,
-  handlerWorld,
   type SeededWorld,
   scanTable,
-  seedWorld,
+  useSeededWorld,
   validValue,
   WALLET_PWD,
   wireOf,
@@ -50,14 +49,7 @@ let db: Db & { drop(): Promise<void> };
 let handlers: Map<MethodName, HttpHandler>;
 let world: SeededWorld;
 
-beforeAll(async () => {
-  ({ db, handlers } = await handlerWorld());
-  world = await seedWorld(db);
-}, 120_000);
-
-afterAll(async () => {
-  await db?.drop();
-});
+useSeededWorld((file) => ({ db, handlers, world } = file));
 
 afterEach(() => {
   vi.useRealTimers();
