@@ -16,6 +16,7 @@ import { type AdminPageInput, adminPage } from '#shared/groups/admin-page.ts';
 import { byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargetsFor } from '#shared/groups/load.ts';
+import { leavingSpeakers } from '#shared/groups/mutes.ts';
 import { holdingGoes } from '#shared/holdings/membership.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
 
@@ -104,7 +105,15 @@ export async function banUsers(db: Db, input: BanInput, method = 'group_ban_user
           groupId,
           op: 'Ban',
           actor: caller,
-          data: { name: access.group.name ?? '', user_ids: [...userIds], removed, minutes, until, reason },
+          data: {
+            name: access.group.name ?? '',
+            user_ids: [...userIds],
+            removed,
+            minutes,
+            until,
+            reason,
+            ...leavingSpeakers(access.group, admins),
+          },
           timeMs: now,
         }),
       },

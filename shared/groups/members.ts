@@ -15,7 +15,7 @@ import { notBannedStep } from '#shared/groups/ban-gate.ts';
 import { banUsers } from '#shared/groups/bans.ts';
 import { capReached, membersAdded, membersRemoved } from '#shared/groups/hot.ts';
 import { loadTargetsFor } from '#shared/groups/load.ts';
-import { returningMutes } from '#shared/groups/mutes.ts';
+import { leavingSpeakers, returningMutes } from '#shared/groups/mutes.ts';
 import { holdingGoes, holdingMayGo } from '#shared/holdings/membership.ts';
 import { expireSubscription } from '#shared/subscriptions/expire.ts';
 
@@ -183,7 +183,11 @@ export async function removeUser(
             groupId,
             op: 'Kicked',
             actor: caller,
-            data: { name: access.group.name, user_ids: [targetId] },
+            data: {
+              name: access.group.name,
+              user_ids: [targetId],
+              ...leavingSpeakers(access.group, target.role === 'admin' ? [targetId] : []),
+            },
           }),
         },
       ],
@@ -224,7 +228,16 @@ export async function quitGroup(
         { item: deleteMemberAs(db.table, groupId, caller, me.role), refused: (old) => (old ? undefined : callerNotMember()) },
         ...(member ? holdingGoes(db.table, member) : holdingMayGo(db.table, access.group, caller)),
         {
-          item: putEvent(db.table, { groupId, op: 'Quit', actor: caller, data: { name: access.group.name, user_ids: [caller] } }),
+          item: putEvent(db.table, {
+            groupId,
+            op: 'Quit',
+            actor: caller,
+            data: {
+              name: access.group.name,
+              user_ids: [caller],
+              ...leavingSpeakers(access.group, me.role === 'admin' ? [caller] : []),
+            },
+          }),
         },
       ],
       requestToken('group_quit', caller, groupId, attemptId, n),

@@ -182,3 +182,15 @@ export function returningMutes(
   const ends = new Map(muted.map((m) => [m.user_id, m.until]));
   return { untilOf: (id) => ends.get(id) ?? 0, data: muted.length > 0 ? { muted } : {} };
 }
+
+/**
+ * For an admin's departure (quit, removal, ban): while the whole group is muted, the event names
+ * the admins who leave, so RongCloud's whitelist lets them go too and they cannot speak if they
+ * come back as plain members.
+ */
+export function leavingSpeakers(
+  group: { mute_all?: unknown },
+  admins: readonly number[],
+): { mute_all?: 1; speakers_left?: number[] } {
+  return Number(group.mute_all ?? 0) === 1 && admins.length > 0 ? { mute_all: 1, speakers_left: [...admins] } : {};
+}

@@ -65,6 +65,7 @@ function banActions(event: StoredEvent): Action[] {
       minutes: num(event.data.minutes),
     }),
     ...(removed.length > 0 ? [{ id: 'quit', kind: 'groupQuit' as const, userIds: removed }] : []),
+    ...speakersFollow(event, ids(event.data.speakers_left), false),
   ];
 }
 
@@ -220,7 +221,11 @@ function planEvent(event: StoredEvent): Action[] {
       return [...actions, ...paymentNotice(event, 'join', added[0] ?? event.actor)];
     }
     case 'Quit':
-      return [notice(event, 'Quit', { targetUserIds: [event.actor] }), { id: 'quit', kind: 'groupQuit', userIds: [event.actor] }];
+      return [
+        notice(event, 'Quit', { targetUserIds: [event.actor] }),
+        { id: 'quit', kind: 'groupQuit', userIds: [event.actor] },
+        ...speakersFollow(event, ids(d.speakers_left), false),
+      ];
     case 'Kicked':
       return [
         // A removal by the service says why: the member's balance stayed below the consensus.
@@ -239,6 +244,7 @@ function planEvent(event: StoredEvent): Action[] {
           : notice(event, 'Kicked', { targetUserIds: ids(d.user_ids) }),
         ...refundNotice(event),
         { id: 'quit', kind: 'groupQuit', userIds: ids(d.user_ids) },
+        ...speakersFollow(event, ids(d.speakers_left), false),
       ];
     case 'Refund':
       return refundNotice(event);

@@ -290,6 +290,26 @@ describe('group_mute_all', () => {
     ]);
   });
 
+  it('lets an admin who quits, is removed or is banned while the whole group is muted off RongCloud’s whitelist', async () => {
+    // 2 and 3 are admins already; 4 becomes one.
+    const gid = await moderated();
+    await setAdmins(db, gid, 1, [4]);
+    const rongcloud = await recordingRongCloud(db, gid);
+    const played = async (change: Promise<unknown>) => {
+      await change;
+      await rongcloud.play();
+    };
+    await played(muteAll(db, { groupId: gid, caller: 1, mute: 1 }));
+    await played(quitGroup(db, gid, 2));
+    await played(removeUser(db, gid, 1, 3));
+    await played(banUsers(db, { groupId: gid, caller: 1, userIds: [4] }));
+    expect(rongcloud.calls.filter((call) => call.startsWith('unwhitelist'))).toEqual([
+      'unwhitelist 2',
+      'unwhitelist 3',
+      'unwhitelist 4',
+    ]);
+  });
+
   it('never leaves an admin named during a racing group_mute_all off RongCloud’s whitelist', async () => {
     // On the wall clock here, as the admin changes are, so the events sort as they were written.
     for (let round = 0; round < 6; round++) {

@@ -131,6 +131,18 @@ describe('planning notifications', () => {
     ]);
   });
 
+  it('takes departing admins off the whitelist while the whole group is muted, so they cannot come back able to speak', () => {
+    const left = { speakers_left: [4], mute_all: 1 };
+    expect(kinds(event('Quit', { user_ids: [4], ...left }, 4))).toEqual(['groupNotice:Quit', 'groupQuit', 'groupBanWhitelist']);
+    expect(kinds(event('Kicked', { user_ids: [4], ...left }))).toEqual(['groupNotice:Kicked', 'groupQuit', 'groupBanWhitelist']);
+    expect(kinds(event('Ban', { user_ids: [4], removed: [4], ...left })).at(-1)).toBe('groupBanWhitelist');
+    expect(planNotifications(event('Quit', { user_ids: [4], ...left }, 4)).at(-1)).toMatchObject({
+      userIds: [4],
+      allowed: false,
+    });
+    expect(kinds(event('Quit', { user_ids: [4] }, 4))).toEqual(['groupNotice:Quit', 'groupQuit']);
+  });
+
   it('follows admin changes on the whitelist only while the whole group is muted', () => {
     expect(kinds(event('SetAdmin', { user_ids: [4], mute_all: 1 }))).toEqual(['groupBanWhitelist', 'groupNotice:SetAdmin']);
     expect(planNotifications(event('RemoveAdmin', { user_ids: [4], mute_all: 1 }))[0]).toMatchObject({
