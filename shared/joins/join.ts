@@ -41,7 +41,7 @@ import { addMemberStep, groupCheckStep, isFree, isSubscription, type JoinTerms, 
 import { type RequesterState, requestLimitSteps } from '#shared/joins/request-limits.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
-import { expireSubscription } from '#shared/subscriptions/expire.ts';
+import { expireSubscription, makeRoomFromLapsed } from '#shared/subscriptions/expire.ts';
 import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
 
@@ -191,6 +191,7 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
       });
       throw new StartOver('a lapsed membership was removed before joining again');
     }
+    if (await makeRoomFromLapsed(db, state.group, 1)) throw new StartOver('lapsed memberships made room');
     const terms = termsOf(state.group);
     const write: Write = (steps) => commit(db, steps, requestToken('group_join', target.userId, target.groupId, attemptId, n));
     const approval = state.link ? state.link.approval === 1 : true;

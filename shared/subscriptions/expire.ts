@@ -1,9 +1,11 @@
 import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
+import type { GroupItem } from '#shared/entities/group.ts';
 import { live, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
-import { memberKey } from '#shared/entities/member.ts';
+import { isLapsed, memberKey, subscriptionsPk } from '#shared/entities/member.ts';
 import { membersRemoved } from '#shared/groups/hot.ts';
+import { dueItems, soldSubscriptions } from '#shared/subscriptions/lapsed.ts';
 
 /** A subscription the sweep acts on: who, where, and the end it was read with. */
 export interface DueSubscription {
@@ -102,3 +104,24 @@ export const warnSubscription = (db: Db, due: DueSubscription): Promise<boolean>
       }),
     },
   ]);
+
+/**
+ * A group at its cap that sold subscriptions: its lapsed memberships still stored are removed now,
+ * as the sweep would remove them, so a lapsed subscription never holds a place a join needs.
+ * True when any was removed (the caller reads the group again).
+ */
+export async function makeRoomFromLapsed(db: Db, group: GroupItem, adding: number): Promise<boolean> {
+  if (!soldSubscriptions(group) || Number(group.member_count) + adding <= Number(group.max_members)) return false;
+  const nowSeconds = Math.floor(nowMs(db) / 1000);
+  const groupId = Number(group.group_id);
+  const lapsed = (await dueItems(db, subscriptionsPk(groupId), nowSeconds)).filter((item) => isLapsed(item, nowSeconds));
+  for (const item of lapsed) {
+    await expireSubscription(db, {
+      groupId,
+      userId: Number(item.user_id),
+      until: Number(item.until),
+      groupName: group.name ?? '',
+    });
+  }
+  return lapsed.length > 0;
+}

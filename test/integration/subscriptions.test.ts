@@ -18,6 +18,7 @@ import {
   membersOf,
   metaOf,
   PWD,
+  patchMeta,
   refusal,
   snapshot,
   USDT,
@@ -89,6 +90,18 @@ describe('a subscription', () => {
     expect((await opsOf(gid)).sort()).toEqual(['Add', 'Add', 'Create', 'Expire', 'SetPrice']);
     expect((await metaOf(db, gid)).member_count).toBe(2);
     await expectLedgersMatchBalances(db, [1, 3]);
+  });
+
+  it('holds no place under the cap once lapsed: a join into the full group removes it first', async () => {
+    const start = now;
+    const gid = await subscriptionGroup('10', 30);
+    await joinGroup(db, { userId: 3, groupId: gid, walletPwd: PWD });
+    await patchMeta(db, gid, { max_members: 2 });
+    expect(await refusal(joinGroup(db, { userId: 4, groupId: gid, walletPwd: PWD }))).toMatchObject({ status: 162 });
+    now = start + 30 * DAY;
+    expect(await joinGroup(db, { userId: 4, groupId: gid, walletPwd: PWD })).toMatchObject({ result: 'joined' });
+    expect((await groupUserList(db, gid, { limit: 50 })).user_list.map((row) => row.user_id)).toEqual([1, 4]);
+    expect(await opsOf(gid)).toContain('Expire');
   });
 
   it('is renewed before its end from the end, not from now, and a retry of the renewal pays nothing', async () => {
