@@ -79,7 +79,13 @@ async function recordingRongCloud(on: Db, groupId: number) {
   } as Partial<RongCloudApi> as RongCloudApi;
   const reactor = rongCloudNotifier({ rongcloud: async () => api, systemUserId: async () => 'system' });
   const handled = new Set((await eventsOf(on, groupId)).map((e) => String(e.sk)));
-  return { calls, play: () => drainEvents(on, groupId, [reactor], handled) };
+  const play = () => drainEvents(on, groupId, [reactor], handled);
+  /** Plays a change's events as soon as it commits, so each change's calls come in their order. */
+  const after = async (change: Promise<unknown>) => {
+    await change;
+    await play();
+  };
+  return { calls, play, after };
 }
 
 describe('group_mute_user', () => {
@@ -263,16 +269,12 @@ describe('group_mute_all', () => {
     await setAdmins(db, gid, 1, [4]);
     const rongcloud = await recordingRongCloud(db, gid);
     // Admin changes stamp their events with the wall clock, mutes with the table's: each is played as it comes.
-    const played = async (change: Promise<unknown>) => {
-      await change;
-      await rongcloud.play();
-    };
-    await played(muteAll(db, { groupId: gid, caller: 1, mute: 1 }));
-    await played(setAdmins(db, gid, 1, [5]));
-    await played(deleteAdmins(db, gid, 1, [2]));
-    await played(transferOwner(db, gid, 1, 6));
-    await played(muteAll(db, { groupId: gid, caller: 6, mute: 0 }));
-    await played(setAdmins(db, gid, 6, [7]));
+    await rongcloud.after(muteAll(db, { groupId: gid, caller: 1, mute: 1 }));
+    await rongcloud.after(setAdmins(db, gid, 1, [5]));
+    await rongcloud.after(deleteAdmins(db, gid, 1, [2]));
+    await rongcloud.after(transferOwner(db, gid, 1, 6));
+    await rongcloud.after(muteAll(db, { groupId: gid, caller: 6, mute: 0 }));
+    await rongcloud.after(setAdmins(db, gid, 6, [7]));
     expect(rongcloud.calls).toEqual([
       'whitelist 1,2,3,4',
       'ban',
@@ -295,14 +297,10 @@ describe('group_mute_all', () => {
     const gid = await moderated();
     await setAdmins(db, gid, 1, [4]);
     const rongcloud = await recordingRongCloud(db, gid);
-    const played = async (change: Promise<unknown>) => {
-      await change;
-      await rongcloud.play();
-    };
-    await played(muteAll(db, { groupId: gid, caller: 1, mute: 1 }));
-    await played(quitGroup(db, gid, 2));
-    await played(removeUser(db, gid, 1, 3));
-    await played(banUsers(db, { groupId: gid, caller: 1, userIds: [4] }));
+    await rongcloud.after(muteAll(db, { groupId: gid, caller: 1, mute: 1 }));
+    await rongcloud.after(quitGroup(db, gid, 2));
+    await rongcloud.after(removeUser(db, gid, 1, 3));
+    await rongcloud.after(banUsers(db, { groupId: gid, caller: 1, userIds: [4] }));
     expect(rongcloud.calls.filter((call) => call.startsWith('unwhitelist'))).toEqual([
       'unwhitelist 2',
       'unwhitelist 3',
