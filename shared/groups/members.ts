@@ -14,10 +14,10 @@ import { byAdmin, byOwner, metaRefusal, rankRefusal, recordedRole, refuseIf } fr
 import { notBannedStep } from '#shared/groups/ban-gate.ts';
 import { banUsers } from '#shared/groups/bans.ts';
 import { capReached, membersAdded, membersRemoved } from '#shared/groups/hot.ts';
-import { loadTargetsFor } from '#shared/groups/load.ts';
+import { type CallerTargets, loadTargetsFor } from '#shared/groups/load.ts';
 import { leavingSpeakers, returningMutes } from '#shared/groups/mutes.ts';
 import { holdingGoes, holdingMayGo } from '#shared/holdings/membership.ts';
-import { expireSubscription } from '#shared/subscriptions/expire.ts';
+import { expireSubscription, makeRoomFromLapsed } from '#shared/subscriptions/expire.ts';
 
 export type InviteResult = 'added' | 'already_member' | 'not_found' | 'banned';
 
@@ -48,17 +48,11 @@ export async function inviteUsers(
     }
     access = await loadTargetsFor(db, groupId, caller, userIds, options);
   }
-  const readSeconds = Math.floor(nowMs(db) / 1000);
-  const results: Record<string, InviteResult> = {};
-  for (const id of userIds) {
-    results[id] =
-      id === caller || access.targets.has(id)
-        ? 'already_member'
-        : !access.users.has(id)
-          ? 'not_found'
-          : isBanLive(access.bans.get(id), readSeconds)
-            ? 'banned'
-            : 'added';
+  let results = outcomes(access, userIds, Math.floor(nowMs(db) / 1000));
+  const adding = userIds.filter((id) => results[id] === 'added').length;
+  if (await makeRoomFromLapsed(db, access.group, adding)) {
+    access = await loadTargetsFor(db, groupId, caller, userIds, options);
+    results = outcomes(access, userIds, Math.floor(nowMs(db) / 1000));
   }
   await withRetries(async ({ n, seen, commit }) => {
     const group = (seen ?? access.group) as GroupItem;
@@ -110,6 +104,22 @@ export async function inviteUsers(
     );
   });
   return { results };
+}
+
+/** What an invitation would do for each user, from the read. */
+function outcomes(access: CallerTargets, userIds: readonly number[], nowSeconds: number): Record<string, InviteResult> {
+  const results: Record<string, InviteResult> = {};
+  for (const id of userIds) {
+    results[id] =
+      id === access.caller || access.targets.has(id)
+        ? 'already_member'
+        : !access.users.has(id)
+          ? 'not_found'
+          : isBanLive(access.bans.get(id), nowSeconds)
+            ? 'banned'
+            : 'added';
+  }
+  return results;
 }
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { type Db, nowMs } from '#shared/db/client.ts';
-import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
+import { requestToken, StartOver, type Step, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupPk } from '#shared/entities/group.ts';
 import { merge } from '#shared/entities/group-change.ts';
@@ -16,6 +16,7 @@ import { bannedRefusal, notBannedStep } from '#shared/groups/ban-gate.ts';
 import { loadTargetsFor } from '#shared/groups/load.ts';
 import { returningMutes } from '#shared/groups/mutes.ts';
 import { addMemberStep, groupCheckStep, isFree, sameTerms, termsOf } from '#shared/joins/meta.ts';
+import { makeRoomFromLapsed } from '#shared/subscriptions/expire.ts';
 
 export interface JoinRequestRow {
   user_id: number;
@@ -147,6 +148,8 @@ async function decide(
     return { result: 'rejected', user_id: userId };
   }
 
+  // A lapsed subscription never holds the place an approval needs: removed first, then decided anew.
+  if (await makeRoomFromLapsed(db, access.group, 1)) throw new StartOver('lapsed memberships made room');
   const mutes = returningMutes(access.mutes, [userId], nowSeconds);
   await write(adminId, [
     addMemberStep(db.table, access.group, now, {

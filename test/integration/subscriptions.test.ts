@@ -5,6 +5,7 @@ import { canPrivate } from '#shared/groups/private-chat.ts';
 import { groupInfo, groupUserList, userGroups } from '#shared/groups/read.ts';
 import { setPrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
+import { reactToJoin } from '#shared/joins/requests.ts';
 import { planNotifications } from '#shared/notify/plan.ts';
 import type { StoredEvent } from '#shared/outbox/event.ts';
 import { renewMembership } from '#shared/subscriptions/renew.ts';
@@ -102,6 +103,32 @@ describe('a subscription', () => {
     expect(await joinGroup(db, { userId: 4, groupId: gid, walletPwd: PWD })).toMatchObject({ result: 'joined' });
     expect((await groupUserList(db, gid, { limit: 50 })).user_list.map((row) => row.user_id)).toEqual([1, 4]);
     expect(await opsOf(gid)).toContain('Expire');
+  });
+
+  it('holds no place under the cap for an invitation or an approval either: both remove it first', async () => {
+    const start = now;
+    await users(db, [23, 24, 25], { usdt: '100' });
+    const gid = await subscriptionGroup('10', 30);
+    await joinGroup(db, { userId: 23, groupId: gid, walletPwd: PWD });
+    await joinGroup(db, { userId: 24, groupId: gid, walletPwd: PWD });
+    // Free again, so joining asks the admins; the running periods keep their ends.
+    await setPrice(db, { ownerId: 1, groupId: gid, price: '0', coinId: USDT });
+    await patchMeta(db, gid, { max_members: 3 });
+    // Asked shortly before the periods end, so the request is still pending when they have.
+    now = start + 30 * DAY - 60;
+    expect(await joinGroup(db, { userId: 25, groupId: gid })).toMatchObject({ result: 'pending' });
+    expect(await refusal(inviteUsers(db, gid, 1, [5]))).toMatchObject({ status: 162 });
+    expect(await refusal(reactToJoin(db, { adminId: 1, groupId: gid, userId: 25, action: 1 }))).toMatchObject({ status: 162 });
+
+    now = start + 30 * DAY;
+    expect(await inviteUsers(db, gid, 1, [5])).toEqual({ results: { 5: 'added' } });
+    expect(await reactToJoin(db, { adminId: 1, groupId: gid, userId: 25, action: 1 })).toEqual({
+      result: 'approved',
+      user_id: 25,
+    });
+    expect((await groupUserList(db, gid, { limit: 50 })).user_list.map((row) => row.user_id)).toEqual([1, 5, 25]);
+    expect((await opsOf(gid)).filter((op) => op === 'Expire')).toHaveLength(2);
+    expect((await metaOf(db, gid)).member_count).toBe(3);
   });
 
   it('is renewed before its end from the end, not from now, and a retry of the renewal pays nothing', async () => {
