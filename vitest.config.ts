@@ -43,7 +43,8 @@ export default defineConfig({
           globalSetup: [DYNAMO_LOCAL],
         },
       },
-      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'], globalSetup: [DYNAMO_LOCAL] } },
+      // Each local runtime starts a DynamoDB Local of its own (its table streams: see test/support/db.ts).
+      { extends: true, test: { name: 'e2e', include: ['test/e2e/**/*.test.ts'] } },
       // The soak starts runtimes of its own, each with its DynamoDB Local, and kills them.
       { extends: true, test: { name: 'soak', include: ['test/soak/**/*.test.ts'] } },
       {

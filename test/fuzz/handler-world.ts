@@ -14,7 +14,7 @@ import { createInviteLink } from '#shared/groups/invite-links.ts';
 import { setPrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { setWalletPassword } from '#shared/wallet/password.ts';
-import { createTestDb, dynamoEndpoint } from '../support/db.ts';
+import { createTestDb, type TestDb } from '../support/db.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { seedUsers, USDT } from '../support/fixtures.ts';
 import type { Wire } from './invalid-values.ts';
@@ -32,7 +32,7 @@ export async function handlerWorld() {
   const db = await createTestDb();
   Object.assign(process.env, {
     TABLE_NAME: db.table,
-    DYNAMODB_ENDPOINT: dynamoEndpoint(),
+    DYNAMODB_ENDPOINT: db.endpoint,
     AWS_ACCESS_KEY_ID: 'local',
     AWS_SECRET_ACCESS_KEY: 'local',
     LOGO_DIR: await mkdtemp(path.join(tmpdir(), 'fuzz-logos-')),
@@ -86,7 +86,7 @@ export function changedKeys(before: Map<string, string>, after: Map<string, stri
 export type SeededWorld = Awaited<ReturnType<typeof seedWorld>>;
 
 export interface SeededFile {
-  readonly db: Db & { drop(): Promise<void> };
+  readonly db: TestDb;
   readonly handlers: Map<MethodName, HttpHandler>;
   readonly world: SeededWorld;
 }

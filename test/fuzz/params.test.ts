@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
 import type { Field } from '#shared/api/schema.ts';
-import type { Db } from '#shared/db/client.ts';
 import { STATUS } from '#shared/errors.ts';
+import type { TestDb } from '../support/db.ts';
 import { httpEvent, lambdaContext, multipartForm } from '../support/events.ts';
 import { changedKeys, type HttpHandler, scanTable, type seedWorld, useSeededWorld, validValue, wireOf } from './handler-world.ts';
 import {
@@ -22,7 +22,7 @@ const RUNS = 30;
 
 const STATUS_CODES = new Set<number>(Object.values(STATUS).map((s) => s.code));
 
-let db: Db & { drop(): Promise<void> };
+let db: TestDb;
 let handlers: Map<MethodName, HttpHandler>;
 let world: Awaited<ReturnType<typeof seedWorld>>;
 

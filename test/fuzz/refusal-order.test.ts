@@ -3,8 +3,8 @@ import { ADMIN_ONLY, OWNER_ONLY } from '#shared/api/methods/common.ts';
 import { CALLER_OUTSIDE } from '#shared/api/refusal.ts';
 import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
 import type { Field } from '#shared/api/schema.ts';
-import type { Db } from '#shared/db/client.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
+import type { TestDb } from '../support/db.ts';
 import {
   callHandler,
   changedKeys,
@@ -23,7 +23,7 @@ import type { Wire } from './invalid-values.ts';
  * caller itself, the owner, a member, nobody) and however wrong the other values are.
  */
 
-let db: Db & { drop(): Promise<void> };
+let db: TestDb;
 let handlers: Map<MethodName, HttpHandler>;
 let world: SeededWorld;
 

@@ -11,7 +11,7 @@ import type { RongCloudApi } from '#shared/rongcloud/api.ts';
 import { RongCloudError } from '#shared/rongcloud/errors.ts';
 import { type StreamPoller, startStreamPoller } from '../../infra/local/stream-poller.ts';
 import { TestClock } from '../support/clock.ts';
-import { createTestDb, dynamoEndpoint } from '../support/db.ts';
+import { createTestDb } from '../support/db.ts';
 
 /**
  * The fan-out under faults, fed by the real stream of DynamoDB Local through the local poller
@@ -71,7 +71,7 @@ type Fault = (call: string, phase: 'before' | 'after', die: () => Promise<never>
 
 /** Writes the events first, so the poller finds them all in the stream and batches them as Lambda would. */
 async function setUp(gids: number[], fault: Fault, eventFor: EventFor = rename) {
-  const db = await createTestDb();
+  const db = await createTestDb({ stream: true });
   tables.push(db);
   await writeEvents(db, gids, eventFor);
   let killCurrent: (() => void) | undefined;
@@ -92,7 +92,7 @@ async function setUp(gids: number[], fault: Fault, eventFor: EventFor = rename) 
   };
   const invocations: number[] = [];
   const poller = await startStreamPoller({
-    endpoint: dynamoEndpoint(),
+    endpoint: db.endpoint,
     region: 'us-east-1',
     tableName: db.table,
     batchSize: 8,

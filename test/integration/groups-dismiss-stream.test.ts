@@ -7,18 +7,18 @@ import { processStreamBatch } from '#shared/outbox/fanout.ts';
 import { searchPostings } from '#shared/search/postings.ts';
 import { groupSearch } from '#shared/search/search.ts';
 import { startStreamPoller } from '../../infra/local/stream-poller.ts';
-import { createTestDb, dynamoEndpoint } from '../support/db.ts';
+import { createTestDb } from '../support/db.ts';
 import { seedUsers } from '../support/fixtures.ts';
 import { addBulkMembers, groupWith, partition } from './groups-support.ts';
 
 /** The clean-up of groups-dismiss.test.ts, driven by the stream; a file of its own so the two long runs go side by side. */
 describe('group_dismiss', () => {
   it('runs the whole way through the local stream poller and the fan-out', async () => {
-    const db = await createTestDb();
+    const db = await createTestDb({ stream: true });
     await seedUsers(db, 2);
     const handled = { db, reactors: [searchPostings, groupCleanup], deadLetter: memoryDeadLetter() };
     const poller = await startStreamPoller({
-      endpoint: dynamoEndpoint(),
+      endpoint: db.endpoint,
       region: 'us-east-1',
       tableName: db.table,
       handler: (event: DynamoDBStreamEvent) => processStreamBatch(handled, event.Records),

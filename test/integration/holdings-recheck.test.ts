@@ -16,7 +16,6 @@ import { memoryDeadLetter } from '#shared/outbox/dead-letter.ts';
 import { processStreamBatch } from '#shared/outbox/fanout.ts';
 import { adjustBalance } from '#shared/wallet/deposit.ts';
 import { type StreamPoller, startStreamPoller } from '../../infra/local/stream-poller.ts';
-import { dynamoEndpoint } from '../support/db.ts';
 import { eventsOf, storedEvent } from './groups-support.ts';
 import { membersOf, PWD, USDT, users, world } from './wallet-fixtures.ts';
 
@@ -32,10 +31,10 @@ const delivered: DynamoDBRecord[] = [];
 const deps = () => ({ db, reactors: [holdingsRecheck], deadLetter: memoryDeadLetter() });
 
 beforeAll(async () => {
-  base = await world();
+  base = await world({ stream: true });
   db = { ...base, clock: () => now };
   poller = await startStreamPoller({
-    endpoint: dynamoEndpoint(),
+    endpoint: base.endpoint,
     region: 'us-east-1',
     tableName: db.table,
     handler: (event: DynamoDBStreamEvent) => {

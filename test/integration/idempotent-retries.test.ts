@@ -4,7 +4,6 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { REPLAYED_HEADER } from '#shared/api/idempotency-key.ts';
 import { METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
 import type { Field } from '#shared/api/schema.ts';
-import type { Db } from '#shared/db/client.ts';
 import { isGroupItem } from '#shared/entities/group.ts';
 import {
   claimIdempotencyKey,
@@ -36,6 +35,7 @@ import {
   wireOf,
 } from '../fuzz/handler-world.ts';
 import type { Wire } from '../fuzz/invalid-values.ts';
+import type { TestDb } from '../support/db.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { USDT } from '../support/fixtures.ts';
 
@@ -45,7 +45,7 @@ import { USDT } from '../support/fixtures.ts';
  * under the same key are refused; a key lives 24 hours.
  */
 
-let db: Db & { drop(): Promise<void> };
+let db: TestDb;
 let handlers: Map<MethodName, HttpHandler>;
 let world: SeededWorld;
 

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Db } from '#shared/db/client.ts';
 import { findSessionUser } from '#shared/entities/session.ts';
 import { balanceKey } from '#shared/entities/wallet.ts';
-import { createTestDb, dynamoEndpoint } from '../support/db.ts';
+import { createTestDb, type TestDb } from '../support/db.ts';
 import { runOps } from '../support/ops-cli.ts';
 
 /** The operator CLI as an operator runs it, against a test table on the worker's DynamoDB Local. */
 
-let db: Db & { drop(): Promise<void> };
+let db: TestDb;
 
 beforeAll(async () => {
   db = await createTestDb();
@@ -19,8 +18,7 @@ afterAll(async () => {
 });
 
 /** The target goes right after the command name, so that arguments after a '--' stay arguments. */
-const ops = (command: string, ...args: string[]) =>
-  runOps([command, '--endpoint', dynamoEndpoint(), '--table', db.table, ...args]);
+const ops = (command: string, ...args: string[]) => runOps([command, '--endpoint', db.endpoint, '--table', db.table, ...args]);
 
 const balanceOf = async (userId: number, coinId: number) =>
   (await db.doc.send(new GetCommand({ TableName: db.table, Key: balanceKey(userId, coinId), ConsistentRead: true }))).Item

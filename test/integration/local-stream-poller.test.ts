@@ -7,7 +7,7 @@ import { groupKey, groupPk } from '#shared/entities/group.ts';
 import { userKey } from '#shared/entities/user.ts';
 import { tableCheckpoints } from '../../infra/local/stream-checkpoints.ts';
 import { type FanoutHandler, type StreamPoller, startStreamPoller } from '../../infra/local/stream-poller.ts';
-import { createTestDb, dynamoEndpoint } from '../support/db.ts';
+import { createTestDb, type TestDb } from '../support/db.ts';
 
 /** The group the poller's test events belong to. */
 const GID = 100001;
@@ -20,15 +20,15 @@ afterEach(async () => {
   await Promise.all(tables.splice(0).map((table) => table.drop()));
 });
 
-async function freshTable(): Promise<Db> {
-  const db = await createTestDb();
+async function freshTable(): Promise<TestDb> {
+  const db = await createTestDb({ stream: true });
   tables.push(db);
   return db;
 }
 
-async function poll(db: Db, handler: FanoutHandler, extra: Partial<Parameters<typeof startStreamPoller>[0]> = {}) {
+async function poll(db: TestDb, handler: FanoutHandler, extra: Partial<Parameters<typeof startStreamPoller>[0]> = {}) {
   const poller = await startStreamPoller({
-    endpoint: dynamoEndpoint(),
+    endpoint: db.endpoint,
     region: 'us-east-1',
     tableName: db.table,
     handler,

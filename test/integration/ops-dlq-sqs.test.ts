@@ -14,7 +14,7 @@ import { replayFrom } from '../../infra/ops/dlq-command.ts';
 import { parseDeadLetter, streamsClient } from '../../infra/ops/dlq-replay.ts';
 import { sqsSource } from '../../infra/ops/dlq-sources.ts';
 import { Refused } from '../../infra/ops/target.ts';
-import { createTestDb, dynamoEndpoint } from '../support/db.ts';
+import { createTestDb } from '../support/db.ts';
 import { runOps } from '../support/ops-cli.ts';
 
 /**
@@ -23,7 +23,7 @@ import { runOps } from '../support/ops-cli.ts';
  * only once its replay succeeded, and what cannot be replayed is named and left in the queue.
  */
 
-const db = await createTestDb();
+const db = await createTestDb({ stream: true });
 const standIn = createRongCloudStandIn();
 let server: Server;
 let api: ReturnType<typeof createRongCloudApi>;
@@ -78,7 +78,7 @@ describe('dlq:replay from the stack queue', () => {
 
     const lines: string[] = [];
     const printed: string[] = [];
-    const streams = streamsClient({ endpoint: dynamoEndpoint(), region: 'us-east-1' });
+    const streams = streamsClient({ endpoint: db.endpoint, region: 'us-east-1' });
     const deps = {
       db,
       streams,

@@ -16,7 +16,6 @@ import { adjustBalance } from '#shared/wallet/deposit.ts';
 import { walletRecords } from '#shared/wallet/records.ts';
 import { refundUser } from '#shared/wallet/refund.ts';
 import { startStreamPoller } from '../../infra/local/stream-poller.ts';
-import { dynamoEndpoint } from '../support/db.ts';
 import {
   balanceOf,
   eventsOf,
@@ -37,7 +36,7 @@ import {
 let db: Awaited<ReturnType<typeof world>>;
 
 beforeAll(async () => {
-  db = await world();
+  db = await world({ stream: true });
   // 1 owns the groups; 2..12 pay into them.
   await users(db, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], { usdt: '100' });
 });
@@ -301,7 +300,7 @@ describe('dismissing a subscription group', () => {
     const spy = failTransactions((n) => n % 40 === 0 && failed < 3 && ++failed > 0);
     const deadLetter = memoryDeadLetter();
     const poller = await startStreamPoller({
-      endpoint: dynamoEndpoint(),
+      endpoint: db.endpoint,
       region: 'us-east-1',
       tableName: db.table,
       handler: (event: DynamoDBStreamEvent) => processStreamBatch({ db, reactors: [groupCleanup], deadLetter }, event.Records),

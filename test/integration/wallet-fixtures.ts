@@ -20,9 +20,9 @@ export const USDT = 1;
 export const ETH = 2;
 export const PWD = '123456';
 
-/** A fresh table with the demo coins: USDT (6 places) and ETH (18 places). */
-export async function world() {
-  const db = await createTestDb();
+/** A fresh table with the demo coins: USDT (6 places) and ETH (18 places); its stream when the test reads it. */
+export async function world(options: { stream?: boolean } = {}) {
+  const db = await createTestDb(options);
   await putCoin(db, { coinId: USDT, name: 'USDT', decimals: 6 });
   await putCoin(db, { coinId: ETH, name: 'ETH', decimals: 18 });
   return db;

@@ -3,6 +3,7 @@ import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb
 import { inject } from 'vitest';
 import { createDb, type Db } from '#shared/db/client.ts';
 import { createTableInput } from '#shared/db/table.ts';
+import { type DynamoLocal, startDynamoLocal } from '../../infra/local/dynamodb-local.ts';
 
 /**
  * The DynamoDB Local of this test file's worker (see global-setup.ts). Vitest numbers the workers
@@ -14,9 +15,52 @@ export function dynamoEndpoint(): string {
   return endpoints[(worker - 1) % endpoints.length]!;
 }
 
-/** A fresh table on the worker's DynamoDB Local, so test files never see each other's items. */
-export async function createTestDb(): Promise<Db & { drop(): Promise<void> }> {
-  const db = createDb({ table: `t-${randomUUID()}`, endpoint: dynamoEndpoint() });
-  await db.doc.send(new CreateTableCommand(createTableInput(db.table)));
-  return { ...db, drop: async () => void (await db.doc.send(new DeleteTableCommand({ TableName: db.table }))) };
+export interface TestDb extends Db {
+  /** The DynamoDB Local holding the table, for a stream poller or a CLI pointed at it. */
+  readonly endpoint: string;
+  drop(): Promise<void>;
+}
+
+/**
+ * DynamoDB Local keeps the stream records of every table it has held, dropped or not, and every
+ * later write slows with them: the same 2,000 writes took 2 s on a fresh instance and 20 s after
+ * eight tables had streamed as many. So the worker's instance only ever holds tables without a
+ * stream, and the tables of a file that reads its stream live on an instance of the file's own,
+ * started with the first of them and stopped with the last.
+ */
+let ownLocal: { local: Promise<DynamoLocal>; tables: number } | undefined;
+
+async function streamingLocal(): Promise<{ endpoint: string; release(): Promise<void> }> {
+  ownLocal ??= { local: startDynamoLocal(), tables: 0 };
+  const held = ownLocal;
+  held.tables++;
+  const local = await held.local;
+  return {
+    endpoint: local.endpoint,
+    release: async () => {
+      if (--held.tables > 0) return;
+      if (ownLocal === held) ownLocal = undefined;
+      await local.stop();
+    },
+  };
+}
+
+/**
+ * A fresh table, so test files never see each other's items. Its stream (the table's definition
+ * has one) only when the test reads it: `stream: true`.
+ */
+export async function createTestDb(options: { stream?: boolean } = {}): Promise<TestDb> {
+  const own = options.stream ? await streamingLocal() : undefined;
+  const endpoint = own?.endpoint ?? dynamoEndpoint();
+  const db = createDb({ table: `t-${randomUUID()}`, endpoint });
+  const input = createTableInput(db.table);
+  await db.doc.send(new CreateTableCommand(own ? input : { ...input, StreamSpecification: undefined }));
+  return {
+    ...db,
+    endpoint,
+    drop: async () => {
+      await db.doc.send(new DeleteTableCommand({ TableName: db.table }));
+      await own?.release();
+    },
+  };
 }

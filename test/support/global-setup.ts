@@ -3,7 +3,8 @@ import { type DynamoLocal, startDynamoLocal } from '../../infra/local/dynamodb-l
 
 /**
  * In-memory DynamoDB Locals on free ports, one per worker, for the whole run; each test file makes
- * its own table on the one of its worker (`dynamoEndpoint()` in db.ts). One instance shared by
+ * its own table, without a stream, on the one of its worker (`dynamoEndpoint()` in db.ts says why
+ * streaming tables live elsewhere). One instance shared by
  * files running side by side slows every file down: a 10,000-member clean-up that takes 12 s on its
  * own took over 120 s beside two other files, and other files' writes ran into DynamoDB Local's
  * 10 s lock timeout. Every project that needs them lists this setup, and each project loads its

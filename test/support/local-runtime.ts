@@ -1,8 +1,5 @@
-import { randomUUID } from 'node:crypto';
-import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { type LocalRuntime, startLocalRuntime } from '../../infra/local/runtime.ts';
 import { TestClock } from './clock.ts';
-import { dynamoEndpoint } from './db.ts';
 
 /** Reply data as tests read it: its shape is pinned by the assertions, not by a type. */
 // biome-ignore lint/suspicious/noExplicitAny: each test asserts the fields it reads
@@ -117,17 +114,16 @@ export async function callAs(runtime: TestRuntime, method: string, caller: numbe
 }
 
 /**
- * The local runtime in this test process: a free port, nothing on disk, the worker's DynamoDB Local
- * with a table of its own, demo data seeded. One per test file (handler modules keep the table
- * client they were first imported with).
+ * The local runtime in this test process: a free port, nothing on disk, a DynamoDB Local of its own
+ * (its table streams, which would slow the worker's shared instance for every later file; see
+ * db.ts), demo data seeded. One per test file (handler modules keep the table client they were
+ * first imported with).
  */
 export async function startTestRuntime(options: { seed?: boolean; graceSweepMs?: number } = {}): Promise<TestRuntime> {
   const clock = new TestClock();
   const runtime = await startLocalRuntime({
     port: 0,
     dataDir: 'memory',
-    dynamoEndpoint: dynamoEndpoint(),
-    tableName: `e2e-${randomUUID()}`,
     seed: options.seed ?? true,
     quiet: true,
     clock,
@@ -139,9 +135,5 @@ export async function startTestRuntime(options: { seed?: boolean; graceSweepMs?:
     ...runtime,
     call: apiClient(runtime.url),
     clock,
-    stop: async () => {
-      await runtime.stop();
-      await runtime.db.doc.send(new DeleteTableCommand({ TableName: runtime.tableName }));
-    },
   };
 }
