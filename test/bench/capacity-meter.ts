@@ -88,7 +88,8 @@ const kb = (value: unknown, unit: number) => Math.max(1, Math.ceil(size(value) /
  * consistent (Query sums the items read before rounding; BatchGet rounds each key, a missing item
  * costing as much as a small one); a write is 1 WCU per 1 KB, and 2 in a transaction (a
  * ConditionCheck costs 2 read units' worth, counted here as 2). Items are sized by their JSON text,
- * near enough for items of a few hundred bytes; index writes are not included.
+ * near enough for items of a few hundred bytes. Index writes are priced apart, from the items
+ * themselves (index-writes.ts).
  */
 function awsUnits(name: string, input: Record<string, unknown>, output: Record<string, unknown>): { rcu: number; wcu: number } {
   const factor = input.ConsistentRead ? 1 : 0.5;

@@ -8,7 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { serialize } from 'node:v8';
 import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { handlerEntry, type MethodName, methodNames } from '#shared/api/registry.ts';
 import { type Db, defaultDb } from '#shared/db/client.ts';
@@ -20,6 +20,7 @@ import { startLocalRuntime } from '../../infra/local/runtime.ts';
 import { jsonEvent } from '../support/events.ts';
 import { seedUsers } from '../support/fixtures.ts';
 import { meter, type Reading } from './capacity-meter.ts';
+import { callIndexWrites, keyId, writtenKeys } from './index-writes.ts';
 import { FREE_JOIN_MINIMUM, LINK_JOIN_MINIMUM, MINIMUMS, type Minimum } from './minimums.ts';
 import { phaseEnv, writeResult } from './phase-io.ts';
 import { progress } from './progress.ts';
@@ -31,6 +32,8 @@ export interface CapacityRow {
   method: MethodName;
   label: string;
   reading: Omit<Reading, 'calls'>;
+  /** AWS write units the call's writes cost the global secondary indexes (`reading.wcu` is the table's alone). */
+  indexWcu: number;
   minRoundTrips: number;
   reason: string;
 }
@@ -94,7 +97,25 @@ async function main() {
       const before = await scanAll(runtime.db);
       const { result, reading } = await measure(() => invoke(method, params, session), { record: true });
       const { calls, ...counts } = reading;
-      rows.push({ method, label, reading: counts, minRoundTrips: minimum.roundTrips, reason: minimum.reason });
+      const keys = writtenKeys(calls);
+      const after = new Map(
+        await Promise.all(
+          keys.map(async (key) => {
+            const { Item } = await runtime.db.doc.send(
+              new GetCommand({ TableName: runtime.db.table, Key: key, ConsistentRead: true }),
+            );
+            return [keyId(key), Item] as const;
+          }),
+        ),
+      );
+      rows.push({
+        method,
+        label,
+        reading: counts,
+        indexWcu: callIndexWrites(keys, before, after),
+        minRoundTrips: minimum.roundTrips,
+        reason: minimum.reason,
+      });
       typical.push({
         method,
         label,
