@@ -1,6 +1,6 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBStreamEvent } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import type { Db } from '#shared/db/client.ts';
 import { memberItem } from '#shared/entities/member.ts';
@@ -36,7 +36,7 @@ import {
 let db: Awaited<ReturnType<typeof world>>;
 
 beforeAll(async () => {
-  db = await world({ stream: true });
+  db = await world();
   // 1 owns the groups; 2..12 pay into them.
   await users(db, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12], { usdt: '100' });
 });
@@ -216,7 +216,7 @@ async function subscriptionGroup(db: Db, ownerId: number, count: number, firstUs
 }
 
 /** Subscribers as the subscriptions feature leaves them: member items with a period end, and paid tallies. */
-async function subscribe(gid: number, members: readonly number[], price: bigint, untilOf: (i: number) => number) {
+async function subscribe(db: Db, gid: number, members: readonly number[], price: bigint, untilOf: (i: number) => number) {
   const joined = Math.floor(Date.now() / 1000) - 86_400;
   await batchWrite(db, {
     puts: members.flatMap((id, i) => [
@@ -227,7 +227,7 @@ async function subscribe(gid: number, members: readonly number[], price: bigint,
 }
 
 /** The clean-up's Lambda dies at the transactions `fails` picks (counted from 1): nothing of that one is written. */
-function failTransactions(fails: (n: number) => boolean) {
+function failTransactions(db: Db, fails: (n: number) => boolean) {
   const send = db.doc.send.bind(db.doc);
   let transactions = 0;
   return vi.spyOn(db.doc, 'send').mockImplementation(((command: { constructor: { name: string } }) => {
@@ -246,7 +246,7 @@ describe('dismissing a subscription group', () => {
     const now = Math.floor(Date.now() / 1000);
     // Member i has i hours of the period left (member 0: lapsed), a lifetime member has none set.
     const untilOf = (i: number) => now + i * 3600;
-    await subscribe(gid, members, price, untilOf);
+    await subscribe(db, gid, members, price, untilOf);
     await patchMeta(db, gid, { member_count: 201 });
     await dismissGroup(db, gid, owner);
     const dismissedAt = Number((await metaOf(db, gid)).dismissed_at);
@@ -257,7 +257,7 @@ describe('dismissing a subscription group', () => {
     };
 
     // The fan-out fails part-way through the first round: nothing is deleted, some are paid.
-    const spy = failTransactions((n) => n === 70);
+    const spy = failTransactions(db, (n) => n === 70);
     await expect(cleanupRound(db, gid, 1)).rejects.toThrow('timed out');
     spy.mockRestore();
     expect((await membersOf(db, gid)).length).toBe(201);
@@ -291,13 +291,16 @@ describe('dismissing a subscription group', () => {
   });
 
   it('refunds 200 members once each through the stream poller and the fan-out, with the clean-up failing three times', async () => {
+    // A table of its own that streams (the file's other tables do not: see test/support/db.ts).
+    const db = await world({ stream: true });
+    onTestFinished(() => db.drop());
     const owner = 700;
     const price = 3_000_000n;
     const { gid, members } = await subscriptionGroup(db, owner, 200, 3000, price, '1000');
     const now = Math.floor(Date.now() / 1000);
-    await subscribe(gid, members, price, () => now + PERIOD / 2);
+    await subscribe(db, gid, members, price, () => now + PERIOD / 2);
     let failed = 0;
-    const spy = failTransactions((n) => n % 40 === 0 && failed < 3 && ++failed > 0);
+    const spy = failTransactions(db, (n) => n % 40 === 0 && failed < 3 && ++failed > 0);
     const deadLetter = memoryDeadLetter();
     const poller = await startStreamPoller({
       endpoint: db.endpoint,
@@ -335,7 +338,7 @@ describe('dismissing a subscription group', () => {
     const { gid, members } = await subscriptionGroup(db, owner, 3, 2000, price, '10');
     const now = Math.floor(Date.now() / 1000);
     // Each has the whole period left: 9 USDT due to each, 27 in all, and the owner holds 10.
-    await subscribe(gid, members, price, () => now + PERIOD + 3600);
+    await subscribe(db, gid, members, price, () => now + PERIOD + 3600);
     // A lifetime member (no period end) in the same group is not refunded.
     await db.doc.send(new PutCommand({ TableName: db.table, Item: { ...memberItem(gid, 2999, 'member', now) } }));
     await dismissGroup(db, gid, owner);
