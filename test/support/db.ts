@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { createDb, type Db } from '#shared/db/client.ts';
 import { createTableInput } from '#shared/db/table.ts';
 import { type DynamoLocal, startDynamoLocal } from '../../infra/local/dynamodb-local.ts';
@@ -29,6 +29,13 @@ export interface TestDb extends Db {
  * started with the first of them and stopped with the last.
  */
 let ownLocal: { local: Promise<DynamoLocal>; tables: number } | undefined;
+
+// A file that ends without dropping its streaming tables (a test failed first) still stops the instance.
+afterAll(async () => {
+  const left = ownLocal;
+  ownLocal = undefined;
+  if (left) await (await left.local).stop();
+});
 
 async function streamingLocal(): Promise<{ endpoint: string; release(): Promise<void> }> {
   ownLocal ??= { local: startDynamoLocal(), tables: 0 };
