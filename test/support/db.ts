@@ -26,48 +26,25 @@ export interface TestDb extends Db {
  * later write slows with them: the same 2,000 writes took 2 s on a fresh instance and 20 s after
  * eight tables had streamed as many. So the worker's instance only ever holds tables without a
  * stream, and the tables of a file that reads its stream live on an instance of the file's own,
- * started with the first of them and stopped with the last.
+ * started with the first of them and stopped when the file ends (its few tables slow it little).
  */
-let ownLocal: { local: Promise<DynamoLocal>; tables: number } | undefined;
+let ownLocal: Promise<DynamoLocal> | undefined;
 
-// A file that ends without dropping its streaming tables (a test failed first) still stops the instance.
 afterAll(async () => {
-  const left = ownLocal;
+  const local = ownLocal;
   ownLocal = undefined;
-  if (left) await (await left.local).stop();
+  if (local) await (await local).stop();
 });
-
-async function streamingLocal(): Promise<{ endpoint: string; release(): Promise<void> }> {
-  ownLocal ??= { local: startDynamoLocal(), tables: 0 };
-  const held = ownLocal;
-  held.tables++;
-  const local = await held.local;
-  return {
-    endpoint: local.endpoint,
-    release: async () => {
-      if (--held.tables > 0) return;
-      if (ownLocal === held) ownLocal = undefined;
-      await local.stop();
-    },
-  };
-}
 
 /**
  * A fresh table, so test files never see each other's items. Its stream (the table's definition
  * has one) only when the test reads it: `stream: true`.
  */
 export async function createTestDb(options: { stream?: boolean } = {}): Promise<TestDb> {
-  const own = options.stream ? await streamingLocal() : undefined;
-  const endpoint = own?.endpoint ?? dynamoEndpoint();
+  if (options.stream) ownLocal ??= startDynamoLocal();
+  const endpoint = options.stream ? (await ownLocal!).endpoint : dynamoEndpoint();
   const db = createDb({ table: `t-${randomUUID()}`, endpoint });
   const input = createTableInput(db.table);
-  await db.doc.send(new CreateTableCommand(own ? input : { ...input, StreamSpecification: undefined }));
-  return {
-    ...db,
-    endpoint,
-    drop: async () => {
-      await db.doc.send(new DeleteTableCommand({ TableName: db.table }));
-      await own?.release();
-    },
-  };
+  await db.doc.send(new CreateTableCommand(options.stream ? input : { ...input, StreamSpecification: undefined }));
+  return { ...db, endpoint, drop: async () => void (await db.doc.send(new DeleteTableCommand({ TableName: db.table }))) };
 }
