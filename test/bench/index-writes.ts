@@ -5,13 +5,14 @@ type Item = Record<string, unknown>;
 type Key = { pk: string; sk: string };
 
 const keyOf = (item: Item): Key => ({ pk: String(item.pk), sk: String(item.sk) });
-const id = (key: Key) => `${key.pk}\u0000${key.sk}`;
+/** One string per item key, for maps of items. */
+export const keyId = (key: Key) => `${key.pk}\u0000${key.sk}`;
 
 /** The keys of every item a call's writes may have touched (a ConditionCheck writes nothing). */
 export function writtenKeys(calls: readonly RecordedCall[]): Key[] {
   const keys = new Map<string, Key>();
   const add = (key: Item | undefined) => {
-    if (key) keys.set(id(keyOf(key)), keyOf(key));
+    if (key) keys.set(keyId(keyOf(key)), keyOf(key));
   };
   for (const { command, input } of calls) {
     if (command === 'PutCommand') add(input.Item as Item);
@@ -32,11 +33,18 @@ export function writtenKeys(calls: readonly RecordedCall[]): Key[] {
   return [...keys.values()];
 }
 
-const size = (item: Item) =>
-  Buffer.byteLength(JSON.stringify(item, (_k, v) => (v instanceof Set ? [...v] : typeof v === 'bigint' ? String(v) : v)));
+const plain = (_key: string, value: unknown) =>
+  value instanceof Set ? [...value].sort() : typeof value === 'bigint' ? String(value) : value;
+const size = (item: Item) => Buffer.byteLength(JSON.stringify(item, plain));
 const writeUnits = (item: Item) => Math.max(1, Math.ceil(size(item) / 1024));
-const same = (a: Item, b: Item) =>
-  size(a) === size(b) && JSON.stringify(a, Object.keys(a).sort()) === JSON.stringify(b, Object.keys(b).sort());
+/** The item's attributes in name order, sets as sorted lists: equal for equal items whatever the order they came in. */
+const canonical = (item: Item) =>
+  JSON.stringify(
+    Object.keys(item)
+      .sort()
+      .map((name) => [name, item[name]]),
+    plain,
+  );
 
 /**
  * What AWS charges the global secondary indexes for one item going from `before` to `after`
@@ -55,7 +63,7 @@ export function indexWriteUnits(before: Item | undefined, after: Item | undefine
     const was = keyIn(before);
     const is = keyIn(after);
     if (was !== undefined && is !== undefined && was === is) {
-      if (!same(before!, after!)) units += writeUnits(after!);
+      if (canonical(before!) !== canonical(after!)) units += writeUnits(after!);
       continue;
     }
     if (was !== undefined) units += 1;
@@ -70,8 +78,6 @@ export function callIndexWrites(
   before: readonly Item[],
   after: ReadonlyMap<string, Item | undefined>,
 ): number {
-  const old = new Map(before.map((item) => [id(keyOf(item)), item]));
-  return keys.reduce((sum, key) => sum + indexWriteUnits(old.get(id(key)), after.get(id(key))), 0);
+  const old = new Map(before.map((item) => [keyId(keyOf(item)), item]));
+  return keys.reduce((sum, key) => sum + indexWriteUnits(old.get(keyId(key)), after.get(keyId(key))), 0);
 }
-
-export const keyId = id;
