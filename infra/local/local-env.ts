@@ -14,6 +14,8 @@ export interface LocalSettings {
   readonly logoDir: string;
   /** The RongCloud server API the fan-out calls; by default the gateway's own stand-in. */
   readonly rongcloudUrl?: string | undefined;
+  /** The fan-out's limit on one RongCloud call; the client's own (5 s) unless given. */
+  readonly rongcloudTimeoutMs?: number | undefined;
 }
 
 export const DEFAULT_TABLE = 'im-local';
@@ -36,6 +38,7 @@ export function localEnvironment(settings: LocalSettings): Record<string, string
     LOGO_BASE_URL: `${settings.url}/_local/logos`,
     DLQ_URL: LOCAL_DEAD_LETTERS,
     METRICS_OUTPUT: 'totals',
+    ...(settings.rongcloudTimeoutMs === undefined ? {} : { RONGCLOUD_TIMEOUT_MS: String(settings.rongcloudTimeoutMs) }),
   };
 }
 

@@ -45,6 +45,11 @@ export interface LocalRuntimeOptions {
    */
   readonly rongcloudUrl?: string;
   /**
+   * The fan-out's limit on one RongCloud call (RONGCLOUD_TIMEOUT_MS), 5 s unless given; the
+   * stand-in's injected timeouts hold a call a second longer than it.
+   */
+  readonly rongcloudTimeoutMs?: number;
+  /**
    * Run the stream poller here (the default). False leaves the stream to a poller in another
    * process, which can then be killed on its own.
    */
@@ -186,7 +191,11 @@ export async function startLocalRuntime(
     if (!dataDir) cleanups.push(() => rm(logoDir, { recursive: true, force: true }));
 
     const ready = deferred();
-    const rongcloud = createRongCloudStandIn({ appKey: LOCAL_RONGCLOUD.appKey, appSecret: LOCAL_RONGCLOUD.appSecret });
+    const rongcloud = createRongCloudStandIn({
+      appKey: LOCAL_RONGCLOUD.appKey,
+      appSecret: LOCAL_RONGCLOUD.appSecret,
+      ...(options.rongcloudTimeoutMs === undefined ? {} : { holdMs: options.rongcloudTimeoutMs + 1000 }),
+    });
     let poller: StreamPoller | undefined;
     // One clock for the handlers (through nowMs), the stream side and the sweep, so moving it
     // moves them all together.
@@ -224,7 +233,15 @@ export async function startLocalRuntime(
     });
     const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
 
-    applyLocalEnvironment({ tableName, dynamoEndpoint, region: LOCAL_REGION, url, logoDir, rongcloudUrl: options.rongcloudUrl });
+    applyLocalEnvironment({
+      tableName,
+      dynamoEndpoint,
+      region: LOCAL_REGION,
+      url,
+      logoDir,
+      rongcloudUrl: options.rongcloudUrl,
+      rongcloudTimeoutMs: options.rongcloudTimeoutMs,
+    });
     const restoreClock = setDefaultClock(clock);
     cleanups.push(async () => restoreClock());
     const db = createDb({ table: tableName, endpoint: dynamoEndpoint, region: LOCAL_REGION });

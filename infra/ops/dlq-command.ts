@@ -6,7 +6,7 @@ import { Refused, UsageError } from '#infra/ops/target.ts';
 import { fanoutReactors } from '#shared/outbox/reactors.ts';
 import { createRongCloudApi } from '#shared/rongcloud/api.ts';
 import { createRongCloud } from '#shared/rongcloud/client.ts';
-import { readRongCloudSettings, ssmParameterReader } from '#shared/rongcloud/settings.ts';
+import { clientOptions, readRongCloudSettings, ssmParameterReader } from '#shared/rongcloud/settings.ts';
 
 const text = (value: string | boolean | undefined) => (typeof value === 'string' && value !== '' ? value : undefined);
 
@@ -26,9 +26,7 @@ async function rongCloudFor(
     }
     // The parameter lives beside the queue and the table, in the target's region.
     const settings = await readRongCloudSettings(ssmParameterReader({ region }));
-    const api = createRongCloudApi(
-      createRongCloud({ appKey: settings.appKey, appSecret: settings.appSecret, hosts: settings.hosts }),
-    );
+    const api = createRongCloudApi(createRongCloud(clientOptions(settings)));
     return { api, systemUserId: settings.systemUserId };
   }
   const api = createRongCloudApi(

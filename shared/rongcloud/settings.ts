@@ -8,6 +8,26 @@ export interface RongCloudSettings {
   hosts: string[];
   /** The sender of `/message/system/publish` notices; unset when the deployment sends none. */
   systemUserId: string | undefined;
+  /** How long one attempt may take (RONGCLOUD_TIMEOUT_MS); the client's 5 s unless set. */
+  timeoutMs?: number | undefined;
+}
+
+/** What the client is built from: the credentials, the hosts and, when set, the timeout. */
+export const clientOptions = (settings: RongCloudSettings) => ({
+  appKey: settings.appKey,
+  appSecret: settings.appSecret,
+  hosts: settings.hosts,
+  ...(settings.timeoutMs === undefined ? {} : { timeoutMs: settings.timeoutMs }),
+});
+
+/** A whole number of milliseconds from 1 to 60,000; anything else fails at cold start. */
+export function parseTimeout(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const value = Number(text);
+  if (!/^\d+$/.test(text.trim()) || value < 1 || value > 60_000) {
+    throw new Error(`RONGCLOUD_TIMEOUT_MS must be a whole number of milliseconds from 1 to 60000, not ${JSON.stringify(text)}`);
+  }
+  return value;
 }
 
 /** China's primary and backup domains; other regions set RONGCLOUD_API_HOSTS. */
@@ -66,17 +86,19 @@ function credentialsFromParameter(name: string, text: string) {
  */
 export async function readRongCloudSettings(readParameter: ParameterReader = ssmParameterReader()): Promise<RongCloudSettings> {
   const hosts = parseHosts(optionalEnv('RONGCLOUD_API_HOSTS'));
+  const timeoutMs = parseTimeout(optionalEnv('RONGCLOUD_TIMEOUT_MS'));
   const systemUserFromEnv = optionalEnv('RONGCLOUD_SYSTEM_USER');
   const parameter = optionalEnv('RONGCLOUD_PARAMETER');
   if (parameter) {
     const fromParameter = credentialsFromParameter(parameter, await readParameter(parameter));
-    return { ...fromParameter, hosts, systemUserId: fromParameter.systemUserId ?? systemUserFromEnv };
+    return { ...fromParameter, hosts, systemUserId: fromParameter.systemUserId ?? systemUserFromEnv, timeoutMs };
   }
   return {
     appKey: requireEnv('RONGCLOUD_APP_KEY'),
     appSecret: requireEnv('RONGCLOUD_APP_SECRET'),
     hosts,
     systemUserId: systemUserFromEnv,
+    timeoutMs,
   };
 }
 

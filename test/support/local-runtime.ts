@@ -119,7 +119,9 @@ export async function callAs(runtime: TestRuntime, method: string, caller: numbe
  * db.ts), demo data seeded. One per test file (handler modules keep the table client they were
  * first imported with).
  */
-export async function startTestRuntime(options: { seed?: boolean; graceSweepMs?: number } = {}): Promise<TestRuntime> {
+export async function startTestRuntime(
+  options: { seed?: boolean; graceSweepMs?: number; rongcloudTimeoutMs?: number } = {},
+): Promise<TestRuntime> {
   const clock = new TestClock();
   const runtime = await startLocalRuntime({
     port: 0,
@@ -128,6 +130,7 @@ export async function startTestRuntime(options: { seed?: boolean; graceSweepMs?:
     quiet: true,
     clock,
     ...(options.graceSweepMs === undefined ? {} : { graceSweepMs: options.graceSweepMs }),
+    ...(options.rongcloudTimeoutMs === undefined ? {} : { rongcloudTimeoutMs: options.rongcloudTimeoutMs }),
     // Tests sweep when they move the clock (`POST /_local/clock`), never on a timer of real time.
     sweepEveryMs: 0,
   });

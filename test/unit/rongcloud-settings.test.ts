@@ -27,6 +27,7 @@ describe('RongCloud settings', () => {
       'RONGCLOUD_APP_SECRET',
       'RONGCLOUD_API_HOSTS',
       'RONGCLOUD_SYSTEM_USER',
+      'RONGCLOUD_TIMEOUT_MS',
     ]) {
       vi.stubEnv(name, '');
     }
@@ -50,6 +51,23 @@ describe('RongCloud settings', () => {
       systemUserId: '10000',
     });
     expect(ssm.sent).toHaveLength(0);
+  });
+
+  it('takes a per-call timeout from RONGCLOUD_TIMEOUT_MS and refuses one that is not a sane number of milliseconds', async () => {
+    vi.stubEnv('RONGCLOUD_APP_KEY', 'local-app-key');
+    vi.stubEnv('RONGCLOUD_APP_SECRET', 'local-app-secret');
+    const { clientOptions, parseTimeout, readRongCloudSettings } = await freshSettings();
+    expect((await readRongCloudSettings()).timeoutMs).toBeUndefined();
+    expect(clientOptions(await readRongCloudSettings())).not.toHaveProperty('timeoutMs');
+
+    vi.stubEnv('RONGCLOUD_TIMEOUT_MS', '2500');
+    expect((await readRongCloudSettings()).timeoutMs).toBe(2500);
+    expect(clientOptions(await readRongCloudSettings()).timeoutMs).toBe(2500);
+
+    for (const bad of ['0', '-5', '1.5', '60001', 'soon']) {
+      expect(() => parseTimeout(bad), bad).toThrow('RONGCLOUD_TIMEOUT_MS must be a whole number');
+    }
+    expect(parseTimeout('60000')).toBe(60_000);
   });
 
   it("uses RongCloud's China domains when no hosts are configured", async () => {
