@@ -1,5 +1,6 @@
 import { BatchGetCommand, type BatchGetCommandInput, type BatchGetCommandOutput } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '#shared/db/client.ts';
+import { type Consistency, readsStrongly } from '#shared/db/consistency.ts';
 
 export type Key = { pk: string; sk: string };
 export type Item = Record<string, unknown>;
@@ -10,12 +11,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /**
  * Reads many items by key: chunks of 100 in parallel, unprocessed keys retried with backoff.
  * Missing items are simply absent from the result; order is not kept (key them by `pk`/`sk`).
+ * `consistent: 'on-retry'` reads eventually on a change's first try (`consistency.ts`).
  */
 export async function batchGet(
   db: Db,
   keys: readonly Key[],
-  options: { projection?: string; names?: Record<string, string>; consistent?: boolean } = {},
+  options: { projection?: string; names?: Record<string, string>; consistent?: Consistency } = {},
 ): Promise<Item[]> {
+  const strong = readsStrongly(options.consistent);
   const chunks: Key[][] = [];
   for (let i = 0; i < keys.length; i += BATCH_GET_LIMIT) chunks.push(keys.slice(i, i + BATCH_GET_LIMIT));
   const results = await Promise.all(
@@ -26,7 +29,7 @@ export async function batchGet(
           Keys: chunk,
           ...(options.projection ? { ProjectionExpression: options.projection } : {}),
           ...(options.names ? { ExpressionAttributeNames: options.names } : {}),
-          ...(options.consistent ? { ConsistentRead: true } : {}),
+          ...(strong ? { ConsistentRead: true } : {}),
         },
       };
       for (let attempt = 0; pending && Object.keys(pending).length > 0; attempt++) {

@@ -3,6 +3,7 @@ import { type AttributeValue, TransactionCanceledException } from '@aws-sdk/clie
 import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Db, readNumber } from '#shared/db/client.ts';
+import { noteWrite, readStronglyFromNowOn } from '#shared/db/consistency.ts';
 import { AppError } from '#shared/errors.ts';
 
 /**
@@ -66,6 +67,7 @@ const oldItem = (item: unknown) =>
 async function send(db: Db, steps: readonly Step[], token: string): Promise<void> {
   try {
     await db.doc.send(new TransactWriteCommand({ TransactItems: steps.map((step) => step.item), ClientRequestToken: token }));
+    noteWrite();
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = error.CancellationReasons ?? [];
@@ -135,6 +137,7 @@ export async function withRetries<T>(round: (r: Round) => Promise<T>): Promise<T
       return await round({ n, seen, commit });
     } catch (error) {
       if (!(error instanceof StartOver) && !isConflict(error) && !isTokenReused(error)) throw error;
+      readStronglyFromNowOn();
       if (sends >= MAX_SENDS || n >= MAX_SENDS) throw new AppError('THROTTLED', 'the group is changing too fast; try again');
       if (error instanceof StartOver) seen = error.seen ?? seen;
       await pause(sends);

@@ -27,11 +27,15 @@ const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 /**
  * The user a session key belongs to, or undefined when it is unknown or expired. Expiry is
- * checked here because TTL deletion is only eventual (and never happens in DynamoDB Local).
+ * checked here because TTL deletion is only eventual (and never happens in DynamoDB Local). Read
+ * eventually, for half the units; a key not found is looked for again strongly before it is called
+ * unknown, so a session created a moment ago is never refused.
  */
 export async function findSessionUser(db: Db, rawKey: string): Promise<number | undefined> {
-  const { Item } = await db.doc.send(new GetCommand({ TableName: db.table, Key: sessionKey(rawKey) }));
-  return sessionUserOf(Item);
+  const read = (strong: boolean) =>
+    db.doc.send(new GetCommand({ TableName: db.table, Key: sessionKey(rawKey), ...(strong ? { ConsistentRead: true } : {}) }));
+  const { Item } = await read(false);
+  return sessionUserOf(Item ?? (await read(true)).Item);
 }
 
 function sessionUserOf(item: Record<string, unknown> | undefined): number | undefined {

@@ -46,12 +46,12 @@ export async function loadGroupFor(db: Db, groupId: number, caller: Caller, also
   const known = typeof caller === 'number' ? caller : caller.known;
   const besides = (items: readonly Item[]) => items.filter((item) => !isGroupItem(item) && !isMemberItem(item));
   if (known !== undefined) {
-    const items = await batchGet(db, [groupKey(groupId), memberKey(groupId, known), ...also], { consistent: true });
+    const items = await batchGet(db, [groupKey(groupId), memberKey(groupId, known), ...also], { consistent: 'on-retry' });
     const group = items.find(isGroupItem);
     if (!isLive(group)) return fail('GROUP_NOT_FOUND');
     return { group, caller: known, member: Promise.resolve(memberIn(db, items)), also: besides(items) };
   }
-  const read = await readWithSession(db, caller, [groupKey(groupId), ...also], { consistent: true });
+  const read = await readWithSession(db, caller, [groupKey(groupId), ...also], { consistent: 'on-retry' });
   const group = read.items.find(isGroupItem);
   if (!isLive(group)) return fail('GROUP_NOT_FOUND');
   const member = lazyMember(db, groupId, read.caller);
@@ -73,7 +73,7 @@ export function lazyMember(db: Db, groupId: number, caller: number): () => Promi
   let member: Promise<MemberItem | undefined> | undefined;
   return () => {
     if (!member) {
-      member = batchGet(db, [memberKey(groupId, caller)], { consistent: true }).then((items) => memberIn(db, items));
+      member = batchGet(db, [memberKey(groupId, caller)], { consistent: 'on-retry' }).then((items) => memberIn(db, items));
       // Awaited by whoever needs it; a refusal that never does must not leave it unhandled.
       member.catch(() => undefined);
     }

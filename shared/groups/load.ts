@@ -37,7 +37,7 @@ export async function loadTargets(
   const keys = targetKeys(groupId, targetIds, options);
   const own = memberKey(groupId, callerId);
   const others = keys.filter((key) => keyId(key) !== keyId(own));
-  const items = await batchGet(db, [own, ...others], { consistent: true });
+  const items = await batchGet(db, [own, ...others], { consistent: 'on-retry' });
   return targetsOf(db, items, callerId, targetIds);
 }
 
@@ -94,7 +94,7 @@ export async function loadTargetsFor(
     const access = await loadTargets(db, groupId, known, targetIds, options);
     return { ...access, caller: known, member: Promise.resolve(access.member), also: [] };
   }
-  const read = await readWithSession(db, caller, targetKeys(groupId, targetIds, options), { consistent: true });
+  const read = await readWithSession(db, caller, targetKeys(groupId, targetIds, options), { consistent: 'on-retry' });
   const access = targetsOf(db, read.items, read.caller, targetIds);
   // The caller among the targets: its membership came with them.
   const ownRead = options.memberships !== false && targetIds.includes(read.caller);

@@ -7,7 +7,9 @@ import type { ReplyValue } from '#shared/api/reply.ts';
 import type { Params } from '#shared/api/schema.ts';
 import { validate } from '#shared/api/validate.ts';
 import { type Db, defaultDb } from '#shared/db/client.ts';
+import { eventualFirst } from '#shared/db/consistency.ts';
 import { CallerSession } from '#shared/entities/session.ts';
+import { AppError, STATUS } from '#shared/errors.ts';
 import { collectParams } from '#shared/http/collect.ts';
 import { envelope, successReply } from '#shared/http/envelope.ts';
 import { idempotencyKeyOf, once, paramsHash } from '#shared/http/idempotency.ts';
@@ -60,7 +62,7 @@ export function method<D extends NamedMethodDef>(def: D, core: Core<D>, db: Db =
     const caller = (await lookupCaller(db, sessionKeyFor(def.session, raw.session_key))) as CallerFor<D>;
     const params = validate(def.params, raw, def.atLeastOne) as CoreInput<D>['params'];
     const key = def.readOnly ? undefined : idempotencyKeyOf(event, raw);
-    const run = async () => successReply(await core({ params, caller, db, requestId: context.awsRequestId }));
+    const run = async () => successReply(await change(def, () => core({ params, caller, db, requestId: context.awsRequestId })));
     if (key === undefined) return run();
     return once(
       db,
@@ -95,12 +97,22 @@ export function methodWithSession<D extends NamedMethodDef & { session: 'require
       await session?.caller();
       throw error;
     }
-    const run = async () => successReply(await core({ params, caller, db, requestId: context.awsRequestId }));
+    const run = async () => successReply(await change(def, () => core({ params, caller, db, requestId: context.awsRequestId })));
     if (key === undefined) return run();
     const known = await session?.caller();
     return once(db, { method: def.name, caller: known, key, paramsHash: paramsHash(def.params, params), context }, run);
   });
 }
+
+/** A refusal worth confirming with strong reads: any but "too busy", which a second run would only prolong. */
+const isRefusal = (error: unknown) => error instanceof AppError && error.status !== STATUS.THROTTLED.code;
+
+/**
+ * A changing method's core reads eventually where its conditions allow (`consistency.ts`); a
+ * read-only method reads strongly, so a caller reads back its own change.
+ */
+const change = <T>(def: NamedMethodDef, run: () => Promise<T>): Promise<T> =>
+  def.readOnly ? run() : eventualFirst(run, isRefusal);
 
 type Body = (input: {
   raw: Record<string, unknown>;
