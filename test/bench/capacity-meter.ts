@@ -86,8 +86,9 @@ const kb = (value: unknown, unit: number) => Math.max(1, Math.ceil(size(value) /
 /**
  * AWS's documented prices: a read is 1 RCU per 4 KB strongly consistent, half that eventually
  * consistent (Query sums the items read before rounding; BatchGet rounds each key, a missing item
- * costing as much as a small one); a write is 1 WCU per 1 KB, and 2 in a transaction (a
- * ConditionCheck costs 2 read units' worth, counted here as 2). Items are sized by their JSON text,
+ * costing as much as a small one); a write is 1 WCU per 1 KB, and 2 in a transaction. A
+ * ConditionCheck is billed as a transactional write of its item (2 WCU for a small one), as
+ * DynamoDB reports it, not as a read. Items are sized by their JSON text,
  * near enough for items of a few hundred bytes. Index writes are priced apart, from the items
  * themselves (index-writes.ts).
  */
@@ -111,13 +112,8 @@ function awsUnits(name: string, input: Record<string, unknown>, output: Record<s
       return { rcu: (asked - items.length + found) * each, wcu: 0 };
     }
     case 'TransactWriteCommand': {
-      const actions = (input.TransactItems ?? []) as { Put?: { Item: unknown }; ConditionCheck?: unknown }[];
-      const reads = actions.filter((action) => action.ConditionCheck).length * 2;
-      const writes = actions.reduce(
-        (n, action) => n + (action.ConditionCheck ? 0 : 2 * (action.Put ? kb(action.Put.Item, 1024) : 1)),
-        0,
-      );
-      return { rcu: reads, wcu: writes };
+      const actions = (input.TransactItems ?? []) as { Put?: { Item: unknown } }[];
+      return { rcu: 0, wcu: actions.reduce((n, action) => n + 2 * (action.Put ? kb(action.Put.Item, 1024) : 1), 0) };
     }
     case 'BatchWriteCommand': {
       const requests = Object.values((input.RequestItems ?? {}) as Record<string, { PutRequest?: { Item: unknown } }[]>).flat();

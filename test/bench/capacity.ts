@@ -21,7 +21,15 @@ import { jsonEvent } from '../support/events.ts';
 import { seedUsers } from '../support/fixtures.ts';
 import { meter, type Reading } from './capacity-meter.ts';
 import { callIndexWrites, keyId, writtenKeys } from './index-writes.ts';
-import { FREE_JOIN_MINIMUM, LINK_JOIN_MINIMUM, MINIMUMS, type Minimum } from './minimums.ts';
+import {
+  FREE_JOIN_MINIMUM,
+  floorUnits,
+  LINK_JOIN_MINIMUM,
+  MINIMUMS,
+  type Minimum,
+  PAID_LINK_JOIN_MINIMUM,
+  REJECT_MINIMUM,
+} from './minimums.ts';
 import { phaseEnv, writeResult } from './phase-io.ts';
 import { progress } from './progress.ts';
 import { CAPACITY_TABLE, TYPICAL_CALLS_FILE, type TypicalCall } from './typical-calls.ts';
@@ -36,6 +44,8 @@ export interface CapacityRow {
   indexWcu: number;
   minRoundTrips: number;
   reason: string;
+  /** The AWS units the call's semantics must spend (`Floor`), to compare with `reading.rcu` and `reading.wcu + indexWcu`. */
+  floor: { rcu: number; wcu: number };
 }
 
 const PWD = '123456';
@@ -115,6 +125,7 @@ async function main() {
         indexWcu: callIndexWrites(keys, before, after),
         minRoundTrips: minimum.roundTrips,
         reason: minimum.reason,
+        floor: floorUnits(minimum.floor),
       });
       typical.push({
         method,
@@ -187,6 +198,7 @@ async function main() {
       { group_id: free, pre_user: 102, action: 2, reason: 'traders only' },
       1,
       'group_react_join (reject: cool-down starts)',
+      REJECT_MINIMUM,
     );
     const link = await measured('group_invite_link_create', { group_id: free, max_uses: 5 }, 1);
     const code = String(link.code);
@@ -199,7 +211,7 @@ async function main() {
       { invite_code: paidCode, wallet_pwd: PWD },
       103,
       'group_join (paid, through an invite link)',
-      MINIMUMS.group_join,
+      PAID_LINK_JOIN_MINIMUM,
     );
     await measured('group_invite_link_revoke', { group_id: free, code }, 1);
     await measured('group_set_private', { group_id: paid, price: '0.5', coin_id: 1 }, 1);

@@ -65,6 +65,10 @@ export function cpuSummary(rows: readonly CpuRow[]): string {
   return `cpu: median x${median(ratios).toFixed(2)}, worst x${Math.max(...ratios).toFixed(2)}`;
 }
 
+/** Whether a typical call spends more AWS units than its written floor. */
+export const aboveFloor = (row: CapacityRow) =>
+  row.reading.rcu > row.floor.rcu + 1e-9 || row.reading.wcu + row.indexWcu > row.floor.wcu + 1e-9;
+
 /** A method is at its minimum when every typical call of it measured is. */
 export function roundTripSummary(rows: readonly CapacityRow[]): string {
   const methods = new Set(rows.map((row) => row.method));
@@ -78,6 +82,7 @@ function sections(r: Results, run: RunInfo): string[] {
   const cores = cpus();
   const totalSeconds = Object.values(run.phaseSeconds).reduce((a, b) => a + b, 0);
   const over = r.capacity.rows.filter((row) => row.reading.roundTrips > row.minRoundTrips);
+  const overFloor = r.capacity.rows.filter(aboveFloor);
   const maxImport = functions.reduce((a, b) => (b.import.cpu.ratio > a.import.cpu.ratio ? b : a));
   const maxBytes = functions.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const flatRows = r.scale.rows.filter((row) => row.flat);
@@ -124,6 +129,7 @@ round trips and capacity do not depend on load at all. The whole run took ${tota
 ## Headlines
 
 - **Round trips**: ${r.capacity.rows.length - over.length} of ${r.capacity.rows.length} typical calls make the fewest round trips their semantics need; ${over.length} make one more than that floor (${over.map((row) => `\`${row.label}\``).join(', ') || 'none'}).
+- **Capacity**: ${r.capacity.rows.length - overFloor.length} of ${r.capacity.rows.length} typical calls spend no more AWS read and write units than their written floor${overFloor.length > 0 ? `; above it: ${overFloor.map((row) => `\`${row.label}\``).join(', ')}` : ''}. Changes read eventually on their first try; read-only replies and payments read strongly (see _Cost per method_).
 - **Bundles**: functions are ${kb(Math.min(...functions.map((f) => f.bytes)))}–${kb(maxBytes.bytes)} minified against ${kb(floor.bytes)} for the bare DynamoDB client handler (largest \`${maxBytes.name}\`, ${times(maxBytes.bytes, floor.bytes)}); cold import up to ${ratioText(maxImport.import.cpu.ratio)} the floor's CPU (\`${maxImport.name}\`, ${ms(maxImport.import.cpu.medianMs)} ms against ${ms(floor.importCpuMs)} ms); source maps would cost ${sourceMapCost(r.bundles)} at init, so the stack ${r.bundles.shipsSourceMaps ? 'ships them' : 'ships none'}.
 - **Warm CPU** (real SDK client, DynamoDB Local, logging on): the median handler spends ${times(median(plainCpuRows(r.cpu.rows).map(cpuRatio)), 1)} the CPU of a bare handler sending the same requests, the worst ${times(Math.max(...plainCpuRows(r.cpu.rows).map(cpuRatio)), 1)}; the calls that check a wallet password are dominated by scrypt (${r.cpu.rows
     .filter((row) => row.hashes)
@@ -143,9 +149,18 @@ reports, summed over the call's requests (its accounting of transactions is not 
 it charges to global secondary indexes). *AWS RCU/WCU* prices the same requests by AWS's documented rules (reads 4 KB,
 half for eventually consistent; writes 1 KB, doubled in transactions) — the team's published cost figure. Its WCU
 include the global secondary indexes' writes (its _of it index_), priced from each item the call wrote as it was
-before and after: entering an index costs the item's size, leaving it one unit, a changed key both (every index
-projects ALL; items of a few hundred bytes cost one unit whatever is projected, so projecting less would save none).
-*Minimum* is the fewest round trips the method's semantics need, with the reason.
+before and after: entering an index costs the item's size, leaving it one unit, a changed key both, and a change in
+place one unit when it touches a projected attribute. Every index projects ALL. Items are a few hundred bytes, so an
+index write costs one unit whatever is projected; projecting less saves only the in-place changes to attributes no
+reader of the index shows. The hot list shows every group attribute but the notice and \`mute_all\`, and the other
+indexes' readers use their items whole, so a narrower projection would save one unit on \`group_set_notice\` and
+\`group_mute_all\` alone, at the price of a second copy of the view's attribute list to keep in step.
+*Minimum* is the fewest round trips the method's semantics need, with the reason. *Floor* is the AWS units the
+call's semantics must spend, written per method in test/bench/minimums.ts as the items it must touch: keys read
+eventually where the write's own conditions guard them (every change reads eventually on its first try, a stale read
+costing only a retry, and confirms a refusal with strong reads before answering it), strongly where a read-only reply
+shows back what its caller may just have changed or where a payment may already have counted a wrong password;
+transactional writes and checks at 2 WCU (a ConditionCheck is billed as a write); the index entries moved.
 
 ${table(
   [
@@ -158,6 +173,7 @@ ${table(
     'AWS RCU',
     'AWS WCU',
     'of it index',
+    'floor RCU / WCU',
     'requests sent',
     'why the minimum',
   ],
@@ -168,15 +184,18 @@ ${table(
     row.reading.requests,
     units(row.reading.capacity),
     units(row.reading.indexCapacity),
-    units(row.reading.rcu),
-    units(row.reading.wcu + row.indexWcu),
+    row.reading.rcu > row.floor.rcu + 1e-9 ? `**${units(row.reading.rcu)}**` : units(row.reading.rcu),
+    row.reading.wcu + row.indexWcu > row.floor.wcu + 1e-9
+      ? `**${units(row.reading.wcu + row.indexWcu)}**`
+      : units(row.reading.wcu + row.indexWcu),
     units(row.indexWcu),
+    `${units(row.floor.rcu)} / ${units(row.floor.wcu)}`,
     row.reading.commands.join(' + '),
     row.reason,
   ]),
 )}
 
-Bold round trips exceed the minimum. A method at its minimum reads the session with its first read (one BatchGet
+Bold round trips exceed the minimum, bold AWS units the floor. A method at its minimum reads the session with its first read (one BatchGet
 with the group item and whatever else does not wait for the caller) instead of a GetItem of its own first; the
 owner and admins on the group item decide the caller's right, and the caller's membership, needed only for the reply
 or to tell an outsider (58) from a plain member (154, 54), is read while the write goes.`);
