@@ -33,6 +33,8 @@ export function defineDeployment(app: App): ImGroupStack {
       ?.split(',')
       .map((host) => host.trim())
       .filter(Boolean),
+    // Unset: the client's own 5 s per RongCloud call.
+    ...(context('rongcloudTimeoutMs') === undefined ? {} : { rongcloudTimeoutMs: Number(context('rongcloudTimeoutMs')) }),
   });
   // Findings fail the synthesis; those that stay are acknowledged on their resource with a reason.
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));

@@ -29,7 +29,7 @@ import {
   SWEEP_EVERY_MINUTES,
 } from '#shared/api/registry.ts';
 import { type IndexDefinition, TABLE } from '#shared/db/table.ts';
-import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
+import { DEFAULT_HOSTS, parseTimeout } from '#shared/rongcloud/settings.ts';
 
 /** Each stage reads its own RongCloud app (RongCloud's development and production apps differ). */
 export const rongcloudParameterFor = (stage: string | undefined) =>
@@ -48,6 +48,8 @@ export interface ImGroupStackProps extends StackProps {
   readonly rongcloudParameterName?: string;
   /** RongCloud API hosts, tried in order (their primary first, then the backup). */
   readonly rongcloudApiHosts?: readonly string[];
+  /** The fan-out's limit on one RongCloud call, in milliseconds (RONGCLOUD_TIMEOUT_MS); the client's 5 s when unset. */
+  readonly rongcloudTimeoutMs?: number;
 }
 
 const attributeType = { S: AttributeType.STRING, N: AttributeType.NUMBER } as const;
@@ -291,6 +293,8 @@ export class ImGroupStack extends Stack {
   private fanout(props: ImGroupStackProps): { fn: ImFunction; dlq: Queue } {
     const rongcloudParameter = props.rongcloudParameterName ?? rongcloudParameterFor(props.stage);
     const hosts = props.rongcloudApiHosts ?? DEFAULT_HOSTS;
+    // Refused here, at synth, rather than at the fan-out's first cold start.
+    const timeoutMs = props.rongcloudTimeoutMs === undefined ? undefined : parseTimeout(String(props.rongcloudTimeoutMs));
 
     // One queue for both ways of giving up: the handler's own dead letters (an event whose reactors
     // failed too often, sent with its key so `ops dlq:replay` can run it again) and the event
@@ -311,6 +315,7 @@ export class ImGroupStack extends Stack {
       environment: {
         RONGCLOUD_PARAMETER: rongcloudParameter,
         RONGCLOUD_API_HOSTS: hosts.join(','),
+        ...(timeoutMs === undefined ? {} : { RONGCLOUD_TIMEOUT_MS: String(timeoutMs) }),
         DLQ_URL: dlq.queueUrl,
       },
     });

@@ -6,6 +6,8 @@ type PageQuery = Omit<QueryCommandInput, 'TableName' | 'Limit' | 'ExclusiveStart
 /**
  * Up to `count` items of a filtered query, from `start` on. A filter may leave a read short, so it
  * reads on until it has them or the items run out; a page of n reads n + 1 to know whether another follows.
+ * Read strongly: these are the lists an admin reads back right after changing them (bans, links,
+ * the audit log), and a list must never lack the caller's own change.
  */
 export async function queryUpTo(
   db: Db,
@@ -20,6 +22,7 @@ export async function queryUpTo(
       new QueryCommand({
         ...query,
         TableName: db.table,
+        ConsistentRead: true,
         Limit: count - items.length,
         ...(from ? { ExclusiveStartKey: from } : {}),
       }),

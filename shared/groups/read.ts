@@ -64,6 +64,8 @@ export async function groupUserList(
         ExpressionAttributeValues: { ':pk': groupPk(groupId), ':m': MEMBER_PREFIX },
         ProjectionExpression: 'sk, user_id, #r, join_time, muted_until, #u',
         ExpressionAttributeNames: { '#r': 'role', '#u': 'until' },
+        // Strong, with the group below: the list read right after an invitation or a kick shows it.
+        ConsistentRead: true,
         // One extra row tells whether another page exists, so the last page has no cursor.
         Limit: page.limit + 1,
         ...(start === undefined ? {} : { ExclusiveStartKey: start }),
@@ -77,6 +79,7 @@ export async function groupUserList(
         Key: groupKey(groupId),
         ProjectionExpression: 'kind, #s',
         ExpressionAttributeNames: { '#s': 'status' },
+        ConsistentRead: true,
       }),
     ),
     readMembers(first),

@@ -42,6 +42,8 @@ async function pendingRequests(db: Db, groupId: number, nowSeconds: number): Pro
         FilterExpression: 'expire_time >= :now',
         ExpressionAttributeValues: { ':pk': groupPk(groupId), ':r': REQUEST_PREFIX, ':now': nowSeconds },
         ProjectionExpression: 'user_id, request_time, expire_time, apply_msg, link_id',
+        // Strong: an admin who just decided a request reads the list back without it.
+        ConsistentRead: true,
         ...(start ? { ExclusiveStartKey: start } : {}),
       }),
     );

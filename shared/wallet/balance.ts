@@ -20,6 +20,8 @@ export async function walletBalance(db: Db, userId: number): Promise<{ user_coin
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :b)',
         ExpressionAttributeValues: { ':pk': userPk(userId), ':b': BALANCE_PREFIX },
         ProjectionExpression: 'coin_id, balance',
+        // Strong: a balance read right after the caller paid must show the payment.
+        ConsistentRead: true,
       }),
     ),
     allCoins(db),

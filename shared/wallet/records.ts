@@ -43,6 +43,8 @@ export async function walletRecords(
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :l)',
         ExpressionAttributeValues: { ':pk': pk, ':l': LEDGER_PREFIX },
         ScanIndexForward: false,
+        // Strong: the caller's own payment is on the first page right after it.
+        ConsistentRead: true,
         // One extra row tells whether another page exists, so the last page has no cursor.
         Limit: limit + 1,
         ...(after === undefined ? {} : { ExclusiveStartKey: { pk, sk: after } }),

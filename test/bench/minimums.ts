@@ -63,7 +63,7 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
   group_user_list: {
     roundTrips: 1,
     reason: 'no session; one Query for the page of member items',
-    floor: { eventual: 1, pages: 1 },
+    floor: { strong: 1, strongPages: 1 },
   },
   user_groups: {
     roundTrips: 3,
@@ -127,7 +127,7 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
   group_ban_list: {
     roundTrips: 2,
     reason: 'session, then the caller’s role and the ban items read side by side',
-    floor: { eventual: 1, strong: 2, pages: 1 },
+    floor: { eventual: 1, strong: 2, strongPages: 1 },
   },
   group_mute_user: {
     roundTrips: 2,
@@ -143,7 +143,7 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
   group_audit_log: {
     roundTrips: 2,
     reason: 'session, then the caller’s role and a page of events read side by side',
-    floor: { eventual: 1, strong: 2, pages: 1 },
+    floor: { eventual: 1, strong: 2, strongPages: 1 },
   },
   group_invite_link_create: {
     roundTrips: 2,
@@ -154,7 +154,7 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
   group_invite_links: {
     roundTrips: 2,
     reason: 'session, then the caller’s role and the live link items read side by side',
-    floor: { eventual: 1, strong: 2, pages: 1 },
+    floor: { eventual: 1, strong: 2, strongPages: 1 },
   },
   group_invite_link_revoke: {
     roundTrips: 2,
@@ -223,7 +223,7 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
   group_join_requests: {
     roundTrips: 2,
     reason: 'session, then the caller’s role and the request items read side by side',
-    floor: { eventual: 1, strong: 2, pages: 1 },
+    floor: { eventual: 1, strong: 2, strongPages: 1 },
   },
   group_react_join: {
     roundTrips: 2,
@@ -260,12 +260,12 @@ export const MINIMUMS: Record<MethodName, Minimum> = {
   wallet_balance: {
     roundTrips: 2,
     reason: 'session, then one Query of the caller’s balance items',
-    floor: { eventual: 1, pages: 1 },
+    floor: { eventual: 1, strongPages: 1 },
   },
   wallet_records: {
     roundTrips: 2,
     reason: 'session, then one Query for a page of ledger items',
-    floor: { eventual: 1, pages: 1 },
+    floor: { eventual: 1, strongPages: 1 },
   },
   wallet_set_pwd: {
     roundTrips: 3,

@@ -377,6 +377,7 @@ describe('the stream fan-out', () => {
       RONGCLOUD_PARAMETER: DEFAULT_RONGCLOUD_PARAMETER,
       RONGCLOUD_API_HOSTS: DEFAULT_HOSTS.join(','),
     });
+    expect(functionProps(stack.fanoutFunction).Environment.Variables).not.toHaveProperty('RONGCLOUD_TIMEOUT_MS');
     const ssm = statementsOfRole(logicalId(stack.fanoutFunction.role!)).filter((s) =>
       list(s.Action).some((a) => a.startsWith('ssm:')),
     );
@@ -401,13 +402,18 @@ describe('the stream fan-out', () => {
     // Bundling is skipped here: only the settings differ from the stack synthesized above.
     const { template: customTemplate } = synthStack({
       bundling: false,
-      stackProps: { rongcloudParameterName: '/other/rongcloud', rongcloudApiHosts: ['rc.example.com'] },
+      stackProps: { rongcloudParameterName: '/other/rongcloud', rongcloudApiHosts: ['rc.example.com'], rongcloudTimeoutMs: 2500 },
     });
     customTemplate.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
-        Variables: Match.objectLike({ RONGCLOUD_PARAMETER: '/other/rongcloud', RONGCLOUD_API_HOSTS: 'rc.example.com' }),
+        Variables: Match.objectLike({
+          RONGCLOUD_PARAMETER: '/other/rongcloud',
+          RONGCLOUD_API_HOSTS: 'rc.example.com',
+          RONGCLOUD_TIMEOUT_MS: '2500',
+        }),
       },
     });
+    expect(() => synthStack({ bundling: false, stackProps: { rongcloudTimeoutMs: 0 } })).toThrow('RONGCLOUD_TIMEOUT_MS must be');
     customTemplate.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
