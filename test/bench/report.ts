@@ -208,8 +208,8 @@ test/bench/floor-handler.ts, bundled the same way: the DynamoDB client alone (no
 Each function was run in ${r.bundles.runs} fresh \`node\` processes, each right next to one of the floor (which goes first
 alternates), in the environment the stack gives it, with AWS's endpoints pointed at DynamoDB Local and loopback stand-ins.
 *Import* is the module's evaluation and the handler's top-level setup (not Node's own start); *+ first call* adds the
-first request: an unknown session for the methods (refused after its session read, one round trip like the floor's
-GetItem), a new SetDnd event for the fan-out (progress read, parameter read, one RongCloud call, a sent-marker). Times
+first request: an unknown session for the methods (refused after its eventual read and the strong one that confirms
+it, against the floor's one GetItem), a new SetDnd event for the fan-out (progress read, parameter read, one RongCloud call, a sent-marker). Times
 are medians; *÷ floor* is the median of the pairs' ratios. CPU is the process's own (all threads): Lambda at 512 MB runs
 on a fraction of a core, so its init is bound by CPU, and CPU does not count the waits for a core on this shared machine
 that wall time does.
