@@ -8,9 +8,10 @@ import { AsyncLocalStorage } from 'node:async_hooks';
  * therefore eventual (half the read units) on a change's first try and strong once a round has
  * failed. A refusal decided on an eventual read may be stale too (an admin made a moment ago, a
  * session just created), so it is not answered as it is: a run that wrote nothing runs once more
- * with every read strong, and that run's answer stands. A run that committed something first (an
- * approval that finds the terms changed ends the request, then answers 168) keeps its answer. Reads outside a change (the read-only methods, the
- * stream side) stay strong, so a caller always reads back its own change.
+ * with every read strong, and that run's answer stands. A run that wrote something first (an
+ * approval that finds the terms changed ends the request, then answers 168; a wrong wallet password
+ * counted) keeps its answer. Reads outside a change (the read-only methods, the stream side) stay
+ * strong, so a caller always reads back its own change.
  */
 interface Change {
   strong: boolean;
@@ -40,7 +41,7 @@ export function readStronglyFromNowOn(): void {
   if (change) change.strong = true;
 }
 
-/** The current change committed a write. */
+/** The current change wrote something (a transaction committed, a wrong password counted). */
 export function noteWrite(): void {
   const change = changes.getStore();
   if (change) change.wrote = true;

@@ -22,7 +22,8 @@ export async function queryUpTo(
       new QueryCommand({
         ...query,
         TableName: db.table,
-        ConsistentRead: true,
+        // A global secondary index has no strong reads.
+        ConsistentRead: query.IndexName === undefined,
         Limit: count - items.length,
         ...(from ? { ExclusiveStartKey: from } : {}),
       }),

@@ -4,6 +4,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Db, readNumber } from '#shared/db/client.ts';
 import type { TxItem } from '#shared/db/commit.ts';
+import { noteWrite } from '#shared/db/consistency.ts';
 import { type WalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { AppError, fail } from '#shared/errors.ts';
 import { errorFields, log } from '#shared/log.ts';
@@ -114,6 +115,8 @@ async function countFailure(db: Db, userId: number, wallet: WalletItem, now: num
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
       );
+      // The guess is counted: the refusal that follows must never be run again (consistency.ts).
+      noteWrite();
       const failed = Number(out.Attributes?.failed ?? 0);
       return fail(
         'WALLET_PWD_WRONG',

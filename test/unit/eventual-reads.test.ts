@@ -1,4 +1,11 @@
-import { BatchGetCommand, DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { handler as setMemo } from '#functions/im/group_set_memo.ts';
@@ -7,6 +14,9 @@ import { eventualFirst, noteWrite, readStronglyFromNowOn, readsStrongly } from '
 import { GROUP_SK, groupPk } from '#shared/entities/group.ts';
 import { memberKey } from '#shared/entities/member.ts';
 import { findSessionUser, sessionKey } from '#shared/entities/session.ts';
+import { walletKey } from '#shared/entities/wallet.ts';
+import { AppError } from '#shared/errors.ts';
+import { checkWalletPassword, hashPassword } from '#shared/wallet/password.ts';
 import { jsonEvent, lambdaContext } from '../support/events.ts';
 
 /**
@@ -165,5 +175,22 @@ describe('read consistency inside a change', () => {
     };
     await expect(eventualFirst(writesThenRefuses, () => true)).rejects.toThrow('refused after writing');
     expect(runs).toBe(1);
+  });
+});
+
+describe('a wrong wallet password in a change', () => {
+  it('is counted once: the refusal after counting it is never run again, even after an eventual read', async () => {
+    const db = createDb({ table: TABLE, endpoint: 'http://127.0.0.1:9' });
+    ddb.on(UpdateCommand).resolves({ Attributes: { failed: 1 } });
+    const wallet = { ...walletKey(ADMIN), kind: 'wallet', user_id: ADMIN, pwd_hash: await hashPassword('right-pwd') };
+    const refusal = eventualFirst(
+      async () => {
+        readsStrongly('on-retry');
+        await checkWalletPassword(db, { userId: ADMIN, wallet: wallet as never, password: 'wrong-pwd', now: Date.now() });
+      },
+      (error) => error instanceof AppError,
+    );
+    await expect(refusal).rejects.toThrow(AppError);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
   });
 });
