@@ -95,8 +95,13 @@ export interface Round {
   readonly n: number;
   /** The group item a failed round saw, when that is what failed. */
   readonly seen: Record<string, unknown> | undefined;
-  /** Commits the steps; a conflicting transaction is sent again as it is, within the policy. */
-  commit(db: Db, steps: readonly Step[], token: string): Promise<void>;
+  /** Sends of this change so far that another transaction cancelled: how contended its items are. */
+  readonly conflicts: number;
+  /**
+   * Commits the steps; a conflicting transaction is sent again as it is, within the policy, up to
+   * `sends` times this call (at most `SENDS_PER_ROUND`).
+   */
+  commit(db: Db, steps: readonly Step[], token: string, sends?: number): Promise<void>;
 }
 
 /** Sends of one transaction, unchanged, before its change is read and decided again. */
@@ -120,21 +125,23 @@ const sendToken = (token: string, nth: number) => (nth === 1 ? token : `${token.
  */
 export async function withRetries<T>(round: (r: Round) => Promise<T>): Promise<T> {
   let sends = 0;
+  let conflicts = 0;
   let seen: Record<string, unknown> | undefined;
-  const commit = async (db: Db, steps: readonly Step[], token: string) => {
+  const commit = async (db: Db, steps: readonly Step[], token: string, limit = SENDS_PER_ROUND) => {
     for (let nth = 1; ; nth++) {
       sends++;
       try {
         return await send(db, steps, sendToken(token, nth));
       } catch (error) {
-        if (!isConflict(error) || nth >= SENDS_PER_ROUND || sends >= MAX_SENDS) throw error;
+        if (isConflict(error)) conflicts++;
+        if (!isConflict(error) || nth >= Math.min(limit, SENDS_PER_ROUND) || sends >= MAX_SENDS) throw error;
         await pause(sends);
       }
     }
   };
   for (let n = 1; ; n++) {
     try {
-      return await round({ n, seen, commit });
+      return await round({ n, seen, conflicts, commit });
     } catch (error) {
       if (!(error instanceof StartOver) && !isConflict(error) && !isTokenReused(error)) throw error;
       readStronglyFromNowOn();

@@ -84,7 +84,19 @@ export interface GroupItem {
   /** Set once the group sold a subscription: its place among the groups the expiry sweep walks. */
   duepk?: string;
   duesk?: number;
+  /** A busy group's seat shards (shared/entities/seat-shard.ts): how many, and the places lent to them. */
+  seat_shards?: number;
+  seats_lent?: number;
+  /** Raised with every change of what a join is decided on, once the group has seat shards. */
+  terms_version?: number;
 }
+
+/**
+ * The members a group shows: `member_count` also holds the places lent to seat shards (taken or
+ * not) until the stream folds them back.
+ */
+export const membersOf = (group: { member_count?: unknown; seats_lent?: unknown }) =>
+  Number(group.member_count) - Number(group.seats_lent ?? 0);
 
 /** The partition of the `due` index holding a group that sells subscriptions. */
 export const subscriptionGroupsPk = (groupId: number) => `SUBS#${groupId % SUBS_SHARDS}`;
@@ -171,7 +183,7 @@ export function groupView(
     owner_id: Number(item.owner_id),
     admins,
     admin_count: admins.length,
-    member_count: Number(item.member_count),
+    member_count: membersOf(item),
     max_members: Number(item.max_members ?? DEFAULT_MAX_MEMBERS),
     price: fromUnits(units(item.price), decimalsOf(coins, item.coin_id)),
     coin_id: Number(item.coin_id ?? 0),

@@ -36,6 +36,18 @@ export interface Movement {
 
 export const newTxId = () => randomUUID();
 
+/** Money into a balance, which is made if the user had none of the coin yet. */
+export function balanceCredit(table: string, userId: number, coinId: number, amount: bigint): TxItem {
+  return {
+    Update: {
+      TableName: table,
+      Key: balanceKey(userId, coinId),
+      UpdateExpression: 'SET kind = :kind, user_id = :uid, coin_id = :coin ADD balance :amount',
+      ExpressionAttributeValues: { ':kind': 'balance', ':uid': userId, ':coin': coinId, ':amount': amount },
+    },
+  };
+}
+
 /**
  * The two writes one side of a movement needs: the balance change (an outgoing one conditioned
  * on enough funds, so no balance ever goes below zero) and its ledger entry.

@@ -6,6 +6,7 @@ import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, type GroupView, groupView, maxAdminsOf } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { LIFETIME_REMOVE, memberKey, type Role, UNTIL_NAME } from '#shared/entities/member.ts';
+import { termsBumped } from '#shared/entities/seat-shard.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { AppError, fail } from '#shared/errors.ts';
 import { requireRole } from '#shared/groups/access.ts';
@@ -165,7 +166,9 @@ export async function transferOwner(
     const admins = new Set([...seen].filter((id) => id !== newOwner));
     admins.add(caller);
     const muteAll = sameMuteAll(access.group);
-    const change = merge(live, byOwner(caller), muteAll.change, {
+    // The payee of a paid join changes: a busy group's seat shards learn it in the same transaction.
+    const bumped = termsBumped(db.table, access.group);
+    const change = merge(live, byOwner(caller), muteAll.change, bumped.change, {
       set: ['owner_id = :newOwner', 'admins = :admins'],
       when: [seen.size === 0 ? 'attribute_not_exists(admins)' : 'admins = :seen'],
       values: { ':newOwner': newOwner, ':admins': admins, ...(seen.size === 0 ? {} : { ':seen': seen }) },
@@ -190,6 +193,7 @@ export async function transferOwner(
             data: { name: access.group.name, old_owner: caller, new_owner: newOwner, user_ids: [newOwner], ...muteAll.data },
           }),
         },
+        ...bumped.steps,
       ],
       requestToken('group_transfer_owner', caller, groupId, newOwner, attemptId, n),
     );

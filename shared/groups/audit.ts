@@ -65,8 +65,8 @@ const TEXT_DETAIL: Partial<Record<GroupOperation, readonly string[]>> = {
   Dismiss: ['name', 'member_count'],
 };
 
-/** What an event carries for delivery only: who to tell, and the targets, listed on their own. */
-const DELIVERY = new Set(['user_ids', 'user_id', 'member_ids', 'notify_ids', 'owner_id', 'name', 'speakers', 'muted']);
+/** What an event carries for delivery only: who to tell, the targets (listed on their own), the seat shard to fold. */
+const DELIVERY = new Set(['user_ids', 'user_id', 'member_ids', 'notify_ids', 'owner_id', 'name', 'speakers', 'muted', 'seat']);
 
 const ids = (value: unknown): number[] => (Array.isArray(value) ? value.map(Number) : []);
 

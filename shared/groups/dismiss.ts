@@ -4,16 +4,18 @@ import { batchWrite } from '#shared/db/batch-write.ts';
 import { type Db, nowMs } from '#shared/db/client.ts';
 import { requestToken, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
-import { groupKey, groupPk, isGroupItem } from '#shared/entities/group.ts';
+import { groupKey, groupPk, isGroupItem, membersOf } from '#shared/entities/group.ts';
 import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { holdingKey } from '#shared/entities/holding.ts';
 import { isMemberItem, MEMBER_PREFIX } from '#shared/entities/member.ts';
+import { SEAT_PREFIX, termsBumped } from '#shared/entities/seat-shard.ts';
 import { BESIDE_SENT_MARKERS } from '#shared/entities/sent-marker.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { AppError } from '#shared/errors.ts';
 import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byAdmin, metaRefusal } from '#shared/groups/authority.ts';
 import { type DismissedMember, refundDismissedMembers } from '#shared/groups/dismiss-refunds.ts';
+import { foldSeats } from '#shared/joins/seats.ts';
 import { log } from '#shared/log.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 
@@ -50,6 +52,8 @@ export async function dismissGroup(
   const { caller } = access;
   const complete = firstMembers.LastEvaluatedKey === undefined;
   const now = nowMs(db);
+  // A busy group's seat shards stop taking joins in the same transaction.
+  const bumped = termsBumped(db.table, access.group);
   await withRetries(({ n, commit }) =>
     commit(
       db,
@@ -58,7 +62,7 @@ export async function dismissGroup(
           item: metaUpdate(
             db.table,
             groupId,
-            merge(live, byAdmin(caller), {
+            merge(live, byAdmin(caller), bumped.change, {
               set: ['#status = :dismissed', 'dismissed_at = :now'],
               remove: ['hotpk', 'hotsk'],
               values: { ':dismissed': 'dismissed', ':now': Math.floor(now / 1000) },
@@ -77,11 +81,12 @@ export async function dismissGroup(
             data: {
               name: access.group.name,
               memo: access.group.memo,
-              member_count: Number(access.group.member_count),
+              member_count: membersOf(access.group),
               ...(complete ? { member_ids: (firstMembers.Items ?? []).map((item) => Number(item.user_id)) } : {}),
             },
           }),
         },
+        ...bumped.steps,
       ],
       requestToken('group_dismiss', caller, groupId, attemptId, n),
     ),
@@ -140,6 +145,9 @@ export async function cleanupRound(db: Db, groupId: number, round: number): Prom
     members.push(...items.filter(isMemberItem).map((item) => ({ userId: Number(item.user_id), until: Number(item.until ?? 0) })));
   }
   more ||= room === 0;
+  // Money a seat shard still holds goes to its payees before the shard is deleted, and before the refunds.
+  const shards = keys.filter((key) => key.sk.startsWith(SEAT_PREFIX)).map((key) => Number(key.sk.slice(SEAT_PREFIX.length)));
+  if (shards.length) await foldSeats(db, groupId, shards);
   await refundDismissedMembers(db, meta, members);
   await batchWrite(db, { deletes: keys });
   if (more && round >= MAX_ROUNDS) {

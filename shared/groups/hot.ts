@@ -3,8 +3,17 @@ import { batchGet } from '#shared/db/batch.ts';
 import { type Db, nowMs } from '#shared/db/client.ts';
 import { HOT_SHARDS, TABLE } from '#shared/db/table.ts';
 import { allCoins } from '#shared/entities/coin.ts';
-import { callerOf, type GroupItem, type GroupView, groupView, hotShard, isListed, isLive } from '#shared/entities/group.ts';
-import type { MetaChange } from '#shared/entities/group-change.ts';
+import {
+  callerOf,
+  type GroupItem,
+  type GroupView,
+  groupView,
+  hotShard,
+  isListed,
+  isLive,
+  membersOf,
+} from '#shared/entities/group.ts';
+import { type MetaChange, merge } from '#shared/entities/group-change.ts';
 import { isLapsed, isMemberItem, memberKey } from '#shared/entities/member.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { withCurrentCounts } from '#shared/subscriptions/lapsed.ts';
@@ -37,41 +46,50 @@ export function initialHot(groupId: number, memberCount: number, timeMs: number)
   return { hotpk: hotShard(groupId), hotsk: hotScore(memberCount, 0), hot_day: hotDay(timeMs), hot_joins: 0 };
 }
 
-export function currentScore(group: Pick<GroupItem, 'member_count' | 'hot_day' | 'hot_joins'>, timeMs: number): number {
+export function currentScore(
+  group: Pick<GroupItem, 'member_count' | 'seats_lent' | 'hot_day' | 'hot_joins'>,
+  timeMs: number,
+): number {
   const joins = Number(group.hot_day) === hotDay(timeMs) ? Number(group.hot_joins ?? 0) : 0;
-  return hotScore(Number(group.member_count), joins);
+  return hotScore(membersOf(group), joins);
 }
 
 /**
  * Adds `n` members to the count, within the cap, counting them as today's joins. DynamoDB
  * conditions cannot do arithmetic, so the cap is `member_count <= max_members - n`, with
- * max_members as read (it never changes for a group). The day bucket is conditioned on what was
- * read: a concurrent first-join-of-the-day makes this write fail and retry with the new bucket.
+ * max_members as read (it never changes for a group).
  */
 export function membersAdded(group: GroupItem, n: number, timeMs: number): MetaChange {
+  return merge(
+    { add: ['member_count :added'], when: ['member_count <= :limit'], values: { ':limit': Number(group.max_members) - n } },
+    joinsCounted(group, n, timeMs),
+  );
+}
+
+/**
+ * `n` members joined: today's joins and the hot score, not the count (the fold of a seat shard,
+ * whose joins were counted when their places were lent). The day bucket is conditioned on what was
+ * read: a concurrent first-join-of-the-day makes this write fail and retry with the new bucket.
+ */
+export function joinsCounted(group: GroupItem, n: number, timeMs: number): MetaChange {
   const today = hotDay(timeMs);
-  const cap: MetaChange = {
-    when: ['member_count <= :limit'],
-    values: { ':limit': Number(group.max_members) - n, ':added': n },
-  };
   if (group.hot_day !== undefined && Number(group.hot_day) === today) {
     return {
-      add: ['member_count :added', 'hot_joins :added', 'hotsk :score'],
-      when: [...cap.when!, 'hot_day = :today'],
-      values: { ...cap.values, ':today': today, ':score': hotScore(n, n) },
+      add: ['hot_joins :added', 'hotsk :score'],
+      when: ['hot_day = :today'],
+      values: { ':added': n, ':today': today, ':score': hotScore(n, n) },
     };
   }
   const oldJoins = Number(group.hot_joins ?? 0);
   return {
     set: ['hot_day = :today', 'hot_joins = :added'],
-    add: ['member_count :added', 'hotsk :score'],
+    add: ['hotsk :score'],
     when: [
-      ...cap.when!,
       group.hot_day === undefined ? 'attribute_not_exists(hot_day)' : 'hot_day = :oldDay',
       group.hot_joins === undefined ? 'attribute_not_exists(hot_joins)' : 'hot_joins = :oldJoins',
     ],
     values: {
-      ...cap.values,
+      ':added': n,
       ':today': today,
       ':score': hotScore(n, n) - oldJoins * JOIN_WEIGHT,
       ...(group.hot_day === undefined ? {} : { ':oldDay': Number(group.hot_day) }),

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { type Db, nowMs } from '#shared/db/client.ts';
-import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
+import { requestToken, StartOver, type Step, withRetries } from '#shared/db/commit.ts';
 import { isBanLive } from '#shared/entities/ban.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import type { GroupItem } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { endJoinRequest } from '#shared/entities/join-request.ts';
 import { deleteMemberAs, type MemberItem, memberItem, putNewMember, type Role } from '#shared/entities/member.ts';
+import { seatsLentOf } from '#shared/entities/seat-shard.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
@@ -17,7 +18,8 @@ import { capReached, membersAdded, membersRemoved } from '#shared/groups/hot.ts'
 import { type CallerTargets, loadTargetsFor } from '#shared/groups/load.ts';
 import { leavingSpeakers, returningMutes } from '#shared/groups/mutes.ts';
 import { holdingGoes, holdingMayGo } from '#shared/holdings/membership.ts';
-import { expireSubscription, makeRoomFromLapsed } from '#shared/subscriptions/expire.ts';
+import { makeRoom, reclaimSeats } from '#shared/joins/seats.ts';
+import { expireSubscription } from '#shared/subscriptions/expire.ts';
 
 export type InviteResult = 'added' | 'already_member' | 'not_found' | 'banned';
 
@@ -50,7 +52,7 @@ export async function inviteUsers(
   }
   let results = outcomes(access, userIds, Math.floor(nowMs(db) / 1000));
   const adding = userIds.filter((id) => results[id] === 'added').length;
-  if (await makeRoomFromLapsed(db, access.group, adding)) {
+  if (await makeRoom(db, access.group, adding)) {
     access = await loadTargetsFor(db, groupId, caller, userIds, options);
     results = outcomes(access, userIds, Math.floor(nowMs(db) / 1000));
   }
@@ -58,7 +60,10 @@ export async function inviteUsers(
     const group = (seen ?? access.group) as GroupItem;
     const adding = userIds.filter((id) => results[id] === 'added');
     if (adding.length === 0) return;
-    if (adding.length > Number(group.max_members) - Number(group.member_count)) fail('GROUP_FULL');
+    if (adding.length > Number(group.max_members) - Number(group.member_count)) {
+      if (seatsLentOf(group) > 0) throw new StartOver('places lent to seat shards came back', await reclaimSeats(db, group));
+      fail('GROUP_FULL');
+    }
     const now = nowMs(db);
     const joinTime = Math.floor(now / 1000);
     const mutes = returningMutes(access.mutes, adding, joinTime);

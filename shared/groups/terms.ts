@@ -5,6 +5,7 @@ import { allCoins, type Coin, decimalsOf, requireCoin } from '#shared/entities/c
 import { type GroupOperation, putEvent } from '#shared/entities/event.ts';
 import { callerOf, type GroupItem, type GroupView, graceHoursOf, groupView, periodDaysOf } from '#shared/entities/group.ts';
 import { type MetaChange, merge } from '#shared/entities/group-change.ts';
+import { termsBumped } from '#shared/entities/seat-shard.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/access.ts';
@@ -87,7 +88,9 @@ export async function setOwnerFields(
   const final = await withRetries(async ({ n, seen, commit }) => {
     const group = (seen ?? input.access.group) as GroupItem;
     if (unchanged(group)) return group;
-    const change: MetaChange = merge(byOwner(owner), asRead([...names, ...(input.remove ?? [])], group), {
+    // What a join is decided on changes: a busy group's seat shards learn it in the same transaction.
+    const bumped = termsBumped(db.table, group);
+    const change: MetaChange = merge(byOwner(owner), asRead([...names, ...(input.remove ?? [])], group), bumped.change, {
       set: names.map((name) => `#f_${name} = :f_${name}`),
       remove: (input.remove ?? []).map((name) => `#f_${name}`),
       names: Object.fromEntries([...names, ...(input.remove ?? [])].map((name) => [`#f_${name}`, name])),
@@ -105,6 +108,7 @@ export async function setOwnerFields(
             data: { name: group.name ?? '', ...input.data(group, coins) },
           }),
         },
+        ...bumped.steps,
       ],
       requestToken(input.op, owner, input.groupId, attemptId, n),
     );

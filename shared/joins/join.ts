@@ -39,9 +39,17 @@ import { linkNamed, linkUseStep, refuseUnlessLive, unknownCode } from '#shared/g
 import { returningMutes } from '#shared/groups/mutes.ts';
 import { addMemberStep, groupCheckStep, isFree, isSubscription, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
 import { type RequesterState, requestLimitSteps } from '#shared/joins/request-limits.ts';
+import {
+  fullUnlessLapsed,
+  joinsThroughSeats,
+  joinThroughSeats,
+  makeRoom,
+  openSeats,
+  shouldOpenSeats,
+} from '#shared/joins/seats.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
-import { expireSubscription, makeRoomFromLapsed } from '#shared/subscriptions/expire.ts';
+import { expireSubscription } from '#shared/subscriptions/expire.ts';
 import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
 
@@ -93,8 +101,11 @@ interface JoinTarget {
   readonly applyMsg?: string | undefined;
 }
 
-/** Commits one round's steps with that round's token. */
-type Write = (steps: readonly Step[]) => Promise<void>;
+/**
+ * Commits one round's steps with that round's token (and `tokenParts`, for steps that differ within
+ * a round), sending it up to `sends` times while it meets conflicts.
+ */
+type Write = (steps: readonly Step[], sends?: number, ...tokenParts: (string | number)[]) => Promise<void>;
 
 /** What the join is asked for, from the parameters alone: a code names its group. */
 function targetOf(input: JoinInput): JoinTarget {
@@ -179,7 +190,7 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
   const attemptId = input.attemptId ?? randomUUID();
   // Every round reads again: after a conflict the winner's write (a parallel identical join's
   // membership, say) decides the answer.
-  return withRetries(async ({ n, commit }) => {
+  return withRetries(async ({ n, conflicts, commit }) => {
     const state = await readState(db, target);
     if (state.member) {
       // Lapsed (readState refuses a current one): removed first, as the sweep would, then joined.
@@ -191,11 +202,19 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
       });
       throw new StartOver('a lapsed membership was removed before joining again');
     }
-    if (await makeRoomFromLapsed(db, state.group, 1)) throw new StartOver('lapsed memberships made room');
     const terms = termsOf(state.group);
-    const write: Write = (steps) => commit(db, steps, requestToken('group_join', target.userId, target.groupId, attemptId, n));
     const approval = state.link ? state.link.approval === 1 : true;
-    return isFree(terms) && approval ? requestToJoin(db, target, state, terms, write) : joinNow(db, target, state, terms, write);
+    const asks = isFree(terms) && approval;
+    // A join through the shards finds its own place; any other adds to the group item, which needs room there.
+    if (!(!asks && joinsThroughSeats(state.group, terms)) && (await makeRoom(db, state.group, 1)))
+      throw new StartOver('room was made');
+    const write: Write = (steps, sends, ...tokenParts) =>
+      commit(db, steps, requestToken('group_join', target.userId, target.groupId, attemptId, n, ...tokenParts), sends);
+    if (asks) return requestToJoin(db, target, state, terms, write);
+    // Joins that keep meeting each other on the group item open its seat shards.
+    if (shouldOpenSeats(state.group, terms, conflicts))
+      await openSeats(db, state.group, terms, (steps) => write(steps, 1, 'open'));
+    return joinNow(db, target, state, terms, write);
   });
 }
 
@@ -224,7 +243,9 @@ async function joinNow(db: Db, input: JoinTarget, state: JoinState, terms: JoinT
   const mutes = returningMutes(new Map([[userId, state.mute]]), [userId], nowSeconds);
   const until = isSubscription(terms) ? periodEnd(nowSeconds, terms.periodDays) : undefined;
 
-  const steps: Step[] = [
+  const earning = paid ? { payee: terms.ownerId, coinId: terms.coinId, amount: terms.price } : undefined;
+  /** The join's steps around its place: on the group item, or on a seat shard (then the payee is paid there). */
+  const steps = (place: readonly Step[], seat?: number): Step[] => [
     {
       item: putNewMember(db.table, {
         ...memberItem(groupId, userId, 'member', nowSeconds, {
@@ -239,21 +260,22 @@ async function joinNow(db: Db, input: JoinTarget, state: JoinState, terms: JoinT
     ...(holding ? [{ item: putHolding(db.table, holdingItem(userId, groupId, terms.consensusCoin, terms.consensusValue)) }] : []),
     ...linkSteps(db, input, state, nowSeconds),
     notBannedStep(db.table, groupId, userId, nowSeconds),
-    addMemberStep(db.table, state.group, now, {
-      change: until === undefined ? sameTerms(terms) : merge(sameTerms(terms), sellsSubscriptions(groupId, nowSeconds)),
-    }),
+    ...place,
     ...(grant ? [{ item: grant.check, refused: grant.refused }] : []),
     ...(holding && !holdingInPriceCoin ? [holdingStep(db.table, userId, terms)] : []),
     ...(paid
       ? paymentSteps(
           db.table,
           { payer: userId, payee: terms.ownerId, coinId: terms.coinId, amount: terms.price, kind: 'join', groupId, timeMs: now },
-          holdingInPriceCoin
-            ? {
-                atLeast: terms.consensusValue,
-                short: (balance) => fail(balance < terms.price ? 'BALANCE_TOO_LOW' : 'CONSENSUS_NOT_MET'),
-              }
-            : {},
+          {
+            ...(holdingInPriceCoin
+              ? {
+                  atLeast: terms.consensusValue,
+                  short: (balance: bigint) => fail(balance < terms.price ? 'BALANCE_TOO_LOW' : 'CONSENSUS_NOT_MET'),
+                }
+              : {}),
+            creditPayee: seat === undefined,
+          },
         )
       : []),
     { item: endJoinRequest(db.table, groupId, userId) },
@@ -271,13 +293,27 @@ async function joinNow(db: Db, input: JoinTarget, state: JoinState, terms: JoinT
           ...mutes.data,
           ...(paid ? { payment: { coin_id: terms.coinId, amount, from_user: userId, to_user: terms.ownerId } } : {}),
           ...(until === undefined ? {} : { until }),
+          // The stream folds the shard back into the group's count and the owner's balance.
+          ...(seat === undefined ? {} : { seat }),
         },
         timeMs: now,
       }),
     },
   ];
   try {
-    await write(steps);
+    if (joinsThroughSeats(state.group, terms)) {
+      await joinThroughSeats(db, {
+        group: state.group,
+        terms,
+        earning,
+        steps: (shard, seat, lending) => steps([seat, ...(lending ? [lending] : [])], shard),
+        send: (sent, shard, lend) => write(sent, 1, 'seat', shard, lend),
+        full: () => fullUnlessLapsed(db, state.group),
+      });
+    } else {
+      const change = until === undefined ? sameTerms(terms) : merge(sameTerms(terms), sellsSubscriptions(groupId, nowSeconds));
+      await write(steps([addMemberStep(db.table, state.group, now, { change })]));
+    }
   } finally {
     // A right password ends a run of wrong ones even when the join was refused.
     await grant?.settle();

@@ -16,7 +16,7 @@ import { bannedRefusal, notBannedStep } from '#shared/groups/ban-gate.ts';
 import { loadTargetsFor } from '#shared/groups/load.ts';
 import { returningMutes } from '#shared/groups/mutes.ts';
 import { addMemberStep, groupCheckStep, isFree, sameTerms, termsOf } from '#shared/joins/meta.ts';
-import { makeRoomFromLapsed } from '#shared/subscriptions/expire.ts';
+import { makeRoom } from '#shared/joins/seats.ts';
 
 export interface JoinRequestRow {
   user_id: number;
@@ -151,7 +151,7 @@ async function decide(
   }
 
   // A lapsed subscription never holds the place an approval needs: removed first, then decided anew.
-  if (await makeRoomFromLapsed(db, access.group, 1)) throw new StartOver('lapsed memberships made room');
+  if (await makeRoom(db, access.group, 1)) throw new StartOver('room was made');
   const mutes = returningMutes(access.mutes, [userId], nowSeconds);
   await write(adminId, [
     addMemberStep(db.table, access.group, now, {

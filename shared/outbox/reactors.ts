@@ -1,5 +1,6 @@
 import { groupCleanup } from '#shared/groups/dismiss.ts';
 import { holdingsRecheck } from '#shared/holdings/rounds.ts';
+import { seatFolds } from '#shared/joins/seats.ts';
 import { type NotifierDeps, rongCloudNotifier } from '#shared/notify/reactor.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 import { searchPostings } from '#shared/search/postings.ts';
@@ -10,6 +11,8 @@ import { searchPostings } from '#shared/search/postings.ts';
  */
 export const fanoutReactors = (notifier: NotifierDeps): readonly Reactor[] => [
   rongCloudNotifier(notifier),
+  // Before the postings, which rank the group by the count the fold brings up to date.
+  seatFolds,
   searchPostings,
   groupCleanup,
   holdingsRecheck,

@@ -1,7 +1,7 @@
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
-import { groupKey, isGroupItem, isListed, isLive } from '#shared/entities/group.ts';
+import { groupKey, isGroupItem, isListed, isLive, membersOf } from '#shared/entities/group.ts';
 import { searchOrder } from '#shared/entities/posting.ts';
 import { isSearchState, postedOrderOf, searchStateItem, searchStateKey } from '#shared/entities/search-state.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
@@ -39,7 +39,7 @@ export async function syncPostings(db: Db, groupId: number, mentioned: { name?: 
   // An unlisted group keeps no postings, so neither its pages nor the counts show it.
   const shown = live && isListed(group);
   const current = shown ? groupTokens(group.name, group.memo) : new Set<string>();
-  const order = shown ? searchOrder(Number(group.member_count), groupId) : '';
+  const order = shown ? searchOrder(membersOf(group), groupId) : '';
   const posted = new Set(state?.tokens ?? []);
   const stale = new Set([...posted].filter((token) => !current.has(token)));
   for (const text of mentioned) {

@@ -18,7 +18,7 @@ export interface Payment {
 
 /**
  * Both sides of a payment: the payer's balance (conditioned on holding `atLeast`, by default the
- * amount) and ledger entry, then the payee's. One transaction id names both ledger entries; their
+ * amount) and ledger entry, then the payee's (its balance credited here unless `creditPayee` is false). One transaction id names both ledger entries; their
  * puts are conditioned on not existing, so the same transaction can never be applied twice. A
  * payment into a group also counts in the payer's paid tally for that group, what refunds are
  * capped by; a refund counts there itself (`tallyRefund`), with its own condition.
@@ -26,7 +26,12 @@ export interface Payment {
 export function paymentSteps(
   table: string,
   payment: Payment,
-  options: { atLeast?: bigint; short?: (balance: bigint) => never } = {},
+  options: {
+    atLeast?: bigint;
+    short?: (balance: bigint) => never;
+    /** False when the payee's money is held elsewhere in the transaction (a seat shard) for the stream to fold in. */
+    creditPayee?: boolean;
+  } = {},
 ): Step[] {
   if (payment.amount <= 0n) throw new Error('a payment moves a positive amount');
   if (payment.payer === payment.payee) throw new Error('a payment needs two parties');
@@ -61,7 +66,7 @@ export function paymentSteps(
       refused: (old) => short(units(old?.balance)),
     },
     { item: payerLedger, refused: never },
-    { item: payeeBalance },
+    ...(options.creditPayee === false ? [] : [{ item: payeeBalance }]),
     { item: payeeLedger, refused: never },
     ...(payment.kind === 'refund'
       ? []

@@ -8,26 +8,29 @@
  * After each run the phase checks what must hold whatever the contention: every successful join
  * made a member and counted once, and no money was made or lost.
  *
- * The same comparison then runs the transaction shape of the proposed design (hot-sketch.ts:
- * sharded member counters, the owner's credit left for the stream to fold), simulated on the same
- * client, to show what the design would reach before the service is changed to it.
+ * A group whose joins keep meeting each other opens its seat shards (shared/joins/seats.ts), and
+ * from then on its joins share no item. While the joins run, a stand-in for the stream folds each
+ * shard an Add event names back into the group item and the owner's balance, as the fan-out's
+ * `seatFolds` reactor does, on the same conflicting client.
  */
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import { createDb, type Db } from '#shared/db/client.ts';
 import { createTableInput } from '#shared/db/table.ts';
 import { putCoin } from '#shared/entities/coin.ts';
+import { EVENT_PREFIX } from '#shared/entities/event.ts';
 import { groupKey, groupPk } from '#shared/entities/group.ts';
 import { MEMBER_PREFIX } from '#shared/entities/member.ts';
+import { earningsOf, isSeatShard } from '#shared/entities/seat-shard.ts';
 import { balanceKey, walletKey } from '#shared/entities/wallet.ts';
 import { AppError } from '#shared/errors.ts';
 import { createGroup } from '#shared/groups/create.ts';
 import { groupInfo } from '#shared/groups/read.ts';
 import { joinGroup } from '#shared/joins/join.ts';
+import { foldSeats } from '#shared/joins/seats.ts';
 import { hashPassword } from '#shared/wallet/password.ts';
 import { type ConflictCounts, modelConflicts } from './conflict-model.ts';
-import { CREDIT_PREFIX, type SketchGroup, seedSketchGroup, sketchJoin, sketchMemberCount } from './hot-sketch.ts';
 import { type Attempt, type LoadCell, load, successesPerSecond } from './load.ts';
 import { phaseEnv, writeResult } from './phase-io.ts';
 import { progress } from './progress.ts';
@@ -38,19 +41,18 @@ const JOINS = { 1: 32, 16: 96, 64: 256 } as const;
 /** Joins before the first measured run of a design, so neither side pays for a cold JIT or JVM. */
 const WARM_UP_JOINS = 16;
 const MAX_JOINS = Math.max(...Object.values(JOINS));
-/** The simulated design's shard counts for one group, all at 64 in flight. */
-const SKETCH_SHARDS = [16, 128] as const;
-const SKETCH_IN_FLIGHT = 64;
 const PWD = '123456';
 const USDT = 1;
 const PRICE_UNITS = 1_000_000; // 1 USDT
 const OPENING_UNITS = 100_000_000; // 100 USDT
-const CAP = 3000;
 
 export interface HotRun extends LoadCell {
   /** Successful joins per second. */
   joinsPerSecond: number;
   conflicts: ConflictCounts;
+  /** The group's seat shards after the run (0: it joined on the group item throughout), and the folds the stream ran. */
+  shards: number;
+  folds: number;
 }
 
 export interface HotLevel {
@@ -63,20 +65,11 @@ export interface HotResult {
   joinsPerLevel: typeof JOINS;
   /** The service's own `group_join`. */
   levels: HotLevel[];
-  /** The proposed design's transaction shape, simulated. */
-  sketch: SketchResult;
-}
-
-export interface SketchResult {
-  concurrency: number;
-  /** One counter shard per group: a join's transaction is the same whatever the number of shards. */
-  spread: HotRun;
-  one: { shards: number; run: HotRun }[];
 }
 
 /** A way of joining a priced group, and how it counts a group's members. */
 interface Design {
-  newGroup(ownerId: number, shards?: number): Promise<number>;
+  newGroup(ownerId: number): Promise<number>;
   join(userId: number, groupId: number): Promise<void>;
   memberCount(groupId: number): Promise<number>;
 }
@@ -100,27 +93,7 @@ const serviceDesign = (db: Db): Design => ({
   memberCount: async (groupId) => (await groupInfo(db, groupId, 0)).group_info.member_count,
 });
 
-function sketchDesign(db: Db): Design {
-  const groups = new Map<number, SketchGroup>();
-  return {
-    async newGroup(ownerId, shards = 1) {
-      const group = {
-        groupId: 50_000_000 + groups.size,
-        ownerId,
-        shards,
-        price: BigInt(PRICE_UNITS),
-        coinId: USDT,
-      };
-      groups.set(group.groupId, group);
-      await seedSketchGroup(db, group, CAP);
-      return group.groupId;
-    },
-    join: (userId, groupId) => sketchJoin(db, groups.get(groupId)!, userId, PWD),
-    memberCount: (groupId) => sketchMemberCount(db, groups.get(groupId)!),
-  };
-}
-
-/** Every unit of money in the table, balances and credits not yet folded: what no join may create or destroy. */
+/** Every unit of money in the table, balances and what seat shards hold for payees: what no join may create or destroy. */
 async function moneyInTable(db: Db): Promise<bigint> {
   let total = 0n;
   let start: Record<string, unknown> | undefined;
@@ -128,12 +101,15 @@ async function moneyInTable(db: Db): Promise<bigint> {
     const page = await db.doc.send(
       new ScanCommand({
         TableName: db.table,
-        FilterExpression: 'kind = :balance OR (kind = :credit AND begins_with(sk, :p))',
-        ExpressionAttributeValues: { ':balance': 'balance', ':credit': 'credit', ':p': CREDIT_PREFIX },
+        FilterExpression: 'kind = :balance OR kind = :shard',
+        ExpressionAttributeValues: { ':balance': 'balance', ':shard': 'seat_shard' },
         ExclusiveStartKey: start,
       }),
     );
-    for (const item of page.Items ?? []) total += BigInt(item.kind === 'balance' ? item.balance : item.amount);
+    for (const item of page.Items ?? []) {
+      if (isSeatShard(item)) for (const earned of earningsOf(item)) total += earned.amount;
+      else total += BigInt(item.balance as bigint);
+    }
     start = page.LastEvaluatedKey;
   } while (start);
   return total;
@@ -195,6 +171,61 @@ async function memberTotal(db: Db, design: Design, groups: readonly number[]): P
   });
 }
 
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The fan-out's `seatFolds` standing in for the stream while joins run: the group's new Add events,
+ * in order, each folding the shard it names (a fold that fails is tried again on the next pass, as
+ * a stream batch is). `stop` waits for the events left and answers how many folds ran.
+ */
+function foldingStream(db: Db, groupId: number): { stop(): Promise<number> } {
+  let running = true;
+  let folds = 0;
+  let after = EVENT_PREFIX;
+  const pass = async () => {
+    let start: Record<string, unknown> | undefined;
+    do {
+      const page = await db.doc.send(
+        new QueryCommand({
+          TableName: db.table,
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :after AND :end',
+          ExpressionAttributeValues: { ':pk': groupPk(groupId), ':after': after, ':end': `${EVENT_PREFIX}~` },
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const event of page.Items ?? []) {
+        if (event.sk === after) continue;
+        const seat = (event.data as { seat?: number } | undefined)?.seat;
+        if (event.op === 'Add' && seat !== undefined) {
+          try {
+            await foldSeats(db, groupId, [Number(seat)]);
+            folds++;
+          } catch {
+            return;
+          }
+        }
+        after = String(event.sk);
+      }
+      start = page.LastEvaluatedKey;
+    } while (start);
+  };
+  const loop = (async () => {
+    while (running) {
+      await pass();
+      await sleep(50);
+    }
+    await pass();
+  })();
+  return {
+    async stop() {
+      running = false;
+      await loop;
+      return folds;
+    },
+  };
+}
+
 /** `calls` joins by users 1..calls, the i-th into `groupFor(i)`; then checks counts and money. */
 async function run(
   db: Db,
@@ -207,7 +238,10 @@ async function run(
   const groups = [...new Set(Array.from({ length: calls }, (_, i) => groupFor(i)))];
   const [moneyBefore, membersBefore] = await Promise.all([moneyInTable(db), memberTotal(db, design, groups)]);
   const before = { ...counts };
+  // Spread groups never meet a conflict on their items, so they never open shards and their Add events fold nothing.
+  const stream = groups.length === 1 ? foldingStream(db, groups[0] as number) : undefined;
   const cell = await load(concurrency, calls, joins(design, groupFor));
+  const folds = (await stream?.stop()) ?? 0;
   const [moneyAfter, membersAfter] = await Promise.all([moneyInTable(db), memberTotal(db, design, groups)]);
   const joined = calls - Object.values(cell.failures).reduce((n, count) => n + count, 0);
   if (moneyAfter !== moneyBefore) throw new Error(`money changed from ${moneyBefore} to ${moneyAfter} units`);
@@ -215,9 +249,12 @@ async function run(
     const grew = membersAfter[how] - membersBefore[how];
     if (grew !== joined) throw new Error(`${joined} joins succeeded but the member count (${how}) grew by ${grew}`);
   }
+  const { Item: group } = await db.doc.send(new GetCommand({ TableName: db.table, Key: groupKey(groups[0] as number) }));
   return {
     ...cell,
     joinsPerSecond: successesPerSecond(cell),
+    shards: Number(group?.seat_shards ?? 0),
+    folds,
     conflicts: {
       transactions: counts.transactions - before.transactions,
       singleWrites: counts.singleWrites - before.singleWrites,
@@ -267,38 +304,6 @@ async function compare(db: Db, design: Design, counts: ConflictCounts, concurren
   return { concurrency, one, spread: spreadRun };
 }
 
-/**
- * The simulated design at 64 in flight: one group with each shard count, against one spread run
- * measured between them (so a drift in the machine's load falls on both sides).
- */
-async function compareShards(db: Db, design: Design, counts: ConflictCounts): Promise<SketchResult> {
-  const calls = JOINS[SKETCH_IN_FLIGHT];
-  await warmUp(design);
-  const hot = new Map<number, number>();
-  for (const shards of SKETCH_SHARDS) hot.set(shards, await design.newGroup(nextOwner++, shards));
-  const spreadGroups: number[] = [];
-  for (let i = 0; i < calls; i += 16) {
-    const batch = Array.from({ length: Math.min(16, calls - i) }, () => design.newGroup(nextOwner++));
-    spreadGroups.push(...(await Promise.all(batch)));
-  }
-  const oneRun = async (shards: number) => {
-    progress(`hot: design sketch: ${calls} paid joins at ${SKETCH_IN_FLIGHT} in flight into one group of ${shards} shards`);
-    const groupId = hot.get(shards) as number;
-    return { shards, run: await run(db, design, counts, SKETCH_IN_FLIGHT, calls, () => groupId) };
-  };
-  const [first, ...rest] = SKETCH_SHARDS;
-  const one = [await oneRun(first)];
-  progress(`hot: design sketch: ${calls} paid joins at ${SKETCH_IN_FLIGHT} in flight spread over ${calls} groups`);
-  const spread = await run(db, design, counts, SKETCH_IN_FLIGHT, calls, (i) => spreadGroups[i] as number);
-  for (const shards of rest) one.push(await oneRun(shards));
-  for (const { shards, run: r } of one) {
-    progress(
-      `hot: design sketch, ${shards} shards: one group ${r.joinsPerSecond.toFixed(1)}/s, spread ${spread.joinsPerSecond.toFixed(1)}/s, ×${(r.joinsPerSecond / spread.joinsPerSecond).toFixed(2)}; ${r.conflicts.transactions} conflicts, failures ${JSON.stringify(r.failures)}`,
-    );
-  }
-  return { concurrency: SKETCH_IN_FLIGHT, spread, one };
-}
-
 async function main() {
   const { dynamoEndpoint } = phaseEnv();
   const db = createDb({ table: 'bench-hot', endpoint: dynamoEndpoint });
@@ -313,8 +318,7 @@ async function main() {
     const levels: HotLevel[] = [];
     await warmUp(service);
     for (const concurrency of IN_FLIGHT) levels.push(await compare(db, service, counts, concurrency, 'group_join'));
-    const sketch = await compareShards(db, sketchDesign(db), counts);
-    await writeResult('hot', { joinsPerLevel: JOINS, levels, sketch } satisfies HotResult);
+    await writeResult('hot', { joinsPerLevel: JOINS, levels } satisfies HotResult);
   } finally {
     await db.doc.send(new DeleteTableCommand({ TableName: db.table }));
   }

@@ -14,10 +14,12 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createDb } from '#shared/db/client.ts';
 import { MAX_SENDS, SENDS_PER_ROUND } from '#shared/db/commit.ts';
 import { banKey } from '#shared/entities/ban.ts';
+import { EVENT_PREFIX } from '#shared/entities/event.ts';
 import { GROUP_SK, groupPk } from '#shared/entities/group.ts';
 import { memberKey } from '#shared/entities/member.ts';
+import { SEAT_PREFIX, SEAT_SHARDS } from '#shared/entities/seat-shard.ts';
 import { sessionKey } from '#shared/entities/session.ts';
-import { balanceKey, LEDGER_PREFIX, walletKey } from '#shared/entities/wallet.ts';
+import { BALANCE_PREFIX, balanceKey, LEDGER_PREFIX, walletKey } from '#shared/entities/wallet.ts';
 import { AppError } from '#shared/errors.ts';
 import { replyForError } from '#shared/http/envelope.ts';
 import { joinGroup } from '#shared/joins/join.ts';
@@ -69,6 +71,7 @@ const cancelled = (failed: Record<number, { Code: string; Item?: Record<string, 
   });
 const conflict = () => cancelled({ [AT.group]: { Code: 'TransactionConflict' } });
 
+type Key = { pk: string; sk: string };
 const transactions = () => ddb.commandCalls(TransactWriteCommand).map((call) => call.args[0].input);
 
 beforeAll(async () => {
@@ -76,11 +79,11 @@ beforeAll(async () => {
 });
 afterAll(() => ddb.restore());
 
+const wallet = () => ({ ...walletKey(2), kind: 'wallet', user_id: 2, pwd_hash: pwdHash, failed: 0 });
+
 beforeEach(() => {
   ddb.reset();
-  ddb.on(BatchGetCommand).resolves({
-    Responses: { 'unit-test-table': [meta, { ...walletKey(2), kind: 'wallet', user_id: 2, pwd_hash: pwdHash, failed: 0 }] },
-  });
+  ddb.on(BatchGetCommand).resolves({ Responses: { 'unit-test-table': [meta, wallet()] } });
   ddb.on(QueryCommand).resolves({ Items: [{ pk: 'COIN', sk: 'C#1', coin_id: 1, coin_name: 'USDT', decimals: 6 }] });
   ddb.on(UpdateCommand).resolves({});
 });
@@ -111,6 +114,8 @@ describe('a paid join meeting a conflicting transaction', () => {
   });
 
   it('gives up after a bounded number of conflicts with 429 (try again), each attempt the same single charge', async () => {
+    // Too near its cap to lend its seat shards a place each: every round joins on the group item.
+    ddb.on(BatchGetCommand).resolves({ Responses: { 'unit-test-table': [{ ...meta, max_members: 150 }, wallet()] } });
     ddb.on(TransactWriteCommand).rejects(conflict());
     const error = await join().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
@@ -136,6 +141,47 @@ describe('a paid join meeting a conflicting transaction', () => {
       for (const put of ledgerPuts) expect(put.Put?.ConditionExpression).toBe('attribute_not_exists(pk)');
     }
     expect(new Set(sent.map((t) => t.ClientRequestToken)).size).toBe(MAX_SENDS);
+  });
+
+  it('opens the group’s seat shards after a round of conflicts, then joins through one, paying the owner there', async () => {
+    const sharded = {
+      ...meta,
+      seat_shards: SEAT_SHARDS,
+      seats_lent: 15 * SEAT_SHARDS,
+      member_count: 1 + 15 * SEAT_SHARDS,
+      terms_version: 0,
+    };
+    ddb
+      .on(BatchGetCommand)
+      .resolvesOnce({ Responses: { 'unit-test-table': [meta, wallet()] } })
+      .resolvesOnce({ Responses: { 'unit-test-table': [meta, wallet()] } })
+      .resolves({ Responses: { 'unit-test-table': [sharded, wallet()] } });
+    ddb.on(TransactWriteCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({});
+    expect(await join()).toEqual({ result: 'joined', group_id: GID, payment: { coin_id: 1, amount: '2' } });
+    const [, , , opening, joining, ...rest] = transactions();
+    expect(rest).toHaveLength(0);
+
+    // The opening: the group item lends 15 places to each of the 96 shards, on the terms read.
+    const [group, ...shards] = opening!.TransactItems!;
+    expect(group!.Update?.UpdateExpression).toContain('seats_lent :lent');
+    expect(group!.Update?.ExpressionAttributeValues).toMatchObject({ ':lent': 15 * SEAT_SHARDS, ':t_price': 2_000_000n });
+    expect(shards).toHaveLength(SEAT_SHARDS);
+    expect(shards.map((item) => item.Put?.Item?.seats_free)).toEqual(Array(SEAT_SHARDS).fill(15));
+
+    // The join names no item every other join of the group names: not the group item, not the owner's balance.
+    const items = joining!.TransactItems!;
+    const keyOf = (item: (typeof items)[number]) => {
+      const body = Object.values(item)[0] as { Key?: Key; Item?: Key };
+      return (body.Key ?? body.Item) as Key;
+    };
+    expect(items.map(keyOf)).not.toContainEqual(expect.objectContaining({ sk: GROUP_SK }));
+    const balances = items.map(keyOf).filter((key) => key.sk.startsWith(BALANCE_PREFIX) && key.pk !== groupPk(GID));
+    expect(balances).toEqual([balanceKey(2, 1)]);
+    const seat = items.find((item) => String(item.Update?.Key?.sk ?? '').startsWith(SEAT_PREFIX))!.Update!;
+    expect(seat.ExpressionAttributeNames).toEqual({ '#earned': 'earned_1_1' });
+    expect(seat.ExpressionAttributeValues).toMatchObject({ ':earned': 2_000_000n, ':version': 0 });
+    const event = items.find((item) => String(item.Put?.Item?.sk ?? '').startsWith(EVENT_PREFIX))!.Put!.Item!;
+    expect((event.data as { seat: number }).seat).toBe(Number(seat.Key!.sk.slice(SEAT_PREFIX.length)));
   });
 
   it('reads again after conflicts run out and answers 53 when a parallel identical join won', async () => {

@@ -1,0 +1,262 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { groupPk } from '#shared/entities/group.ts';
+import { earningsOf, isSeatShard, SEAT_PREFIX, SEAT_SHARDS } from '#shared/entities/seat-shard.ts';
+import { transferOwner } from '#shared/groups/admins.ts';
+import { cleanupRound, dismissGroup } from '#shared/groups/dismiss.ts';
+import { inviteUsers } from '#shared/groups/members.ts';
+import { groupInfo } from '#shared/groups/read.ts';
+import { setConsensus, setPrice } from '#shared/groups/terms.ts';
+import { joinGroup } from '#shared/joins/join.ts';
+import { seatFolds } from '#shared/joins/seats.ts';
+import { storedEventFromItem } from '#shared/outbox/event.ts';
+import {
+  balanceOf,
+  ETH,
+  eventsOf,
+  expectLedgersMatchBalances,
+  group,
+  membersOf,
+  metaOf,
+  PWD,
+  patchMeta,
+  refusal,
+  USDT,
+  users,
+  world,
+} from './wallet-fixtures.ts';
+
+/**
+ * A busy group's seat shards (shared/joins/seats.ts) on DynamoDB Local: a join that met conflicts
+ * opens them, later joins name neither the group item nor the owner's balance, the stream's fold
+ * brings count and money back, the cap stays exact, and no money is made or lost on the way.
+ */
+
+let db: Awaited<ReturnType<typeof world>>;
+beforeAll(async () => {
+  db = await world();
+});
+afterAll(() => db.drop());
+
+const OWNER = 1;
+
+/**
+ * Cancels, as AWS would under load, every transaction that adds a member of `groupId` on its group
+ * item, until the group has opened its shards (the opening itself names no member).
+ */
+function conflictOnGroupItem(groupId: number): () => void {
+  const name = `conflict-${groupId}`;
+  // The document client's commands reach the stack as the client's own (`TransactWriteItemsCommand`), marshalled.
+  const text = (value: unknown) => String(value && typeof value === 'object' && 'S' in value ? value.S : (value ?? ''));
+  db.doc.middlewareStack.add(
+    (next, context) => async (args) => {
+      type Body = { Key?: { pk: unknown; sk: unknown }; Item?: { sk: unknown } };
+      const input = args.input as { TransactItems?: Record<string, Body>[] };
+      if (String(context.commandName).startsWith('TransactWrite') && input.TransactItems) {
+        const bodies = input.TransactItems.map((item) => Object.values(item)[0]);
+        const onGroup = bodies.some((body) => text(body?.Key?.pk) === groupPk(groupId) && text(body?.Key?.sk) === 'META');
+        const addsMember = bodies.some((body) => text(body?.Item?.sk).startsWith('M#'));
+        if (onGroup && addsMember) {
+          throw new TransactionCanceledException({
+            $metadata: { httpStatusCode: 400 },
+            message: 'Transaction cancelled [TransactionConflict]',
+            CancellationReasons: bodies.map(() => ({ Code: 'TransactionConflict' })),
+          });
+        }
+      }
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+  return () => db.doc.middlewareStack.remove(name);
+}
+
+/** Runs the fan-out's fold for every Add event of the group, in order, as the stream would. */
+async function stream(groupId: number): Promise<void> {
+  for (const item of await eventsOf(db, groupId)) {
+    await seatFolds.react(db, storedEventFromItem(item), async (_action, effect) => void (await effect()));
+  }
+}
+
+async function shardsOf(groupId: number): Promise<Record<string, unknown>[]> {
+  const out = await db.doc.send(
+    new QueryCommand({
+      TableName: db.table,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :p)',
+      ExpressionAttributeValues: { ':pk': groupPk(groupId), ':p': SEAT_PREFIX },
+      ConsistentRead: true,
+    }),
+  );
+  return out.Items ?? [];
+}
+
+/** Money the shards of a group hold for their payees, in minor units. */
+const heldOn = async (groupId: number) =>
+  (await shardsOf(groupId))
+    .filter(isSeatShard)
+    .reduce((sum, shard) => sum + earningsOf(shard).reduce((s, e) => s + e.amount, 0n), 0n);
+
+const shown = async (groupId: number) => (await groupInfo(db, groupId, OWNER)).group_info.member_count;
+
+const totalMoney = async (ids: readonly number[], groupId: number) => {
+  let sum = await heldOn(groupId);
+  for (const id of ids) sum += await balanceOf(db, id, USDT);
+  return sum;
+};
+
+describe('a paid group whose joins meet conflicts', () => {
+  let gid: number;
+  const first = 11;
+  const joiners = Array.from({ length: 16 }, (_, i) => 20 + i);
+
+  beforeAll(async () => {
+    await users(db, [OWNER]);
+    await users(db, [first, ...joiners], { usdt: '10' });
+    gid = await group(db, OWNER, [], { price: '2', coinId: USDT });
+  });
+
+  it('opens its seat shards, and the join then names neither the group item nor the owner’s balance', async () => {
+    const stop = conflictOnGroupItem(gid);
+    try {
+      expect(await joinGroup(db, { userId: first, groupId: gid, walletPwd: PWD })).toMatchObject({ result: 'joined' });
+    } finally {
+      stop();
+    }
+    const meta = await metaOf(db, gid);
+    expect(Number(meta.seat_shards)).toBe(SEAT_SHARDS);
+    const lent = Number(meta.seats_lent);
+    expect(lent).toBe(15 * SEAT_SHARDS);
+    expect(Number(meta.member_count)).toBe(1 + lent);
+    const shards = (await shardsOf(gid)).filter(isSeatShard);
+    expect(shards).toHaveLength(SEAT_SHARDS);
+    expect(shards.reduce((n, shard) => n + Number(shard.seats_taken), 0)).toBe(1);
+    // Paid by the joiner at once, held on the shard for the owner until the stream folds it.
+    expect(await balanceOf(db, first, USDT)).toBe(8_000_000n);
+    expect(await balanceOf(db, OWNER, USDT)).toBe(0n);
+    expect(await heldOn(gid)).toBe(2_000_000n);
+    expect(await shown(gid)).toBe(1);
+
+    await stream(gid);
+    expect(await balanceOf(db, OWNER, USDT)).toBe(2_000_000n);
+    expect(await heldOn(gid)).toBe(0n);
+    expect(await shown(gid)).toBe(2);
+    expect(Number((await metaOf(db, gid)).seats_lent)).toBe(lent - 1);
+    expect(Number((await metaOf(db, gid)).hot_joins)).toBe(1);
+    await expectLedgersMatchBalances(db, [OWNER, first]);
+  });
+
+  it('takes parallel joins through the shards: each charged once, the owner paid once a join, the count exact', async () => {
+    const before = await totalMoney([OWNER, first, ...joiners], gid);
+    const outcomes = await Promise.all(joiners.map((userId) => joinGroup(db, { userId, groupId: gid, walletPwd: PWD })));
+    expect(outcomes.every((outcome) => outcome.result === 'joined')).toBe(true);
+    expect(await totalMoney([OWNER, first, ...joiners], gid)).toBe(before);
+    expect(await heldOn(gid)).toBe(2_000_000n * BigInt(joiners.length));
+
+    await stream(gid);
+    expect(await balanceOf(db, OWNER, USDT)).toBe(2_000_000n * BigInt(joiners.length + 1));
+    expect(await membersOf(db, gid)).toHaveLength(2 + joiners.length);
+    expect(await shown(gid)).toBe(2 + joiners.length);
+    await expectLedgersMatchBalances(db, [OWNER, first, ...joiners]);
+    // A second pass folds nothing twice.
+    await stream(gid);
+    expect(await balanceOf(db, OWNER, USDT)).toBe(2_000_000n * BigInt(joiners.length + 1));
+    expect(await shown(gid)).toBe(2 + joiners.length);
+  });
+
+  it('hears of a new price on every shard, so the next join pays it', async () => {
+    await setPrice(db, { ownerId: OWNER, groupId: gid, price: '3', coinId: USDT });
+    expect(Number((await metaOf(db, gid)).terms_version)).toBe(1);
+    expect((await shardsOf(gid)).map((shard) => Number(shard.terms_version))).toEqual(Array(SEAT_SHARDS).fill(1));
+    await users(db, [40], { usdt: '10' });
+    expect(await joinGroup(db, { userId: 40, groupId: gid, walletPwd: PWD })).toMatchObject({
+      payment: { coin_id: USDT, amount: '3' },
+    });
+    expect(await balanceOf(db, 40, USDT)).toBe(7_000_000n);
+    expect(await heldOn(gid)).toBe(3_000_000n);
+  });
+
+  it('hears of a new owner on every shard, in a transaction of 100 items, so the next join pays the new owner', async () => {
+    await transferOwner(db, gid, OWNER, first);
+    expect((await shardsOf(gid)).map((shard) => Number(shard.terms_version))).toEqual(Array(SEAT_SHARDS).fill(2));
+    await users(db, [41], { usdt: '10' });
+    await joinGroup(db, { userId: 41, groupId: gid, walletPwd: PWD });
+    const earned = (await shardsOf(gid)).filter(isSeatShard).flatMap(earningsOf);
+    expect(earned.map(({ payee, amount }) => ({ payee, amount })).sort((a, b) => a.payee - b.payee)).toEqual([
+      { payee: OWNER, amount: 3_000_000n },
+      { payee: first, amount: 3_000_000n },
+    ]);
+  });
+
+  it('pays each payee what its shards still hold when it is dismissed, before they are deleted', async () => {
+    const [owner, newOwner] = [await balanceOf(db, OWNER, USDT), await balanceOf(db, first, USDT)];
+    await dismissGroup(db, gid, first);
+    // The dismissal reached the shards: a join decided before it cannot take a place after it.
+    expect((await shardsOf(gid)).map((shard) => Number(shard.terms_version))).toEqual(Array(SEAT_SHARDS).fill(3));
+    for (let round = 1; (await cleanupRound(db, gid, round)).more; round++);
+    expect(await shardsOf(gid)).toEqual([]);
+    expect(await balanceOf(db, OWNER, USDT)).toBe(owner + 3_000_000n);
+    expect(await balanceOf(db, first, USDT)).toBe(newOwner + 3_000_000n);
+    await expectLedgersMatchBalances(db, [OWNER, first, 40, 41]);
+  });
+});
+
+describe('the cap of a group with seat shards', () => {
+  const MAX = 200;
+
+  async function shardedConsensusGroup(firstJoiner: number): Promise<number> {
+    await users(db, [firstJoiner], { eth: '2', pwd: null });
+    const gid = await group(db, OWNER);
+    await setConsensus(db, { ownerId: OWNER, groupId: gid, coinId: ETH, value: '1' });
+    await patchMeta(db, gid, { max_members: MAX });
+    const stop = conflictOnGroupItem(gid);
+    try {
+      await joinGroup(db, { userId: firstJoiner, groupId: gid });
+    } finally {
+      stop();
+    }
+    // One place each: the room (198) over twice the shards.
+    expect(Number((await metaOf(db, gid)).seats_lent)).toBe(SEAT_SHARDS);
+    return gid;
+  }
+
+  it('holds when many more joiners than places race through the shards', async () => {
+    const gid = await shardedConsensusGroup(100);
+    const racers = Array.from({ length: MAX + 10 }, (_, i) => 1000 + i);
+    await users(db, racers, { eth: '2', pwd: null });
+    const outcomes = await Promise.all(
+      racers.map((userId) =>
+        joinGroup(db, { userId, groupId: gid }).then(
+          () => 'joined',
+          (error) => error.status,
+        ),
+      ),
+    );
+    const joined = outcomes.filter((outcome) => outcome === 'joined').length;
+    expect(joined).toBe(MAX - 2);
+    expect(outcomes.filter((outcome) => outcome !== 'joined')).toEqual(Array(racers.length - joined).fill(162));
+    expect(await membersOf(db, gid)).toHaveLength(MAX);
+    await stream(gid);
+    expect(await shown(gid)).toBe(MAX);
+  });
+
+  it('gives lent places back to members added on the group item', async () => {
+    const gid = await shardedConsensusGroup(200);
+    const invitees = Array.from({ length: 150 }, (_, i) => 3000 + i);
+    await users(db, invitees, { pwd: null });
+    // Lent places make the group item look nearly full (97 of 200 taken for 2 members).
+    expect(Number((await metaOf(db, gid)).member_count)).toBe(2 + SEAT_SHARDS - 1);
+    for (let i = 0; i < invitees.length; i += 30) {
+      const batch = invitees.slice(i, i + 30);
+      const { results } = await inviteUsers(db, gid, OWNER, batch);
+      expect(Object.values(results)).toEqual(Array(batch.length).fill('added'));
+    }
+    expect(await membersOf(db, gid)).toHaveLength(152);
+    expect(await shown(gid)).toBe(152);
+    const tooMany = Array.from({ length: MAX - 152 + 1 }, (_, i) => 5000 + i);
+    await users(db, tooMany, { pwd: null });
+    expect(await refusal(inviteUsers(db, gid, OWNER, tooMany))).toMatchObject({
+      status: 162,
+    });
+  });
+});
