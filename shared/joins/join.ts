@@ -40,6 +40,7 @@ import { returningMutes } from '#shared/groups/mutes.ts';
 import { addMemberStep, groupCheckStep, isFree, isSubscription, type JoinTerms, sameTerms, termsOf } from '#shared/joins/meta.ts';
 import { type RequesterState, requestLimitSteps } from '#shared/joins/request-limits.ts';
 import {
+  canOpenSeats,
   fullUnlessLapsed,
   joinsThroughSeats,
   joinThroughSeats,
@@ -50,7 +51,7 @@ import {
 import { metric, paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
 import { expireSubscription } from '#shared/subscriptions/expire.ts';
-import { checkWalletPassword, type PasswordGrant, type WalletItem } from '#shared/wallet/password.ts';
+import { type checkWalletPassword, type PasswordGrant, passwordCheckOnce, type WalletItem } from '#shared/wallet/password.ts';
 import { paymentSteps } from '#shared/wallet/payment.ts';
 
 /** The group joins the expiry sweep's walk with its first subscription, and stays in it. */
@@ -188,6 +189,7 @@ async function readState(db: Db, target: JoinTarget): Promise<JoinState> {
 export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
   const target = targetOf(input);
   const attemptId = input.attemptId ?? randomUUID();
+  const checkPassword = passwordCheckOnce();
   // Every round reads again: after a conflict the winner's write (a parallel identical join's
   // membership, say) decides the answer.
   return withRetries(async ({ n, conflicts, commit }) => {
@@ -214,7 +216,7 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
     // Joins that keep meeting each other on the group item open its seat shards.
     if (shouldOpenSeats(state.group, terms, conflicts))
       await openSeats(db, state.group, terms, (steps) => write(steps, 1, 'open'));
-    return joinNow(db, target, state, terms, write);
+    return joinNow(db, target, state, terms, write, checkPassword);
   });
 }
 
@@ -225,14 +227,21 @@ const linkSteps = (db: Db, target: JoinTarget, state: JoinState, nowSeconds: num
 /** What a join through a link tells the events: which link. */
 const linkNote = (state: JoinState) => (state.link ? { link_id: state.link.link_id } : {});
 
-async function joinNow(db: Db, input: JoinTarget, state: JoinState, terms: JoinTerms, write: Write): Promise<JoinResult> {
+async function joinNow(
+  db: Db,
+  input: JoinTarget,
+  state: JoinState,
+  terms: JoinTerms,
+  write: Write,
+  checkPassword: typeof checkWalletPassword,
+): Promise<JoinResult> {
   const { userId, groupId } = input;
   const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);
   const paid = terms.price > 0n;
   if (paid && input.walletPwd === undefined) fail('MISSING_PARAM', 'missing parameter wallet_pwd');
   const [grant, coins]: [PasswordGrant | undefined, Awaited<ReturnType<typeof allCoins>>] = await Promise.all([
-    paid ? checkWalletPassword(db, { userId, wallet: state.wallet, password: input.walletPwd ?? '', now }) : undefined,
+    paid ? checkPassword(db, { userId, wallet: state.wallet, password: input.walletPwd ?? '', now }) : undefined,
     allCoins(db),
   ]);
   const amount = paid ? fromUnits(terms.price, decimalsOf(coins, terms.coinId)) : undefined;
@@ -312,7 +321,11 @@ async function joinNow(db: Db, input: JoinTarget, state: JoinState, terms: JoinT
       });
     } else {
       const change = until === undefined ? sameTerms(terms) : merge(sameTerms(terms), sellsSubscriptions(groupId, nowSeconds));
-      await write(steps([addMemberStep(db.table, state.group, now, { change })]));
+      // Where shards could open, one conflict is enough to open them rather than to send again.
+      await write(
+        steps([addMemberStep(db.table, state.group, now, { change })]),
+        canOpenSeats(state.group, terms) ? 1 : undefined,
+      );
     }
   } finally {
     // A right password ends a run of wrong ones even when the join was refused.

@@ -56,12 +56,13 @@ const lendFor = (group: GroupItem) =>
 export const joinsThroughSeats = (group: GroupItem, terms: JoinTerms) =>
   isSharded(group) && (!isSubscription(terms) || group.duepk !== undefined);
 
-/**
- * Whether a join that met conflicts should open the group's shards: it has none yet and room to
- * lend at least one place to each.
- */
+/** Whether the group could open its shards: it has none yet and room to lend at least one place to each. */
+export const canOpenSeats = (group: GroupItem, terms: JoinTerms) =>
+  !isSharded(group) && lendFor(group) >= 1 && (!isSubscription(terms) || group.duepk !== undefined);
+
+/** Whether a join should open the group's shards: it met other joins' transactions on the group item. */
 export const shouldOpenSeats = (group: GroupItem, terms: JoinTerms, conflicts: number) =>
-  conflicts > 0 && !isSharded(group) && lendFor(group) >= 1 && (!isSubscription(terms) || group.duepk !== undefined);
+  conflicts > 0 && canOpenSeats(group, terms);
 
 /**
  * Opens the group's shards, each lent a few of its free places, on the terms read (one transaction

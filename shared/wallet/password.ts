@@ -190,6 +190,22 @@ export async function checkWalletPassword(
   };
 }
 
+/**
+ * The password check of one request, kept across its rounds: a round that reads again after a
+ * conflict reuses the grant while the wallet still has the password hash it was checked against
+ * (its ConditionCheck guards the commit either way) instead of hashing the password again.
+ */
+export function passwordCheckOnce(): typeof checkWalletPassword {
+  let last: { hash: string; grant: PasswordGrant } | undefined;
+  return async (db, input) => {
+    const hash = input.wallet?.pwd_hash;
+    if (last && hash === last.hash && !isLocked(input.wallet, input.now)) return last.grant;
+    const grant = await checkWalletPassword(db, input);
+    if (hash) last = { hash, grant };
+    return grant;
+  };
+}
+
 function checkNewPassword(password: string) {
   const length = [...password].length;
   if (length < MIN_PASSWORD_LENGTH || length > MAX_PASSWORD_LENGTH) {

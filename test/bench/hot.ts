@@ -174,48 +174,50 @@ async function memberTotal(db: Db, design: Design, groups: readonly number[]): P
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The fan-out's `seatFolds` standing in for the stream while joins run: the group's new Add events,
- * in order, each folding the shard it names (a fold that fails is tried again on the next pass, as
- * a stream batch is). `stop` waits for the events left and answers how many folds ran.
+ * The fan-out's `seatFolds` standing in for the stream while joins run: each new Add event of the
+ * group folds the shard it names. The stream delivers events in the order they committed, which
+ * their keys (taken when each join began) do not follow, so every pass reads all of them and
+ * folds those not folded yet; a fold that fails is tried again on the next pass, as a stream batch
+ * is. `stop` waits until every event is folded and answers how many folds ran.
  */
 function foldingStream(db: Db, groupId: number): { stop(): Promise<number> } {
   let running = true;
   let folds = 0;
-  let after = EVENT_PREFIX;
-  const pass = async () => {
+  const folded = new Set<string>();
+  /** One pass; false when a fold failed and events are left. */
+  const pass = async (): Promise<boolean> => {
     let start: Record<string, unknown> | undefined;
     do {
       const page = await db.doc.send(
         new QueryCommand({
           TableName: db.table,
-          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :after AND :end',
-          ExpressionAttributeValues: { ':pk': groupPk(groupId), ':after': after, ':end': `${EVENT_PREFIX}~` },
+          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+          ExpressionAttributeValues: { ':pk': groupPk(groupId), ':e': EVENT_PREFIX },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
       for (const event of page.Items ?? []) {
-        if (event.sk === after) continue;
         const seat = (event.data as { seat?: number } | undefined)?.seat;
-        if (event.op === 'Add' && seat !== undefined) {
-          try {
-            await foldSeats(db, groupId, [Number(seat)]);
-            folds++;
-          } catch {
-            return;
-          }
+        if (folded.has(String(event.sk)) || event.op !== 'Add' || seat === undefined) continue;
+        try {
+          await foldSeats(db, groupId, [Number(seat)]);
+        } catch {
+          return false;
         }
-        after = String(event.sk);
+        folds++;
+        folded.add(String(event.sk));
       }
       start = page.LastEvaluatedKey;
     } while (start);
+    return true;
   };
   const loop = (async () => {
     while (running) {
       await pass();
       await sleep(50);
     }
-    await pass();
+    while (!(await pass())) await sleep(50);
   })();
   return {
     async stop() {

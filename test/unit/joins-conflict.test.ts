@@ -80,6 +80,8 @@ beforeAll(async () => {
 afterAll(() => ddb.restore());
 
 const wallet = () => ({ ...walletKey(2), kind: 'wallet', user_id: 2, pwd_hash: pwdHash, failed: 0 });
+/** Too near its cap to lend its seat shards a place each: a join meeting conflicts stays on the group item. */
+const nearCap = { ...meta, max_members: 150 };
 
 beforeEach(() => {
   ddb.reset();
@@ -92,6 +94,7 @@ const join = (attemptId = 'request-1') => joinGroup(db, { userId: 2, groupId: GI
 
 describe('a paid join meeting a conflicting transaction', () => {
   it('retries after a TransactionConflict and succeeds, sending the very same items each time', async () => {
+    ddb.on(BatchGetCommand).resolves({ Responses: { 'unit-test-table': [nearCap, wallet()] } });
     ddb.on(TransactWriteCommand).rejectsOnce(conflict()).resolves({});
     expect(await join()).toEqual({ result: 'joined', group_id: GID, payment: { coin_id: 1, amount: '2' } });
     const [first, second] = transactions();
@@ -114,8 +117,7 @@ describe('a paid join meeting a conflicting transaction', () => {
   });
 
   it('gives up after a bounded number of conflicts with 429 (try again), each attempt the same single charge', async () => {
-    // Too near its cap to lend its seat shards a place each: every round joins on the group item.
-    ddb.on(BatchGetCommand).resolves({ Responses: { 'unit-test-table': [{ ...meta, max_members: 150 }, wallet()] } });
+    ddb.on(BatchGetCommand).resolves({ Responses: { 'unit-test-table': [nearCap, wallet()] } });
     ddb.on(TransactWriteCommand).rejects(conflict());
     const error = await join().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(AppError);
@@ -143,7 +145,7 @@ describe('a paid join meeting a conflicting transaction', () => {
     expect(new Set(sent.map((t) => t.ClientRequestToken)).size).toBe(MAX_SENDS);
   });
 
-  it('opens the group’s seat shards after a round of conflicts, then joins through one, paying the owner there', async () => {
+  it('opens the group’s seat shards at its first conflict, then joins through one, paying the owner there', async () => {
     const sharded = {
       ...meta,
       seat_shards: SEAT_SHARDS,
@@ -156,9 +158,9 @@ describe('a paid join meeting a conflicting transaction', () => {
       .resolvesOnce({ Responses: { 'unit-test-table': [meta, wallet()] } })
       .resolvesOnce({ Responses: { 'unit-test-table': [meta, wallet()] } })
       .resolves({ Responses: { 'unit-test-table': [sharded, wallet()] } });
-    ddb.on(TransactWriteCommand).rejectsOnce(conflict()).rejectsOnce(conflict()).rejectsOnce(conflict()).resolves({});
+    ddb.on(TransactWriteCommand).rejectsOnce(conflict()).resolves({});
     expect(await join()).toEqual({ result: 'joined', group_id: GID, payment: { coin_id: 1, amount: '2' } });
-    const [, , , opening, joining, ...rest] = transactions();
+    const [, opening, joining, ...rest] = transactions();
     expect(rest).toHaveLength(0);
 
     // The opening: the group item lends 15 places to each of the 96 shards, on the terms read.
@@ -189,8 +191,8 @@ describe('a paid join meeting a conflicting transaction', () => {
     const member = { ...memberKey(GID, 2), kind: 'member', group_id: GID, user_id: 2, role: 'member' };
     ddb
       .on(BatchGetCommand)
-      .resolvesOnce({ Responses: { 'unit-test-table': [meta, wallet] } })
-      .resolves({ Responses: { 'unit-test-table': [meta, wallet, member] } });
+      .resolvesOnce({ Responses: { 'unit-test-table': [nearCap, wallet] } })
+      .resolves({ Responses: { 'unit-test-table': [nearCap, wallet, member] } });
     ddb.on(TransactWriteCommand).rejects(conflict());
     expect(await join().catch((e: unknown) => e)).toMatchObject({ status: 53, http: 409 });
     expect(transactions()).toHaveLength(SENDS_PER_ROUND);
