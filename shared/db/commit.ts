@@ -53,6 +53,14 @@ export const isConflict = (error: unknown): boolean =>
   error instanceof TransactionCanceledException &&
   (error.CancellationReasons ?? []).some((reason) => reason.Code === 'TransactionConflict');
 
+/** The steps another transaction held when this one was cancelled for it. */
+export const conflictedSteps = (error: unknown, steps: readonly Step[]): Step[] =>
+  error instanceof TransactionCanceledException
+    ? (error.CancellationReasons ?? []).flatMap((reason, i) =>
+        reason.Code === 'TransactionConflict' && steps[i] ? [steps[i]] : [],
+      )
+    : [];
+
 /** The document client leaves errors alone, so the old items of a cancellation arrive marshalled. */
 const oldItem = (item: unknown) =>
   item ? unmarshall(item as Record<string, AttributeValue>, { wrapNumbers: readNumber }) : undefined;
@@ -95,8 +103,6 @@ export interface Round {
   readonly n: number;
   /** The group item a failed round saw, when that is what failed. */
   readonly seen: Record<string, unknown> | undefined;
-  /** Sends of this change so far that another transaction cancelled: how contended its items are. */
-  readonly conflicts: number;
   /**
    * Commits the steps; a conflicting transaction is sent again as it is, within the policy, up to
    * `sends` times this call (at most `SENDS_PER_ROUND`).
@@ -125,7 +131,6 @@ const sendToken = (token: string, nth: number) => (nth === 1 ? token : `${token.
  */
 export async function withRetries<T>(round: (r: Round) => Promise<T>): Promise<T> {
   let sends = 0;
-  let conflicts = 0;
   let seen: Record<string, unknown> | undefined;
   const commit = async (db: Db, steps: readonly Step[], token: string, limit = SENDS_PER_ROUND) => {
     for (let nth = 1; ; nth++) {
@@ -133,7 +138,6 @@ export async function withRetries<T>(round: (r: Round) => Promise<T>): Promise<T
       try {
         return await send(db, steps, sendToken(token, nth));
       } catch (error) {
-        if (isConflict(error)) conflicts++;
         if (!isConflict(error) || nth >= Math.min(limit, SENDS_PER_ROUND) || sends >= MAX_SENDS) throw error;
         await pause(sends);
       }
@@ -141,7 +145,7 @@ export async function withRetries<T>(round: (r: Round) => Promise<T>): Promise<T
   };
   for (let n = 1; ; n++) {
     try {
-      return await round({ n, seen, conflicts, commit });
+      return await round({ n, seen, commit });
     } catch (error) {
       if (!(error instanceof StartOver) && !isConflict(error) && !isTokenReused(error)) throw error;
       readStronglyFromNowOn();

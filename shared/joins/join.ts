@@ -45,8 +45,8 @@ import {
   joinsThroughSeats,
   joinThroughSeats,
   makeRoom,
+  metOnGroupItem,
   openSeats,
-  shouldOpenSeats,
 } from '#shared/joins/seats.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
@@ -190,9 +190,11 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
   const target = targetOf(input);
   const attemptId = input.attemptId ?? randomUUID();
   const checkPassword = passwordCheckOnce();
+  // Set once a join on the group item met another transaction there: the group is busy.
+  let contended = false;
   // Every round reads again: after a conflict the winner's write (a parallel identical join's
   // membership, say) decides the answer.
-  return withRetries(async ({ n, conflicts, commit }) => {
+  return withRetries(async ({ n, commit }) => {
     const state = await readState(db, target);
     if (state.member) {
       // Lapsed (readState refuses a current one): removed first, as the sweep would, then joined.
@@ -210,11 +212,17 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
     // A join through the shards finds its own place; any other adds to the group item, which needs room there.
     if (!(!asks && joinsThroughSeats(state.group, terms)) && (await makeRoom(db, state.group, 1)))
       throw new StartOver('room was made');
-    const write: Write = (steps, sends, ...tokenParts) =>
-      commit(db, steps, requestToken('group_join', target.userId, target.groupId, attemptId, n, ...tokenParts), sends);
+    const write: Write = async (steps, sends, ...tokenParts) => {
+      try {
+        await commit(db, steps, requestToken('group_join', target.userId, target.groupId, attemptId, n, ...tokenParts), sends);
+      } catch (error) {
+        contended ||= metOnGroupItem(error, steps, target.groupId);
+        throw error;
+      }
+    };
     if (asks) return requestToJoin(db, target, state, terms, write);
     // Joins that keep meeting each other on the group item open its seat shards.
-    if (shouldOpenSeats(state.group, terms, conflicts))
+    if (contended && canOpenSeats(state.group, terms))
       await openSeats(db, state.group, terms, (steps) => write(steps, 1, 'open'));
     return joinNow(db, target, state, terms, write, checkPassword);
   });

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { batchGet } from '#shared/db/batch.ts';
 import { type Db, nowMs } from '#shared/db/client.ts';
-import { isConflict, requestToken, StartOver, type Step, type TxItem, withRetries } from '#shared/db/commit.ts';
+import { conflictedSteps, isConflict, requestToken, StartOver, type Step, type TxItem, withRetries } from '#shared/db/commit.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import {
@@ -60,9 +60,14 @@ export const joinsThroughSeats = (group: GroupItem, terms: JoinTerms) =>
 export const canOpenSeats = (group: GroupItem, terms: JoinTerms) =>
   !isSharded(group) && lendFor(group) >= 1 && (!isSubscription(terms) || group.duepk !== undefined);
 
-/** Whether a join should open the group's shards: it met other joins' transactions on the group item. */
-export const shouldOpenSeats = (group: GroupItem, terms: JoinTerms, conflicts: number) =>
-  conflicts > 0 && canOpenSeats(group, terms);
+/** Whether a cancelled transaction met another on the group item (not, say, on the joiner's own balance). */
+export function metOnGroupItem(error: unknown, steps: readonly Step[], groupId: number): boolean {
+  const { pk, sk } = groupKey(groupId);
+  return conflictedSteps(error, steps).some((step) => {
+    const key = (Object.values(step.item)[0] as { Key?: { pk?: unknown; sk?: unknown } } | undefined)?.Key;
+    return key?.pk === pk && key.sk === sk;
+  });
+}
 
 /**
  * Opens the group's shards, each lent a few of its free places, on the terms read (one transaction

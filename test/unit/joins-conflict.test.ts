@@ -186,6 +186,21 @@ describe('a paid join meeting a conflicting transaction', () => {
     expect((event.data as { seat: number }).seat).toBe(Number(seat.Key!.sk.slice(SEAT_PREFIX.length)));
   });
 
+  it('opens no shards for a conflict elsewhere than on the group item (the joiner’s own balance, say)', async () => {
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(cancelled({ [AT.payer]: { Code: 'TransactionConflict' } }))
+      .resolves({});
+    expect(await join()).toMatchObject({ result: 'joined' });
+    const sent = transactions();
+    expect(sent).toHaveLength(2);
+    // Both are joins on the group item: no opening of 97 items came between them.
+    for (const t of sent) expect(t.TransactItems).toHaveLength(N_ITEMS);
+    expect(
+      sent.flatMap((t) => t.TransactItems!).filter((item) => String(item.Put?.Item?.sk ?? '').startsWith(SEAT_PREFIX)),
+    ).toEqual([]);
+  });
+
   it('reads again after conflicts run out and answers 53 when a parallel identical join won', async () => {
     const wallet = { ...walletKey(2), kind: 'wallet', user_id: 2, pwd_hash: pwdHash, failed: 0 };
     const member = { ...memberKey(GID, 2), kind: 'member', group_id: GID, user_id: 2, role: 'member' };
