@@ -142,10 +142,11 @@ export function seatsLent(group: GroupItem, lend: number): MetaChange {
 /**
  * A change of what a join is decided on (terms, owner, status): on a group with shards the group
  * item's `terms_version` goes up, conditioned on the one read, and every shard takes the new one in
- * the same transaction. Nothing for a group without shards.
+ * the same transaction. A group read without shards is conditioned on still having none.
  */
 export function termsBumped(table: string, group: GroupItem): { change: MetaChange; steps: Step[] } {
-  if (!isSharded(group)) return { change: {}, steps: [] };
+  // Read without shards: shards opened since would miss the change, so it reads again instead.
+  if (!isSharded(group)) return { change: { when: ['attribute_not_exists(seat_shards)'] }, steps: [] };
   const version = termsVersionOf(group);
   const groupId = Number(group.group_id);
   return {

@@ -2,20 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import { type Db, nowMs } from '#shared/db/client.ts';
-import { requestToken, withRetries } from '#shared/db/commit.ts';
+import { requestToken, StartOver, withRetries } from '#shared/db/commit.ts';
 import { putEvent } from '#shared/entities/event.ts';
-import { groupKey, groupPk, isGroupItem, membersOf } from '#shared/entities/group.ts';
+import { type GroupItem, groupKey, groupPk, isGroupItem, membersOf } from '#shared/entities/group.ts';
 import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { holdingKey } from '#shared/entities/holding.ts';
 import { isMemberItem, MEMBER_PREFIX } from '#shared/entities/member.ts';
-import { SEAT_PREFIX, termsBumped } from '#shared/entities/seat-shard.ts';
+import { isSharded, termsBumped } from '#shared/entities/seat-shard.ts';
 import { BESIDE_SENT_MARKERS } from '#shared/entities/sent-marker.ts';
 import type { Caller } from '#shared/entities/session.ts';
-import { AppError } from '#shared/errors.ts';
 import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byAdmin, metaRefusal } from '#shared/groups/authority.ts';
 import { type DismissedMember, refundDismissedMembers } from '#shared/groups/dismiss-refunds.ts';
-import { foldSeats } from '#shared/joins/seats.ts';
+import { reclaimSeats } from '#shared/joins/seats.ts';
 import { log } from '#shared/log.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 
@@ -52,10 +51,10 @@ export async function dismissGroup(
   const { caller } = access;
   const complete = firstMembers.LastEvaluatedKey === undefined;
   const now = nowMs(db);
-  // A busy group's seat shards stop taking joins in the same transaction.
-  const bumped = termsBumped(db.table, access.group);
-  await withRetries(({ n, commit }) =>
-    commit(
+  await withRetries(({ n, seen, commit }) => {
+    // A busy group's seat shards stop taking joins in the same transaction.
+    const bumped = termsBumped(db.table, (seen ?? access.group) as GroupItem);
+    return commit(
       db,
       [
         {
@@ -69,7 +68,8 @@ export async function dismissGroup(
             }),
           ),
           refused: (old) => {
-            throw metaRefusal(old, caller, 'admin') ?? new AppError('INTERNAL');
+            // Anything else changed under the decision (its seat shards opened): decided again from the group as it is.
+            throw metaRefusal(old, caller, 'admin') ?? new StartOver('the group changed since it was read', old);
           },
         },
         {
@@ -89,8 +89,8 @@ export async function dismissGroup(
         ...bumped.steps,
       ],
       requestToken('group_dismiss', caller, groupId, attemptId, n),
-    ),
-  );
+    );
+  });
   return { group_id: groupId };
 }
 
@@ -145,9 +145,9 @@ export async function cleanupRound(db: Db, groupId: number, round: number): Prom
     members.push(...items.filter(isMemberItem).map((item) => ({ userId: Number(item.user_id), until: Number(item.until ?? 0) })));
   }
   more ||= room === 0;
-  // Money a seat shard still holds goes to its payees before the shard is deleted, and before the refunds.
-  const shards = keys.filter((key) => key.sk.startsWith(SEAT_PREFIX)).map((key) => Number(key.sk.slice(SEAT_PREFIX.length)));
-  if (shards.length) await foldSeats(db, groupId, shards);
+  // Money seat shards still hold goes to its payees in the first round, before any refund is paid
+  // (the dismissal stopped their joins, so nothing reaches them after it) and before they are deleted.
+  if (round === 1 && isSharded(meta as GroupItem)) await reclaimSeats(db, meta as GroupItem);
   await refundDismissedMembers(db, meta, members);
   await batchWrite(db, { deletes: keys });
   if (more && round >= MAX_ROUNDS) {

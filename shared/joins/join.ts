@@ -210,8 +210,8 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
     const approval = state.link ? state.link.approval === 1 : true;
     const asks = isFree(terms) && approval;
     // A join through the shards finds its own place; any other adds to the group item, which needs room there.
-    if (!(!asks && joinsThroughSeats(state.group, terms)) && (await makeRoom(db, state.group, 1)))
-      throw new StartOver('room was made');
+    const throughSeats = !asks && joinsThroughSeats(state.group, terms);
+    if (!throughSeats && (await makeRoom(db, state.group, 1))) throw new StartOver('room was made');
     const write: Write = async (steps, sends, ...tokenParts) => {
       try {
         await commit(db, steps, requestToken('group_join', target.userId, target.groupId, attemptId, n, ...tokenParts), sends);

@@ -1,8 +1,17 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { groupPk } from '#shared/entities/group.ts';
-import { earningsOf, isSeatShard, SEAT_PREFIX, SEAT_SHARDS } from '#shared/entities/seat-shard.ts';
+import { type GroupItem, groupPk } from '#shared/entities/group.ts';
+import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
+import {
+  earningsOf,
+  isSeatShard,
+  openShards,
+  SEAT_PREFIX,
+  SEAT_SHARDS,
+  seatsOpened,
+  termsVersionOf,
+} from '#shared/entities/seat-shard.ts';
 import { transferOwner } from '#shared/groups/admins.ts';
 import { cleanupRound, dismissGroup } from '#shared/groups/dismiss.ts';
 import { inviteUsers } from '#shared/groups/members.ts';
@@ -258,5 +267,52 @@ describe('the cap of a group with seat shards', () => {
     expect(await refusal(inviteUsers(db, gid, OWNER, tooMany))).toMatchObject({
       status: 162,
     });
+  });
+});
+
+describe('a change of terms racing the opening of the shards', () => {
+  /**
+   * Just before the next transaction naming the group item is sent, opens the group's shards from
+   * the side (as a join elsewhere would), so the change was decided on a group without shards.
+   */
+  function openBehind(groupId: number): void {
+    const name = `open-behind-${groupId}`;
+    db.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (String(context.commandName).startsWith('TransactWrite')) {
+          db.doc.middlewareStack.remove(name);
+          const meta = (await metaOf(db, groupId)) as unknown as GroupItem;
+          await db.doc.send(
+            new TransactWriteCommand({
+              TransactItems: [
+                metaUpdate(db.table, groupId, merge(live, seatsOpened(meta, 1))),
+                ...openShards(db.table, groupId, 1, termsVersionOf(meta)),
+              ],
+            }),
+          );
+        }
+        return next(args);
+      },
+      { step: 'initialize', name },
+    );
+  }
+
+  const versions = async (groupId: number) => (await shardsOf(groupId)).map((shard) => Number(shard.terms_version));
+
+  it('a new price decided on a group without shards reads it again and reaches the shards opened meanwhile', async () => {
+    await users(db, [OWNER], { pwd: null });
+    const gid = await group(db, OWNER, [], { price: '2', coinId: USDT });
+    openBehind(gid);
+    await setPrice(db, { ownerId: OWNER, groupId: gid, price: '3', coinId: USDT });
+    expect(Number((await metaOf(db, gid)).seat_shards)).toBe(SEAT_SHARDS);
+    expect(await versions(gid)).toEqual(Array(SEAT_SHARDS).fill(1));
+  });
+
+  it('a dismissal decided on a group without shards stops the shards opened meanwhile', async () => {
+    const gid = await group(db, OWNER, [], { price: '2', coinId: USDT });
+    openBehind(gid);
+    await dismissGroup(db, gid, OWNER);
+    expect((await metaOf(db, gid)).status).toBe('dismissed');
+    expect(await versions(gid)).toEqual(Array(SEAT_SHARDS).fill(1));
   });
 });
