@@ -198,14 +198,17 @@ export async function foldSeats(
   }
 }
 
+/** The numbers of a group's shards, none when it has not opened them. */
+export const everyShard = (group: Pick<GroupItem, 'seat_shards'>) =>
+  Array.from({ length: Number(group.seat_shards ?? 0) }, (_, k) => k);
+
 /**
  * Every shard of a group folded back, its free places too, for members added on the group item;
  * returns the group item as that leaves it.
  */
 export async function reclaimSeats(db: Db, group: GroupItem): Promise<Record<string, unknown> | undefined> {
   const groupId = Number(group.group_id);
-  const shards = Array.from({ length: Number(group.seat_shards ?? 0) }, (_, k) => k);
-  await foldSeats(db, groupId, shards, { reclaim: true });
+  await foldSeats(db, groupId, everyShard(group), { reclaim: true });
   const [after] = await batchGet(db, [groupKey(groupId)], { consistent: true });
   return after;
 }

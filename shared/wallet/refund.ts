@@ -17,12 +17,14 @@ import {
   refundAttemptKey,
   tallyRefund,
 } from '#shared/entities/paid-tally.ts';
+import { isSharded } from '#shared/entities/seat-shard.ts';
 import { userPk } from '#shared/entities/user.ts';
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
 import { requireOwner } from '#shared/groups/access.ts';
 import { byOwner, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { checkRemoval, departure } from '#shared/groups/members.ts';
+import { everyShard, foldSeats } from '#shared/joins/seats.ts';
 import { refundMetrics } from '#shared/metrics.ts';
 import { fromUnits, minUnits, toUnits, units } from '#shared/money.ts';
 import { checkWalletPassword } from '#shared/wallet/password.ts';
@@ -93,7 +95,14 @@ const tooLarge = (refundable: bigint, decimals: number) =>
 export async function refundUser(db: Db, input: RefundInput): Promise<RefundResult> {
   const { groupId, ownerId, userId } = input;
   const attemptId = input.attemptId ?? randomUUID();
+  // Set when the owner's balance fell short while the group's seat shards may hold what it earned.
+  let foldFirst: number[] | undefined;
+  let folded = false;
   return withRetries(async ({ n, commit }) => {
+    if (foldFirst) {
+      await foldSeats(db, groupId, foldFirst);
+      [foldFirst, folded] = [undefined, true];
+    }
     const [items, tallies, coins] = await Promise.all([
       batchGet(
         db,
@@ -174,7 +183,21 @@ export async function refundUser(db: Db, input: RefundInput): Promise<RefundResu
         refused: (old) => (isPaidTallyItem(old) ? tooLarge(units(old.refundable), decimals) : fail('NOT_A_PAYER')),
       },
       { item: grant.check, refused: grant.refused },
-      ...paymentSteps(db.table, { payer: ownerId, payee: userId, coinId, amount, kind: 'refund', groupId, timeMs: now }),
+      ...paymentSteps(
+        db.table,
+        { payer: ownerId, payee: userId, coinId, amount, kind: 'refund', groupId, timeMs: now },
+        {
+          // A busy group's latest joins may have paid the owner on its seat shards, not yet folded
+          // into the balance: folded once, the refund is decided again before it is refused.
+          short: () => {
+            if (isSharded(group) && !folded) {
+              foldFirst = everyShard(group);
+              throw new StartOver('the owner’s earnings wait on the seat shards');
+            }
+            return fail('BALANCE_TOO_LOW');
+          },
+        },
+      ),
       {
         item: putEvent(db.table, {
           groupId,

@@ -20,6 +20,7 @@ import { setConsensus, setPrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { seatFolds } from '#shared/joins/seats.ts';
 import { storedEventFromItem } from '#shared/outbox/event.ts';
+import { refundUser } from '#shared/wallet/refund.ts';
 import {
   balanceOf,
   ETH,
@@ -207,6 +208,35 @@ describe('a paid group whose joins meet conflicts', () => {
     expect(await balanceOf(db, OWNER, USDT)).toBe(owner + 3_000_000n);
     expect(await balanceOf(db, first, USDT)).toBe(newOwner + 3_000_000n);
     await expectLedgersMatchBalances(db, [OWNER, first, 40, 41]);
+  });
+});
+
+describe('a refund of a join that paid the owner on a seat shard', () => {
+  it('folds the shards first when the owner’s balance falls short, instead of refusing it', async () => {
+    const [owner, joiner] = [60, 61];
+    await users(db, [owner]);
+    await users(db, [joiner], { usdt: '10' });
+    const gid = await group(db, owner, [], { price: '2', coinId: USDT });
+    const stop = conflictOnGroupItem(gid);
+    try {
+      await joinGroup(db, { userId: joiner, groupId: gid, walletPwd: PWD });
+    } finally {
+      stop();
+    }
+    // The stream has not folded the join yet: the owner's 2 USDT wait on a shard.
+    expect(await balanceOf(db, owner, USDT)).toBe(0n);
+    expect(await heldOn(gid)).toBe(2_000_000n);
+
+    const refunded = await refundUser(db, { groupId: gid, ownerId: owner, userId: joiner, walletPwd: PWD });
+    expect(refunded).toMatchObject({ payment: { coin_id: USDT, amount: '2' }, refundable: '0' });
+    expect(await balanceOf(db, joiner, USDT)).toBe(10_000_000n);
+    expect(await balanceOf(db, owner, USDT)).toBe(0n);
+    expect(await heldOn(gid)).toBe(0n);
+    // The stream's own fold later moves nothing twice, and the count holds the join once.
+    await stream(gid);
+    expect(await balanceOf(db, owner, USDT)).toBe(0n);
+    expect(await shown(gid)).toBe(2);
+    await expectLedgersMatchBalances(db, [owner, joiner]);
   });
 });
 
