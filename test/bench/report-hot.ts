@@ -81,7 +81,7 @@ const RUN_HEAD = [
 
 export function hotSection(hot: HotResult): string {
   const level = at64(hot);
-  const before = (PARTITION_WCU / 8).toFixed(0);
+  const before = (PARTITION_WCU / GROUP_PARTITION_WCU_PER_JOIN).toFixed(0);
   const serialBound = 1000 / AWS_HOLD_MS;
   const partitionJoins = PARTITION_WCU / (GROUP_PARTITION_WCU_PER_JOIN + FOLD_WCU);
   const partitionJoinsCoalesced = PARTITION_WCU / GROUP_PARTITION_WCU_PER_JOIN;
@@ -146,7 +146,7 @@ A transaction holds its items for its own latency (about ${AWS_HOLD_MS} ms, assu
 |---|---|---|
 | items every join of one group touches | 2 (the group item, the owner's balance) | none (1 of ${SHARDS} shards, at random) |
 | serialisation | one join per ${AWS_HOLD_MS} ms on the group item: at most ${serialBound.toFixed(0)} joins/s perfectly scheduled; with cancellations and random back-off about a third of that, and the rest 429 | ${SHARDS} × ${serialBound.toFixed(0)} joins/s; at the partition's ceiling ${awsHolding.toFixed(1)} transactions hold at once, so ${percent(conflictChance(SHARDS, awsHolding))} of sends go to another shard |
-| the group's partition \`G#<gid>\` | about 8 WCU a join: ${before} joins/s, not reached | about ${GROUP_PARTITION_WCU_PER_JOIN} WCU a join and up to ${FOLD_WCU} for its fold: **${partitionJoins.toFixed(0)}–${partitionJoinsCoalesced.toFixed(0)} joins/s** (the upper figure when a stream batch folds many joins of a shard at once) |
+| the group's partition \`G#<gid>\` | about ${GROUP_PARTITION_WCU_PER_JOIN} WCU a join: ${before} joins/s, not reached | about ${GROUP_PARTITION_WCU_PER_JOIN} WCU a join and up to ${FOLD_WCU} for its fold: **${partitionJoins.toFixed(0)}–${partitionJoinsCoalesced.toFixed(0)} joins/s** (the upper figure when a stream batch folds many joins of a shard at once) |
 | the owner's partition \`U#<owner>\` | balance and ledger entry, the balance serialised as above | the ledger entry per join, the balance once per fold |
 | **one group on AWS** | **about ${(serialBound / Math.E).toFixed(0)}–${serialBound.toFixed(0)} joins/s**, then 429s | **about ${partitionJoins.toFixed(0)}–${partitionJoinsCoalesced.toFixed(0)} joins/s** |
 | one group ÷ spread at 64 in flight (${offered.toFixed(0)} joins/s offered) | ×${(serialBound / Math.E / offered).toFixed(2)}–×${(serialBound / offered).toFixed(2)} | ×${(partitionJoins / offered).toFixed(2)}–×${(partitionJoinsCoalesced / offered).toFixed(2)}; ×0.8 holds up to about ${(partitionJoins / 0.8).toFixed(0)} joins/s offered |
