@@ -8367,7 +8367,7 @@ export interface operations {
                 expire_time: number;
                 /** @description 0: unlimited. */
                 max_uses: number;
-                /** @description Joins (and join requests) made through it. */
+                /** @description Joins (and join requests) made through it; in a busy group, an unlimited link’s latest joins once the stream counts them. */
                 uses: number;
                 /** @enum {integer} */
                 approval: 0 | 1;
@@ -8588,7 +8588,7 @@ export interface operations {
                 expire_time: number;
                 /** @description 0: unlimited. */
                 max_uses: number;
-                /** @description Joins (and join requests) made through it. */
+                /** @description Joins (and join requests) made through it; in a busy group, an unlimited link’s latest joins once the stream counts them. */
                 uses: number;
                 /** @enum {integer} */
                 approval: 0 | 1;

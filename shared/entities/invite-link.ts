@@ -152,6 +152,20 @@ export const useInviteLink = (table: string, groupId: number, linkId: string, no
   },
 });
 
+/**
+ * Uses a busy group's seat shards counted for an unlimited link, added to its count by the stream's
+ * fold; a link already deleted (long dead) takes none.
+ */
+export const linkUsesFolded = (table: string, groupId: number, linkId: string, count: number): TxItem => ({
+  Update: {
+    TableName: table,
+    Key: inviteLinkKey(groupId, linkId),
+    UpdateExpression: 'ADD uses :n',
+    ConditionExpression: 'attribute_exists(pk)',
+    ExpressionAttributeValues: { ':n': count },
+  },
+});
+
 /** Revokes a link that is not revoked yet (an expired or used-up one may still be revoked). */
 export const revokeInviteLinkItem = (table: string, groupId: number, linkId: string, by: number, nowSeconds: number): TxItem => ({
   Update: {

@@ -9,7 +9,9 @@ import type { MetaChange } from '#shared/entities/group-change.ts';
  * one from a random shard (`seats_free`, `seats_taken`) and leaves the owner's money on the shard
  * (`earned_<payee>_<coin>`), so the joins of one group share no item. The stream folds a shard
  * back (`foldSeats`): its joins become members of the group item's count and hot score, its money
- * goes to each payee's balance. A shard carries the group's `terms_version`, which every change of
+ * goes to each payee's balance. A join through an invite link without a use limit counts its use
+ * there too (`uses_<link id>`), for the fold to add to the link's `uses`, so a link shared widely
+ * does not make its item the next one every join waits on. A shard carries the group's `terms_version`, which every change of
  * the terms, the owner or the status raises on the group item and all shards in one transaction:
  * a join decided on terms that have changed since fails its shard's condition and reads again.
  */
@@ -37,6 +39,8 @@ export interface SeatShardItem {
   terms_version: number;
   /** `earned_<payee>_<coin>`: minor units paid to the payee and not yet folded into its balance. */
   [earned: `earned_${number}_${number}`]: bigint | number;
+  /** `uses_<link id>`: joins through that unlimited invite link not yet folded into its `uses`. */
+  [uses: `uses_${string}`]: number;
 }
 
 export const isSeatShard = (item: Record<string, unknown> | undefined): item is Record<string, unknown> & SeatShardItem =>
@@ -54,6 +58,18 @@ export function earningsOf(shard: object): { attr: string; payee: number; coinId
   });
 }
 
+const LINK_USES = /^uses_([0-9a-f]{64})$/;
+const linkUsesAttr = (linkId: string) => `uses_${linkId}`;
+
+/** The invite-link uses a shard holds, per link. */
+export function linkUsesOf(shard: object): { attr: string; linkId: string; count: number }[] {
+  return Object.entries(shard).flatMap(([attr, value]) => {
+    const match = LINK_USES.exec(attr);
+    const count = match ? Number(value) : 0;
+    return match?.[1] && count > 0 ? [{ attr, linkId: match[1], count }] : [];
+  });
+}
+
 /** Whether the group lends seats to shards (it does from its first busy moment on). */
 export const isSharded = (group: Pick<GroupItem, 'seat_shards'>) => Number(group.seat_shards ?? 0) > 0;
 export const seatsLentOf = (group: Pick<GroupItem, 'seats_lent'>) => Number(group.seats_lent ?? 0);
@@ -68,23 +84,27 @@ export interface Earning {
 
 /**
  * One join through shard `shard`: a lent place taken (or, with `lend`, `lend` more lent at once and
- * one of them taken), on the terms of `version`.
+ * one of them taken), on the terms of `version`; with `linkUse`, one use of that unlimited link.
  */
 export function seatTake(
   table: string,
   groupId: number,
   shard: number,
   version: number,
-  options: { earning?: Earning | undefined; lend?: number } = {},
+  options: { earning?: Earning | undefined; lend?: number; linkUse?: string | undefined } = {},
 ): TxItem {
-  const { earning, lend = 0 } = options;
+  const { earning, lend = 0, linkUse } = options;
+  const names = {
+    ...(earning ? { '#earned': earnedAttr(earning.payee, earning.coinId) } : {}),
+    ...(linkUse ? { '#used': linkUsesAttr(linkUse) } : {}),
+  };
   return {
     Update: {
       TableName: table,
       Key: seatKey(groupId, shard),
-      UpdateExpression: `ADD seats_free :free, seats_taken :one${earning ? ', #earned :earned' : ''}`,
+      UpdateExpression: `ADD seats_free :free, seats_taken :one${earning ? ', #earned :earned' : ''}${linkUse ? ', #used :one' : ''}`,
       ConditionExpression: lend > 0 ? 'terms_version = :version' : 'seats_free >= :one AND terms_version = :version',
-      ...(earning ? { ExpressionAttributeNames: { '#earned': earnedAttr(earning.payee, earning.coinId) } } : {}),
+      ...(Object.keys(names).length ? { ExpressionAttributeNames: names } : {}),
       ExpressionAttributeValues: {
         ':free': lend - 1,
         ':one': 1,

@@ -6,6 +6,7 @@ import { queryUpTo } from '#shared/db/query.ts';
 import { allCoins } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupView, groupKey, groupPk, groupView, isGroupItem, isLive } from '#shared/entities/group.ts';
+import { merge } from '#shared/entities/group-change.ts';
 import {
   DEFAULT_LINK_MINUTES,
   INVITE_LINK_PREFIX,
@@ -23,13 +24,14 @@ import {
   putNewInviteLink,
   revokeInviteLinkItem,
 } from '#shared/entities/invite-link.ts';
+import { termsBumped } from '#shared/entities/seat-shard.ts';
 import type { Caller } from '#shared/entities/session.ts';
 import { fail } from '#shared/errors.ts';
 import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { type AdminPageInput, adminPage } from '#shared/groups/admin-page.ts';
 import { byAdmin } from '#shared/groups/authority.ts';
 import { linkNamed, unknownCode } from '#shared/groups/invite-gate.ts';
-import { groupCheckStep, isFree, termsOf } from '#shared/joins/meta.ts';
+import { groupCheckStep, groupUpdateStep, isFree, termsOf } from '#shared/joins/meta.ts';
 
 /** Where an app opens a link: its path, to put after the app's own link domain. */
 export const joinPath = (code: string) => `/join/${code}`;
@@ -154,10 +156,17 @@ export async function revokeInviteLink(
     if (link.revoked_time !== undefined) fail('INVITE_REVOKED', 'this invite link is already revoked');
     const now = nowMs(db);
     const nowSeconds = Math.floor(now / 1000);
+    // Joins through a busy group's shards count an unlimited link's uses there, without its item:
+    // the shards learn of the revocation as of a change of terms, in the same transaction.
+    const bumped = Number(link.max_uses ?? 0) === 0 ? termsBumped(db.table, group) : undefined;
+    const guard = merge(byAdmin(caller), bumped?.change ?? {});
     await commit(
       db,
       [
-        groupCheckStep(db.table, groupId, byAdmin(caller), { caller, need: 'admin' }),
+        bumped?.steps.length
+          ? groupUpdateStep(db.table, groupId, guard, { caller, need: 'admin' })
+          : groupCheckStep(db.table, groupId, guard, { caller, need: 'admin' }),
+        ...(bumped?.steps ?? []),
         {
           item: revokeInviteLinkItem(db.table, groupId, named.linkId, caller, nowSeconds),
           refused: (old) => {

@@ -261,6 +261,8 @@ async function joinNow(
   const until = isSubscription(terms) ? periodEnd(nowSeconds, terms.periodDays) : undefined;
 
   const earning = paid ? { payee: terms.ownerId, coinId: terms.coinId, amount: terms.price } : undefined;
+  // A link without a use limit needs no exact count at commit: through a shard, the shard counts its use.
+  const linkUse = state.link && Number(state.link.max_uses ?? 0) === 0 ? state.link.link_id : undefined;
   /** The join's steps around its place: on the group item, or on a seat shard (then the payee is paid there). */
   const steps = (place: readonly Step[], seat?: number): Step[] => [
     {
@@ -275,7 +277,7 @@ async function joinNow(
     },
     // The holding is re-checked whenever the balance changes, from the member's own partition.
     ...(holding ? [{ item: putHolding(db.table, holdingItem(userId, groupId, terms.consensusCoin, terms.consensusValue)) }] : []),
-    ...linkSteps(db, input, state, nowSeconds),
+    ...(seat !== undefined && linkUse ? [] : linkSteps(db, input, state, nowSeconds)),
     notBannedStep(db.table, groupId, userId, nowSeconds),
     ...place,
     ...(grant ? [{ item: grant.check, refused: grant.refused }] : []),
@@ -323,6 +325,7 @@ async function joinNow(
         group: state.group,
         terms,
         earning,
+        linkUse,
         steps: (shard, seat, lending) => steps([seat, ...(lending ? [lending] : [])], shard),
         send: (sent, shard, lend) => write(sent, 1, 'seat', shard, lend),
         full: () => fullUnlessLapsed(db, state.group),

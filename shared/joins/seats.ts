@@ -4,11 +4,13 @@ import { type Db, nowMs } from '#shared/db/client.ts';
 import { conflictedSteps, isConflict, requestToken, StartOver, type Step, type TxItem, withRetries } from '#shared/db/commit.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group-change.ts';
+import { linkUsesFolded } from '#shared/entities/invite-link.ts';
 import {
   type Earning,
   earningsOf,
   isSeatShard,
   isSharded,
+  linkUsesOf,
   MAX_LEND,
   openShards,
   SEAT_SHARDS,
@@ -95,6 +97,8 @@ export interface SeatJoin {
   /** The join's steps around its seat: the shard's step and, when places are lent with it, the group item's. */
   readonly steps: (shard: number, seat: Step, lending?: Step) => Step[];
   readonly earning: Earning | undefined;
+  /** The unlimited invite link joined through, whose use the shard counts. */
+  readonly linkUse?: string | undefined;
   /** Commits the steps once, under a token naming the shard and the places lent with it. */
   readonly send: (steps: readonly Step[], shard: number, lend: number) => Promise<void>;
   /** The group's terms as read, for a lend's conditions on the group item. */
@@ -120,7 +124,7 @@ export async function joinThroughSeats(db: Db, join: SeatJoin): Promise<number> 
   const version = termsVersionOf(group);
   const shards = Number(group.seat_shards);
   const seatStep = (shard: number, lend = 0): Step => ({
-    item: seatTake(db.table, groupId, shard, version, { earning: join.earning, lend }),
+    item: seatTake(db.table, groupId, shard, version, { earning: join.earning, lend, linkUse: join.linkUse }),
     refused: (old) => {
       if (!old || Number(old.terms_version) !== version) throw new StartOver('the group’s terms changed');
       throw new NoSeat();
@@ -169,7 +173,8 @@ async function shardsWithRoom(db: Db, groupId: number, shards: number): Promise<
 
 /**
  * Folds shards back: their joins into the group item's members and hot score, their money into the
- * payees' balances, and with `reclaim` their free places back to the group. Each shard is
+ * payees' balances, the uses of unlimited invite links into those links' counts, and with `reclaim`
+ * their free places back to the group. Each shard is
  * conditioned on holding at least what is taken from it, so a fold that raced another (or a join)
  * takes nothing twice and money is only ever moved, never made. A dismissed group's item keeps no
  * hot score; one already cleaned up gets none of it. Safe to run again at any time.
@@ -183,6 +188,8 @@ export async function foldSeats(
   for (let i = 0; i < shards.length; i += FOLD_CHUNK) {
     const chunk = shards.slice(i, i + FOLD_CHUNK);
     const attemptId = randomUUID();
+    // Links deleted since their uses were counted (long dead): their uses leave the shards for nowhere.
+    const goneLinks = new Set<string>();
     await withRetries(async ({ n, commit }) => {
       const items = await batchGet(db, [groupKey(groupId), ...chunk.map((k) => seatKey(groupId, k))], { consistent: true });
       const group = items.find(isGroupItem);
@@ -191,7 +198,8 @@ export async function foldSeats(
         db,
         groupId,
         group,
-        folds.filter((fold) => fold.joined + fold.free > 0 || fold.earnings.length),
+        folds.filter((fold) => fold.joined + fold.free > 0 || fold.earnings.length || fold.uses.length),
+        goneLinks,
       );
       if (steps.length) await commit(db, steps, requestToken('seat_fold', groupId, attemptId, n));
     });
@@ -218,6 +226,7 @@ interface Fold {
   readonly joined: number;
   readonly free: number;
   readonly earnings: ReturnType<typeof earningsOf>;
+  readonly uses: ReturnType<typeof linkUsesOf>;
 }
 
 const foldOf = (shard: SeatShardItem, reclaim: boolean): Fold => ({
@@ -225,17 +234,21 @@ const foldOf = (shard: SeatShardItem, reclaim: boolean): Fold => ({
   joined: Number(shard.seats_taken),
   free: reclaim ? Number(shard.seats_free) : 0,
   earnings: earningsOf(shard),
+  uses: linkUsesOf(shard),
 });
 
-function foldSteps(db: Db, groupId: number, group: Record<string, unknown> | undefined, folds: readonly Fold[]): Step[] {
+function foldSteps(
+  db: Db,
+  groupId: number,
+  group: Record<string, unknown> | undefined,
+  folds: readonly Fold[],
+  goneLinks: Set<string>,
+): Step[] {
   if (!folds.length) return [];
   const changed = () => {
     throw new StartOver('a shard changed since it was read');
   };
-  const steps: Step[] = folds.map(({ shard, joined, free, earnings }) => ({
-    item: shardFold(db.table, shard, joined, free, earnings),
-    refused: changed,
-  }));
+  const steps: Step[] = folds.map((fold) => ({ item: shardFold(db.table, fold), refused: changed }));
   const joined = folds.reduce((sum, fold) => sum + fold.joined, 0);
   const free = folds.reduce((sum, fold) => sum + fold.free, 0);
   if (group && joined + free > 0) {
@@ -254,25 +267,42 @@ function foldSteps(db: Db, groupId: number, group: Record<string, unknown> | und
   }
   for (const earning of owed.values())
     steps.push({ item: balanceCredit(db.table, earning.payee, earning.coinId, earning.amount) });
+  const used = new Map<string, number>();
+  for (const { linkId, count } of folds.flatMap((fold) => fold.uses)) used.set(linkId, (used.get(linkId) ?? 0) + count);
+  for (const [linkId, count] of used) {
+    if (goneLinks.has(linkId)) continue;
+    steps.push({
+      item: linkUsesFolded(db.table, groupId, linkId, count),
+      refused: () => {
+        goneLinks.add(linkId);
+        throw new StartOver('an invite link whose uses were folded is gone');
+      },
+    });
+  }
   return steps;
 }
 
-/** Takes `joined`, `free` and the earnings off one shard, on condition that it still holds them. */
-function shardFold(table: string, shard: SeatShardItem, joined: number, free: number, earnings: Fold['earnings']): TxItem {
-  const names = Object.fromEntries(earnings.map((e, i) => [`#e${i}`, e.attr]));
+/** Takes the joins, free places, earnings and link uses of a fold off its shard, on condition that it still holds them. */
+function shardFold(table: string, { shard, joined, free, earnings, uses }: Fold): TxItem {
+  // Each counter the fold takes: its attribute and how much of it.
+  const taken: { attr: string; amount: bigint | number }[] = [
+    ...earnings.map(({ attr, amount }) => ({ attr, amount })),
+    ...uses.map(({ attr, count }) => ({ attr, amount: count })),
+  ];
+  const names = Object.fromEntries(taken.map((t, i) => [`#c${i}`, t.attr]));
   const values = Object.fromEntries(
-    earnings.flatMap((e, i) => [
-      [`:e${i}`, e.amount],
-      [`:ne${i}`, -e.amount],
+    taken.flatMap((t, i) => [
+      [`:c${i}`, t.amount],
+      [`:nc${i}`, -t.amount],
     ]),
   );
   return {
     Update: {
       TableName: table,
       Key: { pk: shard.pk, sk: shard.sk },
-      UpdateExpression: `ADD ${['seats_taken :nj', 'seats_free :nf', ...earnings.map((_, i) => `#e${i} :ne${i}`)].join(', ')}`,
-      ConditionExpression: ['seats_taken >= :j', 'seats_free >= :f', ...earnings.map((_, i) => `#e${i} >= :e${i}`)].join(' AND '),
-      ...(earnings.length ? { ExpressionAttributeNames: names } : {}),
+      UpdateExpression: `ADD ${['seats_taken :nj', 'seats_free :nf', ...taken.map((_, i) => `#c${i} :nc${i}`)].join(', ')}`,
+      ConditionExpression: ['seats_taken >= :j', 'seats_free >= :f', ...taken.map((_, i) => `#c${i} >= :c${i}`)].join(' AND '),
+      ...(taken.length ? { ExpressionAttributeNames: names } : {}),
       ExpressionAttributeValues: { ':j': joined, ':nj': -joined, ':f': free, ':nf': -free, ...values },
     },
   };

@@ -1,11 +1,13 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GroupItem, groupPk } from '#shared/entities/group.ts';
 import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
+import { inviteLinkKey } from '#shared/entities/invite-link.ts';
 import {
   earningsOf,
   isSeatShard,
+  linkUsesOf,
   openShards,
   SEAT_PREFIX,
   SEAT_SHARDS,
@@ -14,6 +16,7 @@ import {
 } from '#shared/entities/seat-shard.ts';
 import { transferOwner } from '#shared/groups/admins.ts';
 import { cleanupRound, dismissGroup } from '#shared/groups/dismiss.ts';
+import { createInviteLink, revokeInviteLink } from '#shared/groups/invite-links.ts';
 import { inviteUsers } from '#shared/groups/members.ts';
 import { groupInfo } from '#shared/groups/read.ts';
 import { setConsensus, setPrice } from '#shared/groups/terms.ts';
@@ -53,9 +56,10 @@ const OWNER = 1;
 
 /**
  * Cancels, as AWS would under load, every transaction that adds a member of `groupId` on its group
- * item, until the group has opened its shards (the opening itself names no member).
+ * item, until the group has opened its shards (the opening itself names no member), and with
+ * `alsoOn` every transaction that names that item at all.
  */
-function conflictOnGroupItem(groupId: number): () => void {
+function conflictOnGroupItem(groupId: number, alsoOn?: { pk: string; sk: string }): () => void {
   const name = `conflict-${groupId}`;
   // The document client's commands reach the stack as the client's own (`TransactWriteItemsCommand`), marshalled.
   const text = (value: unknown) => String(value && typeof value === 'object' && 'S' in value ? value.S : (value ?? ''));
@@ -67,7 +71,8 @@ function conflictOnGroupItem(groupId: number): () => void {
         const bodies = input.TransactItems.map((item) => Object.values(item)[0]);
         const onGroup = bodies.some((body) => text(body?.Key?.pk) === groupPk(groupId) && text(body?.Key?.sk) === 'META');
         const addsMember = bodies.some((body) => text(body?.Item?.sk).startsWith('M#'));
-        if (onGroup && addsMember) {
+        const onOther = bodies.some((body) => text(body?.Key?.pk) === alsoOn?.pk && text(body?.Key?.sk) === alsoOn?.sk);
+        if ((onGroup && addsMember) || onOther) {
           throw new TransactionCanceledException({
             $metadata: { httpStatusCode: 400 },
             message: 'Transaction cancelled [TransactionConflict]',
@@ -106,6 +111,13 @@ const heldOn = async (groupId: number) =>
   (await shardsOf(groupId))
     .filter(isSeatShard)
     .reduce((sum, shard) => sum + earningsOf(shard).reduce((s, e) => s + e.amount, 0n), 0n);
+
+const metaOfLink = async (groupId: number, linkId: string) => {
+  const out = await db.doc.send(
+    new GetCommand({ TableName: db.table, Key: inviteLinkKey(groupId, linkId), ConsistentRead: true }),
+  );
+  return out.Item ?? {};
+};
 
 const shown = async (groupId: number) => (await groupInfo(db, groupId, OWNER)).group_info.member_count;
 
@@ -237,6 +249,89 @@ describe('a refund of a join that paid the owner on a seat shard', () => {
     expect(await balanceOf(db, owner, USDT)).toBe(0n);
     expect(await shown(gid)).toBe(2);
     await expectLedgersMatchBalances(db, [owner, joiner]);
+  });
+});
+
+describe('invite links of a busy group', () => {
+  const owner = 70;
+  const first = 71;
+  const joiners = Array.from({ length: 16 }, (_, i) => 72 + i);
+  let gid: number;
+  let link: Awaited<ReturnType<typeof createInviteLink>>;
+  const linkUses = async () => Number((await metaOfLink(gid, link.link_id)).uses);
+  const usesOnShards = async () =>
+    (await shardsOf(gid))
+      .filter(isSeatShard)
+      .flatMap(linkUsesOf)
+      .reduce((n, use) => n + use.count, 0);
+
+  beforeAll(async () => {
+    await users(db, [owner]);
+    await users(db, [first, ...joiners, 90, 91, 92, 93, 94], { usdt: '10' });
+    gid = await group(db, owner, [], { price: '1', coinId: USDT });
+    link = await createInviteLink(db, { groupId: gid, caller: owner });
+  });
+
+  it('count an unlimited link’s uses on the shards, so joins through it name neither the group item nor the link', async () => {
+    // Every transaction naming the link's item is cancelled, as AWS would when all joins came through it.
+    const stop = conflictOnGroupItem(gid, inviteLinkKey(gid, link.link_id));
+    try {
+      await joinGroup(db, { userId: first, inviteCode: link.code, walletPwd: PWD });
+      const outcomes = await Promise.all(
+        joiners.map((userId) => joinGroup(db, { userId, inviteCode: link.code, walletPwd: PWD })),
+      );
+      expect(outcomes.every((outcome) => outcome.result === 'joined')).toBe(true);
+    } finally {
+      stop();
+    }
+    expect(await linkUses()).toBe(0);
+    expect(await usesOnShards()).toBe(1 + joiners.length);
+    await stream(gid);
+    expect(await linkUses()).toBe(1 + joiners.length);
+    expect(await usesOnShards()).toBe(0);
+    expect(await shown(gid)).toBe(2 + joiners.length);
+    // A second pass counts nothing twice.
+    await stream(gid);
+    expect(await linkUses()).toBe(1 + joiners.length);
+  });
+
+  it('still count a limited link’s uses on its item at commit, so parallel joins never pass max_uses', async () => {
+    const limited = await createInviteLink(db, { groupId: gid, caller: owner, maxUses: 2 });
+    const racers = [90, 91, 92, 93];
+    const outcomes = await Promise.all(
+      racers.map((userId) =>
+        joinGroup(db, { userId, inviteCode: limited.code, walletPwd: PWD }).then(
+          () => 'joined',
+          (error) => error.status,
+        ),
+      ),
+    );
+    expect(outcomes.filter((outcome) => outcome === 'joined')).toHaveLength(2);
+    expect(outcomes.filter((outcome) => outcome !== 'joined')).toEqual([196, 196]);
+    expect(Number((await metaOfLink(gid, limited.link_id)).uses)).toBe(2);
+  });
+
+  it('reach every shard with an unlimited link’s revocation, so no join decided before it counts after it', async () => {
+    const version = termsVersionOf(await metaOf(db, gid));
+    await revokeInviteLink(db, { groupId: gid, caller: owner, code: link.code });
+    expect((await shardsOf(gid)).map((shard) => Number(shard.terms_version))).toEqual(Array(SEAT_SHARDS).fill(version + 1));
+    expect(await refusal(joinGroup(db, { userId: 94, inviteCode: link.code, walletPwd: PWD }))).toMatchObject({
+      status: 195,
+    });
+  });
+
+  it('drop the uses of a link deleted before they were folded (its time to live ran out), and fold the rest', async () => {
+    await stream(gid);
+    const gone = await createInviteLink(db, { groupId: gid, caller: owner });
+    await joinGroup(db, { userId: 94, inviteCode: gone.code, walletPwd: PWD });
+    expect(await usesOnShards()).toBe(1);
+    await db.doc.send(new DeleteCommand({ TableName: db.table, Key: inviteLinkKey(gid, gone.link_id) }));
+    const before = await balanceOf(db, owner, USDT);
+    await stream(gid);
+    expect(await usesOnShards()).toBe(0);
+    expect(await metaOfLink(gid, gone.link_id)).toEqual({});
+    expect(await balanceOf(db, owner, USDT)).toBe(before + 1_000_000n);
+    expect(await heldOn(gid)).toBe(0n);
   });
 });
 

@@ -64,7 +64,9 @@ export const group_invite_links = /* @__PURE__ */ defineMethod('group_invite_lin
         create_time: reply.time(),
         expire_time: reply.time(),
         max_uses: reply.int('0: unlimited.'),
-        uses: reply.int('Joins (and join requests) made through it.'),
+        uses: reply.int(
+          'Joins (and join requests) made through it; in a busy group, an unlimited link’s latest joins once the stream counts them.',
+        ),
         approval: reply.flag(),
       }),
     ),
