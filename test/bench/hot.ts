@@ -15,17 +15,20 @@
  */
 import { CreateTableCommand, DeleteTableCommand } from '@aws-sdk/client-dynamodb';
 import { GetCommand, QueryCommand, ScanCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { batchGet } from '#shared/db/batch.ts';
 import { batchWrite } from '#shared/db/batch-write.ts';
 import { createDb, type Db } from '#shared/db/client.ts';
 import { createTableInput } from '#shared/db/table.ts';
 import { putCoin } from '#shared/entities/coin.ts';
 import { EVENT_PREFIX } from '#shared/entities/event.ts';
 import { groupKey, groupPk } from '#shared/entities/group.ts';
+import { inviteLinkKey } from '#shared/entities/invite-link.ts';
 import { MEMBER_PREFIX } from '#shared/entities/member.ts';
 import { earningsOf, isSeatShard } from '#shared/entities/seat-shard.ts';
 import { balanceKey, walletKey } from '#shared/entities/wallet.ts';
 import { AppError } from '#shared/errors.ts';
 import { createGroup } from '#shared/groups/create.ts';
+import { createInviteLink } from '#shared/groups/invite-links.ts';
 import { groupInfo } from '#shared/groups/read.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { foldSeats } from '#shared/joins/seats.ts';
@@ -65,6 +68,8 @@ export interface HotResult {
   joinsPerLevel: typeof JOINS;
   /** The service's own `group_join`. */
   levels: HotLevel[];
+  /** The same at 64 in flight, every join through its group's one unlimited invite link. */
+  throughLink: HotLevel;
 }
 
 /** A way of joining a priced group, and how it counts a group's members. */
@@ -72,6 +77,8 @@ interface Design {
   newGroup(ownerId: number): Promise<number>;
   join(userId: number, groupId: number): Promise<void>;
   memberCount(groupId: number): Promise<number>;
+  /** The uses the groups' invite links count, for a design that joins through one. */
+  linkUses?(groups: readonly number[]): Promise<number>;
 }
 
 async function pricedGroup(db: Db, ownerId: number): Promise<number> {
@@ -92,6 +99,29 @@ const serviceDesign = (db: Db): Design => ({
   join: async (userId, groupId) => void (await joinGroup(db, { userId, groupId, walletPwd: PWD })),
   memberCount: async (groupId) => (await groupInfo(db, groupId, 0)).group_info.member_count,
 });
+
+/** The same joins, each through its group's one invite link without a use limit, as a link shared widely is. */
+function linkDesign(db: Db): Design {
+  const links = new Map<number, { code: string; linkId: string }>();
+  return {
+    ...serviceDesign(db),
+    async newGroup(ownerId) {
+      const groupId = await pricedGroup(db, ownerId);
+      const { code, link_id: linkId } = await createInviteLink(db, { groupId, caller: ownerId });
+      links.set(groupId, { code, linkId });
+      return groupId;
+    },
+    join: async (userId, groupId) => void (await joinGroup(db, { userId, inviteCode: links.get(groupId)?.code, walletPwd: PWD })),
+    async linkUses(groups) {
+      const items = await batchGet(
+        db,
+        groups.map((groupId) => inviteLinkKey(groupId, links.get(groupId)?.linkId ?? '')),
+        { consistent: true },
+      );
+      return items.reduce((n, item) => n + Number(item.uses ?? 0), 0);
+    },
+  };
+}
 
 /** Every unit of money in the table, balances and what seat shards hold for payees: what no join may create or destroy. */
 async function moneyInTable(db: Db): Promise<bigint> {
@@ -238,19 +268,29 @@ async function run(
   groupFor: (i: number) => number,
 ): Promise<HotRun> {
   const groups = [...new Set(Array.from({ length: calls }, (_, i) => groupFor(i)))];
-  const [moneyBefore, membersBefore] = await Promise.all([moneyInTable(db), memberTotal(db, design, groups)]);
+  const [moneyBefore, membersBefore, usesBefore] = await Promise.all([
+    moneyInTable(db),
+    memberTotal(db, design, groups),
+    design.linkUses?.(groups),
+  ]);
   const before = { ...counts };
   // Spread groups never meet a conflict on their items, so they never open shards and their Add events fold nothing.
   const stream = groups.length === 1 ? foldingStream(db, groups[0] as number) : undefined;
   const cell = await load(concurrency, calls, joins(design, groupFor));
   const folds = (await stream?.stop()) ?? 0;
-  const [moneyAfter, membersAfter] = await Promise.all([moneyInTable(db), memberTotal(db, design, groups)]);
+  const [moneyAfter, membersAfter, usesAfter] = await Promise.all([
+    moneyInTable(db),
+    memberTotal(db, design, groups),
+    design.linkUses?.(groups),
+  ]);
   const joined = calls - Object.values(cell.failures).reduce((n, count) => n + count, 0);
   if (moneyAfter !== moneyBefore) throw new Error(`money changed from ${moneyBefore} to ${moneyAfter} units`);
   for (const how of ['items', 'reported'] as const) {
     const grew = membersAfter[how] - membersBefore[how];
     if (grew !== joined) throw new Error(`${joined} joins succeeded but the member count (${how}) grew by ${grew}`);
   }
+  const used = (usesAfter ?? 0) - (usesBefore ?? 0);
+  if (design.linkUses && used !== joined) throw new Error(`${joined} joins succeeded but the links counted ${used} uses`);
   const { Item: group } = await db.doc.send(new GetCommand({ TableName: db.table, Key: groupKey(groups[0] as number) }));
   return {
     ...cell,
@@ -320,7 +360,8 @@ async function main() {
     const levels: HotLevel[] = [];
     await warmUp(service);
     for (const concurrency of IN_FLIGHT) levels.push(await compare(db, service, counts, concurrency, 'group_join'));
-    await writeResult('hot', { joinsPerLevel: JOINS, levels } satisfies HotResult);
+    const throughLink = await compare(db, linkDesign(db), counts, 64, 'group_join through one invite link');
+    await writeResult('hot', { joinsPerLevel: JOINS, levels, throughLink } satisfies HotResult);
   } finally {
     await db.doc.send(new DeleteTableCommand({ TableName: db.table }));
   }

@@ -127,12 +127,20 @@ report of that design. Now (shared/joins/seats.ts, shared/entities/seat-shard.ts
 
 ${table(
   ['in flight', ...RUN_HEAD],
-  hot.levels.map((l) => runRow(l.concurrency, l.one, l.spread)),
+  [
+    ...hot.levels.map((l) => runRow(l.concurrency, l.one, l.spread)),
+    runRow('64, through one invite link', hot.throughLink.one, hot.throughLink.spread),
+  ],
 )}
 
 At 64 in flight one group takes ${times(levelRatio(level), 1)} the spread load's joins per second (target ×0.8):
 ${level?.one.conflicts.transactions ?? 0} sends were cancelled (the first ones on the group item, before the shards opened; then on a shard
 another join held, which sends the join to another shard), and ${refused(level?.one)} of the ${level?.one.calls ?? 0} joins were turned away.
+
+The last row sends every join through its group's one invite link without a use limit, as a link shared widely would:
+the link's item is then a second item every join names. Through a shard the join counts the link's use on the shard
+instead, and the stream folds it into the link's \`uses\` (the phase checks the links counted each join once). One group
+takes ${times(ratio(hot.throughLink.one, hot.throughLink.spread), 1)} the spread load's joins per second, with ${refused(hot.throughLink.one)} refused.
 
 ### What carries to AWS, on paper
 
