@@ -11,9 +11,10 @@ import type { MetaChange } from '#shared/entities/group-change.ts';
  * back (`foldSeats`): its joins become members of the group item's count and hot score, its money
  * goes to each payee's balance. A join through an invite link without a use limit counts its use
  * there too (`uses_<link id>`), for the fold to add to the link's `uses`, so a link shared widely
- * does not make its item the next one every join waits on. A shard carries the group's `terms_version`, which every change of
- * the terms, the owner or the status raises on the group item and all shards in one transaction:
- * a join decided on terms that have changed since fails its shard's condition and reads again.
+ * does not make its item the next one every join waits on. A shard carries the group's
+ * `terms_version`, which every change of the terms, the owner or the status (and the revocation of
+ * such a link) raises on the group item and all shards in one transaction: a join decided on terms
+ * that have changed since fails its shard's condition and reads again.
  */
 export const SEAT_PREFIX = 'SEAT#';
 /**

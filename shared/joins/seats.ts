@@ -36,7 +36,10 @@ import { makeRoomFromLapsed } from '#shared/subscriptions/expire.ts';
 
 /** Shards a join tries in one round before it reads the group again. */
 const PICKS_PER_ROUND = 3;
-/** Shards folded in one transaction: with the group item and a payee's balance or two, well under 100 items. */
+/**
+ * Shards folded in one transaction: with the group item, a payee's balance or two and the links
+ * whose uses they counted, well under 100 items.
+ */
 const FOLD_CHUNK = 48;
 
 /** The shard's places are all taken: lend it more, or find another. */
