@@ -117,6 +117,22 @@ export function seatTake(
   };
 }
 
+/**
+ * A payment into a busy group that takes no place (a renewal): the payee's money left on shard
+ * `shard`, on the terms of `version`, for the fold to credit.
+ */
+export const seatEarn = (table: string, groupId: number, shard: number, version: number, earning: Earning): TxItem => ({
+  Update: {
+    TableName: table,
+    Key: seatKey(groupId, shard),
+    UpdateExpression: 'ADD #earned :earned',
+    ConditionExpression: 'terms_version = :version',
+    ExpressionAttributeNames: { '#earned': earnedAttr(earning.payee, earning.coinId) },
+    ExpressionAttributeValues: { ':earned': earning.amount, ':version': version },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  },
+});
+
 /** The shards of a group that starts lending seats, `lend` places each, on the terms of `version`. */
 export const openShards = (table: string, groupId: number, lend: number, version: number): TxItem[] =>
   Array.from({ length: SEAT_SHARDS }, (_, shard) => ({

@@ -15,6 +15,7 @@ import {
   openShards,
   SEAT_SHARDS,
   type SeatShardItem,
+  seatEarn,
   seatKey,
   seatsLent,
   seatsLentOf,
@@ -158,6 +159,41 @@ export async function joinThroughSeats(db: Db, join: SeatJoin): Promise<number> 
       return shard;
     }
     candidates = await shardsWithRoom(db, groupId, shards);
+  }
+}
+
+/**
+ * A payment into a busy group that takes no place (a renewal), its money left on a random shard
+ * for the fold to credit: `steps` builds the payment's transaction around that shard's step. A
+ * shard another transaction holds sends it to another (up to `PICKS_PER_ROUND`); terms changed
+ * since `group` was read start it over. Returns the shard the money went to.
+ */
+export async function payThroughSeats(
+  db: Db,
+  group: GroupItem,
+  earning: Earning,
+  steps: (shard: number, seat: Step) => Step[],
+  send: (sent: readonly Step[], shard: number) => Promise<void>,
+): Promise<number> {
+  const groupId = Number(group.group_id);
+  const version = termsVersionOf(group);
+  const shards = Number(group.seat_shards);
+  const tried = new Set<number>();
+  for (;;) {
+    const shard = randomShard(shards, tried);
+    tried.add(shard);
+    const seat: Step = {
+      item: seatEarn(db.table, groupId, shard, version, earning),
+      refused: () => {
+        throw new StartOver('the group’s terms changed');
+      },
+    };
+    try {
+      await send(steps(shard, seat), shard);
+      return shard;
+    } catch (error) {
+      if (!isConflict(error) || tried.size >= Math.min(PICKS_PER_ROUND, shards)) throw error;
+    }
   }
 }
 
@@ -331,11 +367,11 @@ export async function fullUnlessLapsed(db: Db, group: GroupItem): Promise<never>
   return fail('GROUP_FULL');
 }
 
-/** The stream's side: a join through a shard folds that shard back (with whatever else it took meanwhile). */
+/** The stream's side: a join or renewal through a shard folds that shard back (with whatever else it took meanwhile). */
 export const seatFolds: Reactor = {
   name: 'seat-folds',
   async react(db, event) {
-    if (event.op !== 'Add' || event.data.seat === undefined) return;
+    if (event.data.seat === undefined) return;
     await foldSeats(db, event.groupId, [Number(event.data.seat)]);
   },
 };

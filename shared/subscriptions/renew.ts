@@ -6,9 +6,11 @@ import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive, periodDaysOf } from '#shared/entities/group.ts';
 import { isLapsed, isMemberItem, type MemberItem, memberKey, nextDue, periodEnd } from '#shared/entities/member.ts';
+import { isSharded } from '#shared/entities/seat-shard.ts';
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { groupCheckStep, sameTerms, termsOf } from '#shared/joins/meta.ts';
+import { payThroughSeats } from '#shared/joins/seats.ts';
 import { paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
 import { checkWalletPassword, type WalletItem } from '#shared/wallet/password.ts';
@@ -41,7 +43,9 @@ function renewable(member: MemberItem | undefined, nowSeconds: number): MemberIt
  * current period longer from its end (not from now). One transaction: the membership's end as
  * read (so two renewals never extend from the same end), the group's terms and period as read,
  * the wallet unlocked with the same password, both balance movements and ledger entries, and the
- * Renew event. The membership keeps the token of every attempt that renewed it, and the renewal is
+ * Renew event. In a busy group a seat shard's version holds the terms and the owner's money waits
+ * there for the stream's fold, so renewals that cluster name neither the group item nor the owner's
+ * balance. The membership keeps the token of every attempt that renewed it, and the renewal is
  * conditioned on its own token being absent: a retry of any attempt, even one racing its original
  * or arriving after later renewals, is answered with the current end and pays nothing.
  */
@@ -73,7 +77,7 @@ export async function renewMembership(db: Db, input: RenewInput): Promise<RenewR
     });
     const until = periodEnd(Number(member.until), periodDays);
     const payment = paid(terms.price);
-    const steps: Step[] = [
+    const steps = (place: readonly Step[], seat?: number): Step[] => [
       {
         item: {
           Update: {
@@ -99,17 +103,13 @@ export async function renewMembership(db: Db, input: RenewInput): Promise<RenewR
           throw new StartOver('the membership changed since it was read');
         },
       },
-      groupCheckStep(db.table, groupId, sameTerms(terms)),
+      ...place,
       { item: grant.check, refused: grant.refused },
-      ...paymentSteps(db.table, {
-        payer: userId,
-        payee: terms.ownerId,
-        coinId: terms.coinId,
-        amount: terms.price,
-        kind: 'renew',
-        groupId,
-        timeMs: now,
-      }),
+      ...paymentSteps(
+        db.table,
+        { payer: userId, payee: terms.ownerId, coinId: terms.coinId, amount: terms.price, kind: 'renew', groupId, timeMs: now },
+        { creditPayee: seat === undefined },
+      ),
       {
         item: putEvent(db.table, {
           groupId,
@@ -122,13 +122,27 @@ export async function renewMembership(db: Db, input: RenewInput): Promise<RenewR
             until,
             old_until: Number(member.until),
             payment: { ...payment, from_user: userId, to_user: terms.ownerId },
+            // The stream folds the shard back into the owner's balance.
+            ...(seat === undefined ? {} : { seat }),
           },
           timeMs: now,
         }),
       },
     ];
+    const token = (...parts: (string | number)[]) => requestToken('group_renew', userId, groupId, attemptId, n, ...parts);
     try {
-      await commit(db, steps, requestToken('group_renew', userId, groupId, attemptId, n));
+      if (isSharded(group)) {
+        const earning = { payee: terms.ownerId, coinId: terms.coinId, amount: terms.price };
+        await payThroughSeats(
+          db,
+          group,
+          earning,
+          (shard, seat) => steps([seat], shard),
+          (sent, shard) => commit(db, sent, token('seat', shard), 1),
+        );
+      } else {
+        await commit(db, steps([groupCheckStep(db.table, groupId, sameTerms(terms))]), token());
+      }
     } finally {
       await grant.settle();
     }

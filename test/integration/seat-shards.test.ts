@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type GroupItem, groupPk } from '#shared/entities/group.ts';
+import { type GroupItem, groupKey, groupPk } from '#shared/entities/group.ts';
 import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { inviteLinkKey } from '#shared/entities/invite-link.ts';
 import {
@@ -14,6 +14,7 @@ import {
   seatsOpened,
   termsVersionOf,
 } from '#shared/entities/seat-shard.ts';
+import { balanceKey } from '#shared/entities/wallet.ts';
 import { transferOwner } from '#shared/groups/admins.ts';
 import { cleanupRound, dismissGroup } from '#shared/groups/dismiss.ts';
 import { createInviteLink, revokeInviteLink } from '#shared/groups/invite-links.ts';
@@ -23,6 +24,7 @@ import { setConsensus, setPrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { seatFolds } from '#shared/joins/seats.ts';
 import { storedEventFromItem } from '#shared/outbox/event.ts';
+import { renewMembership } from '#shared/subscriptions/renew.ts';
 import { refundUser } from '#shared/wallet/refund.ts';
 import {
   balanceOf,
@@ -60,7 +62,7 @@ const OWNER = 1;
  * `alsoOn` every transaction that names that item at all.
  */
 function conflictOnGroupItem(groupId: number, alsoOn?: { pk: string; sk: string }): () => void {
-  const name = `conflict-${groupId}`;
+  const name = `conflict-${groupId}-${alsoOn?.pk ?? ''}-${alsoOn?.sk ?? ''}`;
   // The document client's commands reach the stack as the client's own (`TransactWriteItemsCommand`), marshalled.
   const text = (value: unknown) => String(value && typeof value === 'object' && 'S' in value ? value.S : (value ?? ''));
   db.doc.middlewareStack.add(
@@ -87,7 +89,22 @@ function conflictOnGroupItem(groupId: number, alsoOn?: { pk: string; sk: string 
   return () => db.doc.middlewareStack.remove(name);
 }
 
-/** Runs the fan-out's fold for every Add event of the group, in order, as the stream would. */
+/** Runs `action` just before the next transaction is sent, as another caller's change landing first would. */
+function beforeNextTransaction(action: () => Promise<unknown>): void {
+  const name = 'before-next-transaction';
+  db.doc.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (String(context.commandName).startsWith('TransactWrite')) {
+        db.doc.middlewareStack.remove(name);
+        await action();
+      }
+      return next(args);
+    },
+    { step: 'initialize', name },
+  );
+}
+
+/** Runs the fan-out's fold for every event of the group, in order, as the stream would. */
 async function stream(groupId: number): Promise<void> {
   for (const item of await eventsOf(db, groupId)) {
     await seatFolds.react(db, storedEventFromItem(item), async (_action, effect) => void (await effect()));
@@ -332,6 +349,69 @@ describe('invite links of a busy group', () => {
     expect(await metaOfLink(gid, gone.link_id)).toEqual({});
     expect(await balanceOf(db, owner, USDT)).toBe(before + 1_000_000n);
     expect(await heldOn(gid)).toBe(0n);
+  });
+});
+
+describe('renewals in a busy subscription group', () => {
+  it('leave the owner’s money on the shards, so renewals that cluster name neither the group item nor the owner’s balance', async () => {
+    const [owner, first] = [110, 111];
+    const members = Array.from({ length: 12 }, (_, i) => 112 + i);
+    await users(db, [owner]);
+    await users(db, [first, ...members], { usdt: '10' });
+    const gid = await group(db, owner);
+    await setPrice(db, { ownerId: owner, groupId: gid, price: '1', coinId: USDT, periodDays: 30 });
+    // The first sale registers the group with the expiry sweep on its item; later joins meet conflicts and open the shards.
+    await joinGroup(db, { userId: first, groupId: gid, walletPwd: PWD });
+    const stopJoins = conflictOnGroupItem(gid);
+    try {
+      for (const userId of members) await joinGroup(db, { userId, groupId: gid, walletPwd: PWD });
+    } finally {
+      stopJoins();
+    }
+    expect(Number((await metaOf(db, gid)).seat_shards)).toBe(SEAT_SHARDS);
+    await stream(gid);
+    const ownerBefore = await balanceOf(db, owner, USDT);
+    expect(ownerBefore).toBe(13_000_000n);
+
+    // Every transaction naming the group item or the owner's balance is cancelled, as AWS would when they cluster.
+    const stopGroup = conflictOnGroupItem(gid, groupKey(gid));
+    const stopOwner = conflictOnGroupItem(gid, balanceKey(owner, USDT));
+    try {
+      const renewed = await Promise.all(
+        [first, ...members].map((userId) => renewMembership(db, { userId, groupId: gid, walletPwd: PWD })),
+      );
+      expect(renewed.every((r) => r.payment.amount === '1')).toBe(true);
+    } finally {
+      stopOwner();
+      stopGroup();
+    }
+    expect(await balanceOf(db, owner, USDT)).toBe(ownerBefore);
+    expect(await heldOn(gid)).toBe(13_000_000n);
+    await stream(gid);
+    expect(await balanceOf(db, owner, USDT)).toBe(ownerBefore + 13_000_000n);
+    expect(await heldOn(gid)).toBe(0n);
+    await expectLedgersMatchBalances(db, [owner, first, ...members]);
+  });
+
+  it('start over on the new terms when the price changed after the renewal read the group', async () => {
+    const [owner, member] = [130, 131];
+    await users(db, [owner]);
+    await users(db, [member, 132], { usdt: '10' });
+    const gid = await group(db, owner);
+    await setPrice(db, { ownerId: owner, groupId: gid, price: '1', coinId: USDT, periodDays: 30 });
+    await joinGroup(db, { userId: member, groupId: gid, walletPwd: PWD });
+    const stop = conflictOnGroupItem(gid);
+    try {
+      await joinGroup(db, { userId: 132, groupId: gid, walletPwd: PWD });
+    } finally {
+      stop();
+    }
+    // The price rises while the renewal is on its way: its shard's version refuses the old terms.
+    beforeNextTransaction(() => setPrice(db, { ownerId: owner, groupId: gid, price: '2', coinId: USDT, periodDays: 30 }));
+    expect(await renewMembership(db, { userId: member, groupId: gid, walletPwd: PWD })).toMatchObject({
+      payment: { amount: '2' },
+    });
+    expect(await balanceOf(db, member, USDT)).toBe(7_000_000n);
   });
 });
 
