@@ -7,10 +7,12 @@ import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { currentMember, isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
+import { isSharded } from '#shared/entities/seat-shard.ts';
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { refuseIfBanned } from '#shared/groups/ban-gate.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
+import { payThroughSeats } from '#shared/joins/seats.ts';
 import { paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits, units } from '#shared/money.ts';
 import { checkWalletPassword } from '#shared/wallet/password.ts';
@@ -56,7 +58,9 @@ function payable(member: MemberItem, price: bigint) {
  * `group_pay_private`: a plain member pays the group's private-chat price to the owner, once. One
  * transaction: the membership flagged as paid (only if still a plain member who has not paid),
  * the group's private price, coin and owner as read, the wallet unlocked with the same password,
- * both balance movements and ledger entries, and the PayPrivate event. A banned user is not a
+ * both balance movements and ledger entries, and the PayPrivate event. In a busy group a seat
+ * shard's version holds those terms and the owner's money waits there for the stream's fold, as a
+ * renewal's does. A banned user is not a
  * member (the ban removed them, and no join commits while it lasts), so the membership's
  * condition refuses the payment; the ban read beside it only names the reason (180, not 58).
  */
@@ -80,7 +84,7 @@ export async function payPrivate(
       allCoins(db),
     ]);
     const amount = fromUnits(price, decimalsOf(coins, coinId));
-    const steps: Step[] = [
+    const steps = (place: readonly Step[], seat?: number): Step[] => [
       {
         item: {
           Update: {
@@ -100,12 +104,13 @@ export async function payPrivate(
           throw new Error('the membership refused a payment it allows');
         },
       },
-      groupCheckStep(db.table, groupId, {
-        when: ['private_price = :p_price', 'private_coin_id = :p_coin', 'owner_id = :p_owner'],
-        values: { ':p_price': price, ':p_coin': coinId, ':p_owner': ownerId },
-      }),
+      ...place,
       { item: grant.check, refused: grant.refused },
-      ...paymentSteps(db.table, { payer: userId, payee: ownerId, coinId, amount: price, kind: 'private', groupId, timeMs: now }),
+      ...paymentSteps(
+        db.table,
+        { payer: userId, payee: ownerId, coinId, amount: price, kind: 'private', groupId, timeMs: now },
+        { creditPayee: seat === undefined },
+      ),
       {
         item: putEvent(db.table, {
           groupId,
@@ -116,13 +121,31 @@ export async function payPrivate(
             owner_id: ownerId,
             name: state.group.name ?? '',
             payment: { coin_id: coinId, amount, from_user: userId, to_user: ownerId },
+            // The stream folds the shard back into the owner's balance.
+            ...(seat === undefined ? {} : { seat }),
           },
           timeMs: now,
         }),
       },
     ];
+    const token = (...parts: (string | number)[]) => requestToken('group_pay_private', userId, groupId, attemptId, n, ...parts);
     try {
-      await commit(db, steps, requestToken('group_pay_private', userId, groupId, attemptId, n));
+      if (isSharded(state.group)) {
+        const earning = { payee: ownerId, coinId, amount: price };
+        await payThroughSeats(
+          db,
+          state.group,
+          earning,
+          (shard, seat) => steps([seat], shard),
+          (sent, shard) => commit(db, sent, token('seat', shard), 1),
+        );
+      } else {
+        const sameTerms = groupCheckStep(db.table, groupId, {
+          when: ['private_price = :p_price', 'private_coin_id = :p_coin', 'owner_id = :p_owner'],
+          values: { ':p_price': price, ':p_coin': coinId, ':p_owner': ownerId },
+        });
+        await commit(db, steps([sameTerms]), token());
+      }
     } finally {
       // A right password ends a run of wrong ones even when the payment was refused.
       await grant.settle();

@@ -19,8 +19,9 @@ import { transferOwner } from '#shared/groups/admins.ts';
 import { cleanupRound, dismissGroup } from '#shared/groups/dismiss.ts';
 import { createInviteLink, revokeInviteLink } from '#shared/groups/invite-links.ts';
 import { inviteUsers } from '#shared/groups/members.ts';
+import { payPrivate } from '#shared/groups/private-chat.ts';
 import { groupInfo } from '#shared/groups/read.ts';
-import { setConsensus, setPrice } from '#shared/groups/terms.ts';
+import { setConsensus, setPrice, setPrivatePrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { seatFolds } from '#shared/joins/seats.ts';
 import { storedEventFromItem } from '#shared/outbox/event.ts';
@@ -352,7 +353,7 @@ describe('invite links of a busy group', () => {
   });
 });
 
-describe('renewals in a busy subscription group', () => {
+describe('renewals and private-chat payments in a busy group', () => {
   it('leave the owner’s money on the shards, so renewals that cluster name neither the group item nor the owner’s balance', async () => {
     const [owner, first] = [110, 111];
     const members = Array.from({ length: 12 }, (_, i) => 112 + i);
@@ -390,6 +391,40 @@ describe('renewals in a busy subscription group', () => {
     await stream(gid);
     expect(await balanceOf(db, owner, USDT)).toBe(ownerBefore + 13_000_000n);
     expect(await heldOn(gid)).toBe(0n);
+    await expectLedgersMatchBalances(db, [owner, first, ...members]);
+  });
+
+  it('take private-chat payments through the shards as well, each paid once', async () => {
+    const [owner, first] = [140, 141];
+    const members = Array.from({ length: 12 }, (_, i) => 142 + i);
+    await users(db, [owner]);
+    await users(db, [first, ...members], { usdt: '10' });
+    const gid = await group(db, owner, [], { price: '1', coinId: USDT });
+    const stopJoins = conflictOnGroupItem(gid);
+    try {
+      for (const userId of [first, ...members]) await joinGroup(db, { userId, groupId: gid, walletPwd: PWD });
+    } finally {
+      stopJoins();
+    }
+    await setPrivatePrice(db, { ownerId: owner, groupId: gid, price: '0.5', coinId: USDT });
+    await stream(gid);
+    const ownerBefore = await balanceOf(db, owner, USDT);
+
+    const stopGroup = conflictOnGroupItem(gid, groupKey(gid));
+    const stopOwner = conflictOnGroupItem(gid, balanceKey(owner, USDT));
+    try {
+      const paid = await Promise.all(members.map((userId) => payPrivate(db, { userId, groupId: gid, walletPwd: PWD })));
+      expect(paid.every((p) => p.payment.amount === '0.5')).toBe(true);
+      expect(await refusal(payPrivate(db, { userId: members[0] as number, groupId: gid, walletPwd: PWD }))).toMatchObject({
+        status: 157,
+      });
+    } finally {
+      stopOwner();
+      stopGroup();
+    }
+    expect(await heldOn(gid)).toBe(6_000_000n);
+    await stream(gid);
+    expect(await balanceOf(db, owner, USDT)).toBe(ownerBefore + 6_000_000n);
     await expectLedgersMatchBalances(db, [owner, first, ...members]);
   });
 
