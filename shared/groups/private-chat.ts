@@ -7,12 +7,11 @@ import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { currentMember, isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
-import { isSharded } from '#shared/entities/seat-shard.ts';
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { refuseIfBanned } from '#shared/groups/ban-gate.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
-import { payThroughSeats } from '#shared/joins/seats.ts';
+import { payIntoGroup } from '#shared/joins/seats.ts';
 import { paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits, units } from '#shared/money.ts';
 import { checkWalletPassword } from '#shared/wallet/password.ts';
@@ -128,24 +127,18 @@ export async function payPrivate(
         }),
       },
     ];
-    const token = (...parts: (string | number)[]) => requestToken('group_pay_private', userId, groupId, attemptId, n, ...parts);
     try {
-      if (isSharded(state.group)) {
-        const earning = { payee: ownerId, coinId, amount: price };
-        await payThroughSeats(
-          db,
-          state.group,
-          earning,
-          (shard, seat) => steps([seat], shard),
-          (sent, shard) => commit(db, sent, token('seat', shard), 1),
-        );
-      } else {
-        const sameTerms = groupCheckStep(db.table, groupId, {
-          when: ['private_price = :p_price', 'private_coin_id = :p_coin', 'owner_id = :p_owner'],
-          values: { ':p_price': price, ':p_coin': coinId, ':p_owner': ownerId },
-        });
-        await commit(db, steps([sameTerms]), token());
-      }
+      await payIntoGroup(db, state.group, {
+        earning: { payee: ownerId, coinId, amount: price },
+        steps,
+        groupCheck: () =>
+          groupCheckStep(db.table, groupId, {
+            when: ['private_price = :p_price', 'private_coin_id = :p_coin', 'owner_id = :p_owner'],
+            values: { ':p_price': price, ':p_coin': coinId, ':p_owner': ownerId },
+          }),
+        send: (sent, sends, ...parts) =>
+          commit(db, sent, requestToken('group_pay_private', userId, groupId, attemptId, n, ...parts), sends),
+      });
     } finally {
       // A right password ends a run of wrong ones even when the payment was refused.
       await grant.settle();

@@ -47,6 +47,7 @@ import {
   makeRoom,
   metOnGroupItem,
   openSeats,
+  type SendSteps,
 } from '#shared/joins/seats.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
@@ -101,12 +102,6 @@ interface JoinTarget {
   readonly walletPwd?: string | undefined;
   readonly applyMsg?: string | undefined;
 }
-
-/**
- * Commits one round's steps with that round's token (and `tokenParts`, for steps that differ within
- * a round), sending it up to `sends` times while it meets conflicts.
- */
-type Write = (steps: readonly Step[], sends?: number, ...tokenParts: (string | number)[]) => Promise<void>;
 
 /** What the join is asked for, from the parameters alone: a code names its group. */
 function targetOf(input: JoinInput): JoinTarget {
@@ -212,7 +207,7 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
     // A join through the shards finds its own place; any other adds to the group item, which needs room there.
     const throughSeats = !asks && joinsThroughSeats(state.group, terms);
     if (!throughSeats && (await makeRoom(db, state.group, 1))) throw new StartOver('room was made');
-    const write: Write = async (steps, sends, ...tokenParts) => {
+    const write: SendSteps = async (steps, sends, ...tokenParts) => {
       try {
         await commit(db, steps, requestToken('group_join', target.userId, target.groupId, attemptId, n, ...tokenParts), sends);
       } catch (error) {
@@ -240,7 +235,7 @@ async function joinNow(
   input: JoinTarget,
   state: JoinState,
   terms: JoinTerms,
-  write: Write,
+  write: SendSteps,
   checkPassword: typeof checkWalletPassword,
 ): Promise<JoinResult> {
   const { userId, groupId } = input;
@@ -368,7 +363,13 @@ function holdingStep(table: string, userId: number, terms: JoinTerms): Step {
   };
 }
 
-async function requestToJoin(db: Db, input: JoinTarget, state: JoinState, terms: JoinTerms, write: Write): Promise<JoinResult> {
+async function requestToJoin(
+  db: Db,
+  input: JoinTarget,
+  state: JoinState,
+  terms: JoinTerms,
+  write: SendSteps,
+): Promise<JoinResult> {
   const { userId, groupId } = input;
   const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);

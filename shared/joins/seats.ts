@@ -163,18 +163,30 @@ export async function joinThroughSeats(db: Db, join: SeatJoin): Promise<number> 
 }
 
 /**
- * A payment into a busy group that takes no place (a renewal), its money left on a random shard
- * for the fold to credit: `steps` builds the payment's transaction around that shard's step. A
- * shard another transaction holds sends it to another (up to `PICKS_PER_ROUND`); terms changed
- * since `group` was read start it over. Returns the shard the money went to.
+ * Commits one round's steps with that round's token (and `tokenParts`, for steps that differ within
+ * a round), sending it up to `sends` times while it meets conflicts.
  */
-export async function payThroughSeats(
+export type SendSteps = (steps: readonly Step[], sends?: number, ...tokenParts: (string | number)[]) => Promise<void>;
+
+/**
+ * A payment into a group that takes no place (a renewal, private chat): `steps` builds its
+ * transaction around `place`. In a busy group the place is a random seat shard, whose version holds
+ * the terms and which keeps the payee's money for the fold, so such payments name neither the group
+ * item nor the payee's balance; a shard another transaction holds sends it to another (up to
+ * `PICKS_PER_ROUND`), and terms changed since `group` was read start it over. Elsewhere the place
+ * is `groupCheck`, the terms checked on the group item, and the payee is credited at once.
+ */
+export async function payIntoGroup(
   db: Db,
   group: GroupItem,
-  earning: Earning,
-  steps: (shard: number, seat: Step) => Step[],
-  send: (sent: readonly Step[], shard: number) => Promise<void>,
-): Promise<number> {
+  payment: {
+    earning: Earning;
+    steps: (place: readonly Step[], seat?: number) => Step[];
+    groupCheck: () => Step;
+    send: SendSteps;
+  },
+): Promise<void> {
+  if (!isSharded(group)) return payment.send(payment.steps([payment.groupCheck()]));
   const groupId = Number(group.group_id);
   const version = termsVersionOf(group);
   const shards = Number(group.seat_shards);
@@ -183,14 +195,13 @@ export async function payThroughSeats(
     const shard = randomShard(shards, tried);
     tried.add(shard);
     const seat: Step = {
-      item: seatEarn(db.table, groupId, shard, version, earning),
+      item: seatEarn(db.table, groupId, shard, version, payment.earning),
       refused: () => {
         throw new StartOver('the group’s terms changed');
       },
     };
     try {
-      await send(steps(shard, seat), shard);
-      return shard;
+      return await payment.send(payment.steps([seat], shard), 1, 'seat', shard);
     } catch (error) {
       if (!isConflict(error) || tried.size >= Math.min(PICKS_PER_ROUND, shards)) throw error;
     }

@@ -6,11 +6,10 @@ import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive, periodDaysOf } from '#shared/entities/group.ts';
 import { isLapsed, isMemberItem, type MemberItem, memberKey, nextDue, periodEnd } from '#shared/entities/member.ts';
-import { isSharded } from '#shared/entities/seat-shard.ts';
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import { callerNotMember, fail } from '#shared/errors.ts';
 import { groupCheckStep, sameTerms, termsOf } from '#shared/joins/meta.ts';
-import { payThroughSeats } from '#shared/joins/seats.ts';
+import { payIntoGroup } from '#shared/joins/seats.ts';
 import { paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
 import { checkWalletPassword, type WalletItem } from '#shared/wallet/password.ts';
@@ -129,20 +128,14 @@ export async function renewMembership(db: Db, input: RenewInput): Promise<RenewR
         }),
       },
     ];
-    const token = (...parts: (string | number)[]) => requestToken('group_renew', userId, groupId, attemptId, n, ...parts);
     try {
-      if (isSharded(group)) {
-        const earning = { payee: terms.ownerId, coinId: terms.coinId, amount: terms.price };
-        await payThroughSeats(
-          db,
-          group,
-          earning,
-          (shard, seat) => steps([seat], shard),
-          (sent, shard) => commit(db, sent, token('seat', shard), 1),
-        );
-      } else {
-        await commit(db, steps([groupCheckStep(db.table, groupId, sameTerms(terms))]), token());
-      }
+      await payIntoGroup(db, group, {
+        earning: { payee: terms.ownerId, coinId: terms.coinId, amount: terms.price },
+        steps,
+        groupCheck: () => groupCheckStep(db.table, groupId, sameTerms(terms)),
+        send: (sent, sends, ...parts) =>
+          commit(db, sent, requestToken('group_renew', userId, groupId, attemptId, n, ...parts), sends),
+      });
     } finally {
       await grant.settle();
     }
