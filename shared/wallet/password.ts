@@ -167,11 +167,14 @@ export async function checkWalletPassword(
     ConditionExpression: `pwd_hash = :hash AND ${UNLOCKED}`,
     ExpressionAttributeValues: { ':hash': hash, ...unlockedValues(now) },
   };
+  let settled = false;
   return {
     check: { ConditionCheck: { ...condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
     refused: (old) => (old?.pwd_hash === hash ? locked() : fail('WALLET_PWD_WRONG')),
     settle: async () => {
-      if (Number(wallet?.failed ?? 0) === 0) return;
+      // A grant kept across a request's rounds (`passwordCheckOnce`) resets the count once.
+      if (Number(wallet?.failed ?? 0) === 0 || settled) return;
+      settled = true;
       try {
         await db.doc.send(
           new UpdateCommand({

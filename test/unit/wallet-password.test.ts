@@ -1,5 +1,9 @@
-import { describe, expect, it } from 'vitest';
-import { hashPassword, isLocked, LOCK_MS, MAX_FAILURES, passwordMatches } from '#shared/wallet/password.ts';
+import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDb } from '#shared/db/client.ts';
+import { walletKey } from '#shared/entities/wallet.ts';
+import { hashPassword, isLocked, LOCK_MS, MAX_FAILURES, passwordCheckOnce, passwordMatches } from '#shared/wallet/password.ts';
 
 describe('password hashing', () => {
   it('matches the right password only, with a fresh salt per hash', async () => {
@@ -39,5 +43,33 @@ describe('the lock', () => {
     expect(isLocked({ failed: MAX_FAILURES, failed_at: now }, now)).toBe(true);
     expect(isLocked({ failed: MAX_FAILURES, failed_at: now - LOCK_MS + 1 }, now)).toBe(true);
     expect(isLocked({ failed: MAX_FAILURES, failed_at: now - LOCK_MS }, now)).toBe(false);
+  });
+});
+
+describe('a password check kept across a request’s rounds', () => {
+  const ddb = mockClient(DynamoDBDocumentClient);
+  const db = createDb({ table: 'unit-test-table', endpoint: 'http://127.0.0.1:9' });
+  afterAll(() => ddb.restore());
+
+  it('hashes once and resets an earlier run of wrong guesses once, however many rounds settle it', async () => {
+    ddb.reset();
+    ddb.on(UpdateCommand).resolves({});
+    const now = 1_800_000_000_000;
+    const wallet = {
+      ...walletKey(7),
+      kind: 'wallet' as const,
+      user_id: 7,
+      pwd_hash: await hashPassword('123456'),
+      failed: 2,
+      failed_at: now,
+    };
+    const check = passwordCheckOnce();
+    const first = await check(db, { userId: 7, wallet, password: '123456', now });
+    await first.settle();
+    // The next round read the wallet again: the same hash, so the same grant, and no second reset.
+    const second = await check(db, { userId: 7, wallet: { ...wallet }, password: '123456', now: now + 5 });
+    await second.settle();
+    expect(second).toBe(first);
+    expect(ddb.commandCalls(UpdateCommand)).toHaveLength(1);
   });
 });
