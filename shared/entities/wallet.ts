@@ -36,8 +36,8 @@ export interface Movement {
 
 export const newTxId = () => randomUUID();
 
-/** Money into a balance, which is made if the user had none of the coin yet. */
-export function balanceCredit(table: string, userId: number, coinId: number, amount: bigint): TxItem {
+/** Money into (or, negative, out of) a balance, which is made if the user had none of the coin yet. */
+export function balanceAdd(table: string, userId: number, coinId: number, amount: bigint): TxItem {
   return {
     Update: {
       TableName: table,
@@ -53,22 +53,17 @@ export function balanceCredit(table: string, userId: number, coinId: number, amo
  * on enough funds, so no balance ever goes below zero) and its ledger entry.
  */
 export function movementItems(table: string, m: Movement): [TxItem, TxItem] {
-  const out = m.amount < 0n;
-  const balance: TxItem = {
-    Update: {
-      TableName: table,
-      Key: balanceKey(m.userId, m.coinId),
-      UpdateExpression: 'SET kind = :kind, user_id = :uid, coin_id = :coin ADD balance :amount',
-      ...(out ? { ConditionExpression: 'balance >= :need' } : {}),
-      ExpressionAttributeValues: {
-        ':kind': 'balance',
-        ':uid': m.userId,
-        ':coin': m.coinId,
-        ':amount': m.amount,
-        ...(out ? { ':need': -m.amount } : {}),
-      },
-    },
-  };
+  const change = balanceAdd(table, m.userId, m.coinId, m.amount);
+  const balance: TxItem =
+    m.amount < 0n
+      ? {
+          Update: {
+            ...change.Update!,
+            ConditionExpression: 'balance >= :need',
+            ExpressionAttributeValues: { ...change.Update!.ExpressionAttributeValues, ':need': -m.amount },
+          },
+        }
+      : change;
   const ledger: TxItem = {
     Put: {
       TableName: table,

@@ -23,7 +23,7 @@ import {
   seatTake,
   termsVersionOf,
 } from '#shared/entities/seat-shard.ts';
-import { balanceCredit } from '#shared/entities/wallet.ts';
+import { balanceAdd } from '#shared/entities/wallet.ts';
 import { fail } from '#shared/errors.ts';
 import { joinsCounted } from '#shared/groups/hot.ts';
 import { isSubscription, type JoinTerms, sameTerms } from '#shared/joins/meta.ts';
@@ -315,8 +315,7 @@ function foldSteps(
     const key = `${payee}|${coinId}`;
     owed.set(key, { payee, coinId, amount: (owed.get(key)?.amount ?? 0n) + amount });
   }
-  for (const earning of owed.values())
-    steps.push({ item: balanceCredit(db.table, earning.payee, earning.coinId, earning.amount) });
+  for (const earning of owed.values()) steps.push({ item: balanceAdd(db.table, earning.payee, earning.coinId, earning.amount) });
   const used = new Map<string, number>();
   for (const { linkId, count } of folds.flatMap((fold) => fold.uses)) used.set(linkId, (used.get(linkId) ?? 0) + count);
   for (const [linkId, count] of used) {
