@@ -14,7 +14,7 @@ import type { Caller } from '#shared/entities/session.ts';
 import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byAdmin, metaRefusal } from '#shared/groups/authority.ts';
 import { type DismissedMember, refundDismissedMembers } from '#shared/groups/dismiss-refunds.ts';
-import { reclaimSeats } from '#shared/joins/seats.ts';
+import { everyShard, foldSeats } from '#shared/joins/seats.ts';
 import { log } from '#shared/log.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 
@@ -147,7 +147,7 @@ export async function cleanupRound(db: Db, groupId: number, round: number): Prom
   more ||= room === 0;
   // Money seat shards still hold goes to its payees in the first round, before any refund is paid
   // (the dismissal stopped their joins, so nothing reaches them after it) and before they are deleted.
-  if (round === 1 && isSharded(meta as GroupItem)) await reclaimSeats(db, meta as GroupItem);
+  if (round === 1 && isSharded(meta as GroupItem)) await foldSeats(db, groupId, everyShard(meta as GroupItem), { reclaim: true });
   await refundDismissedMembers(db, meta, members);
   await batchWrite(db, { deletes: keys });
   if (more && round >= MAX_ROUNDS) {

@@ -365,7 +365,7 @@ function shardFold(table: string, { shard, joined, free, earnings, uses }: Fold)
 export async function makeRoom(db: Db, group: GroupItem, adding: number): Promise<boolean> {
   if (Number(group.member_count) + adding <= Number(group.max_members)) return false;
   if (seatsLentOf(group) > 0) {
-    await reclaimSeats(db, group);
+    await foldSeats(db, Number(group.group_id), everyShard(group), { reclaim: true });
     return true;
   }
   return makeRoomFromLapsed(db, group, adding);
