@@ -31,6 +31,9 @@ export const IM_BUNDLING = {
   // The AWS SDK v3 is bundled rather than taken from the runtime: a pinned, tree-shaken copy.
   externalModules: [],
   banner: ESM_REQUIRE_BANNER,
+  // The methods' reply shapes and refusals are for the OpenAPI document and the tests: no handler
+  // reads them, so the bundles leave them out (shared/api/method-def.ts).
+  define: { 'process.env.IM_DOCS': JSON.stringify('off') },
 } satisfies BundlingOptions;
 
 export interface ImFunctionProps {

@@ -28,19 +28,33 @@ export interface MethodDef<S extends Schema = Schema> {
   readonly needs?: readonly 'logoBucket'[];
 }
 
+/** What only the method's documentation and its tests read: the reply's shape and the refusals. */
+export type MethodReplies = Pick<MethodDef, 'reply' | 'refusals'>;
+
 /** A method's definition with the name it is registered and routed under. */
 export type NamedMethodDef<N extends string = string> = MethodDef & { readonly name: N };
 
 /**
- * One method's definition, named, keeping its literal parameter types. It is built by a function
+ * One method's definition, named, keeping its literal parameter types. It is built by functions
  * and each call is marked pure (an `@__PURE__` comment), so a bundle keeps only the definitions
  * it uses: a handler carries its own method's, not the registry's others (esbuild drops a pure call
- * whose result nothing reads, with the function it was given).
+ * whose result nothing reads, with the functions it was given).
+ *
+ * The replies come apart from the rest, given as `process.env.IM_DOCS !== 'off' && (() => …)` at
+ * each definition: the stack's bundles define `process.env.IM_DOCS` as `'off'`, so esbuild folds the
+ * expression to `false` where it stands and drops the shapes with it. No handler reads them; the
+ * OpenAPI document, the local runtime and the tests run from source, where they are there.
  */
-export const defineMethod = <const N extends string, const D extends MethodDef>(
+export const defineMethod = <
+  const N extends string,
+  const D extends Omit<MethodDef, keyof MethodReplies>,
+  const R extends MethodReplies,
+>(
   name: N,
   build: () => D,
-): D & { readonly name: N } => ({
+  replies: false | (() => R),
+): D & R & { readonly name: N } => ({
   name,
   ...build(),
+  ...(replies ? replies() : ({} as R)),
 });

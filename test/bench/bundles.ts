@@ -111,6 +111,7 @@ const esbuildOptions = (sourcemap: boolean) => ({
   sourcemap,
   external: IM_BUNDLING.externalModules,
   banner: { js: IM_BUNDLING.banner },
+  define: IM_BUNDLING.define,
   outExtension: { '.js': '.mjs' },
   absWorkingDir: PROJECT_ROOT,
   logLevel: 'error' as const,

@@ -161,6 +161,24 @@ describe('functions', () => {
       if (summaries.some(([owner]) => owner === name)) expect(held, name).toEqual([name]);
     }
   });
+
+  it('leaves the replies out of the bundles: no reply shape and no refusal is carried', () => {
+    // The refusals' reasons and the shared group shape's descriptions, as esbuild writes them.
+    const printable = (text: string) => /^[\x20-\x7e]*$/.test(text) && !text.includes("'");
+    const whys = methodNames.flatMap((name) =>
+      methodDef(name).refusals.flatMap((refusal) => (typeof refusal === 'object' && refusal.why ? [refusal.why] : [])),
+    );
+    const texts = [...new Set([...whys.filter(printable), 'Icon URL, empty when none.', 'Price to join; "0" when free.'])];
+    expect(texts.length).toBeGreaterThan(20);
+    for (const [name, fn] of stack.methodFunctions) {
+      const assetHash = (functionProps(fn).Code.S3Key as string).replace(/\.zip$/, '');
+      const code = readFileSync(path.join(assemblyDir, `asset.${assetHash}`, 'index.mjs'), 'utf8');
+      expect(
+        texts.filter((text) => code.includes(text)),
+        name,
+      ).toEqual([]);
+    }
+  });
 });
 
 describe('the table', () => {
