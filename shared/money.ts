@@ -1,4 +1,4 @@
-import { fail, type StatusName } from '#shared/errors.ts';
+import { BAD_PRICE, fail, type Status } from '#shared/errors.ts';
 
 /**
  * Money is integer minor units in BigInt, end to end. Text is parsed digit by digit and never
@@ -15,7 +15,7 @@ export const MAX_UNITS = 10n ** 36n - 1n;
 const DECIMAL = /^(\d+)(?:\.(\d+))?$/;
 
 /** A decimal text such as "12.5" as minor units of a coin with `decimals` places. */
-export function toUnits(text: string, decimals: number, invalid: StatusName = 'BAD_PRICE'): bigint {
+export function toUnits(text: string, decimals: number, invalid: Status = BAD_PRICE): bigint {
   const match = DECIMAL.exec(text.trim());
   if (!match) return fail(invalid, `"${text}" is not a non-negative decimal amount`);
   const whole = match[1] ?? '0';

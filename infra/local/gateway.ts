@@ -11,7 +11,7 @@ import { type LocalLog, silentLog } from '#infra/local/local-log.ts';
 import { type LocalMount, sendJson, sendNotFound } from '#infra/local/local-mount.ts';
 import { fromRoot } from '#infra/local/project-root.ts';
 import { handlerEntry, isMethodName, METHODS, type MethodName, methodNames } from '#shared/api/registry.ts';
-import { AppError } from '#shared/errors.ts';
+import { AppError, INTERNAL, MALFORMED_BODY, UNKNOWN_METHOD } from '#shared/errors.ts';
 import { errorReply } from '#shared/http/envelope.ts';
 
 /**
@@ -160,7 +160,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const verbs = verbsOf(name);
     if (!verbs.includes(req.method ?? '')) {
       req.resume();
-      return envelope(res, new AppError('UNKNOWN_METHOD', `${name} answers ${verbs.join(' and ')}`, { http: 405 }), {
+      return envelope(res, new AppError(UNKNOWN_METHOD, `${name} answers ${verbs.join(' and ')}`, { http: 405 }), {
         allow: verbs.join(', '),
       });
     }
@@ -169,7 +169,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       body = await readBody(req, maxBodyBytes);
     } catch (error) {
       if (!(error instanceof BodyTooLarge)) throw error;
-      envelope(res, new AppError('MALFORMED_BODY', `the body is larger than ${maxBodyBytes} bytes`, { http: 413 }));
+      envelope(res, new AppError(MALFORMED_BODY, `the body is larger than ${maxBodyBytes} bytes`, { http: 413 }));
       return discardRest(req, maxBodyBytes);
     }
     await options.ready;
@@ -185,7 +185,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const name = path.slice(IM_PREFIX.length);
       if (isMethodName(name)) return invoke(req, res, name);
       req.resume();
-      return envelope(res, new AppError('UNKNOWN_METHOD', `unknown method ${name.slice(0, 64)}`));
+      return envelope(res, new AppError(UNKNOWN_METHOD, `unknown method ${name.slice(0, 64)}`));
     }
     if (path === '/' && (req.method === 'GET' || req.method === 'HEAD')) return index(res);
     if (path === '/health') return sendJson(res, 200, { ok: true });
@@ -205,8 +205,8 @@ export function createGateway(options: GatewayOptions): Gateway {
           error: error instanceof Error ? (error.stack ?? error.message) : String(error),
         });
         if (res.headersSent) res.destroy();
-        else if (error instanceof MissingHandler) envelope(res, new AppError('INTERNAL', error.message, { http: 501 }));
-        else envelope(res, new AppError('INTERNAL'));
+        else if (error instanceof MissingHandler) envelope(res, new AppError(INTERNAL, error.message, { http: 501 }));
+        else envelope(res, new AppError(INTERNAL));
       });
     },
   };

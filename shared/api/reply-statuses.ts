@@ -1,7 +1,7 @@
 import type { MethodDef } from '#shared/api/method-def.ts';
 import type { Refusal } from '#shared/api/refusal.ts';
 import { mustBeSent } from '#shared/api/schema.ts';
-import { STATUS, type StatusName } from '#shared/errors.ts';
+import { STATUS, type StatusName, statusName } from '#shared/errors.ts';
 
 export interface DocumentedStatus {
   readonly name: StatusName;
@@ -34,7 +34,7 @@ export function methodStatuses(def: MethodDef): DocumentedStatus[] {
     all.push(entry('MISSING_PARAM', 'a required parameter is missing'));
   }
   for (const [name, f] of fields) {
-    all.push(entry(f.invalid ?? 'BAD_PARAM', `${name} is malformed or out of range`));
+    all.push(entry(f.invalid ? statusName(f.invalid) : 'BAD_PARAM', `${name} is malformed or out of range`));
     if (f.type === 'ids') all.push(entry('TOO_MANY_IDS', `${name} lists more than ${f.maxItems} ids`));
   }
   if (!def.readOnly) {

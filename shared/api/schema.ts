@@ -1,4 +1,4 @@
-import type { StatusName } from '#shared/errors.ts';
+import type { Status } from '#shared/errors.ts';
 
 /**
  * A small parameter schema language. Each method declares its parameters with it once; the HTTP
@@ -8,7 +8,7 @@ interface FieldBase {
   readonly required: boolean;
   readonly doc: string;
   /** The status a malformed value is refused with (a missing required one is always status 0). */
-  readonly invalid?: StatusName;
+  readonly invalid?: Status;
 }
 
 export interface IdField extends FieldBase {
@@ -77,16 +77,16 @@ export const mustBeSent = (f: Field) => f.required && !('default' in f && f.defa
 export const MAX_IDS_PER_CALL = 100;
 
 export const field = {
-  id: (doc: string, invalid?: StatusName) => ({ type: 'id', required: true, doc, invalid }) as const,
-  ids: (doc: string, options: { maxItems?: number; invalid?: StatusName } = {}) =>
+  id: (doc: string, invalid?: Status) => ({ type: 'id', required: true, doc, invalid }) as const,
+  ids: (doc: string, options: { maxItems?: number; invalid?: Status } = {}) =>
     ({ type: 'ids', required: true, doc, maxItems: options.maxItems ?? MAX_IDS_PER_CALL, invalid: options.invalid }) as const,
-  int: <const O extends { min: number; max: number; default?: number; invalid?: StatusName }>(doc: string, options: O) =>
+  int: <const O extends { min: number; max: number; default?: number; invalid?: Status }>(doc: string, options: O) =>
     ({ type: 'int', required: true, doc, ...options }) as const,
   string: <
     const O extends {
       maxLength: number;
       minLength?: number;
-      invalid?: StatusName;
+      invalid?: Status;
       multiline?: boolean;
       secret?: boolean;
       file?: boolean;
@@ -95,7 +95,7 @@ export const field = {
     doc: string,
     options: O,
   ) => ({ type: 'string', required: true, doc, ...options }) as const,
-  decimal: (doc: string, invalid?: StatusName) => ({ type: 'decimal', required: true, doc, invalid }) as const,
+  decimal: (doc: string, invalid?: Status) => ({ type: 'decimal', required: true, doc, invalid }) as const,
 };
 
 /** The same field, no longer required. */

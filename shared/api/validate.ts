@@ -1,5 +1,5 @@
 import { type Field, mustBeSent, NUMBER_PATTERNS, type Params, type Schema } from '#shared/api/schema.ts';
-import { fail } from '#shared/errors.ts';
+import { BAD_PARAM, fail, MISSING_PARAM, TOO_MANY_IDS } from '#shared/errors.ts';
 
 /** Raw parameter values as they arrive: strings from forms and queries, anything from JSON. */
 export type RawParams = Record<string, unknown>;
@@ -50,7 +50,7 @@ const charLength = (text: string) => {
 };
 
 function invalid(name: string, f: Field, why: string): never {
-  return fail(f.invalid ?? 'BAD_PARAM', `${name} ${why}`);
+  return fail(f.invalid ?? BAD_PARAM, `${name} ${why}`);
 }
 
 function scalarText(name: string, f: Field, value: unknown): string {
@@ -72,7 +72,7 @@ function parseIds(name: string, f: Field & { type: 'ids' }, value: unknown): num
   if (parts.length === 0) invalid(name, f, 'must list at least one id');
   if (parts.some(isBlank)) invalid(name, f, 'has an empty element');
   const ids = [...new Set(parts.map((part) => parseId(name, f, part)))];
-  if (ids.length > f.maxItems) fail('TOO_MANY_IDS', `${name} takes at most ${f.maxItems} ids`);
+  if (ids.length > f.maxItems) fail(TOO_MANY_IDS, `${name} takes at most ${f.maxItems} ids`);
   return ids;
 }
 
@@ -123,7 +123,7 @@ export function validate<S extends Schema>(
   for (const [name, f] of Object.entries(schema)) {
     const value = raw[name];
     if (isAbsent(value) || (f.type === 'string' && value === '')) {
-      if (mustBeSent(f)) fail('MISSING_PARAM', `missing parameter ${name}`);
+      if (mustBeSent(f)) fail(MISSING_PARAM, `missing parameter ${name}`);
       if ('default' in f && f.default !== undefined) out[name] = f.default;
       continue;
     }
@@ -131,7 +131,7 @@ export function validate<S extends Schema>(
     out[name] = parseField(name, f, value);
   }
   for (const names of atLeastOne) {
-    if (names.every((name) => out[name] === undefined)) fail('MISSING_PARAM', `missing parameter ${names.join(' or ')}`);
+    if (names.every((name) => out[name] === undefined)) fail(MISSING_PARAM, `missing parameter ${names.join(' or ')}`);
   }
   return out as Params<S>;
 }

@@ -4,7 +4,7 @@ import { TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/l
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { type Db, readNumber } from '#shared/db/client.ts';
 import { noteWrite, readStronglyFromNowOn } from '#shared/db/consistency.ts';
-import { AppError } from '#shared/errors.ts';
+import { AppError, THROTTLED } from '#shared/errors.ts';
 
 /**
  * The one way a change is written: a list of steps committed as one transaction, each step with
@@ -149,7 +149,7 @@ export async function withRetries<T>(round: (r: Round) => Promise<T>): Promise<T
     } catch (error) {
       if (!(error instanceof StartOver) && !isConflict(error) && !isTokenReused(error)) throw error;
       readStronglyFromNowOn();
-      if (sends >= MAX_SENDS || n >= MAX_SENDS) throw new AppError('THROTTLED', 'the group is changing too fast; try again');
+      if (sends >= MAX_SENDS || n >= MAX_SENDS) throw new AppError(THROTTLED, 'the group is changing too fast; try again');
       if (error instanceof StartOver) seen = error.seen ?? seen;
       await pause(sends);
     }

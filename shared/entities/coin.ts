@@ -1,6 +1,6 @@
 import { PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { Db } from '#shared/db/client.ts';
-import { fail } from '#shared/errors.ts';
+import { fail, UNKNOWN_COIN } from '#shared/errors.ts';
 import { MAX_DECIMALS } from '#shared/money.ts';
 
 /** A coin of the wallet: its symbol and how many decimal places its minor unit has. */
@@ -58,7 +58,7 @@ export async function requireCoin(db: Db, coinId: number): Promise<Coin> {
   const coin = (await allCoins(db)).get(coinId);
   if (coin) return coin;
   cache.delete(db);
-  return (await allCoins(db)).get(coinId) ?? fail('UNKNOWN_COIN', `unknown coin ${coinId}`);
+  return (await allCoins(db)).get(coinId) ?? fail(UNKNOWN_COIN, `unknown coin ${coinId}`);
 }
 
 /** Decimals for formatting a stored amount; a coin that vanished formats as whole units. */

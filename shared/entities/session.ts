@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { batchGet, type Item, type Key } from '#shared/db/batch.ts';
 import type { Db } from '#shared/db/client.ts';
-import { fail } from '#shared/errors.ts';
+import { BAD_SESSION, fail } from '#shared/errors.ts';
 
 /** Sessions are stored under a SHA-256 of the key: a table dump never reveals a usable key. */
 export const sessionKey = (rawKey: string) => ({
@@ -44,7 +44,7 @@ function sessionUserOf(item: Record<string, unknown> | undefined): number | unde
   return Number(item.user_id);
 }
 
-const unknownSession = (): never => fail('BAD_SESSION', 'session expired or unknown');
+const unknownSession = (): never => fail(BAD_SESSION, 'session expired or unknown');
 
 /**
  * The caller of a request whose session item has not been read yet: its key rides along with the

@@ -3,7 +3,7 @@ import { type Db, nowMs } from '#shared/db/client.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { currentMember, isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { type Caller, readWithSession } from '#shared/entities/session.ts';
-import { callerNotMember, fail } from '#shared/errors.ts';
+import { callerNotMember, fail, GROUP_NOT_FOUND, NO_PERMISSION, NOT_ADMIN } from '#shared/errors.ts';
 import { recordedRole } from '#shared/groups/authority.ts';
 
 /** The caller's membership among items read: a lapsed subscription counts as none. */
@@ -23,7 +23,7 @@ export async function loadGroup(db: Db, groupId: number, callerId?: number): Pro
   const keys = [groupKey(groupId), ...(callerId === undefined ? [] : [memberKey(groupId, callerId)])];
   const items = await batchGet(db, keys, { consistent: true });
   const group = items.find(isGroupItem);
-  if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+  if (!isLive(group)) return fail(GROUP_NOT_FOUND);
   return { group, member: memberIn(db, items) };
 }
 
@@ -48,12 +48,12 @@ export async function loadGroupFor(db: Db, groupId: number, caller: Caller, also
   if (known !== undefined) {
     const items = await batchGet(db, [groupKey(groupId), memberKey(groupId, known), ...also], { consistent: 'on-retry' });
     const group = items.find(isGroupItem);
-    if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+    if (!isLive(group)) return fail(GROUP_NOT_FOUND);
     return { group, caller: known, member: Promise.resolve(memberIn(db, items)), also: besides(items) };
   }
   const read = await readWithSession(db, caller, [groupKey(groupId), ...also], { consistent: 'on-retry' });
   const group = read.items.find(isGroupItem);
-  if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+  if (!isLive(group)) return fail(GROUP_NOT_FOUND);
   const member = lazyMember(db, groupId, read.caller);
   return {
     group,
@@ -96,11 +96,11 @@ export function requireMember(access: GroupAccess): MemberItem {
 /** Admin-or-owner methods: a plain member is refused with 154, an outsider with 58 (403). */
 export function requireAdmin(access: GroupAccess): MemberItem {
   const member = requireMember(access);
-  return isAdminRole(member.role) ? member : fail('NOT_ADMIN', 'only admins and the owner may do this');
+  return isAdminRole(member.role) ? member : fail(NOT_ADMIN, 'only admins and the owner may do this');
 }
 
 /** Owner-only methods: anyone else in the group is refused with 54. */
 export function requireOwner(access: GroupAccess): MemberItem {
   const member = requireMember(access);
-  return member.role === 'owner' ? member : fail('NO_PERMISSION', 'only the owner may do this');
+  return member.role === 'owner' ? member : fail(NO_PERMISSION, 'only the owner may do this');
 }

@@ -1,5 +1,5 @@
 import type { Db } from '#shared/db/client.ts';
-import { fail } from '#shared/errors.ts';
+import { BAD_PARAM, fail } from '#shared/errors.ts';
 import { loadGroup, requireAdmin } from '#shared/groups/access.ts';
 import { decodeCursor, pageOf } from '#shared/groups/cursor.ts';
 
@@ -31,7 +31,7 @@ export async function adminPage<T>(
   list: AdminList<T>,
 ): Promise<{ page: T[]; next_cursor: string | null }> {
   const after = input.cursor === undefined ? undefined : decodeCursor(input.cursor, input.groupId);
-  if (after !== undefined && !list.validAfter(after)) fail('BAD_PARAM', 'cursor is not valid');
+  if (after !== undefined && !list.validAfter(after)) fail(BAD_PARAM, 'cursor is not valid');
   const [access, rows] = await Promise.all([loadGroup(db, input.groupId, input.caller), list.read(after)]);
   requireAdmin(access);
   return pageOf(rows, input.limit, input.groupId, list.idOf);

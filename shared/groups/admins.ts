@@ -8,7 +8,7 @@ import { live, type MetaChange, merge, metaUpdate } from '#shared/entities/group
 import { LIFETIME_REMOVE, memberKey, type Role, UNTIL_NAME } from '#shared/entities/member.ts';
 import { termsBumped } from '#shared/entities/seat-shard.ts';
 import type { Caller } from '#shared/entities/session.ts';
-import { AppError, fail } from '#shared/errors.ts';
+import { ADMIN_LIMIT, ALREADY_ADMIN, AppError, BAD_PARAM, fail, NOT_MEMBER } from '#shared/errors.ts';
 import { requireRole } from '#shared/groups/access.ts';
 import { adminsOf, byOwner, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { loadTargetsFor } from '#shared/groups/load.ts';
@@ -33,11 +33,11 @@ const roleChange = (table: string, groupId: number, userId: number, from: Role, 
 
 /** The refusal for a target whose member item is `item` (undefined: not in the group). */
 function targetRefusal(userId: number, item: { role?: unknown } | undefined, direction: 'promote' | 'demote'): AppError {
-  if (!item) return new AppError('NOT_MEMBER', `user ${userId} is not in the group`);
-  if (item.role === 'owner') return new AppError('BAD_PARAM', 'the owner cannot be made or unmade an admin');
+  if (!item) return new AppError(NOT_MEMBER, `user ${userId} is not in the group`);
+  if (item.role === 'owner') return new AppError(BAD_PARAM, 'the owner cannot be made or unmade an admin');
   return direction === 'promote'
-    ? new AppError('ALREADY_ADMIN', `user ${userId} is already an admin`)
-    : new AppError('BAD_PARAM', `user ${userId} is not an admin`);
+    ? new AppError(ALREADY_ADMIN, `user ${userId} is already an admin`)
+    : new AppError(BAD_PARAM, `user ${userId} is not an admin`);
 }
 
 /** The refusal when `adding` more admins would pass the group's `max_admins`. */
@@ -46,7 +46,7 @@ function adminLimit(group: GroupItem | Record<string, unknown>, adding: number):
   const room = Math.max(0, max - adminsOf(group).size);
   if (adding <= room) return undefined;
   const more = room === 0 ? 'no more may be added' : `only ${room} more may be added`;
-  return new AppError('ADMIN_LIMIT', `a group has at most ${max} admins; ${more}`);
+  return new AppError(ADMIN_LIMIT, `a group has at most ${max} admins; ${more}`);
 }
 
 /**
@@ -160,8 +160,8 @@ export async function transferOwner(
     const access = await loadTargetsFor(db, groupId, session, [newOwner]);
     await requireRole(access, 'owner');
     const { caller } = access;
-    if (newOwner === caller) fail('BAD_PARAM', 'you already own this group');
-    const target = access.targets.get(newOwner) ?? fail('NOT_MEMBER', `user ${newOwner} is not in the group`);
+    if (newOwner === caller) fail(BAD_PARAM, 'you already own this group');
+    const target = access.targets.get(newOwner) ?? fail(NOT_MEMBER, `user ${newOwner} is not in the group`);
     const seen = adminsOf(access.group);
     const admins = new Set([...seen].filter((id) => id !== newOwner));
     admins.add(caller);
@@ -182,7 +182,7 @@ export async function transferOwner(
         { item: metaUpdate(db.table, groupId, change), refused: (old) => refuseIf(metaRefusal(old, caller, 'owner')) },
         {
           item: roleChange(db.table, groupId, newOwner, target.role, 'owner'),
-          refused: (old) => (old ? undefined : fail('NOT_MEMBER', `user ${newOwner} is not in the group`)),
+          refused: (old) => (old ? undefined : fail(NOT_MEMBER, `user ${newOwner} is not in the group`)),
         },
         { item: roleChange(db.table, groupId, caller, 'owner', 'admin'), refused: () => undefined },
         {

@@ -1,6 +1,6 @@
 import { type GroupItem, isLive, type Role } from '#shared/entities/group.ts';
 import type { MetaChange } from '#shared/entities/group-change.ts';
-import { AppError } from '#shared/errors.ts';
+import { AppError, GROUP_NOT_FOUND, NO_PERMISSION, NOT_ADMIN } from '#shared/errors.ts';
 
 /**
  * Who may change a group: conditions on the group item that hold the caller's authority at commit
@@ -32,18 +32,18 @@ export function metaRefusal(
   caller: number,
   need: 'owner' | 'admin' | 'none',
 ): AppError | undefined {
-  if (!isLive(old)) return new AppError('GROUP_NOT_FOUND');
+  if (!isLive(old)) return new AppError(GROUP_NOT_FOUND);
   const role = recordedRole(old, caller);
-  if (need === 'owner' && role !== 'owner') return new AppError('NO_PERMISSION', 'only the owner may do this');
-  if (need === 'admin' && role === undefined) return new AppError('NOT_ADMIN', 'only admins and the owner may do this');
+  if (need === 'owner' && role !== 'owner') return new AppError(NO_PERMISSION, 'only the owner may do this');
+  if (need === 'admin' && role === undefined) return new AppError(NOT_ADMIN, 'only admins and the owner may do this');
   return undefined;
 }
 
 /** Who may act on whom: nobody acts on the owner; only the owner acts on an admin. */
 export function rankRefusal(callerRole: Role, targetRole: Role, action: 'remove' | 'ban' | 'mute'): AppError | undefined {
-  if (targetRole === 'owner') return new AppError('NO_PERMISSION', `nobody can ${action} the owner`);
+  if (targetRole === 'owner') return new AppError(NO_PERMISSION, `nobody can ${action} the owner`);
   if (targetRole === 'admin' && callerRole !== 'owner')
-    return new AppError('NO_PERMISSION', `only the owner can ${action} an admin`);
+    return new AppError(NO_PERMISSION, `only the owner can ${action} an admin`);
   return undefined;
 }
 

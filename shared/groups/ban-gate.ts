@@ -1,6 +1,6 @@
 import type { Step } from '#shared/db/commit.ts';
 import { banAbsent, isBanLive } from '#shared/entities/ban.ts';
-import { AppError } from '#shared/errors.ts';
+import { AppError, BANNED } from '#shared/errors.ts';
 
 /**
  * The ban check of every way into a group (paid, consensus and free joins, requests, approvals,
@@ -12,7 +12,7 @@ const ends = (until: number) => (until === 0 ? 'until an admin lifts it' : `unti
 
 /** The refusal for a lasting ban, saying when it ends. */
 export const bannedRefusal = (ban: { until?: unknown }, who = 'you are'): AppError =>
-  new AppError('BANNED', `${who} banned from this group ${ends(Number(ban.until ?? 0))}`);
+  new AppError(BANNED, `${who} banned from this group ${ends(Number(ban.until ?? 0))}`);
 
 /** Refuses at once when the ban read beside the rest still lasts. */
 export function refuseIfBanned(ban: { until?: unknown } | undefined, nowSeconds: number): void {

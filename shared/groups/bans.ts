@@ -10,7 +10,7 @@ import { live, merge, metaCheck, metaUpdate } from '#shared/entities/group-chang
 import { endJoinRequest } from '#shared/entities/join-request.ts';
 import { deleteMemberAs, memberAbsent } from '#shared/entities/member.ts';
 import type { Caller } from '#shared/entities/session.ts';
-import { fail } from '#shared/errors.ts';
+import { BAD_PARAM, fail, NOT_BANNED, NOT_MEMBER, UNKNOWN_USER } from '#shared/errors.ts';
 import { requireRole } from '#shared/groups/access.ts';
 import { type AdminPageInput, adminPage } from '#shared/groups/admin-page.ts';
 import { byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
@@ -58,11 +58,11 @@ export async function banUsers(db: Db, input: BanInput, method = 'group_ban_user
     const role = await requireRole(access, 'admin');
     const { caller } = access;
     for (const id of userIds) {
-      if (id === caller) fail('BAD_PARAM', 'you cannot ban yourself');
+      if (id === caller) fail(BAD_PARAM, 'you cannot ban yourself');
       const target = access.targets.get(id);
       if (target) refuseIf(rankRefusal(role, target.role, 'ban'));
-      else if (input.membersOnly) fail('NOT_MEMBER', `user ${id} is not in the group`);
-      else if (!access.users.has(id)) fail('UNKNOWN_USER', `user ${id} is unknown`);
+      else if (input.membersOnly) fail(NOT_MEMBER, `user ${id} is not in the group`);
+      else if (!access.users.has(id)) fail(UNKNOWN_USER, `user ${id} is unknown`);
     }
     const now = nowMs(db);
     const nowSeconds = Math.floor(now / 1000);
@@ -134,7 +134,7 @@ export async function unbanUsers(
 ): Promise<{ group_id: number; user_ids: number[] }> {
   const { groupId, userIds } = input;
   const attemptId = input.attemptId ?? randomUUID();
-  const notBanned = (id: number) => fail('NOT_BANNED', `user ${id} is not banned`);
+  const notBanned = (id: number) => fail(NOT_BANNED, `user ${id} is not banned`);
   await withRetries(async ({ n, commit }) => {
     const access = await loadTargetsFor(db, groupId, input.caller, userIds, { bans: true, memberships: false });
     await requireRole(access, 'admin');

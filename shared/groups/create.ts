@@ -15,7 +15,7 @@ import {
 import { memberItem, putNewMember } from '#shared/entities/member.ts';
 import { type Caller, readWithSession } from '#shared/entities/session.ts';
 import { userKey } from '#shared/entities/user.ts';
-import { fail } from '#shared/errors.ts';
+import { BAD_USER_LIST, fail, MISSING_PARAM } from '#shared/errors.ts';
 import { initialHot } from '#shared/groups/hot.ts';
 import { toUnits } from '#shared/money.ts';
 
@@ -32,10 +32,10 @@ export interface CreateGroupInput {
 
 async function consensusOf(db: Db, coinId: number | undefined, value: string | undefined) {
   if (coinId === undefined && value === undefined) return { coin: 0, units: 0n };
-  if (coinId === undefined) return fail('MISSING_PARAM', 'missing parameter consensus_coin');
-  if (value === undefined) return fail('MISSING_PARAM', 'missing parameter consensus_value');
+  if (coinId === undefined) return fail(MISSING_PARAM, 'missing parameter consensus_coin');
+  if (value === undefined) return fail(MISSING_PARAM, 'missing parameter consensus_value');
   const coin = await requireCoin(db, coinId);
-  const amount = toUnits(value, coin.decimals, 'BAD_PRICE');
+  const amount = toUnits(value, coin.decimals);
   return amount === 0n ? { coin: 0, units: 0n } : { coin: coin.coinId, units: amount };
 }
 
@@ -55,7 +55,7 @@ export async function createGroup(db: Db, input: CreateGroupInput): Promise<{ gr
   const known = new Set(read.items.map((item) => Number(item.user_id)));
   const others = listed.filter((id) => id !== ownerId);
   const missing = others.filter((id) => !known.has(id));
-  if (missing.length > 0) fail('BAD_USER_LIST', `unknown users in user_list: ${missing.join(',')}`);
+  if (missing.length > 0) fail(BAD_USER_LIST, `unknown users in user_list: ${missing.join(',')}`);
 
   const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);

@@ -1,4 +1,4 @@
-import { fail } from '#shared/errors.ts';
+import { BAD_PARAM, fail } from '#shared/errors.ts';
 
 /**
  * Opaque page cursors: base64url of the scope they belong to (a group or a user) and the last
@@ -15,7 +15,7 @@ export function decodeCursor(cursor: string, scope: number): string {
   } catch {
     // falls through to the refusal below
   }
-  return fail('BAD_PARAM', 'cursor is not valid for this list');
+  return fail(BAD_PARAM, 'cursor is not valid for this list');
 }
 
 /** A page from up to `limit + 1` rows read after the previous one, and the cursor of the next (null on the last). */

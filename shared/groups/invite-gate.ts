@@ -8,7 +8,7 @@ import {
   linkState,
   useInviteLink,
 } from '#shared/entities/invite-link.ts';
-import { AppError } from '#shared/errors.ts';
+import { AppError, INVITE_EXPIRED, INVITE_OTHER_GROUP, INVITE_REVOKED, INVITE_UNKNOWN, INVITE_USED_UP } from '#shared/errors.ts';
 
 /**
  * The invite-link check of a join: the link a code names, refused at once from what the join
@@ -16,12 +16,12 @@ import { AppError } from '#shared/errors.ts';
  */
 
 const REFUSALS: Record<Exclude<LinkState, 'live'>, () => AppError> = {
-  revoked: () => new AppError('INVITE_REVOKED'),
-  expired: () => new AppError('INVITE_EXPIRED'),
-  used_up: () => new AppError('INVITE_USED_UP'),
+  revoked: () => new AppError(INVITE_REVOKED),
+  expired: () => new AppError(INVITE_EXPIRED),
+  used_up: () => new AppError(INVITE_USED_UP),
 };
 
-export const unknownCode = () => new AppError('INVITE_UNKNOWN');
+export const unknownCode = () => new AppError(INVITE_UNKNOWN);
 
 /**
  * The link the code names, read beside the group (`items` holds whatever else was read): unknown
@@ -30,7 +30,7 @@ export const unknownCode = () => new AppError('INVITE_UNKNOWN');
 export function linkNamed(items: readonly Record<string, unknown>[], code: InviteCode, groupId: number): InviteLinkItem {
   const link = items.find(isInviteLinkItem);
   if (!link || link.link_id !== code.linkId) throw unknownCode();
-  if (Number(link.group_id) !== groupId) throw new AppError('INVITE_OTHER_GROUP');
+  if (Number(link.group_id) !== groupId) throw new AppError(INVITE_OTHER_GROUP);
   return link;
 }
 

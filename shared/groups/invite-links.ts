@@ -26,7 +26,7 @@ import {
 } from '#shared/entities/invite-link.ts';
 import { termsBumped } from '#shared/entities/seat-shard.ts';
 import type { Caller } from '#shared/entities/session.ts';
-import { fail } from '#shared/errors.ts';
+import { BAD_PARAM, fail, INVITE_REVOKED, MISSING_PARAM } from '#shared/errors.ts';
 import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { type AdminPageInput, adminPage } from '#shared/groups/admin-page.ts';
 import { byAdmin } from '#shared/groups/authority.ts';
@@ -126,10 +126,10 @@ export interface LinkRef {
 
 /** The link a revocation names, parsed before anything is read; malformed names are unknown. */
 function linkRefOf(groupId: number, ref: LinkRef): InviteCode | undefined {
-  if (ref.code !== undefined && ref.linkId !== undefined) fail('BAD_PARAM', 'send code or link_id, not both');
+  if (ref.code !== undefined && ref.linkId !== undefined) fail(BAD_PARAM, 'send code or link_id, not both');
   if (ref.code !== undefined) return parseInviteCode(ref.code);
   if (ref.linkId !== undefined) return isLinkId(ref.linkId) ? { groupId, linkId: ref.linkId } : undefined;
-  return fail('MISSING_PARAM', 'missing parameter code (or link_id)');
+  return fail(MISSING_PARAM, 'missing parameter code (or link_id)');
 }
 
 /**
@@ -153,7 +153,7 @@ export async function revokeInviteLink(
     who = caller;
     if (!named) throw unknownCode();
     const link = linkNamed(access.also, named, groupId);
-    if (link.revoked_time !== undefined) fail('INVITE_REVOKED', 'this invite link is already revoked');
+    if (link.revoked_time !== undefined) fail(INVITE_REVOKED, 'this invite link is already revoked');
     const now = nowMs(db);
     const nowSeconds = Math.floor(now / 1000);
     // Joins through a busy group's shards count an unlimited link's uses there, without its item:
@@ -171,7 +171,7 @@ export async function revokeInviteLink(
           item: revokeInviteLinkItem(db.table, groupId, named.linkId, caller, nowSeconds),
           refused: (old) => {
             if (!old) throw unknownCode();
-            fail('INVITE_REVOKED', 'this invite link is already revoked');
+            fail(INVITE_REVOKED, 'this invite link is already revoked');
           },
         },
         {

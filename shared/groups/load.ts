@@ -6,7 +6,7 @@ import { isLapsed, isMemberItem, type MemberItem, memberKey } from '#shared/enti
 import { isMuteItem, type MuteItem, muteKey } from '#shared/entities/mute.ts';
 import { type Caller, readWithSession } from '#shared/entities/session.ts';
 import { isUserItem, userKey } from '#shared/entities/user.ts';
-import { fail } from '#shared/errors.ts';
+import { fail, GROUP_NOT_FOUND } from '#shared/errors.ts';
 import { type CallerAccess, type GroupAccess, lazyMember } from '#shared/groups/access.ts';
 
 export interface TargetAccess extends GroupAccess {
@@ -56,7 +56,7 @@ function targetKeys(groupId: number, targetIds: readonly number[], options: Targ
 
 function targetsOf(db: Db, items: readonly Item[], callerId: number, targetIds: readonly number[]): TargetAccess {
   const group = items.find(isGroupItem);
-  if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+  if (!isLive(group)) return fail(GROUP_NOT_FOUND);
   const nowSeconds = Math.floor(nowMs(db) / 1000);
   const stored = items.filter(isMemberItem);
   const byUser = (list: MemberItem[]) => new Map(list.map((item): [number, MemberItem] => [Number(item.user_id), item]));

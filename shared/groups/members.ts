@@ -9,7 +9,7 @@ import { endJoinRequest } from '#shared/entities/join-request.ts';
 import { deleteMemberAs, type MemberItem, memberItem, putNewMember, type Role } from '#shared/entities/member.ts';
 import { seatsLentOf } from '#shared/entities/seat-shard.ts';
 import type { Caller } from '#shared/entities/session.ts';
-import { callerNotMember, fail } from '#shared/errors.ts';
+import { BAD_PARAM, callerNotMember, fail, GROUP_FULL, NOT_MEMBER, OWNER_CANNOT_QUIT } from '#shared/errors.ts';
 import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byAdmin, byOwner, metaRefusal, rankRefusal, recordedRole, refuseIf } from '#shared/groups/authority.ts';
 import { notBannedStep } from '#shared/groups/ban-gate.ts';
@@ -62,7 +62,7 @@ export async function inviteUsers(
     if (adding.length === 0) return;
     if (adding.length > Number(group.max_members) - Number(group.member_count)) {
       if (seatsLentOf(group) > 0) throw new StartOver('places lent to seat shards came back', await reclaimSeats(db, group));
-      fail('GROUP_FULL');
+      fail(GROUP_FULL);
     }
     const now = nowMs(db);
     const joinTime = Math.floor(now / 1000);
@@ -75,7 +75,7 @@ export async function inviteUsers(
           group: true,
           refused: (old) => {
             refuseIf(metaRefusal(old, caller, 'admin'));
-            if (old && capReached(old, adding.length)) fail('GROUP_FULL');
+            if (old && capReached(old, adding.length)) fail(GROUP_FULL);
           },
         },
         ...adding.map(
@@ -145,7 +145,7 @@ export function departure(userId: number, role: Role): MetaChange {
 
 /** Which member may remove which: nobody removes the owner; only the owner removes an admin. */
 export function checkRemoval(callerRole: Role, target: MemberItem | undefined, targetId: number): MemberItem {
-  if (!target) return fail('NOT_MEMBER', `user ${targetId} is not in the group`);
+  if (!target) return fail(NOT_MEMBER, `user ${targetId} is not in the group`);
   refuseIf(rankRefusal(callerRole, target.role, 'remove'));
   return target;
 }
@@ -174,7 +174,7 @@ export async function removeUser(
     const access = await loadTargetsFor(db, groupId, session, [targetId]);
     const role = await requireRole(access, 'admin');
     const { caller } = access;
-    if (targetId === caller) fail('BAD_PARAM', 'use group_quit to leave a group');
+    if (targetId === caller) fail(BAD_PARAM, 'use group_quit to leave a group');
     const target = checkRemoval(role, access.targets.get(targetId), targetId);
     // A role changed meanwhile (promoted, demoted) is decided again from a fresh read.
     await commit(
@@ -190,7 +190,7 @@ export async function removeUser(
         },
         {
           item: deleteMemberAs(db.table, groupId, targetId, target.role),
-          refused: (old) => (old ? undefined : fail('NOT_MEMBER', `user ${targetId} is not in the group`)),
+          refused: (old) => (old ? undefined : fail(NOT_MEMBER, `user ${targetId} is not in the group`)),
         },
         ...holdingGoes(db.table, target),
         {
@@ -229,7 +229,7 @@ export async function quitGroup(
     const { caller } = access;
     const member = known ? ((await access.member) ?? callerNotMember()) : undefined;
     const me: { role: Role } = member ?? { role: recordedRole(access.group, caller) ?? 'member' };
-    if (me.role === 'owner') fail('OWNER_CANNOT_QUIT');
+    if (me.role === 'owner') fail(OWNER_CANNOT_QUIT);
     await commit(
       db,
       [
@@ -237,7 +237,7 @@ export async function quitGroup(
           item: metaUpdate(db.table, groupId, departure(caller, me.role)),
           refused: (old) => {
             refuseIf(metaRefusal(old, caller, 'none'));
-            if (Number(old?.owner_id) === caller) fail('OWNER_CANNOT_QUIT');
+            if (Number(old?.owner_id) === caller) fail(OWNER_CANNOT_QUIT);
           },
         },
         { item: deleteMemberAs(db.table, groupId, caller, me.role), refused: (old) => (old ? undefined : callerNotMember()) },

@@ -5,7 +5,7 @@ import { putEvent } from '#shared/entities/event.ts';
 import { live, type MetaChange, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { deleteLiveMute, type MuteItem, mutedUntil, muteItem, putMute, setMemberMute } from '#shared/entities/mute.ts';
 import type { Caller } from '#shared/entities/session.ts';
-import { fail } from '#shared/errors.ts';
+import { BAD_PARAM, fail, NOT_MEMBER, NOT_MUTED } from '#shared/errors.ts';
 import { loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { adminsOf, byAdmin, byOwner, metaRefusal, rankRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { loadTargetsFor } from '#shared/groups/load.ts';
@@ -38,7 +38,7 @@ export async function muteUsers(db: Db, input: MuteInput): Promise<MuteResult> {
   const { groupId, userIds, minutes } = input;
   const attemptId = input.attemptId ?? randomUUID();
   const lifting = minutes === 0;
-  const notMuted = (id: number) => fail('NOT_MUTED', `user ${id} is not muted`);
+  const notMuted = (id: number) => fail(NOT_MUTED, `user ${id} is not muted`);
   return withRetries(async ({ n, commit }) => {
     // The session rides with the first read; the caller's rank is on the group item.
     const access = await loadTargetsFor(db, groupId, input.caller, userIds, { mutes: true });
@@ -47,8 +47,8 @@ export async function muteUsers(db: Db, input: MuteInput): Promise<MuteResult> {
     const now = nowMs(db);
     const nowSeconds = Math.floor(now / 1000);
     for (const id of userIds) {
-      if (id === caller) fail('BAD_PARAM', 'you cannot mute yourself');
-      const target = access.targets.get(id) ?? fail('NOT_MEMBER', `user ${id} is not in the group`);
+      if (id === caller) fail(BAD_PARAM, 'you cannot mute yourself');
+      const target = access.targets.get(id) ?? fail(NOT_MEMBER, `user ${id} is not in the group`);
       refuseIf(rankRefusal(role, target.role, 'mute'));
     }
     if (lifting) for (const id of userIds) if (mutedUntil(access.mutes.get(id)?.until, nowSeconds) === 0) notMuted(id);

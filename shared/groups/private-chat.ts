@@ -8,7 +8,15 @@ import { putEvent } from '#shared/entities/event.ts';
 import { groupKey, isGroupItem, isLive } from '#shared/entities/group.ts';
 import { currentMember, isAdminRole, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
-import { callerNotMember, fail } from '#shared/errors.ts';
+import {
+  ADMIN_NEED_NOT_PAY,
+  callerNotMember,
+  fail,
+  GROUP_NOT_FOUND,
+  NOT_MEMBER,
+  PRIVATE_ALREADY_PAID,
+  PRIVATE_IS_FREE,
+} from '#shared/errors.ts';
 import { refuseIfBanned } from '#shared/groups/ban-gate.ts';
 import { groupCheckStep } from '#shared/joins/meta.ts';
 import { payIntoGroup } from '#shared/joins/seats.ts';
@@ -30,7 +38,7 @@ async function readPrivate(db: Db, groupId: number, callerId: number, other?: nu
   ];
   const items = await batchGet(db, keys, { consistent: true });
   const group = items.find(isGroupItem);
-  if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+  if (!isLive(group)) return fail(GROUP_NOT_FOUND);
   const nowSeconds = Math.floor(nowMs(db) / 1000);
   const memberOf = (userId: number) =>
     currentMember(
@@ -48,9 +56,9 @@ async function readPrivate(db: Db, groupId: number, callerId: number, other?: nu
 
 /** Admins and the owner never pay (156); a free private chat cannot be paid (158); once only (157). */
 function payable(member: MemberItem, price: bigint) {
-  if (isAdminRole(member.role)) fail('ADMIN_NEED_NOT_PAY');
-  if (price === 0n) fail('PRIVATE_IS_FREE');
-  if (Number(member.private_paid ?? 0) === 1) fail('PRIVATE_ALREADY_PAID');
+  if (isAdminRole(member.role)) fail(ADMIN_NEED_NOT_PAY);
+  if (price === 0n) fail(PRIVATE_IS_FREE);
+  if (Number(member.private_paid ?? 0) === 1) fail(PRIVATE_ALREADY_PAID);
 }
 
 /**
@@ -161,7 +169,7 @@ export async function canPrivate(
 ): Promise<{ can_private: boolean; private_reason: PrivateReason }> {
   const state = await readPrivate(db, input.groupId, input.userId, input.toUser);
   const caller = state.caller ?? callerNotMember();
-  if (!state.other) fail('NOT_MEMBER', 'to_user is not in this group');
+  if (!state.other) fail(NOT_MEMBER, 'to_user is not in this group');
   const answer = (can: boolean, reason: PrivateReason) => ({ can_private: can, private_reason: reason });
   if (caller.role === 'owner') return answer(true, 'owner');
   if (caller.role === 'admin') return answer(true, 'admin');

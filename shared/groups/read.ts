@@ -15,7 +15,7 @@ import {
   userGroupsPk,
 } from '#shared/entities/member.ts';
 import { mutedUntil } from '#shared/entities/mute.ts';
-import { fail } from '#shared/errors.ts';
+import { BAD_PARAM, fail, GROUP_NOT_FOUND } from '#shared/errors.ts';
 import { loadGroup } from '#shared/groups/access.ts';
 import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';
 import { holdingStanding } from '#shared/holdings/standing.ts';
@@ -54,7 +54,7 @@ export async function groupUserList(
   page: { cursor?: string | undefined; limit: number },
 ): Promise<{ user_list: MemberRow[]; next_cursor: string | null }> {
   const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, groupId);
-  if (after !== undefined && !isIdText(after)) fail('BAD_PARAM', 'cursor is not valid');
+  if (after !== undefined && !isIdText(after)) fail(BAD_PARAM, 'cursor is not valid');
   const nowSeconds = Math.floor(nowMs(db) / 1000);
   const readMembers = async (start: Record<string, unknown> | undefined) =>
     db.doc.send(
@@ -84,7 +84,7 @@ export async function groupUserList(
     ),
     readMembers(first),
   ]);
-  if (!isLive(meta.Item as Record<string, unknown> | undefined)) fail('GROUP_NOT_FOUND');
+  if (!isLive(meta.Item as Record<string, unknown> | undefined)) fail(GROUP_NOT_FOUND);
   const current = (items: Record<string, unknown>[] | undefined) => (items ?? []).filter((item) => !isLapsed(item, nowSeconds));
   const found = current(out.Items);
   let more = out.LastEvaluatedKey;

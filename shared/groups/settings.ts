@@ -7,7 +7,7 @@ import { callerOf, type GroupItem, type GroupView, groupView } from '#shared/ent
 import { live, type MetaChange, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { type MemberItem, memberKey } from '#shared/entities/member.ts';
 import type { Caller } from '#shared/entities/session.ts';
-import { AppError, callerNotMember } from '#shared/errors.ts';
+import { AppError, callerNotMember, GROUP_NOT_FOUND } from '#shared/errors.ts';
 import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byAdmin, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { countingCurrent } from '#shared/subscriptions/lapsed.ts';
@@ -150,7 +150,7 @@ export async function setDnd(
         {
           item: metaCheck(db.table, groupId, live),
           refused: (old) => {
-            throw metaRefusal(old, caller, 'none') ?? new AppError('GROUP_NOT_FOUND');
+            throw metaRefusal(old, caller, 'none') ?? new AppError(GROUP_NOT_FOUND);
           },
         },
         {

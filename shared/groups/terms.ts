@@ -7,7 +7,7 @@ import { callerOf, type GroupItem, type GroupView, graceHoursOf, groupView, peri
 import { type MetaChange, merge } from '#shared/entities/group-change.ts';
 import { termsBumped } from '#shared/entities/seat-shard.ts';
 import type { Caller } from '#shared/entities/session.ts';
-import { callerNotMember, fail } from '#shared/errors.ts';
+import { BAD_COIN_ID, callerNotMember, fail } from '#shared/errors.ts';
 import { type CallerAccess, loadGroupFor, requireRole } from '#shared/groups/access.ts';
 import { byOwner } from '#shared/groups/authority.ts';
 import { groupUpdateStep } from '#shared/joins/meta.ts';
@@ -133,7 +133,7 @@ export async function setPrice(
   input: OwnerInput & { price: string; coinId: number; periodDays?: number | undefined },
 ): Promise<{ group_info: GroupView }> {
   const { access, coin } = await ownerAndCoin(db, input, input.coinId);
-  const price = toUnits(input.price, coin!.decimals, 'BAD_PRICE');
+  const price = toUnits(input.price, coin!.decimals);
   const periodDays = input.periodDays ?? 0;
   return setOwnerFields(db, {
     ...input,
@@ -159,7 +159,7 @@ export async function setConsensus(
   input: OwnerInput & { coinId: number; value: string; graceHours?: number | undefined },
 ): Promise<{ group_info: GroupView }> {
   const { access, coin } = await ownerAndCoin(db, input, input.coinId);
-  const value = toUnits(input.value, coin!.decimals, 'BAD_PRICE');
+  const value = toUnits(input.value, coin!.decimals);
   const coinId = value === 0n ? 0 : coin!.coinId;
   const grace = input.graceHours === undefined ? {} : { consensus_grace_hours: input.graceHours };
   // The stream re-checks the members who joined through the holding against the new value (shared/holdings/rounds.ts).
@@ -189,7 +189,7 @@ const oldPrivate = (before: GroupItem, coins: Map<number, Coin>) => ({
 });
 
 /** Zero in any coin, without knowing the coin: for a free price given with no coin at all. */
-export const isZeroText = (text: string) => toUnits(text, 18, 'BAD_PRICE') === 0n;
+export const isZeroText = (text: string) => toUnits(text, 18) === 0n;
 
 /**
  * `group_set_private`: what a member pays once to message members privately, in the given coin
@@ -202,7 +202,7 @@ export async function setPrivatePrice(
   const { access } = await ownerAndCoin(db, input, undefined);
   const coinId = input.coinId ?? Number(access.group.coin_id ?? 0);
   if (coinId === 0) {
-    if (!isZeroText(input.price)) fail('BAD_COIN_ID', 'coin_id is required: the group has no coin of its own');
+    if (!isZeroText(input.price)) fail(BAD_COIN_ID, 'coin_id is required: the group has no coin of its own');
     return setOwnerFields(db, {
       ...input,
       access,
@@ -212,7 +212,7 @@ export async function setPrivatePrice(
     });
   }
   const coin = await requireCoin(db, coinId);
-  const price = toUnits(input.price, coin.decimals, 'BAD_PRICE');
+  const price = toUnits(input.price, coin.decimals);
   return setOwnerFields(db, {
     ...input,
     access,

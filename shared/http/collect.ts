@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { type RawParams, SIGNED } from '#shared/api/validate.ts';
-import { fail } from '#shared/errors.ts';
+import { fail, MALFORMED_BODY } from '#shared/errors.ts';
 import { boundaryOf, parseMultipart } from '#shared/http/multipart.ts';
 
 /**
@@ -16,10 +16,10 @@ function parseJson(text: string): RawParams {
   try {
     parsed = JSON.parse(text, numbersAsText as (key: string, value: unknown) => unknown);
   } catch {
-    return fail('MALFORMED_BODY', 'the body is not valid JSON');
+    return fail(MALFORMED_BODY, 'the body is not valid JSON');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return fail('MALFORMED_BODY', 'the JSON body must be an object');
+    return fail(MALFORMED_BODY, 'the JSON body must be an object');
   }
   return parsed as RawParams;
 }
@@ -29,7 +29,7 @@ function decodeFormPart(part: string): string {
   try {
     return decodeURIComponent(part.replaceAll('+', ' '));
   } catch {
-    return fail('MALFORMED_BODY', 'the form is not valid percent-encoded UTF-8');
+    return fail(MALFORMED_BODY, 'the form is not valid percent-encoded UTF-8');
   }
 }
 
@@ -64,7 +64,7 @@ function bodyText(event: APIGatewayProxyEventV2): string {
   try {
     return UTF8.decode(bodyBytes(event));
   } catch {
-    return fail('MALFORMED_BODY', 'the body is not valid UTF-8');
+    return fail(MALFORMED_BODY, 'the body is not valid UTF-8');
   }
 }
 
@@ -75,7 +75,7 @@ function bodyParams(event: APIGatewayProxyEventV2): RawParams | undefined {
   if (type.startsWith('multipart/')) {
     if (!type.startsWith('multipart/form-data')) {
       const media = type.split(';')[0]?.trim();
-      fail('MALFORMED_BODY', `${media} is not read: send JSON, a URL-encoded form or multipart/form-data`, { http: 415 });
+      fail(MALFORMED_BODY, `${media} is not read: send JSON, a URL-encoded form or multipart/form-data`, { http: 415 });
     }
     const bytes = bodyBytes(event);
     return bytes.length === 0 ? undefined : parseMultipart(bytes, boundaryOf(contentType));

@@ -1,7 +1,7 @@
 import type middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { REPLAYED_HEADER } from '#shared/api/idempotency-key.ts';
-import { AppError, STATUS } from '#shared/errors.ts';
+import { AppError, INTERNAL, OK } from '#shared/errors.ts';
 import { errorFields, log } from '#shared/log.ts';
 import { metric } from '#shared/metrics.ts';
 
@@ -15,7 +15,7 @@ export function successReply(data: unknown): APIGatewayProxyStructuredResultV2 {
   return {
     statusCode: 200,
     headers: JSON_HEADERS,
-    body: toJson({ success: true, status: STATUS.OK.code, msg: STATUS.OK.msg, data: data ?? {} }),
+    body: toJson({ success: true, status: OK.code, msg: OK.msg, data: data ?? {} }),
   };
 }
 
@@ -37,7 +37,7 @@ export function replayedReply(stored: { http: number; body: string }): APIGatewa
  */
 export function replyForError(error: unknown): { reply: APIGatewayProxyStructuredResultV2; exposed: boolean } {
   if (error instanceof AppError) return { reply: errorReply(error), exposed: true };
-  return { reply: errorReply(new AppError('INTERNAL')), exposed: false };
+  return { reply: errorReply(new AppError(INTERNAL)), exposed: false };
 }
 
 /** Shapes every reply into the envelope and logs one line per request, without parameters. */
@@ -65,7 +65,7 @@ export function envelope(method: string): middy.MiddlewareObj<APIGatewayProxyEve
     onError: (request) => {
       const { reply, exposed } = replyForError(request.error);
       metric('Refusals', 1, {
-        dimensions: { Status: String(exposed ? (request.error as AppError).status : STATUS.INTERNAL.code) },
+        dimensions: { Status: String(exposed ? (request.error as AppError).status : INTERNAL.code) },
       });
       done(request, reply, exposed ? { status: (request.error as AppError).status } : errorFields(request.error));
     },

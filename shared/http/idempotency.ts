@@ -11,7 +11,7 @@ import {
   idempotencyKey,
   releaseIdempotencyKey,
 } from '#shared/entities/idempotency.ts';
-import { fail } from '#shared/errors.ts';
+import { BAD_PARAM, fail, IDEMPOTENCY_KEY_BUSY, IDEMPOTENCY_KEY_REUSED } from '#shared/errors.ts';
 import { replayedReply, replyForError } from '#shared/http/envelope.ts';
 import { errorFields, log } from '#shared/log.ts';
 
@@ -29,10 +29,10 @@ const HEADER = IDEMPOTENCY_HEADER.toLowerCase();
 
 const keyText = (value: unknown, name: string): string | undefined => {
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'string') return fail('BAD_PARAM', `${name} must be a single text`);
+  if (typeof value !== 'string') return fail(BAD_PARAM, `${name} must be a single text`);
   const text = value.trim();
   if (text === '') return undefined;
-  if (!KEY.test(text)) fail('BAD_PARAM', `${name} must be 1 to 255 visible ASCII characters`);
+  if (!KEY.test(text)) fail(BAD_PARAM, `${name} must be 1 to 255 visible ASCII characters`);
   return text;
 };
 
@@ -41,7 +41,7 @@ export function idempotencyKeyOf(event: APIGatewayProxyEventV2, raw: RawParams):
   const header = keyText(event.headers?.[HEADER], 'the Idempotency-Key header');
   const param = keyText(raw[IDEMPOTENCY_PARAM], IDEMPOTENCY_PARAM);
   if (header !== undefined && param !== undefined && header !== param) {
-    fail('BAD_PARAM', 'the Idempotency-Key header and idempotency_key differ');
+    fail(BAD_PARAM, 'the Idempotency-Key header and idempotency_key differ');
   }
   return header ?? param;
 }
@@ -90,7 +90,7 @@ export interface KeyedRequest {
  * past the wait, refused with 170.
  */
 export async function once(db: Db, request: KeyedRequest, run: () => Promise<Reply>): Promise<Reply> {
-  if (request.caller === undefined) return fail('BAD_PARAM', 'an Idempotency-Key needs a session_key: keys are kept per caller');
+  if (request.caller === undefined) return fail(BAD_PARAM, 'an Idempotency-Key needs a session_key: keys are kept per caller');
   const key = idempotencyKey(request.caller, request.method, request.key);
   const owner = request.context.awsRequestId;
   const giveUpAt = Date.now() + duplicateWait.ms;
@@ -104,9 +104,9 @@ export async function once(db: Db, request: KeyedRequest, run: () => Promise<Rep
     });
     if (claim.claimed) return runOnce(db, key, owner, run);
     const { found } = claim;
-    if (found && found.paramsHash !== request.paramsHash) fail('IDEMPOTENCY_KEY_REUSED');
+    if (found && found.paramsHash !== request.paramsHash) fail(IDEMPOTENCY_KEY_REUSED);
     if (found?.state === 'completed') return replayedReply(found.reply);
-    if (Date.now() >= giveUpAt) fail('IDEMPOTENCY_KEY_BUSY');
+    if (Date.now() >= giveUpAt) fail(IDEMPOTENCY_KEY_BUSY);
     await duplicateWait.sleep(pause);
   }
 }

@@ -9,7 +9,7 @@ import { validate } from '#shared/api/validate.ts';
 import { type Db, defaultDb } from '#shared/db/client.ts';
 import { eventualFirst } from '#shared/db/consistency.ts';
 import { CallerSession } from '#shared/entities/session.ts';
-import { AppError, STATUS } from '#shared/errors.ts';
+import { AppError, THROTTLED } from '#shared/errors.ts';
 import { collectParams } from '#shared/http/collect.ts';
 import { envelope, successReply } from '#shared/http/envelope.ts';
 import { idempotencyKeyOf, once, paramsHash } from '#shared/http/idempotency.ts';
@@ -105,7 +105,7 @@ export function methodWithSession<D extends NamedMethodDef & { session: 'require
 }
 
 /** A refusal worth confirming with strong reads: any but "too busy", which a second run would only prolong. */
-const isRefusal = (error: unknown) => error instanceof AppError && error.status !== STATUS.THROTTLED.code;
+const isRefusal = (error: unknown) => error instanceof AppError && error.status !== THROTTLED.code;
 
 /**
  * A changing method's core reads eventually where its conditions allow (`consistency.ts`); a

@@ -1,5 +1,5 @@
 import { FilePart, type RawParams } from '#shared/api/validate.ts';
-import { fail } from '#shared/errors.ts';
+import { fail, MALFORMED_BODY } from '#shared/errors.ts';
 
 /**
  * `multipart/form-data` (RFC 7578), as Postman's form mode, `curl -F`, browsers' FormData and many
@@ -12,7 +12,7 @@ const CRLF = Buffer.from('\r\n');
 const HEADERS_END = Buffer.from('\r\n\r\n');
 const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-const malformed = (why: string): never => fail('MALFORMED_BODY', `the multipart body ${why}`);
+const malformed = (why: string): never => fail(MALFORMED_BODY, `the multipart body ${why}`);
 
 /** `name="value"`, `name=value` and `name*=...` parameters of a header, names lower-cased. */
 function headerParams(text: string): Map<string, string> {
@@ -28,7 +28,7 @@ function headerParams(text: string): Map<string, string> {
 /** The boundary a `multipart/form-data` Content-Type names (RFC 2046: 1 to 70 characters). */
 export function boundaryOf(contentType: string): string {
   const boundary = headerParams(contentType).get('boundary');
-  if (!boundary || boundary.length > 70) return fail('MALFORMED_BODY', 'a multipart/form-data body needs its boundary');
+  if (!boundary || boundary.length > 70) return fail(MALFORMED_BODY, 'a multipart/form-data body needs its boundary');
   return boundary;
 }
 

@@ -33,7 +33,16 @@ import {
 import { isMuteItem, type MuteItem, muteKey } from '#shared/entities/mute.ts';
 import { isOpenRequestsItem, openRequestsKey } from '#shared/entities/open-requests.ts';
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
-import { AppError, fail } from '#shared/errors.ts';
+import {
+  ALREADY_MEMBER,
+  AppError,
+  BALANCE_TOO_LOW,
+  CONSENSUS_NOT_MET,
+  fail,
+  GROUP_NOT_FOUND,
+  JOIN_PENDING,
+  MISSING_PARAM,
+} from '#shared/errors.ts';
 import { notBannedStep, refuseIfBanned } from '#shared/groups/ban-gate.ts';
 import { linkNamed, linkUseStep, refuseUnlessLive, unknownCode } from '#shared/groups/invite-gate.ts';
 import { returningMutes } from '#shared/groups/mutes.ts';
@@ -108,7 +117,7 @@ function targetOf(input: JoinInput): JoinTarget {
   const code = input.inviteCode === undefined ? undefined : parseInviteCode(input.inviteCode);
   const groupId = input.groupId ?? code?.groupId;
   if (groupId === undefined) {
-    if (input.inviteCode === undefined) fail('MISSING_PARAM', 'missing parameter group_id (or invite_code)');
+    if (input.inviteCode === undefined) fail(MISSING_PARAM, 'missing parameter group_id (or invite_code)');
     throw unknownCode();
   }
   return {
@@ -144,11 +153,11 @@ async function readState(db: Db, target: JoinTarget): Promise<JoinState> {
   ];
   const items = await batchGet(db, keys, { consistent: true });
   const group = items.find(isGroupItem);
-  if (!isLive(group)) throw target.groupSent ? new AppError('GROUP_NOT_FOUND') : unknownCode();
+  if (!isLive(group)) throw target.groupSent ? new AppError(GROUP_NOT_FOUND) : unknownCode();
   const nowSeconds = Math.floor(nowMs(db) / 1000);
   // A lapsed subscription is no membership: returned, for the join to remove it first.
   const member = items.find(isMemberItem);
-  if (member && !isLapsed(member, nowSeconds)) fail('ALREADY_MEMBER');
+  if (member && !isLapsed(member, nowSeconds)) fail(ALREADY_MEMBER);
   if (target.codeSent && !code) throw unknownCode();
   const link = code ? linkNamed(items, code, groupId) : undefined;
   if (link) refuseUnlessLive(link, nowSeconds);
@@ -242,7 +251,7 @@ async function joinNow(
   const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);
   const paid = terms.price > 0n;
-  if (paid && input.walletPwd === undefined) fail('MISSING_PARAM', 'missing parameter wallet_pwd');
+  if (paid && input.walletPwd === undefined) fail(MISSING_PARAM, 'missing parameter wallet_pwd');
   const [grant, coins]: [PasswordGrant | undefined, Awaited<ReturnType<typeof allCoins>>] = await Promise.all([
     paid ? checkPassword(db, { userId, wallet: state.wallet, password: input.walletPwd ?? '', now }) : undefined,
     allCoins(db),
@@ -268,7 +277,7 @@ async function joinNow(
         }),
         ...(until === undefined ? {} : subscriptionFields(groupId, until, nowSeconds)),
       }),
-      refused: () => fail('ALREADY_MEMBER'),
+      refused: () => fail(ALREADY_MEMBER),
     },
     // The holding is re-checked whenever the balance changes, from the member's own partition.
     ...(holding ? [{ item: putHolding(db.table, holdingItem(userId, groupId, terms.consensusCoin, terms.consensusValue)) }] : []),
@@ -285,7 +294,7 @@ async function joinNow(
             ...(holdingInPriceCoin
               ? {
                   atLeast: terms.consensusValue,
-                  short: (balance: bigint) => fail(balance < terms.price ? 'BALANCE_TOO_LOW' : 'CONSENSUS_NOT_MET'),
+                  short: (balance: bigint) => fail(balance < terms.price ? BALANCE_TOO_LOW : CONSENSUS_NOT_MET),
                 }
               : {}),
             creditPayee: seat === undefined,
@@ -359,7 +368,7 @@ function holdingStep(table: string, userId: number, terms: JoinTerms): Step {
         ExpressionAttributeValues: { ':need': terms.consensusValue },
       },
     },
-    refused: () => fail('CONSENSUS_NOT_MET'),
+    refused: () => fail(CONSENSUS_NOT_MET),
   };
 }
 
@@ -374,19 +383,19 @@ async function requestToJoin(
   const now = nowMs(db);
   const nowSeconds = Math.floor(now / 1000);
   const expire = nowSeconds + REQUEST_TTL_SECONDS;
-  if (isPending(state.request, nowSeconds)) fail('JOIN_PENDING');
+  if (isPending(state.request, nowSeconds)) fail(JOIN_PENDING);
   const limits = await requestLimitSteps(db, { userId, groupId, nowSeconds, expire, state });
   const applyMsg = input.applyMsg ?? '';
   const admins = [...(state.group.admins ?? [])].map(Number);
   await write([
     groupCheckStep(db.table, groupId, sameTerms(terms)),
     // Added meanwhile (invited, say): told 53, and no request is left to approve later.
-    { item: memberAbsent(db.table, groupId, userId), refused: () => fail('ALREADY_MEMBER') },
+    { item: memberAbsent(db.table, groupId, userId), refused: () => fail(ALREADY_MEMBER) },
     ...linkSteps(db, input, state, nowSeconds),
     notBannedStep(db.table, groupId, userId, nowSeconds),
     {
       item: putJoinRequest(db.table, groupId, userId, nowSeconds, { applyMsg, linkId: state.link?.link_id }),
-      refused: () => fail('JOIN_PENDING'),
+      refused: () => fail(JOIN_PENDING),
     },
     ...limits,
     {

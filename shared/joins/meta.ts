@@ -2,7 +2,7 @@ import { StartOver, type Step } from '#shared/db/commit.ts';
 import { type GroupItem, periodDaysOf } from '#shared/entities/group.ts';
 import { live, type MetaChange, merge, metaCheck, metaUpdate } from '#shared/entities/group-change.ts';
 import { seatsLentOf } from '#shared/entities/seat-shard.ts';
-import { fail } from '#shared/errors.ts';
+import { fail, GROUP_FULL } from '#shared/errors.ts';
 import { metaRefusal } from '#shared/groups/authority.ts';
 import { capReached, membersAdded } from '#shared/groups/hot.ts';
 import { units } from '#shared/money.ts';
@@ -70,7 +70,7 @@ export function groupRefused(
   if (old && options.adding && capReached(old, options.adding)) {
     // Places lent to seat shards come back before anyone is told the group is full (`makeRoom`).
     if (seatsLentOf(old) > 0) throw new StartOver('places lent to seat shards are taken back', old);
-    fail('GROUP_FULL');
+    fail(GROUP_FULL);
   }
   throw new StartOver('the group changed since it was read', old);
 }

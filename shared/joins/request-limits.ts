@@ -4,7 +4,7 @@ import type { Step } from '#shared/db/commit.ts';
 import { groupKey, isLive } from '#shared/entities/group.ts';
 import { isPending, joinRequestKey, noRecentRejection, retryTimeOf } from '#shared/entities/join-request.ts';
 import { MAX_OPEN_REQUESTS, type OpenEntry, openEntries, recordOpenRequest } from '#shared/entities/open-requests.ts';
-import { fail } from '#shared/errors.ts';
+import { fail, REJECTED_RECENTLY, TOO_MANY_REQUESTS_PENDING } from '#shared/errors.ts';
 
 /** The user's own items a new request is decided on, read with the group. */
 export interface RequesterState {
@@ -15,7 +15,7 @@ export interface RequesterState {
 /** 429 status 186, saying when the user may ask again (also as `Retry-After`). */
 function rejectedRecently(retryTime: number, nowSeconds: number): never {
   const at = new Date(retryTime * 1000).toISOString().replace('.000Z', 'Z');
-  return fail('REJECTED_RECENTLY', `your request to join this group was rejected; you may ask again at ${at} (${retryTime})`, {
+  return fail(REJECTED_RECENTLY, `your request to join this group was rejected; you may ask again at ${at} (${retryTime})`, {
     retryAfter: Math.max(1, retryTime - nowSeconds),
   });
 }
@@ -65,7 +65,7 @@ export async function requestLimitSteps(
   open = open.filter((entry) => !ended.includes(entry.groupId));
   if (open.length >= MAX_OPEN_REQUESTS) {
     fail(
-      'TOO_MANY_REQUESTS_PENDING',
+      TOO_MANY_REQUESTS_PENDING,
       `you have ${open.length} join requests pending, the most at once; wait for a decision or for one to lapse`,
     );
   }

@@ -9,7 +9,7 @@ import { deletePendingJoinRequest, putRejection, REQUEST_PREFIX } from '#shared/
 import { memberItem, putNewMember } from '#shared/entities/member.ts';
 import { forgetOpenRequest } from '#shared/entities/open-requests.ts';
 import type { Caller } from '#shared/entities/session.ts';
-import { fail } from '#shared/errors.ts';
+import { ALREADY_MEMBER, fail, NO_JOIN_REQUEST, TERMS_CHANGED } from '#shared/errors.ts';
 import { loadGroup, requireAdmin, requireRole } from '#shared/groups/access.ts';
 import { byAdmin } from '#shared/groups/authority.ts';
 import { bannedRefusal, notBannedStep } from '#shared/groups/ban-gate.ts';
@@ -120,7 +120,7 @@ async function decide(
   const nowSeconds = Math.floor(now / 1000);
   const reason = input.reason ? { reason: input.reason } : {};
   const request: Step[] = [
-    { item: deletePendingJoinRequest(db.table, groupId, userId, nowSeconds), refused: () => fail('NO_JOIN_REQUEST') },
+    { item: deletePendingJoinRequest(db.table, groupId, userId, nowSeconds), refused: () => fail(NO_JOIN_REQUEST) },
     { item: forgetOpenRequest(db.table, userId, groupId) },
   ];
 
@@ -146,7 +146,7 @@ async function decide(
         }),
       },
     ]);
-    if (termsChanged) fail('TERMS_CHANGED', `the group now has a price or a consensus; user ${userId} must join again`);
+    if (termsChanged) fail(TERMS_CHANGED, `the group now has a price or a consensus; user ${userId} must join again`);
     return { result: 'rejected', user_id: userId };
   }
 
@@ -165,7 +165,7 @@ async function decide(
         db.table,
         memberItem(groupId, userId, 'member', nowSeconds, { via: 'approve', mutedUntil: mutes.untilOf(userId) }),
       ),
-      refused: () => fail('ALREADY_MEMBER'),
+      refused: () => fail(ALREADY_MEMBER),
     },
     notBannedStep(db.table, groupId, userId, nowSeconds, (ban) => {
       throw bannedRefusal(ban, `user ${userId} is`);

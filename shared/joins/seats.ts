@@ -24,7 +24,7 @@ import {
   termsVersionOf,
 } from '#shared/entities/seat-shard.ts';
 import { balanceAdd } from '#shared/entities/wallet.ts';
-import { fail } from '#shared/errors.ts';
+import { fail, GROUP_FULL } from '#shared/errors.ts';
 import { joinsCounted } from '#shared/groups/hot.ts';
 import { isSubscription, type JoinTerms, sameTerms } from '#shared/joins/meta.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
@@ -374,7 +374,7 @@ export async function makeRoom(db: Db, group: GroupItem, adding: number): Promis
 /** The places of a group taken in full: refused as full unless lapsed subscriptions make room. */
 export async function fullUnlessLapsed(db: Db, group: GroupItem): Promise<never> {
   if (await makeRoomFromLapsed(db, group, 1)) throw new StartOver('lapsed memberships made room');
-  return fail('GROUP_FULL');
+  return fail(GROUP_FULL);
 }
 
 /** The stream's side: a join or renewal through a shard folds that shard back (with whatever else it took meanwhile). */

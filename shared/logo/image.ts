@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { fail } from '#shared/errors.ts';
+import { BAD_BASE64, BAD_IMAGE, fail } from '#shared/errors.ts';
 
 export const MAX_LOGO_BYTES = 2 * 1024 * 1024;
 
@@ -23,7 +23,7 @@ function decodeBase64(text: string): Buffer {
   const body = text.trim().replace(DATA_URL, '').replace(/\s+/g, '').replace(/-/g, '+').replace(/_/g, '/');
   const unpadded = body.replace(/=+$/, '');
   if (!body || !BASE64.test(body) || unpadded.length % 4 === 1 || (body.length !== unpadded.length && body.length % 4 !== 0)) {
-    return fail('BAD_BASE64', 'logo is not valid base64');
+    return fail(BAD_BASE64, 'logo is not valid base64');
   }
   return Buffer.from(unpadded, 'base64');
 }
@@ -38,8 +38,8 @@ export function sniff(bytes: Buffer): ImageType | undefined {
 /** Decodes and checks a logo: base64 (17), at most 2 MB decoded, PNG or JPEG by content (18). */
 export function decodeLogo(text: string): Logo {
   const bytes = decodeBase64(text);
-  if (bytes.length > MAX_LOGO_BYTES) fail('BAD_IMAGE', 'logo is larger than 2 MB');
-  const type = sniff(bytes) ?? fail('BAD_IMAGE');
+  if (bytes.length > MAX_LOGO_BYTES) fail(BAD_IMAGE, 'logo is larger than 2 MB');
+  const type = sniff(bytes) ?? fail(BAD_IMAGE);
   const hash = createHash('sha256').update(bytes).digest('hex');
   return {
     bytes,

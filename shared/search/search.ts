@@ -4,7 +4,7 @@ import { allCoins, type Coin } from '#shared/entities/coin.ts';
 import { callerOf, type GroupItem, type GroupView, groupKey, groupView, isListed, isLive } from '#shared/entities/group.ts';
 import { currentMember, isMemberItem, type MemberItem, memberKey } from '#shared/entities/member.ts';
 import type { Caller } from '#shared/entities/session.ts';
-import { fail } from '#shared/errors.ts';
+import { BAD_PARAM, fail } from '#shared/errors.ts';
 import { openLists, type Posting, type PostingList } from '#shared/search/posting-lists.ts';
 import { matches, queryTokens } from '#shared/search/tokens.ts';
 import { withCurrentCounts } from '#shared/subscriptions/lapsed.ts';
@@ -190,7 +190,7 @@ export async function groupSearch(
   if (tokens.length === 0) {
     // The session's refusal (3) comes before a parameter's.
     if (typeof session === 'object') await session.caller();
-    fail('BAD_PARAM', 'search_words must have a visible character');
+    fail(BAD_PARAM, 'search_words must have a visible character');
   }
   const start = (query.page - 1) * query.perPage;
   const end = start + query.perPage;

@@ -7,7 +7,14 @@ import { putEvent } from '#shared/entities/event.ts';
 import { type GroupItem, groupKey, isGroupItem, isLive, periodDaysOf } from '#shared/entities/group.ts';
 import { isLapsed, isMemberItem, type MemberItem, memberKey, nextDue, periodEnd } from '#shared/entities/member.ts';
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
-import { callerNotMember, fail } from '#shared/errors.ts';
+import {
+  callerNotMember,
+  fail,
+  GROUP_NOT_FOUND,
+  NO_SUBSCRIPTION_SOLD,
+  NOT_SUBSCRIBED,
+  SUBSCRIPTION_ENDED,
+} from '#shared/errors.ts';
 import { groupCheckStep, sameTerms, termsOf } from '#shared/joins/meta.ts';
 import { payIntoGroup } from '#shared/joins/seats.ts';
 import { paymentMetrics } from '#shared/metrics.ts';
@@ -32,8 +39,8 @@ export interface RenewResult {
 /** The membership's refusal when it cannot be renewed: gone (58), lapsed (210), or for life (211). */
 function renewable(member: MemberItem | undefined, nowSeconds: number): MemberItem & { until: number } {
   if (!member) return callerNotMember();
-  if (isLapsed(member, nowSeconds)) return fail('SUBSCRIPTION_ENDED');
-  if (member.until === undefined) return fail('NOT_SUBSCRIBED');
+  if (isLapsed(member, nowSeconds)) return fail(SUBSCRIPTION_ENDED);
+  if (member.until === undefined) return fail(NOT_SUBSCRIBED);
   return member as MemberItem & { until: number };
 }
 
@@ -55,7 +62,7 @@ export async function renewMembership(db: Db, input: RenewInput): Promise<RenewR
   return withRetries(async ({ n, commit }) => {
     const items = await batchGet(db, [groupKey(groupId), memberKey(groupId, userId), walletKey(userId)], { consistent: true });
     const group = items.find(isGroupItem);
-    if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+    if (!isLive(group)) return fail(GROUP_NOT_FOUND);
     const read = items.find(isMemberItem);
     const terms = termsOf(group as GroupItem);
     const coins = await allCoins(db);
@@ -67,7 +74,7 @@ export async function renewMembership(db: Db, input: RenewInput): Promise<RenewR
     const nowSeconds = Math.floor(now / 1000);
     const member = renewable(read, nowSeconds);
     const periodDays = periodDaysOf(group);
-    if (terms.price === 0n || periodDays === 0) fail('NO_SUBSCRIPTION_SOLD');
+    if (terms.price === 0n || periodDays === 0) fail(NO_SUBSCRIPTION_SOLD);
     const grant = await checkWalletPassword(db, {
       userId,
       wallet: items.find(isWalletItem) as WalletItem | undefined,

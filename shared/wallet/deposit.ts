@@ -3,7 +3,7 @@ import { requestToken, type Step, withRetries } from '#shared/db/commit.ts';
 import { appliedTxItem, readAppliedTx } from '#shared/entities/applied-tx.ts';
 import { requireCoin } from '#shared/entities/coin.ts';
 import { type LedgerKind, movementItems, newTxId } from '#shared/entities/wallet.ts';
-import { fail } from '#shared/errors.ts';
+import { BAD_PARAM, BAD_PRICE, BALANCE_TOO_LOW, fail } from '#shared/errors.ts';
 import { fromUnits, toUnits } from '#shared/money.ts';
 
 /**
@@ -26,7 +26,7 @@ export interface Adjustment {
 export async function adjustBalance(db: Db, input: Adjustment): Promise<{ tx_id: string; amount: string }> {
   const coin = await requireCoin(db, input.coinId);
   const units = toUnits(input.amount, coin.decimals);
-  if (units === 0n) fail('BAD_PRICE', 'amount must be greater than zero');
+  if (units === 0n) fail(BAD_PRICE, 'amount must be greater than zero');
   const txId = input.txId ?? newTxId();
   const signed = input.direction === 'out' ? -units : units;
   const movement: Step[] = movementItems(db.table, {
@@ -38,7 +38,7 @@ export async function adjustBalance(db: Db, input: Adjustment): Promise<{ tx_id:
     timeMs: Date.now(),
   }).map((item, index) => ({
     item,
-    refused: () => fail(index === 0 ? 'BALANCE_TOO_LOW' : 'BAD_PARAM'),
+    refused: () => fail(index === 0 ? BALANCE_TOO_LOW : BAD_PARAM),
   }));
   const marker: Step[] =
     input.txId === undefined
@@ -52,7 +52,7 @@ export async function adjustBalance(db: Db, input: Adjustment): Promise<{ tx_id:
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },
-            refused: () => fail('BAD_PARAM', `transaction ${txId} was already applied`),
+            refused: () => fail(BAD_PARAM, `transaction ${txId} was already applied`),
           },
         ];
   await withRetries(({ n, commit }) => commit(db, [...movement, ...marker], n === 1 ? txId.slice(0, 36) : requestToken(txId, n)));
@@ -83,7 +83,7 @@ export async function applyNamedTransaction(
     if (applied.coinId !== coin.coinId || applied.amount !== signed) {
       const appliedCoin = applied.coinId === coin.coinId ? coin : await requireCoin(db, applied.coinId);
       return fail(
-        'BAD_PARAM',
+        BAD_PARAM,
         `transaction ${input.txId} was already applied, as ${asMovement(applied.amount, appliedCoin.decimals, applied.coinId)}`,
       );
     }

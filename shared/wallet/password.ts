@@ -6,7 +6,16 @@ import { type Db, readNumber } from '#shared/db/client.ts';
 import type { TxItem } from '#shared/db/commit.ts';
 import { noteWrite } from '#shared/db/consistency.ts';
 import { type WalletItem, walletKey } from '#shared/entities/wallet.ts';
-import { AppError, fail } from '#shared/errors.ts';
+import {
+  AppError,
+  BAD_PARAM,
+  fail,
+  MISSING_PARAM,
+  THROTTLED,
+  WALLET_LOCKED,
+  WALLET_PWD_NOT_SET,
+  WALLET_PWD_WRONG,
+} from '#shared/errors.ts';
 import { errorFields, log } from '#shared/log.ts';
 
 /**
@@ -83,7 +92,7 @@ export async function readWallet(db: Db, userId: number): Promise<WalletItem | u
 const oldItemOf = (error: ConditionalCheckFailedException) =>
   error.Item ? (unmarshall(error.Item, { wrapNumbers: readNumber }) as WalletItem) : undefined;
 
-const locked = () => fail('WALLET_LOCKED', 'too many wrong wallet passwords: the wallet is locked for 15 minutes');
+const locked = () => fail(WALLET_LOCKED, 'too many wrong wallet passwords: the wallet is locked for 15 minutes');
 
 /**
  * Counts one wrong password with a conditional ADD, so parallel wrong guesses each count and the
@@ -119,14 +128,14 @@ async function countFailure(db: Db, userId: number, wallet: WalletItem, now: num
       noteWrite();
       const failed = Number(out.Attributes?.failed ?? 0);
       return fail(
-        'WALLET_PWD_WRONG',
+        WALLET_PWD_WRONG,
         failed >= MAX_FAILURES ? 'wallet password wrong: the wallet is now locked for 15 minutes' : undefined,
       );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
       const old = oldItemOf(error);
       // The password changed meanwhile: this guess was against a hash that no longer guards anything.
-      if (old?.pwd_hash !== hash) return fail('WALLET_PWD_WRONG');
+      if (old?.pwd_hash !== hash) return fail(WALLET_PWD_WRONG);
       if (isLocked(old, now)) return locked();
       lockRanOut = Number(old?.failed ?? 0) >= MAX_FAILURES;
     }
@@ -157,7 +166,7 @@ export async function checkWalletPassword(
 ): Promise<PasswordGrant> {
   const { userId, wallet, password, now } = input;
   const hash = wallet?.pwd_hash;
-  if (!hash) return fail('WALLET_PWD_NOT_SET');
+  if (!hash) return fail(WALLET_PWD_NOT_SET);
   if (isLocked(wallet, now)) return locked();
   if (!(await passwordMatches(password, hash))) return countFailure(db, userId, wallet, now);
 
@@ -170,7 +179,7 @@ export async function checkWalletPassword(
   let settled = false;
   return {
     check: { ConditionCheck: { ...condition, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' } },
-    refused: (old) => (old?.pwd_hash === hash ? locked() : fail('WALLET_PWD_WRONG')),
+    refused: (old) => (old?.pwd_hash === hash ? locked() : fail(WALLET_PWD_WRONG)),
     settle: async () => {
       // A grant kept across a request's rounds (`passwordCheckOnce`) resets the count once.
       if (Number(wallet?.failed ?? 0) === 0 || settled) return;
@@ -212,7 +221,7 @@ export function passwordCheckOnce(): typeof checkWalletPassword {
 function checkNewPassword(password: string) {
   const length = [...password].length;
   if (length < MIN_PASSWORD_LENGTH || length > MAX_PASSWORD_LENGTH) {
-    fail('BAD_PARAM', `new_pwd must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`);
+    fail(BAD_PARAM, `new_pwd must be ${MIN_PASSWORD_LENGTH} to ${MAX_PASSWORD_LENGTH} characters`);
   }
 }
 
@@ -227,7 +236,7 @@ export async function setWalletPassword(db: Db, userId: number, newPwd: string, 
     const now = Date.now();
     const wallet = await readWallet(db, userId);
     const current = wallet?.pwd_hash;
-    if (current && oldPwd === undefined) fail('MISSING_PARAM', 'missing parameter old_pwd');
+    if (current && oldPwd === undefined) fail(MISSING_PARAM, 'missing parameter old_pwd');
     if (current) await checkWalletPassword(db, { userId, wallet, password: oldPwd ?? '', now });
     const next = await hashPassword(newPwd);
     try {
@@ -252,5 +261,5 @@ export async function setWalletPassword(db: Db, userId: number, newPwd: string, 
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
-  throw new AppError('THROTTLED', 'the wallet password is being changed concurrently; try again');
+  throw new AppError(THROTTLED, 'the wallet password is being changed concurrently; try again');
 }

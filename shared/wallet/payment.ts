@@ -1,7 +1,7 @@
 import type { Step } from '#shared/db/commit.ts';
 import { tallyPayment } from '#shared/entities/paid-tally.ts';
 import { type Movement, movementItems, newTxId } from '#shared/entities/wallet.ts';
-import { fail } from '#shared/errors.ts';
+import { BALANCE_TOO_LOW, fail } from '#shared/errors.ts';
 import { units } from '#shared/money.ts';
 
 export interface Payment {
@@ -50,7 +50,7 @@ export function paymentSteps(
   const [payeeBalance, payeeLedger] = movementItems(table, side(payment.payee, payment.amount, payment.payer));
   const update = payerBalance.Update!;
   const need = options.atLeast !== undefined && options.atLeast > payment.amount ? options.atLeast : payment.amount;
-  const short = options.short ?? (() => fail('BALANCE_TOO_LOW'));
+  const short = options.short ?? (() => fail(BALANCE_TOO_LOW));
   const never = () => {
     throw new Error('a ledger entry with a fresh transaction id already existed');
   };

@@ -3,7 +3,7 @@ import type { Db } from '#shared/db/client.ts';
 import { allCoins, decimalsOf } from '#shared/entities/coin.ts';
 import { userPk } from '#shared/entities/user.ts';
 import { LEDGER_PREFIX, type LedgerKind } from '#shared/entities/wallet.ts';
-import { fail } from '#shared/errors.ts';
+import { BAD_PARAM, fail } from '#shared/errors.ts';
 import { decodeCursor, encodeCursor } from '#shared/groups/cursor.ts';
 import { fromUnits, units } from '#shared/money.ts';
 
@@ -34,7 +34,7 @@ export async function walletRecords(
 ): Promise<{ records: LedgerRecord[]; next_cursor: string | null }> {
   const limit = page.limit ?? RECORDS_PAGE;
   const after = page.cursor === undefined ? undefined : decodeCursor(page.cursor, userId);
-  if (after !== undefined && !LEDGER_SK.test(after)) fail('BAD_PARAM', 'cursor is not valid for this list');
+  if (after !== undefined && !LEDGER_SK.test(after)) fail(BAD_PARAM, 'cursor is not valid for this list');
   const pk = userPk(userId);
   const [out, coins] = await Promise.all([
     db.doc.send(

@@ -20,7 +20,16 @@ import {
 import { isSharded } from '#shared/entities/seat-shard.ts';
 import { userPk } from '#shared/entities/user.ts';
 import { isWalletItem, walletKey } from '#shared/entities/wallet.ts';
-import { fail } from '#shared/errors.ts';
+import {
+  BAD_PARAM,
+  BAD_PRICE,
+  BALANCE_TOO_LOW,
+  fail,
+  GROUP_NOT_FOUND,
+  NOT_A_PAYER,
+  NOT_MEMBER,
+  REFUND_TOO_LARGE,
+} from '#shared/errors.ts';
 import { requireOwner } from '#shared/groups/access.ts';
 import { byOwner, metaRefusal, refuseIf } from '#shared/groups/authority.ts';
 import { checkRemoval, departure } from '#shared/groups/members.ts';
@@ -72,12 +81,12 @@ function pickTally(tallies: readonly PaidTallyItem[], coinId: number | undefined
     coinId === undefined
       ? [...tallies].sort((a, b) => Number(b.last_time) - Number(a.last_time))[0]
       : tallies.find((t) => Number(t.coin_id) === coinId);
-  return tally ?? fail('NOT_A_PAYER');
+  return tally ?? fail(NOT_A_PAYER);
 }
 
 const tooLarge = (refundable: bigint, decimals: number) =>
   fail(
-    'REFUND_TOO_LARGE',
+    REFUND_TOO_LARGE,
     refundable === 0n
       ? 'everything the user paid into this group in this coin was refunded already'
       : `at most ${fromUnits(refundable, decimals)} can be refunded`,
@@ -121,18 +130,18 @@ export async function refundUser(db: Db, input: RefundInput): Promise<RefundResu
     const done = items.find(isRefundAttemptItem);
     if (done) return JSON.parse(done.reply) as RefundResult;
     const group = items.find(isGroupItem);
-    if (!isLive(group)) return fail('GROUP_NOT_FOUND');
+    if (!isLive(group)) return fail(GROUP_NOT_FOUND);
     const memberOf = (id: number) =>
       items.find((item): item is Record<string, unknown> & MemberItem => isMemberItem(item) && Number(item.user_id) === id);
     const me = requireOwner({ group, member: memberOf(ownerId) });
-    if (userId === ownerId) fail('BAD_PARAM', 'the owner cannot refund themselves');
+    if (userId === ownerId) fail(BAD_PARAM, 'the owner cannot refund themselves');
     const target = input.remove ? checkRemoval(me.role, memberOf(userId), userId) : undefined;
     const tally = pickTally(tallies, input.coinId);
     const coinId = Number(tally.coin_id);
     const decimals = decimalsOf(coins, coinId);
     const refundable = units(tally.refundable);
-    const asked = input.amount === undefined ? undefined : toUnits(input.amount, decimals, 'BAD_PRICE');
-    if (asked === 0n) fail('BAD_PRICE', 'amount must be greater than zero');
+    const asked = input.amount === undefined ? undefined : toUnits(input.amount, decimals);
+    if (asked === 0n) fail(BAD_PRICE, 'amount must be greater than zero');
     const amount = asked ?? minUnits(units(tally.last_paid), refundable);
     if (amount === 0n || amount > refundable) tooLarge(refundable, decimals);
 
@@ -160,7 +169,7 @@ export async function refundUser(db: Db, input: RefundInput): Promise<RefundResu
           },
           {
             item: deleteMemberAs(db.table, groupId, userId, target.role),
-            refused: (old) => (old ? undefined : fail('NOT_MEMBER', `user ${userId} is not in the group`)),
+            refused: (old) => (old ? undefined : fail(NOT_MEMBER, `user ${userId} is not in the group`)),
           },
         ]
       : [
@@ -180,7 +189,7 @@ export async function refundUser(db: Db, input: RefundInput): Promise<RefundResu
       ...groupSteps,
       {
         item: tallyRefund(db.table, { userId, groupId, coinId, amount }),
-        refused: (old) => (isPaidTallyItem(old) ? tooLarge(units(old.refundable), decimals) : fail('NOT_A_PAYER')),
+        refused: (old) => (isPaidTallyItem(old) ? tooLarge(units(old.refundable), decimals) : fail(NOT_A_PAYER)),
       },
       { item: grant.check, refused: grant.refused },
       ...paymentSteps(
@@ -194,7 +203,7 @@ export async function refundUser(db: Db, input: RefundInput): Promise<RefundResu
               foldFirst = everyShard(group);
               throw new StartOver('the owner’s earnings wait on the seat shards');
             }
-            return fail('BALANCE_TOO_LOW');
+            return fail(BALANCE_TOO_LOW);
           },
         },
       ),

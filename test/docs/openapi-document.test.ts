@@ -33,7 +33,7 @@ function expectLimits(name: string, f: Field, schema: Json) {
     expect(keyword('minLength'), name).toBe(f.minLength);
   }
   if (f.type === 'ids') expect(schema.description, name).toContain(`At most ${f.maxItems} ids`);
-  expect(schema.description, name).toContain(`Malformed: status ${STATUS[f.invalid ?? 'BAD_PARAM'].code}.`);
+  expect(schema.description, name).toContain(`Malformed: status ${(f.invalid ?? STATUS.BAD_PARAM).code}.`);
 }
 
 describe('the OpenAPI document', () => {

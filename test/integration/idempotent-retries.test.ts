@@ -12,7 +12,7 @@ import {
   idempotencyKey,
 } from '#shared/entities/idempotency.ts';
 import { paidTallyItem } from '#shared/entities/paid-tally.ts';
-import { AppError } from '#shared/errors.ts';
+import { AppError, NO_PERMISSION, THROTTLED } from '#shared/errors.ts';
 import { setAdmins } from '#shared/groups/admins.ts';
 import { banUsers } from '#shared/groups/bans.ts';
 import { createGroup } from '#shared/groups/create.ts';
@@ -389,7 +389,7 @@ describe('what a key keeps', () => {
 
   it.each([
     ['a 5xx', new Error('the table went away'), { http: 500, status: 5 }],
-    ['a 429', new AppError('THROTTLED'), { http: 429, status: 167 }],
+    ['a 429', new AppError(THROTTLED), { http: 429, status: 167 }],
   ])('frees the key after %s, so that the retry runs', async (_why, error, refused) => {
     const { runs, send } = scripted(
       () => {
@@ -407,7 +407,7 @@ describe('what a key keeps', () => {
   it('keeps a refusal: the retry gets the same refusal without running again', async () => {
     const { runs, send } = scripted(
       () => {
-        throw new AppError('NO_PERMISSION');
+        throw new AppError(NO_PERMISSION);
       },
       () => ({ group_info: 'second run' }),
     );

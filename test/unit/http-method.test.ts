@@ -5,7 +5,7 @@ import type { MethodDef } from '#shared/api/method-def.ts';
 import { METHODS } from '#shared/api/registry.ts';
 import { createDb } from '#shared/db/client.ts';
 import { sessionKey } from '#shared/entities/session.ts';
-import { fail } from '#shared/errors.ts';
+import { fail, GROUP_NOT_FOUND } from '#shared/errors.ts';
 import { type Core, type CoreInput, method } from '#shared/http/method.ts';
 import { httpEvent, jsonEvent, lambdaContext } from '../support/events.ts';
 
@@ -82,7 +82,7 @@ describe('the HTTP method chain', () => {
   });
 
   it('shows a domain refusal as it is', async () => {
-    const refusing = method(METHODS.group_user_list, async () => fail('GROUP_NOT_FOUND'), db);
+    const refusing = method(METHODS.group_user_list, async () => fail(GROUP_NOT_FOUND), db);
     const reply = await call(refusing, jsonEvent('group_user_list', { group_id: 5 }));
     expect(reply).toMatchObject({ http: 404, body: { success: false, status: 52, msg: 'group does not exist', data: null } });
   });

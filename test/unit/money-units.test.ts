@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { walletMethods } from '#shared/api/methods/wallet.ts';
 import { validate } from '#shared/api/validate.ts';
-import { AppError } from '#shared/errors.ts';
+import { AppError, BAD_PARAM } from '#shared/errors.ts';
 import { collectParams } from '#shared/http/collect.ts';
 import { fromUnits, MAX_DECIMALS, MAX_UNITS, toUnits, units } from '#shared/money.ts';
 
@@ -78,7 +78,7 @@ describe('toUnits', () => {
   });
 
   it('refuses with the status the caller names', () => {
-    expect(refusal(() => toUnits('-1', 6, 'BAD_PARAM'))).toEqual({ status: 166, http: 400 });
+    expect(refusal(() => toUnits('-1', 6, BAD_PARAM))).toEqual({ status: 166, http: 400 });
   });
 
   it('refuses amounts too large for a DynamoDB number to add up safely', () => {

@@ -2,6 +2,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { METHODS } from '#shared/api/registry.ts';
+import { STATUS } from '#shared/errors.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { captureLogLines, liveSession } from '../support/log-lines.ts';
 
@@ -102,7 +103,7 @@ describe('log lines', () => {
 
 describe('metrics', () => {
   it('count refusals by status as embedded metric format lines with the request id', async () => {
-    await call(async () => mod.fail('NOT_MEMBER'), 'req-refused');
+    await call(async () => mod.fail(STATUS.NOT_MEMBER), 'req-refused');
     await call(async () => {
       throw new Error('the table went away');
     }, 'req-crash');

@@ -2,6 +2,7 @@ import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { METHODS } from '#shared/api/registry.ts';
+import { WALLET_PWD_WRONG } from '#shared/errors.ts';
 import type { MethodCore } from '#shared/http/method.ts';
 import { httpEvent, lambdaContext } from '../support/events.ts';
 import { captureLogLines, liveSession } from '../support/log-lines.ts';
@@ -37,7 +38,7 @@ afterAll(() => {
 
 const outcomes: Record<string, MethodCore<'group_join'>> = {
   success: async () => ({ result: 'joined', group_id: 1 }),
-  refusal: async () => fail('WALLET_PWD_WRONG'),
+  refusal: async () => fail(WALLET_PWD_WRONG),
   crash: async () => {
     throw new Error('the table went away');
   },

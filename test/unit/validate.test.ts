@@ -3,6 +3,7 @@ import { groupMethods } from '#shared/api/methods/groups.ts';
 import { walletMethods } from '#shared/api/methods/wallet.ts';
 import { field, optional } from '#shared/api/schema.ts';
 import { validate } from '#shared/api/validate.ts';
+import { BAD_COIN_ID, BAD_GROUP_NAME, BAD_MEMO, BAD_PRICE } from '#shared/errors.ts';
 import { refusal } from '../support/refusal.ts';
 
 describe('parameter validation', async () => {
@@ -62,7 +63,7 @@ describe('parameter validation', async () => {
   });
 
   it('keeps decimals as exact text and refuses signs, exponents and non-numbers', async () => {
-    const schema = { price: field.decimal('price', 'BAD_PRICE') };
+    const schema = { price: field.decimal('price', BAD_PRICE) };
     expect(validate(schema, { price: '0.000000000000000001' }).price).toBe('0.000000000000000001');
     expect(validate(schema, { price: '12' }).price).toBe('12');
     for (const bad of ['-1', '1e5', 'NaN', 'Infinity', '.5', '1.', '0x10', '1,5']) {
@@ -71,7 +72,7 @@ describe('parameter validation', async () => {
   });
 
   it('treats an empty optional value as absent and an object where text belongs as invalid', async () => {
-    const schema = { memo: optional(field.string('memo', { maxLength: 5, invalid: 'BAD_MEMO' })) };
+    const schema = { memo: optional(field.string('memo', { maxLength: 5, invalid: BAD_MEMO })) };
     expect(validate(schema, { memo: '' })).toEqual({});
     expect(await refusal(() => validate(schema, { memo: { a: 1 } }))).toMatchObject({ status: 57 });
   });
@@ -88,7 +89,7 @@ describe('parameter validation', async () => {
     expect(await refusal(() => validate(list, { group_id: 7, limit: '+10' }))).toMatchObject({ status: 166 });
     expect(await refusal(() => validate(list, { group_id: 7, limit: '010' }))).toMatchObject({ status: 166 });
     expect(validate(list, { group_id: 7, limit: '10' }).limit).toBe(10);
-    const schema = { price: field.decimal('price', 'BAD_PRICE'), coin_id: optional(field.id('coin', 'BAD_COIN_ID')) };
+    const schema = { price: field.decimal('price', BAD_PRICE), coin_id: optional(field.id('coin', BAD_COIN_ID)) };
     for (const good of ['0', '0.5', '10.25', ' 3 ']) expect(validate(schema, { price: good }).price).toBe(good.trim());
     for (const bad of ['+1', '00001', '01.5', '']) {
       expect(await refusal(() => validate(schema, { price: bad })), bad).toMatchObject({ status: 55, http: 400 });
@@ -98,8 +99,8 @@ describe('parameter validation', async () => {
   });
 
   it('refuses control characters and lone surrogates in text with the field’s status; a memo keeps its lines', async () => {
-    const name = { group_name: field.string('name', { maxLength: 255, invalid: 'BAD_GROUP_NAME' }) };
-    const memo = { memo: field.string('memo', { maxLength: 255, invalid: 'BAD_MEMO', multiline: true }) };
+    const name = { group_name: field.string('name', { maxLength: 255, invalid: BAD_GROUP_NAME }) };
+    const memo = { memo: field.string('memo', { maxLength: 255, invalid: BAD_MEMO, multiline: true }) };
     for (const bad of ['a\u0000b', 'tab\there', 'line\nbreak', 'bell\u0007', 'del\u007f', 'lone \ud800', 'lone \udc00 low']) {
       expect(await refusal(() => validate(name, { group_name: bad })), JSON.stringify(bad)).toMatchObject({
         status: 51,

@@ -3,6 +3,7 @@ import { groupId, groupPage } from '#shared/api/methods/common.ts';
 import { reply } from '#shared/api/reply.ts';
 import { GROUP, GROUP_INFO, GROUP_LIST, NEXT_CURSOR } from '#shared/api/reply-shapes.ts';
 import { field, optional } from '#shared/api/schema.ts';
+import { BAD_COIN_ID, BAD_GROUP_NAME, BAD_MEMO, BAD_PRICE, BAD_USER_LIST } from '#shared/errors.ts';
 
 export const group_create = /* @__PURE__ */ defineMethod(
   'group_create',
@@ -13,12 +14,12 @@ export const group_create = /* @__PURE__ */ defineMethod(
     params: {
       user_list: field.ids('Users to add, as "7,8,15" or a JSON array; every id must be a known user.', {
         maxItems: 95,
-        invalid: 'BAD_USER_LIST',
+        invalid: BAD_USER_LIST,
       }),
-      group_name: optional(field.string('Group name.', { maxLength: 255, invalid: 'BAD_GROUP_NAME' })),
-      memo: optional(field.string('Group memo; it may span lines.', { maxLength: 255, invalid: 'BAD_MEMO', multiline: true })),
-      consensus_coin: optional(field.id('Coin the joiner must hold.', 'BAD_COIN_ID')),
-      consensus_value: optional(field.decimal('Amount of consensus_coin the joiner must hold.', 'BAD_PRICE')),
+      group_name: optional(field.string('Group name.', { maxLength: 255, invalid: BAD_GROUP_NAME })),
+      memo: optional(field.string('Group memo; it may span lines.', { maxLength: 255, invalid: BAD_MEMO, multiline: true })),
+      consensus_coin: optional(field.id('Coin the joiner must hold.', BAD_COIN_ID)),
+      consensus_value: optional(field.decimal('Amount of consensus_coin the joiner must hold.', BAD_PRICE)),
     },
   }),
   process.env.IM_DOCS !== 'off' &&

@@ -6,6 +6,7 @@ import { reply } from '#shared/api/reply.ts';
 import { GROUP, GROUP_INFO, GROUP_LIST } from '#shared/api/reply-shapes.ts';
 import { field, optional } from '#shared/api/schema.ts';
 import { DEFAULT_MAX_ADMINS } from '#shared/entities/group.ts';
+import { BAD_BASE64, BAD_GROUP_NAME, BAD_MEMO } from '#shared/errors.ts';
 
 /**
  * Ids one role change or invitation takes: each is one item of a single transaction, beside the
@@ -29,7 +30,7 @@ export const group_set_memo = /* @__PURE__ */ defineMethod(
       group_id: groupId,
       memo: field.string('Memo text, at most 255 characters; it may span lines.', {
         maxLength: 255,
-        invalid: 'BAD_MEMO',
+        invalid: BAD_MEMO,
         multiline: true,
       }),
     },
@@ -88,7 +89,7 @@ export const group_set_name = /* @__PURE__ */ defineMethod(
     session: 'required',
     params: {
       group_id: groupId,
-      group_name: field.string('New name, 1 to 255 characters.', { maxLength: 255, minLength: 1, invalid: 'BAD_GROUP_NAME' }),
+      group_name: field.string('New name, 1 to 255 characters.', { maxLength: 255, minLength: 1, invalid: BAD_GROUP_NAME }),
     },
   }),
   process.env.IM_DOCS !== 'off' &&
@@ -110,7 +111,7 @@ export const group_update_logo = /* @__PURE__ */ defineMethod(
       logo: field.string('Base64 PNG or JPEG, at most 2 MB decoded; in a multipart body, the image file itself.', {
         maxLength: 2_900_000,
         minLength: 1,
-        invalid: 'BAD_BASE64',
+        invalid: BAD_BASE64,
         // Base64 is often wrapped at 76 characters.
         multiline: true,
         file: true,

@@ -6,6 +6,7 @@ import { reply } from '#shared/api/reply.ts';
 import { GROUP_INFO, NEXT_CURSOR, PAYMENT } from '#shared/api/reply-shapes.ts';
 import { field, optional } from '#shared/api/schema.ts';
 import { MAX_GRACE_HOURS, MAX_PERIOD_DAYS } from '#shared/entities/group.ts';
+import { BAD_COIN_ID, BAD_PRICE } from '#shared/errors.ts';
 
 export const group_set_price = /* @__PURE__ */ defineMethod(
   'group_set_price',
@@ -15,8 +16,8 @@ export const group_set_price = /* @__PURE__ */ defineMethod(
     session: 'required',
     params: {
       group_id: groupId,
-      price: field.decimal('Exact decimal, no more fractional digits than the coin has.', 'BAD_PRICE'),
-      coin_id: field.id('Coin of the price.', 'BAD_COIN_ID'),
+      price: field.decimal('Exact decimal, no more fractional digits than the coin has.', BAD_PRICE),
+      coin_id: field.id('Coin of the price.', BAD_COIN_ID),
       period_days: optional(
         field.int('Days a paid join lasts, 1 to 365; 0 or absent: membership for life.', {
           min: 0,
@@ -40,8 +41,8 @@ export const group_set_consensus = /* @__PURE__ */ defineMethod(
     session: 'required',
     params: {
       group_id: groupId,
-      consensus_coin: field.id('Coin the joiner must hold.', 'BAD_COIN_ID'),
-      consensus_value: field.decimal('Amount the joiner must hold.', 'BAD_PRICE'),
+      consensus_coin: field.id('Coin the joiner must hold.', BAD_COIN_ID),
+      consensus_value: field.decimal('Amount the joiner must hold.', BAD_PRICE),
       consensus_grace_hours: optional(
         field.int(
           'Hours a member who joined through the holding keeps the membership after the balance falls below consensus_value (0: removed at once); unchanged when absent, 24 until set.',
@@ -184,8 +185,8 @@ export const group_set_private = /* @__PURE__ */ defineMethod(
     session: 'required',
     params: {
       group_id: groupId,
-      price: field.decimal('Exact decimal price.', 'BAD_PRICE'),
-      coin_id: optional(field.id('Coin; defaults to the group’s coin.', 'BAD_COIN_ID')),
+      price: field.decimal('Exact decimal price.', BAD_PRICE),
+      coin_id: optional(field.id('Coin; defaults to the group’s coin.', BAD_COIN_ID)),
     },
   }),
   process.env.IM_DOCS !== 'off' &&
@@ -285,11 +286,11 @@ export const group_refund = /* @__PURE__ */ defineMethod(
       amount: optional(
         field.decimal(
           'Exact decimal in the refund’s coin; absent: the user’s last payment into this group (or what is left of it).',
-          'BAD_PRICE',
+          BAD_PRICE,
         ),
       ),
       coin_id: optional(
-        field.id('Coin to refund in; absent: the coin of the user’s latest payment into this group.', 'BAD_COIN_ID'),
+        field.id('Coin to refund in; absent: the coin of the user’s latest payment into this group.', BAD_COIN_ID),
       ),
       remove: optional(
         field.int('1 also removes the user from the group (a Kicked notice); 0 (default) keeps them.', {

@@ -59,7 +59,7 @@ function valueSchema(f: Field, carrier: Exclude<Carrier, 'multipart'>): JsonSche
 
 /** The limits a reader needs in words, beside the schema's own keywords. */
 function limitsText(f: Field): string {
-  const malformed = STATUS[f.invalid ?? 'BAD_PARAM'].code;
+  const malformed = (f.invalid ?? STATUS.BAD_PARAM).code;
   const parts: string[] = [];
   if (f.type === 'ids') parts.push(`At most ${f.maxItems} ids (more: status ${STATUS.TOO_MANY_IDS.code}).`);
   if (f.type === 'int') parts.push(`From ${f.min} to ${f.max}.`);
@@ -75,7 +75,7 @@ const fileSchema = (f: Field): JsonSchema => ({
   type: 'string',
   format: 'binary',
   contentMediaType: 'application/octet-stream',
-  description: `${f.doc} Sent as a file part (its base64 in a text part works too). Malformed: status ${STATUS[f.invalid ?? 'BAD_PARAM'].code}.`,
+  description: `${f.doc} Sent as a file part (its base64 in a text part works too). Malformed: status ${(f.invalid ?? STATUS.BAD_PARAM).code}.`,
 });
 
 export function fieldSchema(f: Field, carrier: Carrier): JsonSchema {
