@@ -1,5 +1,4 @@
 import middy from '@middy/core';
-import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type { MethodDef, NamedMethodDef } from '#shared/api/method-def.ts';
 import type { METHODS, MethodName } from '#shared/api/registry.ts';
@@ -114,6 +113,13 @@ const isRefusal = (error: unknown) => error instanceof AppError && error.status 
 const change = <T>(def: NamedMethodDef, run: () => Promise<T>): Promise<T> =>
   def.readOnly ? run() : eventualFirst(run, isRefusal);
 
+/** The HTTP API sends header names in lower case; the local runtime and other callers may not. */
+const lowerCaseHeaders: middy.MiddlewareObj<APIGatewayProxyEventV2> = {
+  before: ({ event }) => {
+    if (event.headers) event.headers = Object.fromEntries(Object.entries(event.headers).map(([k, v]) => [k.toLowerCase(), v]));
+  },
+};
+
 type Body = (input: {
   raw: Record<string, unknown>;
   event: APIGatewayProxyEventV2;
@@ -123,7 +129,7 @@ type Body = (input: {
 function chain(def: NamedMethodDef, body: Body): HttpHandler {
   const { name } = def;
   const handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
-    .use(httpHeaderNormalizer())
+    .use(lowerCaseHeaders)
     .use(envelope(name))
     // Refusal order (README, "Order of refusals"): the request, the session, the parameters; the
     // core goes on with the group, the caller's right, the target and the state.
