@@ -133,6 +133,28 @@ export const seatEarn = (table: string, groupId: number, shard: number, version:
   },
 });
 
+/**
+ * A request to join a busy group, on the terms of `version`: checked on shard `shard` instead of
+ * the group item, with the use of an unlimited invite link (`linkUse`) counted there for the fold.
+ */
+export const seatAsk = (table: string, groupId: number, shard: number, version: number, linkUse?: string): TxItem => {
+  const check = {
+    TableName: table,
+    Key: seatKey(groupId, shard),
+    ConditionExpression: 'terms_version = :version',
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+  };
+  if (linkUse === undefined) return { ConditionCheck: { ...check, ExpressionAttributeValues: { ':version': version } } };
+  return {
+    Update: {
+      ...check,
+      UpdateExpression: 'ADD #used :one',
+      ExpressionAttributeNames: { '#used': linkUsesAttr(linkUse) },
+      ExpressionAttributeValues: { ':one': 1, ':version': version },
+    },
+  };
+};
+
 /** The shards of a group that starts lending seats, `lend` places each, on the terms of `version`. */
 export const openShards = (table: string, groupId: number, lend: number, version: number): TxItem[] =>
   Array.from({ length: SEAT_SHARDS }, (_, shard) => ({

@@ -32,6 +32,7 @@ import {
 } from '#shared/entities/member.ts';
 import { isMuteItem, type MuteItem, muteKey } from '#shared/entities/mute.ts';
 import { isOpenRequestsItem, openRequestsKey } from '#shared/entities/open-requests.ts';
+import { seatAsk } from '#shared/entities/seat-shard.ts';
 import { balanceKey, isWalletItem, walletKey } from '#shared/entities/wallet.ts';
 import {
   ALREADY_MEMBER,
@@ -57,6 +58,7 @@ import {
   metOnGroupItem,
   openSeats,
   type SendSteps,
+  throughAShard,
 } from '#shared/joins/seats.ts';
 import { metric, paymentMetrics } from '#shared/metrics.ts';
 import { fromUnits } from '#shared/money.ts';
@@ -224,10 +226,10 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
         throw error;
       }
     };
-    if (asks) return requestToJoin(db, target, state, terms, write);
-    // Joins that keep meeting each other on the group item open its seat shards.
+    // Joins, or requests to join, that keep meeting each other on the group item open its seat shards.
     if (contended && canOpenSeats(state.group, terms))
       await openSeats(db, state.group, terms, (steps) => write(steps, 1, 'open'));
+    if (asks) return requestToJoin(db, target, state, terms, write);
     return joinNow(db, target, state, terms, write, checkPassword);
   });
 }
@@ -235,6 +237,10 @@ export async function joinGroup(db: Db, input: JoinInput): Promise<JoinResult> {
 /** The link's use in the joining transaction, when the join goes through one. */
 const linkSteps = (db: Db, target: JoinTarget, state: JoinState, nowSeconds: number): Step[] =>
   target.code && state.link ? [linkUseStep(db.table, target.code, nowSeconds)] : [];
+
+/** The link joined through, when it has no use limit: in a busy group its uses are counted on the shards. */
+const unlimitedLink = (state: JoinState) =>
+  state.link && Number(state.link.max_uses ?? 0) === 0 ? state.link.link_id : undefined;
 
 /** What a join through a link tells the events: which link. */
 const linkNote = (state: JoinState) => (state.link ? { link_id: state.link.link_id } : {});
@@ -266,7 +272,7 @@ async function joinNow(
 
   const earning = paid ? { payee: terms.ownerId, coinId: terms.coinId, amount: terms.price } : undefined;
   // A link without a use limit needs no exact count at commit: through a shard, the shard counts its use.
-  const linkUse = state.link && Number(state.link.max_uses ?? 0) === 0 ? state.link.link_id : undefined;
+  const linkUse = unlimitedLink(state);
   /** The join's steps around its place: on the group item, or on a seat shard (then the payee is paid there). */
   const steps = (place: readonly Step[], seat?: number): Step[] => [
     {
@@ -387,11 +393,13 @@ async function requestToJoin(
   const limits = await requestLimitSteps(db, { userId, groupId, nowSeconds, expire, state });
   const applyMsg = input.applyMsg ?? '';
   const admins = [...(state.group.admins ?? [])].map(Number);
-  await write([
-    groupCheckStep(db.table, groupId, sameTerms(terms)),
+  // In a busy group an unlimited link's use is counted on the shard the request is checked on.
+  const linkUse = unlimitedLink(state);
+  const steps = (place: readonly Step[], seat?: number): Step[] => [
+    ...place,
     // Added meanwhile (invited, say): told 53, and no request is left to approve later.
     { item: memberAbsent(db.table, groupId, userId), refused: () => fail(ALREADY_MEMBER) },
-    ...linkSteps(db, input, state, nowSeconds),
+    ...(seat !== undefined && linkUse ? [] : linkSteps(db, input, state, nowSeconds)),
     notBannedStep(db.table, groupId, userId, nowSeconds),
     {
       item: putJoinRequest(db.table, groupId, userId, nowSeconds, { applyMsg, linkId: state.link?.link_id }),
@@ -410,11 +418,19 @@ async function requestToJoin(
           owner_id: terms.ownerId,
           notify_ids: [...new Set([terms.ownerId, ...admins])],
           ...(applyMsg ? { apply_msg: applyMsg } : {}),
+          // The stream folds the link's use from the shard into the link.
+          ...(seat !== undefined && linkUse ? { seat } : {}),
         },
         timeMs: now,
       }),
     },
-  ]);
+  ];
+  await throughAShard(state.group, {
+    steps,
+    onShard: (shard, version) => seatAsk(db.table, groupId, shard, version, linkUse),
+    groupCheck: () => groupCheckStep(db.table, groupId, sameTerms(terms)),
+    send: write,
+  });
   metric('Joins', 1, { dimensions: { Kind: state.link ? 'link_request' : 'request' }, properties: { groupId } });
   return { result: 'pending', group_id: groupId, expire_time: expire };
 }

@@ -172,36 +172,48 @@ export type SendSteps = (steps: readonly Step[], sends?: number, ...tokenParts: 
  * A payment into a group that takes no place (a renewal, private chat): `steps` builds its
  * transaction around `place`. In a busy group the place is a random seat shard, whose version holds
  * the terms and which keeps the payee's money for the fold, so such payments name neither the group
- * item nor the payee's balance; a shard another transaction holds sends it to another (up to
- * `PICKS_PER_ROUND`), and terms changed since `group` was read start it over. Elsewhere the place
- * is `groupCheck`, the terms checked on the group item, and the payee is credited at once.
+ * item nor the payee's balance. Elsewhere the place is `groupCheck`, the terms checked on the group
+ * item, and the payee is credited at once.
  */
-export async function payIntoGroup(
-  db: Db,
+export const payIntoGroup = (db: Db, group: GroupItem, payment: ShardPlace & { earning: Earning }): Promise<void> =>
+  throughAShard(group, {
+    ...payment,
+    onShard: (shard, version) => seatEarn(db.table, Number(group.group_id), shard, version, payment.earning),
+  });
+
+/** A change decided on a group's terms, placed on a seat shard in a busy group or on the group item elsewhere. */
+export interface ShardPlace {
+  readonly steps: (place: readonly Step[], seat?: number) => Step[];
+  readonly groupCheck: () => Step;
+  readonly send: SendSteps;
+}
+
+/**
+ * Commits `steps` around a place that holds the terms `group` was read on. In a busy group it is a
+ * random shard (`onShard`, conditioned on the shard's version), so such changes do not meet each
+ * other on the group item; a shard another transaction holds sends it to another (up to
+ * `PICKS_PER_ROUND`), and terms changed since `group` was read start it over. Elsewhere it is
+ * `groupCheck`.
+ */
+export async function throughAShard(
   group: GroupItem,
-  payment: {
-    earning: Earning;
-    steps: (place: readonly Step[], seat?: number) => Step[];
-    groupCheck: () => Step;
-    send: SendSteps;
-  },
+  change: ShardPlace & { onShard: (shard: number, version: number) => TxItem },
 ): Promise<void> {
-  if (!isSharded(group)) return payment.send(payment.steps([payment.groupCheck()]));
-  const groupId = Number(group.group_id);
+  if (!isSharded(group)) return change.send(change.steps([change.groupCheck()]));
   const version = termsVersionOf(group);
   const shards = Number(group.seat_shards);
   const tried = new Set<number>();
   for (;;) {
     const shard = randomShard(shards, tried);
     tried.add(shard);
-    const seat: Step = {
-      item: seatEarn(db.table, groupId, shard, version, payment.earning),
+    const place: Step = {
+      item: change.onShard(shard, version),
       refused: () => {
         throw new StartOver('the group’s terms changed');
       },
     };
     try {
-      return await payment.send(payment.steps([seat], shard), 1, 'seat', shard);
+      return await change.send(change.steps([place], shard), 1, 'seat', shard);
     } catch (error) {
       if (!isConflict(error) || tried.size >= Math.min(PICKS_PER_ROUND, shards)) throw error;
     }

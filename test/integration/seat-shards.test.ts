@@ -4,6 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type GroupItem, groupKey, groupPk } from '#shared/entities/group.ts';
 import { live, merge, metaUpdate } from '#shared/entities/group-change.ts';
 import { inviteLinkKey } from '#shared/entities/invite-link.ts';
+import { REQUEST_PREFIX } from '#shared/entities/join-request.ts';
+import { MEMBER_PREFIX } from '#shared/entities/member.ts';
 import {
   earningsOf,
   isSeatShard,
@@ -23,6 +25,7 @@ import { payPrivate } from '#shared/groups/private-chat.ts';
 import { groupInfo } from '#shared/groups/read.ts';
 import { setConsensus, setPrice, setPrivatePrice } from '#shared/groups/terms.ts';
 import { joinGroup } from '#shared/joins/join.ts';
+import { listJoinRequests } from '#shared/joins/requests.ts';
 import { seatFolds } from '#shared/joins/seats.ts';
 import { storedEventFromItem } from '#shared/outbox/event.ts';
 import { renewMembership } from '#shared/subscriptions/renew.ts';
@@ -59,11 +62,12 @@ const OWNER = 1;
 
 /**
  * Cancels, as AWS would under load, every transaction that adds a member of `groupId` on its group
- * item, until the group has opened its shards (the opening itself names no member), and with
- * `alsoOn` every transaction that names that item at all.
+ * item (or, with `on` REQUEST_PREFIX, puts a request to join), until the group has opened its
+ * shards (the opening itself names neither), and with `alsoOn` every transaction that names that
+ * item at all.
  */
-function conflictOnGroupItem(groupId: number, alsoOn?: { pk: string; sk: string }): () => void {
-  const name = `conflict-${groupId}-${alsoOn?.pk ?? ''}-${alsoOn?.sk ?? ''}`;
+function conflictOnGroupItem(groupId: number, alsoOn?: { pk: string; sk: string }, on = MEMBER_PREFIX): () => void {
+  const name = `conflict-${groupId}-${alsoOn?.pk ?? ''}-${alsoOn?.sk ?? ''}-${on}`;
   // The document client's commands reach the stack as the client's own (`TransactWriteItemsCommand`), marshalled.
   const text = (value: unknown) => String(value && typeof value === 'object' && 'S' in value ? value.S : (value ?? ''));
   db.doc.middlewareStack.add(
@@ -73,7 +77,7 @@ function conflictOnGroupItem(groupId: number, alsoOn?: { pk: string; sk: string 
       if (String(context.commandName).startsWith('TransactWrite') && input.TransactItems) {
         const bodies = input.TransactItems.map((item) => Object.values(item)[0]);
         const onGroup = bodies.some((body) => text(body?.Key?.pk) === groupPk(groupId) && text(body?.Key?.sk) === 'META');
-        const addsMember = bodies.some((body) => text(body?.Item?.sk).startsWith('M#'));
+        const addsMember = bodies.some((body) => text(body?.Item?.sk).startsWith(on));
         const onOther = bodies.some((body) => text(body?.Key?.pk) === alsoOn?.pk && text(body?.Key?.sk) === alsoOn?.sk);
         if ((onGroup && addsMember) || onOther) {
           throw new TransactionCanceledException({
@@ -350,6 +354,73 @@ describe('invite links of a busy group', () => {
     expect(await metaOfLink(gid, gone.link_id)).toEqual({});
     expect(await balanceOf(db, owner, USDT)).toBe(before + 1_000_000n);
     expect(await heldOn(gid)).toBe(0n);
+  });
+});
+
+describe('requests to join a busy free group', () => {
+  const owner = 200;
+  const first = 201;
+  const askers = Array.from({ length: 16 }, (_, i) => 202 + i);
+  const throughLink = Array.from({ length: 12 }, (_, i) => 220 + i);
+  let gid: number;
+  const pending = async () => (await listJoinRequests(db, { adminId: owner, groupId: gid })).requests.map((r) => r.user_id);
+
+  beforeAll(async () => {
+    await users(db, [owner, first, ...askers, ...throughLink, 240, 241]);
+    gid = await group(db, owner, []);
+  });
+
+  it('open its seat shards when they meet each other on the group item', async () => {
+    const stop = conflictOnGroupItem(gid, undefined, REQUEST_PREFIX);
+    try {
+      expect(await joinGroup(db, { userId: first, groupId: gid })).toMatchObject({ result: 'pending' });
+    } finally {
+      stop();
+    }
+    expect(Number((await metaOf(db, gid)).seat_shards)).toBe(SEAT_SHARDS);
+    expect(await pending()).toEqual([first]);
+  });
+
+  it('are checked on a shard, so parallel requests never name the group item', async () => {
+    const stop = conflictOnGroupItem(gid, groupKey(gid));
+    try {
+      const outcomes = await Promise.all(askers.map((userId) => joinGroup(db, { userId, groupId: gid })));
+      expect(outcomes.every((outcome) => outcome.result === 'pending')).toBe(true);
+    } finally {
+      stop();
+    }
+    expect((await pending()).sort((a, b) => a - b)).toEqual([first, ...askers]);
+    expect(await membersOf(db, gid)).toHaveLength(1);
+  });
+
+  it('through an unlimited approval link count its uses on the shards, for the fold', async () => {
+    const link = await createInviteLink(db, { groupId: gid, caller: owner, approval: 1 });
+    const linkUses = async () => Number((await metaOfLink(gid, link.link_id)).uses);
+    const stop = conflictOnGroupItem(gid, inviteLinkKey(gid, link.link_id));
+    const stopGroup = conflictOnGroupItem(gid, groupKey(gid));
+    try {
+      const outcomes = await Promise.all(throughLink.map((userId) => joinGroup(db, { userId, inviteCode: link.code })));
+      expect(outcomes.every((outcome) => outcome.result === 'pending')).toBe(true);
+    } finally {
+      stop();
+      stopGroup();
+    }
+    expect(await linkUses()).toBe(0);
+    await stream(gid);
+    expect(await linkUses()).toBe(throughLink.length);
+    expect(await pending()).toHaveLength(1 + askers.length + throughLink.length);
+  });
+
+  it('start over on the new terms when the group was priced after the request read it', async () => {
+    beforeNextTransaction(() => setPrice(db, { ownerId: owner, groupId: gid, price: '1', coinId: USDT }));
+    expect(await refusal(joinGroup(db, { userId: 240, groupId: gid }))).toMatchObject({ status: 0 });
+    expect(await pending()).not.toContain(240);
+    await setPrice(db, { ownerId: owner, groupId: gid, price: '0', coinId: USDT });
+  });
+
+  it('start over when the group was dismissed after the request read it', async () => {
+    beforeNextTransaction(() => dismissGroup(db, gid, owner));
+    expect(await refusal(joinGroup(db, { userId: 241, groupId: gid }))).toMatchObject({ status: 52 });
   });
 });
 
