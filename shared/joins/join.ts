@@ -429,7 +429,8 @@ async function requestToJoin(
     steps,
     onShard: (shard, version) => seatAsk(db.table, groupId, shard, version, linkUse),
     groupCheck: () => groupCheckStep(db.table, groupId, sameTerms(terms)),
-    send: write,
+    // Where shards could open, one conflict on the group item is enough to open them rather than to send again.
+    send: (sent, sends, ...parts) => write(sent, sends ?? (canOpenSeats(state.group, terms) ? 1 : undefined), ...parts),
   });
   metric('Joins', 1, { dimensions: { Kind: state.link ? 'link_request' : 'request' }, properties: { groupId } });
   return { result: 'pending', group_id: groupId, expire_time: expire };

@@ -23,6 +23,7 @@ import { putCoin } from '#shared/entities/coin.ts';
 import { EVENT_PREFIX } from '#shared/entities/event.ts';
 import { groupKey, groupPk } from '#shared/entities/group.ts';
 import { inviteLinkKey } from '#shared/entities/invite-link.ts';
+import { REQUEST_PREFIX } from '#shared/entities/join-request.ts';
 import { MEMBER_PREFIX } from '#shared/entities/member.ts';
 import { earningsOf, isSeatShard } from '#shared/entities/seat-shard.ts';
 import { balanceKey, walletKey } from '#shared/entities/wallet.ts';
@@ -31,6 +32,7 @@ import { createGroup } from '#shared/groups/create.ts';
 import { createInviteLink } from '#shared/groups/invite-links.ts';
 import { groupInfo } from '#shared/groups/read.ts';
 import { joinGroup } from '#shared/joins/join.ts';
+import { listJoinRequests } from '#shared/joins/requests.ts';
 import { foldSeats } from '#shared/joins/seats.ts';
 import { hashPassword } from '#shared/wallet/password.ts';
 import { type ConflictCounts, modelConflicts } from './conflict-model.ts';
@@ -70,13 +72,18 @@ export interface HotResult {
   levels: HotLevel[];
   /** The same at 64 in flight, every join through its group's one unlimited invite link. */
   throughLink: HotLevel;
+  /** The same at 64 in flight, every call a request to join a free group, which its admins approve later. */
+  requests: HotLevel;
 }
 
-/** A way of joining a priced group, and how it counts a group's members. */
+/** A way of joining a group, and how it counts what the joins added. */
 interface Design {
   newGroup(ownerId: number): Promise<number>;
   join(userId: number, groupId: number): Promise<void>;
+  /** What the service reports the joins added: members, or requests pending. */
   memberCount(groupId: number): Promise<number>;
+  /** The items a join adds to the group's partition: members unless said otherwise. */
+  itemPrefix?: string;
   /** The uses the groups' invite links count, for a design that joins through one. */
   linkUses?(groups: readonly number[]): Promise<number>;
 }
@@ -120,6 +127,24 @@ function linkDesign(db: Db): Design {
       );
       return items.reduce((n, item) => n + Number(item.uses ?? 0), 0);
     },
+  };
+}
+
+/** Requests to join free groups, each left pending for the owner to decide. */
+function requestDesign(db: Db): Design {
+  const owners = new Map<number, number>();
+  return {
+    async newGroup(ownerId) {
+      const { group_id: groupId } = await createGroup(db, { ownerId, userIds: [], name: `asked ${ownerId}` });
+      owners.set(groupId, ownerId);
+      return groupId;
+    },
+    async join(userId, groupId) {
+      const outcome = await joinGroup(db, { userId, groupId });
+      if (outcome.result !== 'pending') throw new Error(`a request to join a free group answered ${outcome.result}`);
+    },
+    memberCount: async (groupId) => (await listJoinRequests(db, { adminId: owners.get(groupId) ?? 0, groupId })).requests.length,
+    itemPrefix: REQUEST_PREFIX,
   };
 }
 
@@ -185,7 +210,7 @@ async function memberTotal(db: Db, design: Design, groups: readonly number[]): P
           new QueryCommand({
             TableName: db.table,
             KeyConditionExpression: 'pk = :pk AND begins_with(sk, :m)',
-            ExpressionAttributeValues: { ':pk': groupPk(groupId), ':m': MEMBER_PREFIX },
+            ExpressionAttributeValues: { ':pk': groupPk(groupId), ':m': design.itemPrefix ?? MEMBER_PREFIX },
             Select: 'COUNT',
             ConsistentRead: true,
           }),
@@ -361,7 +386,8 @@ async function main() {
     await warmUp(service);
     for (const concurrency of IN_FLIGHT) levels.push(await compare(db, service, counts, concurrency, 'group_join'));
     const throughLink = await compare(db, linkDesign(db), counts, 64, 'group_join through one invite link');
-    await writeResult('hot', { joinsPerLevel: JOINS, levels, throughLink } satisfies HotResult);
+    const requests = await compare(db, requestDesign(db), counts, 64, 'group_join asking a free group');
+    await writeResult('hot', { joinsPerLevel: JOINS, levels, throughLink, requests } satisfies HotResult);
   } finally {
     await db.doc.send(new DeleteTableCommand({ TableName: db.table }));
   }

@@ -130,6 +130,7 @@ ${table(
   [
     ...hot.levels.map((l) => runRow(l.concurrency, l.one, l.spread)),
     runRow('64, through one invite link', hot.throughLink.one, hot.throughLink.spread),
+    ...(hot.requests ? [runRow('64, asking a free group', hot.requests.one, hot.requests.spread)] : []),
   ],
 )}
 
@@ -141,7 +142,17 @@ The last row sends every join through its group's one invite link without a use 
 the link's item is then a second item every join names. Through a shard the join counts the link's use on the shard
 instead, and the stream folds it into the link's \`uses\` (the phase checks the links counted each join once). One group
 takes ${times(ratio(hot.throughLink.one, hot.throughLink.spread), 1)} the spread load's joins per second, with ${refused(hot.throughLink.one)} refused.
-
+${
+  hot.requests
+    ? `
+The row after it asks to join a free group: each call files a request for the admins (no password, no money), which
+names the group item only to check its terms. Requests that meet each other there open the shards too, and from then
+on each checks the terms on a random shard instead. One group takes ${times(ratio(hot.requests.one, hot.requests.spread), 1)} the spread load's requests
+per second, with ${refused(hot.requests.one)} refused (the phase checks each request left exactly one pending, by its item and by
+\`group_join_requests\`).
+`
+    : ''
+}
 ### What carries to AWS, on paper
 
 Limits used: a partition serves at most ${PARTITION_WCU.toLocaleString('en')} WCU/s (and 3,000 RCU/s) whatever the table's capacity, and
