@@ -138,14 +138,14 @@ At 64 in flight one group takes ${times(levelRatio(level), 1)} the spread load's
 ${level?.one.conflicts.transactions ?? 0} sends were cancelled (the first ones on the group item, before the shards opened; then on a shard
 another join held, which sends the join to another shard), and ${refused(level?.one)} of the ${level?.one.calls ?? 0} joins were turned away.
 
-The last row sends every join through its group's one invite link without a use limit, as a link shared widely would:
+The row through one invite link sends every join through its group's one link without a use limit, as a link shared widely would:
 the link's item is then a second item every join names. Through a shard the join counts the link's use on the shard
 instead, and the stream folds it into the link's \`uses\` (the phase checks the links counted each join once). One group
 takes ${times(ratio(hot.throughLink.one, hot.throughLink.spread), 1)} the spread load's joins per second, with ${refused(hot.throughLink.one)} refused.
 ${
   hot.requests
     ? `
-The row after it asks to join a free group: each call files a request for the admins (no password, no money), which
+The last row asks to join a free group: each call files a request for the admins (no password, no money), which
 names the group item only to check its terms. Requests that meet each other there open the shards too, and from then
 on each checks the terms on a random shard instead. One group takes ${times(ratio(hot.requests.one, hot.requests.spread), 1)} the spread load's requests
 per second, with ${refused(hot.requests.one)} refused (the phase checks each request left exactly one pending, by its item and by
