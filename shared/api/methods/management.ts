@@ -1,4 +1,4 @@
-import { defineMethod } from '#shared/api/method-def.ts';
+import { defineMethod, type MethodReplies } from '#shared/api/method-def.ts';
 import { ADMIN_ONLY, groupId, OWNER_ONLY } from '#shared/api/methods/common.ts';
 import { banMinutes } from '#shared/api/methods/moderation.ts';
 import { CALLER_OUTSIDE, TARGET_OUTSIDE } from '#shared/api/refusal.ts';
@@ -20,6 +20,9 @@ const MAX_TARGETS = 98;
  */
 const MAX_INVITEES = 32;
 
+/** What a setting an admin may change answers: the group as it is now. */
+const adminSetting = () => ({ reply: GROUP_INFO, refusals: [...ADMIN_ONLY, 'THROTTLED'] }) satisfies MethodReplies;
+
 export const group_set_memo = /* @__PURE__ */ defineMethod(
   'group_set_memo',
   () => ({
@@ -35,11 +38,7 @@ export const group_set_memo = /* @__PURE__ */ defineMethod(
       }),
     },
   }),
-  process.env.IM_DOCS !== 'off' &&
-    (() => ({
-      reply: GROUP_INFO,
-      refusals: [...ADMIN_ONLY, 'THROTTLED'],
-    })),
+  process.env.IM_DOCS !== 'off' && adminSetting,
 );
 
 export const group_set_notice = /* @__PURE__ */ defineMethod(
@@ -59,11 +58,7 @@ export const group_set_notice = /* @__PURE__ */ defineMethod(
       ),
     },
   }),
-  process.env.IM_DOCS !== 'off' &&
-    (() => ({
-      reply: GROUP_INFO,
-      refusals: [...ADMIN_ONLY, 'THROTTLED'],
-    })),
+  process.env.IM_DOCS !== 'off' && adminSetting,
 );
 
 export const group_set_visibility = /* @__PURE__ */ defineMethod(
@@ -92,11 +87,7 @@ export const group_set_name = /* @__PURE__ */ defineMethod(
       group_name: field.string('New name, 1 to 255 characters.', { maxLength: 255, minLength: 1, invalid: BAD_GROUP_NAME }),
     },
   }),
-  process.env.IM_DOCS !== 'off' &&
-    (() => ({
-      reply: GROUP_INFO,
-      refusals: [...ADMIN_ONLY, 'THROTTLED'],
-    })),
+  process.env.IM_DOCS !== 'off' && adminSetting,
 );
 
 export const group_update_logo = /* @__PURE__ */ defineMethod(

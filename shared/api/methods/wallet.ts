@@ -1,4 +1,4 @@
-import { defineMethod } from '#shared/api/method-def.ts';
+import { defineMethod, type MethodReplies } from '#shared/api/method-def.ts';
 import { ADMIN_ONLY, groupId, OWNER_ONLY, WALLET_PAYMENT, walletPwd } from '#shared/api/methods/common.ts';
 import { DEAD_CODE, inviteCode } from '#shared/api/methods/invite-links.ts';
 import { CALLER_OUTSIDE, TARGET_OUTSIDE } from '#shared/api/refusal.ts';
@@ -7,6 +7,13 @@ import { GROUP_INFO, NEXT_CURSOR, PAYMENT } from '#shared/api/reply-shapes.ts';
 import { field, optional } from '#shared/api/schema.ts';
 import { MAX_GRACE_HOURS, MAX_PERIOD_DAYS } from '#shared/entities/group.ts';
 import { BAD_COIN_ID, BAD_PRICE } from '#shared/errors.ts';
+
+/** What a change of the terms answers: the group as it is now, or why the amount or coin is refused. */
+const termsSetting = () =>
+  ({
+    reply: GROUP_INFO,
+    refusals: [...OWNER_ONLY, 'UNKNOWN_COIN', { name: 'BAD_PRICE', why: 'more decimals than the coin has' }],
+  }) satisfies MethodReplies;
 
 export const group_set_price = /* @__PURE__ */ defineMethod(
   'group_set_price',
@@ -26,11 +33,7 @@ export const group_set_price = /* @__PURE__ */ defineMethod(
       ),
     },
   }),
-  process.env.IM_DOCS !== 'off' &&
-    (() => ({
-      reply: GROUP_INFO,
-      refusals: [...OWNER_ONLY, 'UNKNOWN_COIN', { name: 'BAD_PRICE', why: 'more decimals than the coin has' }],
-    })),
+  process.env.IM_DOCS !== 'off' && termsSetting,
 );
 
 export const group_set_consensus = /* @__PURE__ */ defineMethod(
@@ -51,11 +54,7 @@ export const group_set_consensus = /* @__PURE__ */ defineMethod(
       ),
     },
   }),
-  process.env.IM_DOCS !== 'off' &&
-    (() => ({
-      reply: GROUP_INFO,
-      refusals: [...OWNER_ONLY, 'UNKNOWN_COIN', { name: 'BAD_PRICE', why: 'more decimals than the coin has' }],
-    })),
+  process.env.IM_DOCS !== 'off' && termsSetting,
 );
 
 export const group_join = /* @__PURE__ */ defineMethod(
