@@ -27,6 +27,7 @@ import { IM_BUNDLING, PROJECT_ROOT } from '../../infra/constructs/im-function.ts
 import { LOCAL_RONGCLOUD } from '../../infra/local/local-env.ts';
 import { createRongCloudStandIn } from '../../infra/local/rongcloud-standin.ts';
 import { jsonEvent } from '../support/events.ts';
+import { beyondFloor, bytesByOrigin, inputsByEntry, type Origins } from './bundle-origins.ts';
 import { phaseEnv, writeResult } from './phase-io.ts';
 import { progress } from './progress.ts';
 import { median } from './stats.ts';
@@ -70,6 +71,8 @@ export interface BundleRow {
   name: string;
   bytes: number;
   bytesRatio: number;
+  /** Its bytes beyond the floor's, by where they come from. */
+  beyondFloor: Origins;
   /** Cold import: module evaluation and the handler's top-level setup. */
   import: Timing;
   /** Import plus the first call, in the same processes. */
@@ -314,7 +317,8 @@ async function main() {
     `bundling ${Object.keys(entries).length} functions with the stack's esbuild settings (and once more with source maps)`,
   );
   for (const dir of Object.values(dirs)) await mkdir(dir, { recursive: true });
-  await build({ ...esbuildOptions(IM_BUNDLING.sourceMap), entryPoints, outdir: dirs.shipped });
+  const shipped = await build({ ...esbuildOptions(IM_BUNDLING.sourceMap), entryPoints, outdir: dirs.shipped, metafile: true });
+  const origins = new Map([...inputsByEntry(shipped.metafile).entries()].map(([name, inputs]) => [name, bytesByOrigin(inputs)]));
   await build({ ...esbuildOptions(true), entryPoints, outdir: dirs.mapped });
 
   const db = createDb({ table: TABLE, endpoint: dynamoEndpoint, region: REGION });
@@ -326,6 +330,12 @@ async function main() {
     const bytes = new Map<string, number>();
     for (const name of Object.keys(entries)) bytes.set(name, (await stat(join(dirs.shipped, `${name}.mjs`))).size);
     const floorBytes = bytes.get(FLOOR) ?? Number.NaN;
+    const originsOf = (name: string) => {
+      const found = origins.get(name);
+      if (!found) throw new Error(`esbuild's metafile names no output for ${name}`);
+      return found;
+    };
+    const floorOrigins = originsOf(FLOOR);
     const names = Object.keys(entries).filter((name) => name !== FLOOR);
     const samples = new Map(names.map((name) => [name, { fn: [] as Sample[], floor: [] as Sample[] }]));
     // Source maps on at init exactly when the stack ships them.
@@ -351,6 +361,7 @@ async function main() {
         name,
         bytes: size,
         bytesRatio: size / floorBytes,
+        beyondFloor: beyondFloor(originsOf(name), floorOrigins),
         import: timing(fn, floor, importTime),
         firstCall: timing(fn, floor, callTime),
         reply: [...new Set(fn.map((sample) => sample.reply))].join(', '),

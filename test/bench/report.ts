@@ -16,6 +16,7 @@ import type { HotResult } from './hot.ts';
 import type { LatencySeries } from './latency.ts';
 import { ms, table } from './markdown.ts';
 import { readResult } from './phase-io.ts';
+import { bundleOriginsSection } from './report-bundles.ts';
 import { hotHeadline, hotSection, hotSummary } from './report-hot.ts';
 import type { ScaleRow } from './scale.ts';
 import { searchRatio, searchRatioLine } from './search-ratio.ts';
@@ -254,6 +255,8 @@ ${table(
     ]),
   ],
 )}
+
+${bundleOriginsSection(r.bundles)}
 
 Source maps at init: the same bundles built with their map, imported with \`--enable-source-maps\` (as \`NODE_OPTIONS\` would
 turn them on) against without, ${r.bundles.runs} pairs each.
