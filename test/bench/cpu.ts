@@ -47,7 +47,7 @@ export interface CpuRow {
   /** Mean CPU per call over every slice. */
   handlerUs: number;
   bareUs: number;
-  /** Handler ÷ floor in each slice, sorted: the spread behind the mean. */
+  /** Handler ÷ floor in each slice, sorted; their median is the row's ratio. */
   sliceRatios: number[];
   /** The call checks or sets a wallet password: scrypt's deliberate cost dominates it. */
   hashes: boolean;
@@ -244,7 +244,7 @@ async function main() {
       hashes: HASHING_PARAMS.some((name) => name in call.params),
     });
     progress(
-      `cpu ${call.label}: x${(result.handlerUs / result.bareUs).toFixed(2)} (${median(result.sliceRatios).toFixed(2)} median slice)`,
+      `cpu ${call.label}: x${median(result.sliceRatios).toFixed(2)} (slices x${result.sliceRatios[0]?.toFixed(2)} to x${result.sliceRatios.at(-1)?.toFixed(2)})`,
     );
   }
   await writeResult('cpu', { budgetMs: CPU_BUDGET_US / 1000, wallBudgetMs: WALL_BUDGET_MS, slices: SLICES, rows });
