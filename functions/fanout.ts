@@ -3,11 +3,11 @@ import { defaultDb } from '#shared/db/client.ts';
 import { withInvocation } from '#shared/log.ts';
 import { defaultDeadLetter } from '#shared/outbox/dead-letter.ts';
 import { processStreamBatch } from '#shared/outbox/fanout.ts';
-import { fanoutReactors } from '#shared/outbox/reactors.ts';
+import { notificationReactors } from '#shared/outbox/reactors.ts';
 import { defaultRongCloud } from '#shared/rongcloud/default.ts';
 import { loadRongCloudSettings } from '#shared/rongcloud/settings.ts';
 
-const reactors = fanoutReactors({
+const reactors = notificationReactors({
   rongcloud: defaultRongCloud,
   systemUserId: async () => (await loadRongCloudSettings()).systemUserId,
 });

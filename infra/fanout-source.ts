@@ -1,11 +1,13 @@
 import type { DynamoDBRecord } from 'aws-lambda';
+import { FANOUT_ENTRY, UPKEEP_ENTRY } from '#shared/api/registry.ts';
 
 /**
- * Which stream records reach the fan-out: inserts of group-event items (the outbox), and every
- * write of a balance item (a holding is re-checked the moment its balance changes, so one balance
- * change costs one record, not a scan). The CDK stack passes these very objects to the event
- * source mapping (one `FilterCriteria.filter` each; a record passing any of them is delivered),
- * and the local poller applies them with `isFanoutRecord`, so the two cannot disagree.
+ * Which stream records reach the consumers: inserts of group-event items (the outbox), and, for
+ * the upkeep, every write of a balance item (a holding is re-checked the moment its balance
+ * changes, so one balance change costs one record, not a scan). The CDK stack passes these very
+ * objects to the event source mappings (one `FilterCriteria.filter` each; a record passing any of
+ * them is delivered), and the local poller applies them with `isConsumerRecord`, so the two cannot
+ * disagree.
  */
 export const FANOUT_FILTER_PATTERN = {
   eventName: ['INSERT'],
@@ -17,10 +19,22 @@ export const BALANCE_FILTER_PATTERN = {
   dynamodb: { NewImage: { kind: { S: ['balance'] } } },
 } as const;
 
-export const FANOUT_FILTER_PATTERNS = [FANOUT_FILTER_PATTERN, BALANCE_FILTER_PATTERN] as const;
+/**
+ * The stream's two consumers, each its own event source mapping with its own place in every shard,
+ * so neither waits on the other: the fan-out sends each group event's notifications to RongCloud
+ * (and, in order, waits out its outages); the upkeep does what the table does for itself after an
+ * event or a balance write (seat folds, search postings, a dismissed group's clean-up and refunds,
+ * holdings re-checks), which must not wait on RongCloud. Read by the stack and the local poller alike.
+ */
+export const STREAM_CONSUMERS = {
+  fanout: { entry: FANOUT_ENTRY, filters: [FANOUT_FILTER_PATTERN] },
+  upkeep: { entry: UPKEEP_ENTRY, filters: [FANOUT_FILTER_PATTERN, BALANCE_FILTER_PATTERN] },
+} as const;
+
+export type StreamConsumerName = keyof typeof STREAM_CONSUMERS;
 
 /**
- * How the event source delivers to the fan-out, read by the stack and the local poller alike.
+ * How the event sources deliver to both consumers, read by the stack and the local poller alike.
  * A batch whose event waits on RongCloud is retried with the handler's pauses between tries
  * (`shared/outbox/fanout.ts`), so these retries must outlast its outage patience: then the handler,
  * which knows the event's key, sets the event aside, rather than Lambda, which knows only sequence
@@ -57,5 +71,8 @@ export function matchesPattern(pattern: FilterPattern, value: unknown): boolean 
 /** A group event's insert: the outbox entry the reactors act on. */
 export const isEventRecord = (record: DynamoDBRecord): boolean => matchesPattern(FANOUT_FILTER_PATTERN, record);
 
-export const isFanoutRecord = (record: DynamoDBRecord): boolean =>
-  FANOUT_FILTER_PATTERNS.some((pattern) => matchesPattern(pattern, record));
+/** Whether the consumer's filter lets the record through; without a consumer, whether any does. */
+export const isConsumerRecord = (record: DynamoDBRecord, consumer?: StreamConsumerName): boolean =>
+  (consumer ? STREAM_CONSUMERS[consumer].filters : STREAM_CONSUMERS.upkeep.filters).some((pattern) =>
+    matchesPattern(pattern, record),
+  );

@@ -14,14 +14,15 @@ export interface MonitoringProps {
   readonly api: IHttpApi;
   /** Every Lambda of the service, by a short name used in the alarm's own name. */
   readonly functions: ReadonlyMap<string, IFunction>;
-  /** The stream consumer, whose lag is watched as well as its errors. */
+  /** The stream's consumers, whose lag is watched as well as their errors. */
   readonly fanout: IFunction;
+  readonly upkeep: IFunction;
   readonly fanoutDlq: IQueue;
   /** The service as people read it in an alarm mail: "IM group service (dev)". */
   readonly label: string;
 }
 
-/** How far the fan-out may fall behind the table before someone is told; its records give up at 6 h. */
+/** How far a stream consumer may fall behind the table before someone is told; its records give up at 6 h. */
 export const ITERATOR_AGE_LIMIT = Duration.minutes(5);
 /** Internal errors in five minutes that page: a single one is logged with its stack, a few are a trend. */
 export const API_5XX_LIMIT = 5;
@@ -96,11 +97,16 @@ export class Monitoring extends Construct {
       description: `RongCloud's p99 answer time has been above ${RONGCLOUD_P99_MS} ms for ten minutes.`,
     });
 
-    this.alarm('FanoutIteratorAge', props.fanout.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }), {
-      threshold: ITERATOR_AGE_LIMIT.toMilliseconds(),
-      evaluationPeriods: 3,
-      description: `The fan-out has been more than ${ITERATOR_AGE_LIMIT.toHumanString()} behind the table stream for three minutes.`,
-    });
+    for (const [id, fn, what] of [
+      ['FanoutIteratorAge', props.fanout, 'The fan-out (notifications)'],
+      ['UpkeepIteratorAge', props.upkeep, 'The upkeep (folds, postings, clean-up, holdings)'],
+    ] as const) {
+      this.alarm(id, fn.metric('IteratorAge', { period: Duration.minutes(1), statistic: 'Maximum' }), {
+        threshold: ITERATOR_AGE_LIMIT.toMilliseconds(),
+        evaluationPeriods: 3,
+        description: `${what} has been more than ${ITERATOR_AGE_LIMIT.toHumanString()} behind the table stream for three minutes.`,
+      });
+    }
   }
 
   /** Alarms at or above the threshold; no data (an idle service) is healthy. */

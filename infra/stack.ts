@@ -16,10 +16,9 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ImFunction } from '#infra/constructs/im-function.ts';
 import { CORS } from '#infra/cors.ts';
-import { FANOUT_DELIVERY, FANOUT_FILTER_PATTERNS } from '#infra/fanout-source.ts';
+import { FANOUT_DELIVERY, STREAM_CONSUMERS, type StreamConsumerName } from '#infra/fanout-source.ts';
 import { Monitoring } from '#infra/monitoring.ts';
 import {
-  FANOUT_ENTRY,
   GRACE_SWEEP_ENTRY,
   handlerEntry,
   type MethodName,
@@ -62,6 +61,7 @@ export class ImGroupStack extends Stack {
   readonly methodFunctions = new Map<MethodName, ImFunction>();
   readonly fanoutFunction: ImFunction;
   readonly fanoutDlq: Queue;
+  readonly upkeepFunction: ImFunction;
   /** Removes members whose grace ended with the balance still short, every minute. */
   readonly graceSweepFunction: ImFunction;
   /** The subscription expiry sweep, on a schedule. */
@@ -132,6 +132,8 @@ export class ImGroupStack extends Stack {
 
     ({ fn: this.fanoutFunction, dlq: this.fanoutDlq } = this.fanout(props));
     this.acknowledgeIndexGrant(this.fanoutFunction);
+    this.upkeepFunction = this.upkeep(this.fanoutDlq);
+    this.acknowledgeIndexGrant(this.upkeepFunction);
     this.graceSweepFunction = this.graceSweep();
     this.sweepFunction = this.sweep();
     this.acknowledgeIndexGrant(this.sweepFunction);
@@ -141,10 +143,12 @@ export class ImGroupStack extends Stack {
       functions: new Map([
         ...this.methodFunctions,
         ['fanout', this.fanoutFunction],
+        ['upkeep', this.upkeepFunction],
         ['graceSweep', this.graceSweepFunction],
         ['sweep', this.sweepFunction],
       ]),
       fanout: this.fanoutFunction,
+      upkeep: this.upkeepFunction,
       fanoutDlq: this.fanoutDlq,
       label: this.label,
     });
@@ -288,7 +292,7 @@ export class ImGroupStack extends Stack {
   /**
    * The outbox consumer: group-event inserts only, in order (one batch per shard at a time), with
    * bounded retries and record age so one poison record cannot block a shard, and a dead-letter
-   * queue so nothing that gives up is lost.
+   * queue so nothing that gives up is lost. Its queue is the upkeep's too.
    */
   private fanout(props: ImGroupStackProps): { fn: ImFunction; dlq: Queue } {
     const rongcloudParameter = props.rongcloudParameterName ?? rongcloudParameterFor(props.stage);
@@ -309,7 +313,7 @@ export class ImGroupStack extends Stack {
       reason: 'This queue is itself the dead-letter queue of the fan-out; its depth has an alarm.',
     });
     const fn = new ImFunction(this, 'Fanout', {
-      entry: FANOUT_ENTRY,
+      entry: STREAM_CONSUMERS.fanout.entry,
       table: this.table,
       timeout: Duration.seconds(60),
       environment: {
@@ -320,7 +324,7 @@ export class ImGroupStack extends Stack {
       },
     });
     dlq.grantSendMessages(fn);
-    // It writes sent-markers and cleans up after dismissed groups.
+    // It writes sent-markers and takes from the shared RongCloud rate budget.
     this.table.grantReadWriteData(fn);
     // A SecureString under the AWS-managed aws/ssm key needs no KMS grant: that key's policy lets
     // any principal of the account decrypt through SSM.
@@ -333,21 +337,44 @@ export class ImGroupStack extends Stack {
       }),
     );
 
-    fn.addEventSource(
-      new DynamoEventSource(this.table, {
-        startingPosition: StartingPosition.TRIM_HORIZON,
-        batchSize: FANOUT_DELIVERY.batchSize,
-        bisectBatchOnError: true,
-        retryAttempts: FANOUT_DELIVERY.retryAttempts,
-        maxRecordAge: Duration.seconds(FANOUT_DELIVERY.maxRecordAgeSeconds),
-        reportBatchItemFailures: true,
-        parallelizationFactor: 1,
-        onFailure: new SqsDlq(dlq),
-        // The same patterns the local stream poller applies, so both runtimes fan out the same records.
-        filters: FANOUT_FILTER_PATTERNS.map((pattern) => FilterCriteria.filter(pattern)),
-      }),
-    );
+    fn.addEventSource(this.streamSource('fanout', dlq));
     new CfnOutput(this, 'FanoutDlqUrl', { value: dlq.queueUrl });
     return { fn, dlq };
+  }
+
+  /**
+   * The stream's other consumer: what the table does for itself after each change (seat folds,
+   * search postings, a dismissed group's clean-up and refunds, holdings re-checks). A mapping of its
+   * own keeps its own place in the stream, so a RongCloud outage that holds the fan-out back never
+   * holds these back. It gives up into the fan-out's queue, which `ops dlq:replay` reads.
+   */
+  private upkeep(dlq: Queue): ImFunction {
+    const fn = new ImFunction(this, 'Upkeep', {
+      entry: STREAM_CONSUMERS.upkeep.entry,
+      table: this.table,
+      timeout: Duration.seconds(60),
+      environment: { DLQ_URL: dlq.queueUrl },
+    });
+    dlq.grantSendMessages(fn);
+    // It folds shards into groups and balances, writes postings and cleans up after dismissed groups.
+    this.table.grantReadWriteData(fn);
+    fn.addEventSource(this.streamSource('upkeep', dlq));
+    return fn;
+  }
+
+  /** One consumer's event source mapping: in order, partial batch responses, bounded retries and age. */
+  private streamSource(consumer: StreamConsumerName, dlq: Queue): DynamoEventSource {
+    return new DynamoEventSource(this.table, {
+      startingPosition: StartingPosition.TRIM_HORIZON,
+      batchSize: FANOUT_DELIVERY.batchSize,
+      bisectBatchOnError: true,
+      retryAttempts: FANOUT_DELIVERY.retryAttempts,
+      maxRecordAge: Duration.seconds(FANOUT_DELIVERY.maxRecordAgeSeconds),
+      reportBatchItemFailures: true,
+      parallelizationFactor: 1,
+      onFailure: new SqsDlq(dlq),
+      // The same patterns the local stream poller applies, so both runtimes deliver the same records.
+      filters: STREAM_CONSUMERS[consumer].filters.map((pattern) => FilterCriteria.filter(pattern)),
+    });
   }
 }

@@ -15,7 +15,8 @@ import { createRongCloudStandIn, type RongCloudStandIn } from '#infra/local/rong
 import { type RuntimeInfo, readRuntimeInfo, removeRuntimeInfo, writeRuntimeInfo } from '#infra/local/runtime-file.ts';
 import { type SeedResult, seedDemoData } from '#infra/local/seed.ts';
 import { memoryCheckpoints, tableCheckpoints } from '#infra/local/stream-checkpoints.ts';
-import { type StreamPoller, startStreamPoller } from '#infra/local/stream-poller.ts';
+import { startStreamConsumers } from '#infra/local/stream-consumers.ts';
+import type { StreamPoller } from '#infra/local/stream-poller.ts';
 import { ensureTable } from '#infra/local/table-bootstrap.ts';
 import { type Clock, setDefaultClock, systemClock } from '#shared/clock.ts';
 import { createDb, type Db } from '#shared/db/client.ts';
@@ -89,8 +90,9 @@ export interface LocalRuntime {
 export type RuntimeWithoutPoller = Omit<LocalRuntime, 'poller'>;
 
 /**
- * The stream poller of a runtime, in its process or another one on the same table: a persisted
- * runtime keeps shard positions in the table, so a restarted poller resumes where one stopped.
+ * The stream pollers of a runtime, one per consumer (the fan-out and the upkeep), in its process
+ * or another one on the same table: a persisted runtime keeps each one's shard positions in the
+ * table, so a restarted poller resumes where one stopped.
  */
 export function startRuntimePoller(settings: {
   readonly db: Db;
@@ -100,11 +102,11 @@ export function startRuntimePoller(settings: {
   readonly clock?: Clock | undefined;
 }): Promise<StreamPoller> {
   const { db, log } = settings;
-  return startStreamPoller({
+  return startStreamConsumers({
     endpoint: settings.dynamoEndpoint,
     region: LOCAL_REGION,
     tableName: db.table,
-    checkpoints: settings.persisted ? (arn) => tableCheckpoints(db, arn) : memoryCheckpoints(),
+    checkpoints: (arn, consumer) => (settings.persisted ? tableCheckpoints(db, arn, consumer) : memoryCheckpoints()),
     log,
     ...(settings.clock ? { clock: settings.clock } : {}),
   });
@@ -148,7 +150,7 @@ function deferred() {
 /**
  * The whole service on one machine: DynamoDB Local (started here, or one already running), the
  * table from the one table definition, the demo data, the local API Gateway serving every method
- * of the registry, the RongCloud stand-in and the stream poller driving the fan-out. The HTTP port
+ * of the registry, the RongCloud stand-in and the stream pollers driving the fan-out and the upkeep. The HTTP port
  * is bound first because the handlers' settings name it (RongCloud and logo URLs); requests that
  * arrive before the table is ready wait for it.
  */

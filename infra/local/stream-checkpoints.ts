@@ -23,13 +23,17 @@ export function memoryCheckpoints(): CheckpointStore {
 
 const CHECKPOINT_PK = 'LOCAL#STREAM';
 
+/** Each consumer keeps its own positions; the fan-out's keep the partition they always had. */
+const checkpointPk = (consumer: string) => (consumer === 'fanout' ? CHECKPOINT_PK : `${CHECKPOINT_PK}#${consumer}`);
+
 /**
- * For a persisted table: one item per shard in the table itself (`LOCAL#STREAM` / shard id), so a
+ * For a persisted table: one item per consumer and shard in the table itself (`LOCAL#STREAM[#consumer]` / shard id), so a
  * restart resumes after the last record handled instead of replaying the stream. Items of an older
  * stream (the table was recreated) are ignored. The item's own stream record is not an event, so
  * the filter drops it.
  */
-export function tableCheckpoints(db: Db, streamArn: string): CheckpointStore {
+export function tableCheckpoints(db: Db, streamArn: string, consumer = 'fanout'): CheckpointStore {
+  const pk = checkpointPk(consumer);
   return {
     async load() {
       const out = new Map<string, Checkpoint>();
@@ -39,7 +43,7 @@ export function tableCheckpoints(db: Db, streamArn: string): CheckpointStore {
           new QueryCommand({
             TableName: db.table,
             KeyConditionExpression: 'pk = :pk',
-            ExpressionAttributeValues: { ':pk': CHECKPOINT_PK },
+            ExpressionAttributeValues: { ':pk': pk },
             ConsistentRead: true,
             ...(start ? { ExclusiveStartKey: start } : {}),
           }),
@@ -60,7 +64,7 @@ export function tableCheckpoints(db: Db, streamArn: string): CheckpointStore {
         new PutCommand({
           TableName: db.table,
           Item: {
-            pk: CHECKPOINT_PK,
+            pk,
             sk: shardId,
             kind: 'stream-checkpoint',
             stream_arn: streamArn,

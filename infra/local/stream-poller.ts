@@ -14,7 +14,7 @@ import {
   TrimmedDataAccessException,
 } from '@aws-sdk/client-dynamodb-streams';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { FANOUT_DELIVERY, isFanoutRecord } from '#infra/fanout-source.ts';
+import { FANOUT_DELIVERY, isConsumerRecord, STREAM_CONSUMERS, type StreamConsumerName } from '#infra/fanout-source.ts';
 import { loadHandler } from '#infra/local/handler-modules.ts';
 import { LOCAL_ACCOUNT_ID, lambdaContext } from '#infra/local/lambda-context.ts';
 import { type LocalLog, silentLog } from '#infra/local/local-log.ts';
@@ -28,15 +28,14 @@ import {
   type StreamFailure,
 } from '#infra/local/stream-delivery.ts';
 import { lambdaRecord, regionalArn } from '#infra/local/stream-records.ts';
-import { FANOUT_ENTRY } from '#shared/api/registry.ts';
 import { type Clock, defaultClock } from '#shared/clock.ts';
 
 export type FanoutHandler = (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse | undefined>;
 
 /**
- * Plays Lambda's event source mapping on DynamoDB Local: reads the table's real stream through
- * the Streams API, keeps the stack's filter, batch size, partial batch responses, bisection and
- * retry budget, and invokes the fan-out handler module in process.
+ * Plays one of Lambda's event source mappings on DynamoDB Local: reads the table's real stream
+ * through the Streams API, keeps the stack's filter, batch size, partial batch responses, bisection
+ * and retry budget, and invokes the consumer's handler module in process.
  */
 export interface StreamPollerOptions {
   readonly endpoint: string;
@@ -44,7 +43,12 @@ export interface StreamPollerOptions {
   readonly tableName: string;
   /** Where shard positions are kept; in memory (start from the trim horizon) unless given. */
   readonly checkpoints?: CheckpointStore | ((streamArn: string) => CheckpointStore);
-  /** The fan-out to invoke; by default the module at FANOUT_ENTRY, loaded on first use. */
+  /**
+   * Which of the stream's consumers this plays (infra/fanout-source.ts): its filter, its handler
+   * module and its name. Without one, every record any consumer takes reaches `handler`.
+   */
+  readonly consumer?: StreamConsumerName;
+  /** What to invoke; by default the consumer's module (the fan-out's without one), loaded on first use. */
   readonly handler?: FanoutHandler;
   readonly batchSize?: number;
   readonly maxRetries?: number;
@@ -52,7 +56,7 @@ export interface StreamPollerOptions {
   readonly retryDelayMs?: number;
   /**
    * Times the waits between retries, as Lambda's back-off would; by default the process's clock.
-   * Polling the stream stays on real time: it waits for DynamoDB, not for the fan-out.
+   * Polling the stream stays on real time: it waits for DynamoDB, not for the consumer.
    */
   readonly clock?: Clock;
   /** How long an idle shard waits before asking again. */
@@ -98,15 +102,15 @@ async function streamArnOf(client: DynamoDBClient, tableName: string): Promise<s
   return Table.LatestStreamArn;
 }
 
-function defaultFanout(log: LocalLog): FanoutHandler {
+function moduleHandler(entry: string, log: LocalLog): FanoutHandler {
   let warned = false;
   return async (event, context) => {
-    if (!existsSync(fromRoot(FANOUT_ENTRY))) {
-      if (!warned) log.warn(`${FANOUT_ENTRY} does not exist yet: stream events are acknowledged without a fan-out`);
+    if (!existsSync(fromRoot(entry))) {
+      if (!warned) log.warn(`${entry} does not exist yet: stream events are acknowledged without it`);
       warned = true;
       return undefined;
     }
-    const handler = await loadHandler<DynamoDBStreamEvent, DynamoDBBatchResponse | undefined>(FANOUT_ENTRY);
+    const handler = await loadHandler<DynamoDBStreamEvent, DynamoDBBatchResponse | undefined>(entry);
     return handler(event, context);
   };
 }
@@ -131,7 +135,7 @@ async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
     return await Promise.race([
       work,
       sleep(ms, undefined, { signal: timeout.signal }).then(() => {
-        throw new Error(`the fan-out did not finish within ${ms} ms`);
+        throw new Error(`the invocation did not finish within ${ms} ms`);
       }),
     ]);
   } finally {
@@ -145,7 +149,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   const idlePollMs = options.idlePollMs ?? 200;
   const discoverEveryMs = options.discoverEveryMs ?? 1000;
   const invokeTimeoutMs = options.invokeTimeoutMs ?? 60_000;
-  const functionName = options.functionName ?? 'fanout';
+  const functionName = options.functionName ?? options.consumer ?? 'fanout';
   const clientConfig = { endpoint: options.endpoint, region: options.region, credentials: LOCAL_CREDENTIALS };
   const dynamo = new DynamoDBClient(clientConfig);
   const streams = new DynamoDBStreamsClient(clientConfig);
@@ -154,7 +158,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
   const checkpoints =
     typeof options.checkpoints === 'function' ? options.checkpoints(streamArn) : (options.checkpoints ?? memoryCheckpoints());
   const saved = await checkpoints.load();
-  const handler = options.handler ?? defaultFanout(log);
+  const handler = options.handler ?? moduleHandler(STREAM_CONSUMERS[options.consumer ?? 'fanout'].entry, log);
   const stopping = new AbortController();
   const workers = new Map<string, ShardWorker>();
   const failures: StreamFailure[] = [];
@@ -165,7 +169,8 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
       const context = lambdaContext(functionName, options.region, invokeTimeoutMs);
       return outcomeOf(records, await withTimeout(handler({ Records: records }, context), invokeTimeoutMs));
     } catch (error) {
-      log.warn('fan-out invocation failed', {
+      log.warn('stream consumer invocation failed', {
+        function: functionName,
         error: error instanceof Error ? error.message : String(error),
         records: records.length,
       });
@@ -237,7 +242,7 @@ export async function startStreamPoller(options: StreamPollerOptions): Promise<S
 
   async function handleRecords(worker: ShardWorker, records: SdkRecord[]) {
     const converted = records.map((record) => lambdaRecord(record, eventSourceArn, options.region));
-    const candidates = converted.filter(isFanoutRecord);
+    const candidates = converted.filter((record) => isConsumerRecord(record, options.consumer));
     for (const record of candidates.filter(tooOld)) {
       const reason = `older than ${maxRecordAgeSeconds} s`;
       giveUp(

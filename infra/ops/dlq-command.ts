@@ -3,7 +3,7 @@ import type { Command, CommandContext } from '#infra/ops/command.ts';
 import { describeEntry, localStreamArn, replayDeadLetter, streamsClient } from '#infra/ops/dlq-replay.ts';
 import { type DeadLetterSource, localSource, sqsSource } from '#infra/ops/dlq-sources.ts';
 import { Refused, UsageError } from '#infra/ops/target.ts';
-import { fanoutReactors } from '#shared/outbox/reactors.ts';
+import { replayReactors } from '#shared/outbox/reactors.ts';
 import { createRongCloudApi } from '#shared/rongcloud/api.ts';
 import { createRongCloud } from '#shared/rongcloud/client.ts';
 import { clientOptions, readRongCloudSettings, ssmParameterReader } from '#shared/rongcloud/settings.ts';
@@ -85,7 +85,7 @@ export const dlqReplay: Command = {
     const rongcloud = await rongCloudFor(queueUrl, runtimeUrl, text(options['rongcloud-parameter']), target.region);
     const deps = {
       db,
-      reactors: fanoutReactors({ rongcloud: async () => rongcloud.api, systemUserId: async () => rongcloud.systemUserId }),
+      reactors: replayReactors({ rongcloud: async () => rongcloud.api, systemUserId: async () => rongcloud.systemUserId }),
       streams: streamsClient(target),
       ...(target.endpoint ? { streamArnFor: localStreamArn } : {}),
     };

@@ -28,8 +28,10 @@ export const methodDef = (name: MethodName): MethodDef => METHODS[name];
 /** Where a method's handler module lives, relative to the project root. */
 export const handlerEntry = (name: MethodName): string => `functions/im/${name}.ts`;
 
-/** The stream fan-out handler's module, relative to the project root. */
+/** The stream's fan-out to RongCloud, relative to the project root. */
 export const FANOUT_ENTRY = 'functions/fanout.ts';
+/** The stream's other consumer: the table's own upkeep after each change (folds, postings, clean-up, holdings). */
+export const UPKEEP_ENTRY = 'functions/upkeep.ts';
 /** The scheduled sweep of ended grace periods (holdings re-checked when they change). */
 export const GRACE_SWEEP_ENTRY = 'functions/holdings-sweep.ts';
 

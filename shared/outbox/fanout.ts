@@ -3,13 +3,13 @@ import type { DynamoDBBatchResponse, DynamoDBRecord } from 'aws-lambda';
 import { type Clock, defaultClock } from '#shared/clock.ts';
 import { optionalEnv } from '#shared/config.ts';
 import type { Db } from '#shared/db/client.ts';
-import { type BalanceChange, balanceChanged } from '#shared/holdings/recheck.ts';
+import type { BalanceChange } from '#shared/holdings/recheck.ts';
 import { errorFields, log } from '#shared/log.ts';
 import { metric } from '#shared/metrics.ts';
 import { balanceChangeOf } from '#shared/outbox/balance-record.ts';
 import type { DeadLetter } from '#shared/outbox/dead-letter.ts';
 import { type StoredEvent, storedEventFromImage } from '#shared/outbox/event.ts';
-import { loadProgress, markDone, recordFailure } from '#shared/outbox/progress.ts';
+import { type Counts, loadProgress, markDone, recordFailure } from '#shared/outbox/progress.ts';
 import type { Once, Reactor } from '#shared/outbox/reactor.ts';
 import { Throttled } from '#shared/outbox/throttle.ts';
 import { RongCloudError } from '#shared/rongcloud/errors.ts';
@@ -44,8 +44,13 @@ export interface FanoutDeps {
   readonly outagePatienceMs?: number;
   /** Measures the outage against the patience and waits before a failed batch is handed back; real time by default. */
   readonly clock?: Clock;
-  /** What a balance write sets off: the holdings re-check by default. */
+  /**
+   * What a balance write sets off (the upkeep consumer's holdings re-check); without it balance
+   * records pass by, as the fan-out's filter never lets one through.
+   */
   readonly balances?: (db: Db, change: BalanceChange) => Promise<unknown>;
+  /** Whose failure counts these are on an event's marker (shared/outbox/progress.ts): the fan-out's by default. */
+  readonly counts?: Counts;
 }
 
 /** RongCloud out of reach or asking us to slow down: waiting will mend it. */
@@ -65,7 +70,7 @@ async function runReactors(deps: FanoutDeps, event: StoredEvent): Promise<void> 
       const name = `${reactor.name}:${action}`;
       if (progress.done.has(name)) return;
       await effect();
-      await markDone(deps.db, event, name);
+      await markDone(deps.db, event, name, deps.counts);
       metric('Deliveries', 1, { dimensions: { Action: reactor.name }, properties: { op: event.op, eventId: event.eventId } });
       progress.done.add(name);
     };
@@ -77,7 +82,7 @@ async function runReactors(deps: FanoutDeps, event: StoredEvent): Promise<void> 
 async function handleFailure(deps: FanoutDeps, event: StoredEvent, error: unknown): Promise<boolean> {
   const clock = deps.clock ?? defaultClock();
   const unavailable = isUnavailable(error);
-  const { count, firstFailedAt } = await recordFailure(deps.db, event, unavailable, clock.now());
+  const { count, firstFailedAt } = await recordFailure(deps.db, event, unavailable, clock.now(), deps.counts);
   log('warn', 'event failed', {
     groupId: event.groupId,
     eventId: event.eventId,
@@ -109,9 +114,9 @@ export async function processStreamBatch(deps: FanoutDeps, records: readonly Dyn
     if (!image) continue;
     const change = balanceChangeOf(record);
     if (change !== null) {
-      if (change === undefined) continue;
+      if (change === undefined || !deps.balances) continue;
       try {
-        await (deps.balances ?? balanceChanged)(deps.db, change);
+        await deps.balances(deps.db, change);
       } catch (error) {
         // Lambda retries the batch from here, and gives it to the dead-letter queue when it stops.
         log('warn', 'holdings re-check failed', { userId: change.userId, coinId: change.coinId, ...errorFields(error) });

@@ -18,12 +18,13 @@ import { pathToFileURL } from 'node:url';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
 import { build } from 'esbuild';
-import { FANOUT_ENTRY, handlerEntry, methodNames } from '#shared/api/registry.ts';
+import { handlerEntry, methodNames } from '#shared/api/registry.ts';
 import { createDb } from '#shared/db/client.ts';
 import { createTableInput } from '#shared/db/table.ts';
 import { putEvent } from '#shared/entities/event.ts';
 import { groupKey } from '#shared/entities/group.ts';
 import { IM_BUNDLING, PROJECT_ROOT } from '../../infra/constructs/im-function.ts';
+import { STREAM_CONSUMERS } from '../../infra/fanout-source.ts';
 import { LOCAL_RONGCLOUD } from '../../infra/local/local-env.ts';
 import { createRongCloudStandIn } from '../../infra/local/rongcloud-standin.ts';
 import { jsonEvent } from '../support/events.ts';
@@ -34,7 +35,6 @@ import { median } from './stats.ts';
 
 export const FLOOR = 'floor';
 const FLOOR_ENTRY = 'test/bench/floor-handler.ts';
-const FANOUT = 'fanout';
 /** Fresh processes per function, each paired with one of the floor. */
 const RUNS = Math.max(1, Number(process.env.BENCH_IMPORT_RUNS ?? 20));
 const TABLE = 'bench-bundles';
@@ -237,12 +237,13 @@ function lambdaEnvironment(dynamoEndpoint: string, servicesUrl: string): Record<
 
 /**
  * Each function's first request: an unknown session for the methods (refused after the session
- * read: one DynamoDB round trip, like the floor's), and for the fan-out a new SetDnd event
- * (progress read, parameter read, one RongCloud call, a sent-marker written).
+ * read: one DynamoDB round trip, like the floor's), and for the stream consumers a new SetDnd event
+ * (the fan-out: progress read, parameter read, one RongCloud call, a sent-marker written; the
+ * upkeep: the progress read, as none of its reactors acts on a SetDnd).
  */
 function firstEvent(name: string, run: number): unknown {
   if (name === FLOOR) return { body: JSON.stringify(groupKey(1)) };
-  if (name === FANOUT) {
+  if (name in STREAM_CONSUMERS) {
     const item = putEvent(TABLE, { groupId: 1_000 + run, op: 'SetDnd', actor: 7, data: { dnd: 1 } }).Put?.Item ?? {};
     const image = marshall(item, { removeUndefinedValues: true });
     return { Records: [{ eventName: 'INSERT', dynamodb: { NewImage: image, SequenceNumber: String(run + 1) } }] };
@@ -309,7 +310,8 @@ async function measureSourceMaps(
 async function main() {
   const { workDir, dynamoEndpoint } = phaseEnv();
   const dirs = { shipped: join(workDir, 'bundles'), mapped: join(workDir, 'bundles-mapped') };
-  const entries: Record<string, string> = { [FLOOR]: FLOOR_ENTRY, [FANOUT]: FANOUT_ENTRY };
+  const entries: Record<string, string> = { [FLOOR]: FLOOR_ENTRY };
+  for (const [name, consumer] of Object.entries(STREAM_CONSUMERS)) entries[name] = consumer.entry;
   for (const name of methodNames) entries[name] = handlerEntry(name);
   const entryPoints = Object.fromEntries(Object.entries(entries).map(([name, entry]) => [name, join(PROJECT_ROOT, entry)]));
 

@@ -14,6 +14,7 @@ import { putCoin } from '#shared/entities/coin.ts';
 import { putUser } from '#shared/entities/user.ts';
 import { createGroup } from '#shared/groups/create.ts';
 import { setConsensus } from '#shared/groups/terms.ts';
+import { balanceChanged } from '#shared/holdings/recheck.ts';
 import { joinGroup } from '#shared/joins/join.ts';
 import { memoryDeadLetter } from '#shared/outbox/dead-letter.ts';
 import { processStreamBatch } from '#shared/outbox/fanout.ts';
@@ -48,7 +49,7 @@ async function caseFor(db: Db, measure: Measure, groups: number, userId: number,
   await putUser(db, userId);
   await adjustBalance(db, { userId, coinId: 1, amount: '100' });
   for (let g = 0; g < groups; g++) await joinGroup(db, { userId, groupId: firstGroup[g]! });
-  const deps = { db, reactors: [], deadLetter: memoryDeadLetter() };
+  const deps = { db, reactors: [], balances: balanceChanged, deadLetter: memoryDeadLetter() };
   // The balance item itself is left as it is: the record says what changed, the conditions read the table.
   const covered = (await measure(() => processStreamBatch(deps, [balanceRecord(userId, 100_000_000n, 90_000_000n)]))).reading;
   await adjustBalance(db, { userId, coinId: 1, amount: '60', direction: 'out' });

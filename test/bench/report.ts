@@ -215,7 +215,7 @@ Each function was run in ${r.bundles.runs} fresh \`node\` processes, each right 
 alternates), in the environment the stack gives it, with AWS's endpoints pointed at DynamoDB Local and loopback stand-ins.
 *Import* is the module's evaluation and the handler's top-level setup (not Node's own start); *+ first call* adds the
 first request: an unknown session for the methods (refused after its eventual read and the strong one that confirms
-it, against the floor's one GetItem), a new SetDnd event for the fan-out (progress read, parameter read, one RongCloud call, a sent-marker). Times
+it, against the floor's one GetItem), a new SetDnd event for the stream consumers (the fan-out: progress read, parameter read, one RongCloud call, a sent-marker; the upkeep: whatever its reactors do for a SetDnd). Times
 are medians; *÷ floor* is the median of the pairs' ratios. CPU is the process's own (all threads): Lambda at 512 MB runs
 on a fraction of a core, so its init is bound by CPU, and CPU does not count the waits for a core on this shared machine
 that wall time does.
@@ -333,9 +333,9 @@ Local keeps every stream record it is given, and its writes slow with them. \`BE
 
 \`group_dismiss\` tombstones the group in one transaction; the stream then deletes its items ${r.dismiss.cleanupBatch} per
 invocation, each round writing a Cleanup event that triggers the next. Run through the local stream poller (the
-stack's batch size and filter) with the fan-out's search and clean-up reactors. The RongCloud notifier is left out: it
-needs the RongCloud stand-in, and for a dismissal it makes two RongCloud calls and writes a sent-marker per call,
-whatever the group's size.
+stack's batch size and filter) with the upkeep's search and clean-up reactors. The RongCloud notifier, which runs in the
+fan-out, a consumer of its own, is left out: for a dismissal it makes two RongCloud calls and writes a sent-marker per
+call, whatever the group's size.
 
 ${table(
   [
@@ -367,7 +367,7 @@ bounded by the batch size, whatever the group's size.`);
 
   out.push(`## One balance change and the holdings re-check
 
-Every write of a balance reaches the fan-out, which settles the user's consensus memberships in that coin against
+Every write of a balance reaches the upkeep, which settles the user's consensus memberships in that coin against
 the new balance. Fed the stream record of one debit for a user in 0, 1 and 50 consensus groups (each group with
 ${r.holdings.bystanders} other holders, who must not count): a debit that leaves every holding covered, and one that
 makes every holding fall short (a warning, so a read and a transaction per group).

@@ -45,8 +45,8 @@ beforeAll(async () => {
 
 describe('the synthesized template for sam local', () => {
   it('marks every function’s code as a bundled asset of the cloud assembly', () => {
-    // The methods, the stream fan-out, the expiry sweep and the grace sweep.
-    expect(functions()).toHaveLength(methodNames.length + 3);
+    // The methods, the two stream consumers, the expiry sweep and the grace sweep.
+    expect(functions()).toHaveLength(methodNames.length + 4);
     for (const [id, fn] of functions()) {
       expect(fn.Metadata?.['aws:asset:property'], id).toBe('Code');
       const assetPath = fn.Metadata?.['aws:asset:path'];

@@ -9,7 +9,15 @@ import { CORS } from '#infra/cors.ts';
 import { BALANCE_FILTER_PATTERN, FANOUT_DELIVERY, FANOUT_FILTER_PATTERN } from '#infra/fanout-source.ts';
 import { RONGCLOUD_P99_MS, RONGCLOUD_RETRY_LIMIT } from '#infra/monitoring.ts';
 import { DEFAULT_RONGCLOUD_PARAMETER, type ImGroupStack } from '#infra/stack.ts';
-import { FANOUT_ENTRY, GRACE_SWEEP_ENTRY, handlerEntry, methodDef, methodNames, SWEEP_ENTRY } from '#shared/api/registry.ts';
+import {
+  FANOUT_ENTRY,
+  GRACE_SWEEP_ENTRY,
+  handlerEntry,
+  methodDef,
+  methodNames,
+  SWEEP_ENTRY,
+  UPKEEP_ENTRY,
+} from '#shared/api/registry.ts';
 import { createTableInput, type IndexDefinition, TABLE } from '#shared/db/table.ts';
 import { METRICS_NAMESPACE } from '#shared/metrics.ts';
 import { DEFAULT_HOSTS } from '#shared/rongcloud/settings.ts';
@@ -65,20 +73,20 @@ beforeAll(async () => {
   ({ stack } = synthStack({ bundling: false }));
   const bundled = await bundledAssembly();
   ({ dir: assemblyDir, template } = bundled);
-  console.log(`synth with bundling of ${methodNames.length + 2} functions took ${bundled.seconds.toFixed(1)} s`);
+  console.log(`synth with bundling of ${methodNames.length + 4} functions took ${bundled.seconds.toFixed(1)} s`);
 }, SYNTH_TIMEOUT_MS);
 
 describe('the method registry and the handlers on disk', () => {
-  it('has a handler file for every registry entry, for the fan-out and for both sweeps', () => {
-    for (const entry of [...methodNames.map(handlerEntry), FANOUT_ENTRY, SWEEP_ENTRY, GRACE_SWEEP_ENTRY]) {
+  it('has a handler file for every registry entry, for both stream consumers and for both sweeps', () => {
+    for (const entry of [...methodNames.map(handlerEntry), FANOUT_ENTRY, UPKEEP_ENTRY, SWEEP_ENTRY, GRACE_SWEEP_ENTRY]) {
       expect(existsSync(path.join(PROJECT_ROOT, entry)), entry).toBe(true);
     }
   });
 });
 
 describe('functions', () => {
-  it('makes one Lambda function per registry entry plus the stream fan-out and the two sweeps', () => {
-    template.resourceCountIs('AWS::Lambda::Function', methodNames.length + 3);
+  it('makes one Lambda function per registry entry plus the two stream consumers and the two sweeps', () => {
+    template.resourceCountIs('AWS::Lambda::Function', methodNames.length + 4);
     expect([...stack.methodFunctions.keys()].sort()).toEqual([...methodNames].sort());
   });
 
@@ -95,9 +103,10 @@ describe('functions', () => {
     });
   });
 
-  it('keeps API functions at 10 s, gives the fan-out and the grace sweep 60 s and the expiry sweep 2 minutes', () => {
+  it('keeps API functions at 10 s, gives the stream consumers and the grace sweep 60 s and the expiry sweep 2 minutes', () => {
     for (const fn of stack.methodFunctions.values()) expect(functionProps(fn).Timeout).toBe(10);
     expect(functionProps(stack.fanoutFunction).Timeout).toBe(60);
+    expect(functionProps(stack.upkeepFunction).Timeout).toBe(60);
     expect(functionProps(stack.graceSweepFunction).Timeout).toBe(60);
     expect(functionProps(stack.sweepFunction).Timeout).toBe(120);
   });
@@ -118,8 +127,8 @@ describe('functions', () => {
   });
 
   it('keeps every log group for one month', () => {
-    // One per function (the methods, the fan-out, the two sweeps) and the API's access logs.
-    template.resourceCountIs('AWS::Logs::LogGroup', methodNames.length + 4);
+    // One per function (the methods, the two stream consumers, the two sweeps) and the API's access logs.
+    template.resourceCountIs('AWS::Logs::LogGroup', methodNames.length + 5);
     template.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
   });
 
@@ -128,6 +137,7 @@ describe('functions', () => {
     for (const [name, fn] of [
       ...stack.methodFunctions,
       ['fanout', stack.fanoutFunction] as const,
+      ['upkeep', stack.upkeepFunction] as const,
       ['sweep', stack.sweepFunction] as const,
       ['graceSweep', stack.graceSweepFunction] as const,
     ]) {
@@ -355,13 +365,18 @@ describe('least privilege', () => {
   });
 });
 
+/** The event source mapping that feeds `fn`. */
+const mappingOf = (fn: ImFunction) =>
+  Object.values(template.findResources('AWS::Lambda::EventSourceMapping')).find(
+    (mapping) => mapping.Properties.FunctionName.Ref === logicalId(fn),
+  );
+
 describe('the stream fan-out', () => {
   it('reads only group-event inserts, in order, with bounded retries, bisection, partial failures and a dead-letter queue', () => {
     const dlq = new Capture();
     const pattern = new Capture();
-    const balancePattern = new Capture();
     const age = new Capture();
-    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 1);
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', 2);
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
       FunctionName: { Ref: logicalId(stack.fanoutFunction) },
       EventSourceArn: { 'Fn::GetAtt': [logicalId(stack.table), 'StreamArn'] },
@@ -373,7 +388,7 @@ describe('the stream fan-out', () => {
       ParallelizationFactor: 1,
       FunctionResponseTypes: ['ReportBatchItemFailures'],
       DestinationConfig: { OnFailure: { Destination: { 'Fn::GetAtt': [dlq, 'Arn'] } } },
-      FilterCriteria: { Filters: [{ Pattern: pattern }, { Pattern: balancePattern }] },
+      FilterCriteria: { Filters: [{ Pattern: pattern }] },
     });
     expect(age.asNumber()).toBeGreaterThanOrEqual(60);
     expect(age.asNumber()).toBeLessThanOrEqual(6 * 3600);
@@ -381,8 +396,6 @@ describe('the stream fan-out', () => {
     expect(deployed).toEqual({ eventName: ['INSERT'], dynamodb: { NewImage: { kind: { S: ['event'] } } } });
     // The local poller filters with the same object, so local runs see what Lambda would.
     expect(deployed).toEqual(FANOUT_FILTER_PATTERN);
-    // Balance writes too: a holding is re-checked the moment its balance changes.
-    expect(JSON.parse(balancePattern.asString())).toEqual(BALANCE_FILTER_PATTERN);
     expect(template.toJSON().Resources[dlq.asString()]).toMatchObject({
       Type: 'AWS::SQS::Queue',
       Properties: { MessageRetentionPeriod: 14 * 24 * 3600 },
@@ -406,7 +419,7 @@ describe('the stream fan-out', () => {
 
   it('sends its own dead letters to the queue the event source fails to, and may only send there', () => {
     const env = functionProps(stack.fanoutFunction).Environment.Variables;
-    const mapping = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'))[0]!;
+    const mapping = mappingOf(stack.fanoutFunction)!;
     const queueId = mapping.Properties.DestinationConfig.OnFailure.Destination['Fn::GetAtt'][0];
     expect(env.DLQ_URL).toEqual({ Ref: queueId });
     const sqs = statementsOfRole(logicalId(stack.fanoutFunction.role!)).filter((s) =>
@@ -442,6 +455,32 @@ describe('the stream fan-out', () => {
         ]),
       },
     });
+  });
+});
+
+describe('the stream upkeep', () => {
+  it('reads group-event inserts and balance writes from a mapping of its own, delivered as the fan-out’s and failing to its queue', () => {
+    const fanout = mappingOf(stack.fanoutFunction)!.Properties;
+    const upkeep = mappingOf(stack.upkeepFunction)!.Properties;
+    const { FunctionName: _f, FilterCriteria: _a, ...delivery } = fanout;
+    expect(upkeep).toMatchObject(delivery);
+    expect(upkeep.FilterCriteria.Filters.map((filter: { Pattern: string }) => JSON.parse(filter.Pattern))).toEqual([
+      FANOUT_FILTER_PATTERN,
+      // Balance writes too: a holding is re-checked the moment its balance changes.
+      BALANCE_FILTER_PATTERN,
+    ]);
+  });
+
+  it('writes to the table and sends only to the dead-letter queue, with nothing of RongCloud', () => {
+    expect(actionsOf(stack.upkeepFunction)).toContain('dynamodb:UpdateItem');
+    const env = functionProps(stack.upkeepFunction).Environment.Variables;
+    expect(env.DLQ_URL).toEqual({ Ref: logicalId(stack.fanoutDlq) });
+    expect(Object.keys(env).filter((name) => name.startsWith('RONGCLOUD'))).toEqual([]);
+    const statements = statementsOfRole(logicalId(stack.upkeepFunction.role!));
+    expect(statements.filter((s) => list(s.Action).some((a) => a.startsWith('ssm:')))).toEqual([]);
+    for (const statement of statements.filter((s) => list(s.Action).some((a) => a.startsWith('sqs:')))) {
+      expect(statement.Resource).toEqual({ 'Fn::GetAtt': [logicalId(stack.fanoutDlq), 'Arn'] });
+    }
   });
 });
 
@@ -490,7 +529,13 @@ describe('alarms', () => {
   });
 
   it('watch every function for errors and throttles', () => {
-    const functions = [...stack.methodFunctions.values(), stack.fanoutFunction, stack.graceSweepFunction, stack.sweepFunction]
+    const functions = [
+      ...stack.methodFunctions.values(),
+      stack.fanoutFunction,
+      stack.upkeepFunction,
+      stack.graceSweepFunction,
+      stack.sweepFunction,
+    ]
       .map((fn) => logicalId(fn))
       .sort();
     for (const metric of ['Errors', 'Throttles']) {
@@ -525,14 +570,12 @@ describe('alarms', () => {
     ]);
   });
 
-  it('watch the fan-out falling behind the stream', () => {
-    const [alarm, ...more] = alarmsOn('IteratorAge', 'AWS/Lambda');
-    expect(more).toEqual([]);
-    expect(alarm?.Properties).toMatchObject({
-      Dimensions: [{ Name: 'FunctionName', Value: { Ref: logicalId(stack.fanoutFunction) } }],
-      Statistic: 'Maximum',
-      Threshold: 300_000,
-    });
+  it('watch each stream consumer falling behind the stream', () => {
+    const alarms = alarmsOn('IteratorAge', 'AWS/Lambda');
+    expect(alarms.map((alarm) => alarm.Properties.Dimensions[0].Value.Ref).sort()).toEqual(
+      [logicalId(stack.fanoutFunction), logicalId(stack.upkeepFunction)].sort(),
+    );
+    for (const alarm of alarms) expect(alarm.Properties).toMatchObject({ Statistic: 'Maximum', Threshold: 300_000 });
   });
 });
 

@@ -8,6 +8,7 @@ import { createGroup } from '#shared/groups/create.ts';
 import { cleanupRound, dismissGroup } from '#shared/groups/dismiss.ts';
 import { groupInfo } from '#shared/groups/read.ts';
 import { setConsensus } from '#shared/groups/terms.ts';
+import { balanceChanged } from '#shared/holdings/recheck.ts';
 import { holdingsRecheck, RECHECK_BATCH } from '#shared/holdings/rounds.ts';
 import { sweepGraceEnds } from '#shared/holdings/sweep.ts';
 import { joinGroup } from '#shared/joins/join.ts';
@@ -28,7 +29,7 @@ let db: Db;
 let poller: StreamPoller;
 /** Every record the stream delivered, to deliver them all again. */
 const delivered: DynamoDBRecord[] = [];
-const deps = () => ({ db, reactors: [holdingsRecheck], deadLetter: memoryDeadLetter() });
+const deps = () => ({ db, reactors: [holdingsRecheck], balances: balanceChanged, deadLetter: memoryDeadLetter() });
 
 beforeAll(async () => {
   base = await world({ stream: true });

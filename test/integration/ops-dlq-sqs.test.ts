@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { putEvent } from '#shared/entities/event.ts';
 import { deadLetterMessage } from '#shared/outbox/dead-letter.ts';
 import { storedEventFromItem } from '#shared/outbox/event.ts';
-import { fanoutReactors } from '#shared/outbox/reactors.ts';
+import { replayReactors } from '#shared/outbox/reactors.ts';
 import { createRongCloudApi } from '#shared/rongcloud/api.ts';
 import { createRongCloud } from '#shared/rongcloud/client.ts';
 import { createRongCloudStandIn } from '../../infra/local/rongcloud-standin.ts';
@@ -82,7 +82,7 @@ describe('dlq:replay from the stack queue', () => {
     const deps = {
       db,
       streams,
-      reactors: fanoutReactors({ rongcloud: async () => api, systemUserId: async () => 'system' }),
+      reactors: replayReactors({ rongcloud: async () => api, systemUserId: async () => 'system' }),
     };
     try {
       const run = replayFrom(
