@@ -15,7 +15,7 @@ import { replayEvent } from '#shared/outbox/fanout.ts';
 import type { Reactor } from '#shared/outbox/reactor.ts';
 
 /**
- * Replaying the fan-out's dead letters. Two kinds reach the queue: the handler's own, which carry
+ * Replaying the stream consumers' dead letters. Two kinds reach the queue: the handlers' own, which carry
  * the group event's key (re-read and run through `replayEvent`; the sent-markers skip whatever
  * already went out), and Lambda's on-failure records, which only name a range of the stream (read
  * again while the stream retains it, 24 hours, and replayed event by event).
