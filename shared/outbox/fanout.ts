@@ -9,7 +9,7 @@ import { metric } from '#shared/metrics.ts';
 import { balanceChangeOf } from '#shared/outbox/balance-record.ts';
 import type { DeadLetter } from '#shared/outbox/dead-letter.ts';
 import { type StoredEvent, storedEventFromImage } from '#shared/outbox/event.ts';
-import { type Counts, loadProgress, markDone, recordFailure } from '#shared/outbox/progress.ts';
+import { type Counts, loadProgress, markDone, type Progress, recordFailure } from '#shared/outbox/progress.ts';
 import type { Once, Reactor } from '#shared/outbox/reactor.ts';
 import { Throttled } from '#shared/outbox/throttle.ts';
 import { RongCloudError } from '#shared/rongcloud/errors.ts';
@@ -63,16 +63,23 @@ function outagePatienceMs(deps: FanoutDeps): number {
   return Number.isFinite(seconds) && seconds >= 0 ? seconds * 1000 : DEFAULT_OUTAGE_PATIENCE_MS;
 }
 
+/**
+ * Runs the event through the reactors. The sent-marker is read at the first `once`, not before:
+ * the upkeep's reactors are safe to run again and never ask, and an event with nothing to announce
+ * needs no read either.
+ */
 async function runReactors(deps: FanoutDeps, event: StoredEvent): Promise<void> {
-  const progress = await loadProgress(deps.db, event);
+  let progress: Promise<Progress> | undefined;
   for (const reactor of deps.reactors) {
     const once: Once = async (action, effect) => {
       const name = `${reactor.name}:${action}`;
-      if (progress.done.has(name)) return;
+      progress ??= loadProgress(deps.db, event);
+      const { done } = await progress;
+      if (done.has(name)) return;
       await effect();
       await markDone(deps.db, event, name, deps.counts);
       metric('Deliveries', 1, { dimensions: { Action: reactor.name }, properties: { op: event.op, eventId: event.eventId } });
-      progress.done.add(name);
+      done.add(name);
     };
     await reactor.react(deps.db, event, once);
   }

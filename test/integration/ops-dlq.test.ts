@@ -55,7 +55,7 @@ const failRongCloud = (plan: object) =>
 describe('npm run ops -- dlq:replay on the local runtime', () => {
   let gid = 0;
 
-  it('replays a handler dead letter and both consumers’ on-failure stream records once, keeping them while replay fails', async () => {
+  it('replays a handler dead letter and an on-failure stream record once, keeping them while replay fails', async () => {
     const created = await runtime.call('group_create', { user_list: [2], group_name: 'Replay' }, { session: session(1) });
     gid = created.body.data.group_id;
     await runtime.poller.waitForDrain(30_000);
@@ -66,8 +66,7 @@ describe('npm run ops -- dlq:replay on the local runtime', () => {
     await until(async () => (await deadLetters()).events.length === 1, 90_000, 'the Rename dead letter');
     await failRongCloud({ mode: 'off' });
 
-    // A sent-marker neither consumer can read or update makes every invocation on this record throw:
-    // each consumer's event source gives it up, so it is in the on-failure list once per consumer.
+    // A sent-marker the handler cannot read or update makes every invocation on this record throw.
     const bulletin = putEvent(runtime.tableName, {
       groupId: gid,
       op: 'Bulletin',
@@ -75,11 +74,9 @@ describe('npm run ops -- dlq:replay on the local runtime', () => {
       data: { name: 'Replayed', memo: 'from the stream', old_memo: '' },
     }).Put!.Item!;
     const marker = progressKey({ groupId: gid, eventId: String(bulletin.sk) });
-    await runtime.db.doc.send(
-      new PutCommand({ TableName: runtime.tableName, Item: { ...marker, done: 5, attempts: 'x', upkeep_attempts: 'x' } }),
-    );
+    await runtime.db.doc.send(new PutCommand({ TableName: runtime.tableName, Item: { ...marker, done: 5, attempts: 'x' } }));
     await runtime.db.doc.send(new PutCommand({ TableName: runtime.tableName, Item: bulletin }));
-    await until(async () => (await deadLetters()).stream.length === 2, 90_000, 'the on-failure records');
+    await until(async () => (await deadLetters()).stream.length === 1, 90_000, 'the on-failure record');
     await runtime.db.doc.send(new DeleteCommand({ TableName: runtime.tableName, Key: marker }));
 
     const before = noticesFor(await acceptedCalls(runtime.url), gid).length;
@@ -88,16 +85,16 @@ describe('npm run ops -- dlq:replay on the local runtime', () => {
     await failRongCloud({ mode: '500', paths: ['/message/group/publish.json'] });
     const refused = await ops('dlq:replay');
     expect(refused.code).toBe(1);
-    expect(refused.stdout).toBe('replayed 0, kept 3');
+    expect(refused.stdout).toBe('replayed 0, kept 2');
     expect(refused.stderr).toMatch(/kept event G#\d+ E#.*failed again: RongCloudError/);
     expect((await deadLetters()).events).toHaveLength(1);
-    expect((await deadLetters()).stream).toHaveLength(2);
+    expect((await deadLetters()).stream).toHaveLength(1);
 
     await failRongCloud({ mode: 'off' });
     const replay = await ops('dlq:replay');
     expect(replay.stderr).toContain('replayed event');
     expect(replay.stderr).toContain('replayed stream records');
-    expect(replay.stdout).toBe('replayed 3, kept 0');
+    expect(replay.stdout).toBe('replayed 2, kept 0');
     expect(replay.code).toBe(0);
 
     const after = noticesFor(await acceptedCalls(runtime.url), gid).slice(before);

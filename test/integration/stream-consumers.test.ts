@@ -3,6 +3,7 @@ import { marshall } from '@aws-sdk/util-dynamodb';
 import type { DynamoDBRecord } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GROUP_SK } from '#shared/entities/group.ts';
+import { SENT_MARKER_PREFIX } from '#shared/entities/sent-marker.ts';
 import { dismissGroup } from '#shared/groups/dismiss.ts';
 import { memoryDeadLetter } from '#shared/outbox/dead-letter.ts';
 import { processStreamBatch } from '#shared/outbox/fanout.ts';
@@ -81,6 +82,32 @@ describe('the stream’s two consumers while RongCloud is down', () => {
     expect(deadLetter.messages).toEqual([]);
     const [first] = await eventsOf(db, created);
     expect(await markerOf(first!)).toMatchObject({ waits: 2 });
+  });
+
+  it('reads the sent-marker only for a reactor that asks `once`, so the upkeep reads none', async () => {
+    const gid = await groupWith(db, 1, [2], { name: '不读标记' });
+    const batch = (await eventsOf(db, gid)).map(streamRecord);
+    const markerReads: string[] = [];
+    const spy = 'countMarkerReads';
+    db.doc.middlewareStack.add(
+      (next, context) => async (args) => {
+        // The document client's commands reach this stack under the table client's names.
+        const sk = (args.input as { Key?: { sk?: unknown } }).Key?.sk;
+        const text = String(sk && typeof sk === 'object' && 'S' in sk ? sk.S : sk);
+        if (context.commandName === 'GetItemCommand' && text.startsWith(SENT_MARKER_PREFIX)) markerReads.push(text);
+        return next(args);
+      },
+      { step: 'initialize', name: spy },
+    );
+    try {
+      expect((await processStreamBatch({ db, ...UPKEEP, deadLetter: memoryDeadLetter() }, batch)).batchItemFailures).toEqual([]);
+      expect(markerReads).toEqual([]);
+      const announcing: Reactor = { name: 'announcing', react: (_db, _event, once) => once('notice', async () => {}) };
+      await processStreamBatch({ db, reactors: [announcing], deadLetter: memoryDeadLetter() }, batch);
+      expect(markerReads).toHaveLength(batch.length);
+    } finally {
+      db.doc.middlewareStack.remove(spy);
+    }
   });
 
   it('keeps each consumer’s failure counts apart on an event’s marker', async () => {
