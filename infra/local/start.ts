@@ -58,7 +58,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
     stoppingSince = performance.now();
-    console.log(`\n[local] ${signal}: stopping the stream poller, the HTTP server and DynamoDB Local...`);
+    console.log(`\n[local] ${signal}: stopping the stream pollers, the HTTP server and DynamoDB Local...`);
     runtime.stop().then(
       () => {
         console.log('[local] stopped');

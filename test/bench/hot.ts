@@ -229,7 +229,7 @@ async function memberTotal(db: Db, design: Design, groups: readonly number[]): P
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * The fan-out's `seatFolds` standing in for the stream while joins run: each new Add event of the
+ * The upkeep's `seatFolds` standing in for the stream while joins run: each new Add event of the
  * group folds the shard it names. The stream delivers events in the order they committed, which
  * their keys (taken when each join began) do not follow, so every pass reads all of them and
  * folds those not folded yet; a fold that fails is tried again on the next pass, as a stream batch
