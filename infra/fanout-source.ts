@@ -71,8 +71,9 @@ export function matchesPattern(pattern: FilterPattern, value: unknown): boolean 
 /** A group event's insert: the outbox entry the reactors act on. */
 export const isEventRecord = (record: DynamoDBRecord): boolean => matchesPattern(FANOUT_FILTER_PATTERN, record);
 
+/** Every pattern any consumer takes. */
+const ANY_CONSUMER: readonly FilterPattern[] = Object.values(STREAM_CONSUMERS).flatMap((consumer) => consumer.filters);
+
 /** Whether the consumer's filter lets the record through; without a consumer, whether any does. */
 export const isConsumerRecord = (record: DynamoDBRecord, consumer?: StreamConsumerName): boolean =>
-  (consumer ? STREAM_CONSUMERS[consumer].filters : STREAM_CONSUMERS.upkeep.filters).some((pattern) =>
-    matchesPattern(pattern, record),
-  );
+  (consumer ? STREAM_CONSUMERS[consumer].filters : ANY_CONSUMER).some((pattern) => matchesPattern(pattern, record));
